@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiObject, Chart, Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Document, isSeq } from 'yaml';
+import { GitHubScope, validateLabels, validateRunnerGroup } from './github';
+import { validateDnsLabel } from './names';
+import { Distribution } from './os-image';
+import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from './runner-release';
+import { renderEnvFile } from './shell';
+import { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './token-disk';
+
+/** Where the runner is installed in the guest. */
+export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
+/** Where the registration script and its settings are written in the guest. */
+export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
+export const RUNNER_SETTINGS_PATH = '/etc/actions-runner/runner.env';
+
+/** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
+export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
+/** Packages of Docker Engine from Docker's repository, as docs.docker.com installs them. */
+export const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
+/** Packages every runner gets. */
+export const BASE_PACKAGES = ['ca-certificates', 'curl', 'git', 'qemu-guest-agent'];
+
+/** Where Docker's apt repository is fetched from, and how its key is found. */
+export interface DockerAptOptions {
+  /** Base URL of the repository; the distribution is appended. @default 'https://download.docker.com/linux' */
+  readonly repositoryBaseUrl?: string;
+  /** Keyserver from which cloud-init fetches the key by its pinned fingerprint. @default 'hkps://keyserver.ubuntu.com' */
+  readonly keyserver?: string;
+}
+
+/** Props of RunnerCloudInit. */
+export interface RunnerCloudInitProps {
+  /** GitHub URL the runners register with: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
+  readonly url: string;
+  /** Custom runner labels, in addition to the runner's default ones. @default - none */
+  readonly labels?: string[];
+  /** Runner group to join (organization and enterprise runners). @default - the 'Default' group */
+  readonly runnerGroup?: string;
+  /** Register without the default labels (self-hosted, Linux, X64); needs at least one label. @default false */
+  readonly noDefaultLabels?: boolean;
+  /** Register as an ephemeral runner that takes a single job. @default false */
+  readonly ephemeral?: boolean;
+  /** Stop the runner updating itself; you then have to roll out new versions within 30 days. @default false */
+  readonly disableUpdate?: boolean;
+  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  readonly release?: RunnerRelease;
+  /** Distribution of the guest, which decides the Docker repository. @default Distribution.UBUNTU */
+  readonly distribution?: Distribution;
+  /** Guest user the runner runs as. @default 'actions-runner' */
+  readonly user?: string;
+  /** Passwordless sudo for the runner user, as on GitHub-hosted runners. @default true */
+  readonly passwordlessSudo?: boolean;
+  /** Install Docker Engine from Docker's repository and put the runner user in the docker group. @default true */
+  readonly docker?: boolean;
+  /** Docker repository and key lookup, for mirrors. @default - Docker's own repository, key from keyserver.ubuntu.com */
+  readonly dockerApt?: DockerAptOptions;
+  /** More Debian/Ubuntu packages to install, e.g. 'build-essential' or 'jq=1.7.1-3'. @default - none */
+  readonly extraPackages?: string[];
+  /** Upgrade all packages at first boot (slower boot, fresher guest). @default false */
+  readonly upgradePackages?: boolean;
+  /** SSH public keys for the runner user (for `virtctl ssh`). @default - no SSH access */
+  readonly sshAuthorizedKeys?: string[];
+  /** Runner work directory, relative to the runner's install directory or absolute. @default '_work' */
+  readonly workDir?: string;
+  /** Key of the token Secret that holds the registration token. @default 'token' */
+  readonly tokenSecretKey?: string;
+  /** `metadata.name` of the Secret. @default - derived from the construct path */
+  readonly name?: string;
+  /** Namespace of the Secret. @default - the chart's namespace, else 'default' */
+  readonly namespace?: string;
+}
+
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
+const WORK_DIR = /^[A-Za-z0-9._/-]+$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
+
+/**
+ * The runner's cloud-config, in a Secret (key `userdata`) for a VM's `cloudInitNoCloud.secretRef`.
+ * It creates the runner user, installs Docker from Docker's pinned apt repository, the
+ * qemu guest agent and the registration script, and runs it. One RunnerCloudInit serves any number
+ * of VMs: each registers under its own hostname. It holds no credential.
+ */
+export class RunnerCloudInit extends Construct {
+  /** `metadata.name` of the Secret. */
+  public readonly secretName: string;
+  /** Namespace of the Secret. */
+  public readonly namespace: string;
+  /** The registration scope parsed from `url`. */
+  public readonly scope: GitHubScope;
+  /** The runner package. */
+  public readonly release: RunnerRelease;
+  /** Distribution of the guest. */
+  public readonly distribution: Distribution;
+  /** Runner labels. */
+  public readonly labels: readonly string[];
+  /** Guest user the runner runs as. */
+  public readonly user: string;
+  /** Key of the token Secret that holds the registration token. */
+  public readonly tokenSecretKey: string;
+  /** The rendered user-data: `#cloud-config` followed by YAML. */
+  public readonly userData: string;
+  /** The Secret, for `ApiObject.of(...).addJsonPatch(...)`. */
+  public readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: RunnerCloudInitProps) {
+    super(scope, id);
+    const owner = 'RunnerCloudInit';
+    this.secretName = validateDnsLabel(owner, 'name', props.name ?? Names.toDnsLabel(this));
+    this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
+    this.scope = GitHubScope.fromUrl(props.url, owner, 'url');
+    this.release = props.release ?? RunnerRelease.latestKnown();
+    if (!(this.release instanceof RunnerRelease)) {
+      throw new Error(`${owner} 'release' must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
+    }
+    if (this.scope.isGitHubDotCom && this.release.isOlderThan(MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM)) {
+      throw new Error(`${owner} 'release' is runner ${this.release.version}, but github.com refuses to register runners older `
+        + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
+    }
+    this.distribution = props.distribution ?? Distribution.UBUNTU;
+    if (!Object.values(Distribution).includes(this.distribution)) {
+      throw new Error(`${owner} 'distribution' must be one of ${Object.values(Distribution).join(', ')}, got ${JSON.stringify(props.distribution)}`);
+    }
+    this.labels = validateLabels(owner, 'labels', props.labels ?? []);
+    if (props.noDefaultLabels && this.labels.length === 0) {
+      throw new Error(`${owner} 'noDefaultLabels' needs at least one entry in 'labels': a runner without labels cannot be targeted`);
+    }
+    if (props.runnerGroup !== undefined) validateRunnerGroup(owner, 'runnerGroup', props.runnerGroup);
+    this.user = props.user ?? 'actions-runner';
+    if (!USER.test(this.user) || this.user === 'root') {
+      throw new Error(`${owner} 'user' must be a Linux user name other than root ([a-z_][a-z0-9_-]*, at most 32), got ${JSON.stringify(props.user)}`);
+    }
+    this.tokenSecretKey = props.tokenSecretKey ?? DEFAULT_TOKEN_KEY;
+    if (!SECRET_KEY.test(this.tokenSecretKey)) {
+      throw new Error(`${owner} 'tokenSecretKey' must be a Secret key ([-._a-zA-Z0-9]+), got ${JSON.stringify(props.tokenSecretKey)}`);
+    }
+    const workDir = props.workDir ?? '_work';
+    if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..')) {
+      throw new Error(`${owner} 'workDir' must be a path of [A-Za-z0-9._/-] without '..', got ${JSON.stringify(props.workDir)}`);
+    }
+    for (const pkg of props.extraPackages ?? []) {
+      if (typeof pkg !== 'string' || !PACKAGE.test(pkg)) {
+        throw new Error(`${owner} 'extraPackages' entry must be a Debian package name (optionally =version), got ${JSON.stringify(pkg)}`);
+      }
+    }
+    for (const key of props.sshAuthorizedKeys ?? []) {
+      if (typeof key !== 'string' || !SSH_KEY.test(key)) {
+        throw new Error(`${owner} 'sshAuthorizedKeys' entry must be one OpenSSH public key line ('ssh-ed25519 AAAA... comment'), got ${JSON.stringify(key)}`);
+      }
+    }
+
+    const settings = renderEnvFile([
+      ['RUNNER_URL', this.scope.url],
+      ['RUNNER_LABELS', this.labels.join(',')],
+      ['RUNNER_GROUP', props.runnerGroup ?? ''],
+      ['RUNNER_NO_DEFAULT_LABELS', String(props.noDefaultLabels ?? false)],
+      ['RUNNER_EPHEMERAL', String(props.ephemeral ?? false)],
+      ['RUNNER_DISABLE_UPDATE', String(props.disableUpdate ?? false)],
+      ['RUNNER_USER', this.user],
+      ['RUNNER_DIR', RUNNER_INSTALL_DIR],
+      ['RUNNER_WORK_DIR', workDir],
+      ['RUNNER_DOWNLOAD_URL', this.release.downloadUrl],
+      ['RUNNER_SHA256', this.release.sha256],
+      ['TOKEN_DISK_SERIAL', TOKEN_DISK_SERIAL],
+      ['TOKEN_FILE_NAME', this.tokenSecretKey],
+    ]);
+    const docker = props.docker ?? true;
+    this.userData = renderUserData({
+      user: this.user,
+      passwordlessSudo: props.passwordlessSudo ?? true,
+      docker: docker ? dockerAptSource(this.distribution, props.dockerApt ?? {}) : undefined,
+      packages: [...BASE_PACKAGES, ...(docker ? DOCKER_PACKAGES : []), ...(props.extraPackages ?? [])],
+      upgradePackages: props.upgradePackages ?? false,
+      sshAuthorizedKeys: props.sshAuthorizedKeys ?? [],
+      settings,
+      script: readGuestScript('register-runner.sh'),
+    });
+
+    this.apiObject = ApiObject.of(new kplus.Secret(this, 'Resource', {
+      metadata: { name: this.secretName, namespace: this.namespace },
+      stringData: { userdata: this.userData },
+    }));
+  }
+}
+
+/** Reads a script that the library installs in the guest (lib/guest). */
+export function readGuestScript(name: string): string {
+  return readFileSync(join(__dirname, 'guest', name), 'utf8');
+}
+
+interface DockerAptSource {
+  readonly source: string;
+  readonly keyid: string;
+  readonly keyserver: string;
+}
+
+function dockerAptSource(distribution: Distribution, options: DockerAptOptions): DockerAptSource {
+  const base = (options.repositoryBaseUrl ?? 'https://download.docker.com/linux').replace(/\/+$/, '');
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%/-]*)?$/.test(base)) {
+    throw new Error(`RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL, got ${JSON.stringify(options.repositoryBaseUrl)}`);
+  }
+  const keyserver = options.keyserver ?? 'hkps://keyserver.ubuntu.com';
+  if (!/^(hkps?:\/\/)?[A-Za-z0-9.-]+(:[0-9]+)?$/.test(keyserver)) {
+    throw new Error(`RunnerCloudInit 'dockerApt.keyserver' must be a host or hkp(s):// URL, got ${JSON.stringify(options.keyserver)}`);
+  }
+  return {
+    // cloud-init writes the key fetched by fingerprint to a file and substitutes its path for
+    // $KEY_FILE, and the guest's release codename (noble, bookworm) for $RELEASE (cc_apt_configure, >= 21.4).
+    source: `deb [signed-by=$KEY_FILE] ${base}/${distribution} $RELEASE stable`,
+    keyid: DOCKER_APT_KEY_FINGERPRINT,
+    keyserver,
+  };
+}
+
+interface UserDataInput {
+  readonly user: string;
+  readonly passwordlessSudo: boolean;
+  readonly docker?: DockerAptSource;
+  readonly packages: readonly string[];
+  readonly upgradePackages: boolean;
+  readonly sshAuthorizedKeys: readonly string[];
+  readonly settings: string;
+  readonly script: string;
+}
+
+// Module order matters: write_files runs in the init stage, apt and packages in the config and
+// final stages, runcmd last in the final stage, after packages are installed.
+function renderUserData(input: UserDataInput): string {
+  const user = {
+    name: input.user,
+    gecos: 'GitHub Actions runner',
+    shell: '/bin/bash',
+    lock_passwd: true,
+    ...(input.docker ? { groups: ['docker'] } : {}),
+    ...(input.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
+    ...(input.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...input.sshAuthorizedKeys] } : {}),
+  };
+  const config = {
+    // The docker group exists before the user joins it; docker-ce's postinst keeps an existing group.
+    ...(input.docker ? { groups: ['docker'] } : {}),
+    // No `default` entry: the image's default user (ubuntu, debian) is not created.
+    users: [user],
+    ssh_pwauth: false,
+    ...(input.docker ? { apt: { sources: { 'docker.list': input.docker } } } : {}),
+    package_update: true,
+    package_upgrade: input.upgradePackages,
+    packages: [...input.packages],
+    write_files: [
+      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: input.settings },
+      { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: input.script },
+    ],
+    runcmd: [
+      ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
+      ...(input.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
+      [REGISTER_SCRIPT_PATH],
+    ],
+  };
+  const doc = new Document(config);
+  // Commands read best on one line each: `- [systemctl, enable, --now, docker]`.
+  const runcmd = doc.get('runcmd');
+  if (isSeq(runcmd)) {
+    for (const command of runcmd.items) {
+      if (isSeq(command)) command.flow = true;
+    }
+  }
+  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+}

@@ -1,0 +1,120 @@
+/** CPU architectures for which GitHub publishes a Linux runner. */
+export enum RunnerArch {
+  X64 = 'x64',
+  ARM64 = 'arm64',
+}
+
+/**
+ * SHA-256 of the published `actions-runner-linux-<arch>-<version>.tar.gz` packages that the library
+ * can pin without being told. actions/runner publishes the hashes only in its release notes; these
+ * values come from ../shared/data/actions-runner-releases.json (a test keeps the two equal).
+ */
+export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = {
+  '2.334.0': {
+    [RunnerArch.X64]: '048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271',
+    [RunnerArch.ARM64]: 'f44255bd3e80160eb25f71bc83d06ea025f6908748807a584687b3184759f7e4',
+  },
+};
+
+/** The runner version the library uses by default. */
+export const DEFAULT_RUNNER_VERSION = '2.334.0';
+
+/**
+ * The oldest runner github.com accepts for new registrations (GitHub changelog, enforced from
+ * 2026-09-25). GitHub Enterprise Server has its own minimum, so this is only checked for github.com.
+ */
+export const MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM = '2.329.0';
+
+/** Where GitHub publishes runner packages; a mirror with the same layout can replace it. */
+export const DEFAULT_RUNNER_DOWNLOAD_BASE_URL = 'https://github.com/actions/runner/releases/download';
+
+export interface RunnerReleaseOptions {
+  /** CPU architecture of the runner package; must match the VM's. @default RunnerArch.X64 */
+  readonly arch?: RunnerArch;
+  /**
+   * SHA-256 of the package (64 hex digits), from the release page. Required for versions whose
+   * checksum the library does not know.
+   * @default - the library's pinned checksum for this version and arch
+   */
+  readonly sha256?: string;
+  /**
+   * Base URL of the downloads; the package is fetched from `<base>/v<version>/actions-runner-linux-<arch>-<version>.tar.gz`.
+   * Use it for a mirror or an air-gapped cache: the checksum still decides what is installed.
+   * @default 'https://github.com/actions/runner/releases/download'
+   */
+  readonly downloadBaseUrl?: string;
+}
+
+const VERSION = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** A pinned, checksum-verified actions/runner package. */
+export class RunnerRelease {
+  /** The runner `version` (for example '2.334.0') for `options.arch`, with its checksum. */
+  public static of(version: string, options: RunnerReleaseOptions = {}): RunnerRelease {
+    return new RunnerRelease(version, options);
+  }
+
+  /** The library's default version, 2.334.0, for `arch`. */
+  public static latestKnown(arch: RunnerArch = RunnerArch.X64): RunnerRelease {
+    return new RunnerRelease(DEFAULT_RUNNER_VERSION, { arch });
+  }
+
+  /** Version such as '2.334.0'. */
+  public readonly version: string;
+  /** CPU architecture of the package. */
+  public readonly arch: RunnerArch;
+  /** Expected SHA-256 of the package, lower-case hex. */
+  public readonly sha256: string;
+  /** Full download URL of the package. */
+  public readonly downloadUrl: string;
+
+  private constructor(version: string, options: RunnerReleaseOptions) {
+    if (typeof version !== 'string' || !VERSION.test(version)) {
+      throw new Error(`RunnerRelease 'version' must be a release version such as '2.334.0', got ${JSON.stringify(version)}`);
+    }
+    const arch = options.arch ?? RunnerArch.X64;
+    if (!Object.values(RunnerArch).includes(arch)) {
+      throw new Error(`RunnerRelease 'arch' must be one of ${Object.values(RunnerArch).join(', ')}, got ${JSON.stringify(arch)}`);
+    }
+    const known = KNOWN_RUNNER_CHECKSUMS[version]?.[arch];
+    const sha256 = options.sha256 ?? known;
+    if (sha256 === undefined) {
+      throw new Error(`RunnerRelease 'sha256' is required for runner ${version} (${arch}): the library has no pinned checksum `
+        + `for it; copy the SHA-256 of actions-runner-linux-${arch}-${version}.tar.gz from https://github.com/actions/runner/releases/tag/v${version}`);
+    }
+    if (typeof sha256 !== 'string' || !SHA256.test(sha256)) {
+      throw new Error(`RunnerRelease 'sha256' must be 64 lower-case hex digits, got ${JSON.stringify(sha256)}`);
+    }
+    const base = validateDownloadBase(options.downloadBaseUrl ?? DEFAULT_RUNNER_DOWNLOAD_BASE_URL);
+    this.version = version;
+    this.arch = arch;
+    this.sha256 = sha256;
+    this.downloadUrl = `${base}/v${version}/actions-runner-linux-${arch}-${version}.tar.gz`;
+  }
+
+  /** True when this version is older than `other` (both 'x.y.z'). */
+  public isOlderThan(other: string): boolean {
+    const a = this.version.split('.').map(Number);
+    const b = other.split('.').map(Number);
+    for (let i = 0; i < 3; i++) {
+      if (a[i] !== b[i]) return a[i] < b[i];
+    }
+    return false;
+  }
+}
+
+function validateDownloadBase(base: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(base);
+  } catch {
+    url = undefined;
+  }
+  // The URL reaches a shell in the guest (quoted); keep it to characters URLs need.
+  if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash || url.username || url.password
+    || !/^[A-Za-z0-9._~:/%@+-]+$/.test(base)) {
+    throw new Error(`RunnerRelease 'downloadBaseUrl' must be an http(s) URL without query, fragment or credentials, got ${JSON.stringify(base)}`);
+  }
+  return base.replace(/\/+$/, '');
+}

@@ -1,0 +1,9 @@
+/**
+ * The serial of the disk that carries the registration-token Secret into the guest. KubeVirt
+ * attaches a `secret` volume as a small ISO disk; with a virtio bus, udev links it as
+ * /dev/disk/by-id/virtio-<serial>. virtio-blk keeps at most 20 bytes of a serial, so keep it short.
+ */
+export const TOKEN_DISK_SERIAL = 'RUNNERTOKEN';
+
+/** The key of the token Secret that holds the registration token (`kubectl create secret ... --from-literal=token=...`). */
+export const DEFAULT_TOKEN_KEY = 'token';
