@@ -1,3 +1,4 @@
+import { validateDnsLabel, validateDnsSubdomain } from './names';
 import { RunnerArch } from './runner-release';
 
 /** Guest distributions whose package manager and Docker repository the cloud-config knows. */
@@ -52,7 +53,6 @@ export interface PresetImageOptions {
 }
 
 const CHECKSUM = /^(md5:[0-9a-f]{32}|sha1:[0-9a-f]{40}|sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DEBIAN_ARCH: Record<RunnerArch, string> = { [RunnerArch.X64]: 'amd64', [RunnerArch.ARM64]: 'arm64' };
 
 /**
@@ -99,15 +99,15 @@ export class OsImage {
 
   /** Clones an existing PersistentVolumeClaim (for example a golden image you maintain). */
   public static pvc(namespace: string, name: string, options: OsImageOptions): OsImage {
-    checkName('OsImage.pvc', 'namespace', namespace);
-    checkName('OsImage.pvc', 'name', name);
+    validateDnsLabel('OsImage.pvc', 'namespace', namespace);
+    validateDnsSubdomain('OsImage.pvc', 'name', name);
     return new OsImage('pvc', options, { source: { pvc: { namespace, name } } });
   }
 
   /** Clones the volume a CDI DataSource points at (for example one kept fresh by a DataImportCron). */
   public static dataSource(name: string, options: OsImageOptions & { readonly namespace?: string }): OsImage {
-    checkName('OsImage.dataSource', 'name', name);
-    if (options.namespace !== undefined) checkName('OsImage.dataSource', 'namespace', options.namespace);
+    validateDnsSubdomain('OsImage.dataSource', 'name', name);
+    if (options.namespace !== undefined) validateDnsLabel('OsImage.dataSource', 'namespace', options.namespace);
     return new OsImage('dataSource', options, {
       sourceRef: { kind: 'DataSource', name, ...(options.namespace ? { namespace: options.namespace } : {}) },
     });
@@ -172,8 +172,3 @@ function checkUrl(owner: string, prop: string, url: string, protocols: string[])
   }
 }
 
-function checkName(owner: string, prop: string, name: string): void {
-  if (typeof name !== 'string' || !DNS_SUBDOMAIN.test(name) || name.length > 253) {
-    throw new Error(`${owner} '${prop}' must be a DNS-1123 name, got ${JSON.stringify(name)}`);
-  }
-}

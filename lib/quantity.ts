@@ -31,13 +31,16 @@ export function validateByteQuantity(owner: string, prop: string, value: string)
   return value;
 }
 
+const CPU = /^(?:[0-9]+(?:\.[0-9]+)?|[0-9]+m)$/;
+
 /**
  * Checks a CPU amount: a positive number of cores (8, 0.5) or a Kubernetes CPU quantity ('8', '500m').
  * Returns the quantity as a string, the form Kubernetes prints.
  */
 export function validateCpu(owner: string, prop: string, value: number | string): string {
   const text = typeof value === 'number' ? String(value) : value;
-  const cores = typeof text === 'string' ? parseQuantity(text) : undefined;
+  // Cores or millicores; other suffixes ('16Gi') are valid quantities but never a CPU amount.
+  const cores = typeof text === 'string' && CPU.test(text) ? parseQuantity(text) : undefined;
   if (cores === undefined || !(cores > 0) || (typeof value === 'number' && !Number.isFinite(value))) {
     throw new Error(`${owner} '${prop}' must be a positive number of cores such as 8 or '500m', got ${JSON.stringify(value)}`);
   }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiObject, Chart, Names } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Document, isSeq } from 'yaml';
 import { GitHubScope, validateLabels, validateRunnerGroup } from './github';
-import { validateDnsLabel } from './names';
+import { defaultDnsLabel, validateDnsLabel } from './names';
 import { Distribution } from './os-image';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from './runner-release';
 import { renderEnvFile } from './shell';
@@ -111,7 +111,7 @@ export class RunnerCloudInit extends Construct {
   constructor(scope: Construct, id: string, props: RunnerCloudInitProps) {
     super(scope, id);
     const owner = 'RunnerCloudInit';
-    this.secretName = validateDnsLabel(owner, 'name', props.name ?? Names.toDnsLabel(this));
+    this.secretName = validateDnsLabel(owner, 'name', props.name ?? defaultDnsLabel(this));
     this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     this.scope = GitHubScope.fromUrl(props.url, owner, 'url');
     this.release = props.release ?? RunnerRelease.latestKnown();

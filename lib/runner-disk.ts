@@ -1,7 +1,7 @@
-import { ApiObject, Chart, Names } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataVolume, DataVolumeSpecStorageResourcesRequests } from '../imports/cdi.kubevirt.io';
-import { validateDnsLabel } from './names';
+import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
 import { OsImage } from './os-image';
 import { validateByteQuantity } from './quantity';
 
@@ -85,13 +85,6 @@ function validateDiskSpec(owner: string, disk: DiskSpec): void {
   }
 }
 
-function validateDnsSubdomain(owner: string, prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 253
-    || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)) {
-    throw new Error(`${owner} '${prop}' must be a DNS-1123 subdomain, got ${JSON.stringify(value)}`);
-  }
-}
-
 /**
  * A CDI DataVolume (cdi.kubevirt.io/v1beta1) that fills a volume from an OsImage. A RunnerPool
  * uses one as its golden image: imported once, then cloned for every runner.
@@ -110,7 +103,7 @@ export class RunnerDisk extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerDiskProps) {
     super(scope, id);
-    this.name = validateDnsLabel('RunnerDisk', 'name', props.name ?? Names.toDnsLabel(this));
+    this.name = validateDnsLabel('RunnerDisk', 'name', props.name ?? defaultDnsLabel(this));
     this.namespace = validateDnsLabel('RunnerDisk', 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     this.image = props.image;
     this.size = props.size;

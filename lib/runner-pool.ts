@@ -1,6 +1,6 @@
-import { Chart, Names } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DNS_LABEL_MAX_LENGTH, validateDnsLabel } from './names';
+import { defaultDnsLabel, DNS_LABEL_MAX_LENGTH, validateDnsLabel } from './names';
 import { OsImage } from './os-image';
 import { parseQuantity } from './quantity';
 import { RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
@@ -62,7 +62,7 @@ export class RunnerPool extends Construct {
     }
     // The longest derived name, `<pool>-<N-1>-root`, must still be a DNS label.
     const suffix = `-${props.replicas - 1}-root`.length;
-    this.name = validateDnsLabel(owner, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: DNS_LABEL_MAX_LENGTH - suffix }),
+    this.name = validateDnsLabel(owner, 'name', props.name ?? defaultDnsLabel(this, DNS_LABEL_MAX_LENGTH - suffix),
       DNS_LABEL_MAX_LENGTH - suffix);
     this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
     const image = props.image ?? OsImage.ubuntu2404({ arch: props.release?.arch });

@@ -1,11 +1,11 @@
-import { ApiObject, Names } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   VirtualMachine,
   VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
   VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
 } from '../imports/kubevirt.io';
-import { validateDnsLabel } from './names';
+import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
 import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec, DiskSpec } from './runner-disk';
@@ -104,13 +104,13 @@ export class RunnerVm extends Construct {
       throw new Error(`${owner} 'cloudInit' must be a RunnerCloudInit, got ${JSON.stringify(props.cloudInit)}`);
     }
     const cloudInit = props.cloudInit;
-    this.name = validateDnsLabel(owner, 'name', props.name ?? Names.toDnsLabel(this));
+    this.name = validateDnsLabel(owner, 'name', props.name ?? defaultDnsLabel(this));
     this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? cloudInit.namespace);
     if (this.namespace !== cloudInit.namespace) {
       throw new Error(`${owner} 'namespace' is ${JSON.stringify(this.namespace)} but its cloud-init Secret is in `
         + `${JSON.stringify(cloudInit.namespace)}: a VM can only use Secrets of its own namespace`);
     }
-    validateDnsLabel(owner, 'tokenSecretName', props.tokenSecretName, 253);
+    validateDnsSubdomain(owner, 'tokenSecretName', props.tokenSecretName);
     checkImageFitsCloudInit(props.rootDisk, cloudInit);
     this.rootDiskName = `${this.name}-root`;
     const runStrategy = props.runStrategy ?? RunStrategy.ALWAYS;
@@ -175,7 +175,7 @@ function checkImageFitsCloudInit(rootDisk: DiskSpec, cloudInit: RunnerCloudInit)
 
 function instancetypeSpec(props: RunnerVmSizeOptions) {
   const ref = (owner: string, value: ResourceReference, kinds: Record<ResourceScope, string>) => {
-    validateDnsLabel('RunnerVm', `${owner}.name`, value.name, 253);
+    validateDnsSubdomain('RunnerVm', `${owner}.name`, value.name);
     const scope = value.scope ?? ResourceScope.CLUSTER;
     if (!Object.values(ResourceScope).includes(scope)) {
       throw new Error(`RunnerVm '${owner}.scope' must be one of ${Object.values(ResourceScope).join(', ')}, got ${JSON.stringify(scope)}`);

@@ -1,0 +1,62 @@
+import { Distribution, OsImage } from '../lib/os-image';
+import { RunnerArch } from '../lib/runner-release';
+
+describe('OsImage presets', () => {
+  test.each([
+    [OsImage.ubuntu2404(), 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img', Distribution.UBUNTU, RunnerArch.X64],
+    [OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-arm64.img', Distribution.UBUNTU, RunnerArch.ARM64],
+    [OsImage.ubuntu2204(), 'https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img', Distribution.UBUNTU, RunnerArch.X64],
+    [OsImage.debian12(), 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2', Distribution.DEBIAN, RunnerArch.X64],
+    [OsImage.debian12({ arch: RunnerArch.ARM64 }), 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-arm64.qcow2', Distribution.DEBIAN, RunnerArch.ARM64],
+  ])('%#: %s', (image, url, distribution, arch) => {
+    expect(image.toDataVolumeSource()).toEqual({ source: { http: { url } } });
+    expect(image.distribution).toBe(distribution);
+    expect(image.arch).toBe(arch);
+    expect(image.isImport).toBe(true);
+  });
+});
+
+describe('OsImage sources', () => {
+  test('http with a checksum CDI verifies', () => {
+    const sha = 'sha256:' + 'b'.repeat(64);
+    const image = OsImage.http('https://images.internal/noble.qcow2', { distribution: Distribution.UBUNTU, checksum: sha });
+    expect(image.toDataVolumeSource()).toEqual({ source: { http: { url: 'https://images.internal/noble.qcow2', checksum: sha } } });
+  });
+
+  test('registry containerdisk', () => {
+    const image = OsImage.registry('docker://quay.io/containerdisks/ubuntu:24.04', { distribution: Distribution.UBUNTU, pullMethod: 'node' });
+    expect(image.toDataVolumeSource()).toEqual({ source: { registry: { url: 'docker://quay.io/containerdisks/ubuntu:24.04', pullMethod: 'node' } } });
+    expect(image.isImport).toBe(true);
+  });
+
+  test('pvc clone', () => {
+    const image = OsImage.pvc('images', 'ubuntu-golden', { distribution: Distribution.UBUNTU });
+    expect(image.toDataVolumeSource()).toEqual({ source: { pvc: { namespace: 'images', name: 'ubuntu-golden' } } });
+    expect(image.isImport).toBe(false);
+  });
+
+  test('DataSource reference', () => {
+    const image = OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'kubevirt-os-images' });
+    expect(image.toDataVolumeSource()).toEqual({ sourceRef: { kind: 'DataSource', name: 'ubuntu', namespace: 'kubevirt-os-images' } });
+    expect(image.isImport).toBe(false);
+  });
+
+  test('blank disk has no operating system', () => {
+    const image = OsImage.blank();
+    expect(image.toDataVolumeSource()).toEqual({ source: { blank: {} } });
+    expect(image.distribution).toBeUndefined();
+  });
+
+  test.each([
+    [() => OsImage.http('ftp://x/y.img', { distribution: Distribution.UBUNTU }), "OsImage.http 'url' must be a http or https URL, got \"ftp://x/y.img\""],
+    [() => OsImage.http('not a url', { distribution: Distribution.UBUNTU }), "OsImage.http 'url' must be"],
+    [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, checksum: 'abc' }), "OsImage.http 'checksum' must be 'sha256:<64 hex>'"],
+    [() => OsImage.registry('quay.io/containerdisks/ubuntu', { distribution: Distribution.UBUNTU }), "OsImage.registry 'url' must be a docker or oci-archive URL"],
+    [() => OsImage.pvc('Images', 'x', { distribution: Distribution.UBUNTU }), "OsImage.pvc 'namespace' must be a DNS-1123 label"],
+    [() => OsImage.dataSource('bad_name', { distribution: Distribution.UBUNTU }), "OsImage.dataSource 'name' must be a DNS-1123 subdomain"],
+    [() => OsImage.http('https://x/y.img', { distribution: 'fedora' as Distribution }), "OsImage 'distribution' must be one of ubuntu, debian, got \"fedora\""],
+    [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, arch: 'riscv64' as RunnerArch }), "OsImage 'arch' must be one of x64, arm64"],
+  ])('rejects bad input %#', (make, message) => {
+    expect(make).toThrow(message);
+  });
+});

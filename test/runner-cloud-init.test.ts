@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { Distribution } from '../lib/os-image';
+import {
+  DOCKER_APT_KEY_FINGERPRINT, REGISTER_SCRIPT_PATH, RUNNER_SETTINGS_PATH, RunnerCloudInit, RunnerCloudInitProps,
+} from '../lib/runner-cloud-init';
+import { RunnerRelease } from '../lib/runner-release';
+import { cloudConfigOf, sourceEnvFile, synth, writtenFile } from './util';
+
+const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
+
+function render(props: Partial<RunnerCloudInitProps> = {}) {
+  const chart = Testing.chart();
+  const cloudInit = new RunnerCloudInit(chart, 'ci', { ...BASE, name: 'runners-cloud-init', namespace: 'ci', ...props });
+  const [secret] = synth(chart);
+  return { cloudInit, secret, config: cloudConfigOf(secret) };
+}
+
+describe('RunnerCloudInit', () => {
+  test('a Secret with the cloud-config under the key userdata', () => {
+    const { cloudInit, secret } = render();
+    expect(secret.apiVersion).toBe('v1');
+    expect(secret.kind).toBe('Secret');
+    expect(secret.metadata).toEqual({ name: 'runners-cloud-init', namespace: 'ci' });
+    expect(Object.keys(secret.stringData)).toEqual(['userdata']);
+    expect(secret.stringData.userdata).toBe(cloudInit.userData);
+    expect(cloudInit.secretName).toBe('runners-cloud-init');
+    expect(secret).toMatchSnapshot();
+  });
+
+  test('creates the runner user with bash, a home, the docker group and passwordless sudo', () => {
+    const { config } = render();
+    expect(config.groups).toEqual(['docker']);
+    expect(config.users).toEqual([{
+      name: 'actions-runner', gecos: 'GitHub Actions runner', shell: '/bin/bash', lock_passwd: true,
+      groups: ['docker'], sudo: 'ALL=(ALL) NOPASSWD:ALL',
+    }]);
+    expect(config.ssh_pwauth).toBe(false);
+  });
+
+  test('sudo can be switched off, the user renamed and SSH keys added', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops@example';
+    const { config } = render({ passwordlessSudo: false, user: 'ci', sshAuthorizedKeys: [key] });
+    expect(config.users[0].sudo).toBeUndefined();
+    expect(config.users[0].name).toBe('ci');
+    expect(config.users[0].ssh_authorized_keys).toEqual([key]);
+  });
+
+  test.each([
+    [Distribution.UBUNTU, 'deb [signed-by=$KEY_FILE] https://download.docker.com/linux/ubuntu $RELEASE stable'],
+    [Distribution.DEBIAN, 'deb [signed-by=$KEY_FILE] https://download.docker.com/linux/debian $RELEASE stable'],
+  ])('adds Docker\'s %s repository through the apt module, key pinned by fingerprint', (distribution, source) => {
+    const { config } = render({ distribution });
+    expect(config.apt.sources['docker.list']).toEqual({
+      source, keyid: DOCKER_APT_KEY_FINGERPRINT, keyserver: 'hkps://keyserver.ubuntu.com',
+    });
+    expect(DOCKER_APT_KEY_FINGERPRINT).toBe('9DC858229FC7DD38854AE2D88D81803C0EBFCD88');
+    expect(config.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
+  });
+
+  test('a Docker mirror and another keyserver', () => {
+    const { config } = render({ dockerApt: { repositoryBaseUrl: 'http://apt.internal/docker/', keyserver: 'keys.internal' } });
+    expect(config.apt.sources['docker.list'].source).toBe('deb [signed-by=$KEY_FILE] http://apt.internal/docker/ubuntu $RELEASE stable');
+    expect(config.apt.sources['docker.list'].keyserver).toBe('keys.internal');
+  });
+
+  test('installs the seed packages, Docker Engine, the guest agent and extra packages', () => {
+    const { config } = render({ extraPackages: ['build-essential', 'jq=1.7.1-3'] });
+    expect(config.package_update).toBe(true);
+    expect(config.package_upgrade).toBe(false);
+    expect(config.packages).toEqual([
+      'ca-certificates', 'curl', 'git', 'qemu-guest-agent',
+      'docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin',
+      'build-essential', 'jq=1.7.1-3',
+    ]);
+    expect(config.runcmd[0]).toEqual(['systemctl', 'enable', '--now', 'qemu-guest-agent']);
+  });
+
+  test('without Docker: no repository, group or Docker packages', () => {
+    const { config } = render({ docker: false });
+    expect(config.apt).toBeUndefined();
+    expect(config.groups).toBeUndefined();
+    expect(config.users[0].groups).toBeUndefined();
+    expect(config.packages).not.toContain('docker-ce');
+    expect(config.runcmd).toEqual([['systemctl', 'enable', '--now', 'qemu-guest-agent'], [REGISTER_SCRIPT_PATH]]);
+  });
+
+  test('writes the registration script from lib/guest unchanged and runs it last', () => {
+    const { config } = render();
+    const script = writtenFile(config, REGISTER_SCRIPT_PATH);
+    expect(script).toBe(readFileSync(join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), 'utf8'));
+    expect(config.write_files.find((f: any) => f.path === REGISTER_SCRIPT_PATH).permissions).toBe('0755');
+    expect(config.runcmd[config.runcmd.length - 1]).toEqual([REGISTER_SCRIPT_PATH]);
+  });
+
+  test('the settings file gives the script exactly the configured values', () => {
+    const sha256 = 'c'.repeat(64);
+    const { config } = render({
+      url: 'https://github.example.com/enterprises/corp/',
+      labels: ['gpu', 'ubuntu-24.04', 'größe'],
+      runnerGroup: 'linux runners',
+      noDefaultLabels: true,
+      ephemeral: true,
+      disableUpdate: true,
+      workDir: '/var/lib/runner-work',
+      tokenSecretKey: 'registration-token',
+      release: RunnerRelease.of('2.330.0', { sha256, downloadBaseUrl: 'http://mirror.internal/runner' }),
+    });
+    const settings = sourceEnvFile(writtenFile(config, RUNNER_SETTINGS_PATH));
+    expect(settings).toEqual({
+      RUNNER_URL: 'https://github.example.com/enterprises/corp',
+      RUNNER_LABELS: 'gpu,ubuntu-24.04,größe',
+      RUNNER_GROUP: 'linux runners',
+      RUNNER_NO_DEFAULT_LABELS: 'true',
+      RUNNER_EPHEMERAL: 'true',
+      RUNNER_DISABLE_UPDATE: 'true',
+      RUNNER_USER: 'actions-runner',
+      RUNNER_DIR: '/opt/actions-runner/runner',
+      RUNNER_WORK_DIR: '/var/lib/runner-work',
+      RUNNER_DOWNLOAD_URL: 'http://mirror.internal/runner/v2.330.0/actions-runner-linux-x64-2.330.0.tar.gz',
+      RUNNER_SHA256: sha256,
+      TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
+      TOKEN_FILE_NAME: 'registration-token',
+    });
+    expect(config.write_files.find((f: any) => f.path === RUNNER_SETTINGS_PATH).permissions).toBe('0600');
+  });
+
+  test('defaults: no group, default labels kept, updates on, work dir _work, the pinned 2.334.0', () => {
+    const settings = sourceEnvFile(writtenFile(render().config, RUNNER_SETTINGS_PATH));
+    expect(settings.RUNNER_GROUP).toBe('');
+    expect(settings.RUNNER_NO_DEFAULT_LABELS).toBe('false');
+    expect(settings.RUNNER_EPHEMERAL).toBe('false');
+    expect(settings.RUNNER_DISABLE_UPDATE).toBe('false');
+    expect(settings.RUNNER_WORK_DIR).toBe('_work');
+    expect(settings.RUNNER_SHA256).toBe('048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271');
+  });
+
+  test('github.com refuses runners older than 2.329.0; GHES decides for itself', () => {
+    const old = RunnerRelease.of('2.320.0', { sha256: 'd'.repeat(64) });
+    expect(() => render({ release: old })).toThrow("RunnerCloudInit 'release' is runner 2.320.0, but github.com refuses to register runners older than 2.329.0");
+    expect(() => render({ release: old, url: 'https://ghes.example.com/acme' })).not.toThrow();
+  });
+
+  test.each([
+    [{ url: 'http://github.com/acme' }, "RunnerCloudInit 'url' must use https"],
+    [{ labels: ['a b'] }, "RunnerCloudInit 'labels' label \"a b\" may only contain"],
+    [{ labels: [] as string[], noDefaultLabels: true }, "RunnerCloudInit 'noDefaultLabels' needs at least one entry in 'labels'"],
+    [{ runnerGroup: 'a;b' }, "RunnerCloudInit 'runnerGroup' must be"],
+    [{ user: 'root' }, "RunnerCloudInit 'user' must be a Linux user name other than root"],
+    [{ user: 'Actions Runner' }, "RunnerCloudInit 'user' must be a Linux user name"],
+    [{ extraPackages: ['jq; reboot'] }, "RunnerCloudInit 'extraPackages' entry must be a Debian package name (optionally =version), got \"jq; reboot\""],
+    [{ sshAuthorizedKeys: ['not a key'] }, "RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line"],
+    [{ sshAuthorizedKeys: ['ssh-ed25519 AAAA\nruncmd: [reboot]'] }, "'sshAuthorizedKeys' entry must be one OpenSSH public key line"],
+    [{ workDir: '../etc' }, "RunnerCloudInit 'workDir' must be a path of [A-Za-z0-9._/-] without '..'"],
+    [{ workDir: '$HOME/work' }, "RunnerCloudInit 'workDir' must be a path"],
+    [{ tokenSecretKey: 'a/b' }, "RunnerCloudInit 'tokenSecretKey' must be a Secret key"],
+    [{ name: 'Cloud_Init' }, "RunnerCloudInit 'name' must be a DNS-1123 label"],
+    [{ distribution: 'arch' as Distribution }, "RunnerCloudInit 'distribution' must be one of ubuntu, debian, got \"arch\""],
+    [{ dockerApt: { repositoryBaseUrl: 'https://x/$(id)' } }, "RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL"],
+    [{ dockerApt: { keyserver: 'keys;x' } }, "RunnerCloudInit 'dockerApt.keyserver' must be a host or hkp(s):// URL"],
+    [{ release: '2.334.0' as unknown as RunnerRelease }, "RunnerCloudInit 'release' must be a RunnerRelease"],
+  ])('rejects %j', (override, message) => {
+    expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);
+  });
+});

@@ -1,0 +1,107 @@
+import { Testing } from 'cdk8s';
+import { Distribution, OsImage } from '../lib/os-image';
+import { RunnerCloudInit } from '../lib/runner-cloud-init';
+import { DiskSpec } from '../lib/runner-disk';
+import { RunnerArch, RunnerRelease } from '../lib/runner-release';
+import { ResourceScope, RunnerVm, RunnerVmProps, RunStrategy } from '../lib/runner-vm';
+import { ofKind, synth } from './util';
+
+function build(props: Partial<RunnerVmProps> = {}, cloudInitNamespace = 'ci') {
+  const chart = Testing.chart();
+  const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', name: 'runner-cloud-init', namespace: cloudInitNamespace });
+  const rootDisk: DiskSpec = { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
+  const vm = new RunnerVm(chart, 'vm', { cloudInit, rootDisk, tokenSecretName: 'ci-runner-token', name: 'runner-0', ...props });
+  const [object] = ofKind(synth(chart), 'VirtualMachine');
+  return { vm, object, chart, cloudInit };
+}
+
+describe('RunnerVm', () => {
+  test('one VirtualMachine: own root disk, cloud-init Secret, token disk by serial, masquerade', () => {
+    const { vm, object } = build();
+    expect(object.apiVersion).toBe('kubevirt.io/v1');
+    expect(object.metadata.name).toBe('runner-0');
+    expect(object.metadata.namespace).toBe('ci');
+    expect(object.spec.runStrategy).toBe('Always');
+    expect(object.spec.running).toBeUndefined();
+    expect(object.spec.dataVolumeTemplates).toEqual([{
+      metadata: { name: 'runner-0-root' },
+      spec: {
+        source: { pvc: { namespace: 'ci', name: 'golden' } },
+        storage: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
+      },
+    }]);
+    const spec = object.spec.template.spec;
+    expect(spec.hostname).toBe('runner-0');
+    expect(spec.architecture).toBe('amd64');
+    expect(spec.domain.devices.disks).toEqual([
+      { name: 'rootdisk', disk: { bus: 'virtio' } },
+      { name: 'cloudinitdisk', disk: { bus: 'virtio' } },
+      { name: 'token', serial: 'RUNNERTOKEN', disk: { bus: 'virtio', readonly: true } },
+    ]);
+    expect(spec.volumes).toEqual([
+      { name: 'rootdisk', dataVolume: { name: 'runner-0-root' } },
+      { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: 'runner-cloud-init' } } },
+      { name: 'token', secret: { secretName: 'ci-runner-token' } },
+    ]);
+    expect(spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
+    expect(spec.networks).toEqual([{ name: 'default', pod: {} }]);
+    expect(vm.rootDiskName).toBe('runner-0-root');
+    expect(object).toMatchSnapshot();
+  });
+
+  test('defaults to 4 vCPUs and 16Gi, like a GitHub-hosted runner for public repositories', () => {
+    const { object } = build();
+    expect(object.spec.template.spec.domain.cpu).toEqual({ cores: 4 });
+    expect(object.spec.template.spec.domain.resources).toEqual({ requests: { cpu: '4', memory: '16Gi' } });
+  });
+
+  test('cpu and memory as given; fractional CPUs round up to whole vCPUs', () => {
+    const { object } = build({ cpu: '1500m', memory: '6Gi' });
+    expect(object.spec.template.spec.domain.cpu).toEqual({ cores: 2 });
+    expect(object.spec.template.spec.domain.resources).toEqual({ requests: { cpu: '1500m', memory: '6Gi' } });
+  });
+
+  test('an instancetype and preference size the VM instead', () => {
+    const { object } = build({
+      instancetype: { name: 'u1.2xlarge' },
+      preference: { name: 'ubuntu', scope: ResourceScope.NAMESPACED },
+    });
+    expect(object.spec.instancetype).toEqual({ name: 'u1.2xlarge', kind: 'VirtualMachineClusterInstancetype' });
+    expect(object.spec.preference).toEqual({ name: 'ubuntu', kind: 'VirtualMachinePreference' });
+    expect(object.spec.template.spec.domain.cpu).toBeUndefined();
+    expect(object.spec.template.spec.domain.resources).toBeUndefined();
+  });
+
+  test.each(Object.values(RunStrategy))('runStrategy %s', (runStrategy) => {
+    expect(build({ runStrategy }).object.spec.runStrategy).toBe(runStrategy);
+  });
+
+  test('arm64 runners get arm64 VMs', () => {
+    const chart = Testing.chart();
+    const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', release: RunnerRelease.latestKnown(RunnerArch.ARM64) });
+    new RunnerVm(chart, 'vm', {
+      cloudInit, tokenSecretName: 't', rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' },
+    });
+    expect(ofKind(synth(chart), 'VirtualMachine')[0].spec.template.spec.architecture).toBe('arm64');
+  });
+
+  test.each([
+    [{ name: 'Runner_0' }, "RunnerVm 'name' must be a DNS-1123 label"],
+    [{ name: 'r'.repeat(64) }, "RunnerVm 'name' must be a DNS-1123 label"],
+    [{ cpu: 0 }, "RunnerVm 'cpu' must be a positive number of cores such as 8 or '500m', got 0"],
+    [{ memory: '16GB' }, "RunnerVm 'memory' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"16GB\""],
+    [{ memory: '-1' }, "RunnerVm 'memory' must be a positive"],
+    [{ instancetype: { name: 'u1.large' }, cpu: 2 }, "RunnerVm 'instancetype' \"u1.large\" sizes the VM: do not set 'cpu' or 'memory' with it"],
+    [{ instancetype: { name: 'u1.large', scope: 'global' } }, "RunnerVm 'instancetype.scope' must be one of cluster, namespaced"],
+    [{ runStrategy: 'Sometimes' }, "RunnerVm 'runStrategy' must be one of Always, RerunOnFailure, Manual, Halted, Once, got \"Sometimes\""],
+    [{ tokenSecretName: 'Token Secret' }, "RunnerVm 'tokenSecretName' must be a DNS-1123 subdomain"],
+    [{ namespace: 'other' }, "RunnerVm 'namespace' is \"other\" but its cloud-init Secret is in \"ci\""],
+    [{ rootDisk: { image: OsImage.blank(), size: '1Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],
+    [{ rootDisk: { image: OsImage.debian12(), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is debian but the cloud-init was rendered for ubuntu"],
+    [{ rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is arm64 but the runner release is x64"],
+    [{ rootDisk: { image: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm rootDisk 'size' must be a positive Kubernetes quantity"],
+    [{ cloudInit: {} }, "RunnerVm 'cloudInit' must be a RunnerCloudInit"],
+  ])('rejects %j', (override, message) => {
+    expect(() => build(override as Partial<RunnerVmProps>)).toThrow(message);
+  });
+});

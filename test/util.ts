@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Chart, Testing } from 'cdk8s';
+import { parse } from 'yaml';
+
+/** A synthesized Kubernetes object, as plain JSON. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+
+export function synth(chart: Chart): K8sObject[] {
+  return Testing.synth(chart) as K8sObject[];
+}
+
+export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+/** The cloud-config inside a cloud-init Secret, parsed. */
+export function cloudConfigOf(secret: K8sObject): any {
+  const userData: string = secret.stringData.userdata;
+  expect(userData.startsWith('#cloud-config\n')).toBe(true);
+  return parse(userData);
+}
+
+/** The content of a write_files entry of a cloud-config. */
+export function writtenFile(cloudConfig: any, path: string): string {
+  const entry = cloudConfig.write_files.find((f: any) => f.path === path);
+  if (!entry) throw new Error(`no write_files entry for ${path}`);
+  return entry.content;
+}
+
+/** Sources an env file with bash and returns the variables it assigns, as bash sees them. */
+export function sourceEnvFile(content: string): Record<string, string> {
+  const names = [...content.matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+  const script = `set -eu\neval "$ENV_CONTENT"\nfor n in ${names.join(' ')}; do printf '%s\\0%s\\0' "$n" "\${!n}"; done`;
+  const out = execFileSync('bash', ['-c', script], { env: { PATH: process.env.PATH, ENV_CONTENT: content } }).toString();
+  const parts = out.split('\0');
+  const result: Record<string, string> = {};
+  for (let i = 0; i + 1 < parts.length; i += 2) result[parts[i]] = parts[i + 1];
+  return result;
+}
+
+/** ../shared beside the repository, when present (schemas, data). */
+export const SHARED_DIR = join(__dirname, '..', '..', 'shared');
+export const hasShared = existsSync(SHARED_DIR);
