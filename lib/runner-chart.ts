@@ -2,7 +2,8 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { OsImage } from './os-image';
 import { RunnerCloudInitProps } from './runner-cloud-init';
-import { RunnerPool } from './runner-pool';
+import { DEFAULT_ROOT_DISK_SIZE, RunnerPool } from './runner-pool';
+import { validateByteQuantity } from './quantity';
 import { DEFAULT_RUNNER_VERSION, RunnerArch, RunnerRelease } from './runner-release';
 import { AccessMode, VolumeMode } from './runner-disk';
 import { RunnerVmSizeOptions } from './runner-vm';
@@ -48,7 +49,12 @@ export class RunnerChart extends Chart {
 
   constructor(scope: Construct, id: string, props: RunnerChartProps) {
     super(scope, id, { namespace: props.namespace ?? 'default' });
+    // Props that RunnerChart renames are checked here, so that errors name the prop the user wrote.
     const arch = props.arch ?? RunnerArch.X64;
+    if (!Object.values(RunnerArch).includes(arch)) {
+      throw new Error(`RunnerChart 'arch' must be one of ${Object.values(RunnerArch).join(', ')}, got ${JSON.stringify(props.arch)}`);
+    }
+    const diskSize = validateByteQuantity('RunnerChart', 'diskSize', props.diskSize ?? DEFAULT_ROOT_DISK_SIZE);
     this.pool = new RunnerPool(this, 'Pool', {
       ...props,
       name: props.name ?? 'actions-runner',
@@ -61,7 +67,7 @@ export class RunnerChart extends Chart {
         downloadBaseUrl: props.runnerDownloadBaseUrl,
       }),
       rootDisk: {
-        size: props.diskSize ?? '50Gi',
+        size: diskSize,
         storageClassName: props.storageClassName,
         accessModes: props.accessModes,
         volumeMode: props.volumeMode,

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { defaultDnsLabel, DNS_LABEL_MAX_LENGTH, validateDnsLabel } from './names';
 import { OsImage } from './os-image';
-import { parseQuantity } from './quantity';
+import { parseQuantity, validateByteQuantity } from './quantity';
 import { RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
 import { DiskStorageOptions, RunnerDisk } from './runner-disk';
 import { RunnerVm, RunnerVmSizeOptions } from './runner-vm';
@@ -70,6 +70,7 @@ export class RunnerPool extends Construct {
       throw new Error(`${owner} 'image' must be an OsImage with an operating system, got ${JSON.stringify(props.image)}`);
     }
     const rootDisk = props.rootDisk ?? { size: DEFAULT_ROOT_DISK_SIZE };
+    validateByteQuantity(owner, 'rootDisk.size', rootDisk.size);
 
     this.cloudInit = new RunnerCloudInit(this, 'CloudInit', {
       ...props,
@@ -89,7 +90,7 @@ export class RunnerPool extends Construct {
         namespace: this.namespace,
         bindImmediately: true,
       });
-      if (parseQuantity(this.goldenImage.size)! > (parseQuantity(rootDisk.size) ?? Infinity)) {
+      if (parseQuantity(this.goldenImage.size)! > parseQuantity(rootDisk.size)!) {
         throw new Error(`${owner} 'goldenImage.size' ${this.goldenImage.size} is larger than 'rootDisk.size' ${rootDisk.size}: `
           + 'CDI cannot clone a volume into a smaller one');
       }

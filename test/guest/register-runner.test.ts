@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunnerRelease } from '../../lib/runner-release';
+import { FakeGuest } from './harness';
+
+// The registration script that cloud-init runs in every runner VM, run for real under bash with
+// stub commands (see harness.ts) and the settings the library renders.
+describe('register-runner.sh', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+    guest = new FakeGuest();
+  });
+  afterEach(() => guest.dispose());
+
+  test('registers with exactly the configured URL, name, labels, group, work dir and flags', () => {
+    guest.install({
+      url: 'https://github.com/acme/app',
+      labels: ['gpu', 'ubuntu-24.04', 'x64_large', 'größe'],
+      runnerGroup: 'linux runners',
+      noDefaultLabels: true,
+      ephemeral: true,
+      disableUpdate: true,
+      workDir: '/var/lib/runner-work',
+    });
+    const run = guest.run();
+    expect(run.stderr).toContain('runner registered and started');
+    expect(run.status).toBe(0);
+    expect(guest.configArgs()).toEqual([
+      '--unattended', '--url', 'https://github.com/acme/app', '--name', 'runners-0', '--work', '/var/lib/runner-work', '--replace',
+      '--labels', 'gpu,ubuntu-24.04,x64_large,größe', '--runnergroup', 'linux runners',
+      '--no-default-labels', '--ephemeral', '--disableupdate',
+    ]);
+  });
+
+  test('by default: no group, no optional flags, runs as actions-runner, installs and starts the service', () => {
+    guest.install({ labels: ['kubevirt'] });
+    expect(guest.run().status).toBe(0);
+    expect(guest.configArgs()).toEqual([
+      '--unattended', '--url', 'https://github.com/acme', '--name', 'runners-0', '--work', '_work', '--replace', '--labels', 'kubevirt',
+    ]);
+    expect(guest.logLines('runuser.log')).toEqual(['actions-runner']);
+    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start']);
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+    expect(guest.logLines('curl.log')).toEqual([
+      'https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz']);
+    expect(guest.logLines('mount.log')).toEqual([expect.stringMatching(new RegExp(`^-o ro ${guest.tokenDisk} ${guest.root}/tmp/[^ ]+/token$`))]);
+    expect(guest.logLines('umount.log')).toEqual([expect.stringMatching(/\/token$/)]);
+    expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${guest.runnerDir}`]);
+  });
+
+  test('hands the token to config.sh in its environment only, and never prints or leaves it', () => {
+    guest.install();
+    const run = guest.run();
+    expect(run.status).toBe(0);
+    const credentials = join(guest.runnerDir, '.credentials');
+    expect(readFileSync(credentials, 'utf8')).toBe(guest.token);
+    expect(guest.configArgs()!.join(' ')).not.toContain(guest.token);
+    expect(run.stdout + run.stderr).not.toContain(guest.token);
+    expect(guest.filesContaining(guest.token, [credentials, join(guest.tokenDisk, 'token')])).toEqual([]);
+    expect(readdirSync(join(guest.root, 'tmp'))).toEqual([]);
+  });
+
+  test('a second run (after a reboot) does not register again, it only starts the service', () => {
+    guest.install();
+    expect(guest.run().status).toBe(0);
+    const second = guest.run();
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain('runner already configured');
+    expect(guest.logLines('config.runs')).toEqual(['run']);
+    expect(guest.logLines('curl.log')).toHaveLength(1);
+    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start', 'start']);
+  });
+
+  test('a checksum mismatch stops before anything is extracted or configured', () => {
+    guest.install({ release: RunnerRelease.of('2.334.0', { sha256: '0'.repeat(64) }) });
+    const run = guest.run();
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`checksum mismatch for https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz: expected sha256 ${'0'.repeat(64)}, got ${guest.tarballSha256}; not installing it`);
+    expect(existsSync(join(guest.runnerDir, 'config.sh'))).toBe(false);
+    expect(guest.configArgs()).toBeUndefined();
+    expect(guest.log('mount.log')).toBeUndefined();
+    expect(guest.log('svc.log')).toBeUndefined();
+  });
+
+  test('a failing download is retried with backoff', () => {
+    guest.install();
+    writeFileSync(join(guest.logDir, 'curl-failures'), '2');
+    const run = guest.run();
+    expect(run.status).toBe(0);
+    expect(guest.logLines('curl.log')).toHaveLength(3);
+    expect(guest.logLines('sleep.log')).toEqual(['5', '10']);
+    expect(run.stderr).toContain('download failed (attempt 1 of 5), retrying in 5s');
+  });
+
+  test('a download that keeps failing ends with a clear error, nothing configured', () => {
+    guest.install();
+    writeFileSync(join(guest.logDir, 'curl-failures'), '99');
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(guest.logLines('curl.log')).toHaveLength(5);
+    expect(guest.logLines('sleep.log')).toEqual(['5', '10', '20', '40']);
+    expect(run.stderr).toContain('error: download of https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz failed 5 times');
+    expect(guest.configArgs()).toBeUndefined();
+  });
+
+  test('a missing token disk is a clear error after waiting for it', () => {
+    guest.install();
+    rmSync(guest.tokenDisk, { recursive: true });
+    const run = guest.run({ TOKEN_DISK_TIMEOUT: '3' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`token disk ${guest.tokenDisk} not found after 3s: is the token Secret attached with serial RUNNERTOKEN?`);
+    expect(guest.logLines('sleep.log')).toEqual(['1', '1', '1']);
+    expect(guest.configArgs()).toBeUndefined();
+  });
+
+  test('a token disk without the token key is a clear error', () => {
+    guest.install({ tokenSecretKey: 'registration-token' });
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("the token disk has no non-empty key 'registration-token'");
+    expect(guest.configArgs()).toBeUndefined();
+  });
+
+  test('a missing settings file is a clear error', () => {
+    guest.install();
+    const run = guest.run({ RUNNER_SETTINGS_FILE: join(guest.root, 'nope.env') });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`settings file ${join(guest.root, 'nope.env')} is missing`);
+  });
+});
+
+const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+describe('guest scripts are shellcheck-clean', () => {
+  (shellcheck ? test : test.skip)('lib/guest/register-runner.sh', () => {
+    const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', join(__dirname, '..', '..', 'lib', 'guest', 'register-runner.sh')], { encoding: 'utf8' });
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  if (!shellcheck) {
+    test('shellcheck is installed (required in CI)', () => {
+      if (process.env.CI) throw new Error('shellcheck is not installed: .ci/run must install it (apt-get install shellcheck)');
+      console.warn('shellcheck not installed: skipping the lint of guest scripts (apt-get install shellcheck)');
+    });
+  }
+});
