@@ -10,7 +10,7 @@ import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec, DiskSpec } from './runner-disk';
 import { RunnerArch } from './runner-release';
-import { TOKEN_DISK_SERIAL } from './token-disk';
+import { EXTERNAL_SECRETS_ANNOTATION, TOKEN_DISK_SERIAL } from './token-disk';
 
 /** When KubeVirt runs the VM (`spec.runStrategy`). */
 export enum RunStrategy {
@@ -120,7 +120,13 @@ export class RunnerVm extends Construct {
     const labels = { ...RUNNER_LABELS, ...(props.labels ?? {}) };
 
     this.apiObject = new VirtualMachine(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace, labels },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        // The token Secret is created out of band; validation knows not to look for it in the output.
+        annotations: { [EXTERNAL_SECRETS_ANNOTATION]: props.tokenSecretName },
+      },
       spec: {
         runStrategy,
         ...instancetypeSpec(props),

@@ -18,3 +18,12 @@ export function renderEnvFile(entries: ReadonlyArray<readonly [string, string]>)
     return `${name}=${shellQuote(value)}\n`;
   }).join('');
 }
+
+/** Reads back a file written by renderEnvFile (only that format: `NAME='value'` lines). */
+export function parseEnvFile(content: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const match of content.matchAll(/^([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/gm)) {
+    result[match[1]] = match[2].replace(/'\\''/g, "'");
+  }
+  return result;
+}

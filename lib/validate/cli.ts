@@ -1,0 +1,78 @@
+// `npm run validate [-- PATH...] [--schemas DIR] [--external-secret NAME]... [--cloud-init-cli]`
+// Validates synthesized manifests (default: dist/). Exit 0 when clean, 1 on any finding, 2 when no
+// schemas were found or the arguments are wrong: it never passes without having checked.
+import { existsSync } from 'node:fs';
+import { formatFinding } from './finding';
+import { findSchemaDir, SCHEMAS_ENV } from './schema-dir';
+import { hasCloudInitCli, validateManifests } from './index';
+
+interface Args {
+  paths: string[];
+  schemas?: string;
+  externalSecrets: string[];
+  externalVolumes: string[];
+  cloudInitCli: boolean;
+}
+
+const USAGE = 'usage: npm run validate -- [PATH...] [--schemas DIR] [--external-secret NAME]... [--external-volume NAME]... [--cloud-init-cli]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { paths: [], externalSecrets: [], externalVolumes: [], cloudInitCli: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--schemas') args.schemas = value();
+    else if (arg === '--external-secret') args.externalSecrets.push(value());
+    else if (arg === '--external-volume') args.externalVolumes.push(value());
+    else if (arg === '--cloud-init-cli') args.cloudInitCli = true;
+    else if (arg === '--help' || arg === '-h') throw new Error('help');
+    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
+    else args.paths.push(arg);
+  }
+  if (args.paths.length === 0) args.paths.push('dist');
+  return args;
+}
+
+export function main(argv: string[]): number {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { dir, tried } = findSchemaDir(args.schemas);
+  if (!dir) {
+    console.error(`validate: no schemas found (tried ${tried.join(', ')}); pass --schemas DIR or set ${SCHEMAS_ENV}. Nothing was validated.`);
+    return 2;
+  }
+  const missing = args.paths.filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    console.error(`validate: ${missing.join(', ')} not found${missing.includes('dist') ? ' (run npm run synth first)' : ''}`);
+    return 2;
+  }
+  if (args.cloudInitCli && !hasCloudInitCli()) {
+    console.error('validate: --cloud-init-cli needs the cloud-init command (apt-get install cloud-init)');
+    return 2;
+  }
+  const result = validateManifests(args.paths, {
+    schemaDir: dir, externalSecrets: args.externalSecrets, externalVolumes: args.externalVolumes, cloudInitCli: args.cloudInitCli,
+  });
+  for (const finding of result.findings) console.log(formatFinding(finding));
+  if (result.objects === 0) {
+    console.error(`validate: no Kubernetes objects in ${args.paths.join(', ')}`);
+    return 1;
+  }
+  const summary = `${result.objects} objects in ${result.files} files against ${dir}`;
+  if (result.findings.length > 0) {
+    console.error(`validate: ${result.findings.length} problems in ${summary}`);
+    return 1;
+  }
+  console.log(`validate: ${summary}: all valid`);
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+
+const SCHEMA_FILE = 'cloud-init/26.2/schema-cloud-config-v1.json';
+
+/** A problem in a cloud-config, with its JSON path. */
+export interface CloudConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Validates cloud-config user-data against cloud-init's own JSON schema (26.2, draft-04): the
+ * `#cloud-config` header, unknown or misspelt keys (the schema is closed at the root), wrong types,
+ * and keys cloud-init marks deprecated, which it would warn about at boot.
+ */
+export class CloudConfigSchema {
+  private readonly validateFn: ValidateFunction;
+
+  constructor(schemaDir: string) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    // cloud-init flags deprecated keys in the schema itself; using one is a boot-time warning.
+    ajv.addKeyword({
+      keyword: 'deprecated',
+      schemaType: 'boolean',
+      validate: function deprecated(isDeprecated: boolean) {
+        return !isDeprecated;
+      },
+      errors: false,
+    });
+    this.validateFn = ajv.compile(JSON.parse(readFileSync(join(schemaDir, SCHEMA_FILE), 'utf8')));
+  }
+
+  public validate(userData: string): CloudConfigProblem[] {
+    if (!userData.startsWith('#cloud-config\n')) {
+      return [{ path: '', message: "user-data does not start with '#cloud-config' (cloud-init would not read it as a cloud-config)" }];
+    }
+    let config: unknown;
+    try {
+      config = parse(userData);
+    } catch (e) {
+      return [{ path: '', message: `user-data is not valid YAML: ${(e as Error).message}` }];
+    }
+    if (this.validateFn(config)) return [];
+    return dedupe((this.validateFn.errors ?? []).map(describe));
+  }
+}
+
+function describe(error: ErrorObject): CloudConfigProblem {
+  if (error.keyword === 'additionalProperties') {
+    return { path: error.instancePath, message: `unknown cloud-config key '${error.params.additionalProperty}'` };
+  }
+  if (error.keyword === 'deprecated') return { path: error.instancePath, message: 'deprecated in cloud-init' };
+  return { path: error.instancePath, message: error.message ?? error.keyword };
+}
+
+// oneOf/anyOf branches repeat the same complaint; one line each is enough.
+function dedupe(problems: CloudConfigProblem[]): CloudConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path} ${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether the `cloud-init` command (Debian package cloud-init) is installed here. */
+export function hasCloudInitCli(): boolean {
+  return spawnSync('cloud-init', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * Runs `cloud-init schema --config-file` on the user-data: the installed cloud-init's own verdict,
+ * including checks the JSON schema cannot express. Returns its complaint, or undefined when it passes.
+ */
+export function cloudInitCliProblem(userData: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'cloud-config-'));
+  try {
+    const file = join(dir, 'user-data');
+    writeFileSync(file, userData);
+    const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
+    const output = `${result.stdout}${result.stderr}`.trim();
+    if (result.status !== 0 || /deprecat|warning/i.test(output)) {
+      return `cloud-init schema --config-file failed: ${output.replace(new RegExp(file, 'g'), 'user-data')}`;
+    }
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

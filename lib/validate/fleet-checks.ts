@@ -1,0 +1,147 @@
+import { parse } from 'yaml';
+import { MAX_LABELS } from '../github';
+import { parseEnvFile } from '../shell';
+import { EXTERNAL_SECRETS_ANNOTATION } from '../token-disk';
+import { Finding, ManifestObject, objectLabel } from './finding';
+
+
+/** KubeVirt rejects inline cloud-init user-data longer than this (virt-api cloudInitUserMaxLen); larger goes in a Secret. */
+export const INLINE_USER_DATA_MAX_BYTES = 2048;
+
+export const RUN_STRATEGIES = ['Always', 'RerunOnFailure', 'Manual', 'Halted', 'Once'];
+
+/** Options of checkFleet. */
+export interface FleetCheckOptions {
+  /** Secrets that exist in the cluster already (besides those the VMs' annotation lists). */
+  readonly externalSecrets?: readonly string[];
+  /** PVCs and DataVolumes that exist in the cluster already. */
+  readonly externalVolumes?: readonly string[];
+}
+
+/**
+ * Checks that JSON schemas cannot express: the VM's run strategy, disks and volumes that belong
+ * together, inline user-data KubeVirt would refuse, references to DataVolumes, PVCs and Secrets that
+ * are neither in the output nor declared external, and the runner labels in a runner cloud-config.
+ */
+export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
+  const present = new Set<string>();
+  for (const { object } of items) present.add(key(object?.kind, namespaceOf(object), object?.metadata?.name));
+  const findings: Finding[] = [];
+  for (const item of items) {
+    const report = (path: string, message: string) => findings.push({ file: item.file, object: objectLabel(item.object), path, message });
+    if (item.object?.apiVersion === 'kubevirt.io/v1' && item.object?.kind === 'VirtualMachine') {
+      checkVirtualMachine(item.object, present, options, report);
+    }
+    if (item.object?.apiVersion === 'v1' && item.object?.kind === 'Secret') {
+      checkRunnerLabels(item.object, report);
+    }
+  }
+  return findings;
+}
+
+type Report = (path: string, message: string) => void;
+
+function checkVirtualMachine(vm: any, present: Set<string>, options: FleetCheckOptions, report: Report): void {
+  const spec = vm.spec ?? {};
+  if (spec.runStrategy !== undefined && !RUN_STRATEGIES.includes(spec.runStrategy)) {
+    report('/spec/runStrategy', `runStrategy ${JSON.stringify(spec.runStrategy)} is not one of ${RUN_STRATEGIES.join(', ')}`);
+  }
+  if (spec.running !== undefined && spec.runStrategy !== undefined) {
+    report('/spec/running', "'running' and 'runStrategy' are mutually exclusive; set only runStrategy");
+  }
+  const vmi = spec.template?.spec ?? {};
+  const volumes: any[] = vmi.volumes ?? [];
+  const devices = vmi.domain?.devices ?? {};
+  const attached = new Set<string>([...(devices.disks ?? []), ...(devices.filesystems ?? [])].map((d: any) => d.name));
+  const volumeNames = new Set(volumes.map((v) => v.name));
+  (devices.disks ?? []).forEach((disk: any, i: number) => {
+    if (!volumeNames.has(disk.name)) report(`/spec/template/spec/domain/devices/disks/${i}`, `disk '${disk.name}' has no volume of that name`);
+  });
+  const networkNames = new Set((vmi.networks ?? []).map((n: any) => n.name));
+  (devices.interfaces ?? []).forEach((iface: any, i: number) => {
+    if (!networkNames.has(iface.name)) report(`/spec/template/spec/domain/devices/interfaces/${i}`, `interface '${iface.name}' has no network of that name`);
+  });
+
+  const namespace = namespaceOf(vm);
+  const templates = new Set((spec.dataVolumeTemplates ?? []).map((t: any) => t.metadata?.name));
+  const annotated = String(vm.metadata?.annotations?.[EXTERNAL_SECRETS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const externalSecrets = new Set([...annotated, ...(options.externalSecrets ?? [])]);
+  const externalVolumes = new Set(options.externalVolumes ?? []);
+  const secretExists = (name: string) => externalSecrets.has(name) || present.has(key('Secret', namespace, name));
+  const volumeExists = (name: string) => externalVolumes.has(name) || templates.has(name)
+    || present.has(key('DataVolume', namespace, name)) || present.has(key('PersistentVolumeClaim', namespace, name));
+
+  volumes.forEach((volume, i) => {
+    const at = `/spec/template/spec/volumes/${i}`;
+    if (!attached.has(volume.name)) report(at, `volume '${volume.name}' is not attached: no disk or filesystem of that name`);
+    if (volume.dataVolume && !volumeExists(volume.dataVolume.name)) {
+      report(`${at}/dataVolume/name`, `DataVolume '${volume.dataVolume.name}' is neither a dataVolumeTemplate, in the output, nor declared external`);
+    }
+    if (volume.persistentVolumeClaim && !volumeExists(volume.persistentVolumeClaim.claimName)) {
+      report(`${at}/persistentVolumeClaim/claimName`, `PVC '${volume.persistentVolumeClaim.claimName}' is neither in the output nor declared external`);
+    }
+    for (const [field, name] of secretReferences(volume)) {
+      if (!secretExists(name)) {
+        report(`${at}/${field}`, `Secret '${name}' is neither in the output nor declared external (annotation ${EXTERNAL_SECRETS_ANNOTATION})`);
+      }
+    }
+    for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+      const cloudInit = volume[source];
+      const inline = cloudInit?.userData ?? (cloudInit?.userDataBase64 ? Buffer.from(cloudInit.userDataBase64, 'base64').toString() : undefined);
+      if (inline !== undefined && Buffer.byteLength(inline) > INLINE_USER_DATA_MAX_BYTES) {
+        report(`${at}/${source}`, `inline user-data is ${Buffer.byteLength(inline)} bytes; KubeVirt accepts at most ${INLINE_USER_DATA_MAX_BYTES}: put it in a Secret (secretRef)`);
+      }
+    }
+  });
+}
+
+function secretReferences(volume: any): Array<[string, string]> {
+  const refs: Array<[string, string]> = [];
+  if (volume.secret?.secretName) refs.push(['secret/secretName', volume.secret.secretName]);
+  for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+    if (volume[source]?.secretRef?.name) refs.push([`${source}/secretRef/name`, volume[source].secretRef.name]);
+    if (volume[source]?.networkDataSecretRef?.name) refs.push([`${source}/networkDataSecretRef/name`, volume[source].networkDataSecretRef.name]);
+  }
+  return refs;
+}
+
+const RUNNER_SETTINGS_PATH = '/etc/actions-runner/runner.env';
+const DEFAULT_LABEL_COUNT = 3; // self-hosted, the OS and the architecture
+
+// A runner needs at least one label to be targeted, and GitHub takes at most 100 custom ones.
+function checkRunnerLabels(secret: any, report: Report): void {
+  for (const [path, userData] of userDataOf(secret)) {
+    let config: any;
+    try {
+      config = parse(userData);
+    } catch {
+      continue; // reported by the cloud-config schema check
+    }
+    const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
+    if (index < 0) continue;
+    const settings = parseEnvFile(String(config.write_files[index].content ?? ''));
+    const labels = (settings.RUNNER_LABELS ?? '').split(',').filter(Boolean);
+    const total = labels.length + (settings.RUNNER_NO_DEFAULT_LABELS === 'true' ? 0 : DEFAULT_LABEL_COUNT);
+    const at = `${path}#/write_files/${index}/content`;
+    if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
+    if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');
+  }
+}
+
+/** The user-data entries (JSON path, text) of a Secret, from stringData or base64 data. */
+export function userDataOf(secret: any): Array<[string, string]> {
+  const entries: Array<[string, string]> = [];
+  for (const key of ['userdata', 'userData']) {
+    if (typeof secret?.stringData?.[key] === 'string') entries.push([`/stringData/${key}`, secret.stringData[key]]);
+    else if (typeof secret?.data?.[key] === 'string') entries.push([`/data/${key}`, Buffer.from(secret.data[key], 'base64').toString('utf8')]);
+  }
+  return entries;
+}
+
+function namespaceOf(object: any): string {
+  return object?.metadata?.namespace ?? 'default';
+}
+
+function key(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}

@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { CloudConfigSchema, cloudInitCliProblem } from './cloud-config';
+import { Finding, ManifestObject, objectLabel } from './finding';
+import { checkFleet, FleetCheckOptions, userDataOf } from './fleet-checks';
+import { KubernetesSchemas } from './kubernetes-schemas';
+
+export * from './cloud-config';
+export * from './finding';
+export * from './fleet-checks';
+export * from './kubernetes-schemas';
+export * from './schema-dir';
+
+/** Options of validateManifests. */
+export interface ValidateOptions extends FleetCheckOptions {
+  /** The schemas folder (see findSchemaDir). */
+  readonly schemaDir: string;
+  /** Also run `cloud-init schema --config-file` on every cloud-config (needs the cloud-init package). @default false */
+  readonly cloudInitCli?: boolean;
+}
+
+/** What validation looked at and found. */
+export interface ValidationResult {
+  readonly files: number;
+  readonly objects: number;
+  readonly findings: Finding[];
+}
+
+/** Reads every object of the given YAML/JSON files, and of the *.yaml, *.yml, *.json files in given folders. */
+export function readManifests(paths: readonly string[]): { files: string[]; items: ManifestObject[]; findings: Finding[] } {
+  const files = paths.flatMap((path) => statSync(path).isDirectory()
+    ? readdirSync(path).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(path, f))
+    : [path]);
+  const items: ManifestObject[] = [];
+  const findings: Finding[] = [];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      if (doc.errors.length > 0) {
+        findings.push({ file, object: '-', path: '', message: `not valid YAML: ${doc.errors[0].message}` });
+        continue;
+      }
+      const object = doc.toJS();
+      if (object !== null && object !== undefined) items.push({ file, object });
+    }
+  }
+  return { files, items, findings };
+}
+
+/**
+ * Validates objects: each against its JSON schema, the fleet's cross-object rules, and every
+ * cloud-config (in Secrets and inline) against cloud-init's schema.
+ */
+export function validateObjects(items: readonly ManifestObject[], options: ValidateOptions): Finding[] {
+  const schemas = new KubernetesSchemas(options.schemaDir);
+  const cloudConfig = new CloudConfigSchema(options.schemaDir);
+  const findings: Finding[] = [];
+  for (const item of items) {
+    findings.push(...schemas.validate(item));
+    for (const [path, userData] of cloudConfigsOf(item.object)) {
+      const report = (at: string, message: string) => findings.push({ file: item.file, object: objectLabel(item.object), path: at, message });
+      for (const problem of cloudConfig.validate(userData)) report(`${path}#${problem.path}`, problem.message);
+      if (options.cloudInitCli) {
+        const problem = cloudInitCliProblem(userData);
+        if (problem) report(path, problem);
+      }
+    }
+  }
+  findings.push(...checkFleet(items, options));
+  return findings;
+}
+
+/** Reads and validates manifest files. */
+export function validateManifests(paths: readonly string[], options: ValidateOptions): ValidationResult {
+  const { files, items, findings } = readManifests(paths);
+  return { files: files.length, objects: items.length, findings: [...findings, ...validateObjects(items, options)] };
+}
+
+/** Cloud-configs carried by an object: user-data in a Secret, or inline in a VM's cloud-init volumes. */
+function cloudConfigsOf(object: any): Array<[string, string]> {
+  if (object?.apiVersion === 'v1' && object?.kind === 'Secret') return userDataOf(object);
+  if (object?.kind !== 'VirtualMachine') return [];
+  const result: Array<[string, string]> = [];
+  (object.spec?.template?.spec?.volumes ?? []).forEach((volume: any, i: number) => {
+    for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+      const inline = volume?.[source]?.userData;
+      if (typeof inline === 'string' && inline.startsWith('#cloud-config')) {
+        result.push([`/spec/template/spec/volumes/${i}/${source}/userData`, inline]);
+      }
+    }
+  });
+  return result;
+}
