@@ -43,3 +43,24 @@ export function sourceEnvFile(content: string): Record<string, string> {
 /** ../shared beside the repository, when present (schemas, data). */
 export const SHARED_DIR = join(__dirname, '..', '..', 'shared');
 export const hasShared = existsSync(SHARED_DIR);
+
+/** The schemas folder for validation tests; absent on a machine without ../shared. */
+export const SCHEMA_DIR = join(SHARED_DIR, 'schemas');
+export const hasSchemas = existsSync(join(SCHEMA_DIR, 'jsonschema'));
+
+/**
+ * `test` when `available`, else a skip that says what to install; in CI (CI=true) a missing
+ * tool or schema fails instead of skipping.
+ */
+export function testIf(available: boolean, missing: string): jest.It {
+  if (available) return test;
+  if (process.env.CI) {
+    return ((name: string) => test(name, () => {
+      throw new Error(`${missing} is missing in CI`);
+    })) as unknown as jest.It;
+  }
+  return ((name: string, ...rest: unknown[]) => {
+    void rest;
+    test.skip(`${name} (skipped: ${missing} is not available here)`, () => undefined);
+  }) as unknown as jest.It;
+}

@@ -14,6 +14,7 @@ readonly DISK_BY_ID_DIR="${RUNNER_DISK_BY_ID_DIR:-/dev/disk/by-id}"
 
 REGISTRATION_TOKEN=""
 WORK_DIR=""
+CONFIG_ARGS=()
 
 log() { printf 'register-actions-runner: %s\n' "$*" >&2; }
 die() {
@@ -29,13 +30,13 @@ cleanup() {
 }
 
 load_settings() {
-  [[ -r "$SETTINGS_FILE" ]] || die "settings file $SETTINGS_FILE is missing"
+  local file=$1 name
+  [[ -r "$file" ]] || die "settings file $file is missing"
   # shellcheck source=/dev/null
-  source "$SETTINGS_FILE"
-  local name
+  source "$file"
   for name in RUNNER_URL RUNNER_USER RUNNER_DIR RUNNER_WORK_DIR RUNNER_DOWNLOAD_URL RUNNER_SHA256 \
     TOKEN_DISK_SERIAL TOKEN_FILE_NAME; do
-    [[ -n "${!name:-}" ]] || die "$name is not set in $SETTINGS_FILE"
+    [[ -n "${!name:-}" ]] || die "$name is not set in $file"
   done
 }
 
@@ -101,19 +102,24 @@ read_token() {
   [[ -n "$REGISTRATION_TOKEN" ]] || die "the token disk has no non-empty key '$TOKEN_FILE_NAME'"
 }
 
+# Fills CONFIG_ARGS with config.sh's arguments for runner name $1 (everything but the token).
+build_config_args() {
+  CONFIG_ARGS=(--unattended --url "$RUNNER_URL" --name "$1" --work "$RUNNER_WORK_DIR" --replace)
+  if [[ -n "${RUNNER_LABELS:-}" ]]; then CONFIG_ARGS+=(--labels "$RUNNER_LABELS"); fi
+  if [[ -n "${RUNNER_GROUP:-}" ]]; then CONFIG_ARGS+=(--runnergroup "$RUNNER_GROUP"); fi
+  if [[ "${RUNNER_NO_DEFAULT_LABELS:-false}" == true ]]; then CONFIG_ARGS+=(--no-default-labels); fi
+  if [[ "${RUNNER_EPHEMERAL:-false}" == true ]]; then CONFIG_ARGS+=(--ephemeral); fi
+  if [[ "${RUNNER_DISABLE_UPDATE:-false}" == true ]]; then CONFIG_ARGS+=(--disableupdate); fi
+}
+
 configure_runner() {
   local name
   name=$(hostname)
-  local args=(--unattended --url "$RUNNER_URL" --name "$name" --work "$RUNNER_WORK_DIR" --replace)
-  if [[ -n "${RUNNER_LABELS:-}" ]]; then args+=(--labels "$RUNNER_LABELS"); fi
-  if [[ -n "${RUNNER_GROUP:-}" ]]; then args+=(--runnergroup "$RUNNER_GROUP"); fi
-  if [[ "${RUNNER_NO_DEFAULT_LABELS:-false}" == true ]]; then args+=(--no-default-labels); fi
-  if [[ "${RUNNER_EPHEMERAL:-false}" == true ]]; then args+=(--ephemeral); fi
-  if [[ "${RUNNER_DISABLE_UPDATE:-false}" == true ]]; then args+=(--disableupdate); fi
+  build_config_args "$name"
   log "registering runner $name with $RUNNER_URL"
   (
     cd "$RUNNER_DIR"
-    ACTIONS_RUNNER_INPUT_TOKEN="$REGISTRATION_TOKEN" runuser -u "$RUNNER_USER" -- ./config.sh "${args[@]}"
+    ACTIONS_RUNNER_INPUT_TOKEN="$REGISTRATION_TOKEN" runuser -u "$RUNNER_USER" -- ./config.sh "${CONFIG_ARGS[@]}"
   )
   REGISTRATION_TOKEN=""
 }
@@ -128,7 +134,7 @@ start_service() {
 }
 
 main() {
-  load_settings
+  load_settings "$SETTINGS_FILE"
   if is_configured; then
     log "runner already configured in $RUNNER_DIR; not registering again"
     start_service
@@ -143,4 +149,7 @@ main() {
   log "runner registered and started"
 }
 
-main "$@"
+# Sourced (by tests), it only defines its functions.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

@@ -52,8 +52,7 @@ export function readManifests(paths: readonly string[]): { files: string[]; item
  * cloud-config (in Secrets and inline) against cloud-init's schema.
  */
 export function validateObjects(items: readonly ManifestObject[], options: ValidateOptions): Finding[] {
-  const schemas = new KubernetesSchemas(options.schemaDir);
-  const cloudConfig = new CloudConfigSchema(options.schemaDir);
+  const { schemas, cloudConfig } = compiledSchemas(options.schemaDir);
   const findings: Finding[] = [];
   for (const item of items) {
     findings.push(...schemas.validate(item));
@@ -74,6 +73,15 @@ export function validateObjects(items: readonly ManifestObject[], options: Valid
 export function validateManifests(paths: readonly string[], options: ValidateOptions): ValidationResult {
   const { files, items, findings } = readManifests(paths);
   return { files: files.length, objects: items.length, findings: [...findings, ...validateObjects(items, options)] };
+}
+
+// Compiling the schemas takes most of a validation's time; keep them per folder for the process.
+const compiled = new Map<string, { schemas: KubernetesSchemas; cloudConfig: CloudConfigSchema }>();
+function compiledSchemas(schemaDir: string) {
+  if (!compiled.has(schemaDir)) {
+    compiled.set(schemaDir, { schemas: new KubernetesSchemas(schemaDir), cloudConfig: new CloudConfigSchema(schemaDir) });
+  }
+  return compiled.get(schemaDir)!;
 }
 
 /** Cloud-configs carried by an object: user-data in a Secret, or inline in a VM's cloud-init volumes. */

@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { RunnerChart } from '../../lib/runner-chart';
+import { main as validateCli } from '../../lib/validate/cli';
+import { CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, validateObjects } from '../../lib/validate';
+import { hasSchemas, SCHEMA_DIR, synth, testIf } from '../util';
+
+const schemaTest = testIf(hasSchemas, `the schemas in ${SCHEMA_DIR} (../shared/schemas)`);
+
+/** The seed fleet as synthesized objects, deep-copied so each test can break its own. */
+function fleet(): ManifestObject[] {
+  const chart = new RunnerChart(Testing.app(), 'fleet', {
+    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'],
+  });
+  return synth(chart).map((object) => ({ file: 'fleet.yaml', object: JSON.parse(JSON.stringify(object)) }));
+}
+
+function findingLines(items: ManifestObject[], options: { externalSecrets?: string[] } = {}): string[] {
+  return validateObjects(items, { schemaDir: SCHEMA_DIR, ...options }).map(formatFinding);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const vm = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'VirtualMachine')!.object;
+const secret = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'Secret')!.object;
+
+describe('validateObjects', () => {
+  schemaTest('the synthesized fleet is valid', () => {
+    expect(findingLines(fleet())).toEqual([]);
+  });
+
+  schemaTest.each([
+    ['a misspelt field', (i: ManifestObject[]) => { vm(i).spec.template.spec.domain.devices.diskz = []; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/domain/devices: unknown field 'diskz'"],
+    ['a wrong type', (i: ManifestObject[]) => { vm(i).spec.template.spec.domain.cpu.cores = 'eight'; },
+      'fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/domain/cpu/cores: must be integer'],
+    ['a bad runStrategy', (i: ManifestObject[]) => { vm(i).spec.runStrategy = 'Sometimes'; },
+      'fleet.yaml: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once'],
+    ['running with runStrategy', (i: ManifestObject[]) => { vm(i).spec.running = true; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/running: 'running' and 'runStrategy' are mutually exclusive; set only runStrategy"],
+    ['a disk without its volume', (i: ManifestObject[]) => { vm(i).spec.template.spec.volumes.pop(); },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/domain/devices/disks/2: disk 'token' has no volume of that name"],
+    ['a volume without its disk', (i: ManifestObject[]) => { vm(i).spec.template.spec.domain.devices.disks.pop(); },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/2: volume 'token' is not attached: no disk or filesystem of that name"],
+    ['an interface without its network', (i: ManifestObject[]) => { vm(i).spec.template.spec.networks = []; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/domain/devices/interfaces/0: interface 'default' has no network of that name"],
+    ['a dangling DataVolume', (i: ManifestObject[]) => { vm(i).spec.template.spec.volumes[0].dataVolume.name = 'nowhere'; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/0/dataVolume/name: DataVolume 'nowhere' is neither a dataVolumeTemplate, in the output, nor declared external"],
+    ['a dangling PVC', (i: ManifestObject[]) => { vm(i).spec.template.spec.volumes[0] = { name: 'rootdisk', persistentVolumeClaim: { claimName: 'lost' } }; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/0/persistentVolumeClaim/claimName: PVC 'lost' is neither in the output nor declared external"],
+    ['a token Secret not declared external', (i: ManifestObject[]) => { delete vm(i).metadata.annotations; },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/2/secret/secretName: Secret 'ci-runner-token' is neither in the output nor declared external (annotation cdk8s-kubevirt-runners/external-secrets)"],
+    ['a cloud-init Secret missing from the output', (i: ManifestObject[]) => { i.splice(i.findIndex((x) => x.object.kind === 'Secret'), 1); },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/1/cloudInitNoCloud/secretRef/name: Secret 'actions-runner-cloud-init' is neither in the output nor declared external (annotation cdk8s-kubevirt-runners/external-secrets)"],
+    ['inline user-data over 2048 bytes', (i: ManifestObject[]) => {
+      vm(i).spec.template.spec.volumes[1] = { name: 'cloudinitdisk', cloudInitNoCloud: { userData: secret(i).stringData.userdata } };
+    }, 'fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/1/cloudInitNoCloud: inline user-data is '],
+    ['an unknown kind', (i: ManifestObject[]) => { i.push({ file: 'fleet.yaml', object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } } }); },
+      'fleet.yaml: Widget/w: /: unknown kind: no schema for Widget in example.com/v1'],
+    ['a Secret with a misspelt field', (i: ManifestObject[]) => { secret(i).stringdata = {}; },
+      "fleet.yaml: Secret/actions-runner-cloud-init: /: unknown field 'stringdata'"],
+    ['a misspelt cloud-config key', (i: ManifestObject[]) => { secret(i).stringData.userdata += 'packagez: [jq]\n'; },
+      "fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#: unknown cloud-config key 'packagez'"],
+    ['a cloud-config value of the wrong type', (i: ManifestObject[]) => { secret(i).stringData.userdata = secret(i).stringData.userdata.replace('package_update: true', 'package_update: sometimes'); },
+      'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#/package_update: must be boolean'],
+    ['user-data that is not YAML', (i: ManifestObject[]) => { secret(i).stringData.userdata += 'packages: [jq]\n'; },
+      'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#: user-data is not valid YAML: Map keys must be unique'],
+    ['a deprecated cloud-config key', (i: ManifestObject[]) => { secret(i).stringData.userdata = secret(i).stringData.userdata.replace('lock_passwd: true', 'lock-passwd: true'); },
+      'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#/users/0/lock-passwd: deprecated in cloud-init'],
+    ['user-data without the #cloud-config header', (i: ManifestObject[]) => { secret(i).stringData.userdata = secret(i).stringData.userdata.replace('#cloud-config\n', ''); },
+      "fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#: user-data does not start with '#cloud-config'"],
+    ['more than 100 runner labels', (i: ManifestObject[]) => {
+      secret(i).stringData.userdata = secret(i).stringData.userdata.replace("RUNNER_LABELS='kubevirt'", `RUNNER_LABELS='${Array.from({ length: 101 }, (_, n) => `l${n}`).join(',')}'`);
+    }, 'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#/write_files/0/content: runner has 101 custom labels; GitHub allows at most 100'],
+    ['a runner with no labels at all', (i: ManifestObject[]) => {
+      secret(i).stringData.userdata = secret(i).stringData.userdata.replace("RUNNER_LABELS='kubevirt'", "RUNNER_LABELS=''")
+        .replace("RUNNER_NO_DEFAULT_LABELS='false'", "RUNNER_NO_DEFAULT_LABELS='true'");
+    }, 'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#/write_files/0/content: runner has no labels at all'],
+  ])('reports %s', (_, breakIt, expected) => {
+    const items = fleet();
+    breakIt(items);
+    expect(findingLines(items)).toContainEqual(expect.stringMatching(new RegExp(`^${escapeRegExp(expected)}`)));
+  });
+
+  schemaTest('a Secret declared external on the command line is accepted', () => {
+    const items = fleet();
+    delete vm(items).metadata.annotations;
+    expect(findingLines(items, { externalSecrets: ['ci-runner-token'] }).filter((l) => l.includes('actions-runner-0'))).toEqual([]);
+  });
+});
+
+describe('npm run validate (lib/validate/cli.ts)', () => {
+  let dir: string;
+  let out: string[];
+  let err: string[];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'validate-cli-'));
+    out = [];
+    err = [];
+    jest.spyOn(console, 'log').mockImplementation((line: string) => out.push(line));
+    jest.spyOn(console, 'error').mockImplementation((line: string) => err.push(line));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (items: ManifestObject[]) => writeFileSync(join(dir, 'fleet.k8s.yaml'), items.map((i) => stringify(i.object)).join('---\n'));
+
+  schemaTest('exits 0 with a count on a clean folder', () => {
+    write(fleet());
+    expect(validateCli([dir, '--schemas', SCHEMA_DIR])).toBe(0);
+    expect(out).toEqual([`validate: 4 objects in 1 files against ${SCHEMA_DIR}: all valid`]);
+  });
+
+  schemaTest('exits 1 and prints file, object, path and message for each problem', () => {
+    const items = fleet();
+    vm(items).spec.runStrategy = 'Sometimes';
+    write(items);
+    expect(validateCli([dir, '--schemas', SCHEMA_DIR])).toBe(1);
+    expect(out).toEqual([`${join(dir, 'fleet.k8s.yaml')}: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once`]);
+    expect(err).toEqual([`validate: 1 problems in 4 objects in 1 files against ${SCHEMA_DIR}`]);
+  });
+
+  schemaTest('takes the schemas from $KUBEVIRT_RUNNERS_SCHEMAS', () => {
+    write(fleet());
+    process.env.KUBEVIRT_RUNNERS_SCHEMAS = SCHEMA_DIR;
+    try {
+      expect(validateCli([dir])).toBe(0);
+    } finally {
+      delete process.env.KUBEVIRT_RUNNERS_SCHEMAS;
+    }
+  });
+
+  test('exits 2, never a silent pass, when no schemas are found', () => {
+    write(fleet());
+    expect(validateCli([dir, '--schemas', join(dir, 'nothing-here')])).toBe(2);
+    expect(err[0]).toMatch(/^validate: no schemas found \(tried .*nothing-here\); pass --schemas DIR or set KUBEVIRT_RUNNERS_SCHEMAS\. Nothing was validated\.$/);
+    expect(out).toEqual([]);
+  });
+
+  test('exits 2 on a missing path or an unknown option', () => {
+    expect(validateCli([join(dir, 'missing.yaml'), '--schemas', SCHEMA_DIR])).toBe(2);
+    expect(validateCli(['--frobnicate'])).toBe(2);
+    expect(err.join('\n')).toContain('unknown option --frobnicate');
+  });
+});
+
+const cloudInitTest = testIf(hasCloudInitCli(), 'the cloud-init command (apt-get install cloud-init)');
+describe('cloud-init schema --config-file', () => {
+  cloudInitTest('accepts the library\'s cloud-config', () => {
+    expect(cloudInitCliProblem(secret(fleet()).stringData.userdata)).toBeUndefined();
+  });
+
+  cloudInitTest('rejects a broken one', () => {
+    expect(cloudInitCliProblem('#cloud-config\npackage_update: sometimes\n')).toMatch(/cloud-init schema --config-file failed/);
+  });
+});
+
+describe('CloudConfigSchema', () => {
+  schemaTest('checks a cloud-config on its own', () => {
+    const schema = new CloudConfigSchema(SCHEMA_DIR);
+    expect(schema.validate('#cloud-config\npackages: [jq]\n')).toEqual([]);
+    expect(schema.validate('#cloud-config\nruncmd: hello\n')).toContainEqual({ path: '/runcmd', message: 'must be array' });
+    expect(schema.validate('#!/bin/sh\necho hi\n')[0].message).toMatch(/does not start with '#cloud-config'/);
+  });
+});
