@@ -5,6 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Type-checking happens once, in `tsc --noEmit` (npm test); jest only transpiles, which keeps the
   // 1.5 MB of generated KubeVirt types from being checked again in every worker.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

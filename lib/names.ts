@@ -37,3 +37,24 @@ export function validateDnsSubdomain(owner: string, prop: string, value: string)
   }
   return value;
 }
+
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** Checks Kubernetes labels: keys `[prefix/]name` (prefix a DNS subdomain, name at most 63), values at most 63. */
+export function validateLabelMap(owner: string, prop: string, labels: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
+    const slash = key.lastIndexOf('/');
+    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+    const name = key.slice(slash + 1);
+    const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
+    if (!prefixOk || !LABEL_NAME.test(name)) {
+      throw new Error(`${owner} '${prop}' has an invalid Kubernetes label key ${JSON.stringify(key)}`);
+    }
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      throw new Error(`${owner} '${prop}' has an invalid value for label ${JSON.stringify(key)}: ${JSON.stringify(value)} `
+        + '(at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit)');
+    }
+  }
+  return labels;
+}

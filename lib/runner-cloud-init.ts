@@ -4,7 +4,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Document, isSeq } from 'yaml';
-import { GitHubScope, validateLabels, validateRunnerGroup } from './github';
+import { GitHubScope, GitHubScopeKind, validateLabels, validateRunnerGroup } from './github';
 import { defaultDnsLabel, validateDnsLabel } from './names';
 import { Distribution } from './os-image';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from './runner-release';
@@ -13,23 +13,25 @@ import { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './token-disk';
 
 /** Where the runner is installed in the guest. */
 export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
-/** Where the registration script and its settings are written in the guest. */
+/** Where the registration script, its settings and its systemd unit are written in the guest. */
 export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
 export const RUNNER_SETTINGS_PATH = '/etc/actions-runner/runner.env';
+export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
+export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
+/** Where the guest keeps Docker's key (lib/guest/docker-apt-key.asc, checked against the fingerprint by a test). */
+export const DOCKER_APT_KEY_PATH = '/etc/apt/keyrings/docker.asc';
 /** Packages of Docker Engine from Docker's repository, as docs.docker.com installs them. */
 export const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 /** Packages every runner gets. */
 export const BASE_PACKAGES = ['ca-certificates', 'curl', 'git', 'qemu-guest-agent'];
 
-/** Where Docker's apt repository is fetched from, and how its key is found. */
+/** Where Docker's apt repository is fetched from. */
 export interface DockerAptOptions {
-  /** Base URL of the repository; the distribution is appended. @default 'https://download.docker.com/linux' */
+  /** Base URL of the repository (a mirror must serve Docker's signed files); the distribution is appended. @default 'https://download.docker.com/linux' */
   readonly repositoryBaseUrl?: string;
-  /** Keyserver from which cloud-init fetches the key by its pinned fingerprint. @default 'hkps://keyserver.ubuntu.com' */
-  readonly keyserver?: string;
 }
 
 /** Props of RunnerCloudInit. */
@@ -56,7 +58,7 @@ export interface RunnerCloudInitProps {
   readonly passwordlessSudo?: boolean;
   /** Install Docker Engine from Docker's repository and put the runner user in the docker group. @default true */
   readonly docker?: boolean;
-  /** Docker repository and key lookup, for mirrors. @default - Docker's own repository, key from keyserver.ubuntu.com */
+  /** Docker repository, for mirrors. @default - Docker's own repository */
   readonly dockerApt?: DockerAptOptions;
   /** More Debian/Ubuntu packages to install, e.g. 'build-essential' or 'jq=1.7.1-3'. @default - none */
   readonly extraPackages?: string[];
@@ -64,7 +66,7 @@ export interface RunnerCloudInitProps {
   readonly upgradePackages?: boolean;
   /** SSH public keys for the runner user (for `virtctl ssh`). @default - no SSH access */
   readonly sshAuthorizedKeys?: string[];
-  /** Runner work directory, relative to the runner's install directory or absolute. @default '_work' */
+  /** Runner work directory, relative to the runner's install directory. @default '_work' */
   readonly workDir?: string;
   /** Key of the token Secret that holds the registration token. @default 'token' */
   readonly tokenSecretKey?: string;
@@ -75,8 +77,15 @@ export interface RunnerCloudInitProps {
 }
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+// Accounts that already exist in Debian and Ubuntu cloud images (or that the cloud-config creates as
+// a group): cloud-init would skip creating them and hand an existing account sudo and the runner.
+const RESERVED_USERS = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp',
+  'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'messagebus', 'syslog', 'sshd', 'polkitd', 'lxd',
+  'ubuntu', 'debian', 'admin', 'docker', 'tss', 'uuidd', 'tcpdump', 'landscape', 'pollinate', 'fwupd-refresh', 'dnsmasq', 'usbmux']);
+// Folders the runner keeps beside its work directory.
+const RESERVED_WORK_DIRS = new Set(['.', 'bin', 'externals', '_diag']);
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
-const WORK_DIR = /^[A-Za-z0-9._/-]+$/;
+const WORK_DIR = /^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
 
@@ -130,18 +139,28 @@ export class RunnerCloudInit extends Construct {
     if (props.noDefaultLabels && this.labels.length === 0) {
       throw new Error(`${owner} 'noDefaultLabels' needs at least one entry in 'labels': a runner without labels cannot be targeted`);
     }
-    if (props.runnerGroup !== undefined) validateRunnerGroup(owner, 'runnerGroup', props.runnerGroup);
+    if (props.runnerGroup !== undefined) {
+      validateRunnerGroup(owner, 'runnerGroup', props.runnerGroup);
+      // The runner only asks for a group where there are groups: organizations and enterprises.
+      if (this.scope.kind === GitHubScopeKind.REPOSITORY) {
+        throw new Error(`${owner} 'runnerGroup' ${JSON.stringify(props.runnerGroup)} needs an organization or enterprise URL; `
+          + `repository runners have no groups (url ${this.scope.url})`);
+      }
+    }
     this.user = props.user ?? 'actions-runner';
-    if (!USER.test(this.user) || this.user === 'root') {
-      throw new Error(`${owner} 'user' must be a Linux user name other than root ([a-z_][a-z0-9_-]*, at most 32), got ${JSON.stringify(props.user)}`);
+    if (!USER.test(this.user) || this.user.startsWith('systemd-') || this.user.startsWith('_') || RESERVED_USERS.has(this.user)) {
+      throw new Error(`${owner} 'user' must be a new Linux user name ([a-z_][a-z0-9_-]*, at most 32, not an account `
+        + `the image already has such as root, nobody or ubuntu), got ${JSON.stringify(props.user)}`);
     }
     this.tokenSecretKey = props.tokenSecretKey ?? DEFAULT_TOKEN_KEY;
     if (!SECRET_KEY.test(this.tokenSecretKey)) {
       throw new Error(`${owner} 'tokenSecretKey' must be a Secret key ([-._a-zA-Z0-9]+), got ${JSON.stringify(props.tokenSecretKey)}`);
     }
+    const docker = props.docker ?? true;
     const workDir = props.workDir ?? '_work';
-    if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..')) {
-      throw new Error(`${owner} 'workDir' must be a path of [A-Za-z0-9._/-] without '..', got ${JSON.stringify(props.workDir)}`);
+    if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
+      throw new Error(`${owner} 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, without '..' `
+        + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(props.workDir)}`);
     }
     for (const pkg of props.extraPackages ?? []) {
       if (typeof pkg !== 'string' || !PACKAGE.test(pkg)) {
@@ -168,8 +187,8 @@ export class RunnerCloudInit extends Construct {
       ['RUNNER_SHA256', this.release.sha256],
       ['TOKEN_DISK_SERIAL', TOKEN_DISK_SERIAL],
       ['TOKEN_FILE_NAME', this.tokenSecretKey],
+      ['RUNNER_REQUIRED_COMMANDS', docker ? 'git docker' : 'git'],
     ]);
-    const docker = props.docker ?? true;
     this.userData = renderUserData({
       user: this.user,
       passwordlessSudo: props.passwordlessSudo ?? true,
@@ -178,7 +197,6 @@ export class RunnerCloudInit extends Construct {
       upgradePackages: props.upgradePackages ?? false,
       sshAuthorizedKeys: props.sshAuthorizedKeys ?? [],
       settings,
-      script: readGuestScript('register-runner.sh'),
     });
 
     this.apiObject = ApiObject.of(new kplus.Secret(this, 'Resource', {
@@ -188,33 +206,24 @@ export class RunnerCloudInit extends Construct {
   }
 }
 
-/** Reads a script that the library installs in the guest (lib/guest). */
-export function readGuestScript(name: string): string {
+/** Reads a file that the library installs in the guest (lib/guest). */
+export function readGuestFile(name: string): string {
   return readFileSync(join(__dirname, 'guest', name), 'utf8');
 }
 
 interface DockerAptSource {
   readonly source: string;
-  readonly keyid: string;
-  readonly keyserver: string;
 }
 
+// Docker's key is shipped with the library and written as a file, so apt checks the repository
+// with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
+// and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
 function dockerAptSource(distribution: Distribution, options: DockerAptOptions): DockerAptSource {
   const base = (options.repositoryBaseUrl ?? 'https://download.docker.com/linux').replace(/\/+$/, '');
   if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%/-]*)?$/.test(base)) {
     throw new Error(`RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL, got ${JSON.stringify(options.repositoryBaseUrl)}`);
   }
-  const keyserver = options.keyserver ?? 'hkps://keyserver.ubuntu.com';
-  if (!/^(hkps?:\/\/)?[A-Za-z0-9.-]+(:[0-9]+)?$/.test(keyserver)) {
-    throw new Error(`RunnerCloudInit 'dockerApt.keyserver' must be a host or hkp(s):// URL, got ${JSON.stringify(options.keyserver)}`);
-  }
-  return {
-    // cloud-init writes the key fetched by fingerprint to a file and substitutes its path for
-    // $KEY_FILE, and the guest's release codename (noble, bookworm) for $RELEASE (cc_apt_configure, >= 21.4).
-    source: `deb [signed-by=$KEY_FILE] ${base}/${distribution} $RELEASE stable`,
-    keyid: DOCKER_APT_KEY_FINGERPRINT,
-    keyserver,
-  };
+  return { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${base}/${distribution} $RELEASE stable` };
 }
 
 interface UserDataInput {
@@ -225,7 +234,6 @@ interface UserDataInput {
   readonly upgradePackages: boolean;
   readonly sshAuthorizedKeys: readonly string[];
   readonly settings: string;
-  readonly script: string;
 }
 
 // Module order matters: write_files runs in the init stage, apt and packages in the config and
@@ -252,12 +260,15 @@ function renderUserData(input: UserDataInput): string {
     packages: [...input.packages],
     write_files: [
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: input.settings },
-      { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: input.script },
+      { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
+      { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+      ...(input.docker ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
+    // The registration unit runs now and at every boot, and retries until the runner is up.
     runcmd: [
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
       ...(input.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
-      [REGISTER_SCRIPT_PATH],
+      ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME],
     ],
   };
   const doc = new Document(config);

@@ -23,9 +23,10 @@ export interface RunnerPoolProps
   /** Each runner's root disk. @default { size: '50Gi' } */
   readonly rootDisk?: DiskStorageOptions;
   /**
-   * Storage of the golden image that http and registry images are imported into once; must be at
-   * least the image's virtual size, at most the root disk's size.
-   * @default - the root disk's storage class and modes, size '10Gi'
+   * Storage of the golden image that http and registry images are imported into once. On
+   * Filesystem volumes CDI copies the disk image as it is into each clone, so a smaller golden image
+   * gives every runner a smaller disk (unless KubeVirt's ExpandDisks feature gate is on).
+   * @default - the root disk's storage (same size, class, modes)
    */
   readonly goldenImage?: Partial<DiskStorageOptions>;
   /** Extra Kubernetes labels on the VMs and their pods. @default - the library's app.kubernetes.io labels and the pool's instance label */
@@ -34,8 +35,6 @@ export interface RunnerPoolProps
 
 /** Root disk size of each runner when none is given (the seed setup's 50Gi). */
 export const DEFAULT_ROOT_DISK_SIZE = '50Gi';
-/** Golden image size when none is given: room for a cloud image (Ubuntu's is 3.5 GiB virtual). */
-export const DEFAULT_GOLDEN_IMAGE_SIZE = '10Gi';
 
 /**
  * N identical runners, one VM each. One cloud-config Secret serves them all; an http or registry
@@ -83,7 +82,6 @@ export class RunnerPool extends Construct {
     if (image.isImport) {
       this.goldenImage = new RunnerDisk(this, 'GoldenImage', {
         ...rootDisk,
-        size: DEFAULT_GOLDEN_IMAGE_SIZE,
         ...(props.goldenImage ?? {}),
         image,
         name: `${this.name}-image`,
@@ -105,6 +103,7 @@ export class RunnerPool extends Construct {
         instancetype: props.instancetype,
         preference: props.preference,
         runStrategy: props.runStrategy,
+        evictionStrategy: props.evictionStrategy,
         tokenSecretName: props.tokenSecretName,
         name: `${this.name}-${i}`,
         namespace: this.namespace,

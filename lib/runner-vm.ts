@@ -5,7 +5,7 @@ import {
   VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
   VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
 } from '../imports/kubevirt.io';
-import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
+import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
 import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec, DiskSpec } from './runner-disk';
@@ -24,6 +24,18 @@ export enum RunStrategy {
   HALTED = 'Halted',
   /** Runs once, never restarted. */
   ONCE = 'Once',
+}
+
+/** What happens to the VM when its node is drained (`spec.template.spec.evictionStrategy`). */
+export enum EvictionStrategy {
+  /** Live-migrate when the VM can move (RWX disks), otherwise shut it down: a drain is never blocked. */
+  LIVE_MIGRATE_IF_POSSIBLE = 'LiveMigrateIfPossible',
+  /** Always live-migrate; a drain waits while the VM cannot move (RWO root disks cannot). */
+  LIVE_MIGRATE = 'LiveMigrate',
+  /** Shut the VM down. */
+  NONE = 'None',
+  /** Leave it to an external controller. */
+  EXTERNAL = 'External',
 }
 
 /** Which kind of instancetype or preference a VM refers to. */
@@ -54,6 +66,12 @@ export interface RunnerVmSizeOptions {
   readonly preference?: ResourceReference;
   /** When KubeVirt runs the VM. @default RunStrategy.ALWAYS */
   readonly runStrategy?: RunStrategy;
+  /**
+   * What a node drain does to the VM. Set explicitly because some clusters default to LiveMigrate,
+   * which blocks drains of VMs on ReadWriteOnce disks.
+   * @default EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE
+   */
+  readonly evictionStrategy?: EvictionStrategy;
 }
 
 /** Props of RunnerVm. */
@@ -117,7 +135,12 @@ export class RunnerVm extends Construct {
     if (!Object.values(RunStrategy).includes(runStrategy)) {
       throw new Error(`${owner} 'runStrategy' must be one of ${Object.values(RunStrategy).join(', ')}, got ${JSON.stringify(runStrategy)}`);
     }
-    const labels = { ...RUNNER_LABELS, ...(props.labels ?? {}) };
+    const evictionStrategy = props.evictionStrategy ?? EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE;
+    if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
+      throw new Error(`${owner} 'evictionStrategy' must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${JSON.stringify(evictionStrategy)}`);
+    }
+    // The library's own labels win: selectors and cost reports rely on them.
+    const labels = { ...validateLabelMap(owner, 'labels', props.labels ?? {}), ...RUNNER_LABELS };
 
     this.apiObject = new VirtualMachine(this, 'Resource', {
       metadata: {
@@ -138,6 +161,7 @@ export class RunnerVm extends Construct {
           metadata: { labels },
           spec: {
             hostname: this.name,
+            evictionStrategy,
             architecture: KUBEVIRT_ARCH[cloudInit.release.arch],
             domain: {
               ...domainSizing(props),
@@ -156,7 +180,9 @@ export class RunnerVm extends Construct {
             volumes: [
               { name: 'rootdisk', dataVolume: { name: this.rootDiskName } },
               { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: cloudInit.secretName } } },
-              { name: 'token', secret: { secretName: props.tokenSecretName } },
+              // optional: once every runner has registered, the token Secret can (and should) be
+              // deleted; a configured runner never reads it again, and its VM still starts.
+              { name: 'token', secret: { secretName: props.tokenSecretName, optional: true } },
             ],
           },
         },

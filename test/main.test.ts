@@ -42,7 +42,7 @@ describe('the default app (main.ts)', () => {
       expect(vm.spec.runStrategy).toBe('Always');
       expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '8', memory: '16Gi' });
       expect(vm.spec.dataVolumeTemplates[0].spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
-      expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token' } });
+      expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token', optional: true } });
     }
     const config = cloudConfigOf(objects.find((o) => o.kind === 'Secret')!);
     expect(config.users[0].name).toBe('actions-runner');

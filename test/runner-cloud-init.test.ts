@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { Distribution } from '../lib/os-image';
 import {
-  DOCKER_APT_KEY_FINGERPRINT, REGISTER_SCRIPT_PATH, RUNNER_SETTINGS_PATH, RunnerCloudInit, RunnerCloudInitProps,
+  DOCKER_APT_KEY_FINGERPRINT, DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_SETTINGS_PATH, RunnerCloudInit,
+  RunnerCloudInitProps,
 } from '../lib/runner-cloud-init';
+import { openPgpFingerprints } from './openpgp';
 import { RunnerRelease } from '../lib/runner-release';
 import { cloudConfigOf, sourceEnvFile, synth, writtenFile } from './util';
 
@@ -48,21 +50,29 @@ describe('RunnerCloudInit', () => {
   });
 
   test.each([
-    [Distribution.UBUNTU, 'deb [signed-by=$KEY_FILE] https://download.docker.com/linux/ubuntu $RELEASE stable'],
-    [Distribution.DEBIAN, 'deb [signed-by=$KEY_FILE] https://download.docker.com/linux/debian $RELEASE stable'],
-  ])('adds Docker\'s %s repository through the apt module, key pinned by fingerprint', (distribution, source) => {
+    [Distribution.UBUNTU, 'deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu $RELEASE stable'],
+    [Distribution.DEBIAN, 'deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian $RELEASE stable'],
+  ])('adds Docker\'s %s repository through the apt module, signed by the pinned key', (distribution, source) => {
     const { config } = render({ distribution });
-    expect(config.apt.sources['docker.list']).toEqual({
-      source, keyid: DOCKER_APT_KEY_FINGERPRINT, keyserver: 'hkps://keyserver.ubuntu.com',
-    });
-    expect(DOCKER_APT_KEY_FINGERPRINT).toBe('9DC858229FC7DD38854AE2D88D81803C0EBFCD88');
+    expect(config.apt.sources['docker.list']).toEqual({ source });
     expect(config.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
   });
 
-  test('a Docker mirror and another keyserver', () => {
-    const { config } = render({ dockerApt: { repositoryBaseUrl: 'http://apt.internal/docker/', keyserver: 'keys.internal' } });
-    expect(config.apt.sources['docker.list'].source).toBe('deb [signed-by=$KEY_FILE] http://apt.internal/docker/ubuntu $RELEASE stable');
-    expect(config.apt.sources['docker.list'].keyserver).toBe('keys.internal');
+  test('the shipped Docker key is the one with Docker\'s published fingerprint', () => {
+    const { config } = render();
+    const key = writtenFile(config, DOCKER_APT_KEY_PATH);
+    expect(key).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n/);
+    const [primary, ...subkeys] = openPgpFingerprints(key);
+    expect(primary).toBe(DOCKER_APT_KEY_FINGERPRINT);
+    expect(DOCKER_APT_KEY_FINGERPRINT).toBe('9DC858229FC7DD38854AE2D88D81803C0EBFCD88');
+    // The signing subkey apt checks Docker's Release files with.
+    expect(subkeys).toEqual(['D3306A018370199E527AE7997EA0A9C3F273FCD8']);
+    expect(config.write_files.find((f: any) => f.path === DOCKER_APT_KEY_PATH).permissions).toBe('0644');
+  });
+
+  test('a Docker mirror', () => {
+    const { config } = render({ dockerApt: { repositoryBaseUrl: 'http://apt.internal/docker/' } });
+    expect(config.apt.sources['docker.list'].source).toBe('deb [signed-by=/etc/apt/keyrings/docker.asc] http://apt.internal/docker/ubuntu $RELEASE stable');
   });
 
   test('installs the seed packages, Docker Engine, the guest agent and extra packages', () => {
@@ -77,21 +87,32 @@ describe('RunnerCloudInit', () => {
     expect(config.runcmd[0]).toEqual(['systemctl', 'enable', '--now', 'qemu-guest-agent']);
   });
 
+  test('requires git, and docker when Docker is on, before registering', () => {
+    expect(sourceEnvFile(writtenFile(render().config, RUNNER_SETTINGS_PATH)).RUNNER_REQUIRED_COMMANDS).toBe('git docker');
+    expect(sourceEnvFile(writtenFile(render({ docker: false }).config, RUNNER_SETTINGS_PATH)).RUNNER_REQUIRED_COMMANDS).toBe('git');
+  });
+
   test('without Docker: no repository, group or Docker packages', () => {
     const { config } = render({ docker: false });
     expect(config.apt).toBeUndefined();
     expect(config.groups).toBeUndefined();
     expect(config.users[0].groups).toBeUndefined();
     expect(config.packages).not.toContain('docker-ce');
-    expect(config.runcmd).toEqual([['systemctl', 'enable', '--now', 'qemu-guest-agent'], [REGISTER_SCRIPT_PATH]]);
+    expect(config.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
+    expect(config.runcmd).toEqual([['systemctl', 'enable', '--now', 'qemu-guest-agent'], ['systemctl', 'enable', '--now', 'register-actions-runner.service']]);
   });
 
-  test('writes the registration script from lib/guest unchanged and runs it last', () => {
+  test('writes the registration script and its systemd unit from lib/guest unchanged, and starts the unit last', () => {
     const { config } = render();
-    const script = writtenFile(config, REGISTER_SCRIPT_PATH);
-    expect(script).toBe(readFileSync(join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), 'utf8'));
+    const guestFile = (name: string) => readFileSync(join(__dirname, '..', 'lib', 'guest', name), 'utf8');
+    expect(writtenFile(config, REGISTER_SCRIPT_PATH)).toBe(guestFile('register-runner.sh'));
     expect(config.write_files.find((f: any) => f.path === REGISTER_SCRIPT_PATH).permissions).toBe('0755');
-    expect(config.runcmd[config.runcmd.length - 1]).toEqual([REGISTER_SCRIPT_PATH]);
+    const unit = writtenFile(config, REGISTER_UNIT_PATH);
+    expect(unit).toBe(guestFile('register-actions-runner.service'));
+    expect(unit).toContain(`ExecStart=${REGISTER_SCRIPT_PATH}\n`);
+    expect(unit).toContain('Restart=on-failure\n');
+    expect(unit).toContain('WantedBy=multi-user.target\n');
+    expect(config.runcmd[config.runcmd.length - 1]).toEqual(['systemctl', 'enable', '--now', 'register-actions-runner.service']);
   });
 
   test('the settings file gives the script exactly the configured values', () => {
@@ -103,7 +124,7 @@ describe('RunnerCloudInit', () => {
       noDefaultLabels: true,
       ephemeral: true,
       disableUpdate: true,
-      workDir: '/var/lib/runner-work',
+      workDir: 'jobs/work',
       tokenSecretKey: 'registration-token',
       release: RunnerRelease.of('2.330.0', { sha256, downloadBaseUrl: 'http://mirror.internal/runner' }),
     });
@@ -117,11 +138,12 @@ describe('RunnerCloudInit', () => {
       RUNNER_DISABLE_UPDATE: 'true',
       RUNNER_USER: 'actions-runner',
       RUNNER_DIR: '/opt/actions-runner/runner',
-      RUNNER_WORK_DIR: '/var/lib/runner-work',
+      RUNNER_WORK_DIR: 'jobs/work',
       RUNNER_DOWNLOAD_URL: 'http://mirror.internal/runner/v2.330.0/actions-runner-linux-x64-2.330.0.tar.gz',
       RUNNER_SHA256: sha256,
       TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
       TOKEN_FILE_NAME: 'registration-token',
+      RUNNER_REQUIRED_COMMANDS: 'git docker',
     });
     expect(config.write_files.find((f: any) => f.path === RUNNER_SETTINGS_PATH).permissions).toBe('0600');
   });
@@ -147,18 +169,27 @@ describe('RunnerCloudInit', () => {
     [{ labels: ['a b'] }, "RunnerCloudInit 'labels' label \"a b\" may only contain"],
     [{ labels: [] as string[], noDefaultLabels: true }, "RunnerCloudInit 'noDefaultLabels' needs at least one entry in 'labels'"],
     [{ runnerGroup: 'a;b' }, "RunnerCloudInit 'runnerGroup' must be"],
-    [{ user: 'root' }, "RunnerCloudInit 'user' must be a Linux user name other than root"],
-    [{ user: 'Actions Runner' }, "RunnerCloudInit 'user' must be a Linux user name"],
+    [{ url: 'https://github.com/acme/app', runnerGroup: 'linux' }, "RunnerCloudInit 'runnerGroup' \"linux\" needs an organization or enterprise URL"],
+    [{ user: 'root' }, "RunnerCloudInit 'user' must be a new Linux user name"],
+    [{ user: 'nobody' }, "RunnerCloudInit 'user' must be a new Linux user name"],
+    [{ user: 'docker' }, "RunnerCloudInit 'user' must be a new Linux user name"],
+    [{ user: 'ubuntu' }, "RunnerCloudInit 'user' must be a new Linux user name"],
+    [{ user: 'systemd-network' }, "RunnerCloudInit 'user' must be a new Linux user name"],
+    [{ user: 'Actions Runner' }, "RunnerCloudInit 'user' must be a new Linux user name"],
     [{ extraPackages: ['jq; reboot'] }, "RunnerCloudInit 'extraPackages' entry must be a Debian package name (optionally =version), got \"jq; reboot\""],
     [{ sshAuthorizedKeys: ['not a key'] }, "RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line"],
     [{ sshAuthorizedKeys: ['ssh-ed25519 AAAA\nruncmd: [reboot]'] }, "'sshAuthorizedKeys' entry must be one OpenSSH public key line"],
-    [{ workDir: '../etc' }, "RunnerCloudInit 'workDir' must be a path of [A-Za-z0-9._/-] without '..'"],
-    [{ workDir: '$HOME/work' }, "RunnerCloudInit 'workDir' must be a path"],
+    [{ workDir: '../etc' }, "RunnerCloudInit 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder"],
+    [{ workDir: '$HOME/work' }, "RunnerCloudInit 'workDir' must be a relative path"],
+    [{ workDir: '/' }, "RunnerCloudInit 'workDir' must be a relative path"],
+    [{ workDir: '/var/work' }, "RunnerCloudInit 'workDir' must be a relative path"],
+    [{ workDir: '.' }, "RunnerCloudInit 'workDir' must be a relative path"],
+    [{ workDir: 'bin' }, "RunnerCloudInit 'workDir' must be a relative path"],
+    [{ workDir: '_diag/x' }, "RunnerCloudInit 'workDir' must be a relative path"],
     [{ tokenSecretKey: 'a/b' }, "RunnerCloudInit 'tokenSecretKey' must be a Secret key"],
     [{ name: 'Cloud_Init' }, "RunnerCloudInit 'name' must be a DNS-1123 label"],
     [{ distribution: 'arch' as Distribution }, "RunnerCloudInit 'distribution' must be one of ubuntu, debian, got \"arch\""],
     [{ dockerApt: { repositoryBaseUrl: 'https://x/$(id)' } }, "RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL"],
-    [{ dockerApt: { keyserver: 'keys;x' } }, "RunnerCloudInit 'dockerApt.keyserver' must be a host or hkp(s):// URL"],
     [{ release: '2.334.0' as unknown as RunnerRelease }, "RunnerCloudInit 'release' must be a RunnerRelease"],
   ])('rejects %j', (override, message) => {
     expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);

@@ -21,7 +21,8 @@ describe('RunnerPool', () => {
     expect(objects.every((o) => o.metadata.namespace === 'runners')).toBe(true);
     const [golden] = ofKind(objects, 'DataVolume');
     expect(golden.spec.source.http.url).toBe('https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img');
-    expect(golden.spec.storage.resources.requests.storage).toBe('10Gi');
+    // As large as each root disk: on Filesystem volumes CDI clones the disk image as it is.
+    expect(golden.spec.storage.resources.requests.storage).toBe('50Gi');
     expect(golden.metadata.annotations).toEqual({ 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' });
     expect(pool.vms.map((vm) => vm.name)).toEqual(['ci-0', 'ci-1', 'ci-2']);
     expect(pool.goldenImage?.name).toBe('ci-image');
@@ -41,7 +42,7 @@ describe('RunnerPool', () => {
       }]);
       const volumes = vm.spec.template.spec.volumes;
       expect(volumes).toContainEqual({ name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: 'ci-cloud-init' } } });
-      expect(volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token' } });
+      expect(volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token', optional: true } });
       expect(vm.spec.template.spec.hostname).toBe(`ci-${i}`);
       expect(vm.metadata.labels['app.kubernetes.io/instance']).toBe('ci');
     });
@@ -61,6 +62,13 @@ describe('RunnerPool', () => {
     });
     expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '8', memory: '16Gi' });
     expect(ofKind(objects, 'Secret')[0].stringData.userdata).toContain("RUNNER_LABELS='gpu'");
+  });
+
+  test('extra VM labels cannot override the library\'s own', () => {
+    const { objects } = build({ vmLabels: { team: 'ci', 'app.kubernetes.io/name': 'other' } });
+    const labels = ofKind(objects, 'VirtualMachine')[0].metadata.labels;
+    expect(labels.team).toBe('ci');
+    expect(labels['app.kubernetes.io/name']).toBe('github-actions-runner');
   });
 
   test('a Debian image gets the Debian Docker repository', () => {
@@ -94,6 +102,8 @@ describe('RunnerPool', () => {
     [{ name: 'x'.repeat(60) }, 'at most 56 characters'],
     [{ image: OsImage.blank() }, "RunnerPool 'image' must be an OsImage with an operating system"],
     [{ goldenImage: { size: '60Gi' } }, "RunnerPool 'goldenImage.size' 60Gi is larger than 'rootDisk.size' 50Gi"],
+    [{ vmLabels: { 'bad key!': 'x' } }, "RunnerVm 'labels' has an invalid Kubernetes label key \"bad key!\""],
+    [{ vmLabels: { team: 'x y' } }, "RunnerVm 'labels' has an invalid value for label \"team\": \"x y\""],
     [{ rootDisk: { size: '50GB' } }, "RunnerPool 'rootDisk.size' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"50GB\""],
     [{ url: 'https://gitlab.com' }, "RunnerCloudInit 'url' must name an owner"],
   ])('rejects %j', (override, message) => {

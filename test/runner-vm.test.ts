@@ -3,7 +3,7 @@ import { Distribution, OsImage } from '../lib/os-image';
 import { RunnerCloudInit } from '../lib/runner-cloud-init';
 import { DiskSpec } from '../lib/runner-disk';
 import { RunnerArch, RunnerRelease } from '../lib/runner-release';
-import { ResourceScope, RunnerVm, RunnerVmProps, RunStrategy } from '../lib/runner-vm';
+import { EvictionStrategy, ResourceScope, RunnerVm, RunnerVmProps, RunStrategy } from '../lib/runner-vm';
 import { ofKind, synth } from './util';
 
 function build(props: Partial<RunnerVmProps> = {}, cloudInitNamespace = 'ci') {
@@ -41,8 +41,10 @@ describe('RunnerVm', () => {
     expect(spec.volumes).toEqual([
       { name: 'rootdisk', dataVolume: { name: 'runner-0-root' } },
       { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: 'runner-cloud-init' } } },
-      { name: 'token', secret: { secretName: 'ci-runner-token' } },
+      { name: 'token', secret: { secretName: 'ci-runner-token', optional: true } },
     ]);
+    expect(spec.evictionStrategy).toBe('LiveMigrateIfPossible');
+    expect(object.metadata.annotations).toEqual({ 'cdk8s-kubevirt-runners/external-secrets': 'ci-runner-token' });
     expect(spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
     expect(spec.networks).toEqual([{ name: 'default', pod: {} }]);
     expect(vm.rootDiskName).toBe('runner-0-root');
@@ -72,6 +74,10 @@ describe('RunnerVm', () => {
     expect(object.spec.template.spec.domain.resources).toBeUndefined();
   });
 
+  test.each(Object.values(EvictionStrategy))('evictionStrategy %s', (evictionStrategy) => {
+    expect(build({ evictionStrategy }).object.spec.template.spec.evictionStrategy).toBe(evictionStrategy);
+  });
+
   test.each(Object.values(RunStrategy))('runStrategy %s', (runStrategy) => {
     expect(build({ runStrategy }).object.spec.runStrategy).toBe(runStrategy);
   });
@@ -94,6 +100,8 @@ describe('RunnerVm', () => {
     [{ instancetype: { name: 'u1.large' }, cpu: 2 }, "RunnerVm 'instancetype' \"u1.large\" sizes the VM: do not set 'cpu' or 'memory' with it"],
     [{ instancetype: { name: 'u1.large', scope: 'global' } }, "RunnerVm 'instancetype.scope' must be one of cluster, namespaced"],
     [{ runStrategy: 'Sometimes' }, "RunnerVm 'runStrategy' must be one of Always, RerunOnFailure, Manual, Halted, Once, got \"Sometimes\""],
+    [{ evictionStrategy: 'Evict' }, "RunnerVm 'evictionStrategy' must be one of LiveMigrateIfPossible, LiveMigrate, None, External, got \"Evict\""],
+    [{ labels: { 'team/': 'x' } }, "RunnerVm 'labels' has an invalid Kubernetes label key \"team/\""],
     [{ tokenSecretName: 'Token Secret' }, "RunnerVm 'tokenSecretName' must be a DNS-1123 subdomain"],
     [{ namespace: 'other' }, "RunnerVm 'namespace' is \"other\" but its cloud-init Secret is in \"ci\""],
     [{ rootDisk: { image: OsImage.blank(), size: '1Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Registers this VM as a GitHub Actions runner and starts the runner service.
 #
-# cloud-init runs it once, as root, from runcmd (after packages are installed). Settings come from
-# an env file that cloud-init writes next to it; the registration token comes from a KubeVirt
-# `secret` disk found by its serial. The token is handed to config.sh in the environment
-# (ACTIONS_RUNNER_INPUT_TOKEN, which the runner reads and masks), never in argv, a file or a log.
-# Running it again, or after a reboot, does not register again.
+# systemd runs it as root at every boot (register-actions-runner.service, enabled by cloud-init
+# after packages are installed) and retries it when it fails. Settings come from an env file that
+# cloud-init writes; the registration token comes from a KubeVirt `secret` disk found by its serial.
+# The token is handed to config.sh in the environment (ACTIONS_RUNNER_INPUT_TOKEN, which the runner
+# reads and masks), never in argv, a file or a log. Once registered, a run only starts the runner.
 set -euo pipefail
 
 readonly SETTINGS_FILE="${RUNNER_SETTINGS_FILE:-/etc/actions-runner/runner.env}"
@@ -42,6 +42,14 @@ load_settings() {
 
 is_configured() {
   [[ -f "$RUNNER_DIR/.runner" ]]
+}
+
+# A runner that advertises Docker but has none fails every job: check before registering.
+check_required_commands() {
+  local command
+  for command in ${RUNNER_REQUIRED_COMMANDS:-}; do
+    command -v "$command" >/dev/null || die "$command is not installed (did the package installation fail? see /var/log/cloud-init-output.log)"
+  done
 }
 
 # curl with exponential backoff: mirrors and GitHub both have bad minutes.
@@ -124,12 +132,18 @@ configure_runner() {
   REGISTRATION_TOKEN=""
 }
 
-# svc.sh install refuses to overwrite its unit, so a configured runner only needs a start.
+# First time: svc.sh writes and starts the runner's systemd unit. Later boots start that unit with
+# systemctl, so root never runs scripts from the runner's directory once jobs have been able to write there.
 start_service() {
-  cd "$RUNNER_DIR"
-  if [[ ! -f .service ]]; then
-    ./svc.sh install "$RUNNER_USER"
+  local unit
+  if [[ -f "$RUNNER_DIR/.service" ]]; then
+    unit=$(<"$RUNNER_DIR/.service")
+    [[ "$unit" =~ ^actions\.runner\.[A-Za-z0-9._@-]+\.service$ ]] || die "unexpected runner unit name in $RUNNER_DIR/.service"
+    systemctl start "$unit"
+    return
   fi
+  cd "$RUNNER_DIR"
+  ./svc.sh install "$RUNNER_USER"
   ./svc.sh start
 }
 
@@ -140,6 +154,7 @@ main() {
     start_service
     return
   fi
+  check_required_commands
   WORK_DIR=$(mktemp -d)
   trap cleanup EXIT
   install_runner

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
@@ -30,7 +30,13 @@ exec "$@"`,
   hostname: 'echo "$STUB_HOSTNAME"',
   chown: 'echo "$*" >> "$STUB_LOG/chown.log"',
   sleep: 'echo "$1" >> "$STUB_LOG/sleep.log"',
+  systemctl: 'echo "$*" >> "$STUB_LOG/systemctl.log"',
+  git: 'exit 0',
+  docker: 'exit 0',
 };
+
+// Real commands the script uses, linked into the guest's PATH one by one.
+const SYSTEM_TOOLS = ['bash', 'tar', 'gzip', 'sha256sum', 'mktemp', 'mkdir', 'rm', 'cp', 'find', 'cat', 'touch', 'printf', 'echo'];
 
 // A fake runner package: config.sh records its arguments (NUL-separated) and keeps the token where
 // the real runner keeps its credentials; svc.sh records its commands.
@@ -40,7 +46,7 @@ echo run >> "$STUB_LOG/config.runs"
 printf '%s' "\${ACTIONS_RUNNER_INPUT_TOKEN:-}" > .credentials
 echo '{"agentName":"fake"}' > .runner`,
   'svc.sh': `echo "$*" >> "$STUB_LOG/svc.log"
-if [ "$1" = install ]; then touch .service; fi`,
+if [ "$1" = install ]; then echo actions.runner.acme.runners-0.service > .service; fi`,
   'run.sh': 'exit 0',
   'bin/installdependencies.sh': 'echo ran >> "$STUB_LOG/installdependencies.log"',
 };
@@ -61,10 +67,13 @@ export class FakeGuest {
   public readonly tarballSha256: string;
   public readonly token = `AAAAFAKE${createHash('sha256').update(this.root).digest('hex').slice(0, 21).toUpperCase()}`;
   private readonly settingsFile = join(this.root, 'runner.env');
+  // The system's own tools (tar, sha256sum, mktemp...), without any git or docker they may have.
+  private readonly systemPath = join(this.root, 'sysbin');
   private readonly scriptFile = join(this.root, 'register-actions-runner');
 
   constructor() {
-    for (const dir of ['bin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN']) mkdirSync(join(this.root, dir), { recursive: true });
+    for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN']) mkdirSync(join(this.root, dir), { recursive: true });
+    for (const tool of SYSTEM_TOOLS) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`]).toString().trim(), join(this.systemPath, tool));
     for (const [name, body] of Object.entries(STUBS)) this.writeExecutable(join(this.root, 'bin', name), body);
     for (const [name, body] of Object.entries(FAKE_RUNNER)) this.writeExecutable(join(this.root, 'pkg', name), body);
     execFileSync('tar', ['-czf', this.tarball, '-C', join(this.root, 'pkg'), '.']);
@@ -89,11 +98,16 @@ export class FakeGuest {
     this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH), false);
   }
 
-  /** Runs the registration script as cloud-init would, with the stubs first on PATH. */
+  /** Removes a stub command, as if its package were not installed. */
+  public uninstall(command: string): void {
+    rmSync(join(this.root, 'bin', command));
+  }
+
+  /** Runs the registration script as its systemd unit would, with the stubs first on PATH. */
   public run(env: Record<string, string> = {}): GuestRun {
-    const result = spawnSync('bash', [this.scriptFile], {
+    const result = spawnSync('/bin/bash', [this.scriptFile], {
       env: {
-        PATH: `${join(this.root, 'bin')}:/usr/bin:/bin`,
+        PATH: `${join(this.root, 'bin')}:${this.systemPath}`,
         TMPDIR: join(this.root, 'tmp'),
         RUNNER_SETTINGS_FILE: this.settingsFile,
         RUNNER_DISK_BY_ID_DIR: join(this.root, 'dev'),
@@ -127,13 +141,15 @@ export class FakeGuest {
     }
   }
 
-  /** Every file under the guest's folder whose content holds `needle`, except those listed. */
+  /** Every file under the guest's folder whose content holds `needle`, except those listed (links are not followed). */
   public filesContaining(needle: string, except: string[]): string[] {
     const found: string[] = [];
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
-        if (statSync(path).isDirectory()) walk(path);
+        const stat = lstatSync(path);
+        if (stat.isSymbolicLink()) continue;
+        if (stat.isDirectory()) walk(path);
         else if (!except.includes(path) && readFileSync(path).includes(needle)) found.push(path);
       }
     };

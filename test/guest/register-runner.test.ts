@@ -15,19 +15,19 @@ describe('register-runner.sh', () => {
 
   test('registers with exactly the configured URL, name, labels, group, work dir and flags', () => {
     guest.install({
-      url: 'https://github.com/acme/app',
+      url: 'https://github.com/acme',
       labels: ['gpu', 'ubuntu-24.04', 'x64_large', 'größe'],
       runnerGroup: 'linux runners',
       noDefaultLabels: true,
       ephemeral: true,
       disableUpdate: true,
-      workDir: '/var/lib/runner-work',
+      workDir: 'jobs/work',
     });
     const run = guest.run();
     expect(run.stderr).toContain('runner registered and started');
     expect(run.status).toBe(0);
     expect(guest.configArgs()).toEqual([
-      '--unattended', '--url', 'https://github.com/acme/app', '--name', 'runners-0', '--work', '/var/lib/runner-work', '--replace',
+      '--unattended', '--url', 'https://github.com/acme', '--name', 'runners-0', '--work', 'jobs/work', '--replace',
       '--labels', 'gpu,ubuntu-24.04,x64_large,größe', '--runnergroup', 'linux runners',
       '--no-default-labels', '--ephemeral', '--disableupdate',
     ]);
@@ -61,7 +61,7 @@ describe('register-runner.sh', () => {
     expect(readdirSync(join(guest.root, 'tmp'))).toEqual([]);
   });
 
-  test('a second run (after a reboot) does not register again, it only starts the service', () => {
+  test('a second run (after a reboot) does not register again, it only starts the runner unit', () => {
     guest.install();
     expect(guest.run().status).toBe(0);
     const second = guest.run();
@@ -69,7 +69,35 @@ describe('register-runner.sh', () => {
     expect(second.stderr).toContain('runner already configured');
     expect(guest.logLines('config.runs')).toEqual(['run']);
     expect(guest.logLines('curl.log')).toHaveLength(1);
-    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start', 'start']);
+    // Root does not run svc.sh from the runner's (job-writable) folder again.
+    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start']);
+    expect(guest.logLines('systemctl.log')).toEqual(['start actions.runner.acme.runners-0.service']);
+  });
+
+  test('a tampered unit name in .service is refused', () => {
+    guest.install();
+    expect(guest.run().status).toBe(0);
+    writeFileSync(join(guest.runnerDir, '.service'), 'reboot.target\n');
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`unexpected runner unit name in ${guest.runnerDir}/.service`);
+    expect(guest.log('systemctl.log')).toBeUndefined();
+  });
+
+  test.each([['docker', {}], ['git', { docker: false }]])('without %s installed it does not register', (command, props) => {
+    guest.install(props);
+    guest.uninstall(command);
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${command} is not installed (did the package installation fail?`);
+    expect(guest.log('curl.log')).toBeUndefined();
+    expect(guest.configArgs()).toBeUndefined();
+  });
+
+  test('without Docker configured, docker is not required', () => {
+    guest.install({ docker: false });
+    guest.uninstall('docker');
+    expect(guest.run().status).toBe(0);
   });
 
   test('a checksum mismatch stops before anything is extracted or configured', () => {
