@@ -1,10 +1,19 @@
 // The cdk8s validation plugin listed in cdk8s.yaml: `cdk8s synth` runs the checks of
 // `npm run validate` on the manifests it writes and fails on any finding. Without schemas (a
 // fresh machine without ../shared) it says so and lets synth finish.
-// Plain CommonJS because cdk8s loads plugins with require(); the TypeScript checks load through tsx.
-const { require: tsxRequire } = require('tsx/cjs/api');
+// Plain CommonJS because cdk8s loads plugins with require().
+const { findSchemaDir, validateManifests, SCHEMAS_ENV } = loadChecks();
 
-const { findSchemaDir, validateManifests, SCHEMAS_ENV } = tsxRequire('./index.ts', __filename);
+// Compiled JavaScript, or a runtime that already reads TypeScript (jest), loads ./index directly;
+// from the TypeScript sources under plain node (cdk8s synth in this repository) tsx loads it.
+function loadChecks() {
+  try {
+    return require('./index');
+  } catch (error) {
+    if (error.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes("'./index'")) throw error;
+    return require('tsx/cjs/api').require('./index.ts', __filename);
+  }
+}
 
 class KubevirtRunnersValidation {
   constructor(properties) {
