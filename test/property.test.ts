@@ -100,7 +100,7 @@ for settings in "$@"; do
   printf '\\1\\0'
 done`;
     const out = execFileSync('bash', ['-c', script, 'bash', join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), ...files],
-      { maxBuffer: 64 * 1024 * 1024 }).toString('utf8');
+      { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8');
     const runs: string[][] = [];
     let current: string[] = [];
     for (const field of out.split('\0').slice(0, -1)) {

@@ -73,10 +73,10 @@ export class FakeGuest {
 
   constructor() {
     for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN']) mkdirSync(join(this.root, dir), { recursive: true });
-    for (const tool of SYSTEM_TOOLS) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`]).toString().trim(), join(this.systemPath, tool));
+    for (const tool of SYSTEM_TOOLS) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim(), join(this.systemPath, tool));
     for (const [name, body] of Object.entries(STUBS)) this.writeExecutable(join(this.root, 'bin', name), body);
     for (const [name, body] of Object.entries(FAKE_RUNNER)) this.writeExecutable(join(this.root, 'pkg', name), body);
-    execFileSync('tar', ['-czf', this.tarball, '-C', join(this.root, 'pkg'), '.']);
+    execFileSync('tar', ['-czf', this.tarball, '-C', join(this.root, 'pkg'), '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.tarballSha256 = createHash('sha256').update(readFileSync(this.tarball)).digest('hex');
     writeFileSync(join(this.tokenDisk, 'token'), `${this.token}\n`);
   }
@@ -118,6 +118,8 @@ export class FakeGuest {
       },
       encoding: 'utf8',
       timeout: 30_000,
+      // stdin from /dev/null: bash reads ~/.bashrc when its stdin is a socket, which node's pipes are.
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
