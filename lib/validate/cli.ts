@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `npm run validate [-- PATH...] [--schemas DIR] [--external-secret NAME]... [--cloud-init-cli]`
 // Validates synthesized manifests (default: dist/). Exit 0 when clean, 1 on any finding, 2 when no
 // schemas were found or the arguments are wrong: it never passes without having checked.

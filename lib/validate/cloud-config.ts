@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { _, KeywordCxt } from 'ajv';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { compileCached, defaultCacheDir } from './compiled-schema';
 import { parse } from 'yaml';
 
 const SCHEMA_FILE = 'cloud-init/26.2/schema-cloud-config-v1.json';
@@ -22,19 +24,22 @@ export interface CloudConfigProblem {
 export class CloudConfigSchema {
   private readonly validateFn: ValidateFunction;
 
-  constructor(schemaDir: string) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+  constructor(schemaDir: string, cacheDir = defaultCacheDir()) {
+    const ajv = new Ajv({
+      allErrors: true, strict: false, validateSchema: false,
+      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+    });
     addFormats(ajv);
     // cloud-init flags deprecated keys in the schema itself; using one is a boot-time warning.
     ajv.addKeyword({
       keyword: 'deprecated',
       schemaType: 'boolean',
-      validate: function deprecated(isDeprecated: boolean) {
-        return !isDeprecated;
+      code(cxt: KeywordCxt) {
+        if (cxt.schema === true) cxt.fail(_`true`);
       },
-      errors: false,
     });
-    this.validateFn = ajv.compile(JSON.parse(readFileSync(join(schemaDir, SCHEMA_FILE), 'utf8')));
+    const text = readFileSync(join(schemaDir, SCHEMA_FILE), 'utf8');
+    this.validateFn = compileCached(ajv, JSON.parse(text), text, 'cloud-config', cacheDir);
   }
 
   public validate(userData: string): CloudConfigProblem[] {

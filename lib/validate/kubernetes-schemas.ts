@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv, { _, ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { compileCached, defaultCacheDir } from './compiled-schema';
 import { Finding, ManifestObject, objectLabel } from './finding';
 
 // apiVersion + kind -> schema file, in the kubeconform layout of ../shared/schemas.
@@ -33,8 +34,11 @@ export class KubernetesSchemas {
   private readonly compiled = new Map<string, ValidateFunction | undefined>();
   private definitions?: { byGvk: Map<string, string> };
 
-  constructor(private readonly schemaDir: string) {
-    this.ajv = new Ajv({ allErrors: true, strictTypes: false, strictTuples: false, validateSchema: false });
+  constructor(private readonly schemaDir: string, private readonly cacheDir = defaultCacheDir()) {
+    this.ajv = new Ajv({
+      allErrors: true, strictTypes: false, strictTuples: false, validateSchema: false,
+      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+    });
     addFormats(this.ajv);
     this.ajv.addVocabulary([
       'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-list-type', 'x-kubernetes-map-type', 'x-kubernetes-int-or-string',
@@ -63,7 +67,8 @@ export class KubernetesSchemas {
     if (!this.compiled.has(key)) {
       const file = CUSTOM_RESOURCE_SCHEMAS[key];
       if (file) {
-        this.compiled.set(key, this.ajv.compile(this.readJson(file)));
+        const text = readFileSync(join(this.schemaDir, file), 'utf8');
+        this.compiled.set(key, compileCached(this.ajv, JSON.parse(text), text, 'kubernetes', this.cacheDir));
       } else {
         const definition = this.coreDefinition(apiVersion, kind);
         this.compiled.set(key, definition ? this.ajv.compile({ $ref: `${DEFINITIONS_ID}#/definitions/${definition}` }) : undefined);
