@@ -9,16 +9,23 @@ export enum Distribution {
 
 /** A CDI DataVolume source, in the wire format shared by DataVolumes and `dataVolumeTemplates`. */
 export interface DataVolumeSourceJson {
+  /** Import over http(s), optionally verified by CDI against a checksum. @default - not an http source */
   readonly http?: { readonly url: string; readonly checksum?: string };
+  /** Import a containerdisk from a registry. @default - not a registry source */
   readonly registry?: { readonly url: string; readonly pullMethod?: string };
+  /** Clone a PersistentVolumeClaim. @default - not a clone */
   readonly pvc?: { readonly namespace: string; readonly name: string };
+  /** An empty disk. @default - not blank */
   readonly blank?: Record<string, never>;
 }
 
 /** An indirect DataVolume source (`spec.sourceRef`). */
 export interface DataVolumeSourceRefJson {
+  /** The only kind CDI accepts here. */
   readonly kind: 'DataSource';
+  /** Name of the DataSource. */
   readonly name: string;
+  /** Namespace of the DataSource. @default - the DataVolume's namespace */
   readonly namespace?: string;
 }
 

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { hasSchemas, SCHEMA_DIR } from './util';
+
+// A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
+// and TypeScript, compile the README's library example, synthesize it and validate the result with
+// the installed package's own validator. Needs the npm registry and about a minute, so it runs in CI
+// (CI=true) or with KUBEVIRT_RUNNERS_PACK_TEST=1, and is skipped with that hint elsewhere.
+const ROOT = join(__dirname, '..');
+const enabled = Boolean(process.env.CI || process.env.KUBEVIRT_RUNNERS_PACK_TEST);
+const run = (command: string, args: string[], cwd: string) =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' } });
+const installedVersion = (name: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+describe('the packed library in a fresh project', () => {
+  const title = 'npm pack, install with only cdk8s + constructs + typescript, compile and synthesize the README example, validate';
+  if (!enabled) {
+    test.skip(`${title} [skipped: set KUBEVIRT_RUNNERS_PACK_TEST=1; needs the npm registry]`, () => undefined);
+    return;
+  }
+
+  test(title, () => {
+    expect(hasSchemas).toBe(true);
+    const work = mkdtempSync(join(tmpdir(), 'runners-pack-'));
+    try {
+      const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!;
+      const files = run('tar', ['-tzf', join(work, tarball)], work).split('\n');
+      expect(files).toEqual(expect.arrayContaining([
+        'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
+        'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
+        'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
+      ]));
+      expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+
+      const project = join(work, 'stranger');
+      mkdirSync(project);
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'stranger', private: true, version: '1.0.0' }));
+      run('npm', ['install', '--no-audit', '--no-fund', join(work, tarball), `cdk8s@${installedVersion('cdk8s')}`,
+        `constructs@${installedVersion('constructs')}`, 'typescript@~5.9.3', '@types/node@^20'], project);
+
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+      const example = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('new RunnerChart'))!;
+      writeFileSync(join(project, 'main.ts'), example);
+      writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: false, types: ['node'] },
+        files: ['main.ts'],
+      }));
+      run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
+      run('node', ['main.js'], project);
+
+      const dist = join(project, 'dist');
+      const objects = readdirSync(dist).flatMap((f) => parseAllDocuments(readFileSync(join(dist, f), 'utf8')).map((d) => d.toJS()));
+      expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
+      expect(objects[0].stringData.userdata).toContain('# Registers this VM as a GitHub Actions runner and starts the runner service.');
+
+      const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist, '--schemas', SCHEMA_DIR], project);
+      expect(validation).toContain('validate: 6 objects in 1 files');
+      expect(validation).toContain('all valid');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -1,0 +1,62 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+// The README's pull-request recipe (examples/pr-review): in a repository like this one, a change to
+// the fleet shows up as a diff of the rendered manifests against the base branch.
+const ROOT = join(__dirname, '..');
+const COPY = ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'main.ts', '.gitignore', 'lib', 'imports', 'examples'];
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('examples/pr-review', () => {
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'pr-review-'));
+    for (const entry of COPY) cpSync(join(ROOT, entry), join(repo, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'fleet');
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  const renderDiff = () => spawnSync('bash', ['examples/pr-review/render-diff.sh', 'main'], {
+    cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', INSTALL_COMMAND: `test -e node_modules || ln -s ${join(ROOT, 'node_modules')} node_modules` },
+  });
+
+  test('a third runner shows as an added VirtualMachine in the diff against main', () => {
+    const main = join(repo, 'main.ts');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('replicas: 2,', 'replicas: 3,'));
+    const result = renderDiff();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--- base/actions-runners.k8s.yaml');
+    expect(result.stdout).toContain('+++ head/actions-runners.k8s.yaml');
+    expect(result.stderr).not.toContain('does not synthesize');
+    expect(result.stdout).toContain('+  name: actions-runner-2\n');
+    // Only the new VM is added: the Secret, the golden image and the first two VMs are unchanged.
+    expect(result.stdout.match(/^\+kind: .*$/gm)).toEqual(['+kind: VirtualMachine']);
+    expect(result.stdout).not.toMatch(/^-[^-]/m);
+    expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+
+  test('no change says so', () => {
+    const result = renderDiff();
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('no change to the rendered manifests');
+  }, 60_000);
+
+  test('the example workflow runs the recipe on every pull request', () => {
+    const workflow = parse(readFileSync(join(ROOT, 'examples', 'pr-review', 'workflow.yml'), 'utf8'));
+    const commands = workflow.jobs.review.steps.map((s: any) => s.run).filter(Boolean).join('\n');
+    for (const command of ['npm ci', 'npm test', 'npm run synth', 'npm run validate', 'bash examples/pr-review/render-diff.sh']) {
+      expect(commands).toContain(command);
+    }
+    expect(Object.keys(workflow.on)).toEqual(['pull_request']);
+  });
+});
