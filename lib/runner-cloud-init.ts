@@ -64,6 +64,14 @@ export interface RunnerCloudInitProps {
   readonly extraPackages?: string[];
   /** Upgrade all packages at first boot (slower boot, fresher guest). @default false */
   readonly upgradePackages?: boolean;
+  /**
+   * Install packages at first boot. Set false for images that already hold everything (git, curl,
+   * the guest agent, Docker when `docker` is on): pre-baked golden images, air-gapped clusters. The
+   * cloud-config then adds no apt repository and installs nothing; the registration script still
+   * refuses to register when git (or docker) is missing.
+   * @default true
+   */
+  readonly installPackages?: boolean;
   /** SSH public keys for the runner user (for `virtctl ssh`). @default - no SSH access */
   readonly sshAuthorizedKeys?: string[];
   /** Runner work directory, relative to the runner's install directory. @default '_work' */
@@ -157,6 +165,10 @@ export class RunnerCloudInit extends Construct {
       throw new Error(`${owner} 'tokenSecretKey' must be a Secret key ([-._a-zA-Z0-9]+), got ${JSON.stringify(props.tokenSecretKey)}`);
     }
     const docker = props.docker ?? true;
+    const installPackages = props.installPackages ?? true;
+    if (!installPackages && (props.extraPackages?.length || props.upgradePackages || props.dockerApt)) {
+      throw new Error(`${owner} 'installPackages' is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them`);
+    }
     const workDir = props.workDir ?? '_work';
     if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
       throw new Error(`${owner} 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, without '..' `
@@ -192,8 +204,9 @@ export class RunnerCloudInit extends Construct {
     this.userData = renderUserData({
       user: this.user,
       passwordlessSudo: props.passwordlessSudo ?? true,
-      docker: docker ? dockerAptSource(this.distribution, props.dockerApt ?? {}) : undefined,
-      packages: [...BASE_PACKAGES, ...(docker ? DOCKER_PACKAGES : []), ...(props.extraPackages ?? [])],
+      docker,
+      dockerApt: docker && installPackages ? dockerAptSource(this.distribution, props.dockerApt ?? {}) : undefined,
+      packages: installPackages ? [...BASE_PACKAGES, ...(docker ? DOCKER_PACKAGES : []), ...(props.extraPackages ?? [])] : undefined,
       upgradePackages: props.upgradePackages ?? false,
       sshAuthorizedKeys: props.sshAuthorizedKeys ?? [],
       settings,
@@ -229,8 +242,10 @@ function dockerAptSource(distribution: Distribution, options: DockerAptOptions):
 interface UserDataInput {
   readonly user: string;
   readonly passwordlessSudo: boolean;
-  readonly docker?: DockerAptSource;
-  readonly packages: readonly string[];
+  readonly docker: boolean;
+  readonly dockerApt?: DockerAptSource;
+  /** Packages to install, or undefined to leave apt alone. */
+  readonly packages?: readonly string[];
   readonly upgradePackages: boolean;
   readonly sshAuthorizedKeys: readonly string[];
   readonly settings: string;
@@ -254,15 +269,16 @@ function renderUserData(input: UserDataInput): string {
     // No `default` entry: the image's default user (ubuntu, debian) is not created.
     users: [user],
     ssh_pwauth: false,
-    ...(input.docker ? { apt: { sources: { 'docker.list': input.docker } } } : {}),
-    package_update: true,
-    package_upgrade: input.upgradePackages,
-    packages: [...input.packages],
+    // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
+    // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
+    manage_etc_hosts: true,
+    ...(input.dockerApt ? { apt: { sources: { 'docker.list': input.dockerApt } } } : {}),
+    ...(input.packages ? { package_update: true, package_upgrade: input.upgradePackages, packages: [...input.packages] } : {}),
     write_files: [
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: input.settings },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
       { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
-      ...(input.docker ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
+      ...(input.dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
     // The registration unit runs now and at every boot, and retries until the runner is up.
     runcmd: [

@@ -39,6 +39,7 @@ describe('RunnerCloudInit', () => {
       groups: ['docker'], sudo: 'ALL=(ALL) NOPASSWD:ALL',
     }]);
     expect(config.ssh_pwauth).toBe(false);
+    expect(config.manage_etc_hosts).toBe(true);
   });
 
   test('sudo can be switched off, the user renamed and SSH keys added', () => {
@@ -85,6 +86,20 @@ describe('RunnerCloudInit', () => {
       'build-essential', 'jq=1.7.1-3',
     ]);
     expect(config.runcmd[0]).toEqual(['systemctl', 'enable', '--now', 'qemu-guest-agent']);
+  });
+
+  test('installPackages: false leaves apt alone for pre-baked images', () => {
+    const { config } = render({ installPackages: false });
+    expect(config.apt).toBeUndefined();
+    expect(config.package_update).toBeUndefined();
+    expect(config.packages).toBeUndefined();
+    expect(config.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
+    // Docker is still expected (pre-installed): its group, its service, and the registration check.
+    expect(config.groups).toEqual(['docker']);
+    expect(config.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
+    expect(sourceEnvFile(writtenFile(config, RUNNER_SETTINGS_PATH)).RUNNER_REQUIRED_COMMANDS).toBe('git docker');
+    expect(() => render({ installPackages: false, extraPackages: ['jq'] })).toThrow(
+      "RunnerCloudInit 'installPackages' is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them");
   });
 
   test('requires git, and docker when Docker is on, before registering', () => {

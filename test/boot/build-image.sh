@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the Debian 12 guest for the boot test (npm run test:boot) from Debian packages only:
+# a root filesystem image labelled rootfs, plus the kernel and initrd to boot it with.
+# The result depends only on this file (and Debian's archive); test/boot keys its cache on it.
+#
+# usage: build-image.sh OUTDIR    (as root; needs mmdebstrap, eatmydata, e2fsprogs)
+set -euo pipefail
+
+out=${1:?usage: build-image.sh OUTDIR}
+suite=bookworm
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# What a Debian cloud image has that the runner's cloud-config relies on: cloud-init with the
+# NoCloud datasource, networking by DHCP, sudo, the tools the registration script uses, and git
+# and the guest agent, which a real runner image would install from apt (the boot test runs with
+# installPackages: false, because the guest reaches nothing outside the test).
+packages=(
+  linux-image-cloud-amd64 systemd-sysv udev kmod dbus
+  cloud-init ifupdown isc-dhcp-client iproute2 netbase
+  curl ca-certificates sudo git qemu-guest-agent openssh-server locales
+)
+
+root=$(mktemp -d)
+cleanup() { rm -rf "$root"; }
+trap cleanup EXIT
+
+# The hooks are single-quoted on purpose: mmdebstrap runs them with the root directory as $1.
+# shellcheck disable=SC2016
+mmdebstrap --variant=minbase --mode=root \
+  --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
+  --include="$(IFS=,; echo "${packages[*]}")" \
+  --customize-hook='echo "LABEL=rootfs / ext4 defaults 0 1" > "$1/etc/fstab"' \
+  --customize-hook='printf "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n" > "$1/etc/network/interfaces"' \
+  --customize-hook='sed -i "s/^# *C.UTF-8/C.UTF-8/" "$1/etc/locale.gen" && chroot "$1" locale-gen' \
+  --customize-hook='printf "datasource_list: [NoCloud, None]\nlocale: C.UTF-8\n" > "$1/etc/cloud/cloud.cfg.d/90-boot-test.cfg"' \
+  --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+  --customize-hook='echo "boot-test" > "$1/etc/hostname"' \
+  "$suite" "$root" "$mirror"
+
+mkdir -p "$out"
+cp -L "$root/vmlinuz" "$out/vmlinuz"
+cp -L "$root/initrd.img" "$out/initrd.img"
+rm -f "$out/rootfs.raw"
+truncate -s 2G "$out/rootfs.raw"
+mkfs.ext4 -q -L rootfs -d "$root" "$out/rootfs.raw"
+echo "built $out"

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const BUILD_SCRIPT = join(__dirname, 'build-image.sh');
+
+/** The cached guest image: kernel, initrd and the ext4 root filesystem labelled rootfs. */
+export interface GuestImage {
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly rootfs: string;
+  /** True when this run built it, false when it came from the cache. */
+  readonly built: boolean;
+}
+
+/** Where built images are kept: $KUBEVIRT_RUNNERS_BOOT_CACHE, else ~/.cache/cdk8s-kubevirt-runners/boot. */
+export function cacheRoot(): string {
+  return process.env.KUBEVIRT_RUNNERS_BOOT_CACHE
+    ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cdk8s-kubevirt-runners', 'boot');
+}
+
+/** The Debian 12 guest image, built by build-image.sh unless a build of the same script is cached. */
+export function guestImage(): GuestImage {
+  const key = createHash('sha256').update(readFileSync(BUILD_SCRIPT)).digest('hex').slice(0, 16);
+  const dir = join(cacheRoot(), `debian12-${key}`);
+  const image = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), rootfs: join(dir, 'rootfs.raw') };
+  if (existsSync(join(dir, 'complete'))) return { ...image, built: false };
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  execFileSync('bash', [BUILD_SCRIPT, partial], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('touch', [join(partial, 'complete')]);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(partial, dir);
+  return { ...image, built: true };
+}
