@@ -28,6 +28,8 @@ const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> =
 };
 
 const SERVER = 'http://10.0.2.100:8080';
+// The registration script's own lines on the serial console (its unit logs to journal+console).
+const registrationLog = (console: string) => console.split('\n').map((l) => /register-actions-runner: .*/.exec(l)?.[0]).filter(Boolean);
 const LABELS = ['kubevirt', 'debian-12', 'x64_large', 'größe'];
 const tarball = fakeRunnerTarball();
 const tarballSha256 = createHash('sha256').update(tarball).digest('hex');
@@ -71,6 +73,8 @@ function userData(props: Partial<RunnerChartProps>): string {
     first = await timed('boot 1: register', () => boot({
       dir: join(work, 'boot1'), image, userData: userData({}), hostname: 'runners-0',
       tokenFiles: { token: `${token}\n` }, tokenSerial: TOKEN_DISK_SERIAL, serverPort: port, timeoutSeconds: 480,
+      // A failed registration is retried forever; its first error is all the test needs to show.
+      stopWhenConsoleMatches: /register-actions-runner: error: /,
     }));
   });
 
@@ -83,6 +87,11 @@ function userData(props: Partial<RunnerChartProps>): string {
       ...phases.map(([phase, s]) => `  ${phase.padEnd(34)} ${s.toFixed(1)} s`),
       `  ${'total'.padEnd(34)} ${total.toFixed(1)} s`,
     ].join('\n'));
+  });
+
+  test('the registration script registered and started the runner (its console lines say what failed if not)', () => {
+    expect(registrationLog(first.console)).toEqual(expect.arrayContaining(['register-actions-runner: runner registered and started']));
+    expect(registrationLog(first.console).filter((l) => l!.includes('error:'))).toEqual([]);
   });
 
   test('the guest shut itself down after cloud-init finished (not killed, not timed out)', () => {
