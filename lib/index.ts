@@ -1,3 +1,4 @@
+export * from './cloud-config';
 export * from './github';
 export * from './names';
 export * from './os-image';

@@ -1,3 +1,4 @@
+import { validateEnum } from './enum-value';
 import { validateDnsLabel, validateDnsSubdomain } from './names';
 import { RunnerArch } from './runner-release';
 
@@ -144,15 +145,8 @@ export class OsImage {
     private readonly wire: { readonly source?: DataVolumeSourceJson; readonly sourceRef?: DataVolumeSourceRefJson },
   ) {
     if (options) {
-      if (!Object.values(Distribution).includes(options.distribution)) {
-        throw new Error(`OsImage 'distribution' must be one of ${Object.values(Distribution).join(', ')}, got ${JSON.stringify(options.distribution)}`);
-      }
-      const arch = options.arch ?? RunnerArch.X64;
-      if (!Object.values(RunnerArch).includes(arch)) {
-        throw new Error(`OsImage 'arch' must be one of ${Object.values(RunnerArch).join(', ')}, got ${JSON.stringify(arch)}`);
-      }
-      this.distribution = options.distribution;
-      this.arch = arch;
+      this.distribution = validateEnum('OsImage', 'distribution', Distribution, options.distribution);
+      this.arch = validateEnum('OsImage', 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
     }
   }
 

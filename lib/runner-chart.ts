@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { validateEnum } from './enum-value';
 import { OsImage } from './os-image';
 import { RunnerCloudInitProps } from './runner-cloud-init';
 import { DEFAULT_ROOT_DISK_SIZE, RunnerPool } from './runner-pool';
@@ -50,10 +51,7 @@ export class RunnerChart extends Chart {
   constructor(scope: Construct, id: string, props: RunnerChartProps) {
     super(scope, id, { namespace: props.namespace ?? 'default' });
     // Props that RunnerChart renames are checked here, so that errors name the prop the user wrote.
-    const arch = props.arch ?? RunnerArch.X64;
-    if (!Object.values(RunnerArch).includes(arch)) {
-      throw new Error(`RunnerChart 'arch' must be one of ${Object.values(RunnerArch).join(', ')}, got ${JSON.stringify(props.arch)}`);
-    }
+    const arch = validateEnum('RunnerChart', 'arch', RunnerArch, props.arch ?? RunnerArch.X64);
     const diskSize = validateByteQuantity('RunnerChart', 'diskSize', props.diskSize ?? DEFAULT_ROOT_DISK_SIZE);
     this.pool = new RunnerPool(this, 'Pool', {
       ...props,

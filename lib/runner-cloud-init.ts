@@ -1,38 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Document, isSeq } from 'yaml';
+import {
+  BASE_PACKAGES, DOCKER_PACKAGES, DockerAptOptions, dockerAptSource, renderCloudConfig, RUNNER_INSTALL_DIR,
+} from './cloud-config';
+import { validateEnum } from './enum-value';
 import { GitHubScope, GitHubScopeKind, validateLabels, validateRunnerGroup } from './github';
 import { defaultDnsLabel, validateDnsLabel } from './names';
 import { Distribution } from './os-image';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from './runner-release';
 import { renderEnvFile } from './shell';
 import { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './token-disk';
-
-/** Where the runner is installed in the guest. */
-export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
-/** Where the registration script, its settings and its systemd unit are written in the guest. */
-export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
-export const RUNNER_SETTINGS_PATH = '/etc/actions-runner/runner.env';
-export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
-export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
-
-/** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
-export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
-/** Where the guest keeps Docker's key (lib/guest/docker-apt-key.asc, checked against the fingerprint by a test). */
-export const DOCKER_APT_KEY_PATH = '/etc/apt/keyrings/docker.asc';
-/** Packages of Docker Engine from Docker's repository, as docs.docker.com installs them. */
-export const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
-/** Packages every runner gets. */
-export const BASE_PACKAGES = ['ca-certificates', 'curl', 'git', 'qemu-guest-agent'];
-
-/** Where Docker's apt repository is fetched from. */
-export interface DockerAptOptions {
-  /** Base URL of the repository (a mirror must serve Docker's signed files); the distribution is appended. @default 'https://download.docker.com/linux' */
-  readonly repositoryBaseUrl?: string;
-}
 
 /** Props of RunnerCloudInit. */
 export interface RunnerCloudInitProps {
@@ -139,10 +117,7 @@ export class RunnerCloudInit extends Construct {
       throw new Error(`${owner} 'release' is runner ${this.release.version}, but github.com refuses to register runners older `
         + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
     }
-    this.distribution = props.distribution ?? Distribution.UBUNTU;
-    if (!Object.values(Distribution).includes(this.distribution)) {
-      throw new Error(`${owner} 'distribution' must be one of ${Object.values(Distribution).join(', ')}, got ${JSON.stringify(props.distribution)}`);
-    }
+    this.distribution = validateEnum(owner, 'distribution', Distribution, props.distribution ?? Distribution.UBUNTU);
     this.labels = validateLabels(owner, 'labels', props.labels ?? []);
     if (props.noDefaultLabels && this.labels.length === 0) {
       throw new Error(`${owner} 'noDefaultLabels' needs at least one entry in 'labels': a runner without labels cannot be targeted`);
@@ -155,11 +130,7 @@ export class RunnerCloudInit extends Construct {
           + `repository runners have no groups (url ${this.scope.url})`);
       }
     }
-    this.user = props.user ?? 'actions-runner';
-    if (!USER.test(this.user) || this.user.startsWith('systemd-') || this.user.startsWith('_') || RESERVED_USERS.has(this.user)) {
-      throw new Error(`${owner} 'user' must be a new Linux user name ([a-z_][a-z0-9_-]*, at most 32, not an account `
-        + `the image already has such as root, nobody or ubuntu), got ${JSON.stringify(props.user)}`);
-    }
+    this.user = validateUser(props.user ?? 'actions-runner');
     this.tokenSecretKey = props.tokenSecretKey ?? DEFAULT_TOKEN_KEY;
     if (!SECRET_KEY.test(this.tokenSecretKey)) {
       throw new Error(`${owner} 'tokenSecretKey' must be a Secret key ([-._a-zA-Z0-9]+), got ${JSON.stringify(props.tokenSecretKey)}`);
@@ -169,21 +140,9 @@ export class RunnerCloudInit extends Construct {
     if (!installPackages && (props.extraPackages?.length || props.upgradePackages || props.dockerApt)) {
       throw new Error(`${owner} 'installPackages' is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them`);
     }
-    const workDir = props.workDir ?? '_work';
-    if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
-      throw new Error(`${owner} 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, without '..' `
-        + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(props.workDir)}`);
-    }
-    for (const pkg of props.extraPackages ?? []) {
-      if (typeof pkg !== 'string' || !PACKAGE.test(pkg)) {
-        throw new Error(`${owner} 'extraPackages' entry must be a Debian package name (optionally =version), got ${JSON.stringify(pkg)}`);
-      }
-    }
-    for (const key of props.sshAuthorizedKeys ?? []) {
-      if (typeof key !== 'string' || !SSH_KEY.test(key)) {
-        throw new Error(`${owner} 'sshAuthorizedKeys' entry must be one OpenSSH public key line ('ssh-ed25519 AAAA... comment'), got ${JSON.stringify(key)}`);
-      }
-    }
+    const workDir = validateWorkDir(props.workDir ?? '_work');
+    validateEach('extraPackages', props.extraPackages, PACKAGE, 'a Debian package name (optionally =version)');
+    validateEach('sshAuthorizedKeys', props.sshAuthorizedKeys, SSH_KEY, "one OpenSSH public key line ('ssh-ed25519 AAAA... comment')");
 
     const settings = renderEnvFile([
       ['RUNNER_URL', this.scope.url],
@@ -201,7 +160,7 @@ export class RunnerCloudInit extends Construct {
       ['TOKEN_FILE_NAME', this.tokenSecretKey],
       ['RUNNER_REQUIRED_COMMANDS', docker ? 'git docker' : 'git'],
     ]);
-    this.userData = renderUserData({
+    this.userData = renderCloudConfig({
       user: this.user,
       passwordlessSudo: props.passwordlessSudo ?? true,
       docker,
@@ -219,81 +178,26 @@ export class RunnerCloudInit extends Construct {
   }
 }
 
-/** Reads a file that the library installs in the guest (lib/guest). */
-export function readGuestFile(name: string): string {
-  return readFileSync(join(__dirname, 'guest', name), 'utf8');
-}
-
-interface DockerAptSource {
-  readonly source: string;
-}
-
-// Docker's key is shipped with the library and written as a file, so apt checks the repository
-// with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
-// and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
-function dockerAptSource(distribution: Distribution, options: DockerAptOptions): DockerAptSource {
-  const base = (options.repositoryBaseUrl ?? 'https://download.docker.com/linux').replace(/\/+$/, '');
-  if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~%/-]*)?$/.test(base)) {
-    throw new Error(`RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL, got ${JSON.stringify(options.repositoryBaseUrl)}`);
+function validateUser(user: string): string {
+  if (!USER.test(user) || user.startsWith('systemd-') || user.startsWith('_') || RESERVED_USERS.has(user)) {
+    throw new Error(`RunnerCloudInit 'user' must be a new Linux user name ([a-z_][a-z0-9_-]*, at most 32, not an account `
+      + `the image already has such as root, nobody or ubuntu), got ${JSON.stringify(user)}`);
   }
-  return { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${base}/${distribution} $RELEASE stable` };
+  return user;
 }
 
-interface UserDataInput {
-  readonly user: string;
-  readonly passwordlessSudo: boolean;
-  readonly docker: boolean;
-  readonly dockerApt?: DockerAptSource;
-  /** Packages to install, or undefined to leave apt alone. */
-  readonly packages?: readonly string[];
-  readonly upgradePackages: boolean;
-  readonly sshAuthorizedKeys: readonly string[];
-  readonly settings: string;
+function validateWorkDir(workDir: string): string {
+  if (!WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
+    throw new Error(`RunnerCloudInit 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, without '..' `
+      + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(workDir)}`);
+  }
+  return workDir;
 }
 
-// Module order matters: write_files runs in the init stage, apt and packages in the config and
-// final stages, runcmd last in the final stage, after packages are installed.
-function renderUserData(input: UserDataInput): string {
-  const user = {
-    name: input.user,
-    gecos: 'GitHub Actions runner',
-    shell: '/bin/bash',
-    lock_passwd: true,
-    ...(input.docker ? { groups: ['docker'] } : {}),
-    ...(input.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
-    ...(input.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...input.sshAuthorizedKeys] } : {}),
-  };
-  const config = {
-    // The docker group exists before the user joins it; docker-ce's postinst keeps an existing group.
-    ...(input.docker ? { groups: ['docker'] } : {}),
-    // No `default` entry: the image's default user (ubuntu, debian) is not created.
-    users: [user],
-    ssh_pwauth: false,
-    // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
-    // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
-    manage_etc_hosts: true,
-    ...(input.dockerApt ? { apt: { sources: { 'docker.list': input.dockerApt } } } : {}),
-    ...(input.packages ? { package_update: true, package_upgrade: input.upgradePackages, packages: [...input.packages] } : {}),
-    write_files: [
-      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: input.settings },
-      { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
-      { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
-      ...(input.dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
-    ],
-    // The registration unit runs now and at every boot, and retries until the runner is up.
-    runcmd: [
-      ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
-      ...(input.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
-      ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME],
-    ],
-  };
-  const doc = new Document(config);
-  // Commands read best on one line each: `- [systemctl, enable, --now, docker]`.
-  const runcmd = doc.get('runcmd');
-  if (isSeq(runcmd)) {
-    for (const command of runcmd.items) {
-      if (isSeq(command)) command.flow = true;
+function validateEach(prop: string, values: readonly string[] | undefined, pattern: RegExp, what: string): void {
+  for (const value of values ?? []) {
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new Error(`RunnerCloudInit '${prop}' entry must be ${what}, got ${JSON.stringify(value)}`);
     }
   }
-  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
 }

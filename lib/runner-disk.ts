@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataVolume, DataVolumeSpecStorageResourcesRequests } from '../imports/cdi.kubevirt.io';
+import { validateEnum } from './enum-value';
 import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
 import { OsImage } from './os-image';
 import { validateByteQuantity } from './quantity';
@@ -80,9 +81,7 @@ function validateDiskSpec(owner: string, disk: DiskSpec): void {
   if (!Array.isArray(modes) || modes.length === 0 || modes.some((m) => !Object.values(AccessMode).includes(m))) {
     throw new Error(`${owner} 'accessModes' must be a non-empty list of ${Object.values(AccessMode).join(', ')}, got ${JSON.stringify(disk.accessModes)}`);
   }
-  if (disk.volumeMode !== undefined && !Object.values(VolumeMode).includes(disk.volumeMode)) {
-    throw new Error(`${owner} 'volumeMode' must be one of ${Object.values(VolumeMode).join(', ')}, got ${JSON.stringify(disk.volumeMode)}`);
-  }
+  if (disk.volumeMode !== undefined) validateEnum(owner, 'volumeMode', VolumeMode, disk.volumeMode);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { validateEnum } from './enum-value';
+
 /** CPU architectures for which GitHub publishes a Linux runner. */
 export enum RunnerArch {
   X64 = 'x64',
@@ -73,10 +75,7 @@ export class RunnerRelease {
     if (typeof version !== 'string' || !VERSION.test(version)) {
       throw new Error(`RunnerRelease 'version' must be a release version such as '2.334.0', got ${JSON.stringify(version)}`);
     }
-    const arch = options.arch ?? RunnerArch.X64;
-    if (!Object.values(RunnerArch).includes(arch)) {
-      throw new Error(`RunnerRelease 'arch' must be one of ${Object.values(RunnerArch).join(', ')}, got ${JSON.stringify(arch)}`);
-    }
+    const arch = validateEnum('RunnerRelease', 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
     const known = KNOWN_RUNNER_CHECKSUMS[version]?.[arch];
     const sha256 = options.sha256 ?? known;
     if (sha256 === undefined) {

@@ -5,6 +5,7 @@ import {
   VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
   VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
 } from '../imports/kubevirt.io';
+import { validateEnum } from './enum-value';
 import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
 import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
 import { RunnerCloudInit } from './runner-cloud-init';
@@ -131,14 +132,8 @@ export class RunnerVm extends Construct {
     validateDnsSubdomain(owner, 'tokenSecretName', props.tokenSecretName);
     checkImageFitsCloudInit(props.rootDisk, cloudInit);
     this.rootDiskName = `${this.name}-root`;
-    const runStrategy = props.runStrategy ?? RunStrategy.ALWAYS;
-    if (!Object.values(RunStrategy).includes(runStrategy)) {
-      throw new Error(`${owner} 'runStrategy' must be one of ${Object.values(RunStrategy).join(', ')}, got ${JSON.stringify(runStrategy)}`);
-    }
-    const evictionStrategy = props.evictionStrategy ?? EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE;
-    if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
-      throw new Error(`${owner} 'evictionStrategy' must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${JSON.stringify(evictionStrategy)}`);
-    }
+    const runStrategy = validateEnum(owner, 'runStrategy', RunStrategy, props.runStrategy ?? RunStrategy.ALWAYS);
+    const evictionStrategy = validateEnum(owner, 'evictionStrategy', EvictionStrategy, props.evictionStrategy ?? EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE);
     // The library's own labels win: selectors and cost reports rely on them.
     const labels = { ...validateLabelMap(owner, 'labels', props.labels ?? {}), ...RUNNER_LABELS };
 
@@ -208,10 +203,7 @@ function checkImageFitsCloudInit(rootDisk: DiskSpec, cloudInit: RunnerCloudInit)
 function instancetypeSpec(props: RunnerVmSizeOptions) {
   const ref = (owner: string, value: ResourceReference, kinds: Record<ResourceScope, string>) => {
     validateDnsSubdomain('RunnerVm', `${owner}.name`, value.name);
-    const scope = value.scope ?? ResourceScope.CLUSTER;
-    if (!Object.values(ResourceScope).includes(scope)) {
-      throw new Error(`RunnerVm '${owner}.scope' must be one of ${Object.values(ResourceScope).join(', ')}, got ${JSON.stringify(scope)}`);
-    }
+    const scope = validateEnum('RunnerVm', `${owner}.scope`, ResourceScope, value.scope ?? ResourceScope.CLUSTER);
     return { name: value.name, kind: kinds[scope] };
   };
   return {

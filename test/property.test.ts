@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { OsImage } from '../lib/os-image';
-import { RUNNER_SETTINGS_PATH } from '../lib/runner-cloud-init';
+import { RUNNER_SETTINGS_PATH } from '../lib/cloud-config';
 import { RunnerChart, RunnerChartProps } from '../lib/runner-chart';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, hasSchemas, SCHEMA_DIR, synth, testIf, writtenFile } from './util';

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { Distribution } from '../lib/os-image';
 import {
-  DOCKER_APT_KEY_FINGERPRINT, DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_SETTINGS_PATH, RunnerCloudInit,
-  RunnerCloudInitProps,
-} from '../lib/runner-cloud-init';
+  DOCKER_APT_KEY_FINGERPRINT, DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_SETTINGS_PATH,
+} from '../lib/cloud-config';
+import { RunnerCloudInit, RunnerCloudInitProps } from '../lib/runner-cloud-init';
 import { openPgpFingerprints } from './openpgp';
 import { RunnerRelease } from '../lib/runner-release';
 import { cloudConfigOf, sourceEnvFile, synth, writtenFile } from './util';

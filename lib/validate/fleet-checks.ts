@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { RUNNER_SETTINGS_PATH } from '../cloud-config';
 import { MAX_LABELS } from '../github';
 import { parseEnvFile } from '../shell';
 import { EXTERNAL_SECRETS_ANNOTATION } from '../token-disk';
@@ -105,7 +106,6 @@ function secretReferences(volume: any): Array<[string, string]> {
   return refs;
 }
 
-const RUNNER_SETTINGS_PATH = '/etc/actions-runner/runner.env';
 const DEFAULT_LABEL_COUNT = 3; // self-hosted, the OS and the architecture
 
 // A runner needs at least one label to be targeted, and GitHub takes at most 100 custom ones.

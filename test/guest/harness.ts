@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { REGISTER_SCRIPT_PATH, RUNNER_SETTINGS_PATH, RunnerCloudInit, RunnerCloudInitProps } from '../../lib/runner-cloud-init';
+import { REGISTER_SCRIPT_PATH, RUNNER_SETTINGS_PATH } from '../../lib/cloud-config';
+import { RunnerCloudInit, RunnerCloudInitProps } from '../../lib/runner-cloud-init';
 import { RunnerRelease } from '../../lib/runner-release';
 
 // Stub commands for everything in the registration script that touches the machine. Each one
