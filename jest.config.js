@@ -1,3 +1,7 @@
+// Tests compile the schema validators from scratch: a cached validator from an earlier version of
+// the code could otherwise hide a change (test/validate/compiled-schema.test.ts tests the cache).
+process.env.KUBEVIRT_RUNNERS_NO_CACHE = '1';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

@@ -10,6 +10,9 @@ export enum GitHubScopeKind {
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
 const ENTERPRISE = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
+// A DNS host name (the URL parser has lower-cased it) with an optional port. The URL parser accepts
+// far more ('a$(id)b.com'), and the URL reaches a shell in the guest.
+const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$/;
 
 /**
  * A GitHub URL that runners register with: `https://HOST/OWNER`, `https://HOST/OWNER/REPO` or
@@ -32,6 +35,7 @@ export class GitHubScope {
     if (parsed.protocol !== 'https:') fail('must use https');
     if (parsed.username || parsed.password) fail('must not contain credentials');
     if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) fail('must not have a query or fragment');
+    if (!HOST.test(parsed.host)) fail(`has an invalid host ${JSON.stringify(parsed.host)}`);
     const segments = parsed.pathname.replace(/\/$/, '').split('/').slice(1);
     if (segments.some((s) => s === '')) fail('must not have empty path segments');
     const host = parsed.host;

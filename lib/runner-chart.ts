@@ -59,11 +59,7 @@ export class RunnerChart extends Chart {
       namespace: this.namespace,
       replicas: props.replicas ?? 1,
       image: props.image ?? OsImage.ubuntu2404({ arch }),
-      release: RunnerRelease.of(props.runnerVersion ?? DEFAULT_RUNNER_VERSION, {
-        arch,
-        sha256: props.runnerSha256,
-        downloadBaseUrl: props.runnerDownloadBaseUrl,
-      }),
+      release: chartRelease(props, arch),
       rootDisk: {
         size: diskSize,
         storageClassName: props.storageClassName,
@@ -71,5 +67,21 @@ export class RunnerChart extends Chart {
         volumeMode: props.volumeMode,
       },
     });
+  }
+}
+
+// RunnerChart spells RunnerRelease's props its own way; errors name the prop the user wrote.
+const RELEASE_PROPS: Record<string, string> = { version: 'runnerVersion', sha256: 'runnerSha256', downloadBaseUrl: 'runnerDownloadBaseUrl' };
+
+function chartRelease(props: RunnerChartProps, arch: RunnerArch): RunnerRelease {
+  try {
+    return RunnerRelease.of(props.runnerVersion ?? DEFAULT_RUNNER_VERSION, {
+      arch,
+      sha256: props.runnerSha256,
+      downloadBaseUrl: props.runnerDownloadBaseUrl,
+    });
+  } catch (error) {
+    const message = (error as Error).message.replace(/^RunnerRelease '(\w+)'/, (_, prop: string) => `RunnerChart '${RELEASE_PROPS[prop] ?? prop}'`);
+    throw new Error(message);
   }
 }

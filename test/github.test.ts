@@ -38,6 +38,10 @@ describe('GitHubScope.fromUrl', () => {
     ['https://github.com/enterprises', 'invalid owner'],
     ['https://github.com/enterprises/Big_Corp', 'invalid enterprise slug'],
     ['https://github.com//acme', 'empty path segments'],
+    ['https://a$(id)b.com/acme', 'invalid host'],
+    ["https://a'b.com/acme", 'invalid host'],
+    ['https://x&y!{z}.com/acme', 'invalid host'],
+    ['https://-bad.example.com/acme', 'invalid host'],
   ])('rejects %s: %s', (url, why) => {
     expect(() => GitHubScope.fromUrl(url, 'RunnerChart', 'url')).toThrow(`RunnerChart 'url' `);
     expect(() => GitHubScope.fromUrl(url, 'RunnerChart', 'url')).toThrow(why);

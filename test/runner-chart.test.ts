@@ -58,7 +58,10 @@ describe('RunnerChart', () => {
   });
 
   test.each([
-    [{ runnerVersion: '2.999.0' }, "RunnerRelease 'sha256' is required for runner 2.999.0 (x64)"],
+    [{ runnerVersion: '2.999.0' }, "RunnerChart 'runnerSha256' is required for runner 2.999.0 (x64)"],
+    [{ runnerVersion: 'latest' }, "RunnerChart 'runnerVersion' must be a release version such as '2.334.0', got \"latest\""],
+    [{ runnerSha256: 'abc' }, "RunnerChart 'runnerSha256' must be 64 lower-case hex digits, got \"abc\""],
+    [{ runnerDownloadBaseUrl: 'ftp://mirror' }, "RunnerChart 'runnerDownloadBaseUrl' must be an http(s) URL"],
     [{ arch: 'ppc64le' }, "RunnerChart 'arch' must be one of x64, arm64, got \"ppc64le\""],
     [{ replicas: 0 }, "RunnerPool 'replicas' must be an integer >= 1, got 0"],
     [{ diskSize: '-1' }, "RunnerChart 'diskSize' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"-1\""],

@@ -157,8 +157,10 @@ main() {
   check_required_commands
   WORK_DIR=$(mktemp -d)
   trap cleanup EXIT
-  install_runner
+  # The token first: without it (a VM started after its Secret was deleted) there is no point in
+  # downloading the runner again at every retry.
   read_token
+  install_runner
   configure_runner
   start_service
   log "runner registered and started"

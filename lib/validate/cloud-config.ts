@@ -10,6 +10,17 @@ import { parse } from 'yaml';
 
 const SCHEMA_FILE = 'cloud-init/26.2/schema-cloud-config-v1.json';
 
+const AJV_OPTIONS = { allErrors: true, strict: false, validateSchema: false };
+
+// cloud-init flags deprecated keys in the schema itself; using one is a boot-time warning.
+const DEPRECATED_KEYWORD = {
+  keyword: 'deprecated',
+  schemaType: 'boolean' as const,
+  code(cxt: KeywordCxt) {
+    if (cxt.schema === true) cxt.fail(_`true`);
+  },
+};
+
 /** A problem in a cloud-config, with its JSON path. */
 export interface CloudConfigProblem {
   readonly path: string;
@@ -25,21 +36,13 @@ export class CloudConfigSchema {
   private readonly validateFn: ValidateFunction;
 
   constructor(schemaDir: string, cacheDir = defaultCacheDir()) {
-    const ajv = new Ajv({
-      allErrors: true, strict: false, validateSchema: false,
-      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
-    });
+    const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
     addFormats(ajv);
-    // cloud-init flags deprecated keys in the schema itself; using one is a boot-time warning.
-    ajv.addKeyword({
-      keyword: 'deprecated',
-      schemaType: 'boolean',
-      code(cxt: KeywordCxt) {
-        if (cxt.schema === true) cxt.fail(_`true`);
-      },
-    });
+    ajv.addKeyword(DEPRECATED_KEYWORD);
     const text = readFileSync(join(schemaDir, SCHEMA_FILE), 'utf8');
-    this.validateFn = compileCached(ajv, JSON.parse(text), text, 'cloud-config', cacheDir);
+    // Everything that shapes the compiled code is part of the cache key.
+    const recipe = `cloud-config ${JSON.stringify(AJV_OPTIONS)} ${DEPRECATED_KEYWORD.code.toString()}`;
+    this.validateFn = compileCached(ajv, JSON.parse(text), text, recipe, cacheDir);
   }
 
   public validate(userData: string): CloudConfigProblem[] {

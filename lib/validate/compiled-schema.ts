@@ -7,9 +7,10 @@ import standaloneCode from 'ajv/dist/standalone';
 
 // ajv needs most of a second to compile the KubeVirt and cloud-init schemas, on every synth. The
 // compiled validators are kept as JavaScript in the project's node_modules/.cache (never in a shared
-// temporary folder: it is code that gets loaded), keyed by the schema, ajv's version and our options.
+// temporary folder: it is code that gets loaded), keyed by the schema, ajv's version and the
+// caller's recipe: its ajv options and the code of any custom keyword.
 const AJV_VERSION: string = require('ajv/package.json').version;
-const CACHE_FORMAT = '1';
+const CACHE_FORMAT = '2';
 
 /** The project-private cache folder, or undefined where there is no node_modules to hold it. */
 export function defaultCacheDir(cwd = process.cwd()): string | undefined {
@@ -21,9 +22,9 @@ export function defaultCacheDir(cwd = process.cwd()): string | undefined {
  * Compiles `schema` with `ajv` (created with `code: { source: true, formats }` so that its output is
  * standalone), reusing the cached module when one exists for the same inputs.
  */
-export function compileCached(ajv: Ajv, schema: AnySchema, schemaText: string, options: string, cacheDir: string | undefined): ValidateFunction {
+export function compileCached(ajv: Ajv, schema: AnySchema, schemaText: string, recipe: string, cacheDir: string | undefined): ValidateFunction {
   if (!cacheDir) return ajv.compile(schema);
-  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${AJV_VERSION}\0${options}\0${schemaText}`).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${AJV_VERSION}\0${recipe}\0${schemaText}`).digest('hex').slice(0, 32);
   const file = join(cacheDir, `${key}.js`);
   if (existsSync(file)) {
     try {

@@ -20,6 +20,15 @@ const CUSTOM_RESOURCE_SCHEMAS: Record<string, string> = {
   // Standalone-strict (every object closed), like kubeconform's -strict schemas.
   'v1 Secret': 'kubernetes/v1.34.0/secret-v1.json',
 };
+// kubeconform's rules: no strict types, the Kubernetes extensions known as (inert) vocabulary.
+const AJV_OPTIONS = { allErrors: true, strictTypes: false, strictTuples: false, validateSchema: false };
+const VOCABULARY = [
+  'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-list-type', 'x-kubernetes-map-type', 'x-kubernetes-int-or-string',
+  'x-kubernetes-list-map-keys', 'x-kubernetes-validations', 'x-kubernetes-patch-strategy', 'x-kubernetes-patch-merge-key',
+  'x-kubernetes-group-version-kind', 'x-kubernetes-unions', 'x-kubernetes-embedded-resource',
+];
+// Everything that shapes the compiled code is part of the cache key.
+const RECIPE = `kubernetes ${JSON.stringify(AJV_OPTIONS)} ${VOCABULARY.join(',')}`;
 const DEFINITIONS_FILE = 'kubernetes/v1.34.0/_definitions.json';
 const DEFINITIONS_ID = 'k8s-definitions.json';
 
@@ -35,16 +44,9 @@ export class KubernetesSchemas {
   private definitions?: { byGvk: Map<string, string> };
 
   constructor(private readonly schemaDir: string, private readonly cacheDir = defaultCacheDir()) {
-    this.ajv = new Ajv({
-      allErrors: true, strictTypes: false, strictTuples: false, validateSchema: false,
-      code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
-    });
+    this.ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
     addFormats(this.ajv);
-    this.ajv.addVocabulary([
-      'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-list-type', 'x-kubernetes-map-type', 'x-kubernetes-int-or-string',
-      'x-kubernetes-list-map-keys', 'x-kubernetes-validations', 'x-kubernetes-patch-strategy', 'x-kubernetes-patch-merge-key',
-      'x-kubernetes-group-version-kind', 'x-kubernetes-unions', 'x-kubernetes-embedded-resource',
-    ]);
+    this.ajv.addVocabulary(VOCABULARY);
   }
 
   /** Schema errors of one object; `[]` when it is valid. */
@@ -68,7 +70,7 @@ export class KubernetesSchemas {
       const file = CUSTOM_RESOURCE_SCHEMAS[key];
       if (file) {
         const text = readFileSync(join(this.schemaDir, file), 'utf8');
-        this.compiled.set(key, compileCached(this.ajv, JSON.parse(text), text, 'kubernetes', this.cacheDir));
+        this.compiled.set(key, compileCached(this.ajv, JSON.parse(text), text, RECIPE, this.cacheDir));
       } else {
         const definition = this.coreDefinition(apiVersion, kind);
         this.compiled.set(key, definition ? this.ajv.compile({ $ref: `${DEFINITIONS_ID}#/definitions/${definition}` }) : undefined);

@@ -108,7 +108,7 @@ describe('register-runner.sh', () => {
     expect(run.stderr).toContain(`checksum mismatch for https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz: expected sha256 ${'0'.repeat(64)}, got ${guest.tarballSha256}; not installing it`);
     expect(existsSync(join(guest.runnerDir, 'config.sh'))).toBe(false);
     expect(guest.configArgs()).toBeUndefined();
-    expect(guest.log('mount.log')).toBeUndefined();
+    expect(guest.log('installdependencies.log')).toBeUndefined();
     expect(guest.log('svc.log')).toBeUndefined();
   });
 
@@ -141,6 +141,8 @@ describe('register-runner.sh', () => {
     expect(run.stderr).toContain(`token disk ${guest.tokenDisk} not found after 3s: is the token Secret attached with serial RUNNERTOKEN?`);
     expect(guest.logLines('sleep.log')).toEqual(['1', '1', '1']);
     expect(guest.configArgs()).toBeUndefined();
+    // Nothing is downloaded without a token to register with.
+    expect(guest.log('curl.log')).toBeUndefined();
   });
 
   test('a token disk without the token key is a clear error', () => {
