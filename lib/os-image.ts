@@ -105,10 +105,20 @@ export class OsImage {
     });
   }
 
-  /** Clones an existing PersistentVolumeClaim (for example a golden image you maintain). */
+  /** Clones an existing PersistentVolumeClaim that you keep (for example a golden image you maintain). */
   public static pvc(namespace: string, name: string, options: OsImageOptions): OsImage {
     validateDnsLabel('OsImage.pvc', 'namespace', namespace);
     validateDnsSubdomain('OsImage.pvc', 'name', name);
+    return new OsImage('pvc', options, { source: { pvc: { namespace, name } } }, `${namespace}/${name}`);
+  }
+
+  /**
+   * Clones a DataVolume synthesized in the same output (`RunnerDisk.asImage()` uses it): unlike
+   * `pvc()`, validation then expects that DataVolume in the output.
+   */
+  public static synthesizedDataVolume(namespace: string, name: string, options: OsImageOptions): OsImage {
+    validateDnsLabel('OsImage.synthesizedDataVolume', 'namespace', namespace);
+    validateDnsSubdomain('OsImage.synthesizedDataVolume', 'name', name);
     return new OsImage('pvc', options, { source: { pvc: { namespace, name } } });
   }
 
@@ -118,7 +128,7 @@ export class OsImage {
     if (options.namespace !== undefined) validateDnsLabel('OsImage.dataSource', 'namespace', options.namespace);
     return new OsImage('dataSource', options, {
       sourceRef: { kind: 'DataSource', name, ...(options.namespace ? { namespace: options.namespace } : {}) },
-    });
+    }, `DataSource/${options.namespace ?? ''}/${name}`);
   }
 
   /** An empty disk, for data volumes; it cannot boot a runner. */
@@ -143,6 +153,7 @@ export class OsImage {
     public readonly kind: 'http' | 'registry' | 'pvc' | 'dataSource' | 'blank',
     options: OsImageOptions | undefined,
     private readonly wire: { readonly source?: DataVolumeSourceJson; readonly sourceRef?: DataVolumeSourceRefJson },
+    private readonly externalReference?: string,
   ) {
     if (options) {
       this.distribution = validateEnum('OsImage', 'distribution', Distribution, options.distribution);
@@ -153,6 +164,15 @@ export class OsImage {
   /** True when CDI must download the image (http, registry): worth importing once and cloning. */
   public get isImport(): boolean {
     return this.kind === 'http' || this.kind === 'registry';
+  }
+
+  /**
+   * The cluster object this image clones that the output does not create, as the
+   * external-volumes annotation lists it (`NAMESPACE/NAME`, `DataSource/NAMESPACE/NAME`); a
+   * DataSource without a namespace is in `defaultNamespace`, the DataVolume's.
+   */
+  public externalVolume(defaultNamespace: string): string | undefined {
+    return this.externalReference?.replace(/^DataSource\/\//, `DataSource/${defaultNamespace}/`);
   }
 
   /** `spec.source` / `spec.sourceRef` of a DataVolume that holds this image. */

@@ -2,6 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataVolume, DataVolumeSpecStorageResourcesRequests } from '../imports/cdi.kubevirt.io';
 import { validateEnum } from './enum-value';
+import { annotationValue, EXTERNAL_VOLUMES_ANNOTATION } from './external-references';
 import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
 import { OsImage } from './os-image';
 import { validateByteQuantity } from './quantity';
@@ -107,12 +108,17 @@ export class RunnerDisk extends Construct {
     this.image = props.image;
     this.size = props.size;
     const spec = dataVolumeSpec('RunnerDisk', props, DataVolumeSpecStorageResourcesRequests.fromString);
+    const externalVolumes = annotationValue([props.image.externalVolume(this.namespace)]);
+    const annotations = {
+      // CDI: import even when the StorageClass is WaitForFirstConsumer.
+      ...(props.bindImmediately ? { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } : {}),
+      ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
+    };
     this.apiObject = new DataVolume(this, 'Resource', {
       metadata: {
         name: this.name,
         namespace: this.namespace,
-        // CDI: import even when the StorageClass is WaitForFirstConsumer.
-        ...(props.bindImmediately ? { annotations: { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } } : {}),
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       },
       spec,
     });
@@ -124,6 +130,6 @@ export class RunnerDisk extends Construct {
     if (distribution === undefined) {
       throw new Error(`RunnerDisk '${this.name}' holds a blank disk: it has no operating system to clone`);
     }
-    return OsImage.pvc(this.namespace, this.name, { distribution, arch });
+    return OsImage.synthesizedDataVolume(this.namespace, this.name, { distribution, arch });
   }
 }

@@ -6,12 +6,13 @@ import {
   VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
 } from '../imports/kubevirt.io';
 import { validateEnum } from './enum-value';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './external-references';
 import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
 import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec, DiskSpec } from './runner-disk';
 import { RunnerArch } from './runner-release';
-import { EXTERNAL_SECRETS_ANNOTATION, TOKEN_DISK_SERIAL } from './token-disk';
+import { TOKEN_DISK_SERIAL } from './token-disk';
 
 /** When KubeVirt runs the VM (`spec.runStrategy`). */
 export enum RunStrategy {
@@ -142,8 +143,12 @@ export class RunnerVm extends Construct {
         name: this.name,
         namespace: this.namespace,
         labels,
-        // The token Secret is created out of band; validation knows not to look for it in the output.
-        annotations: { [EXTERNAL_SECRETS_ANNOTATION]: props.tokenSecretName },
+        // What is created out of band (the token Secret, a clone source you keep), so that
+        // validation knows not to look for it in the output.
+        annotations: {
+          [EXTERNAL_SECRETS_ANNOTATION]: props.tokenSecretName,
+          ...externalVolumes(props.rootDisk.image.externalVolume(this.namespace)),
+        },
       },
       spec: {
         runStrategy,
@@ -184,6 +189,11 @@ export class RunnerVm extends Construct {
       },
     });
   }
+}
+
+function externalVolumes(reference: string | undefined): Record<string, string> {
+  const value = annotationValue([reference]);
+  return value ? { [EXTERNAL_VOLUMES_ANNOTATION]: value } : {};
 }
 
 function checkImageFitsCloudInit(rootDisk: DiskSpec, cloudInit: RunnerCloudInit): void {

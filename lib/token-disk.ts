@@ -7,10 +7,3 @@ export const TOKEN_DISK_SERIAL = 'RUNNERTOKEN';
 
 /** The key of the token Secret that holds the registration token (`kubectl create secret ... --from-literal=token=...`). */
 export const DEFAULT_TOKEN_KEY = 'token';
-
-/**
- * Annotation on a VirtualMachine listing (comma-separated) the Secrets it references that are
- * created out of band, such as the registration-token Secret, so that validation knows they are
- * meant to be absent from the output.
- */
-export const EXTERNAL_SECRETS_ANNOTATION = 'cdk8s-kubevirt-runners/external-secrets';

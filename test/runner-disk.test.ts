@@ -41,6 +41,12 @@ describe('RunnerDisk', () => {
     expect(synth(chart)[0].spec.source).toEqual({ blank: {} });
   });
 
+  test('a standalone DataVolume cloning a PVC you keep declares it external', () => {
+    const chart = Testing.chart();
+    new RunnerDisk(chart, 'copy', { image: OsImage.pvc('images', 'golden', { distribution: Distribution.UBUNTU }), size: '10Gi', namespace: 'ci' });
+    expect(synth(chart)[0].metadata.annotations).toEqual({ 'cdk8s-kubevirt-runners/external-volumes': 'images/golden' });
+  });
+
   test('asImage clones the disk and keeps its distribution and arch', () => {
     const chart = Testing.chart();
     const disk = new RunnerDisk(chart, 'golden', { image: OsImage.debian12(), size: '10Gi', name: 'deb', namespace: 'ci' });

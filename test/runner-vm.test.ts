@@ -44,7 +44,11 @@ describe('RunnerVm', () => {
       { name: 'token', secret: { secretName: 'ci-runner-token', optional: true } },
     ]);
     expect(spec.evictionStrategy).toBe('LiveMigrateIfPossible');
-    expect(object.metadata.annotations).toEqual({ 'cdk8s-kubevirt-runners/external-secrets': 'ci-runner-token' });
+    // The token Secret and the PVC it clones (OsImage.pvc: one you keep) are declared external.
+    expect(object.metadata.annotations).toEqual({
+      'cdk8s-kubevirt-runners/external-secrets': 'ci-runner-token',
+      'cdk8s-kubevirt-runners/external-volumes': 'ci/golden',
+    });
     expect(spec.domain.devices.interfaces).toEqual([{ name: 'default', masquerade: {} }]);
     expect(spec.networks).toEqual([{ name: 'default', pod: {} }]);
     expect(vm.rootDiskName).toBe('runner-0-root');

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { RUNNER_SETTINGS_PATH } from '../cloud-config';
 import { MAX_LABELS } from '../github';
 import { parseEnvFile } from '../shell';
-import { EXTERNAL_SECRETS_ANNOTATION } from '../token-disk';
+import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../external-references';
 import { Finding, ManifestObject, objectLabel } from './finding';
 
 
@@ -13,9 +13,9 @@ export const RUN_STRATEGIES = ['Always', 'RerunOnFailure', 'Manual', 'Halted', '
 
 /** Options of checkFleet. */
 export interface FleetCheckOptions {
-  /** Secrets that exist in the cluster already (besides those the VMs' annotation lists). */
+  /** Secrets that exist in the cluster already (besides those the VMs' annotation lists). @default - only those the annotations list */
   readonly externalSecrets?: readonly string[];
-  /** PVCs and DataVolumes that exist in the cluster already. */
+  /** PVCs and DataVolumes that exist in the cluster already (`NAME` or `NAMESPACE/NAME`; `DataSource/NAMESPACE/NAME` for DataSources). @default - only those the objects' annotations list */
   readonly externalVolumes?: readonly string[];
 }
 
@@ -32,6 +32,11 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
     const report = (path: string, message: string) => findings.push({ file: item.file, object: objectLabel(item.object), path, message });
     if (item.object?.apiVersion === 'kubevirt.io/v1' && item.object?.kind === 'VirtualMachine') {
       checkVirtualMachine(item.object, present, options, report);
+      (item.object.spec?.dataVolumeTemplates ?? []).forEach((template: any, i: number) =>
+        checkCloneSource(item.object, template?.spec, `/spec/dataVolumeTemplates/${i}/spec`, present, options, report));
+    }
+    if (item.object?.apiVersion === 'cdi.kubevirt.io/v1beta1' && item.object?.kind === 'DataVolume') {
+      checkCloneSource(item.object, item.object.spec, '/spec', present, options, report);
     }
     if (item.object?.apiVersion === 'v1' && item.object?.kind === 'Secret') {
       checkRunnerLabels(item.object, report);
@@ -65,8 +70,7 @@ function checkVirtualMachine(vm: any, present: Set<string>, options: FleetCheckO
 
   const namespace = namespaceOf(vm);
   const templates = new Set((spec.dataVolumeTemplates ?? []).map((t: any) => t.metadata?.name));
-  const annotated = String(vm.metadata?.annotations?.[EXTERNAL_SECRETS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const externalSecrets = new Set([...annotated, ...(options.externalSecrets ?? [])]);
+  const externalSecrets = new Set([...annotationReferences(vm, EXTERNAL_SECRETS_ANNOTATION), ...(options.externalSecrets ?? [])]);
   const externalVolumes = new Set(options.externalVolumes ?? []);
   const secretExists = (name: string) => externalSecrets.has(name) || present.has(key('Secret', namespace, name));
   const volumeExists = (name: string) => externalVolumes.has(name) || templates.has(name)
@@ -94,6 +98,28 @@ function checkVirtualMachine(vm: any, present: Set<string>, options: FleetCheckO
       }
     }
   });
+}
+
+// A DataVolume (standalone or a VM's template) that clones a PVC or a DataSource needs that source:
+// in the output, or declared external, or CDI waits for it forever.
+function checkCloneSource(owner: any, spec: any, at: string, present: Set<string>, options: FleetCheckOptions, report: Report): void {
+  const declared = new Set([...annotationReferences(owner, EXTERNAL_VOLUMES_ANNOTATION), ...(options.externalVolumes ?? [])]);
+  const pvc = spec?.source?.pvc;
+  if (pvc?.name) {
+    const namespace = pvc.namespace ?? namespaceOf(owner);
+    const found = present.has(key('DataVolume', namespace, pvc.name)) || present.has(key('PersistentVolumeClaim', namespace, pvc.name))
+      || declared.has(`${namespace}/${pvc.name}`) || declared.has(pvc.name);
+    if (!found) {
+      report(`${at}/source/pvc`, `clone source PVC '${namespace}/${pvc.name}' is neither in the output nor declared external (annotation ${EXTERNAL_VOLUMES_ANNOTATION})`);
+    }
+  }
+  const ref = spec?.sourceRef;
+  if (ref?.kind === 'DataSource' && ref.name) {
+    const namespace = ref.namespace ?? namespaceOf(owner);
+    if (!present.has(key('DataSource', namespace, ref.name)) && !declared.has(`DataSource/${namespace}/${ref.name}`)) {
+      report(`${at}/sourceRef`, `DataSource '${namespace}/${ref.name}' is neither in the output nor declared external (annotation ${EXTERNAL_VOLUMES_ANNOTATION})`);
+    }
+  }
 }
 
 function secretReferences(volume: any): Array<[string, string]> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
+import { Distribution, OsImage } from '../../lib/os-image';
 import { RunnerChart } from '../../lib/runner-chart';
 import { main as validateCli } from '../../lib/validate/cli';
 import { CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, validateObjects } from '../../lib/validate';
@@ -54,6 +55,11 @@ describe('validateObjects', () => {
       "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/2/secret/secretName: Secret 'ci-runner-token' is neither in the output nor declared external (annotation cdk8s-kubevirt-runners/external-secrets)"],
     ['a cloud-init Secret missing from the output', (i: ManifestObject[]) => { i.splice(i.findIndex((x) => x.object.kind === 'Secret'), 1); },
       "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/1/cloudInitNoCloud/secretRef/name: Secret 'actions-runner-cloud-init' is neither in the output nor declared external (annotation cdk8s-kubevirt-runners/external-secrets)"],
+    ['a golden image missing from the output', (i: ManifestObject[]) => { i.splice(i.findIndex((x) => x.object.kind === 'DataVolume'), 1); },
+      "fleet.yaml: VirtualMachine/actions-runner-0: /spec/dataVolumeTemplates/0/spec/source/pvc: clone source PVC 'default/actions-runner-image' is neither in the output nor declared external (annotation cdk8s-kubevirt-runners/external-volumes)"],
+    ['a DataSource clone source that is not declared', (i: ManifestObject[]) => {
+      vm(i).spec.dataVolumeTemplates[0].spec = { sourceRef: { kind: 'DataSource', name: 'ubuntu' }, storage: vm(i).spec.dataVolumeTemplates[0].spec.storage };
+    }, "fleet.yaml: VirtualMachine/actions-runner-0: /spec/dataVolumeTemplates/0/spec/sourceRef: DataSource 'default/ubuntu' is neither in the output nor declared external"],
     ['inline user-data over 2048 bytes', (i: ManifestObject[]) => {
       vm(i).spec.template.spec.volumes[1] = { name: 'cloudinitdisk', cloudInitNoCloud: { userData: secret(i).stringData.userdata } };
     }, 'fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/1/cloudInitNoCloud: inline user-data is '],
@@ -82,6 +88,16 @@ describe('validateObjects', () => {
     const items = fleet();
     breakIt(items);
     expect(findingLines(items)).toContainEqual(expect.stringMatching(new RegExp(`^${escapeRegExp(expected)}`)));
+  });
+
+  schemaTest.each([
+    ['a DataSource you keep', OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'os-images' })],
+    ['a PVC you keep', OsImage.pvc('images', 'ubuntu-golden', { distribution: Distribution.UBUNTU })],
+  ])('fleets that clone %s declare it and validate clean', (_, image) => {
+    const chart = new RunnerChart(Testing.app(), 'fleet', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 2, image });
+    const items = synth(chart).map((object) => ({ file: 'fleet.yaml', object }));
+    expect(items.filter((i) => i.object.kind === 'DataVolume')).toHaveLength(0);
+    expect(findingLines(items)).toEqual([]);
   });
 
   schemaTest('a Secret declared external on the command line is accepted', () => {
