@@ -5,7 +5,7 @@ import * as ts from 'typescript';
 // Every exported props interface documents each field, and each optional field its default: the
 // API reference in docs/api (npm run docs) is generated from exactly these comments.
 const LIB = join(__dirname, '..', 'lib');
-const files = readdirSync(LIB).filter((f) => f.endsWith('.ts')).map((f) => join(LIB, f));
+const files = [LIB, join(LIB, 'validate')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
 
 interface Field {
   readonly where: string;
@@ -40,7 +40,9 @@ describe('API documentation', () => {
 
   test('covers the props interfaces', () => {
     expect(fields.length).toBeGreaterThan(60);
-    expect(fields.map((f) => f.where)).toEqual(expect.arrayContaining(['RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerCloudInitProps.labels']));
+    expect(fields.map((f) => f.where)).toEqual(expect.arrayContaining([
+      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerCloudInitProps.labels', 'FleetCheckOptions.externalVolumes',
+    ]));
   });
 
   test('every exported field has a description', () => {

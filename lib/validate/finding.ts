@@ -12,7 +12,9 @@ export interface Finding {
 
 /** A synthesized object with the file it came from. */
 export interface ManifestObject {
+  /** The file the object was read from. */
   readonly file: string;
+  /** The object, as parsed. */
   readonly object: any;
 }
 

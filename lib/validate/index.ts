@@ -22,8 +22,11 @@ export interface ValidateOptions extends FleetCheckOptions {
 
 /** What validation looked at and found. */
 export interface ValidationResult {
+  /** How many files were read. */
   readonly files: number;
+  /** How many objects they held. */
   readonly objects: number;
+  /** Every problem found; empty when all is valid. */
   readonly findings: Finding[];
 }
 

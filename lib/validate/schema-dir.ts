@@ -6,6 +6,7 @@ export const SCHEMAS_ENV = 'KUBEVIRT_RUNNERS_SCHEMAS';
 
 /** Where the schemas were found, and how. */
 export interface SchemaDirResult {
+  /** The folder found. @default - none found */
   readonly dir?: string;
   /** What was tried, for the message when nothing was found. */
   readonly tried: string[];
