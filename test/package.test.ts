@@ -6,8 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { hasSchemas, SCHEMA_DIR } from './util';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
-// and TypeScript, compile the README's library example, synthesize it and validate the result with
-// the installed package's own validator. Needs the npm registry and about a minute, so it runs in CI
+// and TypeScript, compile the README's library example, synthesize it, validate the result with
+// the installed package's own validator, and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
 // (CI=true) or with KUBEVIRT_RUNNERS_PACK_TEST=1, and is skipped with that hint elsewhere.
 const ROOT = join(__dirname, '..');
 const enabled = Boolean(process.env.CI || process.env.KUBEVIRT_RUNNERS_PACK_TEST);
@@ -32,12 +32,15 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
+        'package/examples/pr-review/render-diff.sh', 'package/examples/pr-review/workflow.yml',
       ]));
       expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 
       const project = join(work, 'stranger');
       mkdirSync(project);
-      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'stranger', private: true, version: '1.0.0' }));
+      writeFileSync(join(project, 'package.json'), JSON.stringify({
+        name: 'stranger', private: true, version: '1.0.0', scripts: { synth: 'tsc -p . && node main.js' },
+      }));
       run('npm', ['install', '--no-audit', '--no-fund', join(work, tarball), `cdk8s@${installedVersion('cdk8s')}`,
         `constructs@${installedVersion('constructs')}`, 'typescript@~5.9.3', '@types/node@^20'], project);
 
@@ -59,6 +62,20 @@ describe('the packed library in a fresh project', () => {
       const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist, '--schemas', SCHEMA_DIR], project);
       expect(validation).toContain('validate: 6 objects in 1 files');
       expect(validation).toContain('all valid');
+
+      // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.
+      writeFileSync(join(project, '.gitignore'), 'node_modules\ndist\n*.js\n');
+      const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], project);
+      git('init', '-q', '-b', 'main');
+      git('add', '-A');
+      git('commit', '-q', '-m', 'fleet');
+      writeFileSync(join(project, 'main.ts'), example.replace('replicas: 4,', 'replicas: 5,'));
+      const diff = execFileSync(join(project, 'node_modules', '.bin', 'kubevirt-runners-render-diff'), ['main'], {
+        cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, INSTALL_COMMAND: `ln -s ${join(project, 'node_modules')} node_modules` },
+      });
+      expect(diff).toContain('+  name: actions-runner-4\n');
+      expect(diff.match(/^\+kind: .*$/gm)).toEqual(['+kind: VirtualMachine']);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -54,7 +54,7 @@ describe('examples/pr-review', () => {
   test('the example workflow runs the recipe on every pull request', () => {
     const workflow = parse(readFileSync(join(ROOT, 'examples', 'pr-review', 'workflow.yml'), 'utf8'));
     const commands = workflow.jobs.review.steps.map((s: any) => s.run).filter(Boolean).join('\n');
-    for (const command of ['npm ci', 'npm test', 'npm run synth', 'npm run validate', 'bash examples/pr-review/render-diff.sh']) {
+    for (const command of ['npm ci', 'npm test', 'npm run synth', 'npx kubevirt-runners-validate dist', 'npx kubevirt-runners-render-diff']) {
       expect(commands).toContain(command);
     }
     expect(Object.keys(workflow.on)).toEqual(['pull_request']);

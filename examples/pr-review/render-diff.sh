@@ -2,7 +2,8 @@
 # Renders the runner fleet on a base branch and on the working tree, and prints the diff of the
 # synthesized manifests: what `kubectl apply` would change, for a reviewer to read.
 #
-# usage: examples/pr-review/render-diff.sh BASE_REF    (from the repository root, after npm ci)
+# usage: kubevirt-runners-render-diff BASE_REF    (installed with the package; from the repository
+#        root, after npm ci; the project's `npm run synth` must write dist/)
 # INSTALL_COMMAND replaces `npm ci` for the base checkout (tests link node_modules instead).
 set -euo pipefail
 
