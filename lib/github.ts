@@ -36,6 +36,9 @@ export class GitHubScope {
     if (parsed.username || parsed.password) fail('must not contain credentials');
     if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) fail('must not have a query or fragment');
     if (!HOST.test(parsed.host)) fail(`has an invalid host ${JSON.stringify(parsed.host)}`);
+    // The URL parser rewrites some hosts ('0' becomes '0.0.0.0', 'xn--' forms...): register only with what was written.
+    const written = /^https:\/\/([^/?#]*)/i.exec(url)?.[1]?.toLowerCase();
+    if (written !== parsed.host) fail(`has a host that URL parsing rewrites (${JSON.stringify(written)} becomes ${JSON.stringify(parsed.host)})`);
     const segments = parsed.pathname.replace(/\/$/, '').split('/').slice(1);
     if (segments.some((s) => s === '')) fail('must not have empty path segments');
     const host = parsed.host;

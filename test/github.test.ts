@@ -42,6 +42,8 @@ describe('GitHubScope.fromUrl', () => {
     ["https://a'b.com/acme", 'invalid host'],
     ['https://x&y!{z}.com/acme', 'invalid host'],
     ['https://-bad.example.com/acme', 'invalid host'],
+    ['https://0/acme', 'has a host that URL parsing rewrites ("0" becomes "0.0.0.0")'],
+    ['https://github.com:443/acme', 'has a host that URL parsing rewrites'],
   ])('rejects %s: %s', (url, why) => {
     expect(() => GitHubScope.fromUrl(url, 'RunnerChart', 'url')).toThrow(`RunnerChart 'url' `);
     expect(() => GitHubScope.fromUrl(url, 'RunnerChart', 'url')).toThrow(why);

@@ -30,16 +30,19 @@ const labels = mostly(
   fc.array(badLabel, { minLength: 1, maxLength: 3 }),
 );
 const owner = fc.stringMatching(/^[a-z0-9]{1,6}(-[a-z0-9]{1,6})?$/);
+const host = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,8}(-[a-z0-9]{1,8})?$/), fc.constantFrom('.example.com', '.corp.internal:8443', ''))
+  .map(([label, rest]) => `${label}${rest}`);
 const url = mostly(
   fc.oneof(
     owner.map((o) => `https://github.com/${o}`),
     fc.tuple(owner, fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/)).filter(([, r]) => !r.endsWith('.git') && r !== '.' && r !== '..')
       .map(([o, r]) => `https://github.com/${o}/${r}`),
     owner.map((o) => `https://github.com/enterprises/${o}`),
-    owner.map((o) => `https://ghes.example.com/${o}`),
+    fc.tuple(host, owner).map(([h, o]) => `https://${h}/${o}`),
   ),
-  fc.oneof(fc.constantFrom('http://github.com/acme', 'https://github.com', 'https://github.com/a/b/c', 'https://github.com/ac;me', "https://github.com/a'b"),
-    fc.string({ maxLength: 30 })),
+  fc.oneof(fc.constantFrom('http://github.com/acme', 'https://github.com', 'https://github.com/a/b/c', 'https://github.com/ac;me', "https://github.com/a'b",
+    'https://a$(id)b.com/acme', "https://a'b.com/acme", 'https://x&y.com/acme', 'https://-x.com/acme'),
+  fc.string({ maxLength: 30 })),
 );
 const runnerGroup = fc.option(mostly(
   fc.string({ unit: fc.constantFrom(...GOOD_CHARS), minLength: 1, maxLength: 12 }),
@@ -67,12 +70,42 @@ const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   diskSize: mostly(fc.constantFrom('50Gi', '20Gi', '100G'), fc.constantFrom('50GB', '1Gi', '-5Gi')),
   user: mostly(fc.constantFrom('actions-runner', 'ci', 'runner_1'), fc.constantFrom('root', 'Bad User', "x'y")),
   image: fc.constantFrom(OsImage.ubuntu2404(), OsImage.ubuntu2204(), OsImage.debian12()),
+  runnerDownloadBaseUrl: fc.option(mostly(
+    fc.tuple(fc.constantFrom('http', 'https'), host, fc.constantFrom('', '/runner', '/a/b-c_d.e/', '/%7Euser')).map(([scheme, h, path]) => `${scheme}://${h}${path}`),
+    fc.constantFrom('ftp://mirror/x', "https://m/'x'", 'https://m/$(id)', 'https://m/a b', 'https://u:p@m/x', 'https://m/?q=1'),
+  ), { nil: undefined }),
+  tokenSecretKey: fc.option(mostly(fc.constantFrom('token', 'registration-token', 'gh.token_1'), fc.constantFrom('a/b', '', "t'k", 'a b')), { nil: undefined }),
+  docker: fc.boolean(),
+  installPackages: fc.boolean(),
 });
 
 interface Registered {
   readonly settings: string;
   readonly expectedArgs: string[];
+  readonly expectedSettings: Record<string, string>;
 }
+
+/** Every variable of the settings file, as the inputs say it must be. */
+function expectedSettings(p: RunnerChartProps & { labels: string[] }, scopeUrl: string, sha256: string): Record<string, string> {
+  const base = (p.runnerDownloadBaseUrl ?? 'https://github.com/actions/runner/releases/download').replace(/\/+$/, '');
+  return {
+    RUNNER_URL: scopeUrl,
+    RUNNER_LABELS: p.labels.join(','),
+    RUNNER_GROUP: p.runnerGroup ?? '',
+    RUNNER_NO_DEFAULT_LABELS: String(p.noDefaultLabels),
+    RUNNER_EPHEMERAL: String(p.ephemeral),
+    RUNNER_DISABLE_UPDATE: String(p.disableUpdate),
+    RUNNER_USER: p.user ?? 'actions-runner',
+    RUNNER_DIR: '/opt/actions-runner/runner',
+    RUNNER_WORK_DIR: p.workDir ?? '_work',
+    RUNNER_DOWNLOAD_URL: `${base}/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz`,
+    RUNNER_SHA256: sha256,
+    TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
+    TOKEN_FILE_NAME: p.tokenSecretKey ?? 'token',
+    RUNNER_REQUIRED_COMMANDS: p.docker ? 'git docker' : 'git',
+  };
+}
+const SETTINGS = Object.keys(expectedSettings({ url: '', tokenSecretName: '', labels: [] }, '', ''));
 
 function expectedArgs(p: RunnerChartProps & { labels: string[] }, scopeUrl: string): string[] {
   return [
@@ -85,8 +118,11 @@ function expectedArgs(p: RunnerChartProps & { labels: string[] }, scopeUrl: stri
   ];
 }
 
-/** config.sh's arguments as the real guest script builds them from each settings file, under bash. */
-function argsFromGuestScript(cases: readonly Registered[]): string[][] {
+/**
+ * For each settings file, under bash with the real guest script: config.sh's arguments as the
+ * script builds them, then the value of every settings variable after the script loaded the file.
+ */
+function fromGuestScript(cases: readonly Registered[]): Array<{ args: string[]; settings: Record<string, string> }> {
   const dir = mkdtempSync(join(tmpdir(), 'runner-property-'));
   try {
     const files = cases.map((c, i) => {
@@ -96,16 +132,18 @@ function argsFromGuestScript(cases: readonly Registered[]): string[][] {
     });
     const script = `source "$1"; shift
 for settings in "$@"; do
-  ( load_settings "$settings"; build_config_args runner-0; printf '%s\\0' "\${CONFIG_ARGS[@]}" )
+  ( load_settings "$settings"; build_config_args runner-0; printf '%s\\0' "\${CONFIG_ARGS[@]}"; printf '\\2\\0'
+    for name in ${SETTINGS.join(' ')}; do printf '%s\\0' "\${!name}"; done )
   printf '\\1\\0'
 done`;
     const out = execFileSync('bash', ['-c', script, 'bash', join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), ...files],
       { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8');
-    const runs: string[][] = [];
+    const runs: Array<{ args: string[]; settings: Record<string, string> }> = [];
     let current: string[] = [];
     for (const field of out.split('\0').slice(0, -1)) {
       if (field === '\u0001') {
-        runs.push(current);
+        const split = current.indexOf('\u0002');
+        runs.push({ args: current.slice(0, split), settings: Object.fromEntries(SETTINGS.map((name, i) => [name, current[split + 1 + i]])) });
         current = [];
       } else {
         current.push(field);
@@ -120,7 +158,7 @@ done`;
 const PROP_ERROR = /^(RunnerChart|RunnerPool|RunnerCloudInit|RunnerVm|RunnerDisk|RunnerRelease|OsImage(\.\w+)?)( \w+)? '[A-Za-z.]+' /;
 
 describe('random fleets (fast-check)', () => {
-  testIf(hasSchemas, `the schemas in ${SCHEMA_DIR}`)(`${RUNS} random props: a named error, or valid output whose config.sh arguments equal the inputs`, () => {
+  testIf(hasSchemas, `the schemas in ${SCHEMA_DIR}`)(`${RUNS} random props: a named error, or valid output whose settings and config.sh arguments, read back by bash, equal the inputs`, () => {
     const registered: Registered[] = [];
     let rejected = 0;
     fc.assert(fc.property(props, (p) => {
@@ -141,6 +179,7 @@ describe('random fleets (fast-check)', () => {
       registered.push({
         settings: writtenFile(cloudConfigOf(secret), RUNNER_SETTINGS_PATH),
         expectedArgs: expectedArgs(p, chart.pool.cloudInit.scope.url),
+        expectedSettings: expectedSettings(p, chart.pool.cloudInit.scope.url, chart.pool.cloudInit.release.sha256),
       });
       expect(chart.pool.cloudInit.scope.url).toBe(p.url.replace(/\/$/, ''));
     }), { seed: SEED, numRuns: RUNS });
@@ -149,8 +188,11 @@ describe('random fleets (fast-check)', () => {
     // Both paths must really be exercised, or the property says little.
     expect(registered.length).toBeGreaterThan(RUNS / 4);
     expect(rejected).toBeGreaterThan(RUNS / 10);
-    const actual = argsFromGuestScript(registered);
+    const actual = fromGuestScript(registered);
     expect(actual).toHaveLength(registered.length);
-    registered.forEach((c, i) => expect(actual[i]).toEqual(c.expectedArgs));
+    registered.forEach((c, i) => {
+      expect(actual[i].args).toEqual(c.expectedArgs);
+      expect(actual[i].settings).toEqual(c.expectedSettings);
+    });
   });
 });
