@@ -12,6 +12,7 @@ const ROOT = join(__dirname, '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const env = { ...process.env, CDK8S_CHECK_UPGRADE: 'false' };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs, format) => `${format(Math.min(...xs))}–${format(Math.max(...xs))}`;
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 function wallMs(command, args, cwd) {
@@ -77,10 +78,11 @@ function benchSynth() {
       baseline.push(wallMs(cdk8s, ['synth', '--no-check-upgrade'], stock));
     }
     const [o, n, b] = [median(ours), median(oursNoValidation), median(baseline)];
-    console.log(`synth of the default app (median of ${RUNS})`);
+    const ratios = (xs) => spread(xs.map((x, i) => x / baseline[i]), (r) => `${r.toFixed(2)}x`);
+    console.log(`synth of the default app (median of ${RUNS}; range of the per-run ratios in brackets)`);
     console.log(`  stock cdk8s app (ts-node, raw ApiObjects)  ${seconds(b)}`);
-    console.log(`  ours, with the validation plugin          ${seconds(o)}  ratio ${(o / b).toFixed(2)}x  (target <= 0.6x)`);
-    console.log(`  ours, cdk8s synth --no-validate           ${seconds(n)}  ratio ${(n / b).toFixed(2)}x`);
+    console.log(`  ours, with the validation plugin          ${seconds(o)}  ratio ${(o / b).toFixed(2)}x [${ratios(ours)}]  (target <= 0.6x)`);
+    console.log(`  ours, cdk8s synth --no-validate           ${seconds(n)}  ratio ${(n / b).toFixed(2)}x [${ratios(oursNoValidation)}]`);
   } finally {
     rmSync(stock, { recursive: true, force: true });
     rmSync(outdir, { recursive: true, force: true });
@@ -89,7 +91,7 @@ function benchSynth() {
 
 function benchConstructs() {
   console.log(`construct overhead, precompiled, in-process build+synth time (median of ${RUNS})`);
-  console.log('  runners   constructs      raw ApiObjects  ratio   peak RSS ours / raw');
+  console.log('  runners   constructs      raw ApiObjects  ratio [per-run range]      peak RSS ours / raw');
   const results = {};
   for (const replicas of [10, 100, 1000]) {
     const fixture = join(mkdtempSync(join(tmpdir(), 'bench-raw-')), 'objects.json');
@@ -102,9 +104,10 @@ function benchConstructs() {
     }
     if (ours[0].bytes !== raw[0].bytes) throw new Error(`constructs and raw ApiObjects wrote different output at ${replicas} runners`);
     const [o, r] = [median(ours.map((x) => x.ms)), median(raw.map((x) => x.ms))];
+    const perRun = spread(ours.map((x, i) => x.ms / raw[i].ms), (q) => `${q.toFixed(2)}x`);
     const [oRss, rRss] = [median(ours.map((x) => x.maxRssKb)), median(raw.map((x) => x.maxRssKb))];
     results[replicas] = { o, r };
-    console.log(`  ${String(replicas).padStart(7)}   ${`${o.toFixed(1)} ms`.padEnd(14)}  ${`${r.toFixed(1)} ms`.padEnd(14)}  ${(o / r).toFixed(2)}x   ${Math.round(oRss / 1024)} MB / ${Math.round(rRss / 1024)} MB`);
+    console.log(`  ${String(replicas).padStart(7)}   ${`${o.toFixed(1)} ms`.padEnd(14)}  ${`${r.toFixed(1)} ms`.padEnd(14)}  ${(o / r).toFixed(2)}x [${perRun}]   ${Math.round(oRss / 1024)} MB / ${Math.round(rRss / 1024)} MB`);
     rmSync(join(fixture, '..'), { recursive: true, force: true });
   }
   console.log(`  growth 100 -> 1,000 runners: ours ${(results[1000].o / results[100].o).toFixed(1)}x, raw ${(results[1000].r / results[100].r).toFixed(1)}x `
