@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { _, KeywordCxt } from 'ajv';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv-draft-04';
+// `_` must come from the same ajv code generator that compiles the schema, here ajv-draft-04's:
+// under tsx's namespaced require (the cdk8s plugin) a second copy's `_` is quoted as a string.
+import Ajv, { _, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { compileCached, defaultCacheDir } from './compiled-schema';
 import { parse } from 'yaml';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnySchema, ValidateFunction } from 'ajv';
 import type Ajv from 'ajv';
@@ -12,9 +12,13 @@ import standaloneCode from 'ajv/dist/standalone';
 const AJV_VERSION: string = require('ajv/package.json').version;
 const CACHE_FORMAT = '2';
 
-/** The project-private cache folder, or undefined where there is no node_modules to hold it. */
+/**
+ * The project-private cache folder ($KUBEVIRT_RUNNERS_CACHE_DIR, else node_modules/.cache), or
+ * undefined where there is no node_modules to hold it or $KUBEVIRT_RUNNERS_NO_CACHE is set.
+ */
 export function defaultCacheDir(cwd = process.cwd()): string | undefined {
   if (process.env.KUBEVIRT_RUNNERS_NO_CACHE) return undefined;
+  if (process.env.KUBEVIRT_RUNNERS_CACHE_DIR) return process.env.KUBEVIRT_RUNNERS_CACHE_DIR;
   return existsSync(join(cwd, 'node_modules')) ? join(cwd, 'node_modules', '.cache', 'cdk8s-kubevirt-runners') : undefined;
 }
 
@@ -34,13 +38,16 @@ export function compileCached(ajv: Ajv, schema: AnySchema, schemaText: string, r
     }
   }
   const validate = ajv.compile(schema);
+  const partial = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(cacheDir, { recursive: true });
-    const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, standaloneCode(ajv, validate));
+    // Only code that loads is kept: a broken entry would cost a recompile on every run.
+    require(partial);
     renameSync(partial, file);
   } catch {
-    // A read-only project still validates, just without the cache.
+    // A read-only project, or code that does not load, still validates, just without the cache.
+    rmSync(partial, { force: true });
   }
   return validate;
 }

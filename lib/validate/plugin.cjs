@@ -5,13 +5,16 @@
 const { findSchemaDir, validateManifests, SCHEMAS_ENV } = loadChecks();
 
 // Compiled JavaScript, or a runtime that already reads TypeScript (jest), loads ./index directly;
-// from the TypeScript sources under plain node (cdk8s synth in this repository) tsx loads it.
+// from the TypeScript sources under plain node (cdk8s synth in this repository) tsx's require hook
+// loads it. The hook is registered for the whole (short-lived) cdk8s process rather than through
+// tsx's namespaced require, which would load a second copy of ajv next to the one ajv-draft-04 uses.
 function loadChecks() {
   try {
     return require('./index');
   } catch (error) {
     if (error.code !== 'MODULE_NOT_FOUND' || !String(error.message).includes("'./index'")) throw error;
-    return require('tsx/cjs/api').require('./index.ts', __filename);
+    require('tsx/cjs/api').register();
+    return require('./index.ts');
   }
 }
 
