@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { copyProject } from './util';
 
 // The README's pull-request recipe (examples/pr-review): in a repository like this one, a change to
 // the fleet shows up as a diff of the rendered manifests against the base branch.
@@ -16,9 +16,7 @@ function git(cwd: string, ...args: string[]): string {
 describe('examples/pr-review', () => {
   let repo: string;
   beforeEach(() => {
-    repo = mkdtempSync(join(tmpdir(), 'pr-review-'));
-    for (const entry of COPY) cpSync(join(ROOT, entry), join(repo, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+    repo = copyProject('pr-review-', COPY);
     git(repo, 'init', '-q', '-b', 'main');
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'fleet');

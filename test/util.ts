@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
@@ -62,4 +63,16 @@ export function testIf(available: boolean, missing: string): jest.It {
   const replacement = (name: string) => define(name);
   replacement.each = (table: readonly unknown[]) => (name: string) => table.forEach((_, i) => define(`${name} #${i}`));
   return replacement as unknown as jest.It;
+}
+
+/**
+ * A throw-away copy of this project (the given top-level entries) with node_modules linked from
+ * the real one: for tests that run npm scripts or git the way a user would.
+ */
+export function copyProject(prefix: string, entries: readonly string[]): string {
+  const root = join(__dirname, '..');
+  const project = mkdtempSync(join(tmpdir(), prefix));
+  for (const entry of entries) cpSync(join(root, entry), join(project, entry), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(project, 'node_modules'));
+  return project;
 }

@@ -1,23 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasSchemas, SCHEMA_DIR, testIf } from '../util';
+import { copyProject, hasSchemas, SCHEMA_DIR, testIf } from '../util';
 
 // `npm run synth` as a user runs it: the cdk8s CLI, the app through tsx, and the validation plugin
 // from cdk8s.yaml, in a copy of this project. Valid output lands in dist/ (and nothing else does),
 // invalid output fails the synth and leaves no dist/, and the plugin caches validators that load.
-const ROOT = join(__dirname, '..', '..');
 const COPY = ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'main.ts', 'lib', 'imports'];
 
 describe('npm run synth with the validation plugin', () => {
   let project: string;
   let cache: string;
   beforeEach(() => {
-    project = mkdtempSync(join(tmpdir(), 'synth-plugin-'));
+    project = copyProject('synth-plugin-', COPY);
     cache = join(project, 'validator-cache');
-    for (const entry of COPY) cpSync(join(ROOT, entry), join(project, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
   });
   afterEach(() => rmSync(project, { recursive: true, force: true }));
 
