@@ -1,26 +1,32 @@
-// The public API. Helpers used between the library's own files stay unexported here; the
-// validator has its own entry point, 'cdk8s-kubevirt-runners/validate'.
-export { BASE_PACKAGES, DOCKER_APT_KEY_FINGERPRINT, DOCKER_PACKAGES, RUNNER_INSTALL_DIR } from './cloud-config';
-export type { DockerAptOptions } from './cloud-config';
-export { EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './external-references';
-export { GitHubScope, GitHubScopeKind, MAX_LABEL_LENGTH, MAX_LABELS } from './github';
-export { Distribution, OsImage } from './os-image';
+// The public API, and nothing else: helpers shared between the library's files live in
+// lib/private/ and are not exported. The validator has its own entry point,
+// 'cdk8s-kubevirt-runners/validate'.
+export { GitHubScope, GitHubScopeKind } from './github';
+export { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from './kubevirt-options';
+export { OsImage } from './os-image';
 export type {
-  DataVolumeSourceJson, DataVolumeSourceRefJson, HttpImageOptions, OsImageOptions, PresetImageOptions, RegistryImageOptions,
+  DataVolumeSourceJson, DataVolumeSourceRefJson, HttpImageOptions, OsImageKind, OsImageOptions, PresetImageOptions, RegistryImageOptions,
 } from './os-image';
+export { Distribution, RunnerArch } from './platform';
+export { BASE_PACKAGES, DOCKER_APT_KEY_FINGERPRINT, DOCKER_PACKAGES, RUNNER_INSTALL_DIR } from './private/cloud-config';
+export { EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+export { MAX_LABEL_LENGTH, MAX_LABELS } from './private/github-rules';
+export { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './private/token-disk';
 export { RunnerChart } from './runner-chart';
 export type { RunnerChartProps } from './runner-chart';
 export { RunnerCloudInit } from './runner-cloud-init';
 export type { RunnerCloudInitProps } from './runner-cloud-init';
-export { AccessMode, RunnerDisk, VolumeMode } from './runner-disk';
-export type { DiskSpec, DiskStorageOptions, RunnerDiskProps } from './runner-disk';
-export { DEFAULT_ROOT_DISK_SIZE, RunnerPool } from './runner-pool';
+export { RunnerDisk } from './runner-disk';
+export type { RunnerDiskProps } from './runner-disk';
+export { RunnerPool } from './runner-pool';
 export type { RunnerPoolProps } from './runner-pool';
 export {
-  DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerArch,
-  RunnerRelease,
+  DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease,
 } from './runner-release';
 export type { RunnerReleaseOptions } from './runner-release';
-export { EvictionStrategy, ResourceScope, RUNNER_LABELS, RunnerVm, RunStrategy } from './runner-vm';
-export type { ResourceReference, RunnerVmProps, RunnerVmSizeOptions } from './runner-vm';
-export { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './token-disk';
+export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS } from './runner-spec';
+export type {
+  DiskSpec, DiskStorageOptions, DockerAptOptions, ResourceReference, RunnerGuestOptions, RunnerVmSizeOptions,
+} from './runner-spec';
+export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
+export type { RunnerVmProps } from './runner-vm';

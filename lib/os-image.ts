@@ -1,12 +1,9 @@
-import { validateEnum } from './enum-value';
-import { validateDnsLabel, validateDnsSubdomain } from './names';
-import { RunnerArch } from './runner-release';
-
-/** Guest distributions whose package manager and Docker repository the cloud-config knows. */
-export enum Distribution {
-  UBUNTU = 'ubuntu',
-  DEBIAN = 'debian',
-}
+import { ARCH_NAME, Distribution, RunnerArch } from './platform';
+import { brandOf, hasBrand, setBrand } from './private/brand';
+import { validateEnum } from './private/enum-value';
+import { deepFreeze } from './private/freeze';
+import { validateDnsLabel, validateDnsSubdomain } from './private/names';
+import { validateUrl } from './private/url';
 
 /** A CDI DataVolume source, in the wire format shared by DataVolumes and `dataVolumeTemplates`. */
 export interface DataVolumeSourceJson {
@@ -60,8 +57,11 @@ export interface PresetImageOptions {
   readonly arch?: RunnerArch;
 }
 
+/** What kind of source an OsImage is. */
+export type OsImageKind = 'http' | 'registry' | 'pvc' | 'dataSource' | 'blank';
+
 const CHECKSUM = /^(md5:[0-9a-f]{32}|sha1:[0-9a-f]{40}|sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-const DEBIAN_ARCH: Record<RunnerArch, string> = { [RunnerArch.X64]: 'amd64', [RunnerArch.ARM64]: 'arm64' };
+const BRAND = brandOf('OsImage');
 
 /**
  * Where a runner's operating-system disk comes from: an image imported over HTTP, a containerdisk
@@ -70,37 +70,42 @@ const DEBIAN_ARCH: Record<RunnerArch, string> = { [RunnerArch.X64]: 'amd64', [Ru
 export class OsImage {
   /** Ubuntu 24.04 LTS (noble) cloud image, the current daily-built release from cloud-images.ubuntu.com. */
   public static ubuntu2404(options: PresetImageOptions = {}): OsImage {
-    return OsImage.ubuntuCloudImage('noble', options);
+    return OsImage.ubuntuCloudImage('OsImage.ubuntu2404', 'noble', options);
   }
 
   /** Ubuntu 22.04 LTS (jammy) cloud image from cloud-images.ubuntu.com. */
   public static ubuntu2204(options: PresetImageOptions = {}): OsImage {
-    return OsImage.ubuntuCloudImage('jammy', options);
+    return OsImage.ubuntuCloudImage('OsImage.ubuntu2204', 'jammy', options);
   }
 
   /** Debian 12 (bookworm) generic cloud image from cloud.debian.org. */
   public static debian12(options: PresetImageOptions = {}): OsImage {
-    const arch = options.arch ?? RunnerArch.X64;
+    const arch = validateEnum('OsImage.debian12', 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
     return OsImage.http(
-      `https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-${DEBIAN_ARCH[arch]}.qcow2`,
+      `https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-${ARCH_NAME[arch]}.qcow2`,
       { distribution: Distribution.DEBIAN, arch });
   }
 
   /** An image (qcow2, raw, optionally compressed) imported by CDI from an http(s) URL. */
   public static http(url: string, options: HttpImageOptions): OsImage {
-    checkUrl('OsImage.http', 'url', url, ['http:', 'https:']);
-    if (options.checksum !== undefined && !CHECKSUM.test(options.checksum)) {
-      throw new Error(`OsImage.http 'checksum' must be 'sha256:<64 hex>' (or md5:, sha1:, sha512:), got ${JSON.stringify(options.checksum)}`);
+    const owner = 'OsImage.http';
+    validateUrl(owner, 'url', url, { protocols: ['http:', 'https:'], query: true });
+    if (options?.checksum !== undefined && !CHECKSUM.test(options.checksum)) {
+      throw new Error(`${owner} 'checksum' must be 'sha256:<64 hex>' (or md5:, sha1:, sha512:), got ${JSON.stringify(options.checksum)}`);
     }
-    return new OsImage('http', options, {
+    return new OsImage(owner, 'http', options, {
       source: { http: { url, ...(options.checksum ? { checksum: options.checksum } : {}) } },
     });
   }
 
   /** A containerdisk image in a registry, e.g. `docker://quay.io/containerdisks/ubuntu:24.04`. */
   public static registry(url: string, options: RegistryImageOptions): OsImage {
-    checkUrl('OsImage.registry', 'url', url, ['docker:', 'oci-archive:']);
-    return new OsImage('registry', options, {
+    const owner = 'OsImage.registry';
+    validateUrl(owner, 'url', url, { protocols: ['docker:', 'oci-archive:'] });
+    if (options?.pullMethod !== undefined && !['node', 'pod'].includes(options.pullMethod)) {
+      throw new Error(`${owner} 'pullMethod' must be 'node' or 'pod', got ${JSON.stringify(options.pullMethod)}`);
+    }
+    return new OsImage(owner, 'registry', options, {
       source: { registry: { url, ...(options.pullMethod ? { pullMethod: options.pullMethod } : {}) } },
     });
   }
@@ -109,7 +114,7 @@ export class OsImage {
   public static pvc(namespace: string, name: string, options: OsImageOptions): OsImage {
     validateDnsLabel('OsImage.pvc', 'namespace', namespace);
     validateDnsSubdomain('OsImage.pvc', 'name', name);
-    return new OsImage('pvc', options, { source: { pvc: { namespace, name } } }, `${namespace}/${name}`);
+    return new OsImage('OsImage.pvc', 'pvc', options, { source: { pvc: { namespace, name } } }, `${namespace}/${name}`);
   }
 
   /**
@@ -119,27 +124,32 @@ export class OsImage {
   public static synthesizedDataVolume(namespace: string, name: string, options: OsImageOptions): OsImage {
     validateDnsLabel('OsImage.synthesizedDataVolume', 'namespace', namespace);
     validateDnsSubdomain('OsImage.synthesizedDataVolume', 'name', name);
-    return new OsImage('pvc', options, { source: { pvc: { namespace, name } } });
+    return new OsImage('OsImage.synthesizedDataVolume', 'pvc', options, { source: { pvc: { namespace, name } } });
   }
 
   /** Clones the volume a CDI DataSource points at (for example one kept fresh by a DataImportCron). */
   public static dataSource(name: string, options: OsImageOptions & { readonly namespace?: string }): OsImage {
     validateDnsSubdomain('OsImage.dataSource', 'name', name);
-    if (options.namespace !== undefined) validateDnsLabel('OsImage.dataSource', 'namespace', options.namespace);
-    return new OsImage('dataSource', options, {
+    if (options?.namespace !== undefined) validateDnsLabel('OsImage.dataSource', 'namespace', options.namespace);
+    return new OsImage('OsImage.dataSource', 'dataSource', options, {
       sourceRef: { kind: 'DataSource', name, ...(options.namespace ? { namespace: options.namespace } : {}) },
     }, `DataSource/${options.namespace ?? ''}/${name}`);
   }
 
   /** An empty disk, for data volumes; it cannot boot a runner. */
   public static blank(): OsImage {
-    return new OsImage('blank', undefined, { source: { blank: {} } });
+    return new OsImage('OsImage.blank', 'blank', undefined, { source: { blank: {} } });
   }
 
-  private static ubuntuCloudImage(release: string, options: PresetImageOptions): OsImage {
-    const arch = options.arch ?? RunnerArch.X64;
+  /** Whether `x` is an OsImage (of any copy of this library). */
+  public static isOsImage(x: unknown): x is OsImage {
+    return hasBrand(x, BRAND);
+  }
+
+  private static ubuntuCloudImage(owner: string, release: string, options: PresetImageOptions): OsImage {
+    const arch = validateEnum(owner, 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
     return OsImage.http(
-      `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${DEBIAN_ARCH[arch]}.img`,
+      `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${ARCH_NAME[arch]}.img`,
       { distribution: Distribution.UBUNTU, arch });
   }
 
@@ -149,16 +159,23 @@ export class OsImage {
   public readonly arch?: RunnerArch;
 
   private constructor(
+    owner: string,
     /** What kind of source this is. */
-    public readonly kind: 'http' | 'registry' | 'pvc' | 'dataSource' | 'blank',
+    public readonly kind: OsImageKind,
     options: OsImageOptions | undefined,
     private readonly wire: { readonly source?: DataVolumeSourceJson; readonly sourceRef?: DataVolumeSourceRefJson },
     private readonly externalReference?: string,
   ) {
-    if (options) {
-      this.distribution = validateEnum('OsImage', 'distribution', Distribution, options.distribution);
-      this.arch = validateEnum('OsImage', 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
+    if (kind !== 'blank') {
+      if (typeof options !== 'object' || options === null) {
+        throw new Error(`${owner} 'options' must name the image's distribution ({ distribution: Distribution.UBUNTU }), got ${JSON.stringify(options)}`);
+      }
+      this.distribution = validateEnum(owner, 'distribution', Distribution, options.distribution);
+      this.arch = validateEnum(owner, 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
     }
+    setBrand(this, BRAND);
+    deepFreeze(this.wire);
+    Object.freeze(this);
   }
 
   /** True when CDI must download the image (http, registry): worth importing once and cloning. */
@@ -180,16 +197,3 @@ export class OsImage {
     return this.wire;
   }
 }
-
-function checkUrl(owner: string, prop: string, url: string, protocols: string[]): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !protocols.includes(parsed.protocol) || /\s/.test(url)) {
-    throw new Error(`${owner} '${prop}' must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, got ${JSON.stringify(url)}`);
-  }
-}
-

@@ -1,22 +1,21 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { validateEnum } from './enum-value';
+import { AccessMode, VolumeMode } from './kubevirt-options';
 import { OsImage } from './os-image';
-import { RunnerCloudInitProps } from './runner-cloud-init';
-import { DEFAULT_ROOT_DISK_SIZE, RunnerPool } from './runner-pool';
-import { validateByteQuantity } from './quantity';
-import { DEFAULT_RUNNER_VERSION, RunnerArch, RunnerRelease } from './runner-release';
-import { AccessMode, VolumeMode } from './runner-disk';
-import { RunnerVmSizeOptions } from './runner-vm';
+import { RunnerArch } from './platform';
+import { Naming } from './private/naming';
+import { withResolved } from './private/resolved';
+import { RunnerPool, RunnerPoolProps } from './runner-pool';
+import { DEFAULT_RUNNER_VERSION, RunnerRelease } from './runner-release';
+import { DEFAULT_ROOT_DISK_SIZE, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions } from './runner-spec';
 
 /** Props of RunnerChart: one object for a whole fleet. */
-export interface RunnerChartProps
-  extends Omit<RunnerCloudInitProps, 'name' | 'namespace' | 'distribution' | 'release'>, RunnerVmSizeOptions {
+export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions {
   /** Namespace of every object; the token Secret must be created there. @default 'default' */
   readonly namespace?: string;
   /** Name of the Secret, created out of band, that holds the registration token (key `token`). */
   readonly tokenSecretName: string;
-  /** Number of runners, one VM each. @default 1 */
+  /** Number of runners, one VM each (at most 10,000). @default 1 */
   readonly replicas?: number;
   /** Pool name: VMs are `<name>-0` ... `<name>-(N-1)`. @default 'actions-runner' */
   readonly name?: string;
@@ -40,6 +39,21 @@ export interface RunnerChartProps
   readonly runnerDownloadBaseUrl?: string;
 }
 
+// RunnerChart flattens the pool's nested props; errors name the flat prop the user wrote.
+const NAMING: Naming = {
+  owner: 'RunnerChart',
+  aliases: {
+    'version': 'runnerVersion',
+    'sha256': 'runnerSha256',
+    'downloadBaseUrl': 'runnerDownloadBaseUrl',
+    'release': 'runnerVersion',
+    'rootDisk.size': 'diskSize',
+    'rootDisk.storageClassName': 'storageClassName',
+    'rootDisk.accessModes': 'accessModes',
+    'rootDisk.volumeMode': 'volumeMode',
+  },
+};
+
 /**
  * A chart holding a complete fleet: one RunnerPool with its cloud-config Secret, golden image and
  * VMs, from one props object. The usual entry point: `new RunnerChart(app, 'runners', {...})`.
@@ -49,39 +63,26 @@ export class RunnerChart extends Chart {
   public readonly pool: RunnerPool;
 
   constructor(scope: Construct, id: string, props: RunnerChartProps) {
-    super(scope, id, { namespace: props.namespace ?? 'default' });
-    // Props that RunnerChart renames are checked here, so that errors name the prop the user wrote.
-    const arch = validateEnum('RunnerChart', 'arch', RunnerArch, props.arch ?? RunnerArch.X64);
-    const diskSize = validateByteQuantity('RunnerChart', 'diskSize', props.diskSize ?? DEFAULT_ROOT_DISK_SIZE);
-    this.pool = new RunnerPool(this, 'Pool', {
+    const namespace = props.namespace ?? 'default';
+    super(scope, id, { namespace });
+    const release = RunnerRelease.resolve(NAMING, props.runnerVersion ?? DEFAULT_RUNNER_VERSION, {
+      arch: props.arch,
+      sha256: props.runnerSha256,
+      downloadBaseUrl: props.runnerDownloadBaseUrl,
+    });
+    const pool = resolvePool({
       ...props,
       name: props.name ?? 'actions-runner',
-      namespace: this.namespace,
+      namespace,
       replicas: props.replicas ?? 1,
-      image: props.image ?? OsImage.ubuntu2404({ arch }),
-      release: chartRelease(props, arch),
+      release,
       rootDisk: {
-        size: diskSize,
+        size: props.diskSize ?? DEFAULT_ROOT_DISK_SIZE,
         storageClassName: props.storageClassName,
         accessModes: props.accessModes,
         volumeMode: props.volumeMode,
       },
-    });
-  }
-}
-
-// RunnerChart spells RunnerRelease's props its own way; errors name the prop the user wrote.
-const RELEASE_PROPS: Record<string, string> = { version: 'runnerVersion', sha256: 'runnerSha256', downloadBaseUrl: 'runnerDownloadBaseUrl' };
-
-function chartRelease(props: RunnerChartProps, arch: RunnerArch): RunnerRelease {
-  try {
-    return RunnerRelease.of(props.runnerVersion ?? DEFAULT_RUNNER_VERSION, {
-      arch,
-      sha256: props.runnerSha256,
-      downloadBaseUrl: props.runnerDownloadBaseUrl,
-    });
-  } catch (error) {
-    const message = (error as Error).message.replace(/^RunnerRelease '(\w+)'/, (_, prop: string) => `RunnerChart '${RELEASE_PROPS[prop] ?? prop}'`);
-    throw new Error(message);
+    }, NAMING, { name: () => 'actions-runner', namespace });
+    this.pool = new RunnerPool(this, 'Pool', withResolved<RunnerPoolProps>(pool));
   }
 }

@@ -1,43 +1,12 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataVolume, DataVolumeSpecStorageResourcesRequests } from '../imports/cdi.kubevirt.io';
-import { validateEnum } from './enum-value';
-import { annotationValue, EXTERNAL_VOLUMES_ANNOTATION } from './external-references';
-import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain } from './names';
 import { OsImage } from './os-image';
-import { validateByteQuantity } from './quantity';
-
-/** How a volume may be mounted (PersistentVolumeClaim access modes). */
-export enum AccessMode {
-  READ_WRITE_ONCE = 'ReadWriteOnce',
-  READ_WRITE_MANY = 'ReadWriteMany',
-  READ_WRITE_ONCE_POD = 'ReadWriteOncePod',
-  READ_ONLY_MANY = 'ReadOnlyMany',
-}
-
-/** Whether the volume is a filesystem holding a disk image, or a raw block device. */
-export enum VolumeMode {
-  FILESYSTEM = 'Filesystem',
-  BLOCK = 'Block',
-}
-
-/** Storage of a disk, as CDI's `storage` API takes it. */
-export interface DiskStorageOptions {
-  /** Size of the volume, a Kubernetes quantity such as '50Gi'. */
-  readonly size: string;
-  /** StorageClass of the volume. @default - the cluster's default StorageClass */
-  readonly storageClassName?: string;
-  /** Access modes of the volume. @default [AccessMode.READ_WRITE_ONCE] */
-  readonly accessModes?: AccessMode[];
-  /** Volume mode. @default - chosen by CDI from the StorageClass's StorageProfile */
-  readonly volumeMode?: VolumeMode;
-}
-
-/** A disk: an image and the storage that holds it. */
-export interface DiskSpec extends DiskStorageOptions {
-  /** What the disk is filled with. */
-  readonly image: OsImage;
-}
+import { annotationValue, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+import { Naming } from './private/naming';
+import { defaultDnsLabel } from './private/names';
+import { resolvedOf } from './private/resolved';
+import { DiskSpec, ResolvedDisk, resolveStorage, validateImage, validateName } from './runner-spec';
 
 /** Props of a standalone DataVolume. */
 export interface RunnerDiskProps extends DiskSpec {
@@ -53,36 +22,30 @@ export interface RunnerDiskProps extends DiskSpec {
   readonly bindImmediately?: boolean;
 }
 
+/** What a RunnerDisk renders. */
+export interface DiskObjectSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly disk: ResolvedDisk;
+  readonly bindImmediately: boolean;
+}
+
+const NAMING: Naming = { owner: 'RunnerDisk' };
+
 /**
  * `spec` of a DataVolume (standalone or in a VM's `dataVolumeTemplates`) for a disk. The two
  * generated types differ only in their quantity classes, so the caller passes its own.
  */
-export function dataVolumeSpec<Q>(owner: string, disk: DiskSpec, quantity: (value: string) => Q) {
-  validateDiskSpec(owner, disk);
+export function dataVolumeSpec<Q>(disk: ResolvedDisk, quantity: (value: string) => Q) {
   return {
     ...disk.image.toDataVolumeSource(),
     storage: {
-      accessModes: disk.accessModes ?? [AccessMode.READ_WRITE_ONCE],
+      accessModes: [...disk.accessModes],
       ...(disk.storageClassName ? { storageClassName: disk.storageClassName } : {}),
       ...(disk.volumeMode ? { volumeMode: disk.volumeMode } : {}),
       resources: { requests: { storage: quantity(disk.size) } },
     },
   };
-}
-
-function validateDiskSpec(owner: string, disk: DiskSpec): void {
-  if (!(disk.image instanceof OsImage)) {
-    throw new Error(`${owner} 'image' must be an OsImage (OsImage.ubuntu2404(), OsImage.http(...), ...), got ${JSON.stringify(disk.image)}`);
-  }
-  validateByteQuantity(owner, 'size', disk.size);
-  if (disk.storageClassName !== undefined) {
-    validateDnsSubdomain(owner, 'storageClassName', disk.storageClassName);
-  }
-  const modes = disk.accessModes ?? [AccessMode.READ_WRITE_ONCE];
-  if (!Array.isArray(modes) || modes.length === 0 || modes.some((m) => !Object.values(AccessMode).includes(m))) {
-    throw new Error(`${owner} 'accessModes' must be a non-empty list of ${Object.values(AccessMode).join(', ')}, got ${JSON.stringify(disk.accessModes)}`);
-  }
-  if (disk.volumeMode !== undefined) validateEnum(owner, 'volumeMode', VolumeMode, disk.volumeMode);
 }
 
 /**
@@ -103,15 +66,15 @@ export class RunnerDisk extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerDiskProps) {
     super(scope, id);
-    this.name = validateDnsLabel('RunnerDisk', 'name', props.name ?? defaultDnsLabel(this));
-    this.namespace = validateDnsLabel('RunnerDisk', 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
-    this.image = props.image;
-    this.size = props.size;
-    const spec = dataVolumeSpec('RunnerDisk', props, DataVolumeSpecStorageResourcesRequests.fromString);
-    const externalVolumes = annotationValue([props.image.externalVolume(this.namespace)]);
+    const spec = resolvedOf<DiskObjectSpec>(props) ?? resolveDiskObject(props, this);
+    this.name = spec.name;
+    this.namespace = spec.namespace;
+    this.image = spec.disk.image;
+    this.size = spec.disk.size;
+    const externalVolumes = annotationValue([this.image.externalVolume(this.namespace)]);
     const annotations = {
       // CDI: import even when the StorageClass is WaitForFirstConsumer.
-      ...(props.bindImmediately ? { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } : {}),
+      ...(spec.bindImmediately ? { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } : {}),
       ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
     };
     this.apiObject = new DataVolume(this, 'Resource', {
@@ -120,7 +83,7 @@ export class RunnerDisk extends Construct {
         namespace: this.namespace,
         ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       },
-      spec,
+      spec: dataVolumeSpec(spec.disk, DataVolumeSpecStorageResourcesRequests.fromString),
     });
   }
 
@@ -132,4 +95,16 @@ export class RunnerDisk extends Construct {
     }
     return OsImage.synthesizedDataVolume(this.namespace, this.name, { distribution, arch });
   }
+}
+
+function resolveDiskObject(props: RunnerDiskProps, self: Construct): DiskObjectSpec {
+  if (props.bindImmediately !== undefined && typeof props.bindImmediately !== 'boolean') {
+    throw new Error(`RunnerDisk 'bindImmediately' must be true or false, got ${JSON.stringify(props.bindImmediately)}`);
+  }
+  return {
+    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self)),
+    namespace: validateName(NAMING, 'namespace', props.namespace ?? Chart.of(self).namespace ?? 'default'),
+    disk: { ...resolveStorage(props, NAMING, ''), image: validateImage(NAMING, 'image', props.image) },
+    bindImmediately: props.bindImmediately ?? false,
+  };
 }

@@ -1,16 +1,18 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { defaultDnsLabel, DNS_LABEL_MAX_LENGTH, validateDnsLabel } from './names';
 import { OsImage } from './os-image';
-import { parseQuantity, validateByteQuantity } from './quantity';
-import { RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
-import { DiskStorageOptions, RunnerDisk } from './runner-disk';
-import { RunnerVm, RunnerVmSizeOptions } from './runner-vm';
+import { Naming } from './private/naming';
+import { defaultDnsLabel } from './private/names';
+import { resolvedOf, withResolved } from './private/resolved';
+import { CloudInitSpec, RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
+import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
+import { DiskStorageOptions, ResolvedPool, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions } from './runner-spec';
+import { RunnerRelease } from './runner-release';
+import { RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
 
 /** Props of RunnerPool. */
-export interface RunnerPoolProps
-  extends Omit<RunnerCloudInitProps, 'name' | 'namespace' | 'distribution'>, RunnerVmSizeOptions {
-  /** Number of runners, one VM each. */
+export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions {
+  /** Number of runners, one VM each (at most 10,000). */
   readonly replicas: number;
   /** Name of the Secret, created out of band, that holds the registration token. */
   readonly tokenSecretName: string;
@@ -18,6 +20,8 @@ export interface RunnerPoolProps
   readonly name?: string;
   /** Namespace of every object of the pool. @default - the chart's namespace, else 'default' */
   readonly namespace?: string;
+  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  readonly release?: RunnerRelease;
   /** Operating-system image of every runner. @default OsImage.ubuntu2404() */
   readonly image?: OsImage;
   /** Each runner's root disk. @default { size: '50Gi' } */
@@ -33,8 +37,7 @@ export interface RunnerPoolProps
   readonly vmLabels?: Record<string, string>;
 }
 
-/** Root disk size of each runner when none is given (the seed setup's 50Gi). */
-export const DEFAULT_ROOT_DISK_SIZE = '50Gi';
+const NAMING: Naming = { owner: 'RunnerPool' };
 
 /**
  * N identical runners, one VM each. One cloud-config Secret serves them all; an http or registry
@@ -55,63 +58,34 @@ export class RunnerPool extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerPoolProps) {
     super(scope, id);
-    const owner = 'RunnerPool';
-    if (!Number.isInteger(props.replicas) || props.replicas < 1) {
-      throw new Error(`${owner} 'replicas' must be an integer >= 1, got ${JSON.stringify(props.replicas)}`);
-    }
-    // The longest derived name, `<pool>-<N-1>-root`, must still be a DNS label.
-    const suffix = `-${props.replicas - 1}-root`.length;
-    this.name = validateDnsLabel(owner, 'name', props.name ?? defaultDnsLabel(this, DNS_LABEL_MAX_LENGTH - suffix),
-      DNS_LABEL_MAX_LENGTH - suffix);
-    this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
-    const image = props.image ?? OsImage.ubuntu2404({ arch: props.release?.arch });
-    if (!(image instanceof OsImage) || image.distribution === undefined) {
-      throw new Error(`${owner} 'image' must be an OsImage with an operating system, got ${JSON.stringify(props.image)}`);
-    }
-    const rootDisk = props.rootDisk ?? { size: DEFAULT_ROOT_DISK_SIZE };
-    validateByteQuantity(owner, 'rootDisk.size', rootDisk.size);
-
-    this.cloudInit = new RunnerCloudInit(this, 'CloudInit', {
-      ...props,
-      name: `${this.name}-cloud-init`,
-      namespace: this.namespace,
-      distribution: image.distribution,
+    const pool = resolvedOf<ResolvedPool>(props) ?? resolvePool(props, NAMING, {
+      name: (maxLength) => defaultDnsLabel(this, maxLength),
+      namespace: Chart.of(this).namespace ?? 'default',
     });
+    this.name = pool.name;
+    this.namespace = pool.namespace;
 
-    let runnerImage = image;
-    if (image.isImport) {
-      this.goldenImage = new RunnerDisk(this, 'GoldenImage', {
-        ...rootDisk,
-        ...(props.goldenImage ?? {}),
-        image,
-        name: `${this.name}-image`,
-        namespace: this.namespace,
-        bindImmediately: true,
-      });
-      if (parseQuantity(this.goldenImage.size)! > parseQuantity(rootDisk.size)!) {
-        throw new Error(`${owner} 'goldenImage.size' ${this.goldenImage.size} is larger than 'rootDisk.size' ${rootDisk.size}: `
-          + 'CDI cannot clone a volume into a smaller one');
-      }
-      runnerImage = this.goldenImage.asImage();
+    this.cloudInit = new RunnerCloudInit(this, 'CloudInit', withResolved<RunnerCloudInitProps>({
+      name: `${pool.name}-cloud-init`, namespace: pool.namespace, guest: pool.guest,
+    } satisfies CloudInitSpec));
+
+    let bootImage = pool.image;
+    if (pool.goldenImage) {
+      this.goldenImage = new RunnerDisk(this, 'GoldenImage', withResolved<RunnerDiskProps>({
+        name: `${pool.name}-image`, namespace: pool.namespace, disk: { ...pool.goldenImage, image: pool.image }, bindImmediately: true,
+      } satisfies DiskObjectSpec));
+      bootImage = this.goldenImage.asImage();
     }
 
-    const vms: RunnerVm[] = [];
-    for (let i = 0; i < props.replicas; i++) {
-      vms.push(new RunnerVm(this, `Runner${i}`, {
-        cpu: props.cpu,
-        memory: props.memory,
-        instancetype: props.instancetype,
-        preference: props.preference,
-        runStrategy: props.runStrategy,
-        evictionStrategy: props.evictionStrategy,
-        tokenSecretName: props.tokenSecretName,
-        name: `${this.name}-${i}`,
-        namespace: this.namespace,
-        cloudInit: this.cloudInit,
-        rootDisk: { ...rootDisk, image: runnerImage },
-        labels: { 'app.kubernetes.io/instance': this.name, ...(props.vmLabels ?? {}) },
-      }));
-    }
-    this.vms = vms;
+    const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };
+    this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, withResolved<RunnerVmProps>({
+      name: `${pool.name}-${i}`,
+      namespace: pool.namespace,
+      cloudInit: this.cloudInit,
+      rootDisk: { ...pool.rootDisk, image: bootImage },
+      sizing: pool.sizing,
+      tokenSecretName: pool.tokenSecretName,
+      labels,
+    } satisfies VmSpec)));
   }
 }

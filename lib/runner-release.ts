@@ -1,22 +1,20 @@
-import { validateEnum } from './enum-value';
-
-/** CPU architectures for which GitHub publishes a Linux runner. */
-export enum RunnerArch {
-  X64 = 'x64',
-  ARM64 = 'arm64',
-}
+import { RunnerArch } from './platform';
+import { brandOf, hasBrand, setBrand } from './private/brand';
+import { validateEnum } from './private/enum-value';
+import { at, Naming, propLabel } from './private/naming';
+import { validateUrl } from './private/url';
 
 /**
  * SHA-256 of the published `actions-runner-linux-<arch>-<version>.tar.gz` packages that the library
  * can pin without being told. actions/runner publishes the hashes only in its release notes; these
  * values come from ../shared/data/actions-runner-releases.json (a test keeps the two equal).
  */
-export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = {
-  '2.334.0': {
+export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = Object.freeze({
+  '2.334.0': Object.freeze({
     [RunnerArch.X64]: '048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271',
     [RunnerArch.ARM64]: 'f44255bd3e80160eb25f71bc83d06ea025f6908748807a584687b3184759f7e4',
-  },
-};
+  }),
+});
 
 /** The runner version the library uses by default. */
 export const DEFAULT_RUNNER_VERSION = '2.334.0';
@@ -49,47 +47,61 @@ export interface RunnerReleaseOptions {
 
 const VERSION = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+const BRAND = brandOf('RunnerRelease');
 
 /** A pinned, checksum-verified actions/runner package. */
 export class RunnerRelease {
   /** The runner `version` (for example '2.334.0') for `options.arch`, with its checksum. */
   public static of(version: string, options: RunnerReleaseOptions = {}): RunnerRelease {
-    return new RunnerRelease(version, options);
+    return RunnerRelease.resolve({ owner: 'RunnerRelease' }, version, options);
   }
 
   /** The library's default version, 2.334.0, for `arch`. */
   public static latestKnown(arch: RunnerArch = RunnerArch.X64): RunnerRelease {
-    return new RunnerRelease(DEFAULT_RUNNER_VERSION, { arch });
+    return RunnerRelease.resolve({ owner: 'RunnerRelease' }, DEFAULT_RUNNER_VERSION, { arch });
   }
 
-  /** Version such as '2.334.0'. */
-  public readonly version: string;
-  /** CPU architecture of the package. */
-  public readonly arch: RunnerArch;
-  /** Expected SHA-256 of the package, lower-case hex. */
-  public readonly sha256: string;
-  /** Full download URL of the package. */
-  public readonly downloadUrl: string;
+  /** Whether `x` is a RunnerRelease (of any copy of this library). */
+  public static isRunnerRelease(x: unknown): x is RunnerRelease {
+    return hasBrand(x, BRAND);
+  }
 
-  private constructor(version: string, options: RunnerReleaseOptions) {
+  /**
+   * RunnerRelease.of, with errors in the caller's words (`version` -> `release.version`, or
+   * RunnerChart's `runnerVersion`).
+   * @internal
+   */
+  public static resolve(naming: Naming, version: string, options: RunnerReleaseOptions): RunnerRelease {
     if (typeof version !== 'string' || !VERSION.test(version)) {
-      throw new Error(`RunnerRelease 'version' must be a release version such as '2.334.0', got ${JSON.stringify(version)}`);
+      throw new Error(`${propLabel(naming, 'version')} must be a release version such as '2.334.0', got ${JSON.stringify(version)}`);
     }
-    const arch = validateEnum('RunnerRelease', 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
-    const known = KNOWN_RUNNER_CHECKSUMS[version]?.[arch];
-    const sha256 = options.sha256 ?? known;
+    const arch = validateEnum(...at(naming, 'arch'), RunnerArch, options.arch ?? RunnerArch.X64);
+    const sha256 = options.sha256 ?? KNOWN_RUNNER_CHECKSUMS[version]?.[arch];
+    const sha256Prop = propLabel(naming, 'sha256');
     if (sha256 === undefined) {
-      throw new Error(`RunnerRelease 'sha256' is required for runner ${version} (${arch}): the library has no pinned checksum `
+      throw new Error(`${sha256Prop} is required for runner ${version} (${arch}): the library has no pinned checksum `
         + `for it; copy the SHA-256 of actions-runner-linux-${arch}-${version}.tar.gz from https://github.com/actions/runner/releases/tag/v${version}`);
     }
     if (typeof sha256 !== 'string' || !SHA256.test(sha256)) {
-      throw new Error(`RunnerRelease 'sha256' must be 64 lower-case hex digits, got ${JSON.stringify(sha256)}`);
+      throw new Error(`${sha256Prop} must be 64 lower-case hex digits, got ${JSON.stringify(sha256)}`);
     }
-    const base = validateDownloadBase(options.downloadBaseUrl ?? DEFAULT_RUNNER_DOWNLOAD_BASE_URL);
-    this.version = version;
-    this.arch = arch;
-    this.sha256 = sha256;
-    this.downloadUrl = `${base}/v${version}/actions-runner-linux-${arch}-${version}.tar.gz`;
+    const base = validateUrl(...at(naming, 'downloadBaseUrl'), options.downloadBaseUrl ?? DEFAULT_RUNNER_DOWNLOAD_BASE_URL,
+      { protocols: ['https:', 'http:'], base: true }).text;
+    return new RunnerRelease(version, arch, sha256, `${base}/v${version}/actions-runner-linux-${arch}-${version}.tar.gz`);
+  }
+
+  private constructor(
+    /** Version such as '2.334.0'. */
+    public readonly version: string,
+    /** CPU architecture of the package. */
+    public readonly arch: RunnerArch,
+    /** Expected SHA-256 of the package, lower-case hex. */
+    public readonly sha256: string,
+    /** Full download URL of the package. */
+    public readonly downloadUrl: string,
+  ) {
+    setBrand(this, BRAND);
+    Object.freeze(this);
   }
 
   /** True when this version is older than `other` (both 'x.y.z'). */
@@ -101,19 +113,4 @@ export class RunnerRelease {
     }
     return false;
   }
-}
-
-function validateDownloadBase(base: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(base);
-  } catch {
-    url = undefined;
-  }
-  // The URL reaches a shell in the guest (quoted); keep it to characters URLs need.
-  if (!url || !['https:', 'http:'].includes(url.protocol) || url.search || url.hash || url.username || url.password
-    || !/^[A-Za-z0-9._~:/%@+-]+$/.test(base)) {
-    throw new Error(`RunnerRelease 'downloadBaseUrl' must be an http(s) URL without query, fragment or credentials, got ${JSON.stringify(base)}`);
-  }
-  return base.replace(/\/+$/, '');
 }

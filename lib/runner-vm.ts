@@ -5,76 +5,20 @@ import {
   VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
   VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
 } from '../imports/kubevirt.io';
-import { validateEnum } from './enum-value';
-import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './external-references';
-import { defaultDnsLabel, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
-import { validateByteQuantity, validateCpu, vcpusFor } from './quantity';
+import { ARCH_NAME } from './platform';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+import { deepFreeze } from './private/freeze';
+import { Naming, propLabel } from './private/naming';
+import { defaultDnsLabel } from './private/names';
+import { vcpusFor } from './private/quantity';
+import { resolvedOf } from './private/resolved';
+import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { RunnerCloudInit } from './runner-cloud-init';
-import { dataVolumeSpec, DiskSpec } from './runner-disk';
-import { RunnerArch } from './runner-release';
-import { TOKEN_DISK_SERIAL } from './token-disk';
-
-/** When KubeVirt runs the VM (`spec.runStrategy`). */
-export enum RunStrategy {
-  /** Always running; restarted whenever it stops. */
-  ALWAYS = 'Always',
-  /** Restarted only after a failure. */
-  RERUN_ON_FAILURE = 'RerunOnFailure',
-  /** Started and stopped by hand (virtctl start/stop). */
-  MANUAL = 'Manual',
-  /** Never running. */
-  HALTED = 'Halted',
-  /** Runs once, never restarted. */
-  ONCE = 'Once',
-}
-
-/** What happens to the VM when its node is drained (`spec.template.spec.evictionStrategy`). */
-export enum EvictionStrategy {
-  /** Live-migrate when the VM can move (RWX disks), otherwise shut it down: a drain is never blocked. */
-  LIVE_MIGRATE_IF_POSSIBLE = 'LiveMigrateIfPossible',
-  /** Always live-migrate; a drain waits while the VM cannot move (RWO root disks cannot). */
-  LIVE_MIGRATE = 'LiveMigrate',
-  /** Shut the VM down. */
-  NONE = 'None',
-  /** Leave it to an external controller. */
-  EXTERNAL = 'External',
-}
-
-/** Which kind of instancetype or preference a VM refers to. */
-export enum ResourceScope {
-  /** A cluster-wide VirtualMachineClusterInstancetype / VirtualMachineClusterPreference. */
-  CLUSTER = 'cluster',
-  /** A VirtualMachineInstancetype / VirtualMachinePreference in the VM's namespace. */
-  NAMESPACED = 'namespaced',
-}
-
-/** A reference to an instancetype or preference. */
-export interface ResourceReference {
-  /** Its name, e.g. 'u1.2xlarge'. */
-  readonly name: string;
-  /** Cluster-wide or namespaced. @default ResourceScope.CLUSTER */
-  readonly scope?: ResourceScope;
-}
-
-/** Sizing and scheduling of a runner VM, shared by RunnerVm, RunnerPool and RunnerChart. */
-export interface RunnerVmSizeOptions {
-  /** Virtual CPUs: a number of cores or a Kubernetes CPU quantity. Not with `instancetype`. @default 4 (a GitHub-hosted public-repository runner) */
-  readonly cpu?: number | string;
-  /** Memory, a Kubernetes quantity. Not with `instancetype`. @default '16Gi' (a GitHub-hosted public-repository runner) */
-  readonly memory?: string;
-  /** An instancetype that sizes the VM instead of `cpu` and `memory`. @default - sized by `cpu` and `memory` */
-  readonly instancetype?: ResourceReference;
-  /** A preference for the VM's devices and firmware. @default - none */
-  readonly preference?: ResourceReference;
-  /** When KubeVirt runs the VM. @default RunStrategy.ALWAYS */
-  readonly runStrategy?: RunStrategy;
-  /**
-   * What a node drain does to the VM. Set explicitly because some clusters default to LiveMigrate,
-   * which blocks drains of VMs on ReadWriteOnce disks.
-   * @default EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE
-   */
-  readonly evictionStrategy?: EvictionStrategy;
-}
+import { dataVolumeSpec } from './runner-disk';
+import {
+  DiskSpec, ResolvedDisk, ResolvedSizing, resolveSizing, resolveStorage, RunnerVmSizeOptions, validateBootImage,
+  validateKubernetesLabels, validateName, validateSecretName,
+} from './runner-spec';
 
 /** Props of RunnerVm. */
 export interface RunnerVmProps extends RunnerVmSizeOptions {
@@ -92,15 +36,24 @@ export interface RunnerVmProps extends RunnerVmSizeOptions {
   readonly labels?: Record<string, string>;
 }
 
-const KUBEVIRT_ARCH: Record<RunnerArch, string> = { [RunnerArch.X64]: 'amd64', [RunnerArch.ARM64]: 'arm64' };
-const INSTANCETYPE_KIND = { [ResourceScope.CLUSTER]: 'VirtualMachineClusterInstancetype', [ResourceScope.NAMESPACED]: 'VirtualMachineInstancetype' };
-const PREFERENCE_KIND = { [ResourceScope.CLUSTER]: 'VirtualMachineClusterPreference', [ResourceScope.NAMESPACED]: 'VirtualMachinePreference' };
+/** What a RunnerVm renders. */
+export interface VmSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly cloudInit: RunnerCloudInit;
+  readonly rootDisk: ResolvedDisk;
+  readonly sizing: ResolvedSizing;
+  readonly tokenSecretName: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
 
-/** The library's own labels on every VM, for selectors and cost reports. */
-export const RUNNER_LABELS = {
+/** The library's own Kubernetes labels on every VM and its pods, for selectors and cost reports. */
+export const RUNNER_KUBERNETES_LABELS: Readonly<Record<string, string>> = deepFreeze({
   'app.kubernetes.io/name': 'github-actions-runner',
   'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
-};
+});
+
+const NAMING: Naming = { owner: 'RunnerVm' };
 
 /**
  * A KubeVirt VirtualMachine (kubevirt.io/v1) that is one GitHub Actions runner: its own root disk,
@@ -119,24 +72,13 @@ export class RunnerVm extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerVmProps) {
     super(scope, id);
-    const owner = 'RunnerVm';
-    if (!(props.cloudInit instanceof RunnerCloudInit)) {
-      throw new Error(`${owner} 'cloudInit' must be a RunnerCloudInit, got ${JSON.stringify(props.cloudInit)}`);
-    }
-    const cloudInit = props.cloudInit;
-    this.name = validateDnsLabel(owner, 'name', props.name ?? defaultDnsLabel(this));
-    this.namespace = validateDnsLabel(owner, 'namespace', props.namespace ?? cloudInit.namespace);
-    if (this.namespace !== cloudInit.namespace) {
-      throw new Error(`${owner} 'namespace' is ${JSON.stringify(this.namespace)} but its cloud-init Secret is in `
-        + `${JSON.stringify(cloudInit.namespace)}: a VM can only use Secrets of its own namespace`);
-    }
-    validateDnsSubdomain(owner, 'tokenSecretName', props.tokenSecretName);
-    checkImageFitsCloudInit(props.rootDisk, cloudInit);
+    const spec = resolvedOf<VmSpec>(props) ?? resolveVm(props, this);
+    this.name = spec.name;
+    this.namespace = spec.namespace;
     this.rootDiskName = `${this.name}-root`;
-    const runStrategy = validateEnum(owner, 'runStrategy', RunStrategy, props.runStrategy ?? RunStrategy.ALWAYS);
-    const evictionStrategy = validateEnum(owner, 'evictionStrategy', EvictionStrategy, props.evictionStrategy ?? EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE);
     // The library's own labels win: selectors and cost reports rely on them.
-    const labels = { ...validateLabelMap(owner, 'labels', props.labels ?? {}), ...RUNNER_LABELS };
+    const labels = { ...spec.labels, ...RUNNER_KUBERNETES_LABELS };
+    const externalVolumes = annotationValue([spec.rootDisk.image.externalVolume(this.namespace)]);
 
     this.apiObject = new VirtualMachine(this, 'Resource', {
       metadata: {
@@ -146,25 +88,26 @@ export class RunnerVm extends Construct {
         // What is created out of band (the token Secret, a clone source you keep), so that
         // validation knows not to look for it in the output.
         annotations: {
-          [EXTERNAL_SECRETS_ANNOTATION]: props.tokenSecretName,
-          ...externalVolumes(props.rootDisk.image.externalVolume(this.namespace)),
+          [EXTERNAL_SECRETS_ANNOTATION]: spec.tokenSecretName,
+          ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
       spec: {
-        runStrategy,
-        ...instancetypeSpec(props),
+        runStrategy: spec.sizing.runStrategy,
+        ...(spec.sizing.instancetype ? { instancetype: { ...spec.sizing.instancetype } } : {}),
+        ...(spec.sizing.preference ? { preference: { ...spec.sizing.preference } } : {}),
         dataVolumeTemplates: [{
           metadata: { name: this.rootDiskName },
-          spec: dataVolumeSpec(`${owner} rootDisk`, props.rootDisk, DataVolumeStorageQuantity.fromString),
+          spec: dataVolumeSpec(spec.rootDisk, DataVolumeStorageQuantity.fromString),
         }],
         template: {
           metadata: { labels },
           spec: {
             hostname: this.name,
-            evictionStrategy,
-            architecture: KUBEVIRT_ARCH[cloudInit.release.arch],
+            evictionStrategy: spec.sizing.evictionStrategy,
+            architecture: ARCH_NAME[spec.cloudInit.release.arch],
             domain: {
-              ...domainSizing(props),
+              ...domainSizing(spec.sizing),
               devices: {
                 disks: [
                   { name: 'rootdisk', disk: { bus: 'virtio' } },
@@ -179,10 +122,10 @@ export class RunnerVm extends Construct {
             networks: [{ name: 'default', pod: {} }],
             volumes: [
               { name: 'rootdisk', dataVolume: { name: this.rootDiskName } },
-              { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: cloudInit.secretName } } },
+              { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: spec.cloudInit.secretName } } },
               // optional: once every runner has registered, the token Secret can (and should) be
               // deleted; a configured runner never reads it again, and its VM still starts.
-              { name: 'token', secret: { secretName: props.tokenSecretName, optional: true } },
+              { name: 'token', secret: { secretName: spec.tokenSecretName, optional: true } },
             ],
           },
         },
@@ -191,49 +134,36 @@ export class RunnerVm extends Construct {
   }
 }
 
-function externalVolumes(reference: string | undefined): Record<string, string> {
-  const value = annotationValue([reference]);
-  return value ? { [EXTERNAL_VOLUMES_ANNOTATION]: value } : {};
-}
-
-function checkImageFitsCloudInit(rootDisk: DiskSpec, cloudInit: RunnerCloudInit): void {
-  const image = rootDisk?.image;
-  if (image?.distribution === undefined) {
-    throw new Error(`RunnerVm 'rootDisk.image' must hold an operating system; a blank disk cannot boot a runner`);
-  }
-  if (image.distribution !== cloudInit.distribution) {
-    throw new Error(`RunnerVm 'rootDisk.image' is ${image.distribution} but the cloud-init was rendered for `
-      + `${cloudInit.distribution}: Docker's repository would not match the guest`);
-  }
-  if (image.arch !== cloudInit.release.arch) {
-    throw new Error(`RunnerVm 'rootDisk.image' is ${image.arch} but the runner release is ${cloudInit.release.arch}`);
-  }
-}
-
-function instancetypeSpec(props: RunnerVmSizeOptions) {
-  const ref = (owner: string, value: ResourceReference, kinds: Record<ResourceScope, string>) => {
-    validateDnsSubdomain('RunnerVm', `${owner}.name`, value.name);
-    const scope = validateEnum('RunnerVm', `${owner}.scope`, ResourceScope, value.scope ?? ResourceScope.CLUSTER);
-    return { name: value.name, kind: kinds[scope] };
-  };
+function domainSizing(sizing: ResolvedSizing) {
+  if (sizing.cpu === undefined || sizing.memory === undefined) return {};
   return {
-    ...(props.instancetype ? { instancetype: ref('instancetype', props.instancetype, INSTANCETYPE_KIND) } : {}),
-    ...(props.preference ? { preference: ref('preference', props.preference, PREFERENCE_KIND) } : {}),
+    cpu: { cores: vcpusFor(sizing.cpu) },
+    resources: { requests: { cpu: DomainQuantity.fromString(sizing.cpu), memory: DomainQuantity.fromString(sizing.memory) } },
   };
 }
 
-// With an instancetype, KubeVirt rejects a VM that also sets CPU or memory itself.
-function domainSizing(props: RunnerVmSizeOptions) {
-  if (props.instancetype) {
-    if (props.cpu !== undefined || props.memory !== undefined) {
-      throw new Error(`RunnerVm 'instancetype' ${JSON.stringify(props.instancetype.name)} sizes the VM: do not set 'cpu' or 'memory' with it`);
-    }
-    return {};
+// A VM used alone: its own props, and its parts (the cloud-init, the image) checked against each other.
+function resolveVm(props: RunnerVmProps, self: Construct): VmSpec {
+  const cloudInit = props.cloudInit;
+  if (!RunnerCloudInit.isRunnerCloudInit(cloudInit)) {
+    throw new Error(`${propLabel(NAMING, 'cloudInit')} must be a RunnerCloudInit, got ${JSON.stringify(cloudInit)}`);
   }
-  const cpu = validateCpu('RunnerVm', 'cpu', props.cpu ?? 4);
-  const memory = validateByteQuantity('RunnerVm', 'memory', props.memory ?? '16Gi');
+  const namespace = validateName(NAMING, 'namespace', props.namespace ?? cloudInit.namespace);
+  if (namespace !== cloudInit.namespace) {
+    throw new Error(`${propLabel(NAMING, 'namespace')} is ${JSON.stringify(namespace)} but its cloud-init Secret is in `
+      + `${JSON.stringify(cloudInit.namespace)}: a VM can only use Secrets of its own namespace`);
+  }
+  const rootDisk = props.rootDisk;
   return {
-    cpu: { cores: vcpusFor(cpu) },
-    resources: { requests: { cpu: DomainQuantity.fromString(cpu), memory: DomainQuantity.fromString(memory) } },
+    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self)),
+    namespace,
+    cloudInit,
+    rootDisk: {
+      ...resolveStorage(rootDisk, NAMING, 'rootDisk'),
+      image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
+    },
+    sizing: resolveSizing(props, NAMING),
+    tokenSecretName: validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName),
+    labels: validateKubernetesLabels(NAMING, 'labels', props.labels),
   };
 }

@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { Distribution, OsImage } from '../lib/os-image';
-import { RunnerChart } from '../lib/runner-chart';
 import { synth } from './util';
+import { Distribution, OsImage, RunnerChart } from '../lib';
 
 // Token-like values that must never appear in synthesized YAML or in a snapshot.
 const CREDENTIAL_PATTERNS: Array<[string, RegExp]> = [

@@ -1,5 +1,4 @@
-import { Distribution, OsImage } from '../lib/os-image';
-import { RunnerArch } from '../lib/runner-release';
+import { Distribution, OsImage, RunnerArch } from '../lib';
 
 describe('OsImage presets', () => {
   test.each([
@@ -48,14 +47,14 @@ describe('OsImage sources', () => {
   });
 
   test.each([
-    [() => OsImage.http('ftp://x/y.img', { distribution: Distribution.UBUNTU }), "OsImage.http 'url' must be a http or https URL, got \"ftp://x/y.img\""],
+    [() => OsImage.http('ftp://x/y.img', { distribution: Distribution.UBUNTU }), "OsImage.http 'url' must be a URL (http, https); the scheme \"ftp:\" is not accepted, got \"ftp://x/y.img\""],
     [() => OsImage.http('not a url', { distribution: Distribution.UBUNTU }), "OsImage.http 'url' must be"],
     [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, checksum: 'abc' }), "OsImage.http 'checksum' must be 'sha256:<64 hex>'"],
-    [() => OsImage.registry('quay.io/containerdisks/ubuntu', { distribution: Distribution.UBUNTU }), "OsImage.registry 'url' must be a docker or oci-archive URL"],
+    [() => OsImage.registry('quay.io/containerdisks/ubuntu', { distribution: Distribution.UBUNTU }), "OsImage.registry 'url' must be a URL (docker, oci-archive); it is not a URL"],
     [() => OsImage.pvc('Images', 'x', { distribution: Distribution.UBUNTU }), "OsImage.pvc 'namespace' must be a DNS-1123 label"],
     [() => OsImage.dataSource('bad_name', { distribution: Distribution.UBUNTU }), "OsImage.dataSource 'name' must be a DNS-1123 subdomain"],
-    [() => OsImage.http('https://x/y.img', { distribution: 'fedora' as Distribution }), "OsImage 'distribution' must be one of ubuntu, debian, got \"fedora\""],
-    [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, arch: 'riscv64' as RunnerArch }), "OsImage 'arch' must be one of x64, arm64"],
+    [() => OsImage.http('https://x/y.img', { distribution: 'fedora' as Distribution }), "OsImage.http 'distribution' must be one of ubuntu, debian, got \"fedora\""],
+    [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, arch: 'riscv64' as RunnerArch }), "OsImage.http 'arch' must be one of x64, arm64"],
   ])('rejects bad input %#', (make, message) => {
     expect(make).toThrow(message);
   });

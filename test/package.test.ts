@@ -32,7 +32,7 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
-        'package/examples/pr-review/render-diff.sh', 'package/examples/pr-review/workflow.yml',
+        'package/lib/bin/render-diff.sh', 'package/examples/pr-review/workflow.yml',
       ]));
       expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 

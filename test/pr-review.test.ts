@@ -23,7 +23,7 @@ describe('examples/pr-review', () => {
   });
   afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
-  const renderDiff = () => spawnSync('bash', ['examples/pr-review/render-diff.sh', 'main'], {
+  const renderDiff = () => spawnSync('bash', ['lib/bin/render-diff.sh', 'main'], {
     cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', INSTALL_COMMAND: `test -e node_modules || ln -s ${join(ROOT, 'node_modules')} node_modules` },
   });

@@ -1,4 +1,4 @@
-import { parseQuantity, validateByteQuantity, validateCpu, vcpusFor } from '../lib/quantity';
+import { parseQuantity, validateByteQuantity, validateCpu, vcpusFor } from '../lib/private/quantity';
 
 describe('parseQuantity', () => {
   test.each([

@@ -1,8 +1,6 @@
 import { Testing } from 'cdk8s';
-import { Distribution, OsImage } from '../lib/os-image';
-import { RunnerChart, RunnerChartProps } from '../lib/runner-chart';
-import { RunnerArch } from '../lib/runner-release';
 import { cloudConfigOf, ofKind, sourceEnvFile, synth, writtenFile } from './util';
+import { Distribution, OsImage, RunnerArch, RunnerChart, RunnerChartProps } from '../lib';
 
 const BASE: RunnerChartProps = { url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token' };
 
@@ -61,12 +59,12 @@ describe('RunnerChart', () => {
     [{ runnerVersion: '2.999.0' }, "RunnerChart 'runnerSha256' is required for runner 2.999.0 (x64)"],
     [{ runnerVersion: 'latest' }, "RunnerChart 'runnerVersion' must be a release version such as '2.334.0', got \"latest\""],
     [{ runnerSha256: 'abc' }, "RunnerChart 'runnerSha256' must be 64 lower-case hex digits, got \"abc\""],
-    [{ runnerDownloadBaseUrl: 'ftp://mirror' }, "RunnerChart 'runnerDownloadBaseUrl' must be an http(s) URL"],
+    [{ runnerDownloadBaseUrl: 'ftp://mirror' }, "RunnerChart 'runnerDownloadBaseUrl' must be a URL (https, http); the scheme \"ftp:\" is not accepted"],
     [{ arch: 'ppc64le' }, "RunnerChart 'arch' must be one of x64, arm64, got \"ppc64le\""],
-    [{ replicas: 0 }, "RunnerPool 'replicas' must be an integer >= 1, got 0"],
+    [{ replicas: 0 }, "RunnerChart 'replicas' must be an integer from 1 to 10000, got 0"],
     [{ diskSize: '-1' }, "RunnerChart 'diskSize' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"-1\""],
     [{ namespace: 'CI' }, "'namespace' must be a DNS-1123 label"],
-    [{ url: 'https://github.com/acme/app/issues' }, "RunnerCloudInit 'url' must name an owner, an owner and a repository, or an enterprise"],
+    [{ url: 'https://github.com/acme/app/issues' }, "RunnerChart 'url' must name an owner, an owner and a repository, or an enterprise"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerChartProps>)).toThrow(message);
   });

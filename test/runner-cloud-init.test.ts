@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { Distribution } from '../lib/os-image';
-import {
-  DOCKER_APT_KEY_FINGERPRINT, DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_SETTINGS_PATH,
-} from '../lib/cloud-config';
-import { RunnerCloudInit, RunnerCloudInitProps } from '../lib/runner-cloud-init';
 import { openPgpFingerprints } from './openpgp';
-import { RunnerRelease } from '../lib/runner-release';
 import { cloudConfigOf, sourceEnvFile, synth, writtenFile } from './util';
+import { DOCKER_APT_KEY_FINGERPRINT, Distribution, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
+import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH } from '../lib/private/cloud-config';
+import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 
 const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
 
@@ -180,7 +177,7 @@ describe('RunnerCloudInit', () => {
   });
 
   test.each([
-    [{ url: 'http://github.com/acme' }, "RunnerCloudInit 'url' must use https"],
+    [{ url: 'http://github.com/acme' }, "RunnerCloudInit 'url' must be a URL (https); the scheme \"http:\" is not accepted"],
     [{ labels: ['a b'] }, "RunnerCloudInit 'labels' label \"a b\" may only contain"],
     [{ labels: [] as string[], noDefaultLabels: true }, "RunnerCloudInit 'noDefaultLabels' needs at least one entry in 'labels'"],
     [{ runnerGroup: 'a;b' }, "RunnerCloudInit 'runnerGroup' must be"],
@@ -204,7 +201,7 @@ describe('RunnerCloudInit', () => {
     [{ tokenSecretKey: 'a/b' }, "RunnerCloudInit 'tokenSecretKey' must be a Secret key"],
     [{ name: 'Cloud_Init' }, "RunnerCloudInit 'name' must be a DNS-1123 label"],
     [{ distribution: 'arch' as Distribution }, "RunnerCloudInit 'distribution' must be one of ubuntu, debian, got \"arch\""],
-    [{ dockerApt: { repositoryBaseUrl: 'https://x/$(id)' } }, "RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be an http(s) URL"],
+    [{ dockerApt: { repositoryBaseUrl: 'https://x/$(id)' } }, "RunnerCloudInit 'dockerApt.repositoryBaseUrl' must be a URL (https, http); it may only hold letters"],
     [{ release: '2.334.0' as unknown as RunnerRelease }, "RunnerCloudInit 'release' must be a RunnerRelease"],
   ])('rejects %j', (override, message) => {
     expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);

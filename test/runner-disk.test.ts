@@ -1,7 +1,6 @@
 import { Testing } from 'cdk8s';
-import { Distribution, OsImage } from '../lib/os-image';
-import { AccessMode, RunnerDisk, VolumeMode } from '../lib/runner-disk';
 import { synth } from './util';
+import { AccessMode, Distribution, OsImage, RunnerDisk, VolumeMode } from '../lib';
 
 describe('RunnerDisk', () => {
   test('a DataVolume importing the image into a volume of the given size', () => {

@@ -1,8 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { Distribution, OsImage } from '../lib/os-image';
-import { AccessMode } from '../lib/runner-disk';
-import { RunnerPool, RunnerPoolProps } from '../lib/runner-pool';
 import { ofKind, synth } from './util';
+import { AccessMode, Distribution, OsImage, RunnerPool, RunnerPoolProps } from '../lib';
 
 const BASE: RunnerPoolProps = { url: 'https://github.com/acme/app', tokenSecretName: 'ci-runner-token', replicas: 3, name: 'ci' };
 
@@ -93,19 +91,19 @@ describe('RunnerPool', () => {
   });
 
   test.each([
-    [{ replicas: 0 }, "RunnerPool 'replicas' must be an integer >= 1, got 0"],
-    [{ replicas: -2 }, "RunnerPool 'replicas' must be an integer >= 1, got -2"],
-    [{ replicas: 1.5 }, "RunnerPool 'replicas' must be an integer >= 1, got 1.5"],
-    [{ replicas: '3' }, "RunnerPool 'replicas' must be an integer >= 1, got \"3\""],
-    [{ replicas: undefined }, "RunnerPool 'replicas' must be an integer >= 1, got undefined"],
+    [{ replicas: 0 }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got 0"],
+    [{ replicas: -2 }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got -2"],
+    [{ replicas: 1.5 }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got 1.5"],
+    [{ replicas: '3' }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got \"3\""],
+    [{ replicas: undefined }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got undefined"],
     [{ name: 'CI' }, "RunnerPool 'name' must be a DNS-1123 label"],
     [{ name: 'x'.repeat(60) }, 'at most 56 characters'],
-    [{ image: OsImage.blank() }, "RunnerPool 'image' must be an OsImage with an operating system"],
+    [{ image: OsImage.blank() }, "RunnerPool 'image' must hold an operating system"],
     [{ goldenImage: { size: '60Gi' } }, "RunnerPool 'goldenImage.size' 60Gi is larger than 'rootDisk.size' 50Gi"],
-    [{ vmLabels: { 'bad key!': 'x' } }, "RunnerVm 'labels' has an invalid Kubernetes label key \"bad key!\""],
-    [{ vmLabels: { team: 'x y' } }, "RunnerVm 'labels' has an invalid value for label \"team\": \"x y\""],
+    [{ vmLabels: { 'bad key!': 'x' } }, "RunnerPool 'vmLabels' has an invalid Kubernetes label key \"bad key!\""],
+    [{ vmLabels: { team: 'x y' } }, "RunnerPool 'vmLabels' has an invalid value for label \"team\": \"x y\""],
     [{ rootDisk: { size: '50GB' } }, "RunnerPool 'rootDisk.size' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"50GB\""],
-    [{ url: 'https://gitlab.com' }, "RunnerCloudInit 'url' must name an owner"],
+    [{ url: 'https://gitlab.com' }, "RunnerPool 'url' must name an owner"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerPoolProps>)).toThrow(message);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, RunnerArch, RunnerRelease } from '../lib/runner-release';
 import { hasShared, SHARED_DIR } from './util';
+import { DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, RunnerArch, RunnerRelease } from '../lib';
 
 describe('RunnerRelease', () => {
   test('pins the published checksum of the default version', () => {
@@ -37,8 +37,8 @@ describe('RunnerRelease', () => {
     [() => RunnerRelease.of('2.334.0; rm -rf /'), "'version' must be a release version"],
     [() => RunnerRelease.of('2.334.0', { arch: 's390x' as RunnerArch }), "RunnerRelease 'arch' must be one of x64, arm64, got \"s390x\""],
     [() => RunnerRelease.of('2.334.0', { sha256: 'ABC' }), "RunnerRelease 'sha256' must be 64 lower-case hex digits"],
-    [() => RunnerRelease.of('2.334.0', { downloadBaseUrl: 'ftp://x' }), "RunnerRelease 'downloadBaseUrl' must be an http(s) URL"],
-    [() => RunnerRelease.of('2.334.0', { downloadBaseUrl: "https://x/'$(id)'" }), "'downloadBaseUrl' must be an http(s) URL"],
+    [() => RunnerRelease.of('2.334.0', { downloadBaseUrl: 'ftp://x' }), "RunnerRelease 'downloadBaseUrl' must be a URL (https, http); the scheme \"ftp:\" is not accepted"],
+    [() => RunnerRelease.of('2.334.0', { downloadBaseUrl: "https://x/'$(id)'" }), "'downloadBaseUrl' must be a URL (https, http); it may only hold letters"],
   ])('rejects bad input %#', (make, message) => {
     expect(make).toThrow(message);
   });

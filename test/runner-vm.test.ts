@@ -1,10 +1,6 @@
 import { Testing } from 'cdk8s';
-import { Distribution, OsImage } from '../lib/os-image';
-import { RunnerCloudInit } from '../lib/runner-cloud-init';
-import { DiskSpec } from '../lib/runner-disk';
-import { RunnerArch, RunnerRelease } from '../lib/runner-release';
-import { EvictionStrategy, ResourceScope, RunnerVm, RunnerVmProps, RunStrategy } from '../lib/runner-vm';
 import { ofKind, synth } from './util';
+import { DiskSpec, Distribution, EvictionStrategy, OsImage, ResourceScope, RunStrategy, RunnerArch, RunnerCloudInit, RunnerRelease, RunnerVm, RunnerVmProps } from '../lib';
 
 function build(props: Partial<RunnerVmProps> = {}, cloudInitNamespace = 'ci') {
   const chart = Testing.chart();
@@ -111,7 +107,7 @@ describe('RunnerVm', () => {
     [{ rootDisk: { image: OsImage.blank(), size: '1Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],
     [{ rootDisk: { image: OsImage.debian12(), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is debian but the cloud-init was rendered for ubuntu"],
     [{ rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is arm64 but the runner release is x64"],
-    [{ rootDisk: { image: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm rootDisk 'size' must be a positive Kubernetes quantity"],
+    [{ rootDisk: { image: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm 'rootDisk.size' must be a positive Kubernetes quantity"],
     [{ cloudInit: {} }, "RunnerVm 'cloudInit' must be a RunnerCloudInit"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerVmProps>)).toThrow(message);

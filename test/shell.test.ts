@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { parseEnvFile, renderEnvFile, shellQuote } from '../lib/shell';
+import { shellQuote } from '../lib/private/shell';
 
 // The last line of defence for every value that reaches the guest's shell: whatever a value holds,
 // bash reads back exactly that value, and runs nothing.
@@ -15,24 +15,5 @@ function bashEcho(word: string): string {
 describe('shellQuote', () => {
   test.each(HOSTILE)('bash reads %j back unchanged', (value) => {
     expect(bashEcho(shellQuote(value))).toBe(value);
-  });
-});
-
-describe('renderEnvFile', () => {
-  test('a sourced settings file assigns exactly the values and runs nothing', () => {
-    const entries = HOSTILE.map((value, i) => [`VALUE_${i}`, value] as const);
-    const file = renderEnvFile(entries);
-    const script = `set -eu\neval "$FILE"\n${entries.map(([name]) => `printf '%s\\0' "$${name}"`).join('\n')}`;
-    const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out.split('\0').slice(0, -1)).toEqual(HOSTILE);
-  });
-
-  test('parseEnvFile reads its own format back', () => {
-    const entries = HOSTILE.filter((v) => !v.includes('\n')).map((value, i) => [`V${i}`, value] as const);
-    expect(parseEnvFile(renderEnvFile(entries))).toEqual(Object.fromEntries(entries));
-  });
-
-  test('refuses a variable name that is not one', () => {
-    expect(() => renderEnvFile([['X; reboot', 'v']])).toThrow('invalid environment variable name "X; reboot"');
   });
 });

@@ -1,15 +1,14 @@
 import { parse } from 'yaml';
-import { RUNNER_SETTINGS_PATH } from '../cloud-config';
-import { MAX_LABELS } from '../github';
-import { parseEnvFile } from '../shell';
-import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../external-references';
+import { RunStrategy } from '../kubevirt-options';
+import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
+import { MAX_LABELS } from '../private/github-rules';
+import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
 import { Finding, ManifestObject, objectLabel } from './finding';
-
 
 /** KubeVirt rejects inline cloud-init user-data longer than this (virt-api cloudInitUserMaxLen); larger goes in a Secret. */
 export const INLINE_USER_DATA_MAX_BYTES = 2048;
 
-export const RUN_STRATEGIES = ['Always', 'RerunOnFailure', 'Manual', 'Halted', 'Once'];
+const RUN_STRATEGIES: readonly string[] = Object.values(RunStrategy);
 
 /** Options of checkFleet. */
 export interface FleetCheckOptions {
@@ -145,9 +144,9 @@ function checkRunnerLabels(secret: any, report: Report): void {
     }
     const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
     if (index < 0) continue;
-    const settings = parseEnvFile(String(config.write_files[index].content ?? ''));
-    const labels = (settings.RUNNER_LABELS ?? '').split(',').filter(Boolean);
-    const total = labels.length + (settings.RUNNER_NO_DEFAULT_LABELS === 'true' ? 0 : DEFAULT_LABEL_COUNT);
+    const settings = parseGuestSettings(String(config.write_files[index].content ?? ''));
+    const labels = settings.labels ?? [];
+    const total = labels.length + (settings.noDefaultLabels ? 0 : DEFAULT_LABEL_COUNT);
     const at = `${path}#/write_files/${index}/content`;
     if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
     if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');

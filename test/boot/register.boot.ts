@@ -3,13 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { OsImage } from '../../lib/os-image';
-import { RunnerChart, RunnerChartProps } from '../../lib/runner-chart';
-import { TOKEN_DISK_SERIAL } from '../../lib/token-disk';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
 import { ReportServer } from './report-server';
+import { OsImage, RunnerChart, RunnerChartProps, TOKEN_DISK_SERIAL } from '../../lib';
 
 // The boot test: a Debian 12 VM boots under qemu with the user-data the library synthesizes for
 // the Debian 12 preset, unmodified, and the token Secret as a disk with KubeVirt's serial; it must

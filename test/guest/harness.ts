@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { REGISTER_SCRIPT_PATH, RUNNER_SETTINGS_PATH } from '../../lib/cloud-config';
-import { RunnerCloudInit, RunnerCloudInitProps } from '../../lib/runner-cloud-init';
-import { RunnerRelease } from '../../lib/runner-release';
+import { RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../../lib';
+import { REGISTER_SCRIPT_PATH } from '../../lib/private/cloud-config';
+import { RUNNER_SETTINGS_PATH } from '../../lib/private/guest-settings';
 
 // Stub commands for everything in the registration script that touches the machine. Each one
 // records what it was asked in $STUB_LOG; tar, sha256sum, mktemp and the shell itself are real.

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunnerRelease } from '../../lib/runner-release';
 import { testIf } from '../util';
 import { FakeGuest } from './harness';
+import { RunnerRelease } from '../../lib';
 
 // The registration script that cloud-init runs in every runner VM, run for real under bash with
 // stub commands (see harness.ts) and the settings the library renders.

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { RunnerChart } from '../../lib/runner-chart';
 import { hasSchemas, SCHEMA_DIR, synth, testIf } from '../util';
+import { RunnerChart } from '../../lib';
 
 // The plugin cdk8s.yaml lists, driven the way `cdk8s synth` drives it (a context with manifests and a report).
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { Distribution, OsImage } from '../../lib/os-image';
-import { RunnerChart } from '../../lib/runner-chart';
 import { main as validateCli } from '../../lib/validate/cli';
 import { CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, validateObjects } from '../../lib/validate';
 import { hasSchemas, SCHEMA_DIR, synth, testIf } from '../util';
+import { Distribution, OsImage, RunnerChart } from '../../lib';
 
 const schemaTest = testIf(hasSchemas, `the schemas in ${SCHEMA_DIR} (../shared/schemas)`);
 

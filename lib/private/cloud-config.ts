@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Document, isSeq } from 'yaml';
+import type { ResolvedGuest } from '../runner-spec';
+import { deepFreeze } from './freeze';
+import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
+import { TOKEN_DISK_SERIAL } from './token-disk';
+
+// The cloud-config every runner VM boots with: what it writes, installs and runs, and where.
+
+/** Where the runner is installed in the guest. */
+export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
+/** Where the registration script and its systemd unit are written in the guest. */
+export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
+export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
+export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
+
+/** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
+export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
+/** Where the guest keeps Docker's key (lib/guest/docker-apt-key.asc, checked against the fingerprint by a test). */
+export const DOCKER_APT_KEY_PATH = '/etc/apt/keyrings/docker.asc';
+/** Packages of Docker Engine from Docker's repository, as docs.docker.com installs them. */
+export const DOCKER_PACKAGES: readonly string[] = deepFreeze(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']);
+/** Packages every runner gets. */
+export const BASE_PACKAGES: readonly string[] = deepFreeze(['ca-certificates', 'curl', 'git', 'qemu-guest-agent']);
+
+/** Reads a file that the library installs in the guest (lib/guest). */
+export function readGuestFile(name: string): string {
+  return readFileSync(join(__dirname, '..', 'guest', name), 'utf8');
+}
+
+/** What the registration script reads: the settings file's content for this guest. */
+export function guestSettingsOf(guest: ResolvedGuest): GuestSettings {
+  return {
+    url: guest.scope.url,
+    labels: guest.labels,
+    runnerGroup: guest.runnerGroup ?? '',
+    noDefaultLabels: guest.noDefaultLabels,
+    ephemeral: guest.ephemeral,
+    disableUpdate: guest.disableUpdate,
+    user: guest.user,
+    runnerDir: RUNNER_INSTALL_DIR,
+    workDir: guest.workDir,
+    downloadUrl: guest.release.downloadUrl,
+    sha256: guest.release.sha256,
+    tokenDiskSerial: TOKEN_DISK_SERIAL,
+    tokenFileName: guest.tokenKey,
+    requiredCommands: guest.docker ? ['git', 'docker'] : ['git'],
+  };
+}
+
+/**
+ * Renders the runner's cloud-config. Module order matters: write_files runs in the init stage, apt
+ * and packages in the config and final stages, runcmd last in the final stage, after packages are
+ * installed.
+ */
+export function renderCloudConfig(guest: ResolvedGuest): string {
+  // Docker's key is shipped with the library and written as a file, so apt checks the repository
+  // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
+  // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
+  const dockerApt = guest.docker && guest.installPackages
+    ? { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${guest.dockerAptBaseUrl}/${guest.distribution} $RELEASE stable` }
+    : undefined;
+  const user = {
+    name: guest.user,
+    gecos: 'GitHub Actions runner',
+    shell: '/bin/bash',
+    lock_passwd: true,
+    ...(guest.docker ? { groups: ['docker'] } : {}),
+    ...(guest.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
+    ...(guest.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...guest.sshAuthorizedKeys] } : {}),
+  };
+  const packages = guest.installPackages ? [...BASE_PACKAGES, ...(guest.docker ? DOCKER_PACKAGES : []), ...guest.extraPackages] : undefined;
+  const config = {
+    // The docker group exists before the user joins it; docker-ce's postinst keeps an existing group.
+    ...(guest.docker ? { groups: ['docker'] } : {}),
+    // No `default` entry: the image's default user (ubuntu, debian) is not created.
+    users: [user],
+    ssh_pwauth: false,
+    // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
+    // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
+    manage_etc_hosts: true,
+    ...(dockerApt ? { apt: { sources: { 'docker.list': dockerApt } } } : {}),
+    ...(packages ? { package_update: true, package_upgrade: guest.upgradePackages, packages } : {}),
+    write_files: [
+      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(guest)) },
+      { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
+      { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+      ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
+    ],
+    // The registration unit runs now and at every boot, and retries until the runner is up.
+    runcmd: [
+      ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
+      ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
+      ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME],
+    ],
+  };
+  const doc = new Document(config);
+  // Commands read best on one line each: `- [systemctl, enable, --now, docker]`.
+  const runcmd = doc.get('runcmd');
+  if (isSeq(runcmd)) {
+    for (const command of runcmd.items) {
+      if (isSeq(command)) command.flow = true;
+    }
+  }
+  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+}
