@@ -8,8 +8,8 @@ export const SCHEMAS_ENV = 'KUBEVIRT_RUNNERS_SCHEMAS';
 export const SCHEMA_INDEX_FILE = 'kinds.json';
 
 /**
- * The schemas shipped with the library (made by `npm run schemas`): beside this file both in the
- * TypeScript sources and in the compiled package, where the build copies them.
+ * The schemas shipped with the library (made by `npm run schemas`): the `schemas` folder beside the
+ * validator's code, in the TypeScript sources and in the compiled package alike (the build copies it).
  */
 export const SHIPPED_SCHEMA_DIR = join(__dirname, 'schemas');
 
