@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { hasSchemas, SCHEMA_DIR } from './util';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with
-// the installed package's own validator, and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
+// the installed package's own validator and schemas, with no configuration (the CLI, and the
+// README's cdk8s.yaml plugin entry under cdk8s synth), and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
 // (CI=true) or with KUBEVIRT_RUNNERS_PACK_TEST=1, and is skipped with that hint elsewhere.
 const ROOT = join(__dirname, '..');
 const enabled = Boolean(process.env.CI || process.env.KUBEVIRT_RUNNERS_PACK_TEST);
@@ -16,14 +16,13 @@ const run = (command: string, args: string[], cwd: string) =>
 const installedVersion = (name: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 describe('the packed library in a fresh project', () => {
-  const title = 'npm pack, install with only cdk8s + constructs + typescript, compile and synthesize the README example, validate';
+  const title = 'npm pack, install with only cdk8s + constructs + typescript, compile and synthesize the README example, validate with no configuration (CLI and cdk8s plugin)';
   if (!enabled) {
     test.skip(`${title} [skipped: set KUBEVIRT_RUNNERS_PACK_TEST=1; needs the npm registry]`, () => undefined);
     return;
   }
 
   test(title, () => {
-    expect(hasSchemas).toBe(true);
     const work = mkdtempSync(join(tmpdir(), 'runners-pack-'));
     try {
       const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!;
@@ -32,9 +31,13 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
-        'package/lib/bin/render-diff.sh', 'package/examples/pr-review/workflow.yml',
+        'package/build/lib/validate/schemas/kinds.json', 'package/build/lib/validate/schemas/kubevirt.io/virtualmachine_v1.json',
+        'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
+        'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',
+        'package/build/lib/validate/schemas/LICENSES/Apache-2.0.txt', 'package/build/lib/validate/schemas/LICENSES/cloud-init-LICENSE.txt',
+        'package/build/lib/bin/render-diff.sh', 'package/examples/pr-review/workflow.yml',
       ]));
-      expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+      expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts') || f.endsWith('.mjs'))).toEqual([]);
 
       const project = join(work, 'stranger');
       mkdirSync(project);
@@ -59,9 +62,19 @@ describe('the packed library in a fresh project', () => {
       expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
       expect(objects[0].stringData.userdata).toContain('# Registers this VM as a GitHub Actions runner and starts the runner service.');
 
-      const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist, '--schemas', SCHEMA_DIR], project);
-      expect(validation).toContain('validate: 6 objects in 1 files');
-      expect(validation).toContain('all valid');
+      // No ../shared, no --schemas, no $KUBEVIRT_RUNNERS_SCHEMAS: the package's own schemas.
+      const shipped = join(project, 'node_modules', 'cdk8s-kubevirt-runners', 'build', 'lib', 'validate', 'schemas');
+      const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist], project);
+      expect(validation).toBe(`validate: 6 objects in 1 files against ${shipped}: all valid\n`);
+
+      // The README's cdk8s.yaml plugin entry, as written, under cdk8s synth (this repository's CLI).
+      const plugin = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((text) => text.includes('KubevirtRunnersValidation'))!;
+      expect(plugin).not.toContain('schemas');
+      writeFileSync(join(project, 'cdk8s.yaml'), `app: node main.js\n${plugin}`);
+      const synthesis = run(join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], project);
+      expect(synthesis).toMatch(/Status\s*│ success/);
+      expect(synthesis).toMatch(/objects\s*│ 6\s/);
+      expect(synthesis).toContain(`│ ${shipped} `);
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.
       writeFileSync(join(project, '.gitignore'), 'node_modules\ndist\n*.js\n');

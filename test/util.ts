@@ -45,9 +45,9 @@ export function sourceEnvFile(content: string): Record<string, string> {
 export const SHARED_DIR = join(__dirname, '..', '..', 'shared');
 export const hasShared = existsSync(SHARED_DIR);
 
-/** The schemas folder for validation tests; absent on a machine without ../shared. */
-export const SCHEMA_DIR = join(SHARED_DIR, 'schemas');
-export const hasSchemas = existsSync(join(SCHEMA_DIR, 'jsonschema'));
+/** ../shared/schemas, the source of lib/validate/schemas (npm run schemas); absent on a machine without ../shared. */
+export const SHARED_SCHEMAS_DIR = join(SHARED_DIR, 'schemas');
+export const hasSharedSchemas = existsSync(SHARED_SCHEMAS_DIR);
 
 /**
  * `test` when `available`, else a skip whose name says what to install; in CI (CI=true) a missing

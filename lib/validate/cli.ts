@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run validate [-- PATH...] [--schemas DIR] [--external-secret NAME]... [--cloud-init-cli]`
-// Validates synthesized manifests (default: dist/). Exit 0 when clean, 1 on any finding, 2 when no
-// schemas were found or the arguments are wrong: it never passes without having checked.
+// Validates synthesized manifests (default: dist/) against the schemas shipped with the library, or
+// those of --schemas DIR / $KUBEVIRT_RUNNERS_SCHEMAS. Exit 0 when clean, 1 on any finding, 2 when the
+// schemas folder given is not one or the arguments are wrong: it never passes without having checked.
 import { existsSync } from 'node:fs';
 import { formatFinding } from './finding';
-import { findSchemaDir, SCHEMAS_ENV } from './schema-dir';
+import { findSchemaDir, schemaDirProblem } from './schema-dir';
 import { hasCloudInitCli, validateManifests } from './index';
 
 interface Args {
@@ -45,9 +46,10 @@ export function main(argv: string[]): number {
     console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const { dir, tried } = findSchemaDir(args.schemas);
+  const schemas = findSchemaDir(args.schemas);
+  const dir = schemas.dir;
   if (!dir) {
-    console.error(`validate: no schemas found (tried ${tried.join(', ')}); pass --schemas DIR or set ${SCHEMAS_ENV}. Nothing was validated.`);
+    console.error(`validate: ${schemaDirProblem(schemas, '--schemas')}. Nothing was validated.`);
     return 2;
   }
   const missing = args.paths.filter((p) => !existsSync(p));

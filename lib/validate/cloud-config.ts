@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import Ajv, { _, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { compileCached, defaultCacheDir } from './compiled-schema';
+import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 import { parse } from 'yaml';
 
-const SCHEMA_FILE = 'cloud-init/26.2/schema-cloud-config-v1.json';
+// cloud-init 26.2's schema, in the schemas folder's layout (see schemas/SOURCES.md).
+const SCHEMA_FILE = 'cloud-init/schema-cloud-config-v1.json';
 
 const AJV_OPTIONS = { allErrors: true, strict: false, validateSchema: false };
 
@@ -38,7 +40,7 @@ export interface CloudConfigProblem {
 export class CloudConfigSchema {
   private readonly validateFn: ValidateFunction;
 
-  constructor(schemaDir: string, cacheDir = defaultCacheDir()) {
+  constructor(schemaDir = SHIPPED_SCHEMA_DIR, cacheDir = defaultCacheDir()) {
     const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
     addFormats(ajv);
     ajv.addKeyword(DEPRECATED_KEYWORD);

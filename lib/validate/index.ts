@@ -5,6 +5,7 @@ import { CloudConfigSchema, cloudInitCliProblem } from './cloud-config';
 import { Finding, ManifestObject, objectLabel } from './finding';
 import { checkFleet, FleetCheckOptions, userDataOf } from './fleet-checks';
 import { KubernetesSchemas } from './kubernetes-schemas';
+import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 
 export * from './cloud-config';
 export * from './finding';
@@ -14,8 +15,8 @@ export * from './schema-dir';
 
 /** Options of validateManifests. */
 export interface ValidateOptions extends FleetCheckOptions {
-  /** The schemas folder (see findSchemaDir). */
-  readonly schemaDir: string;
+  /** A schemas folder in the layout `npm run schemas` writes (see findSchemaDir). @default - the schemas shipped with the library */
+  readonly schemaDir?: string;
   /** Also run `cloud-init schema --config-file` on every cloud-config (needs the cloud-init package). @default false */
   readonly cloudInitCli?: boolean;
 }
@@ -54,8 +55,8 @@ export function readManifests(paths: readonly string[]): { files: string[]; item
  * Validates objects: each against its JSON schema, the fleet's cross-object rules, and every
  * cloud-config (in Secrets and inline) against cloud-init's schema.
  */
-export function validateObjects(items: readonly ManifestObject[], options: ValidateOptions): Finding[] {
-  const { schemas, cloudConfig } = compiledSchemas(options.schemaDir);
+export function validateObjects(items: readonly ManifestObject[], options: ValidateOptions = {}): Finding[] {
+  const { schemas, cloudConfig } = compiledSchemas(options.schemaDir ?? SHIPPED_SCHEMA_DIR);
   const findings: Finding[] = [];
   for (const item of items) {
     findings.push(...schemas.validate(item));
@@ -73,7 +74,7 @@ export function validateObjects(items: readonly ManifestObject[], options: Valid
 }
 
 /** Reads and validates manifest files. */
-export function validateManifests(paths: readonly string[], options: ValidateOptions): ValidationResult {
+export function validateManifests(paths: readonly string[], options: ValidateOptions = {}): ValidationResult {
   const { files, items, findings } = readManifests(paths);
   return { files: files.length, objects: items.length, findings: [...findings, ...validateObjects(items, options)] };
 }

@@ -1,8 +1,8 @@
 // The cdk8s validation plugin listed in cdk8s.yaml: `cdk8s synth` runs the checks of
-// `npm run validate` on the manifests it writes and fails on any finding. Without schemas (a
-// fresh machine without ../shared) it says so and lets synth finish.
+// `npm run validate` on the manifests it writes, against the schemas shipped with the library
+// (or the `schemas` property's folder, or $KUBEVIRT_RUNNERS_SCHEMAS), and fails on any finding.
 // Plain CommonJS because cdk8s loads plugins with require().
-const { findSchemaDir, validateManifests, SCHEMAS_ENV } = loadChecks();
+const { findSchemaDir, schemaDirProblem, validateManifests } = loadChecks();
 
 // Compiled JavaScript, or a runtime that already reads TypeScript (jest), loads ./index directly;
 // from the TypeScript sources under plain node (cdk8s synth in this repository) tsx's require hook
@@ -24,11 +24,17 @@ class KubevirtRunnersValidation {
   }
 
   async validate(context) {
-    const { dir, tried } = findSchemaDir(this.properties.schemas);
+    const schemas = findSchemaDir(this.properties.schemas);
+    const dir = schemas.dir;
     if (!dir) {
-      context.logger.log(`kubevirt-runners validation skipped: no schemas found (tried ${tried.join(', ')}); `
-        + `set ${SCHEMAS_ENV} or run npm run validate -- --schemas DIR`);
-      context.report.submit('success', { skipped: 'no schemas found' });
+      // A folder that was asked for and is not there is a mistake to fix, never a silent pass.
+      context.report.addViolation({
+        ruleName: schemaDirProblem(schemas, "the plugin's 'schemas' property"),
+        recommendation: 'nothing was validated',
+        fix: 'correct that folder, or drop it to use the schemas shipped with cdk8s-kubevirt-runners',
+        violatingResources: [],
+      });
+      context.report.submit('failure', { schemas: schemas.path });
       return;
     }
     const result = validateManifests(context.manifests, { schemaDir: dir });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { hasSchemas, SCHEMA_DIR, synth, testIf } from '../util';
 import { RunnerChart } from '../../lib';
+import { SHIPPED_SCHEMA_DIR } from '../../lib/validate';
+import { synth } from '../util';
 
 // The plugin cdk8s.yaml lists, driven the way `cdk8s synth` drives it (a context with manifests and a report).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,16 +43,16 @@ describe('cdk8s validation plugin (lib/validate/plugin.cjs)', () => {
     writeFileSync(manifest, objects.map((o) => stringify(o)).join('---\n'));
   };
 
-  testIf(hasSchemas, `the schemas in ${SCHEMA_DIR}`)('passes valid output and fails invalid output with one violation per problem', async () => {
+  test('with no configuration, passes valid output and fails invalid output with one violation per problem', async () => {
     writeFleet();
     const ok = fakeContext([manifest]);
-    await new KubevirtRunnersValidation({ schemas: SCHEMA_DIR }).validate(ok.context);
-    expect(ok.submitted).toEqual([{ status: 'success', metadata: { objects: '3', schemas: SCHEMA_DIR } }]);
+    await new KubevirtRunnersValidation({}).validate(ok.context);
+    expect(ok.submitted).toEqual([{ status: 'success', metadata: { objects: '3', schemas: SHIPPED_SCHEMA_DIR } }]);
     expect(ok.violations).toEqual([]);
 
     writeFleet((objects) => { objects.find((o) => o.kind === 'VirtualMachine').spec.runStrategy = 'Sometimes'; });
     const bad = fakeContext([manifest]);
-    await new KubevirtRunnersValidation({ schemas: SCHEMA_DIR }).validate(bad.context);
+    await new KubevirtRunnersValidation({}).validate(bad.context);
     expect(bad.submitted[0].status).toBe('failure');
     expect(bad.violations).toEqual([expect.objectContaining({
       ruleName: 'runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once',
@@ -59,11 +60,14 @@ describe('cdk8s validation plugin (lib/validate/plugin.cjs)', () => {
     })]);
   });
 
-  test('without schemas it says so plainly and lets synth finish', async () => {
+  test('a schemas property that is not a schemas folder fails the validation and names it', async () => {
     writeFleet();
     const run = fakeContext([manifest]);
     await new KubevirtRunnersValidation({ schemas: join(dir, 'no-schemas') }).validate(run.context);
-    expect(run.submitted).toEqual([{ status: 'success', metadata: { skipped: 'no schemas found' } }]);
-    expect(run.logs[0]).toMatch(/^kubevirt-runners validation skipped: no schemas found/);
+    expect(run.submitted).toEqual([{ status: 'failure', metadata: { schemas: join(dir, 'no-schemas') } }]);
+    expect(run.violations).toEqual([expect.objectContaining({
+      ruleName: `the plugin's 'schemas' property ${join(dir, 'no-schemas')}: not a schemas folder (no kinds.json in it)`,
+      recommendation: 'nothing was validated',
+    })]);
   });
 });

@@ -1,14 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
 import { main as validateCli } from '../../lib/validate/cli';
-import { CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, validateObjects } from '../../lib/validate';
-import { hasSchemas, SCHEMA_DIR, synth, testIf } from '../util';
+import {
+  CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, SHIPPED_SCHEMA_DIR, validateObjects,
+} from '../../lib/validate';
+import { synth, testIf } from '../util';
 import { Distribution, OsImage, RunnerChart } from '../../lib';
-
-const schemaTest = testIf(hasSchemas, `the schemas in ${SCHEMA_DIR} (../shared/schemas)`);
 
 /** The seed fleet as synthesized objects, deep-copied so each test can break its own. */
 function fleet(): ManifestObject[] {
@@ -19,7 +19,7 @@ function fleet(): ManifestObject[] {
 }
 
 function findingLines(items: ManifestObject[], options: { externalSecrets?: string[] } = {}): string[] {
-  return validateObjects(items, { schemaDir: SCHEMA_DIR, ...options }).map(formatFinding);
+  return validateObjects(items, options).map(formatFinding);
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -27,11 +27,11 @@ const vm = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'Vir
 const secret = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'Secret')!.object;
 
 describe('validateObjects', () => {
-  schemaTest('the synthesized fleet is valid', () => {
+  test('the synthesized fleet is valid', () => {
     expect(findingLines(fleet())).toEqual([]);
   });
 
-  schemaTest.each([
+  test.each([
     ['a misspelt field', (i: ManifestObject[]) => { vm(i).spec.template.spec.domain.devices.diskz = []; },
       "fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/domain/devices: unknown field 'diskz'"],
     ['a wrong type', (i: ManifestObject[]) => { vm(i).spec.template.spec.domain.cpu.cores = 'eight'; },
@@ -64,6 +64,8 @@ describe('validateObjects', () => {
     }, 'fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/volumes/1/cloudInitNoCloud: inline user-data is '],
     ['an unknown kind', (i: ManifestObject[]) => { i.push({ file: 'fleet.yaml', object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } } }); },
       'fleet.yaml: Widget/w: /: unknown kind: no schema for Widget in example.com/v1'],
+    ['a core kind the library does not synthesize', (i: ManifestObject[]) => { i.push({ file: 'fleet.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } } }); },
+      'fleet.yaml: ConfigMap/c: /: unknown kind: no schema for ConfigMap in v1'],
     ['a Secret with a misspelt field', (i: ManifestObject[]) => { secret(i).stringdata = {}; },
       "fleet.yaml: Secret/actions-runner-cloud-init: /: unknown field 'stringdata'"],
     ['a misspelt cloud-config key', (i: ManifestObject[]) => { secret(i).stringData.userdata += 'packagez: [jq]\n'; },
@@ -89,7 +91,7 @@ describe('validateObjects', () => {
     expect(findingLines(items)).toContainEqual(expect.stringMatching(new RegExp(`^${escapeRegExp(expected)}`)));
   });
 
-  schemaTest.each([
+  test.each([
     ['a DataSource you keep', OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'os-images' })],
     ['a PVC you keep', OsImage.pvc('images', 'ubuntu-golden', { distribution: Distribution.UBUNTU })],
   ])('fleets that clone %s declare it and validate clean', (_, image) => {
@@ -99,7 +101,7 @@ describe('validateObjects', () => {
     expect(findingLines(items)).toEqual([]);
   });
 
-  schemaTest('a Secret declared external on the command line is accepted', () => {
+  test('a Secret declared external on the command line is accepted', () => {
     const items = fleet();
     delete vm(items).metadata.annotations;
     expect(findingLines(items, { externalSecrets: ['ci-runner-token'] }).filter((l) => l.includes('actions-runner-0'))).toEqual([]);
@@ -119,45 +121,65 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
   });
   afterEach(() => {
     jest.restoreAllMocks();
+    delete process.env.KUBEVIRT_RUNNERS_SCHEMAS;
     rmSync(dir, { recursive: true, force: true });
   });
 
   const write = (items: ManifestObject[]) => writeFileSync(join(dir, 'fleet.k8s.yaml'), items.map((i) => stringify(i.object)).join('---\n'));
 
-  schemaTest('exits 0 with a count on a clean folder', () => {
+  /** A copy of the shipped schemas whose index no longer knows Secrets: findings show which folder was used. */
+  const schemasWithoutSecret = () => {
+    const copy = join(dir, 'my-schemas');
+    cpSync(SHIPPED_SCHEMA_DIR, copy, { recursive: true });
+    const index = JSON.parse(readFileSync(join(copy, 'kinds.json'), 'utf8'));
+    delete index['v1 Secret'];
+    writeFileSync(join(copy, 'kinds.json'), JSON.stringify(index));
+    return copy;
+  };
+  const unknownSecret = () => `${join(dir, 'fleet.k8s.yaml')}: Secret/actions-runner-cloud-init: /: unknown kind: no schema for Secret in v1`;
+
+  test('with no option, exits 0 with a count against the shipped schemas', () => {
     write(fleet());
-    expect(validateCli([dir, '--schemas', SCHEMA_DIR])).toBe(0);
-    expect(out).toEqual([`validate: 4 objects in 1 files against ${SCHEMA_DIR}: all valid`]);
+    expect(validateCli([dir])).toBe(0);
+    expect(out).toEqual([`validate: 4 objects in 1 files against ${SHIPPED_SCHEMA_DIR}: all valid`]);
   });
 
-  schemaTest('exits 1 and prints file, object, path and message for each problem', () => {
+  test('exits 1 and prints file, object, path and message for each problem', () => {
     const items = fleet();
     vm(items).spec.runStrategy = 'Sometimes';
     write(items);
-    expect(validateCli([dir, '--schemas', SCHEMA_DIR])).toBe(1);
+    expect(validateCli([dir])).toBe(1);
     expect(out).toEqual([`${join(dir, 'fleet.k8s.yaml')}: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once`]);
-    expect(err).toEqual([`validate: 1 problems in 4 objects in 1 files against ${SCHEMA_DIR}`]);
+    expect(err).toEqual([`validate: 1 problems in 4 objects in 1 files against ${SHIPPED_SCHEMA_DIR}`]);
   });
 
-  schemaTest('takes the schemas from $KUBEVIRT_RUNNERS_SCHEMAS', () => {
+  test('takes the schemas from --schemas DIR', () => {
     write(fleet());
-    process.env.KUBEVIRT_RUNNERS_SCHEMAS = SCHEMA_DIR;
-    try {
-      expect(validateCli([dir])).toBe(0);
-    } finally {
-      delete process.env.KUBEVIRT_RUNNERS_SCHEMAS;
-    }
+    expect(validateCli([dir, '--schemas', schemasWithoutSecret()])).toBe(1);
+    expect(out).toEqual([unknownSecret()]);
   });
 
-  test('exits 2, never a silent pass, when no schemas are found', () => {
+  test('takes the schemas from $KUBEVIRT_RUNNERS_SCHEMAS', () => {
+    write(fleet());
+    process.env.KUBEVIRT_RUNNERS_SCHEMAS = schemasWithoutSecret();
+    expect(validateCli([dir])).toBe(1);
+    expect(out).toEqual([unknownSecret()]);
+  });
+
+  test('exits 2, never a silent pass, when the schemas folder given is not one', () => {
     write(fleet());
     expect(validateCli([dir, '--schemas', join(dir, 'nothing-here')])).toBe(2);
-    expect(err[0]).toMatch(/^validate: no schemas found \(tried .*nothing-here\); pass --schemas DIR or set KUBEVIRT_RUNNERS_SCHEMAS\. Nothing was validated\.$/);
+    process.env.KUBEVIRT_RUNNERS_SCHEMAS = join(dir, 'nothing-here-either');
+    expect(validateCli([dir])).toBe(2);
+    expect(err).toEqual([
+      `validate: --schemas ${join(dir, 'nothing-here')}: not a schemas folder (no kinds.json in it). Nothing was validated.`,
+      `validate: KUBEVIRT_RUNNERS_SCHEMAS ${join(dir, 'nothing-here-either')}: not a schemas folder (no kinds.json in it); unset it to use the shipped schemas. Nothing was validated.`,
+    ]);
     expect(out).toEqual([]);
   });
 
   test('exits 2 on a missing path or an unknown option', () => {
-    expect(validateCli([join(dir, 'missing.yaml'), '--schemas', SCHEMA_DIR])).toBe(2);
+    expect(validateCli([join(dir, 'missing.yaml')])).toBe(2);
     expect(validateCli(['--frobnicate'])).toBe(2);
     expect(err.join('\n')).toContain('unknown option --frobnicate');
   });
@@ -175,8 +197,8 @@ describe('cloud-init schema --config-file', () => {
 });
 
 describe('CloudConfigSchema', () => {
-  schemaTest('checks a cloud-config on its own', () => {
-    const schema = new CloudConfigSchema(SCHEMA_DIR);
+  test('checks a cloud-config on its own', () => {
+    const schema = new CloudConfigSchema();
     expect(schema.validate('#cloud-config\npackages: [jq]\n')).toEqual([]);
     expect(schema.validate('#cloud-config\nruncmd: hello\n')).toContainEqual({ path: '/runcmd', message: 'must be array' });
     expect(schema.validate('#!/bin/sh\necho hi\n')[0].message).toMatch(/does not start with '#cloud-config'/);

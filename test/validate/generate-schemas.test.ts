@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasSharedSchemas, SHARED_SCHEMAS_DIR, testIf } from '../util';
+
+// lib/validate/schemas is generated (npm run schemas) and committed: it must be exactly what the
+// script makes of ../shared/schemas today, or the package would ship stale or hand-edited schemas.
+const VALIDATE = join(__dirname, '..', '..', 'lib', 'validate');
+const sharedTest = testIf(hasSharedSchemas, `${SHARED_SCHEMAS_DIR} (the source of lib/validate/schemas)`);
+
+const generate = (script: string, ...args: string[]) =>
+  spawnSync('node', [script, '--from', SHARED_SCHEMAS_DIR, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
+  sharedTest('the committed lib/validate/schemas is what the script generates', () => {
+    const result = generate(join(VALIDATE, 'generate-schemas.mjs'), '--check');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  sharedTest('--check names every difference and exits non-zero', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'schemas-check-'));
+    try {
+      copyFileSync(join(VALIDATE, 'generate-schemas.mjs'), join(copy, 'generate-schemas.mjs'));
+      cpSync(join(VALIDATE, 'schemas'), join(copy, 'schemas'), { recursive: true });
+      writeFileSync(join(copy, 'schemas', 'kinds.json'), '{}');
+      writeFileSync(join(copy, 'schemas', 'stray.json'), '{}');
+      rmSync(join(copy, 'schemas', 'LICENSES', 'Apache-2.0.txt'));
+      const result = generate(join(copy, 'generate-schemas.mjs'), '--check');
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('missing: LICENSES/Apache-2.0.txt\n  not generated: stray.json\n  differs: kinds.json');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('the shipped index lists the kinds the library synthesizes', () => {
+    expect(JSON.parse(readFileSync(join(VALIDATE, 'schemas', 'kinds.json'), 'utf8'))).toEqual({
+      'kubevirt.io/v1 VirtualMachine': 'kubevirt.io/virtualmachine_v1.json',
+      'cdi.kubevirt.io/v1beta1 DataVolume': 'cdi.kubevirt.io/datavolume_v1beta1.json',
+      'v1 Secret': 'kubernetes/secret-v1.json',
+    });
+  });
+});
