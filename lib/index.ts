@@ -5,7 +5,8 @@ export { GitHubScope, GitHubScopeKind } from './github';
 export { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from './kubevirt-options';
 export { OsImage } from './os-image';
 export type {
-  DataVolumeSourceJson, DataVolumeSourceRefJson, HttpImageOptions, OsImageKind, OsImageOptions, PresetImageOptions, RegistryImageOptions,
+  DataVolumeSourceJson, DataVolumeSourceRefJson, HttpImageOptions, OsImageKind, OsImageOptions, PresetImageOptions, PrivateSourceOptions,
+  RegistryImageOptions,
 } from './os-image';
 export { Distribution, RunnerArch } from './platform';
 export { BASE_PACKAGES, DOCKER_APT_KEY_FINGERPRINT, DOCKER_PACKAGES, RUNNER_INSTALL_DIR } from './private/cloud-config';

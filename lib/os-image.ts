@@ -8,9 +8,9 @@ import { validateUrl } from './private/url';
 /** A CDI DataVolume source, in the wire format shared by DataVolumes and `dataVolumeTemplates`. */
 export interface DataVolumeSourceJson {
   /** Import over http(s), optionally verified by CDI against a checksum. @default - not an http source */
-  readonly http?: { readonly url: string; readonly checksum?: string };
+  readonly http?: { readonly url: string; readonly checksum?: string; readonly secretRef?: string; readonly certConfigMap?: string };
   /** Import a containerdisk from a registry. @default - not a registry source */
-  readonly registry?: { readonly url: string; readonly pullMethod?: string };
+  readonly registry?: { readonly url: string; readonly pullMethod?: string; readonly secretRef?: string; readonly certConfigMap?: string };
   /** Clone a PersistentVolumeClaim. @default - not a clone */
   readonly pvc?: { readonly namespace: string; readonly name: string };
   /** An empty disk. @default - not blank */
@@ -35,8 +35,20 @@ export interface OsImageOptions {
   readonly arch?: RunnerArch;
 }
 
+/** Access to a private image source: credentials and a CA, in objects you create out of band. */
+export interface PrivateSourceOptions {
+  /**
+   * Name of a Secret in the DataVolume's namespace with the source's credentials (CDI `secretRef`:
+   * keys `accessKeyId` and `secretKey`). Credentials never go in the URL.
+   * @default - no credentials
+   */
+  readonly secretRef?: string;
+  /** Name of a ConfigMap with the CA certificate that signs the source's TLS certificate (CDI `certConfigMap`). @default - the system CAs */
+  readonly certConfigMap?: string;
+}
+
 /** Options of an image imported over HTTP(S). */
-export interface HttpImageOptions extends OsImageOptions {
+export interface HttpImageOptions extends OsImageOptions, PrivateSourceOptions {
   /**
    * Expected checksum as CDI accepts it, `sha256:<hex>` (also md5, sha1, sha512): the importer
    * refuses a download that does not match.
@@ -46,7 +58,7 @@ export interface HttpImageOptions extends OsImageOptions {
 }
 
 /** Options of an image pulled from a container registry (a containerdisk). */
-export interface RegistryImageOptions extends OsImageOptions {
+export interface RegistryImageOptions extends OsImageOptions, PrivateSourceOptions {
   /** `node` pulls through the node's container runtime (cached); `pod` through the importer pod. @default - CDI's default ('pod') */
   readonly pullMethod?: 'node' | 'pod';
 }
@@ -94,8 +106,8 @@ export class OsImage {
       throw new Error(`${owner} 'checksum' must be 'sha256:<64 hex>' (or md5:, sha1:, sha512:), got ${JSON.stringify(options.checksum)}`);
     }
     return new OsImage(owner, 'http', options, {
-      source: { http: { url, ...(options.checksum ? { checksum: options.checksum } : {}) } },
-    });
+      source: { http: { url, ...(options.checksum ? { checksum: options.checksum } : {}), ...privateSource(owner, options) } },
+    }, undefined, options.secretRef);
   }
 
   /** A containerdisk image in a registry, e.g. `docker://quay.io/containerdisks/ubuntu:24.04`. */
@@ -106,8 +118,8 @@ export class OsImage {
       throw new Error(`${owner} 'pullMethod' must be 'node' or 'pod', got ${JSON.stringify(options.pullMethod)}`);
     }
     return new OsImage(owner, 'registry', options, {
-      source: { registry: { url, ...(options.pullMethod ? { pullMethod: options.pullMethod } : {}) } },
-    });
+      source: { registry: { url, ...(options.pullMethod ? { pullMethod: options.pullMethod } : {}), ...privateSource(owner, options) } },
+    }, undefined, options.secretRef);
   }
 
   /** Clones an existing PersistentVolumeClaim that you keep (for example a golden image you maintain). */
@@ -165,6 +177,8 @@ export class OsImage {
     options: OsImageOptions | undefined,
     private readonly wire: { readonly source?: DataVolumeSourceJson; readonly sourceRef?: DataVolumeSourceRefJson },
     private readonly externalReference?: string,
+    /** The Secret, created out of band, that CDI reads the source's credentials from. */
+    public readonly secretRef?: string,
   ) {
     if (kind !== 'blank') {
       if (typeof options !== 'object' || options === null) {
@@ -196,4 +210,11 @@ export class OsImage {
   public toDataVolumeSource(): { readonly source?: DataVolumeSourceJson; readonly sourceRef?: DataVolumeSourceRefJson } {
     return this.wire;
   }
+}
+
+function privateSource(owner: string, options: PrivateSourceOptions): { secretRef?: string; certConfigMap?: string } {
+  return {
+    ...(options.secretRef !== undefined ? { secretRef: validateDnsSubdomain(owner, 'secretRef', options.secretRef) } : {}),
+    ...(options.certConfigMap !== undefined ? { certConfigMap: validateDnsSubdomain(owner, 'certConfigMap', options.certConfigMap) } : {}),
+  };
 }

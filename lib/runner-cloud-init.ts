@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitHubScope } from './github';
 import { Distribution } from './platform';
+import { checkCollisionsAtSynth } from './private/collisions';
 import { brandOf, hasBrand, setBrand } from './private/brand';
 import { renderCloudConfig } from './private/cloud-config';
 import { Naming } from './private/naming';
@@ -79,6 +80,7 @@ export class RunnerCloudInit extends Construct {
     this.user = spec.guest.user;
     this.tokenSecretKey = spec.guest.tokenKey;
     this.userData = renderCloudConfig(spec.guest);
+    checkCollisionsAtSynth(this);
     this.apiObject = ApiObject.of(new kplus.Secret(this, 'Resource', {
       metadata: { name: this.secretName, namespace: this.namespace },
       stringData: { userdata: this.userData },

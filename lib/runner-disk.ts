@@ -2,7 +2,8 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataVolume, DataVolumeSpecStorageResourcesRequests } from '../imports/cdi.kubevirt.io';
 import { OsImage } from './os-image';
-import { annotationValue, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+import { checkCollisionsAtSynth } from './private/collisions';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
@@ -71,11 +72,14 @@ export class RunnerDisk extends Construct {
     this.namespace = spec.namespace;
     this.image = spec.disk.image;
     this.size = spec.disk.size;
+    checkCollisionsAtSynth(this);
     const externalVolumes = annotationValue([this.image.externalVolume(this.namespace)]);
     const annotations = {
       // CDI: import even when the StorageClass is WaitForFirstConsumer.
       ...(spec.bindImmediately ? { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } : {}),
       ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
+      // The Secret with the image source's credentials, created out of band.
+      ...(this.image.secretRef ? { [EXTERNAL_SECRETS_ANNOTATION]: this.image.secretRef } : {}),
     };
     this.apiObject = new DataVolume(this, 'Resource', {
       metadata: {

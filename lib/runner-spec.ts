@@ -183,6 +183,10 @@ export interface ResolvedPool {
 export const DEFAULT_DOCKER_APT_BASE_URL = 'https://download.docker.com/linux';
 /** Root disk size of each runner when none is given (the seed setup's 50Gi). */
 export const DEFAULT_ROOT_DISK_SIZE = '50Gi';
+/** The smallest runner memory: the runner (.NET), the guest and Docker do not fit in less. */
+export const MINIMUM_RUNNER_MEMORY = '1Gi';
+/** The smallest disk a runner boots from: the distributions' cloud images alone are 2-3.5 GiB. */
+export const MINIMUM_BOOT_DISK_SIZE = '4Gi';
 
 
 // ---------------------------------------------------------------------------------------------
@@ -202,9 +206,13 @@ const RESERVED_USERS = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games',
 // Folders the runner keeps beside its work directory.
 const RESERVED_WORK_DIRS = new Set(['.', 'bin', 'externals', '_diag']);
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
-const WORK_DIR = /^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/;
-const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
+// Not starting with '-': config.sh would take the value for an option.
+const WORK_DIR = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
+// Kubernetes' rule for Secret keys (IsConfigMapKey); '.', '..' and '..*' would clash with the volume's own symlinks.
+const SECRET_KEY = /^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/;
+// The comment is free text, but only printable: PyYAML (cloud-init) rejects tabs in plain scalars
+// and control characters, and reads U+0085, U+2028 and U+2029 as line breaks.
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\p{Cc}\u2028\u2029]*)?$/u;
 
 /** Validates the guest options. */
 export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
@@ -271,7 +279,7 @@ function validateUser(naming: Naming, user: string): string {
 
 function validateWorkDir(naming: Naming, workDir: string): string {
   if (typeof workDir !== 'string' || !WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
-    throw new Error(`${propLabel(naming, 'workDir')} must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, without '..' `
+    throw new Error(`${propLabel(naming, 'workDir')} must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, not starting with '-', without '..' `
       + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(workDir)}`);
   }
   return workDir;
@@ -279,7 +287,7 @@ function validateWorkDir(naming: Naming, workDir: string): string {
 
 function validateSecretKey(naming: Naming, key: string): string {
   if (typeof key !== 'string' || !SECRET_KEY.test(key)) {
-    throw new Error(`${propLabel(naming, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+), got ${JSON.stringify(key)}`);
+    throw new Error(`${propLabel(naming, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+, not '.', '..' or starting with '..'), got ${JSON.stringify(key)}`);
   }
   return key;
 }
@@ -322,7 +330,7 @@ export function resolveSizing(props: RunnerVmSizeOptions, naming: Naming): Resol
   return Object.freeze({
     ...(props.instancetype ? { instancetype: reference('instancetype', props.instancetype, INSTANCETYPE_KIND) } : {
       cpu: validateCpu(...at(naming, 'cpu'), props.cpu ?? 4),
-      memory: validateByteQuantity(...at(naming, 'memory'), props.memory ?? '16Gi'),
+      memory: validateByteQuantity(...at(naming, 'memory'), props.memory ?? '16Gi', MINIMUM_RUNNER_MEMORY),
     }),
     ...(props.preference ? { preference: reference('preference', props.preference, PREFERENCE_KIND) } : {}),
     runStrategy: validateEnum(...at(naming, 'runStrategy'), RunStrategy, props.runStrategy ?? RunStrategy.ALWAYS),
@@ -331,7 +339,7 @@ export function resolveSizing(props: RunnerVmSizeOptions, naming: Naming): Resol
 }
 
 /** Validates a volume's storage; `prop` is where it sits in the caller's props ('rootDisk'), '' at the top. */
-export function resolveStorage(storage: DiskStorageOptions, naming: Naming, prop: string): ResolvedStorage {
+export function resolveStorage(storage: DiskStorageOptions, naming: Naming, prop: string, minimumSize?: string): ResolvedStorage {
   const where = (field: string) => at(naming, prop ? `${prop}.${field}` : field);
   if (typeof storage !== 'object' || storage === null) {
     throw new Error(`${propLabel(naming, prop || 'size')} must be an object with a 'size', got ${JSON.stringify(storage)}`);
@@ -342,7 +350,7 @@ export function resolveStorage(storage: DiskStorageOptions, naming: Naming, prop
     throw new Error(`${owner} '${name}' must be a non-empty list of ${Object.values(AccessMode).join(', ')}, got ${JSON.stringify(storage.accessModes)}`);
   }
   return Object.freeze({
-    size: validateByteQuantity(...where('size'), storage.size),
+    size: validateByteQuantity(...where('size'), storage.size, minimumSize),
     ...(storage.storageClassName !== undefined ? { storageClassName: validateDnsSubdomain(...where('storageClassName'), storage.storageClassName) } : {}),
     accessModes: Object.freeze([...modes]),
     ...(storage.volumeMode !== undefined ? { volumeMode: validateEnum(...where('volumeMode'), VolumeMode, storage.volumeMode) } : {}),
@@ -418,8 +426,10 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
   }
   const image = validateBootImage(naming, 'image', props.image ?? OsImage.ubuntu2404({ arch: release.arch }), release);
   const guest = resolveGuest({ ...props, release, distribution: image.distribution }, naming);
-  const rootDisk = resolveStorage(props.rootDisk ?? { size: DEFAULT_ROOT_DISK_SIZE }, naming, 'rootDisk');
-  const goldenImage = image.isImport ? resolveStorage({ ...rootDisk, accessModes: [...rootDisk.accessModes], ...(props.goldenImage ?? {}) }, naming, 'goldenImage') : undefined;
+  const rootDisk = resolveStorage(props.rootDisk ?? { size: DEFAULT_ROOT_DISK_SIZE }, naming, 'rootDisk', MINIMUM_BOOT_DISK_SIZE);
+  const goldenImage = image.isImport
+    ? resolveStorage({ ...rootDisk, accessModes: [...rootDisk.accessModes], ...(props.goldenImage ?? {}) }, naming, 'goldenImage', MINIMUM_BOOT_DISK_SIZE)
+    : undefined;
   if (goldenImage && parseQuantity(goldenImage.size)! > parseQuantity(rootDisk.size)!) {
     throw new Error(`${propLabel(naming, 'goldenImage.size')} ${goldenImage.size} is larger than '${at(naming, 'rootDisk.size')[1]}' ${rootDisk.size}: `
       + 'CDI cannot clone a volume into a smaller one');

@@ -7,6 +7,7 @@ import {
 } from '../imports/kubevirt.io';
 import { ARCH_NAME } from './platform';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+import { registerRunner } from './private/collisions';
 import { deepFreeze } from './private/freeze';
 import { Naming, propLabel } from './private/naming';
 import { defaultDnsLabel } from './private/names';
@@ -16,7 +17,7 @@ import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec } from './runner-disk';
 import {
-  DiskSpec, ResolvedDisk, ResolvedSizing, resolveSizing, resolveStorage, RunnerVmSizeOptions, validateBootImage,
+  DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, resolveSizing, resolveStorage, RunnerVmSizeOptions, validateBootImage,
   validateKubernetesLabels, validateName, validateSecretName,
 } from './runner-spec';
 
@@ -76,6 +77,7 @@ export class RunnerVm extends Construct {
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.rootDiskName = `${this.name}-root`;
+    registerRunner(this, { runnerName: this.name, githubUrl: spec.cloudInit.scope.url, namespace: this.namespace });
     // The library's own labels win: selectors and cost reports rely on them.
     const labels = { ...spec.labels, ...RUNNER_KUBERNETES_LABELS };
     const externalVolumes = annotationValue([spec.rootDisk.image.externalVolume(this.namespace)]);
@@ -88,7 +90,7 @@ export class RunnerVm extends Construct {
         // What is created out of band (the token Secret, a clone source you keep), so that
         // validation knows not to look for it in the output.
         annotations: {
-          [EXTERNAL_SECRETS_ANNOTATION]: spec.tokenSecretName,
+          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.image.secretRef])!,
           ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
@@ -159,7 +161,7 @@ function resolveVm(props: RunnerVmProps, self: Construct): VmSpec {
     namespace,
     cloudInit,
     rootDisk: {
-      ...resolveStorage(rootDisk, NAMING, 'rootDisk'),
+      ...resolveStorage(rootDisk, NAMING, 'rootDisk', MINIMUM_BOOT_DISK_SIZE),
       image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
     },
     sizing: resolveSizing(props, NAMING),

@@ -1,4 +1,6 @@
-import { Distribution, OsImage, RunnerArch } from '../lib';
+import { Testing } from 'cdk8s';
+import { Distribution, OsImage, RunnerArch, RunnerPool } from '../lib';
+import { synth } from './util';
 
 describe('OsImage presets', () => {
   test.each([
@@ -57,5 +59,39 @@ describe('OsImage sources', () => {
     [() => OsImage.http('https://x/y.img', { distribution: Distribution.UBUNTU, arch: 'riscv64' as RunnerArch }), "OsImage.http 'arch' must be one of x64, arm64"],
   ])('rejects bad input %#', (make, message) => {
     expect(make).toThrow(message);
+  });
+});
+
+describe('private image sources: credentials in Secrets, never in URLs', () => {
+  test.each([
+    ['https://user:token@images.internal/ubuntu.img', 'must not contain credentials'],
+    ['https://images.internal/ubuntu.img?access_token=ghp_abc', 'its query parameter "access_token" looks like a credential'],
+    ['https://bucket.s3.amazonaws.com/u.img?X-Amz-Credential=AKIA&X-Amz-Signature=ff', 'looks like a credential'],
+  ])('OsImage.http refuses %s, and never repeats the secret', (url, why) => {
+    expect(() => OsImage.http(url, { distribution: Distribution.UBUNTU })).toThrow(why);
+    expect(() => OsImage.http(url, { distribution: Distribution.UBUNTU })).not.toThrow(/token@|ghp_abc|AKIA|=ff/);
+  });
+
+  test('OsImage.registry refuses docker://user:pat@...', () => {
+    expect(() => OsImage.registry('docker://user:pat@registry.internal/ubuntu:24.04', { distribution: Distribution.UBUNTU }))
+      .toThrow("OsImage.registry 'url' must be a URL (docker, oci-archive); it must not contain credentials (use a Secret), got \"docker://***@registry.internal/ubuntu:24.04\"");
+  });
+
+  test('secretRef and certConfigMap reach the DataVolume, and the Secret is declared external', () => {
+    const chart = Testing.chart();
+    new RunnerPool(chart, 'pool', {
+      url: 'https://github.com/acme', tokenSecretName: 'token', replicas: 1,
+      image: OsImage.registry('docker://registry.internal/ubuntu:24.04', {
+        distribution: Distribution.UBUNTU, secretRef: 'registry-credentials', certConfigMap: 'registry-ca',
+      }),
+    });
+    const [dataVolume] = synth(chart).filter((o) => o.kind === 'DataVolume');
+    expect(dataVolume.spec.source.registry).toEqual({ url: 'docker://registry.internal/ubuntu:24.04', secretRef: 'registry-credentials', certConfigMap: 'registry-ca' });
+    expect(dataVolume.metadata.annotations['cdk8s-kubevirt-runners/external-secrets']).toBe('registry-credentials');
+  });
+
+  test.each([['secretRef', 'Bad_Name'], ['certConfigMap', 'a b']])('%s must be a resource name', (prop, value) => {
+    expect(() => OsImage.http('https://images.internal/u.img', { distribution: Distribution.UBUNTU, [prop]: value }))
+      .toThrow(`OsImage.http '${prop}' must be a DNS-1123 subdomain`);
   });
 });

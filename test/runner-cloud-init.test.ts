@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { openPgpFingerprints } from './openpgp';
-import { cloudConfigOf, sourceEnvFile, synth, writtenFile } from './util';
+import { parse } from 'yaml';
+import { cloudConfigOf, hasPyYaml, pyYamlLoad, sourceEnvFile, synth, testIf, writtenFile } from './util';
 import { DOCKER_APT_KEY_FINGERPRINT, Distribution, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
 import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH } from '../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
@@ -205,5 +206,35 @@ describe('RunnerCloudInit', () => {
     [{ release: '2.334.0' as unknown as RunnerRelease }, "RunnerCloudInit 'release' must be a RunnerRelease"],
   ])('rejects %j', (override, message) => {
     expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);
+  });
+});
+
+describe('cloud-init reads the cloud-config as the library meant it (YAML 1.1, PyYAML)', () => {
+  // Plain scalars that YAML 1.1 and 1.2 read differently; all valid package names here.
+  const AMBIGUOUS = ['on', 'no', 'yes', 'off', '2024-01-01', '0o17', '1e3', '12-30', 'null'];
+
+  test('strings that one YAML version would misread are quoted', () => {
+    const { secret } = render({ extraPackages: AMBIGUOUS });
+    const text: string = secret.stringData.userdata;
+    for (const value of ['on', 'no', 'yes', 'off', '2024-01-01', '0o17']) expect(text).toContain(`- "${value}"`);
+    expect(parse(text, { version: '1.1' })).toEqual(parse(text));
+    expect(parse(text).packages).toEqual(expect.arrayContaining(AMBIGUOUS));
+  });
+
+  testIf(hasPyYaml, 'python3-yaml (PyYAML)')('PyYAML reads exactly what the library wrote', () => {
+    const { secret } = render({
+      extraPackages: AMBIGUOUS, labels: ['größe', 'on', 'x.y_z'], runnerGroup: 'linux builders',
+      sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ9 user@host: "quoted" #not-a-comment'],
+    });
+    expect(pyYamlLoad(secret.stringData.userdata)).toEqual(parse(secret.stringData.userdata));
+  });
+
+  test.each([
+    ['a tab', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\tthere'],
+    ['a line separator', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u2028there'],
+    ['a next-line character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0085there'],
+    ['a control character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0007there'],
+  ])('an SSH key comment with %s is refused (PyYAML would reject or split it)', (_, key) => {
+    expect(() => render({ sshAuthorizedKeys: [key] })).toThrow("RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line");
   });
 });

@@ -127,3 +127,42 @@ describe('public API hygiene', () => {
     expect(JSON.stringify(OsImage.ubuntu2404())).not.toContain('cdk8s-kubevirt-runners');
   });
 });
+
+describe('odd and hostile values (hardening)', () => {
+  const chart = (props: Partial<RunnerChartProps>) => () => new RunnerChart(Testing.app(), 'fleet', { ...BASE, ...props } as RunnerChartProps);
+
+  test.each([
+    [{ labels: ['--ephemeral'] }, "RunnerChart 'labels' label \"--ephemeral\" may only contain letters, digits, '.', '_' and '-', and must not start with '-'"],
+    [{ labels: ['-x'] }, "must not start with '-'"],
+    [{ runnerGroup: '-linux' }, "RunnerChart 'runnerGroup' must be 1-128 letters, digits, '.', '_', '-' or inner spaces, not starting with '-'"],
+    [{ workDir: '-w' }, "RunnerChart 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, not starting with '-'"],
+    [{ workDir: '--work' }, "RunnerChart 'workDir'"],
+  ])('a value starting with - never becomes a config.sh option: %j', (props, message) => {
+    expect(chart(props)).toThrow(message);
+  });
+
+  test.each([
+    [{ memory: '16' }, "RunnerChart 'memory' must be at least 1Gi, got \"16\" (16 bytes): did you mean '16Gi'?"],
+    [{ memory: '512Mi' }, "RunnerChart 'memory' must be at least 1Gi, got \"512Mi\" (536870912 bytes)"],
+    [{ diskSize: '50' }, "RunnerChart 'diskSize' must be at least 4Gi, got \"50\" (50 bytes): did you mean '50Gi'?"],
+    [{ cpu: NaN }, "RunnerChart 'cpu' must be a positive number of cores such as 8 or '500m', got NaN"],
+    [{ cpu: Infinity }, 'got Infinity'],
+    [{ replicas: 1e9 }, "RunnerChart 'replicas' must be an integer from 1 to 10000, got 1000000000"],
+    [{ tokenSecretKey: '.' }, "RunnerChart 'tokenSecretKey' must be a Secret key"],
+    [{ tokenSecretKey: '..' }, "RunnerChart 'tokenSecretKey' must be a Secret key"],
+    [{ tokenSecretKey: '..data' }, "RunnerChart 'tokenSecretKey' must be a Secret key"],
+  ])('odd numbers and keys fail clearly: %j', (props, message) => {
+    expect(chart(props)).toThrow(message);
+  });
+
+  test('1e9 replicas fail before any VM is built', () => {
+    const app = Testing.app();
+    expect(() => new RunnerChart(app, 'fleet', { ...BASE, replicas: 1e9 })).toThrow("'replicas'");
+    expect(app.node.findAll().filter((c) => c instanceof RunnerPool)).toEqual([]);
+  });
+
+  test('a key such as .hidden or token.txt is fine', () => {
+    expect(chart({ tokenSecretKey: '.hidden' })).not.toThrow();
+    expect(chart({ tokenSecretKey: 'token.txt' })).not.toThrow();
+  });
+});

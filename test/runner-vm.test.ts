@@ -104,7 +104,7 @@ describe('RunnerVm', () => {
     [{ labels: { 'team/': 'x' } }, "RunnerVm 'labels' has an invalid Kubernetes label key \"team/\""],
     [{ tokenSecretName: 'Token Secret' }, "RunnerVm 'tokenSecretName' must be a DNS-1123 subdomain"],
     [{ namespace: 'other' }, "RunnerVm 'namespace' is \"other\" but its cloud-init Secret is in \"ci\""],
-    [{ rootDisk: { image: OsImage.blank(), size: '1Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],
+    [{ rootDisk: { image: OsImage.blank(), size: '10Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],
     [{ rootDisk: { image: OsImage.debian12(), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is debian but the cloud-init was rendered for ubuntu"],
     [{ rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is arm64 but the runner release is x64"],
     [{ rootDisk: { image: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm 'rootDisk.size' must be a positive Kubernetes quantity"],

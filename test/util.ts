@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,18 @@ export function copyProject(prefix: string, entries: readonly string[]): string 
   for (const entry of entries) cpSync(join(root, entry), join(project, entry), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(project, 'node_modules'));
   return project;
+}
+
+/**
+ * A python3 with PyYAML, the YAML reader cloud-init uses: the one on PATH, or Debian's (package
+ * python3-yaml) when PATH leads to another Python first.
+ */
+const PYTHON_WITH_YAML = ['python3', '/usr/bin/python3'].find((python) => spawnSync(python, ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0);
+export const hasPyYaml = PYTHON_WITH_YAML !== undefined;
+
+/** What PyYAML's safe_load (cloud-init's reader) makes of a YAML text, as JSON-compatible data; dates become ISO strings. */
+export function pyYamlLoad(text: string): unknown {
+  const script = 'import sys, json, yaml, datetime\n'
+    + 'print(json.dumps(yaml.safe_load(sys.stdin.read()), default=lambda o: o.isoformat() if isinstance(o, (datetime.date, datetime.datetime)) else str(o)))';
+  return JSON.parse(execFileSync(PYTHON_WITH_YAML!, ['-c', script], { input: text, encoding: 'utf8' }));
 }

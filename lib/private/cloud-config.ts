@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, isSeq } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { Document, isSeq, parse, Scalar, visit } from 'yaml';
 import type { ResolvedGuest } from '../runner-spec';
 import { deepFreeze } from './freeze';
 import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
@@ -103,5 +104,29 @@ export function renderCloudConfig(guest: ResolvedGuest): string {
       if (isSeq(command)) command.flow = true;
     }
   }
-  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+  quoteWhatYaml11ReadsDifferently(doc);
+  const text = `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
+  // cloud-init reads user-data with PyYAML (YAML 1.1); this library writes YAML 1.2. They must mean the same.
+  if (!isDeepStrictEqual(parse(text, { version: '1.1' }), parse(text))) {
+    throw new Error('internal error: the rendered cloud-config reads differently as YAML 1.1 (cloud-init) and YAML 1.2');
+  }
+  return text;
+}
+
+// A plain scalar such as `on`, `no`, `2024-01-01` or `0o17` is a string to one YAML version and a
+// boolean, date or number to the other: such strings are written quoted, which both read as strings.
+function quoteWhatYaml11ReadsDifferently(doc: Document): void {
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && !node.value.includes('\n') && !readsAsItself(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+}
+
+function readsAsItself(value: string): boolean {
+  try {
+    return parse(value) === value && parse(value, { version: '1.1' }) === value;
+  } catch {
+    return false;
+  }
 }

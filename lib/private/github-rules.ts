@@ -5,8 +5,9 @@ export const MAX_LABEL_LENGTH = 256;
 /** GitHub accepts at most this many custom labels on a self-hosted runner. */
 export const MAX_LABELS = 100;
 // Letters and digits of any script, combining marks, '.', '_' and '-': enough for every label in
-// common use (`gpu`, `ubuntu-24.04`, `x64_large`, `größe`) and nothing a shell or `--labels` treats specially.
-const LABEL = /^[\p{L}\p{M}\p{N}._-]+$/u;
+// common use (`gpu`, `ubuntu-24.04`, `x64_large`, `größe`) and nothing a shell or `--labels` treats
+// specially; not starting with '-', which config.sh would take for an option (`--ephemeral`).
+const LABEL = /^[\p{L}\p{M}\p{N}._][\p{L}\p{M}\p{N}._-]*$/u;
 
 /**
  * Checks runner labels: 1..256 characters of letters, digits, '.', '_' or '-' each, no duplicates
@@ -27,8 +28,8 @@ export function validateLabels(owner: string, prop: string, labels: readonly str
         + `${JSON.stringify(label.slice(0, 40))}...`);
     }
     if (!LABEL.test(label)) {
-      throw new Error(`${owner} '${prop}' label ${JSON.stringify(label)} may only contain letters, digits, '.', '_' and '-' `
-        + '(no commas, whitespace or shell metacharacters)');
+      throw new Error(`${owner} '${prop}' label ${JSON.stringify(label)} may only contain letters, digits, '.', '_' and '-', `
+        + "and must not start with '-' (no commas, whitespace or shell metacharacters)");
     }
     const key = label.toLowerCase();
     if (seen.has(key)) {
@@ -39,12 +40,12 @@ export function validateLabels(owner: string, prop: string, labels: readonly str
   return [...labels];
 }
 
-const RUNNER_GROUP = /^[\p{L}\p{M}\p{N}._-](?:[\p{L}\p{M}\p{N} ._-]{0,126}[\p{L}\p{M}\p{N}._-])?$/u;
+const RUNNER_GROUP = /^[\p{L}\p{M}\p{N}._](?:[\p{L}\p{M}\p{N} ._-]{0,126}[\p{L}\p{M}\p{N}._-])?$/u;
 
 /** Checks a runner group name: letters, digits, '.', '_', '-' and inner spaces, at most 128 characters. */
 export function validateRunnerGroup(owner: string, prop: string, group: string): string {
   if (typeof group !== 'string' || !RUNNER_GROUP.test(group)) {
-    throw new Error(`${owner} '${prop}' must be 1-128 letters, digits, '.', '_', '-' or inner spaces, got ${JSON.stringify(group)}`);
+    throw new Error(`${owner} '${prop}' must be 1-128 letters, digits, '.', '_', '-' or inner spaces, not starting with '-', got ${JSON.stringify(group)}`);
   }
   return group;
 }

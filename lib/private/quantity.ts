@@ -1,3 +1,5 @@
+import { show } from './naming';
+
 // Kubernetes resource quantities, checked the way the API server parses them
 // (k8s.io/apimachinery/pkg/api/resource): a signed decimal number followed by a binary-SI suffix
 // (Ki..Ei), a decimal-SI suffix (n, u, m, k, M, G, T, P, E) or a decimal exponent (e3).
@@ -22,11 +24,16 @@ export function parseQuantity(value: string): number | undefined {
  * Checks a byte quantity such as memory or a disk size: a valid Kubernetes quantity of at least
  * one byte. `16GB` (not a Kubernetes suffix), `-1`, `0` and `16m` (milli-bytes) are errors.
  */
-export function validateByteQuantity(owner: string, prop: string, value: string): string {
+export function validateByteQuantity(owner: string, prop: string, value: string, minimum?: string): string {
   const bytes = typeof value === 'string' ? parseQuantity(value) : undefined;
   if (bytes === undefined || !(bytes >= 1)) {
     throw new Error(`${owner} '${prop}' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', `
-      + `got ${JSON.stringify(value)}`);
+      + `got ${show(value)}`);
+  }
+  // A unit left off ('16' is 16 bytes, not 16Gi) is the usual way to get here.
+  if (minimum !== undefined && bytes < parseQuantity(minimum)!) {
+    const hint = /^[0-9]+$/.test(value) ? `: did you mean '${value}Gi'?` : '';
+    throw new Error(`${owner} '${prop}' must be at least ${minimum}, got ${show(value)} (${bytes} bytes)${hint}`);
   }
   return value;
 }
@@ -42,7 +49,7 @@ export function validateCpu(owner: string, prop: string, value: number | string)
   // Cores or millicores; other suffixes ('16Gi') are valid quantities but never a CPU amount.
   const cores = typeof text === 'string' && CPU.test(text) ? parseQuantity(text) : undefined;
   if (cores === undefined || !(cores > 0) || (typeof value === 'number' && !Number.isFinite(value))) {
-    throw new Error(`${owner} '${prop}' must be a positive number of cores such as 8 or '500m', got ${JSON.stringify(value)}`);
+    throw new Error(`${owner} '${prop}' must be a positive number of cores such as 8 or '500m', got ${show(value)}`);
   }
   return text;
 }

@@ -27,6 +27,9 @@ export interface CheckedUrl {
 // A DNS host name (lower case, as the URL parser leaves it) with an optional port. The URL parser
 // accepts far more ('a$(id)b.com'), and URLs reach a shell in the guest (quoted, but still).
 const HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$/;
+// Query parameters that carry credentials (`?access_token=`, presigned `X-Amz-Signature`, `sig=`):
+// a URL is written in clear text into the manifests, where it must not hold one.
+const CREDENTIAL_PARAMETER = /token|secret|passw|signature|credential|auth|api[-_]?key|access[-_]?key|^sig$|^key$/i;
 const BASE_URL_CHARACTERS = /^[A-Za-z0-9._~:/%@+-]+$/;
 const NETWORK_SCHEMES = new Set(['http:', 'https:', 'docker:']);
 
@@ -50,6 +53,8 @@ export function validateUrl(owner: string, prop: string, value: unknown, rules: 
   if (!rules.protocols.includes(parsed.protocol)) fail(`the scheme ${JSON.stringify(parsed.protocol)} is not accepted`);
   if (parsed.username || parsed.password) fail('it must not contain credentials (use a Secret)');
   if (!rules.query && (parsed.search || value.includes('?'))) fail('it must not have a query');
+  const secretParameter = [...parsed.searchParams.keys()].find((name) => CREDENTIAL_PARAMETER.test(name));
+  if (secretParameter !== undefined) fail(`its query parameter ${JSON.stringify(secretParameter)} looks like a credential (use a Secret)`);
   if (parsed.hash || value.includes('#')) fail('it must not have a fragment');
   if (NETWORK_SCHEMES.has(parsed.protocol) && !HOST.test(parsed.host.toLowerCase())) fail(`its host ${JSON.stringify(parsed.host)} is not a DNS name`);
   if (rules.base && !BASE_URL_CHARACTERS.test(value)) fail("it may only hold letters, digits and . _ ~ : / % @ + -");
@@ -64,7 +69,9 @@ function trimSlashes(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-/** The URL with any user-info replaced, for error messages. */
+/** The URL with its user-info and the values of credential-like query parameters replaced, for error messages. */
 export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
+    .replace(/([?&])([^=&#]*)=([^&#]*)/g, (all, separator: string, name: string) => CREDENTIAL_PARAMETER.test(name) ? `${separator}${name}=***` : all);
 }
