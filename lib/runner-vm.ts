@@ -1,19 +1,14 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  VirtualMachine,
-  VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
-  VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
-} from '../imports/kubevirt.io';
-import { ARCH_NAME } from './platform';
+import { VirtualMachine, VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity } from '../imports/kubevirt.io';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
 import { registerRunner } from './private/collisions';
 import { deepFreeze } from './private/freeze';
 import { Naming, propLabel } from './private/naming';
 import { defaultDnsLabel } from './private/names';
-import { vcpusFor } from './private/quantity';
 import { resolvedOf } from './private/resolved';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
+import { runnerVmiSpec } from './private/vmi-spec';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec } from './runner-disk';
 import {
@@ -104,44 +99,23 @@ export class RunnerVm extends Construct {
         }],
         template: {
           metadata: { labels },
-          spec: {
+          spec: runnerVmiSpec({
             hostname: this.name,
+            sizing: spec.sizing,
+            arch: spec.cloudInit.release.arch,
             evictionStrategy: spec.sizing.evictionStrategy,
-            architecture: ARCH_NAME[spec.cloudInit.release.arch],
-            domain: {
-              ...domainSizing(spec.sizing),
-              devices: {
-                disks: [
-                  { name: 'rootdisk', disk: { bus: 'virtio' } },
-                  { name: 'cloudinitdisk', disk: { bus: 'virtio' } },
-                  // The bootstrap script finds this disk as /dev/disk/by-id/virtio-<serial>.
-                  { name: 'token', serial: TOKEN_DISK_SERIAL, disk: { bus: 'virtio', readonly: true } },
-                ],
-                interfaces: [{ name: 'default', masquerade: {} }],
-                rng: {},
-              },
-            },
-            networks: [{ name: 'default', pod: {} }],
-            volumes: [
-              { name: 'rootdisk', dataVolume: { name: this.rootDiskName } },
-              { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: spec.cloudInit.secretName } } },
+            disks: [
+              { name: 'rootdisk', volume: { dataVolume: { name: this.rootDiskName } } },
+              { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: spec.cloudInit.secretName } } } },
               // optional: once every runner has registered, the token Secret can (and should) be
               // deleted; a configured runner never reads it again, and its VM still starts.
-              { name: 'token', secret: { secretName: spec.tokenSecretName, optional: true } },
+              { name: 'token', serial: TOKEN_DISK_SERIAL, readonly: true, volume: { secret: { secretName: spec.tokenSecretName, optional: true } } },
             ],
-          },
+          }),
         },
       },
     });
   }
-}
-
-function domainSizing(sizing: ResolvedSizing) {
-  if (sizing.cpu === undefined || sizing.memory === undefined) return {};
-  return {
-    cpu: { cores: vcpusFor(sizing.cpu) },
-    resources: { requests: { cpu: DomainQuantity.fromString(sizing.cpu), memory: DomainQuantity.fromString(sizing.memory) } },
-  };
 }
 
 // A VM used alone: its own props, and its parts (the cloud-init, the image) checked against each other.

@@ -5,7 +5,7 @@ import { Document, isSeq, parse, Scalar, visit } from 'yaml';
 import type { ResolvedGuest } from '../runner-spec';
 import { deepFreeze } from './freeze';
 import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
-import { TOKEN_DISK_SERIAL } from './token-disk';
+import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from './token-disk';
 
 // The cloud-config every runner VM boots with: what it writes, installs and runs, and where.
 
@@ -15,6 +15,18 @@ export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
 export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
 export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
 export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
+/** Where a baked image keeps its bake script, and the per-job script and unit. */
+export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
+export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
+export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
+
+/** What a cloud-config sets the guest up for. */
+export enum GuestRole {
+  /** A long-lived runner: registers at first boot and runs job after job. */
+  STATIC = 'static',
+  /** The bake VM of a RunnerImage: installs everything, forgets its identity, powers off. */
+  BAKE = 'bake',
+}
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
@@ -30,8 +42,10 @@ export function readGuestFile(name: string): string {
   return readFileSync(join(__dirname, '..', 'guest', name), 'utf8');
 }
 
-/** What the registration script reads: the settings file's content for this guest. */
-export function guestSettingsOf(guest: ResolvedGuest): GuestSettings {
+/** What the guest's scripts read: the settings file's content for this guest. */
+export function guestSettingsOf(guest: ResolvedGuest, role: GuestRole = GuestRole.STATIC): GuestSettings {
+  // A baked image's per-job VMs read ARC's JIT config instead of a registration token.
+  const jit = role === GuestRole.BAKE;
   return {
     url: guest.scope.url,
     labels: guest.labels,
@@ -44,8 +58,8 @@ export function guestSettingsOf(guest: ResolvedGuest): GuestSettings {
     workDir: guest.workDir,
     downloadUrl: guest.release.downloadUrl,
     sha256: guest.release.sha256,
-    tokenDiskSerial: TOKEN_DISK_SERIAL,
-    tokenFileName: guest.tokenKey,
+    tokenDiskSerial: jit ? JIT_DISK_SERIAL : TOKEN_DISK_SERIAL,
+    tokenFileName: jit ? ARC_JIT_SECRET_KEY : guest.tokenKey,
     requiredCommands: guest.docker ? ['git', 'docker'] : ['git'],
   };
 }
@@ -55,7 +69,7 @@ export function guestSettingsOf(guest: ResolvedGuest): GuestSettings {
  * and packages in the config and final stages, runcmd last in the final stage, after packages are
  * installed.
  */
-export function renderCloudConfig(guest: ResolvedGuest): string {
+export function renderCloudConfig(guest: ResolvedGuest, role: GuestRole = GuestRole.STATIC): string {
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
   // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
@@ -84,16 +98,23 @@ export function renderCloudConfig(guest: ResolvedGuest): string {
     ...(dockerApt ? { apt: { sources: { 'docker.list': dockerApt } } } : {}),
     ...(packages ? { package_update: true, package_upgrade: guest.upgradePackages, packages } : {}),
     write_files: [
-      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(guest)) },
+      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(guest, role)) },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
-      { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+      ...(role === GuestRole.STATIC ? [
+        { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+      ] : [
+        { path: BAKE_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('bake-runner-image.sh') },
+        { path: JIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('run-jit-runner.sh') },
+        { path: JIT_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions-runner-jit.service') },
+      ]),
       ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
-    // The registration unit runs now and at every boot, and retries until the runner is up.
     runcmd: [
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
       ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
-      ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME],
+      // A static runner: the registration unit runs now and at every boot, and retries until the
+      // runner is up. A bake: the bake script runs once and powers the VM off when the image is done.
+      role === GuestRole.STATIC ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
     ],
   };
   const doc = new Document(config);
@@ -111,6 +132,15 @@ export function renderCloudConfig(guest: ResolvedGuest): string {
     throw new Error('internal error: the rendered cloud-config reads differently as YAML 1.1 (cloud-init) and YAML 1.2');
   }
   return text;
+}
+
+/**
+ * The user-data of a per-job VM booting a baked image: everything is in the image already (the
+ * per-job unit starts by itself); cloud-init only has to make the VM a new machine. Small enough to
+ * go inline in the VirtualMachineInstance (KubeVirt accepts at most 2048 bytes there).
+ */
+export function renderJobCloudConfig(): string {
+  return '#cloud-config\nssh_pwauth: false\nmanage_etc_hosts: true\n';
 }
 
 // A plain scalar such as `on`, `no`, `2024-01-01` or `0o17` is a string to one YAML version and a

@@ -7,3 +7,9 @@ export const TOKEN_DISK_SERIAL = 'RUNNERTOKEN';
 
 /** The key of the token Secret that holds the registration token (`kubectl create secret ... --from-literal=token=...`). */
 export const DEFAULT_TOKEN_KEY = 'token';
+
+/** The serial of the disk that carries a per-job VM's just-in-time runner config (ARC's per-runner Secret). */
+export const JIT_DISK_SERIAL = 'RUNNERJIT';
+
+/** The key of ARC's per-runner Secret that holds the JIT config (actions-runner-controller 0.14). */
+export const ARC_JIT_SECRET_KEY = 'jitToken';
