@@ -27,7 +27,10 @@ export {
 export type { RunnerReleaseOptions } from './runner-release';
 export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS } from './runner-spec';
 export type {
-  DiskSpec, DiskStorageOptions, DockerAptOptions, ResourceReference, RunnerGuestOptions, RunnerVmSizeOptions,
+  DiskSpec, DiskStorageOptions, DockerAptOptions, ResourceReference, RunnerGuestOptions, RunnerRegistrationOptions, RunnerSetupOptions,
+  RunnerVmSizeOptions,
 } from './runner-spec';
 export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
 export type { RunnerVmProps } from './runner-vm';
+export { ImageSharing, RunnerImage } from './runner-image';
+export type { RunnerImageProps } from './runner-image';

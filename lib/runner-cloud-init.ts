@@ -79,7 +79,7 @@ export class RunnerCloudInit extends Construct {
     this.labels = spec.guest.labels;
     this.user = spec.guest.user;
     this.tokenSecretKey = spec.guest.tokenKey;
-    this.userData = renderCloudConfig(spec.guest);
+    this.userData = renderCloudConfig({ kind: 'static', guest: spec.guest });
     checkCollisionsAtSynth(this);
     this.apiObject = ApiObject.of(new kplus.Secret(this, 'Resource', {
       metadata: { name: this.secretName, namespace: this.namespace },

@@ -25,20 +25,8 @@ export interface DockerAptOptions {
   readonly repositoryBaseUrl?: string;
 }
 
-/** What a runner registers as and how its guest is set up: shared by RunnerCloudInit, RunnerPool and RunnerChart. */
-export interface RunnerGuestOptions {
-  /** GitHub URL the runners register with: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
-  readonly url: string;
-  /** Custom runner labels, in addition to the runner's default ones. @default - none */
-  readonly labels?: string[];
-  /** Runner group to join (organization and enterprise runners). @default - the 'Default' group */
-  readonly runnerGroup?: string;
-  /** Register without the default labels (self-hosted, Linux, X64); needs at least one label. @default false */
-  readonly noDefaultLabels?: boolean;
-  /** Register as an ephemeral runner that takes a single job. @default false */
-  readonly ephemeral?: boolean;
-  /** Stop the runner updating itself; you then have to roll out new versions within 30 days. @default false */
-  readonly disableUpdate?: boolean;
+/** How a runner's guest is set up: shared by every kind of runner and by RunnerImage. */
+export interface RunnerSetupOptions {
   /** Guest user the runner runs as. @default 'actions-runner' */
   readonly user?: string;
   /** Passwordless sudo for the runner user, as on GitHub-hosted runners. @default true */
@@ -61,11 +49,30 @@ export interface RunnerGuestOptions {
   readonly installPackages?: boolean;
   /** SSH public keys for the runner user (for `virtctl ssh`). @default - no SSH access */
   readonly sshAuthorizedKeys?: string[];
+}
+
+/** What a runner registers as: shared by RunnerCloudInit, RunnerPool and RunnerChart. */
+export interface RunnerRegistrationOptions {
+  /** GitHub URL the runners register with: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
+  readonly url: string;
+  /** Custom runner labels, in addition to the runner's default ones. @default - none */
+  readonly labels?: string[];
+  /** Runner group to join (organization and enterprise runners). @default - the 'Default' group */
+  readonly runnerGroup?: string;
+  /** Register without the default labels (self-hosted, Linux, X64); needs at least one label. @default false */
+  readonly noDefaultLabels?: boolean;
+  /** Register as an ephemeral runner that takes a single job. @default false */
+  readonly ephemeral?: boolean;
+  /** Stop the runner updating itself; you then have to roll out new versions within 30 days. @default false */
+  readonly disableUpdate?: boolean;
   /** Runner work directory, relative to the runner's install directory. @default '_work' */
   readonly workDir?: string;
   /** Key of the token Secret that holds the registration token. @default 'token' */
   readonly tokenSecretKey?: string;
 }
+
+/** What a long-lived runner registers as and how its guest is set up. */
+export interface RunnerGuestOptions extends RunnerRegistrationOptions, RunnerSetupOptions {}
 
 /** A reference to an instancetype or preference. */
 export interface ResourceReference {
@@ -116,17 +123,10 @@ export interface DiskSpec extends DiskStorageOptions {
 // ---------------------------------------------------------------------------------------------
 // Resolved values: validated, defaulted, frozen. What the renderers read.
 
-/** Everything the guest needs: what the cloud-config renders. */
-export interface ResolvedGuest {
-  readonly scope: GitHubScope;
+/** How the guest is set up: what every cloud-config renders. */
+export interface ResolvedSetup {
   readonly release: RunnerRelease;
   readonly distribution: Distribution;
-  readonly labels: readonly string[];
-  readonly runnerGroup?: string;
-  readonly noDefaultLabels: boolean;
-  readonly ephemeral: boolean;
-  readonly disableUpdate: boolean;
-  readonly workDir: string;
   readonly user: string;
   readonly passwordlessSudo: boolean;
   readonly docker: boolean;
@@ -135,8 +135,22 @@ export interface ResolvedGuest {
   readonly extraPackages: readonly string[];
   readonly upgradePackages: boolean;
   readonly sshAuthorizedKeys: readonly string[];
+}
+
+/** What a long-lived runner registers as. */
+export interface ResolvedRegistration {
+  readonly scope: GitHubScope;
+  readonly labels: readonly string[];
+  readonly runnerGroup?: string;
+  readonly noDefaultLabels: boolean;
+  readonly ephemeral: boolean;
+  readonly disableUpdate: boolean;
+  readonly workDir: string;
   readonly tokenKey: string;
 }
+
+/** Everything a long-lived runner's guest needs. */
+export interface ResolvedGuest extends ResolvedSetup, ResolvedRegistration {}
 
 /** A VM's sizing and run policy. */
 export interface ResolvedSizing {
@@ -192,11 +206,14 @@ export const MINIMUM_BOOT_DISK_SIZE = '4Gi';
 // ---------------------------------------------------------------------------------------------
 // The guest.
 
-/** Input of resolveGuest: the guest options plus what the caller knows of release and distribution. */
-export interface GuestInput extends RunnerGuestOptions {
+/** Input of resolveSetup: the setup options plus what the caller knows of release and distribution. */
+export interface SetupInput extends RunnerSetupOptions {
   readonly release?: RunnerRelease;
   readonly distribution?: Distribution;
 }
+
+/** Input of resolveGuest. */
+export interface GuestInput extends SetupInput, RunnerRegistrationOptions {}
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 // Accounts that Ubuntu and Debian cloud images (or packages the runner installs) already have.
@@ -214,36 +231,19 @@ const SECRET_KEY = /^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/;
 // and control characters, and reads U+0085, U+2028 and U+2029 as line breaks.
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\p{Cc}\u2028\u2029]*)?$/u;
 
-/** Validates the guest options. */
-export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
-  const scope = GitHubScope.fromUrl(props.url, ...at(naming, 'url'));
+/** Validates how the guest is set up. */
+export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
   const release = props.release ?? RunnerRelease.latestKnown();
   if (!RunnerRelease.isRunnerRelease(release)) {
     throw new Error(`${propLabel(naming, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
-  }
-  if (scope.isGitHubDotCom && release.isOlderThan(MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM)) {
-    throw new Error(`${propLabel(naming, 'release')} is runner ${release.version}, but github.com refuses to register runners older `
-      + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
-  }
-  const labels = validateLabels(...at(naming, 'labels'), props.labels ?? []);
-  const noDefaultLabels = validateBoolean(naming, 'noDefaultLabels', props.noDefaultLabels, false);
-  if (noDefaultLabels && labels.length === 0) {
-    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in 'labels': a runner without labels cannot be targeted`);
   }
   const installPackages = validateBoolean(naming, 'installPackages', props.installPackages, true);
   if (!installPackages && (props.extraPackages?.length || props.upgradePackages || props.dockerApt)) {
     throw new Error(`${propLabel(naming, 'installPackages')} is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them`);
   }
   return Object.freeze({
-    scope,
     release,
     distribution: validateEnum(...at(naming, 'distribution'), Distribution, props.distribution ?? Distribution.UBUNTU),
-    labels: Object.freeze(labels),
-    runnerGroup: resolveRunnerGroup(props.runnerGroup, scope, naming),
-    noDefaultLabels,
-    ephemeral: validateBoolean(naming, 'ephemeral', props.ephemeral, false),
-    disableUpdate: validateBoolean(naming, 'disableUpdate', props.disableUpdate, false),
-    workDir: validateWorkDir(naming, props.workDir ?? '_work'),
     user: validateUser(naming, props.user ?? 'actions-runner'),
     passwordlessSudo: validateBoolean(naming, 'passwordlessSudo', props.passwordlessSudo, true),
     docker: validateBoolean(naming, 'docker', props.docker, true),
@@ -254,8 +254,37 @@ export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
     upgradePackages: validateBoolean(naming, 'upgradePackages', props.upgradePackages, false),
     sshAuthorizedKeys: validateEach(naming, 'sshAuthorizedKeys', props.sshAuthorizedKeys, SSH_KEY,
       "one OpenSSH public key line ('ssh-ed25519 AAAA... comment')"),
+  });
+}
+
+/** Validates what a long-lived runner registers as; `release` has been resolved already. */
+export function resolveRegistration(props: RunnerRegistrationOptions, naming: Naming, release: RunnerRelease): ResolvedRegistration {
+  const scope = GitHubScope.fromUrl(props.url, ...at(naming, 'url'));
+  if (scope.isGitHubDotCom && release.isOlderThan(MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM)) {
+    throw new Error(`${propLabel(naming, 'release')} is runner ${release.version}, but github.com refuses to register runners older `
+      + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
+  }
+  const labels = validateLabels(...at(naming, 'labels'), props.labels ?? []);
+  const noDefaultLabels = validateBoolean(naming, 'noDefaultLabels', props.noDefaultLabels, false);
+  if (noDefaultLabels && labels.length === 0) {
+    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in 'labels': a runner without labels cannot be targeted`);
+  }
+  return Object.freeze({
+    scope,
+    labels: Object.freeze(labels),
+    runnerGroup: resolveRunnerGroup(props.runnerGroup, scope, naming),
+    noDefaultLabels,
+    ephemeral: validateBoolean(naming, 'ephemeral', props.ephemeral, false),
+    disableUpdate: validateBoolean(naming, 'disableUpdate', props.disableUpdate, false),
+    workDir: validateWorkDir(naming, props.workDir ?? '_work'),
     tokenKey: validateSecretKey(naming, props.tokenSecretKey ?? DEFAULT_TOKEN_KEY),
   });
+}
+
+/** Validates a long-lived runner's guest: its setup, then its registration. */
+export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
+  const setup = resolveSetup(props, naming);
+  return Object.freeze({ ...setup, ...resolveRegistration(props, naming, setup.release) });
 }
 
 function resolveRunnerGroup(group: string | undefined, scope: GitHubScope, naming: Naming): string | undefined {

@@ -17,6 +17,17 @@ source "$REGISTER_SCRIPT"
 
 bake_log() { printf 'bake-runner-image: %s\n' "$*" >&2; }
 
+# An image registers nothing, so it needs only the package settings, not the registration's.
+load_bake_settings() {
+  local file=$1 name
+  [[ -r "$file" ]] || die "settings file $file is missing"
+  # shellcheck source=/dev/null
+  source "$file"
+  for name in RUNNER_USER RUNNER_DIR RUNNER_DOWNLOAD_URL RUNNER_SHA256; do
+    [[ -n "${!name:-}" ]] || die "$name is not set in $file"
+  done
+}
+
 forget_identity() {
   # Every VM booted from the image must be a new machine to cloud-init, systemd and SSH.
   cloud-init clean --logs --seed
@@ -28,7 +39,7 @@ forget_identity() {
 }
 
 bake() {
-  load_settings "$SETTINGS_FILE"
+  load_bake_settings "$SETTINGS_FILE"
   if [[ -e "$BAKED_MARKER" ]]; then
     bake_log "this image is baked already ($(<"$BAKED_MARKER")); not baking it again"
     return

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isSeq, parse, Scalar, visit } from 'yaml';
-import type { ResolvedGuest } from '../runner-spec';
+import type { ResolvedGuest, ResolvedSetup } from '../runner-spec';
 import { deepFreeze } from './freeze';
 import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
 import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from './token-disk';
@@ -21,12 +21,11 @@ export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
 export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
 
 /** What a cloud-config sets the guest up for. */
-export enum GuestRole {
+export type GuestRole =
   /** A long-lived runner: registers at first boot and runs job after job. */
-  STATIC = 'static',
+  | { readonly kind: 'static'; readonly guest: ResolvedGuest }
   /** The bake VM of a RunnerImage: installs everything, forgets its identity, powers off. */
-  BAKE = 'bake',
-}
+  | { readonly kind: 'bake'; readonly guest: ResolvedSetup };
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
@@ -43,24 +42,33 @@ export function readGuestFile(name: string): string {
 }
 
 /** What the guest's scripts read: the settings file's content for this guest. */
-export function guestSettingsOf(guest: ResolvedGuest, role: GuestRole = GuestRole.STATIC): GuestSettings {
-  // A baked image's per-job VMs read ARC's JIT config instead of a registration token.
-  const jit = role === GuestRole.BAKE;
+export function guestSettingsOf(role: GuestRole): GuestSettings {
+  const setup = {
+    user: role.guest.user,
+    runnerDir: RUNNER_INSTALL_DIR,
+    downloadUrl: role.guest.release.downloadUrl,
+    sha256: role.guest.release.sha256,
+    requiredCommands: role.guest.docker ? ['git', 'docker'] : ['git'],
+  };
+  if (role.kind === 'bake') {
+    // A baked image registers nothing: its per-job VMs read ARC's JIT config, which says it all.
+    return {
+      ...setup, url: '', labels: [], runnerGroup: '', noDefaultLabels: false, ephemeral: true, disableUpdate: false, workDir: '_work',
+      tokenDiskSerial: JIT_DISK_SERIAL, tokenFileName: ARC_JIT_SECRET_KEY,
+    };
+  }
+  const guest = role.guest;
   return {
+    ...setup,
     url: guest.scope.url,
     labels: guest.labels,
     runnerGroup: guest.runnerGroup ?? '',
     noDefaultLabels: guest.noDefaultLabels,
     ephemeral: guest.ephemeral,
     disableUpdate: guest.disableUpdate,
-    user: guest.user,
-    runnerDir: RUNNER_INSTALL_DIR,
     workDir: guest.workDir,
-    downloadUrl: guest.release.downloadUrl,
-    sha256: guest.release.sha256,
-    tokenDiskSerial: jit ? JIT_DISK_SERIAL : TOKEN_DISK_SERIAL,
-    tokenFileName: jit ? ARC_JIT_SECRET_KEY : guest.tokenKey,
-    requiredCommands: guest.docker ? ['git', 'docker'] : ['git'],
+    tokenDiskSerial: TOKEN_DISK_SERIAL,
+    tokenFileName: guest.tokenKey,
   };
 }
 
@@ -69,7 +77,8 @@ export function guestSettingsOf(guest: ResolvedGuest, role: GuestRole = GuestRol
  * and packages in the config and final stages, runcmd last in the final stage, after packages are
  * installed.
  */
-export function renderCloudConfig(guest: ResolvedGuest, role: GuestRole = GuestRole.STATIC): string {
+export function renderCloudConfig(role: GuestRole): string {
+  const guest = role.guest;
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
   // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
@@ -98,9 +107,9 @@ export function renderCloudConfig(guest: ResolvedGuest, role: GuestRole = GuestR
     ...(dockerApt ? { apt: { sources: { 'docker.list': dockerApt } } } : {}),
     ...(packages ? { package_update: true, package_upgrade: guest.upgradePackages, packages } : {}),
     write_files: [
-      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(guest, role)) },
+      { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(role)) },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
-      ...(role === GuestRole.STATIC ? [
+      ...(role.kind === 'static' ? [
         { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
       ] : [
         { path: BAKE_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('bake-runner-image.sh') },
@@ -114,7 +123,7 @@ export function renderCloudConfig(guest: ResolvedGuest, role: GuestRole = GuestR
       ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
       // A static runner: the registration unit runs now and at every boot, and retries until the
       // runner is up. A bake: the bake script runs once and powers the VM off when the image is done.
-      role === GuestRole.STATIC ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
+      role.kind === 'static' ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
     ],
   };
   const doc = new Document(config);

@@ -1,0 +1,354 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiObject, Chart, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import {
+  toJson_VirtualMachineSpecTemplateSpec,
+  VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
+} from '../imports/kubevirt.io';
+import { GitHubScope } from './github';
+import { EvictionStrategy } from './kubevirt-options';
+import { validateLabels, validateRunnerGroup } from './private/github-rules';
+import { renderJobCloudConfig } from './private/cloud-config';
+import { checkCollisionsAtSynth } from './private/collisions';
+import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
+import { at, Naming, propLabel, show } from './private/naming';
+import { defaultDnsLabel, validateDnsLabel } from './private/names';
+import { JIT_DISK_SERIAL } from './private/token-disk';
+import { RunnerVmDisk, runnerVmiSpec } from './private/vmi-spec';
+import { ImageSharing, RunnerImage } from './runner-image';
+import { dataVolumeSpec } from './runner-disk';
+import { resolveSizing, RunnerVmSizeOptions, validateSecretName } from './runner-spec';
+import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+
+/** The actions-runner-controller release whose objects and semantics the library emits (gha-runner-scale-set chart). */
+export const ARC_VERSION = '0.14.2';
+/** The Node.js image that runs the launcher: a pinned, current LTS alpine build (Node.js 26, "Lithium"). */
+export const DEFAULT_LAUNCHER_IMAGE = 'node:26.13.0-alpine3.24';
+
+/** A ServiceAccount in another namespace. */
+export interface ServiceAccountReference {
+  /** Its name. */
+  readonly name: string;
+  /** Its namespace. */
+  readonly namespace: string;
+}
+
+/** Props of RunnerScaleSet. */
+export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
+  /** GitHub URL of the scale set: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
+  readonly url: string;
+  /**
+   * Name of the Secret, created out of band in the scale set's namespace, with a GitHub App
+   * (`github_app_id`, `github_app_installation_id`, `github_app_private_key`) or a PAT (`github_token`).
+   * Only actions-runner-controller reads it; it never reaches a VM.
+   */
+  readonly githubConfigSecret: string;
+  /** The baked image every job's VM boots; the scale set lives in the image's namespace. */
+  readonly image: RunnerImage;
+  /**
+   * The scale set's name: the `runs-on` label that targets it, the AutoscalingRunnerSet's name and
+   * the prefix of every object. At most 45 characters (actions-runner-controller's limit).
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+  /** Runners kept idle and ready. @default 0 (scale to zero) */
+  readonly minRunners?: number;
+  /** Most runners (VMs) at once. @default 10 */
+  readonly maxRunners?: number;
+  /** Runner group of the scale set (organization and enterprise scale sets). @default - the 'Default' group */
+  readonly runnerGroup?: string;
+  /** Extra labels of the scale set, besides its name, that `runs-on` can target. @default - the name only */
+  readonly labels?: string[];
+  /** actions-runner-controller's ServiceAccount, which the manager RoleBinding names. @default { name: 'arc-gha-rs-controller', namespace: 'arc-systems' } */
+  readonly controllerServiceAccount?: ServiceAccountReference;
+  /** The image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
+  readonly launcherImage?: string;
+  /** How long a job's VM may take to boot (and the image to be ready) before the runner fails. @default Duration.minutes(15) */
+  readonly bootTimeout?: Duration;
+  /** How long a job's VM may run before it is stopped. @default Duration.hours(24) */
+  readonly jobTimeout?: Duration;
+  /** What a node drain does to a job's VM. @default EvictionStrategy.NONE (the VM stops; a per-job VM cannot move) */
+  readonly evictionStrategy?: EvictionStrategy;
+}
+
+const NAMING: Naming = { owner: 'RunnerScaleSet' };
+/** actions-runner-controller refuses longer AutoscalingRunnerSet names (the chart's own check). */
+const MAX_SCALE_SET_NAME_LENGTH = 45;
+const CLEANUP_FINALIZER = 'actions.github.com/cleanup-protection';
+const CONFIG_MOUNT = '/etc/kubevirt-runner';
+// Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
+const SET_BY_LAUNCHER = 'set-by-launcher';
+
+/**
+ * An actions-runner-controller runner scale set whose runners are VMs: every job gets a fresh
+ * VirtualMachineInstance booted from a baked RunnerImage, and the set scales to zero.
+ *
+ * ARC's runner pod runs a launcher (a dependency-free Node.js script, in a ConfigMap) in its
+ * container `runner`: it waits for the image to be ready, creates the VMI named and owned by its pod
+ * with ARC's JIT Secret as a disk, waits for the guest to run its one job and power off, and exits;
+ * ARC then deletes the pod and Kubernetes the VMI. Emits the AutoscalingRunnerSet (ARC 0.14.2
+ * semantics), the manager Role and RoleBinding the chart would create (with their cleanup finalizer
+ * and annotation pairs), the launcher's ServiceAccount, Role and RoleBinding, and the ConfigMap.
+ */
+export class RunnerScaleSet extends Construct {
+  /** The scale set's name: its `runs-on` label. */
+  public readonly name: string;
+  /** Namespace of every object (the image's). */
+  public readonly namespace: string;
+  /** The AutoscalingRunnerSet, for `ApiObject.of(...).addJsonPatch(...)`. */
+  public readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: RunnerScaleSetProps) {
+    super(scope, id);
+    const image = props.image;
+    if (!RunnerImage.isRunnerImage(image)) {
+      throw new Error(`${propLabel(NAMING, 'image')} must be a RunnerImage, got ${show(image)}`);
+    }
+    this.name = validateDnsLabel(...at(NAMING, 'name'), props.name ?? defaultDnsLabel(this, MAX_SCALE_SET_NAME_LENGTH), MAX_SCALE_SET_NAME_LENGTH);
+    this.namespace = image.namespace;
+    if (Chart.of(this).namespace !== undefined && Chart.of(this).namespace !== this.namespace) {
+      throw new Error(`${propLabel(NAMING, 'image')} is in namespace ${image.namespace} but the chart is in ${Chart.of(this).namespace}: `
+        + 'a job\'s VM can only boot a volume of its own namespace');
+    }
+    const scope_ = GitHubScope.fromUrl(props.url, ...at(NAMING, 'url'));
+    const githubConfigSecret = validateSecretName(NAMING, 'githubConfigSecret', props.githubConfigSecret);
+    const { minRunners, maxRunners } = validateRunnerCounts(props);
+    const labels = validateLabels(...at(NAMING, 'labels'), props.labels ?? []);
+    const runnerGroup = props.runnerGroup === undefined ? undefined : validateRunnerGroup(...at(NAMING, 'runnerGroup'), props.runnerGroup);
+    const controller = validateController(props.controllerServiceAccount ?? { name: 'arc-gha-rs-controller', namespace: 'arc-systems' });
+    const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
+    const bootTimeout = validateDuration('bootTimeout', props.bootTimeout ?? Duration.minutes(15));
+    const jobTimeout = validateDuration('jobTimeout', props.jobTimeout ?? Duration.hours(24));
+    const launcherImage = validateImageReference(props.launcherImage ?? DEFAULT_LAUNCHER_IMAGE);
+    const evictionStrategy = props.evictionStrategy ?? EvictionStrategy.NONE;
+    if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
+      throw new Error(`${propLabel(NAMING, 'evictionStrategy')} must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${show(evictionStrategy)}`);
+    }
+    checkCollisionsAtSynth(this);
+
+    const common = commonLabels(this.name, this.namespace);
+    const managerName = `${this.name}-gha-rs-manager`;
+    const launcherName = `${this.name}-launcher`;
+    const clone = image.sharing === ImageSharing.CLONE_PER_JOB;
+    const metadata = (name: string, extra: { finalizers?: string[]; component?: string } = {}) => ({
+      name,
+      namespace: this.namespace,
+      labels: { ...common, ...(extra.component ? { 'app.kubernetes.io/component': extra.component } : {}) },
+      ...(extra.finalizers ? { finalizers: extra.finalizers } : {}),
+    });
+
+    // What the gha-runner-scale-set chart creates beside the AutoscalingRunnerSet: the controller's
+    // rights in this namespace, kept (finalizer) until the controller has cleaned up on GitHub.
+    new k8s.KubeRole(this, 'ManagerRole', {
+      metadata: metadata(managerName, { finalizers: [CLEANUP_FINALIZER], component: 'manager-role' }),
+      rules: MANAGER_RULES,
+    });
+    new k8s.KubeRoleBinding(this, 'ManagerRoleBinding', {
+      metadata: metadata(managerName, { finalizers: [CLEANUP_FINALIZER], component: 'manager-role-binding' }),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: managerName },
+      subjects: [{ kind: 'ServiceAccount', name: controller.name, namespace: controller.namespace }],
+    });
+
+    // The launcher may create, watch and delete VMIs (and, cloning per job, DataVolumes), nothing else.
+    new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, { component: 'launcher' }) });
+    new k8s.KubeRole(this, 'LauncherRole', {
+      metadata: metadata(launcherName, { component: 'launcher' }),
+      rules: [
+        { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+        ...(clone ? [
+          { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete'] },
+          // CDI authorizes a clone by `create` on the source namespace's `datavolumes/source`.
+          { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
+        ] : []),
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {
+      metadata: metadata(launcherName, { component: 'launcher' }),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: launcherName },
+      subjects: [{ kind: 'ServiceAccount', name: launcherName, namespace: this.namespace }],
+    });
+
+    const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
+    new k8s.KubeConfigMap(this, 'LauncherConfig', {
+      metadata: metadata(launcherName, { component: 'launcher' }),
+      data: {
+        'launcher.js': readFileSync(join(__dirname, 'cluster', 'launcher.js'), 'utf8'),
+        'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, vmiLabels), null, 2)}\n`,
+        ...(clone ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, vmiLabels), null, 2)}\n` } : {}),
+      },
+    });
+
+    this.apiObject = new ApiObject(this, 'Resource', {
+      apiVersion: 'actions.github.com/v1alpha1',
+      kind: 'AutoscalingRunnerSet',
+      metadata: {
+        ...metadata(this.name, { component: 'autoscaling-runner-set' }),
+        annotations: {
+          // The controller removes the cleanup finalizer only from objects named here.
+          'actions.github.com/cleanup-manager-role-name': managerName,
+          'actions.github.com/cleanup-manager-role-binding': managerName,
+          // Created out of band; validation should not look for it in the output.
+          [EXTERNAL_SECRETS_ANNOTATION]: githubConfigSecret,
+        },
+      },
+      spec: {
+        githubConfigUrl: scope_.url,
+        githubConfigSecret,
+        runnerScaleSetName: this.name,
+        ...(labels.length > 0 ? { runnerScaleSetLabels: labels } : {}),
+        ...(runnerGroup !== undefined ? { runnerGroup } : {}),
+        minRunners,
+        maxRunners,
+        template: {
+          metadata: { labels: { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'launcher' } },
+          spec: launcherPodSpec({
+            serviceAccountName: launcherName, configMapName: launcherName, launcherImage, clone, bootTimeout, jobTimeout,
+            readyVmiName: image.readyVmiName,
+          }),
+        },
+      },
+    });
+  }
+}
+
+// The rights the gha-runner-scale-set chart's manager Role gives the controller (templates/manager_role.yaml, default mode).
+const MANAGER_RULES = [
+  { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get'] },
+  { apiGroups: [''], resources: ['pods/status'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+];
+
+// The chart's common labels that the controller reads or propagates; app.kubernetes.io/version must
+// match the controller's major.minor, or the controller deletes the AutoscalingRunnerSet.
+function commonLabels(name: string, namespace: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/version': ARC_VERSION,
+    'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
+    'app.kubernetes.io/part-of': 'gha-rs',
+    'actions.github.com/scale-set-name': name,
+    'actions.github.com/scale-set-namespace': namespace,
+  };
+}
+
+/** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
+function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>) {
+  const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
+    // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
+    ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
+    : { name: 'rootdisk', volume: { dataVolume: { name: SET_BY_LAUNCHER } } };
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { labels },
+    spec: toJson_VirtualMachineSpecTemplateSpec(runnerVmiSpec({
+      sizing,
+      arch: image.arch,
+      evictionStrategy,
+      disks: [
+        rootdisk,
+        { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { userData: renderJobCloudConfig() } } },
+        // ARC's per-runner Secret (named after the runner's pod), read by the guest by this serial.
+        { name: 'jit', serial: JIT_DISK_SERIAL, readonly: true, volume: { secret: { secretName: SET_BY_LAUNCHER } } },
+      ],
+    })),
+  };
+}
+
+/** The per-job clone of the baked volume (clone mode; the launcher names it and makes its pod the owner). */
+function dataVolumeTemplate(image: RunnerImage, labels: Record<string, string>) {
+  return {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'DataVolume',
+    metadata: { labels },
+    spec: dataVolumeSpec({ ...image.storage, image: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
+  };
+}
+
+interface LauncherPodInput {
+  readonly serviceAccountName: string;
+  readonly configMapName: string;
+  readonly launcherImage: string;
+  readonly clone: boolean;
+  readonly bootTimeout: number;
+  readonly jobTimeout: number;
+  readonly readyVmiName: string;
+}
+
+/** The runner pod: ARC injects its JIT config into the container named `runner`, which is the launcher. */
+function launcherPodSpec(input: LauncherPodInput) {
+  const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+  return {
+    serviceAccountName: input.serviceAccountName,
+    automountServiceAccountToken: true,
+    restartPolicy: 'Never',
+    // Time to delete the VMI when ARC stops a runner.
+    terminationGracePeriodSeconds: 60,
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [{
+      name: 'runner',
+      image: input.launcherImage,
+      command: ['node', `${CONFIG_MOUNT}/launcher.js`],
+      env: [
+        { name: 'LAUNCHER_POD_NAME', ...field('metadata.name') },
+        { name: 'LAUNCHER_POD_NAMESPACE', ...field('metadata.namespace') },
+        { name: 'LAUNCHER_POD_UID', ...field('metadata.uid') },
+        { name: 'LAUNCHER_VMI_TEMPLATE', value: `${CONFIG_MOUNT}/vmi.json` },
+        ...(input.clone ? [{ name: 'LAUNCHER_DATAVOLUME_TEMPLATE', value: `${CONFIG_MOUNT}/datavolume.json` }] : []),
+        { name: 'LAUNCHER_IMAGE_READY_VMI', value: input.readyVmiName },
+        { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: String(input.bootTimeout) },
+        { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: String(input.jobTimeout) },
+      ],
+      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      volumeMounts: [{ name: 'launcher', mountPath: CONFIG_MOUNT, readOnly: true }],
+    }],
+    volumes: [{ name: 'launcher', configMap: { name: input.configMapName } }],
+  };
+}
+
+
+function validateRunnerCounts(props: RunnerScaleSetProps): { minRunners: number; maxRunners: number } {
+  const count = (prop: 'minRunners' | 'maxRunners', value: number) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10_000) {
+      throw new Error(`${propLabel(NAMING, prop)} must be an integer from 0 to 10000, got ${show(value)}`);
+    }
+    return value;
+  };
+  const minRunners = count('minRunners', props.minRunners ?? 0);
+  const maxRunners = count('maxRunners', props.maxRunners ?? 10);
+  if (maxRunners < 1 || minRunners > maxRunners) {
+    throw new Error(`${propLabel(NAMING, 'maxRunners')} must be at least 1 and at least 'minRunners' (${minRunners}), got ${maxRunners}`);
+  }
+  return { minRunners, maxRunners };
+}
+
+function validateController(account: ServiceAccountReference): ServiceAccountReference {
+  validateDnsLabel(...at(NAMING, 'controllerServiceAccount.namespace'), account?.namespace);
+  validateSecretName(NAMING, 'controllerServiceAccount.name', account?.name);
+  return { name: account.name, namespace: account.namespace };
+}
+
+function validateDuration(prop: string, duration: Duration): number {
+  const seconds = typeof duration?.toSeconds === 'function' ? duration.toSeconds({ integral: false }) : NaN;
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new Error(`${propLabel(NAMING, prop)} must be a Duration of whole seconds, at least 1 (Duration.minutes(15)), got ${show(seconds)}`);
+  }
+  return seconds;
+}
+
+// A container image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell characters.
+const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+function validateImageReference(image: string): string {
+  if (typeof image !== 'string' || !IMAGE_REFERENCE.test(image) || !/[:@]/.test(image)) {
+    throw new Error(`${propLabel(NAMING, 'launcherImage')} must be a pinned image reference (name:tag or name@sha256:digest), got ${show(image)}`);
+  }
+  return image;
+}
