@@ -7,7 +7,8 @@ import { hasSchemas, SCHEMA_DIR } from './util';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with
-// the installed package's own validator, and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
+// the installed package's own validator, synthesize it again with the package's in-process synth,
+// and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
 // (CI=true) or with KUBEVIRT_RUNNERS_PACK_TEST=1, and is skipped with that hint elsewhere.
 const ROOT = join(__dirname, '..');
 const enabled = Boolean(process.env.CI || process.env.KUBEVIRT_RUNNERS_PACK_TEST);
@@ -31,7 +32,8 @@ describe('the packed library in a fresh project', () => {
       expect(files).toEqual(expect.arrayContaining([
         'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
-        'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
+        'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/lib/validate/synth.js',
+        'package/build/lib/validate/typescript-hook.cjs', 'package/build/imports/kubevirt.io.js',
         'package/examples/pr-review/render-diff.sh', 'package/examples/pr-review/workflow.yml',
       ]));
       expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
@@ -62,6 +64,14 @@ describe('the packed library in a fresh project', () => {
       const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist, '--schemas', SCHEMA_DIR], project);
       expect(validation).toContain('validate: 6 objects in 1 files');
       expect(validation).toContain('all valid');
+
+      // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
+      // the same files, validated on the way.
+      const written = () => Object.fromEntries(readdirSync(dist).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
+      const compiled = written();
+      const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts', '--schemas', SCHEMA_DIR], project);
+      expect(synth).toContain('synth: 6 objects in 1 files, valid against');
+      expect(written()).toEqual(compiled);
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.
       writeFileSync(join(project, '.gitignore'), 'node_modules\ndist\n*.js\n');
