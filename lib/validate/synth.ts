@@ -89,7 +89,9 @@ class Synthesis {
     mkdirSync(dirname(outdir), { recursive: true });
     // Beside the output folder, so that moving it into place is a rename on the same file system;
     // made like cdk8s makes the output folder (mode from the umask), named for this process.
-    this.temp = join(dirname(outdir), `.${basename(outdir)}.synth-${process.pid}`);
+    const prefix = `.${basename(outdir)}.synth-`;
+    removeAbandoned(dirname(outdir), prefix);
+    this.temp = join(dirname(outdir), `${prefix}${process.pid}`);
     rmSync(this.temp, { recursive: true, force: true });
     mkdirSync(this.temp);
     process.env.CDK8S_OUTDIR = this.temp;
@@ -184,6 +186,24 @@ class Synthesis {
   /** Where a file in the temporary folder ends up, as the user named the output folder. */
   private show(file: string): string {
     return join(this.shown, relative(this.temp, file));
+  }
+}
+
+/** Removes the temporary folders of synths that were killed (their process is gone). */
+function removeAbandoned(parent: string, prefix: string): void {
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).replace(/\.old$/, ''));
+    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

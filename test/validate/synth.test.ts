@@ -47,6 +47,7 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
       cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     });
   };
+  // What the synth left in the project: its output folder, and temporary folders it failed to remove.
   const entries = () => readdirSync(project).filter((f) => f !== 'node_modules' && f !== 'main.ts').sort();
   const staleDist = () => {
     mkdirSync(join(project, 'dist'));
@@ -55,6 +56,8 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
 
   schemaTest('a valid app: exit 0, dist/ holds its objects and nothing else, nothing is left beside it', () => {
     staleDist();
+    // What a killed synth leaves behind (no process has that id) is cleared away.
+    mkdirSync(join(project, '.dist.synth-999999999'));
     const result = synth(fleetApp());
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
