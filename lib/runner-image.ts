@@ -101,9 +101,9 @@ export class RunnerImage extends Construct {
   public readonly distribution: Distribution;
   /** The image's architecture. */
   public readonly arch: RunnerArch;
-  /** Storage of the baked volume. */
+  /** Storage of the baked volume. @internal */
   public readonly storage: ResolvedStorage;
-  /** The guest set-up baked in. */
+  /** The guest set-up baked in. @internal */
   public readonly setup: ResolvedSetup;
   /** The bake VirtualMachine, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;

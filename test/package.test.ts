@@ -7,7 +7,8 @@ import { parseAllDocuments } from 'yaml';
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with
 // the installed package's own validator and schemas, with no configuration (the CLI, and the
-// README's cdk8s.yaml plugin entry under cdk8s synth), and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
+// README's cdk8s.yaml plugin entry under cdk8s synth), synthesize it again with the package's in-process synth,
+// and run the pull-request recipe's manifest diff. Needs the npm registry and about a minute, so it runs in CI
 // (CI=true) or with KUBEVIRT_RUNNERS_PACK_TEST=1, and is skipped with that hint elsewhere.
 const ROOT = join(__dirname, '..');
 const enabled = Boolean(process.env.CI || process.env.KUBEVIRT_RUNNERS_PACK_TEST);
@@ -30,7 +31,8 @@ describe('the packed library in a fresh project', () => {
       expect(files).toEqual(expect.arrayContaining([
         'package/build/lib/index.js', 'package/build/lib/index.d.ts', 'package/build/lib/guest/register-runner.sh',
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
-        'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/imports/kubevirt.io.js',
+        'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/lib/validate/synth.js',
+        'package/build/lib/validate/typescript-hook.cjs', 'package/build/imports/kubevirt.io.js',
         'package/build/lib/validate/schemas/kinds.json', 'package/build/lib/validate/schemas/kubevirt.io/virtualmachine_v1.json',
         'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
         'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',
@@ -75,6 +77,14 @@ describe('the packed library in a fresh project', () => {
       expect(synthesis).toMatch(/Status\s*│ success/);
       expect(synthesis).toMatch(/objects\s*│ 6\s/);
       expect(synthesis).toContain(`│ ${shipped} `);
+
+      // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
+      // the same files, validated on the way.
+      const written = () => Object.fromEntries(readdirSync(dist).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
+      const compiled = written();
+      const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts'], project);
+      expect(synth).toContain('synth: 6 objects in 1 files, valid against');
+      expect(written()).toEqual(compiled);
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.
       writeFileSync(join(project, '.gitignore'), 'node_modules\ndist\n*.js\n');

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { main as validateCli } from '../../lib/validate/cli';
 import {
-  CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, SHIPPED_SCHEMA_DIR, validateObjects,
+  CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, readManifests, SHIPPED_SCHEMA_DIR, validateObjects,
 } from '../../lib/validate';
 import { synth, testIf } from '../util';
 import { Distribution, OsImage, RunnerChart } from '../../lib';
@@ -105,6 +105,62 @@ describe('validateObjects', () => {
     const items = fleet();
     delete vm(items).metadata.annotations;
     expect(findingLines(items, { externalSecrets: ['ci-runner-token'] }).filter((l) => l.includes('actions-runner-0'))).toEqual([]);
+  });
+});
+
+describe('readManifests', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'read-manifests-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Scalars whose type depends on the YAML schema: what the `yaml` package's default (1.2 core) reads.
+  const tricky = `a: yes
+b: 2024-01-01
+c: 0o17
+d: ~
+e: 1_000
+f: .inf
+g: True
+h: '012'
+i: 0x1F
+j: 1e3
+k: "null"
+l: |
+  line one
+    indented
+m: >-
+  folded
+  text
+n: [1, 2.5, -3]
+o: {p: null, q: ''}
+---
+# an empty document between two objects
+---
+kind: Second
+`;
+
+  test('reads the same values as the yaml package, document by document', () => {
+    writeFileSync(join(dir, 'tricky.yaml'), tricky);
+    const { items, findings } = readManifests([dir]);
+    expect(findings).toEqual([]);
+    expect(items.map((i) => i.object)).toEqual(parseAllDocuments(tricky).map((d) => d.toJS()).filter((o) => o !== null));
+    expect(items.map((i) => i.file)).toEqual([join(dir, 'tricky.yaml'), join(dir, 'tricky.yaml')]);
+  });
+
+  test('a file with a %YAML 1.1 directive is read as YAML 1.1', () => {
+    writeFileSync(join(dir, 'old.yaml'), '%YAML 1.1\n---\nenabled: yes\n');
+    expect(readManifests([dir]).items.map((i) => i.object)).toEqual([{ enabled: true }]);
+  });
+
+  test('a syntax error is a finding for its file; the file\'s other documents and other files are still read', () => {
+    writeFileSync(join(dir, 'a-broken.yaml'), 'kind: First\n---\nkind: [Second\n---\nkind: Third\n');
+    writeFileSync(join(dir, 'b-fine.yaml'), 'kind: Fourth\n');
+    const { files, items, findings } = readManifests([dir]);
+    expect(files).toEqual([join(dir, 'a-broken.yaml'), join(dir, 'b-fine.yaml')]);
+    expect(findings).toEqual([expect.objectContaining({ file: join(dir, 'a-broken.yaml'), object: '-', path: '', message: expect.stringMatching(/^not valid YAML: /) })]);
+    expect(items.map((i) => i.object.kind)).toEqual(['First', 'Third', 'Fourth']);
   });
 });
 
