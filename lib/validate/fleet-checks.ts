@@ -1,8 +1,8 @@
-import { parse } from 'yaml';
 import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
 import { MAX_LABELS } from '../private/github-rules';
-import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
+import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
+import { readCloudConfig } from './cloud-init-yaml';
 import { Finding, ManifestObject, objectLabel } from './finding';
 
 /** KubeVirt rejects inline cloud-init user-data longer than this (virt-api cloudInitUserMaxLen); larger goes in a Secret. */
@@ -136,21 +136,23 @@ const DEFAULT_LABEL_COUNT = 3; // self-hosted, the OS and the architecture
 // A runner needs at least one label to be targeted, and GitHub takes at most 100 custom ones.
 function checkRunnerLabels(secret: any, report: Report): void {
   for (const [path, userData] of userDataOf(secret)) {
-    let config: any;
-    try {
-      config = parse(userData);
-    } catch {
-      continue; // reported by the cloud-config schema check
-    }
-    const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
-    if (index < 0) continue;
-    const settings = parseGuestSettings(String(config.write_files[index].content ?? ''));
+    const runner = runnerSettingsOf(userData);
+    if (!runner) continue;
+    const { index, settings } = runner;
     const labels = settings.labels ?? [];
     const total = labels.length + (settings.noDefaultLabels ? 0 : DEFAULT_LABEL_COUNT);
     const at = `${path}#/write_files/${index}/content`;
     if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
     if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');
   }
+}
+
+/** The runner settings file a cloud-config writes (lib/private/guest-settings.ts), with its write_files index. */
+function runnerSettingsOf(userData: string): { index: number; settings: Partial<GuestSettings> } | undefined {
+  const config: any = readCloudConfig(userData).config; // not YAML: the cloud-config check reports it
+  const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
+  if (index < 0) return undefined;
+  return { index, settings: parseGuestSettings(String(config.write_files[index].content ?? '')) };
 }
 
 /** The user-data entries (JSON path, text) of a Secret, from stringData or base64 data. */
