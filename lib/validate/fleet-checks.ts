@@ -2,6 +2,7 @@ import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
 import { MAX_LABELS } from '../private/github-rules';
 import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
+import { checkAdmission } from './admission-checks';
 import { readCloudConfig } from './cloud-init-yaml';
 import { Finding, ManifestObject, objectLabel } from './finding';
 
@@ -21,7 +22,8 @@ export interface FleetCheckOptions {
 /**
  * Checks that JSON schemas cannot express: the VM's run strategy, disks and volumes that belong
  * together, inline user-data KubeVirt would refuse, references to DataVolumes, PVCs and Secrets that
- * are neither in the output nor declared external, and the runner labels in a runner cloud-config.
+ * are neither in the output nor declared external, the runner labels in a runner cloud-config, and
+ * the rules the cluster's admission (API server, KubeVirt, CDI) enforces.
  */
 export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
   const present = new Set<string>();
@@ -41,6 +43,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
       checkRunnerLabels(item.object, report);
     }
   }
+  findings.push(...checkAdmission(items));
   return findings;
 }
 
