@@ -3,8 +3,8 @@ import { RunnerChart } from '../../lib';
 import { formatFinding, ManifestObject, validateObjects } from '../../lib/validate';
 import { synth } from '../util';
 
-// Each rule of lib/validate/admission-checks.ts breaks a deep copy of the seed fleet and must report
-// exactly its own line(s), nothing else.
+// Each rule of lib/validate/admission-checks.ts (and the cross-object rules of fleet-checks.ts) breaks
+// a deep copy of the seed fleet and must report exactly its own line(s), nothing else.
 
 const SEED = synth(new RunnerChart(Testing.app(), 'fleet', {
   url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'],
@@ -220,5 +220,58 @@ describe('DataVolume, standalone and as a dataVolumeTemplate (CDI datavolume-val
     const items = fleet();
     breakIt(items);
     expect(lines(items)).toEqual(expected);
+  });
+});
+
+describe('objects defined twice, runners that replace each other, cloud-init Secrets without user-data', () => {
+  const runnerChart = (namespace: string) => synth(new RunnerChart(Testing.app(), 'fleet', {
+    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'], namespace,
+  }));
+
+  test('the same VM in a second file names both places', () => {
+    const items = fleet();
+    items.push({ file: 'other.yaml', object: JSON.parse(JSON.stringify(vm(items))) });
+    expect(lines(items)).toEqual([
+      'other.yaml: VirtualMachine/actions-runner-0: /metadata/name: VirtualMachine default/actions-runner-0 is also defined at fleet.yaml: VirtualMachine/actions-runner-0: /metadata/name: only one of them can exist in the cluster',
+      'other.yaml: VirtualMachine/actions-runner-0: /spec/dataVolumeTemplates/0/metadata/name: DataVolume default/actions-runner-0-root is also defined at fleet.yaml: VirtualMachine/actions-runner-0: /spec/dataVolumeTemplates/0/metadata/name: only one of them can exist in the cluster',
+    ]);
+  });
+
+  test('two RunnerCharts with the same pool name in one namespace define every object twice', () => {
+    const items = [...fleet(), ...runnerChart('default').map((object) => ({ file: 'second.yaml', object }))];
+    const found = lines(items);
+    expect(found).toHaveLength(6); // Secret, DataVolume, 2 VMs and their 2 root-disk DataVolumes
+    expect(found).toContain('second.yaml: VirtualMachine/actions-runner-1: /metadata/name: VirtualMachine default/actions-runner-1 is also defined at fleet.yaml: VirtualMachine/actions-runner-1: /metadata/name: only one of them can exist in the cluster');
+    expect(found).toContain('second.yaml: Secret/actions-runner-cloud-init: /metadata/name: Secret default/actions-runner-cloud-init is also defined at fleet.yaml: Secret/actions-runner-cloud-init: /metadata/name: only one of them can exist in the cluster');
+  });
+
+  test('a dataVolumeTemplate named like a standalone DataVolume', () => {
+    const items = fleet();
+    vm(items).spec.dataVolumeTemplates[0].metadata.name = 'actions-runner-image';
+    vmi(items).volumes[0].dataVolume.name = 'actions-runner-image';
+    expect(lines(items)).toEqual([
+      `${VM0} /spec/dataVolumeTemplates/0/metadata/name: DataVolume default/actions-runner-image is also defined at ${DV} /metadata/name: only one of them can exist in the cluster`,
+    ]);
+  });
+
+  test('two pools of one name for one GitHub URL in two namespaces register the same runners', () => {
+    const items = [...fleet(), ...runnerChart('ci').map((object) => ({ file: 'ci.yaml', object }))];
+    expect(lines(items)).toEqual([0, 1].map((n) => `ci.yaml: VirtualMachine/actions-runner-${n}: ${T}/hostname: runner 'actions-runner-${n}' of https://github.com/acme `
+      + `is also registered by fleet.yaml: VirtualMachine/actions-runner-${n}: ${T}/hostname: with config.sh --replace each VM takes the runner over from the other; give the pools different names`));
+  });
+
+  test('two VMs with one hostname register the same runner', () => {
+    const items = fleet();
+    items.find((i) => i.object.metadata.name === 'actions-runner-1')!.object.spec.template.spec.hostname = 'actions-runner-0';
+    expect(lines(items)).toEqual([
+      'fleet.yaml: VirtualMachine/actions-runner-1: /spec/template/spec/hostname: runner \'actions-runner-0\' of https://github.com/acme is also registered by fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/hostname: with config.sh --replace each VM takes the runner over from the other; give the pools different names',
+    ]);
+  });
+
+  test('a cloud-init Secret without a userdata key', () => {
+    const items = fleet();
+    secret(items).stringData = { config: secret(items).stringData.userdata };
+    expect(lines(items)).toEqual([0, 1].map((n) => `fleet.yaml: VirtualMachine/actions-runner-${n}: ${T}/volumes/1/cloudInitNoCloud/secretRef/name: `
+      + "Secret 'actions-runner-cloud-init' has no key userdata or userData: the VM would boot without its cloud-config"));
   });
 });
