@@ -89,7 +89,8 @@ export function hasCloudInitCli(): boolean {
 
 /**
  * Runs `cloud-init schema --config-file` on the user-data: the installed cloud-init's own verdict,
- * including checks the JSON schema cannot express. Returns its complaint, or undefined when it passes.
+ * including checks the JSON schema cannot express; then, where python3 has PyYAML (cloud-init's
+ * Debian package depends on it), pyyamlProblem. Returns the first complaint, or undefined when both pass.
  */
 export function cloudInitCliProblem(userData: string): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'cloud-config-'));
