@@ -1,9 +1,10 @@
-import { parse } from 'yaml';
 import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
 import { MAX_LABELS } from '../private/github-rules';
-import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
-import { Finding, ManifestObject, objectLabel } from './finding';
+import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
+import { checkAdmission } from './admission-checks';
+import { readCloudConfig } from './cloud-init-yaml';
+import { Finding, formatFinding, ManifestObject, objectLabel } from './finding';
 
 /** KubeVirt rejects inline cloud-init user-data longer than this (virt-api cloudInitUserMaxLen); larger goes in a Secret. */
 export const INLINE_USER_DATA_MAX_BYTES = 2048;
@@ -21,7 +22,9 @@ export interface FleetCheckOptions {
 /**
  * Checks that JSON schemas cannot express: the VM's run strategy, disks and volumes that belong
  * together, inline user-data KubeVirt would refuse, references to DataVolumes, PVCs and Secrets that
- * are neither in the output nor declared external, and the runner labels in a runner cloud-config.
+ * are neither in the output nor declared external, cloud-init Secrets without user-data, the runner
+ * labels in a runner cloud-config, objects defined twice, runners that would replace each other on
+ * GitHub, and the rules the cluster's admission (API server, KubeVirt, CDI) enforces.
  */
 export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
   const present = new Set<string>();
@@ -41,6 +44,8 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
       checkRunnerLabels(item.object, report);
     }
   }
+  findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items));
+  findings.push(...checkAdmission(items));
   return findings;
 }
 
@@ -136,21 +141,124 @@ const DEFAULT_LABEL_COUNT = 3; // self-hosted, the OS and the architecture
 // A runner needs at least one label to be targeted, and GitHub takes at most 100 custom ones.
 function checkRunnerLabels(secret: any, report: Report): void {
   for (const [path, userData] of userDataOf(secret)) {
-    let config: any;
-    try {
-      config = parse(userData);
-    } catch {
-      continue; // reported by the cloud-config schema check
-    }
-    const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
-    if (index < 0) continue;
-    const settings = parseGuestSettings(String(config.write_files[index].content ?? ''));
+    const runner = runnerSettingsOf(userData);
+    if (!runner) continue;
+    const { index, settings } = runner;
     const labels = settings.labels ?? [];
     const total = labels.length + (settings.noDefaultLabels ? 0 : DEFAULT_LABEL_COUNT);
     const at = `${path}#/write_files/${index}/content`;
     if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
     if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');
   }
+}
+
+/** The runner settings file a cloud-config writes (lib/private/guest-settings.ts), with its write_files index. */
+function runnerSettingsOf(userData: string): { index: number; settings: Partial<GuestSettings> } | undefined {
+  const config: any = readCloudConfig(userData).config; // not YAML: the cloud-config check reports it
+  const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
+  if (index < 0) return undefined;
+  return { index, settings: parseGuestSettings(String(config.write_files[index].content ?? '')) };
+}
+
+/** Where a finding would point: `file: Kind/name: /path`. */
+function placeOf(file: string, object: any, path: string): string {
+  return formatFinding({ file, object: objectLabel(object), path, message: '' }).slice(0, -2);
+}
+
+// Two objects with the same group, kind, namespace and name are one object to the cluster: kubectl
+// apply keeps the last one it reads, silently. A VM's dataVolumeTemplates are DataVolumes too.
+function checkDuplicateObjects(items: readonly ManifestObject[]): Finding[] {
+  const findings: Finding[] = [];
+  const first = new Map<string, string>();
+  const see = (identity: string, what: string, file: string, object: any, path: string) => {
+    const seen = first.get(identity);
+    if (seen === undefined) first.set(identity, placeOf(file, object, path));
+    else findings.push({ file, object: objectLabel(object), path, message: `${what} is also defined at ${seen}: only one of them can exist in the cluster` });
+  };
+  for (const { file, object } of items) {
+    const name = object?.metadata?.name;
+    if (typeof object?.kind !== 'string' || typeof object?.apiVersion !== 'string' || typeof name !== 'string') continue;
+    const namespace = namespaceOf(object);
+    const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
+    see(`${group} ${object.kind} ${namespace}/${name}`, `${object.kind} ${namespace}/${name}`, file, object, '/metadata/name');
+    if (object.kind !== 'VirtualMachine' || !Array.isArray(object.spec?.dataVolumeTemplates)) continue;
+    object.spec.dataVolumeTemplates.forEach((template: any, i: number) => {
+      const dataVolume = template?.metadata?.name;
+      if (typeof dataVolume === 'string') {
+        see(`cdi.kubevirt.io DataVolume ${namespace}/${dataVolume}`, `DataVolume ${namespace}/${dataVolume}`, file, object, `/spec/dataVolumeTemplates/${i}/metadata/name`);
+      }
+    });
+  }
+  return findings;
+}
+
+// KubeVirt (pkg/cloud-init/cloud-init.go resolveNoCloudSecrets, resolveConfigDriveSecrets) reads the
+// user-data from a Secret's key `userdata` or `userData`; without either the guest boots without its
+// cloud-config (or, when network data is missing too, the VM does not start).
+function checkUserDataSecrets(items: readonly ManifestObject[]): Finding[] {
+  const secrets = new Map<string, any>();
+  for (const { object } of items) {
+    if (object?.apiVersion === 'v1' && object?.kind === 'Secret') secrets.set(key('Secret', namespaceOf(object), object.metadata?.name), object);
+  }
+  const findings: Finding[] = [];
+  for (const { file, object } of items) {
+    if (object?.kind !== 'VirtualMachine' || !Array.isArray(object.spec?.template?.spec?.volumes)) continue;
+    object.spec.template.spec.volumes.forEach((volume: any, i: number) => {
+      for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+        const name = volume?.[source]?.secretRef?.name;
+        const secret = name ? secrets.get(key('Secret', namespaceOf(object), name)) : undefined;
+        if (secret && userDataOf(secret).length === 0) {
+          findings.push({
+            file, object: objectLabel(object), path: `/spec/template/spec/volumes/${i}/${source}/secretRef/name`,
+            message: `Secret '${name}' has no key userdata or userData: the VM would boot without its cloud-config`,
+          });
+        }
+      }
+    });
+  }
+  return findings;
+}
+
+// The registration script registers each VM under its hostname with `config.sh --replace`: two VMs
+// with the same hostname for the same GitHub URL (two pools of the same name, even in two namespaces
+// or clusters) take the runner over from each other, again and again.
+function checkRunnerNames(items: readonly ManifestObject[]): Finding[] {
+  const urls = new Map<string, string>();
+  for (const { object } of items) {
+    if (object?.apiVersion !== 'v1' || object?.kind !== 'Secret') continue;
+    const url = userDataOf(object).map(([, userData]) => runnerSettingsOf(userData)?.settings.url).find(Boolean);
+    if (url) urls.set(key('Secret', namespaceOf(object), object.metadata?.name), url);
+  }
+  const findings: Finding[] = [];
+  const registered = new Map<string, { place: string; identity: string }>();
+  for (const { file, object } of items) {
+    if (object?.kind !== 'VirtualMachine' || typeof object.metadata?.name !== 'string') continue;
+    const vmi = object.spec?.template?.spec ?? {};
+    const url = (Array.isArray(vmi.volumes) ? vmi.volumes : [])
+      .map((v: any) => v?.cloudInitNoCloud?.secretRef?.name ?? v?.cloudInitConfigDrive?.secretRef?.name)
+      .map((name: unknown) => urls.get(key('Secret', namespaceOf(object), String(name))))
+      .find(Boolean);
+    if (!url) continue;
+    const runner = hostnameOf(object);
+    const path = vmi.hostname ? '/spec/template/spec/hostname' : '/metadata/name';
+    const identity = `${namespaceOf(object)}/${object.metadata.name}`;
+    const id = `${url.replace(/\/+$/, '').toLowerCase()} ${runner.toLowerCase()}`;
+    const seen = registered.get(id);
+    if (!seen) registered.set(id, { place: placeOf(file, object, path), identity });
+    else if (seen.identity !== identity) { // the same VM twice is a duplicate object, reported as such
+      findings.push({
+        file, object: objectLabel(object), path,
+        message: `runner '${runner}' of ${url} is also registered by ${seen.place}: with config.sh --replace each VM takes the runner over from the other; give the pools different names`,
+      });
+    }
+  }
+  return findings;
+}
+
+// KubeVirt names the guest after spec.hostname, else the VM name up to its first '.', cut to 63
+// characters (pkg/util/net/dns/sanitize.go SanitizeHostname); the runner takes the guest's hostname.
+function hostnameOf(vm: any): string {
+  return vm.spec?.template?.spec?.hostname || String(vm.metadata.name).split('.')[0].slice(0, 63);
 }
 
 /** The user-data entries (JSON path, text) of a Secret, from stringData or base64 data. */

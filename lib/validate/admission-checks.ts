@@ -1,0 +1,570 @@
+import { isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName } from '../private/names';
+import { parseQuantity } from '../private/quantity';
+import { Finding, ManifestObject, objectLabel } from './finding';
+
+// The rules the cluster enforces when the objects are applied (the Kubernetes API server, KubeVirt's
+// and CDI's validating webhooks) or when a VM starts (KubeVirt's VMI admission, CDI's admission of the
+// DataVolumes a VM's dataVolumeTemplates create), for the kinds the library emits, as far as a
+// manifest alone can tell: no rule here depends on the cluster's configuration or on other objects.
+// Each rule cites its upstream source: KubeVirt v1.9.0 (kubevirt/kubevirt), CDI v1.66.0
+// (kubevirt/containerized-data-importer), Kubernetes 1.34 (kubernetes/kubernetes, k8s.io/apimachinery).
+// One small function per rule group; each visits its part of an object once.
+
+type Report = (path: string, message: string) => void;
+
+const VMI = '/spec/template/spec';
+
+/** Findings of the admission rules over every VirtualMachine, DataVolume and Secret in `items`. */
+export function checkAdmission(items: readonly ManifestObject[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { file, object } of items) {
+    const report: Report = (path, message) => findings.push({ file, object: objectLabel(object), path, message });
+    if (object?.apiVersion === 'kubevirt.io/v1' && object?.kind === 'VirtualMachine') {
+      checkObjectMeta(object.metadata, '/metadata', report);
+      checkVirtualMachine(object, report);
+    } else if (object?.apiVersion === 'cdi.kubevirt.io/v1beta1' && object?.kind === 'DataVolume') {
+      checkObjectMeta(object.metadata, '/metadata', report);
+      checkDataVolumeSpec(object.spec ?? {}, '/spec', report);
+    } else if (object?.apiVersion === 'v1' && object?.kind === 'Secret') {
+      checkObjectMeta(object.metadata, '/metadata', report);
+      checkSecretData(object, report);
+    }
+  }
+  return findings;
+}
+
+function checkVirtualMachine(vm: any, report: Report): void {
+  const spec = vm.spec ?? {};
+  checkRunStrategyPresent(spec, report);
+  checkDataVolumeTemplates(vm, report);
+  const template = spec.template;
+  if (!isObject(template)) return; // the schema requires it
+  checkObjectMeta(template.metadata, '/spec/template/metadata', report, { nameless: true });
+  checkRestrictedLabels(template.metadata?.labels, report);
+  const vmi = template.spec ?? {};
+  checkHostname(vmi, report);
+  checkMemory(spec, vmi, report);
+  checkCpu(vmi, report);
+  checkInstancetypeConflicts(spec, vmi, report);
+  checkDisks(vmi, report);
+  checkVolumes(vmi, report);
+  checkNetworks(vmi, report);
+  checkEvictionStrategy(vmi, report);
+  checkArchitecture(vmi, report);
+}
+
+// --- Object metadata -------------------------------------------------------------------------------
+
+interface MetaRules {
+  /** Metadata without a name of its own (a VM's template): only labels and annotations apply. */
+  readonly nameless?: boolean;
+}
+
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+// k8s.io/apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor, with the name rule
+// of these kinds: NameIsDNSSubdomain for Secrets (kubernetes pkg/apis/core/validation/validation.go
+// ValidateSecretName) and for custom resources (k8s.io/apiextensions-apiserver
+// pkg/registry/customresource/validator.go customResourceValidator.Validate); namespaces are DNS
+// labels (ValidateNamespaceName); labels by ValidateLabels, annotations by ValidateAnnotations.
+function checkObjectMeta(metadata: any, at: string, report: Report, rules: MetaRules = {}): void {
+  if (!rules.nameless) {
+    const name = metadata?.name;
+    if (name === undefined || name === '') {
+      if (!metadata?.generateName) report(`${at}/name`, 'metadata.name is required (the API server rejects an object without a name)');
+    } else if (!isDnsSubdomain(name)) {
+      report(`${at}/name`, `name ${JSON.stringify(name)} is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters)`);
+    }
+    const namespace = metadata?.namespace;
+    if (namespace !== undefined && !isDnsLabel(namespace)) {
+      report(`${at}/namespace`, `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+    }
+  }
+  for (const [key, value] of Object.entries(metadata?.labels ?? {})) {
+    if (!isQualifiedName(key)) report(`${at}/labels`, `label key ${JSON.stringify(key)} is not a qualified name ([prefix/]name, name at most 63 characters)`);
+    if (!isLabelValue(value)) report(`${at}/labels/${pointer(key)}`, `label value ${JSON.stringify(value)} is not valid (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`);
+  }
+  const annotations = metadata?.annotations ?? {};
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!isQualifiedName(key.toLowerCase())) report(`${at}/annotations`, `annotation key ${JSON.stringify(key)} is not a qualified name ([prefix/]name, name at most 63 characters)`);
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(value));
+  }
+  if (bytes > ANNOTATIONS_MAX_BYTES) report(`${at}/annotations`, `annotations take ${bytes} bytes; the API server accepts at most ${ANNOTATIONS_MAX_BYTES}`);
+}
+
+// KubeVirt vmi-create-admitter.go ValidateVirtualMachineInstanceMetadata (restrictedVmiLabels): the
+// VM's template becomes the VMI, and only KubeVirt's service accounts may set these labels on one.
+const RESTRICTED_VMI_LABELS = [
+  'kubevirt.io/created-by', 'kubevirt.io/migrationJobUID', 'kubevirt.io/nodeName', 'kubevirt.io/migrationTargetNodeName',
+  'kubevirt.io/schedulable', 'kubevirt.io/install-strategy',
+];
+
+function checkRestrictedLabels(labels: any, report: Report): void {
+  for (const key of Object.keys(labels ?? {})) {
+    if (RESTRICTED_VMI_LABELS.includes(key)) {
+      report(`/spec/template/metadata/labels/${pointer(key)}`, `label ${key} is reserved for KubeVirt: the VM's VMI would be rejected when it starts`);
+    }
+  }
+}
+
+// --- VirtualMachine spec ---------------------------------------------------------------------------
+
+// KubeVirt vms-admitter.go validateRunStrategy: "RunStrategy must be specified".
+function checkRunStrategyPresent(spec: any, report: Report): void {
+  if (spec.running === undefined && spec.runStrategy === undefined) {
+    report('/spec/runStrategy', 'runStrategy is required (KubeVirt rejects a VM with neither runStrategy nor running)');
+  }
+}
+
+// KubeVirt pkg/storage/admitters/data-volume-template.go ValidateDataVolumeTemplate and
+// validateVirtualMachineDataVolumeTemplateNamespace; each template also becomes a DataVolume that CDI
+// admits when the VM starts (checkDataVolumeSpec).
+function checkDataVolumeTemplates(vm: any, report: Report): void {
+  const templates: any[] = Array.isArray(vm.spec?.dataVolumeTemplates) ? vm.spec.dataVolumeTemplates : [];
+  if (templates.length === 0) return;
+  const referenced = new Set<string>();
+  for (const volume of arrayAt(vm.spec?.template?.spec?.volumes)) {
+    if (volume?.dataVolume?.name) referenced.add(volume.dataVolume.name);
+    if (volume?.persistentVolumeClaim?.claimName) referenced.add(volume.persistentVolumeClaim.claimName);
+  }
+  templates.forEach((template, i) => {
+    const at = `/spec/dataVolumeTemplates/${i}`;
+    const name = template?.metadata?.name;
+    if (!name) {
+      report(`${at}/metadata/name`, 'a dataVolumeTemplate needs a name');
+      return;
+    }
+    if (!isDnsSubdomain(name)) report(`${at}/metadata/name`, `name ${JSON.stringify(name)} is not a DNS-1123 subdomain: the DataVolume and its PVC cannot be created`);
+    const namespace = template.metadata.namespace;
+    if (namespace !== undefined && namespace !== '' && namespace !== (vm.metadata?.namespace ?? namespace)) {
+      report(`${at}/metadata/namespace`, `dataVolumeTemplate namespace ${namespace} differs from the VM's namespace ${vm.metadata.namespace}`);
+    }
+    checkObjectMeta(template.metadata, `${at}/metadata`, report, { nameless: true });
+    if (!referenced.has(name)) {
+      report(at, `dataVolumeTemplate '${name}' is not used by any volume of the VM (KubeVirt requires each one in spec.template.spec.volumes)`);
+    }
+    checkDataVolumeSpec(template.spec ?? {}, `${at}/spec`, report);
+  });
+}
+
+// KubeVirt vmi-create-admitter.go validateHostNameNotConformingToDNSLabelRules and
+// validateSubdomainDNSSubdomainRules.
+function checkHostname(vmi: any, report: Report): void {
+  if (vmi.hostname !== undefined && vmi.hostname !== '' && !isDnsLabel(vmi.hostname)) {
+    report(`${VMI}/hostname`, `hostname ${JSON.stringify(vmi.hostname)} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+  }
+  if (vmi.subdomain !== undefined && vmi.subdomain !== '' && !isDnsSubdomain(vmi.subdomain)) {
+    report(`${VMI}/subdomain`, `subdomain ${JSON.stringify(vmi.subdomain)} is not a DNS-1123 subdomain`);
+  }
+}
+
+const MEMORY_MIN_BYTES = 1e6; // resource.MustParse("1M")
+
+// KubeVirt vmi-create-admitter.go validateMemoryRequestsNegativeOrNull (at least 1M),
+// validateMemoryLimitsNegativeOrNull (no request above the limit), validateHugepagesMemoryRequests,
+// and ValidateVirtualMachineInstanceMandatoryFields (VMI admission, when the VM starts: some memory
+// must be asked for; defaults.go setGuestMemory takes it from the limit, an instancetype gives it).
+function checkMemory(spec: any, vmi: any, report: Report): void {
+  const domain = vmi.domain ?? {};
+  const requestText = domain.resources?.requests?.memory;
+  const limitText = domain.resources?.limits?.memory;
+  const request = quantity(requestText);
+  const limit = quantity(limitText);
+  const at = `${VMI}/domain/resources`;
+  if (request !== undefined && request < 0) report(`${at}/requests/memory`, `memory request ${requestText} is negative`);
+  else if (request !== undefined && request > 0 && request < MEMORY_MIN_BYTES) {
+    report(`${at}/requests/memory`, `memory request ${requestText} is below KubeVirt's minimum of 1M`);
+  }
+  if (limit !== undefined && limit < 0) report(`${at}/limits/memory`, `memory limit ${limitText} is negative`);
+  if (limit !== undefined && limit > 0 && request !== undefined && Math.ceil(request) > Math.ceil(limit)) {
+    report(`${at}/requests/memory`, `memory request ${requestText} is greater than the memory limit ${limitText}`);
+  }
+  const hugepages = domain.memory?.hugepages;
+  const guest = quantity(domain.memory?.guest);
+  if (hugepages !== undefined) {
+    const pageSize = typeof hugepages.pageSize === 'string' ? parseQuantity(hugepages.pageSize) : undefined;
+    const memory = Math.ceil(request || guest || limit || 0);
+    if (pageSize === undefined || pageSize <= 0) {
+      report(`${VMI}/domain/memory/hugepages/pageSize`, `hugepages pageSize ${JSON.stringify(hugepages.pageSize)} is not a quantity such as 2Mi or 1Gi`);
+    } else if (memory !== 0 && memory < pageSize) {
+      report(`${at}/requests/memory`, `memory ${memory} bytes is smaller than the hugepages pageSize ${hugepages.pageSize}`);
+    } else if (memory % pageSize !== 0) {
+      report(`${at}/requests/memory`, `memory ${memory} bytes is not a multiple of the hugepages pageSize ${hugepages.pageSize}`);
+    }
+  }
+  if (!spec.instancetype && !request && !limit && guest === undefined && hugepages === undefined) {
+    report(`${VMI}/domain`, 'no memory: set resources.requests.memory, memory.guest or an instancetype (KubeVirt refuses to start the VM)');
+  }
+}
+
+// KubeVirt vmi-create-admitter.go validateCPURequestNotNegative, validateCPULimitNotNegative,
+// validateCpuRequestDoesNotExceedLimit.
+function checkCpu(vmi: any, report: Report): void {
+  const resources = vmi.domain?.resources ?? {};
+  const requestText = resources.requests?.cpu;
+  const limitText = resources.limits?.cpu;
+  const request = milli(requestText);
+  const limit = milli(limitText);
+  const at = `${VMI}/domain/resources`;
+  if (request !== undefined && request < 0) report(`${at}/requests/cpu`, `CPU request ${requestText} is negative`);
+  if (limit !== undefined && limit < 0) report(`${at}/limits/cpu`, `CPU limit ${limitText} is negative`);
+  if (limit !== undefined && limit > 0 && request !== undefined && request > limit) {
+    report(`${at}/requests/cpu`, `CPU request ${requestText} is greater than the CPU limit ${limitText}`);
+  }
+}
+
+// KubeVirt pkg/instancetype/apply/cpu.go validateCPU and memory.go validateMemory: with an
+// instancetype, the VM must leave CPU and memory to it ("VM field(s) ... conflicts with selected
+// instance type").
+function checkInstancetypeConflicts(spec: any, vmi: any, report: Report): void {
+  if (!spec.instancetype) return;
+  const domain = vmi.domain ?? {};
+  const conflicts: Array<[string, unknown]> = [
+    ['resources/requests/cpu', domain.resources?.requests?.cpu], ['resources/limits/cpu', domain.resources?.limits?.cpu],
+    ['cpu/sockets', domain.cpu?.sockets || undefined], ['cpu/cores', domain.cpu?.cores || undefined], ['cpu/threads', domain.cpu?.threads || undefined],
+    ['memory/guest', domain.memory?.guest], ['resources/requests/memory', domain.resources?.requests?.memory],
+    ['resources/limits/memory', domain.resources?.limits?.memory],
+  ];
+  for (const [field, value] of conflicts) {
+    if (value !== undefined) report(`${VMI}/domain/${field}`, `${field.replace(/\//g, '.')} conflicts with the instancetype, which sets it (KubeVirt rejects the VM)`);
+  }
+}
+
+const DISK_BUSES = ['virtio', 'scsi', 'sata', 'usb'];
+const DISK_TARGETS = ['disk', 'lun', 'cdrom'];
+const SERIAL = /^[A-Za-z0-9_.+-]+$/;
+const SERIAL_MAX_LENGTH = 256;
+const CACHE_MODES = ['none', 'writethrough', 'writeback'];
+const IO_MODES = ['native', 'threads'];
+
+// KubeVirt pkg/storage/admitters/disks.go ValidateDisks (validateDiskName, validateDeviceTarget,
+// validateBootOrderValue, validateBusSupport, validateSerialNumValue, validateSerialNumLength,
+// validateCacheMode, validateIOMode, validateDiskNameAsContainerName) and vmi-create-admitter.go
+// validateBootOrder (boot orders unique across disks and interfaces).
+function checkDisks(vmi: any, report: Report): void {
+  const seen = new Map<string, number>();
+  const bootOrders = new Set<number>();
+  arrayAt(vmi.domain?.devices?.disks).forEach((disk: any, i: number) => {
+    const at = `${VMI}/domain/devices/disks/${i}`;
+    const name = disk?.name;
+    if (seen.has(name)) report(`${at}/name`, `disk name '${name}' is already used by disks/${seen.get(name)}`);
+    else seen.set(name, i);
+    if (typeof name === 'string' && !isDnsLabel(name)) {
+      report(`${at}/name`, `disk name ${JSON.stringify(name)} is not a DNS-1123 label (KubeVirt uses it as a container name)`);
+    }
+    const targets = DISK_TARGETS.filter((t) => disk?.[t] !== undefined);
+    if (targets.length > 1) report(at, `a disk has one target type, this one has ${targets.join(' and ')}`);
+    const target = targets[0];
+    const bus = target ? disk[target]?.bus : undefined;
+    if (bus !== undefined && bus !== '') {
+      if (bus === 'ide') report(`${at}/${target}/bus`, 'the IDE bus is not supported');
+      else if (!DISK_BUSES.includes(bus)) report(`${at}/${target}/bus`, `bus ${JSON.stringify(bus)} is not one of ${DISK_BUSES.join(', ')}`);
+      else if (bus === 'virtio' && target === 'cdrom') report(`${at}/cdrom/bus`, 'a CD-ROM cannot be on the virtio bus');
+      else if (bus === 'sata' && target === 'disk' && disk.disk.readonly) report(`${at}/disk/bus`, 'sata hard disks cannot be read-only');
+    }
+    if (disk?.serial !== undefined && disk.serial !== '') {
+      if (!SERIAL.test(String(disk.serial))) report(`${at}/serial`, `serial ${JSON.stringify(disk.serial)} may only hold letters, digits and _ . + -`);
+      if ([...String(disk.serial)].length > SERIAL_MAX_LENGTH) report(`${at}/serial`, `serial is longer than ${SERIAL_MAX_LENGTH} characters`);
+    }
+    if (disk?.cache !== undefined && disk.cache !== '' && !CACHE_MODES.includes(disk.cache)) {
+      report(`${at}/cache`, `cache ${JSON.stringify(disk.cache)} is not one of ${CACHE_MODES.join(', ')}`);
+    }
+    if (disk?.io !== undefined && disk.io !== '' && !IO_MODES.includes(disk.io)) report(`${at}/io`, `io ${JSON.stringify(disk.io)} is not one of ${IO_MODES.join(', ')}`);
+    checkBootOrder(disk?.bootOrder, `${at}/bootOrder`, bootOrders, report);
+  });
+  arrayAt(vmi.domain?.devices?.interfaces).forEach((iface: any, i: number) =>
+    checkBootOrder(iface?.bootOrder, `${VMI}/domain/devices/interfaces/${i}/bootOrder`, bootOrders, report));
+}
+
+function checkBootOrder(order: unknown, at: string, used: Set<number>, report: Report): void {
+  if (typeof order !== 'number') return;
+  if (order < 1) report(at, `bootOrder ${order} must be 1 or more`);
+  else if (used.has(order)) report(at, `bootOrder ${order} is already given to another disk or interface`);
+  used.add(order);
+}
+
+const VOLUME_SOURCES = [
+  'persistentVolumeClaim', 'sysprep', 'cloudInitNoCloud', 'cloudInitConfigDrive', 'containerDisk', 'ephemeral', 'emptyDisk', 'hostDisk',
+  'dataVolume', 'configMap', 'secret', 'downwardAPI', 'serviceAccount', 'downwardMetrics', 'memoryDump', 'containerPath',
+];
+const CLOUD_INIT_NETWORK_MAX_BYTES = 2048;
+
+// KubeVirt vmi-create-admitter.go validateVolumes: unique names, exactly one source, a DataVolume
+// name, a secretName, and for cloud-init volumes one user-data source (inline, base64 or Secret),
+// valid base64, at most 2048 bytes of inline network data, and some data at all. (Inline user-data
+// over 2048 bytes is checkFleet's.)
+function checkVolumes(vmi: any, report: Report): void {
+  const seen = new Map<string, number>();
+  arrayAt(vmi.volumes).forEach((volume: any, i: number) => {
+    const at = `${VMI}/volumes/${i}`;
+    const name = volume?.name;
+    if (seen.has(name)) report(`${at}/name`, `volume name '${name}' is already used by volumes/${seen.get(name)}`);
+    else seen.set(name, i);
+    const sources = VOLUME_SOURCES.filter((s) => volume?.[s] !== undefined && volume[s] !== null);
+    if (sources.length !== 1) {
+      report(at, sources.length === 0 ? 'a volume needs a source (dataVolume, cloudInitNoCloud, secret, ...)' : `a volume has exactly one source, this one has ${sources.join(' and ')}`);
+    }
+    if (volume?.dataVolume && !volume.dataVolume.name) report(`${at}/dataVolume/name`, 'a dataVolume volume needs the DataVolume\'s name');
+    if (volume?.secret && !volume.secret.secretName) report(`${at}/secret/secretName`, 'a secret volume needs a secretName');
+    for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+      if (isObject(volume?.[source])) checkCloudInitSource(volume[source], `${at}/${source}`, report);
+    }
+  });
+}
+
+function checkCloudInitSource(source: any, at: string, report: Report): void {
+  const userData = [Boolean(source.userData), Boolean(source.userDataBase64), Boolean(source.secretRef?.name)].filter(Boolean).length;
+  const networkData = [Boolean(source.networkData), Boolean(source.networkDataBase64), Boolean(source.networkDataSecretRef?.name)].filter(Boolean).length;
+  if (userData > 1) report(at, 'set one user-data source: userData, userDataBase64 or secretRef');
+  if (networkData > 1) report(at, 'set one network-data source: networkData, networkDataBase64 or networkDataSecretRef');
+  if (userData === 0 && networkData === 0) report(at, 'a cloud-init volume needs user-data or network data');
+  for (const field of ['userDataBase64', 'networkDataBase64']) {
+    if (source[field] && !isBase64(source[field])) report(`${at}/${field}`, `${field} is not valid base64`);
+  }
+  const network = source.networkData ?? (source.networkDataBase64 && isBase64(source.networkDataBase64) ? Buffer.from(source.networkDataBase64, 'base64').toString() : undefined);
+  if (typeof network === 'string' && Buffer.byteLength(network) > CLOUD_INIT_NETWORK_MAX_BYTES) {
+    report(at, `inline network data is ${Buffer.byteLength(network)} bytes; KubeVirt accepts at most ${CLOUD_INIT_NETWORK_MAX_BYTES}: use networkDataSecretRef`);
+  }
+}
+
+const INTERFACE_NAME = /^[A-Za-z0-9-_]+$/;
+const INTERFACE_BINDINGS = ['bridge', 'masquerade', 'sriov', 'passt', 'binding'];
+const INTERFACE_MODELS = ['e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio'];
+const MAC = /^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}(?:\.[0-9A-Fa-f]{4}){2})$/;
+
+// KubeVirt pkg/network/admitter: netsource.go validateSinglePodNetwork, validateSingleNetworkSource
+// (validateMultusNetworkSource is the schema's: networkName is required); netiface.go validateNetworkNameUnique, validateInterfaceNameUnique,
+// validateNetworksAssignedToInterfaces, validateInterfaceNameFormat, validateInterfaceModel,
+// validateMacAddress (link.ValidateMacAddress: net.ParseMAC, 6 bytes); binding.go
+// validateInterfaceBindingExists, validateMasqueradeBinding. (An interface without a network is checkFleet's.)
+function checkNetworks(vmi: any, report: Report): void {
+  const networks = arrayAt(vmi.networks);
+  const interfaces = arrayAt(vmi.domain?.devices?.interfaces);
+  const networkByName = new Map<string, any>();
+  const interfaceNames = new Set(interfaces.map((iface) => iface?.name));
+  let podNetworks = 0;
+  networks.forEach((network: any, i: number) => {
+    const at = `${VMI}/networks/${i}`;
+    if (networkByName.has(network?.name)) report(`${at}/name`, `network name '${network?.name}' is used twice`);
+    else networkByName.set(network?.name, network);
+    const types = ['pod', 'multus', 'resourceClaim'].filter((t) => network?.[t] !== undefined);
+    if (types.length !== 1) report(at, types.length === 0 ? 'a network needs a type (pod or multus)' : `a network has one type, this one has ${types.join(' and ')}`);
+    if (network?.pod !== undefined) podNetworks += 1;
+    if (!interfaceNames.has(network?.name)) report(`${at}/name`, `network '${network?.name}' has no interface of that name`);
+  });
+  if (podNetworks > 1) report(`${VMI}/networks`, 'more than one network is the pod network');
+  const seen = new Set<string>();
+  interfaces.forEach((iface: any, i: number) => {
+    const at = `${VMI}/domain/devices/interfaces/${i}`;
+    if (seen.has(iface?.name)) report(`${at}/name`, `interface name '${iface?.name}' is used twice: one interface per network`);
+    seen.add(iface?.name);
+    if (!INTERFACE_NAME.test(String(iface?.name ?? ''))) report(`${at}/name`, `interface name ${JSON.stringify(iface?.name)} may only hold letters, digits, '-' and '_'`);
+    const bindings = INTERFACE_BINDINGS.filter((b) => iface?.[b] !== undefined);
+    if (bindings.length !== 1) {
+      report(at, bindings.length === 0 ? 'an interface needs one binding (masquerade, bridge, sriov, ...)' : `an interface has one binding, this one has ${bindings.join(' and ')}`);
+    }
+    if (iface?.masquerade !== undefined && networkByName.has(iface?.name) && networkByName.get(iface.name)?.pod === undefined) {
+      report(`${at}/masquerade`, 'masquerade works only on the pod network');
+    }
+    if (iface?.model !== undefined && iface.model !== '' && !INTERFACE_MODELS.includes(iface.model)) {
+      report(`${at}/model`, `model ${JSON.stringify(iface.model)} is not one of ${INTERFACE_MODELS.join(', ')}`);
+    }
+    if (iface?.macAddress !== undefined && iface.macAddress !== '' && !MAC.test(String(iface.macAddress))) {
+      report(`${at}/macAddress`, `macAddress ${JSON.stringify(iface.macAddress)} is not a 6-byte MAC address`);
+    }
+  });
+}
+
+const EVICTION_STRATEGIES = ['LiveMigrate', 'LiveMigrateIfPossible', 'None', 'External'];
+
+// KubeVirt vmi-create-admitter.go validateLiveMigration (isValidEvictionStrategy).
+function checkEvictionStrategy(vmi: any, report: Report): void {
+  if (vmi.evictionStrategy !== undefined && !EVICTION_STRATEGIES.includes(vmi.evictionStrategy)) {
+    report(`${VMI}/evictionStrategy`, `evictionStrategy ${JSON.stringify(vmi.evictionStrategy)} is not one of ${EVICTION_STRATEGIES.join(', ')}`);
+  }
+}
+
+const ARCHITECTURES = ['amd64', 'arm64', 's390x'];
+
+// KubeVirt vmi-create-admitter.go ValidateVirtualMachineInstancePerArch (VMI admission, when the VM
+// starts; an empty architecture gets the cluster's default first).
+function checkArchitecture(vmi: any, report: Report): void {
+  if (vmi.architecture !== undefined && vmi.architecture !== '' && !ARCHITECTURES.includes(vmi.architecture)) {
+    report(`${VMI}/architecture`, `architecture ${JSON.stringify(vmi.architecture)} is not one of ${ARCHITECTURES.join(', ')} (KubeVirt refuses to start the VM)`);
+  }
+}
+
+// --- DataVolume ------------------------------------------------------------------------------------
+
+const MIB = 2 ** 20;
+const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+const DATA_VOLUME_SOURCES = ['http', 's3', 'gcs', 'registry', 'pvc', 'upload', 'blank', 'imageio', 'vddk', 'snapshot'];
+const URL_SCHEMES = ['http:', 'https:', 'gs:'];
+const REGISTRY_SCHEMES = ['docker:', 'oci-archive:'];
+const CHECKSUM_HEX_LENGTH: Record<string, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+
+// CDI pkg/apiserver/webhooks/datavolume-validate.go validateDataVolumeSpec (storage or pvc, the size
+// rules of validateStorageSize, validateStorageClassName, access modes, external population, exactly
+// one of source and sourceRef, validateSourceRef, and the source checks in util.go:
+// validateNumberOfSources, validateHTTPSource / validateSourceURL / validateChecksum,
+// validateDataVolumeSourceRegistry, validateBlankSource; the schema requires a clone source's
+// namespace and name).
+// KubeVirt's ValidateDataVolumeTemplate repeats the first of these for templates.
+function checkDataVolumeSpec(spec: any, at: string, report: Report): void {
+  if (spec.pvc === undefined && spec.storage === undefined) {
+    report(at, 'a DataVolume needs storage (or pvc)');
+    return;
+  }
+  if (spec.pvc !== undefined && spec.storage !== undefined) {
+    report(at, 'set storage or pvc, not both');
+    return;
+  }
+  const target = spec.storage !== undefined ? 'storage' : 'pvc';
+  const claim = spec[target] ?? {};
+  const source = spec.source;
+  const isClone = spec.sourceRef !== undefined || source?.pvc !== undefined || source?.snapshot !== undefined;
+  const sizeText = claim.resources?.requests?.storage;
+  const size = quantity(sizeText);
+  const sizeAt = `${at}/${target}/resources/requests/storage`;
+  if (sizeText === undefined) {
+    if (target === 'pvc' || !isClone) report(sizeAt, 'the size is missing (only a clone with storage may leave it out)');
+  } else if (size !== undefined && size <= 0) {
+    report(sizeAt, `size ${sizeText} must be more than zero`);
+  } else if (size !== undefined && Math.ceil(size) < MIB) {
+    report(sizeAt, `size ${sizeText} is below CDI's minimum of 1Mi`);
+  }
+  if (typeof claim.storageClassName === 'string' && claim.storageClassName.length > 253) {
+    report(`${at}/${target}/storageClassName`, 'storageClassName is longer than 253 characters');
+  }
+  const modes = arrayAt(claim.accessModes);
+  if (target === 'pvc' && modes.length !== 1) report(`${at}/pvc/accessModes`, `pvc needs exactly one access mode, got ${modes.length}`);
+  modes.forEach((mode, i) => {
+    if (!ACCESS_MODES.includes(mode)) report(`${at}/${target}/accessModes/${i}`, `access mode ${JSON.stringify(mode)} is not one of ${ACCESS_MODES.join(', ')}`);
+  });
+  if (claim.dataSource !== undefined || claim.dataSourceRef !== undefined) {
+    if (source !== undefined || spec.sourceRef !== undefined) report(at, 'an externally populated DataVolume (dataSource/dataSourceRef) cannot have source or sourceRef');
+    return;
+  }
+  if ((source === undefined) === (spec.sourceRef === undefined)) {
+    report(at, source === undefined ? 'a DataVolume needs source or sourceRef' : 'set source or sourceRef, not both');
+    return;
+  }
+  if (spec.sourceRef !== undefined) {
+    if (spec.sourceRef.kind !== 'DataSource') report(`${at}/sourceRef/kind`, `sourceRef kind ${JSON.stringify(spec.sourceRef.kind)} is not DataSource, the only kind CDI supports`);
+    else if (!spec.sourceRef.name) report(`${at}/sourceRef/name`, 'sourceRef needs a name');
+    return;
+  }
+  const kinds = DATA_VOLUME_SOURCES.filter((kind) => source?.[kind] !== undefined && source[kind] !== null);
+  if (kinds.length !== 1) {
+    report(`${at}/source`, kinds.length === 0 ? 'source names no source (http, registry, pvc, blank, ...)' : `source has exactly one kind, this one has ${kinds.join(' and ')}`);
+    return;
+  }
+  checkDataVolumeSource(kinds[0], source[kinds[0]] ?? {}, spec.contentType, `${at}/source/${kinds[0]}`, report);
+}
+
+function checkDataVolumeSource(kind: string, source: any, contentType: unknown, at: string, report: Report): void {
+  if (kind === 'http' || kind === 's3' || kind === 'gcs' || kind === 'imageio' || kind === 'vddk') {
+    const problem = sourceUrlProblem(source.url);
+    if (problem) report(`${at}/url`, problem);
+  }
+  if (kind === 'http' && source.checksum) {
+    const problem = checksumProblem(String(source.checksum));
+    if (problem) report(`${at}/checksum`, problem);
+  }
+  if (kind === 'blank' && contentType === 'archive') report(at, 'a blank disk cannot have contentType archive');
+  if (kind === 'registry') {
+    if (contentType !== undefined && contentType !== '' && contentType !== 'kubevirt') report(at, 'a registry source needs contentType kubevirt');
+    if ((source.url === undefined) === (source.imageStream === undefined)) report(at, 'a registry source has url or imageStream, exactly one');
+    else if (source.url !== undefined && !REGISTRY_SCHEMES.includes(schemeOf(source.url) ?? '')) {
+      report(`${at}/url`, `registry url ${JSON.stringify(source.url)} must start with docker:// or oci-archive://`);
+    }
+    if (source.pullMethod !== undefined && source.pullMethod !== 'pod' && source.pullMethod !== 'node') {
+      report(`${at}/pullMethod`, `pullMethod ${JSON.stringify(source.pullMethod)} is neither pod nor node`);
+    } else if (source.imageStream !== undefined && source.pullMethod !== 'node') {
+      report(`${at}/pullMethod`, 'an imageStream source needs pullMethod node');
+    }
+  }
+}
+
+// CDI util.go validateSourceURL: url.ParseRequestURI with an http, https or gs scheme.
+function sourceUrlProblem(url: unknown): string | undefined {
+  if (typeof url !== 'string' || url === '') return 'the source URL is empty';
+  const scheme = schemeOf(url);
+  if (scheme === undefined) return `${JSON.stringify(url)} is not a valid URL`;
+  return URL_SCHEMES.includes(scheme) ? undefined : `URL scheme of ${JSON.stringify(url)} is not http, https or gs`;
+}
+
+// CDI pkg/util/checksum/checksum.go ParseAndValidate.
+function checksumProblem(checksum: string): string | undefined {
+  const separator = checksum.indexOf(':');
+  if (separator < 0) return `checksum ${JSON.stringify(checksum)} is not 'algorithm:hash'`;
+  const algorithm = checksum.slice(0, separator).trim().toLowerCase();
+  const hash = checksum.slice(separator + 1).trim().toLowerCase();
+  const length = CHECKSUM_HEX_LENGTH[algorithm];
+  if (length === undefined) return `checksum algorithm ${JSON.stringify(algorithm)} is not one of md5, sha1, sha256, sha512`;
+  if (hash.length !== length || !/^[0-9a-f]*$/.test(hash)) return `a ${algorithm} checksum is ${length} hex characters`;
+  return undefined;
+}
+
+function schemeOf(url: string): string | undefined {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return undefined;
+  }
+}
+
+// --- Secret ----------------------------------------------------------------------------------------
+
+const SECRET_MAX_BYTES = 1024 * 1024; // core.MaxSecretSize
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+// Kubernetes pkg/apis/core/validation/validation.go ValidateSecret: keys by IsConfigMapKey, at most
+// 1 MiB of data in all. stringData is merged into data before validation (pkg/apis/core/v1
+// conversion), so its keys and sizes count too.
+function checkSecretData(secret: any, report: Report): void {
+  const sizes = new Map<string, number>();
+  for (const field of ['data', 'stringData']) {
+    for (const [key, value] of Object.entries(secret[field] ?? {})) {
+      if (!CONFIG_KEY.test(key) || key.length > 253 || key === '.' || key === '..' || key.startsWith('..')) {
+        report(`/${field}/${pointer(key)}`, `key ${JSON.stringify(key)} is not a valid Secret key (letters, digits, '-', '_' and '.', at most 253, not '.' or '..')`);
+      }
+      if (typeof value !== 'string') continue;
+      sizes.set(key, field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value));
+    }
+  }
+  const total = [...sizes.values()].reduce((sum, n) => sum + n, 0);
+  if (total > SECRET_MAX_BYTES) report('/', `the Secret holds ${total} bytes; Kubernetes accepts at most ${SECRET_MAX_BYTES} (1 MiB)`);
+}
+
+// --- Helpers ---------------------------------------------------------------------------------------
+
+/** A quantity (string or number) in base units; undefined when absent or not a quantity (the schema reports those). */
+function quantity(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' ? parseQuantity(value) : undefined;
+}
+
+/** A CPU quantity in millicores, rounded up as resource.Quantity.MilliValue does. */
+function milli(value: unknown): number | undefined {
+  const cores = quantity(value);
+  return cores === undefined ? undefined : Math.ceil(cores * 1000 - 1e-9);
+}
+
+function isBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0;
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function arrayAt(value: unknown): any[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** A key as a JSON-pointer segment. */
+function pointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
