@@ -19,6 +19,12 @@ const KINDS = [
   { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachine', source: 'jsonschema/kubevirt.io/virtualmachine_v1.json' },
   { apiVersion: 'cdi.kubevirt.io/v1beta1', kind: 'DataVolume', source: 'jsonschema/cdi.kubevirt.io/datavolume_v1beta1.json' },
   { apiVersion: 'v1', kind: 'Secret', source: 'kubernetes/v1.34.0/secret-v1.json' },
+  { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', source: 'jsonschema/kubevirt.io/virtualmachineinstance_v1.json' },
+  { apiVersion: 'actions.github.com/v1alpha1', kind: 'AutoscalingRunnerSet', source: 'jsonschema/actions.github.com/autoscalingrunnerset_v1alpha1.json' },
+  { apiVersion: 'v1', kind: 'ConfigMap', source: 'kubernetes/v1.34.0/configmap-v1.json' },
+  { apiVersion: 'v1', kind: 'ServiceAccount', source: 'kubernetes/v1.34.0/serviceaccount-v1.json' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', source: 'kubernetes/v1.34.0/role-rbac-v1.json' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', source: 'kubernetes/v1.34.0/rolebinding-rbac-v1.json' },
 ];
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).
