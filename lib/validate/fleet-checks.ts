@@ -3,6 +3,7 @@ import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANN
 import { MAX_LABELS } from '../private/github-rules';
 import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
 import { checkAdmission } from './admission-checks';
+import { checkRunnerScaleSets } from './arc-checks';
 import { readCloudConfig } from './cloud-init-yaml';
 import { Finding, formatFinding, ManifestObject, objectLabel } from './finding';
 
@@ -46,6 +47,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   }
   findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items));
   findings.push(...checkAdmission(items));
+  findings.push(...checkRunnerScaleSets(items, options.externalSecrets));
   return findings;
 }
 

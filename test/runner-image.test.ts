@@ -1,0 +1,84 @@
+import { Testing } from 'cdk8s';
+import { AccessMode, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease } from '../lib';
+import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH } from '../lib/private/cloud-config';
+import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { formatFinding, validateObjects } from '../lib/validate';
+import { cloudConfigOf, ofKind, synth, writtenFile } from './util';
+
+function bake(props: RunnerImageProps = {}) {
+  const chart = Testing.chart();
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', ...props });
+  return { image, objects: synth(chart) };
+}
+
+describe('RunnerImage', () => {
+  test('a baked volume, its bake cloud-config and a run-once bake VM, named by a hash of what goes in', () => {
+    const { image, objects } = bake();
+    expect(image.volumeName).toMatch(/^ci-image-[0-9a-f]{10}$/);
+    expect(image.readyVmiName).toBe(`${image.volumeName}-bake`);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      `DataVolume/${image.volumeName}`, `Secret/${image.readyVmiName}`, `VirtualMachine/${image.readyVmiName}`,
+    ]);
+    const [volume, , vm] = objects;
+    expect(volume.spec.source.http.url).toContain('noble-server-cloudimg-amd64.img');
+    expect(volume.spec.storage).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '50Gi' } } });
+    expect(volume.metadata.annotations['cdi.kubevirt.io/storage.bind.immediate.requested']).toBe('true');
+    expect(vm.spec.runStrategy).toBe('Once');
+    expect(vm.spec.template.spec.volumes).toEqual([
+      { name: 'rootdisk', dataVolume: { name: image.volumeName } },
+      { name: 'cloudinitdisk', cloudInitNoCloud: { secretRef: { name: image.readyVmiName } } },
+    ]);
+    expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '2', memory: '4Gi' });
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('the bake cloud-config installs the runner and the per-job unit, and runs the bake script last', () => {
+    const { objects } = bake({ extraPackages: ['jq'] });
+    const config = cloudConfigOf(ofKind(objects, 'Secret')[0]);
+    expect(config.write_files.map((f: any) => f.path)).toEqual(expect.arrayContaining([
+      RUNNER_SETTINGS_PATH, REGISTER_SCRIPT_PATH, BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH,
+    ]));
+    expect(config.write_files.map((f: any) => f.path)).not.toContain(REGISTER_UNIT_PATH);
+    expect(config.runcmd.at(-1)).toEqual([BAKE_SCRIPT_PATH]);
+    expect(config.packages).toEqual(expect.arrayContaining(['git', 'docker-ce', 'jq']));
+    const settings = parseGuestSettings(writtenFile(config, RUNNER_SETTINGS_PATH));
+    expect(settings).toMatchObject({ tokenDiskSerial: 'RUNNERJIT', tokenFileName: 'jitToken', user: 'actions-runner', url: '' });
+    expect(settings.sha256).toBe(RunnerRelease.latestKnown().sha256);
+  });
+
+  test('the output is valid: schemas, admission rules and cloud-config', () => {
+    const { objects } = bake();
+    expect(validateObjects(objects.map((object) => ({ file: 'image.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('same inputs, same name; any change to what is baked, a new name', () => {
+    const name = (props: RunnerImageProps = {}) => bake(props).image.volumeName;
+    expect(name()).toBe(name());
+    const base = name();
+    expect(name({ extraPackages: ['jq'] })).not.toBe(base);
+    expect(name({ release: RunnerRelease.of('2.334.0', { downloadBaseUrl: 'https://mirror.internal/runner' }) })).not.toBe(base);
+    expect(name({ size: '60Gi' })).not.toBe(base);
+    expect(name({ baseImage: OsImage.debian12() })).not.toBe(base);
+    // The bake VM's size does not change the image.
+    expect(name({ bakeCpu: 4 })).toBe(base);
+  });
+
+  test('cloned per job: ReadWriteOnce storage', () => {
+    const { image, objects } = bake({ sharing: ImageSharing.CLONE_PER_JOB });
+    expect(image.sharing).toBe(ImageSharing.CLONE_PER_JOB);
+    expect(ofKind(objects, 'DataVolume')[0].spec.storage.accessModes).toEqual([AccessMode.READ_WRITE_ONCE]);
+  });
+
+  test.each([
+    [{ name: 'x'.repeat(48) }, "RunnerImage 'name' must be a DNS-1123 label"],
+    [{ size: '2Gi' }, "RunnerImage 'size' must be at least 4Gi"],
+    [{ sharing: 'sometimes' }, "RunnerImage 'sharing' must be one of shared, clone-per-job"],
+    [{ baseImage: OsImage.blank() }, "RunnerImage 'baseImage' must hold an operating system"],
+    [{ baseImage: OsImage.debian12({ arch: 'arm64' as never }) }, "RunnerImage 'baseImage' is arm64 but the runner release is x64"],
+    [{ bakeMemory: '512Mi' }, "RunnerImage 'bakeMemory' must be at least 1Gi"],
+    [{ user: 'root' }, "RunnerImage 'user' must be a new Linux user name"],
+    [{ release: '2.334.0' }, "RunnerImage 'release' must be a RunnerRelease"],
+  ])('rejects %j', (props, message) => {
+    expect(() => bake(props as RunnerImageProps)).toThrow(message);
+  });
+});
