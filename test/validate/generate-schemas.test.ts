@@ -40,6 +40,12 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'kubevirt.io/v1 VirtualMachine': 'kubevirt.io/virtualmachine_v1.json',
       'cdi.kubevirt.io/v1beta1 DataVolume': 'cdi.kubevirt.io/datavolume_v1beta1.json',
       'v1 Secret': 'kubernetes/secret-v1.json',
+      'kubevirt.io/v1 VirtualMachineInstance': 'kubevirt.io/virtualmachineinstance_v1.json',
+      'actions.github.com/v1alpha1 AutoscalingRunnerSet': 'actions.github.com/autoscalingrunnerset_v1alpha1.json',
+      'v1 ConfigMap': 'kubernetes/configmap-v1.json',
+      'v1 ServiceAccount': 'kubernetes/serviceaccount-v1.json',
+      'rbac.authorization.k8s.io/v1 Role': 'kubernetes/role-rbac-v1.json',
+      'rbac.authorization.k8s.io/v1 RoleBinding': 'kubernetes/rolebinding-rbac-v1.json',
     });
   });
 });
