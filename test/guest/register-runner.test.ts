@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testIf } from '../util';
 import { FakeGuest } from './harness';
@@ -47,18 +47,18 @@ describe('register-runner.sh', () => {
       'https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz']);
     expect(guest.logLines('mount.log')).toEqual([expect.stringMatching(new RegExp(`^-o ro ${guest.tokenDisk} ${guest.root}/tmp/[^ ]+/token$`))]);
     expect(guest.logLines('umount.log')).toEqual([expect.stringMatching(/\/token$/)]);
-    expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${guest.runnerDir}`]);
+    expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${guest.runnerDir}`, '1001:1001 ./runsvc.sh', '1001:1001 .service']);
   });
 
   test('hands the token to config.sh in its environment only, and never prints or leaves it', () => {
     guest.install();
     const run = guest.run();
     expect(run.status).toBe(0);
-    const credentials = join(guest.runnerDir, '.credentials');
-    expect(readFileSync(credentials, 'utf8')).toBe(guest.token);
+    // The fake GitHub registers a runner only with the right token, which config.sh found in its environment.
+    expect(guest.githubRunner('runners-0')).toBeDefined();
     expect(guest.configArgs()!.join(' ')).not.toContain(guest.token);
     expect(run.stdout + run.stderr).not.toContain(guest.token);
-    expect(guest.filesContaining(guest.token, [credentials, join(guest.tokenDisk, 'token')])).toEqual([]);
+    expect(guest.filesContaining(guest.token, [join(guest.tokenDisk, 'token')])).toEqual([]);
     expect(readdirSync(join(guest.root, 'tmp'))).toEqual([]);
   });
 
@@ -68,11 +68,13 @@ describe('register-runner.sh', () => {
     const second = guest.run();
     expect(second.status).toBe(0);
     expect(second.stderr).toContain('runner already configured');
-    expect(guest.logLines('config.runs')).toEqual(['run']);
+    expect(guest.logLines('config.runs')).toEqual(['actions-runner']);
     expect(guest.logLines('curl.log')).toHaveLength(1);
     // Root does not run svc.sh from the runner's (job-writable) folder again.
     expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start']);
-    expect(guest.logLines('systemctl.log')).toEqual(['start actions.runner.acme.runners-0.service']);
+    expect(guest.logLines('systemctl.log')).toEqual([
+      'daemon-reload', 'enable actions.runner.acme.runners-0.service', 'start actions.runner.acme.runners-0.service',
+      'start actions.runner.acme.runners-0.service']);
   });
 
   test('a tampered unit name in .service is refused', () => {
@@ -82,7 +84,7 @@ describe('register-runner.sh', () => {
     const run = guest.run();
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`unexpected runner unit name in ${guest.runnerDir}/.service`);
-    expect(guest.log('systemctl.log')).toBeUndefined();
+    expect(guest.logLines('systemctl.log')).not.toContain('start reboot.target');
   });
 
   test.each([['docker', {}], ['git', { docker: false }]])('without %s installed it does not register', (command, props) => {
