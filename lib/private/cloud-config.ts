@@ -14,6 +14,8 @@ export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
 export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
 export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
 export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
+/** Where root's copy of the runner's unit template is written (lib/guest/actions.runner.service.template). */
+export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.service.template';
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
@@ -86,6 +88,7 @@ export function renderCloudConfig(guest: ResolvedGuest): string {
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(guest)) },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
       { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+      { path: RUNNER_UNIT_TEMPLATE_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions.runner.service.template') },
       ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
     // The registration unit runs now and at every boot, and retries until the runner is up.

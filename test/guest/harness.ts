@@ -7,7 +7,7 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { FAKE_RUNNER_FILES } from './fake-runner';
 import { RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../../lib';
-import { REGISTER_SCRIPT_PATH } from '../../lib/private/cloud-config';
+import { REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../../lib/private/guest-settings';
 import { shellQuote } from '../../lib/private/shell';
 
@@ -139,6 +139,7 @@ export class FakeGuest {
     const overrides = Object.entries({ RUNNER_DIR: this.runnerDir, ...settings }).map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
     writeFileSync(this.settingsFile, `${file(RUNNER_SETTINGS_PATH)}${overrides}`, { mode: 0o600 });
     this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH));
+    writeFileSync(this.unitTemplateFile, file(RUNNER_UNIT_TEMPLATE_PATH), { mode: 0o644 });
   }
 
   /** Removes a stub command, as if its package were not installed. */

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testIf } from '../util';
+import { FAKE_RUNNER_FILES } from './fake-runner';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
 
@@ -40,14 +41,20 @@ describe('register-runner.sh', () => {
     expect(guest.configArgs()).toEqual([
       '--unattended', '--url', 'https://github.com/acme', '--name', 'runners-0', '--work', '_work', '--replace', '--labels', 'kubevirt',
     ]);
-    expect(guest.logLines('runuser.log')).toEqual(['actions-runner']);
-    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start']);
+    expect(guest.logLines('runuser.log')).toEqual(['actions-runner', 'actions-runner', 'actions-runner', 'actions-runner']);
+    expect(guest.logLines('config.runs')).toEqual(['actions-runner']);
+    expect(guest.state()).toEqual({
+      localConfig: ['.credentials', '.credentials_rsaparams', '.runner'], githubRunners: ['runners-0'], keyMatches: true,
+      unitFiles: ['actions.runner.acme.runners-0.service'], enabled: ['actions.runner.acme.runners-0.service'],
+      lastStarted: 'actions.runner.acme.runners-0.service',
+    });
     expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
     expect(guest.logLines('curl.log')).toEqual([
       'https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz']);
     expect(guest.logLines('mount.log')).toEqual([expect.stringMatching(new RegExp(`^-o ro ${guest.tokenDisk} ${guest.root}/tmp/[^ ]+/token$`))]);
     expect(guest.logLines('umount.log')).toEqual([expect.stringMatching(/\/token$/)]);
-    expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${guest.runnerDir}`, '1001:1001 ./runsvc.sh', '1001:1001 .service']);
+    // Extracted and set up in a folder only root can reach, then given to the runner user.
+    expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${join(guest.runnerDir, '..', '.installing', 'runner')}`]);
   });
 
   test('hands the token to config.sh in its environment only, and never prints or leaves it', () => {
@@ -62,29 +69,31 @@ describe('register-runner.sh', () => {
     expect(readdirSync(join(guest.root, 'tmp'))).toEqual([]);
   });
 
-  test('a second run (after a reboot) does not register again, it only starts the runner unit', () => {
+  test('a second run (after a reboot) does not register again, it only rewrites and starts the runner unit', () => {
     guest.install();
     expect(guest.run().status).toBe(0);
     const second = guest.run();
     expect(second.status).toBe(0);
     expect(second.stderr).toContain('runner already configured');
+    expect(second.stderr).toContain('runner started');
     expect(guest.logLines('config.runs')).toEqual(['actions-runner']);
     expect(guest.logLines('curl.log')).toHaveLength(1);
-    // Root does not run svc.sh from the runner's (job-writable) folder again.
-    expect(guest.logLines('svc.log')).toEqual(['install actions-runner', 'start']);
-    expect(guest.logLines('systemctl.log')).toEqual([
-      'daemon-reload', 'enable actions.runner.acme.runners-0.service', 'start actions.runner.acme.runners-0.service',
-      'start actions.runner.acme.runners-0.service']);
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+    const unit = 'actions.runner.acme.runners-0.service';
+    expect(guest.logLines('systemctl.log')).toEqual(['daemon-reload', `enable ${unit}`, `start ${unit}`, 'daemon-reload', `enable ${unit}`, `start ${unit}`]);
+    // The token disk is not even read.
+    expect(guest.logLines('mount.log')).toHaveLength(1);
   });
 
-  test('a tampered unit name in .service is refused', () => {
+  test('a tampered .service changes nothing: the script starts the unit it names itself, and rewrites .service', () => {
     guest.install();
     expect(guest.run().status).toBe(0);
     writeFileSync(join(guest.runnerDir, '.service'), 'reboot.target\n');
     const run = guest.run();
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`unexpected runner unit name in ${guest.runnerDir}/.service`);
+    expect(run.status).toBe(0);
     expect(guest.logLines('systemctl.log')).not.toContain('start reboot.target');
+    expect(guest.state().lastStarted).toBe('actions.runner.acme.runners-0.service');
+    expect(readFileSync(join(guest.runnerDir, '.service'), 'utf8')).toBe('actions.runner.acme.runners-0.service\n');
   });
 
   test.each([['docker', {}], ['git', { docker: false }]])('without %s installed it does not register', (command, props) => {
@@ -160,6 +169,89 @@ describe('register-runner.sh', () => {
     const run = guest.run({ RUNNER_SETTINGS_FILE: join(guest.root, 'nope.env') });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`settings file ${join(guest.root, 'nope.env')} is missing`);
+  });
+});
+
+// The runner's folder belongs to the runner user, so every job can rewrite any file in it. The
+// registration script runs as root at every boot: it must never run or source one of those files.
+describe('root never runs a file a job could have written', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+    guest = new FakeGuest();
+    guest.install();
+    expect(guest.run().status).toBe(0);
+  });
+  afterEach(() => guest.dispose());
+
+  /** What a job can do: replace every file of the runner with one that records who ran it. */
+  function jobRewritesEveryFile(dir = guest.runnerDir): void {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (lstatSync(path).isDirectory()) jobRewritesEveryFile(path);
+      else if (!name.startsWith('.')) guest.writeExecutable(path, '#!/bin/bash\necho "$0 as ${STUB_AS_USER:-root}" >> "$STUB_LOG/job-payload.log"\n');
+    }
+  }
+  const ranAsRoot = () => (guest.logLines('job-payload.log') ?? []).filter((line) => line.endsWith(' as root'));
+
+  test('a job that rewrites svc.sh and deletes .service gets nothing run as root at the next boot', () => {
+    jobRewritesEveryFile();
+    rmSync(join(guest.runnerDir, '.service'));
+    const run = guest.run();
+    expect(ranAsRoot()).toEqual([]);
+    expect(run.status).toBe(0);
+    expect(guest.state().lastStarted).toBe('actions.runner.acme.runners-0.service');
+  });
+
+  test('a job that also deletes .runner (a new registration) gets nothing run as root either', () => {
+    jobRewritesEveryFile();
+    for (const file of ['.service', '.runner']) rmSync(join(guest.runnerDir, file));
+    const run = guest.run();
+    expect(ranAsRoot()).toEqual([]);
+    // The job's config.sh ran as the runner user, registered nothing, and the script says so.
+    expect(guest.logLines('job-payload.log')).toEqual([`${guest.runnerDir}/config.sh as actions-runner`]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: config.sh did not register the runner: ${guest.runnerDir} has no .runner`);
+  });
+
+  test('the runner\'s unit is the one svc.sh install would write, from the template the library ships, and runs as the runner user', () => {
+    const unit = readFileSync(join(guest.unitDir, 'actions.runner.acme.runners-0.service'), 'utf8');
+    const directives = unit.split('\n').filter((line) => !line.startsWith('#')).join('\n');
+    const svcShWouldWrite = FAKE_RUNNER_FILES['bin/actions.runner.service.template']
+      .replace('{{Description}}', 'GitHub Actions Runner (acme.runners-0)').replace(/\{\{RunnerRoot\}\}/g, guest.runnerDir).replace('{{User}}', 'actions-runner');
+    expect(directives).toBe(svcShWouldWrite);
+    expect(unit).toContain(`ExecStart=${guest.runnerDir}/runsvc.sh\nUser=actions-runner\n`);
+  });
+
+  test('files in the runner\'s folder are written by the runner user, never by root', () => {
+    const args = guest.log('runuser.args')!.split('\0').slice(0, -1).join(' ');
+    expect(args).toContain(`-u actions-runner -- cp -- ${guest.runnerDir}/bin/runsvc.sh ${guest.runnerDir}/runsvc.sh`);
+    expect(args).toContain(`-u actions-runner -- tee -- ${guest.runnerDir}/.service`);
+    expect(guest.log('svc.log')).toBeUndefined();
+  });
+
+  test.each([
+    ['the settings file', () => guest.settingsFile],
+    ['the settings folder', () => join(guest.settingsFile, '..')],
+  ])('%s writable by others is refused before anything runs', (_what, path) => {
+    chmodSync(path(), 0o777);
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${path()} must belong to root and be writable by root only; not reading settings from it`);
+    expect(guest.logLines('systemctl.log')).toHaveLength(3);
+  });
+
+  testIf(process.getuid?.() === 0, 'root, to give a file to another user')('a settings file of another user is refused', () => {
+    chownSync(guest.settingsFile, 65534, 65534);
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${guest.settingsFile} must belong to root and be writable by root only`);
+  });
+
+  test('an install folder whose parent others can write is refused', () => {
+    chmodSync(join(guest.runnerDir, '..'), 0o777);
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${join(guest.runnerDir, '..')} must belong to root and be writable by root only`);
   });
 });
 
