@@ -72,6 +72,12 @@ prepare_install_parent() {
   local parent=${RUNNER_DIR%/*}
   if [[ ! -e "$parent" ]]; then mkdir -p -- "$parent"; fi
   require_root_only "$parent" "not installing the runner under it"
+  # What an install cut short left behind, whether or not it got as far as the rename.
+  rm -rf -- "$(staging_dir)"
+}
+
+staging_dir() {
+  printf '%s/.installing' "${RUNNER_DIR%/*}"
 }
 
 as_runner_user() {
@@ -144,11 +150,10 @@ verify_checksum() {
 # place. So root runs that script only from the package it just verified, never from a folder the
 # runner user has had, and the runner's folder exists complete or not at all.
 install_runner() {
-  local archive="$WORK_DIR/runner.tar.gz" staging="${RUNNER_DIR%/*}/.installing"
+  local archive="$WORK_DIR/runner.tar.gz" staging
+  staging=$(staging_dir)
   download_runner "$archive"
   verify_checksum "$archive"
-  # What an install cut short left behind.
-  rm -rf -- "$staging"
   mkdir -m 0700 -- "$staging"
   mkdir -- "$staging/runner"
   tar --no-same-owner -xzf "$archive" -C "$staging/runner"

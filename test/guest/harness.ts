@@ -59,6 +59,9 @@ case "$1" in
   start) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; }
     echo "$2" >> "$STUB_LOG/started.log";;
 esac`,
+  // The real mv; FAKE_CRASH='mv <first argument>' dies right after it moved.
+  mv: `"$STUB_SYSBIN/mv" "$@" || exit
+case "\${FAKE_CRASH:-}" in "mv $1") echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac`,
   git: 'exit 0',
   docker: 'exit 0',
 };
@@ -164,6 +167,7 @@ export class FakeGuest {
         RUNNER_SYSTEMD_UNIT_DIR: this.unitDir,
         RUNNER_CACHE_DIR: this.cacheDir,
         STUB_LOG: this.logDir,
+        STUB_SYSBIN: this.systemPath,
         STUB_RUNNER_TARBALL: this.tarball,
         STUB_HOSTNAME: 'runners-0',
         STUB_SYSTEMD_DIR: this.unitDir,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testIf } from '../util';
-import { FAKE_RUNNER_FILES } from './fake-runner';
+import { FAKE_RUNNER_FILES, RUNNER_CRASH_POINTS } from './fake-runner';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
 
@@ -169,6 +169,78 @@ describe('register-runner.sh', () => {
     const run = guest.run({ RUNNER_SETTINGS_FILE: join(guest.root, 'nope.env') });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`settings file ${join(guest.root, 'nope.env')} is missing`);
+  });
+});
+
+// A VM can be restarted, or lose power, at any moment of its first boot; systemd also retries the
+// script after any failure. Each point below kills the whole boot there (no trap runs), like a
+// reboot; the next boot must end with a registered, started runner, whatever was left on disk.
+describe('a boot cut short anywhere is completed by the next one', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+    guest = new FakeGuest();
+  });
+  afterEach(() => guest.dispose());
+
+  const UNIT = 'actions.runner.acme.runners-0.service';
+  const RUNNING = {
+    localConfig: ['.credentials', '.credentials_rsaparams', '.runner'], githubRunners: ['runners-0'], keyMatches: true,
+    unitFiles: [UNIT], enabled: [UNIT], lastStarted: UNIT,
+  };
+  // [point, reached]: svc.sh's points are never reached, as root no longer runs svc.sh.
+  test.each([
+    ['curl', true], // half the package downloaded
+    [RUNNER_CRASH_POINTS.installDependencies, true],
+    ['chown', true], // extracted and set up, not yet the runner's
+    ['mv -T', true], // the runner's folder in place, the staging folder not yet removed
+    ['runuser rm', true], // installed, not registered
+    ['runuser ./config.sh', true],
+    [RUNNER_CRASH_POINTS.configKeySaved, true],
+    [RUNNER_CRASH_POINTS.configRegistered, true], // GitHub has the runner, the VM has no credentials
+    [RUNNER_CRASH_POINTS.configCredentialsSaved, true],
+    [RUNNER_CRASH_POINTS.configSettingsSaved, true], // .runner saved, svc.sh not generated
+    [RUNNER_CRASH_POINTS.svcUnitWritten, false],
+    [RUNNER_CRASH_POINTS.svcEnabled, false],
+    ['runuser cp', true],
+    ['runuser tee', true],
+    ['mv -f', true], // unit file written
+    ['systemctl daemon-reload', true],
+    ['systemctl enable', true],
+    ['systemctl start', true],
+  ] as const)('%s', (point, reached) => {
+    guest.install();
+    const first = guest.run({ FAKE_CRASH: point });
+    expect({ signal: first.signal, crashes: guest.logLines('crash.log') }).toEqual(reached ? { signal: 'SIGKILL', crashes: [point] } : { signal: null, crashes: undefined });
+    const second = guest.run();
+    expect(second.stderr).not.toContain('error:');
+    expect(second.status).toBe(0);
+    expect(guest.state()).toEqual(RUNNING);
+    expect(guest.logLines('installdependencies.log')?.length).toBeLessThanOrEqual(2);
+    // Nothing half-done is left behind.
+    expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
+  });
+
+  test('a registration that failed (an expired token) is retried with the installed runner, then succeeds', () => {
+    guest.install();
+    guest.setGitHubToken('a newer token');
+    const first = guest.run();
+    expect(first.status).toBe(1);
+    expect(first.stderr).toContain("Http response code: NotFound from 'POST https://api.github.com/actions/runner-registration'");
+    expect(guest.state().githubRunners).toEqual([]);
+    guest.setGitHubToken(guest.token);
+    expect(guest.run().status).toBe(0);
+    expect(guest.state()).toEqual(RUNNING);
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+  });
+
+  test('an ephemeral runner after its job (the runner removed its configuration) registers again', () => {
+    guest.install({ ephemeral: true });
+    expect(guest.run().status).toBe(0);
+    for (const file of ['.runner', '.credentials', '.credentials_rsaparams']) rmSync(join(guest.runnerDir, file));
+    const second = guest.run();
+    expect(second.status).toBe(0);
+    expect(guest.state()).toEqual(RUNNING);
+    expect(guest.logLines('config.runs')).toEqual(['actions-runner', 'actions-runner']);
   });
 });
 
