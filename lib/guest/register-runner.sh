@@ -20,6 +20,8 @@ readonly DISK_BY_ID_DIR="${RUNNER_DISK_BY_ID_DIR:-/dev/disk/by-id}"
 # actions/runner's unit template (lib/guest/actions.runner.service.template), written by cloud-init.
 readonly UNIT_TEMPLATE="${RUNNER_UNIT_TEMPLATE:-/etc/actions-runner/actions.runner.service.template}"
 readonly SYSTEMD_UNIT_DIR="${RUNNER_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
+# Where the verified runner package is kept until the runner is installed (see fetch_package).
+readonly CACHE_DIR="${RUNNER_CACHE_DIR:-/var/cache/actions-runner}"
 
 REGISTRATION_TOKEN=""
 WORK_DIR=""
@@ -135,14 +137,45 @@ download_runner() {
   done
 }
 
-verify_checksum() {
-  local file=$1 actual
-  actual=$(sha256sum "$file")
-  actual=${actual%% *}
+sha256_of() {
+  local sum
+  sum=$(sha256sum -- "$1")
+  printf '%s' "${sum%% *}"
+}
+
+# The package, verified, at the path package_path prints. It is kept where only root can write
+# until the runner is installed: systemd runs this script again 30 s after any failure, and a retry
+# (dependencies that failed to install, a reboot) verifies the kept package again instead of
+# downloading ~200 MB again. A kept package that does not match is downloaded again.
+fetch_package() {
+  local package download actual
+  package=$(package_path)
+  if [[ ! -d "$CACHE_DIR" ]]; then mkdir -m 0700 -- "$CACHE_DIR"; fi
+  require_root_only "$CACHE_DIR" "not keeping the runner package in it"
+  if [[ -f "$package" ]]; then
+    actual=$(sha256_of "$package")
+    if [[ "$actual" == "$RUNNER_SHA256" ]]; then
+      log "using the runner package kept in $package: sha256 verified: $actual"
+      return
+    fi
+    log "the runner package kept in $package does not match sha256 $RUNNER_SHA256; downloading it again"
+    rm -f -- "$package"
+  fi
+  download="$package.download"
+  download_runner "$download"
+  actual=$(sha256_of "$download")
   if [[ "$actual" != "$RUNNER_SHA256" ]]; then
+    rm -f -- "$download"
     die "checksum mismatch for $RUNNER_DOWNLOAD_URL: expected sha256 $RUNNER_SHA256, got $actual; not installing it"
   fi
   log "sha256 verified: $actual"
+  mv -f -- "$download" "$package"
+}
+
+# The checksum names the file: it is a path, so it must be one.
+package_path() {
+  [[ "$RUNNER_SHA256" =~ ^[0-9a-f]{64}$ ]] || die "RUNNER_SHA256 '$RUNNER_SHA256' is not 64 lowercase hexadecimal digits"
+  printf '%s/%s.tar.gz' "$CACHE_DIR" "$RUNNER_SHA256"
 }
 
 # Extracts the verified package and runs its installdependencies.sh (as root: it installs packages)
@@ -150,13 +183,13 @@ verify_checksum() {
 # place. So root runs that script only from the package it just verified, never from a folder the
 # runner user has had, and the runner's folder exists complete or not at all.
 install_runner() {
-  local archive="$WORK_DIR/runner.tar.gz" staging
+  local package staging
+  package=$(package_path)
   staging=$(staging_dir)
-  download_runner "$archive"
-  verify_checksum "$archive"
+  fetch_package
   mkdir -m 0700 -- "$staging"
   mkdir -- "$staging/runner"
-  tar --no-same-owner -xzf "$archive" -C "$staging/runner"
+  tar --no-same-owner -xzf "$package" -C "$staging/runner"
   log "installing the runner's system dependencies"
   (cd "$staging/runner" && ./bin/installdependencies.sh)
   chown -R "$RUNNER_USER:" "$staging/runner"
@@ -259,8 +292,10 @@ main() {
   # The token first: without it (a VM started after its Secret was deleted) there is no point in
   # downloading the runner again at every retry.
   read_token
-  # An installed runner is kept: its folder only appears once the install is complete.
+  # An installed runner is kept: its folder only appears once the install is complete. Then the
+  # kept package is no use any more (also when a reboot came right after the install).
   if [[ ! -e "$RUNNER_DIR" ]]; then install_runner; fi
+  rm -f -- "$(package_path)"
   register_runner "$name"
   install_service "$unit" "GitHub Actions Runner ($scope.$name)"
   systemctl start "$unit"

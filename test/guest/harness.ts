@@ -59,9 +59,11 @@ case "$1" in
   start) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; }
     echo "$2" >> "$STUB_LOG/started.log";;
 esac`,
-  // The real mv; FAKE_CRASH='mv <first argument>' dies right after it moved.
+  // The real mv; FAKE_CRASH='mv <pattern of the destination's name>' dies right after it moved.
   mv: `"$STUB_SYSBIN/mv" "$@" || exit
-case "\${FAKE_CRASH:-}" in "mv $1") echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac`,
+if [ -n "\${FAKE_CRASH:-}" ]; then
+  case "mv $(basename "\${!#}")" in $FAKE_CRASH) echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac
+fi`,
   git: 'exit 0',
   docker: 'exit 0',
 };
@@ -113,7 +115,7 @@ export class FakeGuest {
   private readonly scriptFile = join(this.root, 'register-actions-runner');
 
   constructor() {
-    for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN', 'etc/systemd/system', 'etc/actions-runner', 'github/runners']) {
+    for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN', 'etc/systemd/system', 'etc/actions-runner', 'github/runners', 'var/cache']) {
       mkdirSync(join(this.root, dir), { recursive: true });
     }
     for (const tool of SYSTEM_TOOLS) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim(), join(this.systemPath, tool));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testIf } from '../util';
 import { FAKE_RUNNER_FILES, RUNNER_CRASH_POINTS } from './fake-runner';
@@ -190,9 +190,10 @@ describe('a boot cut short anywhere is completed by the next one', () => {
   // [point, reached]: svc.sh's points are never reached, as root no longer runs svc.sh.
   test.each([
     ['curl', true], // half the package downloaded
+    ['mv *.tar.gz', true], // the verified package kept, nothing extracted
     [RUNNER_CRASH_POINTS.installDependencies, true],
     ['chown', true], // extracted and set up, not yet the runner's
-    ['mv -T', true], // the runner's folder in place, the staging folder not yet removed
+    ['mv runner', true], // the runner's folder in place, the staging folder not yet removed
     ['runuser rm', true], // installed, not registered
     ['runuser ./config.sh', true],
     [RUNNER_CRASH_POINTS.configKeySaved, true],
@@ -203,7 +204,7 @@ describe('a boot cut short anywhere is completed by the next one', () => {
     [RUNNER_CRASH_POINTS.svcEnabled, false],
     ['runuser cp', true],
     ['runuser tee', true],
-    ['mv -f', true], // unit file written
+    [`mv ${UNIT}`, true], // the unit file written
     ['systemctl daemon-reload', true],
     ['systemctl enable', true],
     ['systemctl start', true],
@@ -218,6 +219,8 @@ describe('a boot cut short anywhere is completed by the next one', () => {
     expect(guest.logLines('installdependencies.log')?.length).toBeLessThanOrEqual(2);
     // Nothing half-done is left behind.
     expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
+    expect(readdirSync(guest.cacheDir)).toEqual([]);
+    expect(guest.logLines('curl.log')?.length).toBeLessThanOrEqual(2);
   });
 
   test('a registration that failed (an expired token) is retried with the installed runner, then succeeds', () => {
@@ -241,6 +244,68 @@ describe('a boot cut short anywhere is completed by the next one', () => {
     expect(second.status).toBe(0);
     expect(guest.state()).toEqual(RUNNING);
     expect(guest.logLines('config.runs')).toEqual(['actions-runner', 'actions-runner']);
+  });
+});
+
+// systemd retries the script 30 s after any failure: a retry must not download the runner
+// (~200 MB) again. The verified package is kept where only root can write, verified again before
+// each use, and removed once the runner is installed.
+describe('the runner package is downloaded once', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+    guest = new FakeGuest();
+    guest.install();
+  });
+  afterEach(() => guest.dispose());
+
+  const cached = () => join(guest.cacheDir, `${guest.tarballSha256}.tar.gz`);
+
+  test('a retry after the runner\'s dependencies failed to install uses the kept package', () => {
+    const first = guest.run({ FAKE_INSTALLDEPENDENCIES_FAIL: '1' });
+    expect(first.status).not.toBe(0);
+    expect(readdirSync(guest.cacheDir)).toEqual([`${guest.tarballSha256}.tar.gz`]);
+    expect(statSync(guest.cacheDir).mode & 0o777).toBe(0o700);
+    const second = guest.run();
+    expect(second.status).toBe(0);
+    expect(guest.logLines('curl.log')).toHaveLength(1);
+    expect(second.stderr).toContain(`using the runner package kept in ${cached()}: sha256 verified: ${guest.tarballSha256}`);
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran', 'ran']);
+    // Installed: the package is not kept any longer.
+    expect(readdirSync(guest.cacheDir)).toEqual([]);
+  });
+
+  test('a retry after a registration failure downloads nothing', () => {
+    guest.setGitHubToken('a newer token');
+    expect(guest.run().status).toBe(1);
+    guest.setGitHubToken(guest.token);
+    expect(guest.run().status).toBe(0);
+    expect(guest.logLines('curl.log')).toHaveLength(1);
+  });
+
+  test('a corrupt kept package is detected and downloaded again', () => {
+    expect(guest.run({ FAKE_INSTALLDEPENDENCIES_FAIL: '1' }).status).not.toBe(0);
+    appendFileSync(cached(), 'corrupt');
+    const second = guest.run({ FAKE_INSTALLDEPENDENCIES_FAIL: '1' });
+    expect(second.stderr).toContain(`the runner package kept in ${cached()} does not match sha256 ${guest.tarballSha256}; downloading it again`);
+    expect(guest.logLines('curl.log')).toHaveLength(2);
+    expect(readFileSync(cached())).toEqual(readFileSync(guest.tarball));
+    expect(guest.run().status).toBe(0);
+    expect(guest.logLines('curl.log')).toHaveLength(2);
+  });
+
+  test('a download that fails the checksum is not kept', () => {
+    guest.install({ release: RunnerRelease.of('2.334.0', { sha256: '0'.repeat(64) }) });
+    expect(guest.run().status).toBe(1);
+    expect(readdirSync(guest.cacheDir)).toEqual([]);
+  });
+
+  test('a package folder that others can write is refused', () => {
+    mkdirSync(guest.cacheDir, { mode: 0o777 });
+    chmodSync(guest.cacheDir, 0o777);
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: ${guest.cacheDir} must belong to root and be writable by root only; not keeping the runner package in it`);
+    expect(guest.log('curl.log')).toBeUndefined();
   });
 });
 
