@@ -63,6 +63,27 @@ load_settings() {
   done
 }
 
+# config.sh (the runner's own parser) reads a word that starts with '--' as an option even where it
+# expects a value, so `--labels --ephemeral` registers an ephemeral runner without labels, and it
+# skips other words that start with '-'. The library refuses such values; this script does not
+# rely on it.
+refuse_option_like() {
+  local what=$1 value=$2
+  if [[ "$value" == -* ]]; then
+    die "the $what '$value' starts with '-', which config.sh would read as an option; not registering"
+  fi
+}
+
+check_option_values() {
+  local name=$1 label labels=()
+  IFS=, read -r -a labels <<<"${RUNNER_LABELS:-}"
+  for label in "${labels[@]}"; do refuse_option_like label "$label"; done
+  refuse_option_like "runner group" "${RUNNER_GROUP:-}"
+  refuse_option_like "work folder" "$RUNNER_WORK_DIR"
+  refuse_option_like "runner name (the hostname)" "$name"
+  refuse_option_like "runner user" "$RUNNER_USER"
+}
+
 # The runner's folder goes into the unit file, where systemd gives '%', '\' and spaces meanings.
 check_install_dir() {
   [[ "$RUNNER_DIR" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || die "RUNNER_DIR '$RUNNER_DIR' must be an absolute path of letters, digits, '.', '_' and '-'"
@@ -276,6 +297,7 @@ main() {
   load_settings "$SETTINGS_FILE"
   check_install_dir
   name=$(runner_name)
+  check_option_values "$name"
   scope=$(runner_scope)
   unit="actions.runner.$scope.$name.service"
   prepare_install_parent

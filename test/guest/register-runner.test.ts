@@ -172,6 +172,41 @@ describe('register-runner.sh', () => {
   });
 });
 
+// config.sh, like the runner's own parser, reads a word that starts with '--' as an option even
+// where a value is expected: `--labels --ephemeral` registers an ephemeral runner without labels.
+// The library refuses such values at synth time; the script refuses them on its own too.
+describe('a value that starts with \'-\' never reaches config.sh', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+    guest = new FakeGuest();
+  });
+  afterEach(() => guest.dispose());
+
+  test.each([
+    ['label', '--ephemeral', { RUNNER_LABELS: '--ephemeral' }, {}],
+    ['label', '-gpu', { RUNNER_LABELS: 'x64,-gpu' }, {}],
+    ['runner group', '--disableupdate', { RUNNER_GROUP: '--disableupdate' }, {}],
+    ['work folder', '--ephemeral', { RUNNER_WORK_DIR: '--ephemeral' }, {}],
+    ['runner name (the hostname)', '--replace', {}, { STUB_HOSTNAME: '--replace' }],
+    ['runner user', '-x', { RUNNER_USER: '-x' }, {}],
+  ])('a %s %j is refused before anything runs', (what, value, settings, env) => {
+    guest.install({ labels: ['x64'] }, settings);
+    const run = guest.run(env);
+    expect(run.stderr).toContain(`error: the ${what} '${value}' starts with '-', which config.sh would read as an option; not registering`);
+    expect(run.status).toBe(1);
+    expect(guest.configArgs()).toBeUndefined();
+    expect(guest.log('curl.log')).toBeUndefined();
+    expect(guest.log('mount.log')).toBeUndefined();
+    expect(guest.state().githubRunners).toEqual([]);
+  });
+
+  test('a \'-\' inside a value is fine', () => {
+    guest.install({ labels: ['x64', 'ubuntu-24.04'], runnerGroup: 'linux-runners', workDir: 'jobs/-work' });
+    expect(guest.run({ STUB_HOSTNAME: 'runners-0' }).status).toBe(0);
+    expect(guest.githubRunner('runners-0')).toMatchObject({ labels: 'x64,ubuntu-24.04', group: 'linux-runners', ephemeral: 'false' });
+  });
+});
+
 // A VM can be restarted, or lose power, at any moment of its first boot; systemd also retries the
 // script after any failure. Each point below kills the whole boot there (no trap runs), like a
 // reboot; the next boot must end with a registered, started runner, whatever was left on disk.
