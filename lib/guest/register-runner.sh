@@ -5,13 +5,18 @@
 # after packages are installed) and retries it when it fails. Settings come from an env file that
 # cloud-init writes; the registration token comes from a KubeVirt `secret` disk found by its serial.
 # The token is handed to config.sh in the environment (ACTIONS_RUNNER_INPUT_TOKEN, which the runner
-# reads and masks), never in argv, a file or a log. Once registered, a run only starts the runner.
+# reads and masks), never in argv, a file or a log. Once registered, a run only rewrites the
+# runner's unit and starts it: it reads no token and downloads nothing.
 #
 # The runner's folder belongs to the runner user, so every job can rewrite anything in it. Root
 # never runs, sources or writes a file there: config.sh runs as the runner user; the runner's
 # systemd unit is written from root's own copy of its template instead of by svc.sh; the package
 # is extracted, and its installdependencies.sh run, in a folder only root can reach, before the
 # folder becomes the runner's.
+#
+# A reboot can cut any run short, and systemd retries a failed one: every run starts from what is
+# on disk (a runner folder that exists is complete; a registration is complete when .runner,
+# .credentials and .credentials_rsaparams exist) and finishes what is missing.
 set -euo pipefail
 
 readonly SETTINGS_FILE="${RUNNER_SETTINGS_FILE:-/etc/actions-runner/runner.env}"

@@ -252,8 +252,10 @@ describe('a boot cut short anywhere is completed by the next one', () => {
     expect(second.status).toBe(0);
     expect(guest.state()).toEqual(RUNNING);
     expect(guest.logLines('installdependencies.log')?.length).toBeLessThanOrEqual(2);
-    // Nothing half-done is left behind.
+    // Nothing half-done is left behind, and the token is still nowhere but on its disk.
     expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
+    expect(guest.filesContaining(guest.token, [join(guest.tokenDisk, 'token')])).toEqual([]);
+    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(guest.token);
     expect(readdirSync(guest.cacheDir)).toEqual([]);
     expect(guest.logLines('curl.log')?.length).toBeLessThanOrEqual(2);
   });
