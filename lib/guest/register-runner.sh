@@ -207,11 +207,13 @@ package_path() {
 # Extracts the verified package and runs its installdependencies.sh (as root: it installs packages)
 # in a folder only root can reach, then gives the folder to the runner user and renames it into
 # place. So root runs that script only from the package it just verified, never from a folder the
-# runner user has had, and the runner's folder exists complete or not at all.
+# runner user has had, and the runner's folder exists complete or not at all. Complete on its own:
+# it is also called without main (an image bake sources this script).
 install_runner() {
   local package staging
   package=$(package_path)
   staging=$(staging_dir)
+  prepare_install_parent
   fetch_package
   mkdir -m 0700 -- "$staging"
   mkdir -- "$staging/runner"
@@ -221,6 +223,7 @@ install_runner() {
   chown -R "$RUNNER_USER:" "$staging/runner"
   mv -T -- "$staging/runner" "$RUNNER_DIR"
   rm -rf -- "$staging"
+  rm -f -- "$package"
 }
 
 # The token Secret arrives as a small ISO disk; udev may link it a moment after boot.
@@ -320,7 +323,7 @@ main() {
   # downloading the runner again at every retry.
   read_token
   # An installed runner is kept: its folder only appears once the install is complete. Then the
-  # kept package is no use any more (also when a reboot came right after the install).
+  # kept package is no use any more, also when a reboot came between the install and its removal.
   if [[ ! -e "$RUNNER_DIR" ]]; then install_runner; fi
   rm -f -- "$(package_path)"
   register_runner "$name"

@@ -159,7 +159,16 @@ export class FakeGuest {
 
   /** Runs the registration script as its systemd unit would, with the stubs first on PATH, in a process group of its own (what FAKE_CRASH kills). */
   public run(env: Record<string, string> = {}): GuestRun {
-    const result = spawnSync(SETSID, ['/bin/bash', this.scriptFile], {
+    return this.spawn(['/bin/bash', this.scriptFile], env);
+  }
+
+  /** Sources the registration script (which then defines its functions only) and runs `commands`, as another script would. */
+  public source(commands: string, env: Record<string, string> = {}): GuestRun {
+    return this.spawn(['/bin/bash', '-c', `set -euo pipefail; source ${shellQuote(this.scriptFile)}; ${commands}`], env);
+  }
+
+  private spawn(command: string[], env: Record<string, string>): GuestRun {
+    const result = spawnSync(SETSID, command, {
       env: {
         PATH: `${join(this.root, 'bin')}:${this.systemPath}`,
         TMPDIR: join(this.root, 'tmp'),

@@ -336,6 +336,17 @@ describe('the runner package is downloaded once', () => {
     expect(readdirSync(guest.cacheDir)).toEqual([]);
   });
 
+  test('install_runner is complete on its own (an image bake sources the script and calls it alone)', () => {
+    const run = guest.source('load_settings "$SETTINGS_FILE"; install_runner');
+    expect(run.stderr).not.toContain('error:');
+    expect(run.status).toBe(0);
+    expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
+    expect(existsSync(join(guest.runnerDir, 'config.sh'))).toBe(true);
+    expect(readdirSync(guest.cacheDir)).toEqual([]);
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+    expect(guest.configArgs()).toBeUndefined();
+  });
+
   test('a package folder that others can write is refused', () => {
     mkdirSync(guest.cacheDir, { mode: 0o777 });
     chmodSync(guest.cacheDir, 0o777);
