@@ -8,7 +8,8 @@ import { sourceEnvFile } from './util';
 // tests hold both ends to VARIABLES, so a renamed or new variable cannot drift apart unnoticed.
 const SCRIPT = readFileSync(join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), 'utf8');
 // Variables the script reads from its environment only, so that tests can point it elsewhere.
-const TEST_KNOBS = ['RUNNER_SETTINGS_FILE', 'RUNNER_DISK_BY_ID_DIR', 'RUNNER_DOWNLOAD_ATTEMPTS', 'RUNNER_DOWNLOAD_RETRY_DELAY', 'TOKEN_DISK_TIMEOUT'];
+const TEST_KNOBS = ['RUNNER_SETTINGS_FILE', 'RUNNER_DISK_BY_ID_DIR', 'RUNNER_DOWNLOAD_ATTEMPTS', 'RUNNER_DOWNLOAD_RETRY_DELAY', 'TOKEN_DISK_TIMEOUT',
+  'RUNNER_UNIT_TEMPLATE', 'RUNNER_SYSTEMD_UNIT_DIR', 'RUNNER_CACHE_DIR'];
 
 const HOSTILE = ["it's", '$(touch /tmp/pwned)', '`id`', '${HOME}', 'a\\b', 'tab\there', ';rm -rf /', '| cat /etc/shadow', 'größe 日本語', ''];
 

@@ -5,7 +5,7 @@ import { openPgpFingerprints } from './openpgp';
 import { parse } from 'yaml';
 import { cloudConfigOf, hasPyYaml, pyYamlLoad, sourceEnvFile, synth, testIf, writtenFile } from './util';
 import { DOCKER_APT_KEY_FINGERPRINT, Distribution, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
-import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH } from '../lib/private/cloud-config';
+import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 
 const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
@@ -126,6 +126,14 @@ describe('RunnerCloudInit', () => {
     expect(unit).toContain('Restart=on-failure\n');
     expect(unit).toContain('WantedBy=multi-user.target\n');
     expect(config.runcmd[config.runcmd.length - 1]).toEqual(['systemctl', 'enable', '--now', 'register-actions-runner.service']);
+  });
+
+  test('writes the runner\'s unit template, root\'s, where the registration script reads it', () => {
+    const { config } = render();
+    expect(writtenFile(config, RUNNER_UNIT_TEMPLATE_PATH)).toBe(readFileSync(join(__dirname, '..', 'lib', 'guest', 'actions.runner.service.template'), 'utf8'));
+    expect(config.write_files.find((f: any) => f.path === RUNNER_UNIT_TEMPLATE_PATH)).toMatchObject({ owner: 'root:root', permissions: '0644' });
+    expect(readFileSync(join(__dirname, '..', 'lib', 'guest', 'register-runner.sh'), 'utf8'))
+      .toContain(`UNIT_TEMPLATE="\${RUNNER_UNIT_TEMPLATE:-${RUNNER_UNIT_TEMPLATE_PATH}}"`);
   });
 
   test('the settings file gives the script exactly the configured values', () => {

@@ -21,6 +21,8 @@ bake_log() { printf 'bake-runner-image: %s\n' "$*" >&2; }
 load_bake_settings() {
   local file=$1 name
   [[ -r "$file" ]] || die "settings file $file is missing"
+  require_root_only "${file%/*}" "not reading settings from it"
+  require_root_only "$file" "not reading settings from it"
   # shellcheck source=/dev/null
   source "$file"
   for name in RUNNER_USER RUNNER_DIR RUNNER_DOWNLOAD_URL RUNNER_SHA256; do

@@ -29,9 +29,21 @@ cleanup() {
   fi
 }
 
+# Root relies on a file or folder only if no one else can change it.
+require_root_only() {
+  local path=$1 mode
+  mode=$(stat -c %a -- "$path")
+  if [[ -L "$path" || ! -O "$path" ]] || ((8#$mode & 8#022)); then
+    die "$path must belong to root and be writable by root only; not reading settings from it"
+  fi
+}
+
 load_settings() {
   local file=$1 name
   [[ -r "$file" ]] || die "settings file $file is missing (was this image baked by RunnerImage?)"
+  # Sourcing runs the file: it must be root's, and so must the folder it could be swapped in.
+  require_root_only "${file%/*}"
+  require_root_only "$file"
   # shellcheck source=/dev/null
   source "$file"
   for name in RUNNER_USER RUNNER_DIR TOKEN_DISK_SERIAL TOKEN_FILE_NAME; do

@@ -15,6 +15,8 @@ export const RUNNER_INSTALL_DIR = '/opt/actions-runner/runner';
 export const REGISTER_SCRIPT_PATH = '/usr/local/sbin/register-actions-runner';
 export const REGISTER_UNIT_NAME = 'register-actions-runner.service';
 export const REGISTER_UNIT_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}`;
+/** Where root's copy of the runner's unit template is written (lib/guest/actions.runner.service.template). */
+export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.service.template';
 /** Where a baked image keeps its bake script, and the per-job script and unit. */
 export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
 export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
@@ -111,6 +113,7 @@ export function renderCloudConfig(role: GuestRole): string {
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
       ...(role.kind === 'static' ? [
         { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
+        { path: RUNNER_UNIT_TEMPLATE_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions.runner.service.template') },
       ] : [
         { path: BAKE_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('bake-runner-image.sh') },
         { path: JIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('run-jit-runner.sh') },

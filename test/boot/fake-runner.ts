@@ -6,8 +6,11 @@ import { join } from 'node:path';
 const REPORT = 'report() { curl -fsS --max-time 20 --data-binary @- "http://10.0.2.100:8080/report/$1" >/dev/null; }';
 
 // Stand-ins for actions/runner's scripts: they do in the guest what the real ones do to the guest
-// (write .runner, install and start a systemd unit as the runner user) and report to the test
-// instead of to GitHub. run.sh, once cloud-init is done, reports its final status and powers off.
+// and report to the test instead of to GitHub. config.sh leaves what a complete registration leaves
+// (.credentials_rsaparams, .credentials, .runner) and generates svc.sh, which reports if anyone
+// ever runs it (the registration script must not: it writes the runner's unit itself). The unit
+// runs runsvc.sh, which runs run.sh; run.sh, once cloud-init is done, reports who and which unit
+// it runs as, the final status, and powers off.
 const FILES: Record<string, string> = {
   'config.sh': `#!/bin/bash
 set -eu
@@ -18,28 +21,18 @@ printf '%s\\0' "$@" | report config-args
   echo "pwd=$PWD"
   echo "token_sha256=$(printf '%s' "\${ACTIONS_RUNNER_INPUT_TOKEN:-}" | sha256sum | cut -d' ' -f1)"
 } | report config-env
+echo '{"d":"fake"}' > .credentials_rsaparams
+echo '{"scheme":"OAuth"}' > .credentials
 echo '{"agentName":"fake"}' > .runner
+printf '#!/bin/bash\\n%s\\necho "$* as $(id -un)" | report svc\\n' '${REPORT}' > svc.sh
+chmod 755 svc.sh
 `,
-  'svc.sh': `#!/bin/bash
-set -eu
-${REPORT}
-unit=actions.runner.boot-test.service
-case "$1" in
-  install)
-    printf '[Unit]\\nDescription=fake GitHub Actions runner\\n[Service]\\nUser=%s\\nWorkingDirectory=%s\\nExecStart=%s/run.sh\\n[Install]\\nWantedBy=multi-user.target\\n' \\
-      "$2" "$PWD" "$PWD" > "/etc/systemd/system/$unit"
-    systemctl daemon-reload
-    systemctl enable "$unit"
-    echo "$unit" > .service
-    echo "install $2" | report svc ;;
-  start)
-    systemctl start "$unit"
-    echo start | report svc ;;
-esac
+  'bin/runsvc.sh': `#!/bin/bash
+exec ./run.sh
 `,
   'run.sh': `#!/bin/bash
 ${REPORT}
-echo "user=$(id -un) host=$(hostname)" | report run
+echo "user=$(id -un) host=$(hostname) unit=$(sed -n 's|^0::.*/||p' /proc/self/cgroup)" | report run
 cloud-init status --wait >/dev/null 2>&1
 cloud-init status --long 2>&1 | report cloud-init-status
 sudo -n cat /run/cloud-init/result.json 2>&1 | report cloud-init-result

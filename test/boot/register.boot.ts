@@ -115,9 +115,9 @@ function userData(props: Partial<RunnerChartProps>): string {
     expect(env).toContain('pwd=/opt/actions-runner/runner\n');
   });
 
-  test('the runner service was installed and started, and runs as the runner user under the VM\'s name', () => {
-    expect(server.report('svc')).toBe('install actions-runner\nstart\n');
-    expect(server.report('run')).toBe('user=actions-runner host=runners-0\n');
+  test('the runner\'s unit was written and started by the registration script (not svc.sh), and runs as the runner user under the VM\'s name', () => {
+    expect(server.report('svc')).toBeUndefined();
+    expect(server.report('run')).toBe('user=actions-runner host=runners-0 unit=actions.runner.acme-corp.runners-0.service\n');
   });
 
   test('cloud-init reports done with no errors and no schema warnings', () => {

@@ -1,22 +1,29 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
+import { FAKE_RUNNER_FILES } from './fake-runner';
 import { RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../../lib';
-import { REGISTER_SCRIPT_PATH } from '../../lib/private/cloud-config';
+import { REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../../lib/private/guest-settings';
+import { shellQuote } from '../../lib/private/shell';
+
+/** Where a stub can be made to crash the boot: FAKE_CRASH=<stub> or FAKE_CRASH='<stub> <first argument>'. */
+const CRASH_CHECK = `case "\${FAKE_CRASH:-}" in "$(basename "$0")"|"$(basename "$0") $1") echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac`;
 
 // Stub commands for everything in the registration script that touches the machine. Each one
 // records what it was asked in $STUB_LOG; tar, sha256sum, mktemp and the shell itself are real.
 const STUBS: Record<string, string> = {
+  // FAKE_CRASH=curl dies halfway through the download, leaving half a file.
   curl: `out=""; url=""
 while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done
 echo "$url" >> "$STUB_LOG/curl.log"
 failures=$(cat "$STUB_LOG/curl-failures" 2>/dev/null || echo 0)
 if [ "$failures" -gt 0 ]; then echo $((failures - 1)) > "$STUB_LOG/curl-failures"; echo "curl: (22) 503" >&2; exit 22; fi
+if [ "\${FAKE_CRASH:-}" = curl ]; then head -c 1000 "$STUB_RUNNER_TARBALL" > "$out"; echo curl >> "$STUB_LOG/crash.log"; kill -KILL 0; fi
 cp "$STUB_RUNNER_TARBALL" "$out"`,
   mount: `echo "$*" >> "$STUB_LOG/mount.log"
 [ "$1" = -o ] && [ "$2" = ro ] || { echo "mount: expected -o ro" >&2; exit 32; }
@@ -24,69 +31,108 @@ cp -R "$3/." "$4/"`,
   umount: `echo "$*" >> "$STUB_LOG/umount.log"
 find "$1" -mindepth 1 -delete`,
   mountpoint: 'exit 1',
+  // Runs the command as if it were the user: STUB_AS_USER tells the fakes (and `id`) who they are.
+  // FAKE_CRASH='runuser <command>' dies before running it.
   runuser: `[ "$1" = -u ] && [ "$3" = -- ] || { echo "runuser: unexpected $*" >&2; exit 1; }
+case "\${FAKE_CRASH:-}" in "runuser $4") echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac
 echo "$2" >> "$STUB_LOG/runuser.log"
+printf '%s\\0' "$@" >> "$STUB_LOG/runuser.args"
+export STUB_AS_USER=$2
 shift 3
 exec "$@"`,
+  // Who is running: root, unless the stubbed runuser switched to a user (uid 1001).
+  id: `case "$1" in
+  -u|-g) if [ -n "\${2:-}" ]; then [ "$2" = root ] && echo 0 || echo 1001; else [ -n "\${STUB_AS_USER:-}" ] && echo 1001 || echo 0; fi;;
+  -un) echo "\${STUB_AS_USER:-root}";;
+  *) echo "id: $* is not modelled" >&2; exit 1;;
+esac`,
   hostname: 'echo "$STUB_HOSTNAME"',
-  chown: 'echo "$*" >> "$STUB_LOG/chown.log"',
+  chown: `${CRASH_CHECK}
+echo "$*" >> "$STUB_LOG/chown.log"`,
   sleep: 'echo "$1" >> "$STUB_LOG/sleep.log"',
-  systemctl: 'echo "$*" >> "$STUB_LOG/systemctl.log"',
+  // systemd, as far as the script and svc.sh use it: a unit must exist to be enabled or started.
+  systemctl: `${CRASH_CHECK}
+echo "$*" >> "$STUB_LOG/systemctl.log"
+case "$1" in
+  enable) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to enable unit: Unit file $2 does not exist." >&2; exit 1; }
+    echo "$2" >> "$STUB_LOG/enabled.log";;
+  start) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; }
+    echo "$2" >> "$STUB_LOG/started.log";;
+esac`,
+  // The real mv; FAKE_CRASH='mv <pattern of the destination's name>' dies right after it moved.
+  mv: `"$STUB_SYSBIN/mv" "$@" || exit
+if [ -n "\${FAKE_CRASH:-}" ]; then
+  case "mv $(basename "\${!#}")" in $FAKE_CRASH) echo "$FAKE_CRASH" >> "$STUB_LOG/crash.log"; kill -KILL 0;; esac
+fi`,
   git: 'exit 0',
   docker: 'exit 0',
 };
 
-// Real commands the script uses, linked into the guest's PATH one by one.
-const SYSTEM_TOOLS = ['bash', 'tar', 'gzip', 'sha256sum', 'mktemp', 'mkdir', 'rm', 'cp', 'find', 'cat', 'touch', 'printf', 'echo'];
-
-// A fake runner package: config.sh records its arguments (NUL-separated) and keeps the token where
-// the real runner keeps its credentials; svc.sh records its commands.
-const FAKE_RUNNER: Record<string, string> = {
-  'config.sh': `printf '%s\\0' "$@" > "$STUB_LOG/config.args"
-echo run >> "$STUB_LOG/config.runs"
-printf '%s' "\${ACTIONS_RUNNER_INPUT_TOKEN:-}" > .credentials
-echo '{"agentName":"fake"}' > .runner`,
-  'svc.sh': `echo "$*" >> "$STUB_LOG/svc.log"
-if [ "$1" = install ]; then echo actions.runner.acme.runners-0.service > .service; fi`,
-  'run.sh': 'exit 0',
-  'bin/installdependencies.sh': 'echo ran >> "$STUB_LOG/installdependencies.log"',
-};
+// Real commands the script and the fake runner use, linked into the guest's PATH one by one.
+const SYSTEM_TOOLS = ['bash', 'tar', 'gzip', 'sha256sum', 'mktemp', 'mkdir', 'rm', 'cp', 'mv', 'find', 'cat', 'touch', 'printf', 'echo',
+  'sed', 'chmod', 'stat', 'tee', 'head', 'cut', 'basename', 'dirname', 'readlink'];
+const SETSID = execFileSync('bash', ['-c', 'command -v setsid']).toString().trim();
 
 export interface GuestRun {
   readonly status: number;
+  /** 'SIGKILL' when a FAKE_CRASH point killed the boot. */
+  readonly signal: string | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** A throw-away guest: a folder with stubs, a fake runner package, a token disk and the library's own script and settings. */
+/** What a boot left behind: the runner's registration, here and on the fake GitHub, and its systemd unit. */
+export interface RunnerState {
+  /** Which of the runner's own configuration files exist. */
+  readonly localConfig: string[];
+  /** Names of the runners the fake GitHub has. */
+  readonly githubRunners: string[];
+  /** Whether GitHub's runner has the key the runner holds (else the runner cannot connect). */
+  readonly keyMatches: boolean;
+  /** The unit files in the systemd folder. */
+  readonly unitFiles: string[];
+  /** Units enabled, and the last one started. */
+  readonly enabled: string[];
+  readonly lastStarted: string | undefined;
+}
+
+/** A throw-away guest: a folder with stubs, a fake runner package, a token disk, a fake GitHub and the library's own script and settings. */
 export class FakeGuest {
   public readonly root = mkdtempSync(join(tmpdir(), 'runner-guest-'));
-  public readonly runnerDir = join(this.root, 'opt', 'runner');
+  public readonly runnerDir = join(this.root, 'opt', 'actions-runner', 'runner');
   public readonly logDir = join(this.root, 'log');
   public readonly tokenDisk = join(this.root, 'dev', 'virtio-RUNNERTOKEN');
+  public readonly unitDir = join(this.root, 'etc', 'systemd', 'system');
+  public readonly cacheDir = join(this.root, 'var', 'cache', 'actions-runner');
+  public readonly githubDir = join(this.root, 'github');
   public readonly tarball = join(this.root, 'actions-runner.tar.gz');
   public readonly tarballSha256: string;
   public readonly token = `AAAAFAKE${createHash('sha256').update(this.root).digest('hex').slice(0, 21).toUpperCase()}`;
-  private readonly settingsFile = join(this.root, 'runner.env');
+  public readonly settingsFile = join(this.root, 'etc', 'actions-runner', 'runner.env');
+  public readonly unitTemplateFile = join(this.root, 'etc', 'actions-runner', 'actions.runner.service.template');
   // The system's own tools (tar, sha256sum, mktemp...), without any git or docker they may have.
   private readonly systemPath = join(this.root, 'sysbin');
   private readonly scriptFile = join(this.root, 'register-actions-runner');
 
   constructor() {
-    for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN']) mkdirSync(join(this.root, dir), { recursive: true });
+    for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN', 'etc/systemd/system', 'etc/actions-runner', 'github/runners', 'var/cache']) {
+      mkdirSync(join(this.root, dir), { recursive: true });
+    }
     for (const tool of SYSTEM_TOOLS) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim(), join(this.systemPath, tool));
-    for (const [name, body] of Object.entries(STUBS)) this.writeExecutable(join(this.root, 'bin', name), body);
-    for (const [name, body] of Object.entries(FAKE_RUNNER)) this.writeExecutable(join(this.root, 'pkg', name), body);
+    for (const [name, body] of Object.entries(STUBS)) this.writeExecutable(join(this.root, 'bin', name), `#!/bin/bash\n${body}\n`);
+    for (const [name, body] of Object.entries(FAKE_RUNNER_FILES)) this.writeExecutable(join(this.root, 'pkg', name), body);
     execFileSync('tar', ['-czf', this.tarball, '-C', join(this.root, 'pkg'), '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.tarballSha256 = createHash('sha256').update(readFileSync(this.tarball)).digest('hex');
     writeFileSync(join(this.tokenDisk, 'token'), `${this.token}\n`);
+    this.setGitHubToken(this.token);
   }
 
   /**
    * Renders the cloud-config with the library and installs its settings file and script, as
-   * cloud-init would. Only RUNNER_DIR is moved into the fake guest's folder.
+   * cloud-init would. Only RUNNER_DIR is moved into the fake guest's folder; `settings` overrides
+   * variables of the settings file (values the library would refuse).
    */
-  public install(props: Partial<RunnerCloudInitProps> = {}): void {
+  public install(props: Partial<RunnerCloudInitProps> = {}, settings: Record<string, string> = {}): void {
     const chart = Testing.chart();
     const cloudInit = new RunnerCloudInit(chart, 'ci', {
       url: 'https://github.com/acme',
@@ -95,8 +141,10 @@ export class FakeGuest {
     });
     const config = parse(cloudInit.userData);
     const file = (path: string) => config.write_files.find((f: any) => f.path === path).content as string;
-    writeFileSync(this.settingsFile, `${file(RUNNER_SETTINGS_PATH)}RUNNER_DIR='${this.runnerDir}'\n`);
-    this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH), false);
+    const overrides = Object.entries({ RUNNER_DIR: this.runnerDir, ...settings }).map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
+    writeFileSync(this.settingsFile, `${file(RUNNER_SETTINGS_PATH)}${overrides}`, { mode: 0o600 });
+    this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH));
+    writeFileSync(this.unitTemplateFile, file(RUNNER_UNIT_TEMPLATE_PATH), { mode: 0o644 });
   }
 
   /** Removes a stub command, as if its package were not installed. */
@@ -104,17 +152,37 @@ export class FakeGuest {
     rmSync(join(this.root, 'bin', command));
   }
 
-  /** Runs the registration script as its systemd unit would, with the stubs first on PATH. */
+  /** The registration token GitHub accepts (another one plays an expired token). */
+  public setGitHubToken(token: string): void {
+    writeFileSync(join(this.githubDir, 'token.sha256'), createHash('sha256').update(token).digest('hex'));
+  }
+
+  /** Runs the registration script as its systemd unit would, with the stubs first on PATH, in a process group of its own (what FAKE_CRASH kills). */
   public run(env: Record<string, string> = {}): GuestRun {
-    const result = spawnSync('/bin/bash', [this.scriptFile], {
+    return this.spawn(['/bin/bash', this.scriptFile], env);
+  }
+
+  /** Sources the registration script (which then defines its functions only) and runs `commands`, as another script would. */
+  public source(commands: string, env: Record<string, string> = {}): GuestRun {
+    return this.spawn(['/bin/bash', '-c', `set -euo pipefail; source ${shellQuote(this.scriptFile)}; ${commands}`], env);
+  }
+
+  private spawn(command: string[], env: Record<string, string>): GuestRun {
+    const result = spawnSync(SETSID, command, {
       env: {
         PATH: `${join(this.root, 'bin')}:${this.systemPath}`,
         TMPDIR: join(this.root, 'tmp'),
         RUNNER_SETTINGS_FILE: this.settingsFile,
         RUNNER_DISK_BY_ID_DIR: join(this.root, 'dev'),
+        RUNNER_UNIT_TEMPLATE: this.unitTemplateFile,
+        RUNNER_SYSTEMD_UNIT_DIR: this.unitDir,
+        RUNNER_CACHE_DIR: this.cacheDir,
         STUB_LOG: this.logDir,
+        STUB_SYSBIN: this.systemPath,
         STUB_RUNNER_TARBALL: this.tarball,
         STUB_HOSTNAME: 'runners-0',
+        STUB_SYSTEMD_DIR: this.unitDir,
+        STUB_GITHUB: this.githubDir,
         ...env,
       },
       encoding: 'utf8',
@@ -122,13 +190,33 @@ export class FakeGuest {
       // stdin from /dev/null: bash reads ~/.bashrc when its stdin is a socket, which node's pipes are.
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+    return { status: result.status ?? -1, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
   }
 
   /** The arguments config.sh received on its last run. */
   public configArgs(): string[] | undefined {
     const text = this.log('config.args');
     return text === undefined ? undefined : text.split('\0').slice(0, -1);
+  }
+
+  /** What the fake GitHub knows about a runner (group, labels, flags, key), or undefined. */
+  public githubRunner(name: string): Record<string, string> | undefined {
+    const file = join(this.githubDir, 'runners', name);
+    if (!existsSync(file)) return undefined;
+    return Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  }
+
+  /** The runner's registration, here and on GitHub, and its systemd unit, after a boot. */
+  public state(name = 'runners-0'): RunnerState {
+    const key = join(this.runnerDir, '.credentials_rsaparams');
+    return {
+      localConfig: ['.credentials', '.credentials_rsaparams', '.runner'].filter((f) => existsSync(join(this.runnerDir, f))),
+      githubRunners: readdirSync(join(this.githubDir, 'runners')),
+      keyMatches: existsSync(key) && this.githubRunner(name)?.key === readFileSync(key, 'utf8').trim(),
+      unitFiles: readdirSync(this.unitDir),
+      enabled: [...new Set(this.logLines('enabled.log') ?? [])],
+      lastStarted: this.logLines('started.log')?.pop(),
+    };
   }
 
   /** Lines of a stub's log, or undefined when the stub never ran. */
@@ -164,8 +252,9 @@ export class FakeGuest {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  private writeExecutable(path: string, body: string, addShebang = true): void {
-    writeFileSync(path, addShebang ? `#!/bin/bash\n${body}\n` : body);
+  public writeExecutable(path: string, content: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
     chmodSync(path, 0o755);
   }
 }
