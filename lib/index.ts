@@ -34,3 +34,6 @@ export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
 export type { RunnerVmProps } from './runner-vm';
 export { ImageSharing, RunnerImage } from './runner-image';
 export type { RunnerImageProps } from './runner-image';
+export { RunnerTokenRefresher } from './runner-token-refresher';
+export type { RunnerTokenRefresherProps } from './runner-token-refresher';
+export type { TokenRefresherOptions } from './runner-spec';

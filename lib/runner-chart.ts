@@ -7,7 +7,7 @@ import { Naming } from './private/naming';
 import { withResolved } from './private/resolved';
 import { RunnerPool, RunnerPoolProps } from './runner-pool';
 import { DEFAULT_RUNNER_VERSION, RunnerRelease } from './runner-release';
-import { DEFAULT_ROOT_DISK_SIZE, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions } from './runner-spec';
+import { DEFAULT_ROOT_DISK_SIZE, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 
 /** Props of RunnerChart: one object for a whole fleet. */
 export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions {
@@ -37,6 +37,12 @@ export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOption
   readonly arch?: RunnerArch;
   /** Mirror of the runner downloads. @default 'https://github.com/actions/runner/releases/download' */
   readonly runnerDownloadBaseUrl?: string;
+  /**
+   * Keep the token Secret fresh from a GitHub App or PAT Secret (a RunnerTokenRefresher,
+   * `<name>-refresher`): no human creates registration tokens, and VMs recreated later register by themselves.
+   * @default - none: you create the token Secret
+   */
+  readonly tokenRefresher?: TokenRefresherOptions;
 }
 
 // RunnerChart flattens the pool's nested props; errors name the flat prop the user wrote.

@@ -6,7 +6,8 @@ import { defaultDnsLabel } from './private/names';
 import { resolvedOf, withResolved } from './private/resolved';
 import { CloudInitSpec, RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
-import { DiskStorageOptions, ResolvedPool, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions } from './runner-spec';
+import { DiskStorageOptions, ResolvedPool, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RunnerRelease } from './runner-release';
 import { RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
 
@@ -35,6 +36,12 @@ export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions
   readonly goldenImage?: Partial<DiskStorageOptions>;
   /** Extra Kubernetes labels on the VMs and their pods. @default - the library's app.kubernetes.io labels and the pool's instance label */
   readonly vmLabels?: Record<string, string>;
+  /**
+   * Keep the token Secret fresh with a RunnerTokenRefresher (`<name>-refresher`) from a GitHub App or
+   * PAT Secret, so that VMs register without a human creating tokens; the pool then owns the token Secret.
+   * @default - none: you create the token Secret
+   */
+  readonly tokenRefresher?: TokenRefresherOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerPool' };
@@ -55,6 +62,8 @@ export class RunnerPool extends Construct {
   public readonly goldenImage?: RunnerDisk;
   /** The runners, `<name>-0` first. */
   public readonly vms: readonly RunnerVm[];
+  /** The token refresher, when the pool has one. */
+  public readonly tokenRefresher?: RunnerTokenRefresher;
 
   constructor(scope: Construct, id: string, props: RunnerPoolProps) {
     super(scope, id);
@@ -75,6 +84,18 @@ export class RunnerPool extends Construct {
         name: `${pool.name}-image`, namespace: pool.namespace, disk: { ...pool.goldenImage, image: pool.image }, bindImmediately: true,
       } satisfies DiskObjectSpec));
       bootImage = this.goldenImage.asImage();
+    }
+
+    if (pool.tokenRefresher) {
+      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', withResolved<RunnerTokenRefresherProps>({
+        name: `${pool.name}-refresher`,
+        namespace: pool.namespace,
+        url: pool.guest.scope.url,
+        tokenSecretName: pool.tokenSecretName,
+        tokenKey: pool.guest.tokenKey,
+        runnerNamePrefix: pool.name,
+        options: pool.tokenRefresher,
+      } satisfies RefresherSpec));
     }
 
     const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };

@@ -15,6 +15,7 @@ import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
+import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
 import { JIT_DISK_SERIAL } from './private/token-disk';
 import { RunnerVmDisk, runnerVmiSpec } from './private/vmi-spec';
 import { ImageSharing, RunnerImage } from './runner-image';
@@ -24,8 +25,6 @@ import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 
 /** The actions-runner-controller release whose objects and semantics the library emits (gha-runner-scale-set chart). */
 export const ARC_VERSION = '0.14.2';
-/** The Node.js image that runs the launcher: a pinned, current LTS alpine build (Node.js 26, "Lithium"). */
-export const DEFAULT_LAUNCHER_IMAGE = 'node:26.13.0-alpine3.24';
 
 /** A ServiceAccount in another namespace. */
 export interface ServiceAccountReference {
@@ -121,7 +120,7 @@ export class RunnerScaleSet extends Construct {
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
     const bootTimeout = validateDuration('bootTimeout', props.bootTimeout ?? Duration.minutes(15));
     const jobTimeout = validateDuration('jobTimeout', props.jobTimeout ?? Duration.hours(24));
-    const launcherImage = validateImageReference(props.launcherImage ?? DEFAULT_LAUNCHER_IMAGE);
+    const launcherImage = validateImageReference(NAMING, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE);
     const evictionStrategy = props.evictionStrategy ?? EvictionStrategy.NONE;
     if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
       throw new Error(`${propLabel(NAMING, 'evictionStrategy')} must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${show(evictionStrategy)}`);
@@ -343,12 +342,3 @@ function validateDuration(prop: string, duration: Duration): number {
   return seconds;
 }
 
-// A container image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell characters.
-const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-
-function validateImageReference(image: string): string {
-  if (typeof image !== 'string' || !IMAGE_REFERENCE.test(image) || !/[:@]/.test(image)) {
-    throw new Error(`${propLabel(NAMING, 'launcherImage')} must be a pinned image reference (name:tag or name@sha256:digest), got ${show(image)}`);
-  }
-  return image;
-}

@@ -8,6 +8,7 @@ import { at, Naming, propLabel, show } from './private/naming';
 import { DNS_LABEL_MAX_LENGTH, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './private/names';
 import { parseQuantity, validateByteQuantity, validateCpu } from './private/quantity';
 import { DEFAULT_TOKEN_KEY } from './private/token-disk';
+import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
 import { validateUrl } from './private/url';
 import type { RunnerPoolProps } from './runner-pool';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from './runner-release';
@@ -191,6 +192,8 @@ export interface ResolvedPool {
   readonly sizing: ResolvedSizing;
   readonly tokenSecretName: string;
   readonly vmLabels: Readonly<Record<string, string>>;
+  /** The refresher that keeps the token Secret fresh, when the pool has one. */
+  readonly tokenRefresher?: ResolvedTokenRefresher;
 }
 
 /** The default Docker apt repository; the distribution is appended. */
@@ -426,6 +429,55 @@ export function validateKubernetesLabels(naming: Naming, prop: string, labels: R
 }
 
 // ---------------------------------------------------------------------------------------------
+// Token refresh.
+
+/** A RunnerTokenRefresher for a fleet: the token Secret is kept fresh from a GitHub App or PAT. */
+export interface TokenRefresherOptions {
+  /**
+   * Name of a Secret, created out of band, with a GitHub App (`github_app_id`, `github_app_installation_id`,
+   * `github_app_private_key`) or a PAT (`github_token`), the keys actions-runner-controller uses. It never reaches a VM.
+   */
+  readonly githubCredentialsSecret: string;
+  /** When to refresh (cron); registration tokens live one hour. @default '*\/30 * * * *' */
+  readonly schedule?: string;
+  /** Also delete the fleet's offline runners (named `<pool>-N`) from GitHub. @default false */
+  readonly deleteOfflineRunners?: boolean;
+  /** The image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
+  readonly image?: string;
+}
+
+/** A validated token refresher. */
+export interface ResolvedTokenRefresher {
+  readonly githubCredentialsSecret: string;
+  readonly schedule: string;
+  readonly image: string;
+  readonly deleteOfflineRunners: boolean;
+}
+
+// Five fields of a standard cron schedule, or a macro; no seconds field, nothing a shell would read.
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9*,/-]+) ([0-9*,/-]+) ([0-9*,/-]+|\?) ([0-9*,/-]+|[A-Za-z]{3}) ([0-9*,/-]+|[A-Za-z]{3}|\?))$/;
+
+/** Validates a token refresher's options; `prop` is where they sit in the caller's props. */
+export function resolveTokenRefresher(options: TokenRefresherOptions, naming: Naming, prop: string, tokenSecretName: string): ResolvedTokenRefresher {
+  const where = (field: string) => (prop ? `${prop}.${field}` : field);
+  const githubCredentialsSecret = validateSecretName(naming, where('githubCredentialsSecret'), options?.githubCredentialsSecret);
+  if (githubCredentialsSecret === tokenSecretName) {
+    throw new Error(`${propLabel(naming, where('githubCredentialsSecret'))} must not be the token Secret ${show(tokenSecretName)}: `
+      + 'the App key or PAT must never reach a VM');
+  }
+  const schedule = options.schedule ?? '*/30 * * * *';
+  if (typeof schedule !== 'string' || !CRON.test(schedule)) {
+    throw new Error(`${propLabel(naming, where('schedule'))} must be a cron schedule of five fields such as '*/30 * * * *', got ${show(schedule)}`);
+  }
+  return Object.freeze({
+    githubCredentialsSecret,
+    schedule,
+    image: validateImageReference(naming, where('image'), options.image ?? DEFAULT_NODE_IMAGE),
+    deleteOfflineRunners: validateBoolean(naming, where('deleteOfflineRunners'), options.deleteOfflineRunners, false),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // A pool.
 
 /** Defaults that depend on where the pool sits in the construct tree. */
@@ -435,6 +487,9 @@ export interface PoolDefaults {
   /** The enclosing chart's namespace. */
   readonly namespace: string;
 }
+
+/** The longest pool name that leaves room for its token refresher's CronJob name, `<pool>-refresher` (52). */
+export const MAX_REFRESHED_POOL_NAME_LENGTH = 52 - '-refresher'.length;
 
 /** More runners than this in one pool is a typo, not a fleet (and would exhaust memory before failing). */
 export const MAX_REPLICAS = 10_000;
@@ -463,6 +518,11 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     throw new Error(`${propLabel(naming, 'goldenImage.size')} ${goldenImage.size} is larger than '${at(naming, 'rootDisk.size')[1]}' ${rootDisk.size}: `
       + 'CDI cannot clone a volume into a smaller one');
   }
+  const tokenSecretName = validateSecretName(naming, 'tokenSecretName', props.tokenSecretName);
+  if (props.tokenRefresher !== undefined && name.length > MAX_REFRESHED_POOL_NAME_LENGTH) {
+    throw new Error(`${propLabel(naming, 'name')} must be at most ${MAX_REFRESHED_POOL_NAME_LENGTH} characters with a 'tokenRefresher' `
+      + `(its CronJob is '<name>-refresher', and Kubernetes allows CronJob names of 52), got ${show(name)}`);
+  }
   return Object.freeze({
     name,
     namespace,
@@ -472,7 +532,8 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     rootDisk,
     goldenImage,
     sizing: resolveSizing(props, naming),
-    tokenSecretName: validateSecretName(naming, 'tokenSecretName', props.tokenSecretName),
+    tokenSecretName,
     vmLabels: validateKubernetesLabels(naming, 'vmLabels', props.vmLabels),
+    ...(props.tokenRefresher !== undefined ? { tokenRefresher: resolveTokenRefresher(props.tokenRefresher, naming, 'tokenRefresher', tokenSecretName) } : {}),
   });
 }

@@ -47,6 +47,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   preference: { name: 'x', scope: 'galaxy' },
   runStrategy: 'Sometimes',
   evictionStrategy: 'Never',
+  tokenRefresher: { githubCredentialsSecret: 'GitHub App' },
 };
 
 // The props RunnerChartProps declares, read from the source (its own and the interfaces it extends).

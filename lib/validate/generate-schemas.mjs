@@ -25,6 +25,8 @@ const KINDS = [
   { apiVersion: 'v1', kind: 'ServiceAccount', source: 'kubernetes/v1.34.0/serviceaccount-v1.json' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', source: 'kubernetes/v1.34.0/role-rbac-v1.json' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', source: 'kubernetes/v1.34.0/rolebinding-rbac-v1.json' },
+  { apiVersion: 'batch/v1', kind: 'CronJob', source: 'kubernetes/v1.34.0/cronjob-batch-v1.json' },
+  { apiVersion: 'batch/v1', kind: 'Job', source: 'kubernetes/v1.34.0/job-batch-v1.json' },
 ];
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).

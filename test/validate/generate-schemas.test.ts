@@ -46,6 +46,8 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'v1 ServiceAccount': 'kubernetes/serviceaccount-v1.json',
       'rbac.authorization.k8s.io/v1 Role': 'kubernetes/role-rbac-v1.json',
       'rbac.authorization.k8s.io/v1 RoleBinding': 'kubernetes/rolebinding-rbac-v1.json',
+      'batch/v1 CronJob': 'kubernetes/cronjob-batch-v1.json',
+      'batch/v1 Job': 'kubernetes/job-batch-v1.json',
     });
   });
 });

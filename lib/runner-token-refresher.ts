@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiObject, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { GitHubScope } from './github';
+import { checkCollisionsAtSynth } from './private/collisions';
+import { at, Naming, propLabel, show } from './private/naming';
+import { defaultDnsLabel } from './private/names';
+import { resolvedOf } from './private/resolved';
+import { DEFAULT_TOKEN_KEY } from './private/token-disk';
+import { ResolvedTokenRefresher, resolveTokenRefresher, TokenRefresherOptions, validateName, validateSecretName } from './runner-spec';
+import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+
+/** Props of RunnerTokenRefresher. */
+export interface RunnerTokenRefresherProps extends TokenRefresherOptions {
+  /** The GitHub URL the runners register with (repository, organization or enterprise; github.com or GHES). */
+  readonly url: string;
+  /** The Secret the runner VMs read their registration token from; the refresher owns it (it is synthesized empty). */
+  readonly tokenSecretName: string;
+  /** Key of the token in that Secret. @default 'token' */
+  readonly tokenSecretKey?: string;
+  /**
+   * Delete offline runners named `<prefix>-…` (with `deleteOfflineRunners`), a pool's VM names.
+   * @default - the refresher's own name
+   */
+  readonly runnerNamePrefix?: string;
+  /** Name of the refresher's objects (the CronJob, its ServiceAccount, Role, ConfigMap); at most 52 characters. @default - derived from the construct path */
+  readonly name?: string;
+  /** Namespace of the refresher and of the token Secret. @default - the chart's namespace, else 'default' */
+  readonly namespace?: string;
+}
+
+/** What a RunnerTokenRefresher renders. */
+export interface RefresherSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly url: string;
+  readonly tokenSecretName: string;
+  readonly tokenKey: string;
+  readonly runnerNamePrefix: string;
+  readonly options: ResolvedTokenRefresher;
+}
+
+const NAMING: Naming = { owner: 'RunnerTokenRefresher' };
+/** Kubernetes limits CronJob names to 52 characters (the Jobs it creates add 11). */
+const MAX_CRONJOB_NAME_LENGTH = 52;
+const SCRIPT_MOUNT = '/etc/token-refresher';
+const CREDENTIALS_MOUNT = '/etc/github-credentials';
+
+/**
+ * Keeps the registration-token Secret of a fleet fresh, so that no human handles a token: a
+ * CronJob (every 30 minutes; registration tokens live one hour) and a Job that runs at once on
+ * apply, both running a dependency-free Node.js script (in a ConfigMap) that authenticates as a
+ * GitHub App or with a PAT from a Secret you create, requests a registration token for the fleet's
+ * scope and writes it into the token Secret the VMs read. Its ServiceAccount may only get, patch and
+ * update that one Secret. A failure leaves the last token in place and fails the Job.
+ */
+export class RunnerTokenRefresher extends Construct {
+  /** Name prefix of the refresher's objects. */
+  public readonly name: string;
+  /** Namespace of the refresher and the token Secret. */
+  public readonly namespace: string;
+  /** The token Secret (synthesized empty; the refresher fills it). */
+  public readonly tokenSecretName: string;
+  /** The CronJob, for `ApiObject.of(...).addJsonPatch(...)`. */
+  public readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: RunnerTokenRefresherProps) {
+    super(scope, id);
+    const spec = resolvedOf<RefresherSpec>(props) ?? resolveRefresher(props, this);
+    this.name = spec.name;
+    this.namespace = spec.namespace;
+    this.tokenSecretName = spec.tokenSecretName;
+    const { githubCredentialsSecret: credentials, schedule, image } = spec.options;
+    checkCollisionsAtSynth(this);
+
+    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'token-refresher', 'app.kubernetes.io/instance': this.name };
+    const metadata = (name: string) => ({ name, namespace: this.namespace, labels });
+
+    // The token Secret exists before the first run: the refresher may only patch it (RBAC cannot
+    // limit `create` to one name). kubectl apply and GitOps tools leave the data the refresher adds.
+    new k8s.KubeSecret(this, 'TokenSecret', {
+      metadata: { ...metadata(this.tokenSecretName), annotations: { 'cdk8s-kubevirt-runners/filled-by': `${this.name} (RunnerTokenRefresher)` } },
+      type: 'Opaque',
+    });
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.name) });
+    new k8s.KubeRole(this, 'Role', {
+      metadata: metadata(this.name),
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [this.tokenSecretName], verbs: ['get', 'patch', 'update'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'RoleBinding', {
+      metadata: metadata(this.name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
+    });
+    new k8s.KubeConfigMap(this, 'Script', {
+      metadata: metadata(this.name),
+      data: { 'token-refresher.js': readFileSync(join(__dirname, 'cluster', 'token-refresher.js'), 'utf8') },
+    });
+
+    const env: k8s.EnvVar[] = [
+      { name: 'REFRESHER_GITHUB_URL', value: spec.url },
+      { name: 'REFRESHER_CREDENTIALS_DIR', value: CREDENTIALS_MOUNT },
+      { name: 'REFRESHER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'REFRESHER_SECRET_NAME', value: this.tokenSecretName },
+      { name: 'REFRESHER_SECRET_KEY', value: spec.tokenKey },
+      ...(spec.options.deleteOfflineRunners ? [{ name: 'REFRESHER_DELETE_OFFLINE_PREFIX', value: spec.runnerNamePrefix }] : []),
+    ];
+    const jobSpec: k8s.JobSpec = {
+      backoffLimit: 2,
+      // A run takes seconds; one that hangs must not hold the next schedule back.
+      activeDeadlineSeconds: 300,
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: this.name,
+          automountServiceAccountToken: true,
+          restartPolicy: 'Never',
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'refresher',
+            image,
+            command: ['node', `${SCRIPT_MOUNT}/token-refresher.js`],
+            env,
+            resources: {
+              requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
+              limits: { memory: k8s.Quantity.fromString('128Mi') },
+            },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            volumeMounts: [
+              { name: 'script', mountPath: SCRIPT_MOUNT, readOnly: true },
+              { name: 'github-credentials', mountPath: CREDENTIALS_MOUNT, readOnly: true },
+            ],
+          }],
+          volumes: [
+            { name: 'script', configMap: { name: this.name } },
+            { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o400 } },
+          ],
+        },
+      },
+    };
+    // The first token at once, not up to one schedule later; finished Jobs go after a day.
+    new k8s.KubeJob(this, 'Now', { metadata: metadata(`${this.name}-now`), spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } });
+    this.apiObject = ApiObject.of(new k8s.KubeCronJob(this, 'Resource', {
+      metadata: { ...metadata(this.name), annotations: { 'cdk8s-kubevirt-runners/external-secrets': credentials } },
+      spec: {
+        schedule,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: { metadata: { labels }, spec: jobSpec },
+      },
+    }));
+  }
+}
+
+function resolveRefresher(props: RunnerTokenRefresherProps, self: Construct): RefresherSpec {
+  const name = validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self, MAX_CRONJOB_NAME_LENGTH), MAX_CRONJOB_NAME_LENGTH);
+  const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
+  const tokenKey = props.tokenSecretKey ?? DEFAULT_TOKEN_KEY;
+  if (typeof tokenKey !== 'string' || !/^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/.test(tokenKey)) {
+    throw new Error(`${propLabel(NAMING, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+, not '.', '..' or starting with '..'), got ${show(tokenKey)}`);
+  }
+  return {
+    name,
+    namespace: validateName(NAMING, 'namespace', props.namespace ?? Chart.of(self).namespace ?? 'default'),
+    url: GitHubScope.fromUrl(props.url, ...at(NAMING, 'url')).url,
+    tokenSecretName,
+    tokenKey,
+    runnerNamePrefix: validateName(NAMING, 'runnerNamePrefix', props.runnerNamePrefix ?? name),
+    options: resolveTokenRefresher(props, NAMING, '', tokenSecretName),
+  };
+}
