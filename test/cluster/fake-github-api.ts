@@ -1,0 +1,372 @@
+import { KeyObject, randomBytes, randomInt, verify } from 'node:crypto';
+import { createServer as createHttpServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { AddressInfo } from 'node:net';
+
+// GitHub's REST API as the token refresher uses it, for its tests: a real HTTP(S) server on
+// 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as GitHub
+// Enterprise Server does), and answers the way GitHub does:
+// - POST /app/installations/{id}/access_tokens verifies the App's JWT (header, RS256 signature with
+//   the App's public key, iat in the past, exp in the future and at most 10 minutes after iat, iss)
+//   and issues an installation token;
+// - POST {repos/O/R | orgs/O | enterprises/E}/actions/runners/registration-token issues a
+//   registration token to a bearer that may (an installation of the App on that account with the
+//   right permission, or a classic PAT with the right scope); enterprise endpoints, as GitHub
+//   documents them, take classic PATs only;
+// - GET .../actions/runners pages with per_page/page and a Link header whose URLs, like GitHub's,
+//   name repositories and organizations by id; DELETE .../actions/runners/{id} deletes an idle runner.
+// Every token it issues is opaque: of random length and alphabet. Requests that GitHub would refuse
+// for their form (no User-Agent, wrong Accept or API version) are kept in `violations`.
+
+export type ScopeKind = 'repository' | 'organization' | 'enterprise';
+
+export interface Runner {
+  readonly id: number;
+  readonly name: string;
+  readonly status: 'online' | 'offline';
+  readonly busy: boolean;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface FakeApp {
+  /** What the JWT's iss must be: the App ID or its client ID. */
+  readonly issuer: string;
+  readonly publicKey: KeyObject;
+  readonly installationId: string;
+  /** The account the App is installed on (an organization or a user). */
+  readonly account: string;
+  /** Repositories of that account the installation may access. @default all of them */
+  readonly repositories?: readonly string[];
+  /** The installation's permissions, as GitHub names them (`administration`, `organization_self_hosted_runners`). */
+  readonly permissions: Readonly<Record<string, 'read' | 'write'>>;
+}
+
+export interface FakeGitHubOptions {
+  /** '' for api.github.com, '/api/v3' for GitHub Enterprise Server. */
+  readonly basePath: '' | '/api/v3';
+  readonly tls?: { readonly key: string; readonly cert: string };
+  readonly app?: FakeApp;
+  /** Classic PATs and their scopes (`repo`, `admin:org`, `manage_runners:enterprise`). */
+  readonly pats?: Readonly<Record<string, readonly string[]>>;
+  /** Repositories that exist, `OWNER/REPO`; their owners exist as organizations. */
+  readonly repositories?: readonly string[];
+  readonly organizations?: readonly string[];
+  readonly enterprises?: readonly string[];
+  /** The origin the Link headers name. @default - this server's own */
+  readonly linkOrigin?: string;
+}
+
+export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete';
+
+/** What an injected fault does to the next matching request instead of answering it. */
+export type Fault =
+  | { readonly status: number; readonly message?: string; readonly headers?: Readonly<Record<string, string>> }
+  /** The connection is closed with no answer. */
+  | { readonly reset: true };
+
+interface Scope {
+  readonly kind: ScopeKind;
+  /** `repos/O/R`, `orgs/O` or `enterprises/E`. */
+  readonly key: string;
+  readonly owner: string;
+  readonly repo?: string;
+  /** The path GitHub's Link headers use for it. */
+  readonly linkPath: string;
+}
+
+interface Bearer {
+  readonly kind: 'installation' | 'pat';
+  readonly scopes?: readonly string[];
+}
+
+const PERMISSION: Record<ScopeKind, string> = {
+  repository: 'administration',
+  organization: 'organization_self_hosted_runners',
+  enterprise: 'enterprise_self_hosted_runners',
+};
+const CLASSIC_SCOPE: Record<ScopeKind, string> = { repository: 'repo', organization: 'admin:org', enterprise: 'manage_runners:enterprise' };
+const DOCS = 'https://docs.github.com/rest/actions/self-hosted-runners';
+// Opaque: printable ASCII of every kind (what an HTTP header can carry), in random lengths.
+const ALPHABETS = [
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
+  'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_',
+  '0123456789abcdef.-~+/=',
+  '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~AZaz09',
+];
+
+/** An opaque token: random length (20 to 400) over a random alphabet; never the same twice. */
+export function opaqueToken(): string {
+  const alphabet = ALPHABETS[randomInt(ALPHABETS.length)];
+  const length = randomInt(20, 401);
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+export class FakeGitHubApi {
+  public readonly requests: RecordedRequest[] = [];
+  /** Requests GitHub would have refused for their form, and why. */
+  public readonly violations: string[] = [];
+  /** Every token it issued (installation and registration tokens), and every JWT it was sent. */
+  public readonly issued: string[] = [];
+  public readonly registrationTokens: { token: string; expiresAt: string }[] = [];
+  private readonly server: Server | HttpsServer;
+  private readonly scheme: 'http' | 'https';
+  private readonly installationTokens = new Map<string, true>();
+  private readonly runnersByScope = new Map<string, Runner[]>();
+  private readonly repositoryIds = new Map<string, number>();
+  private readonly organizationIds = new Map<string, number>();
+  private readonly faults: { endpoint: Endpoint; fault: Fault; remaining: number }[] = [];
+  private origin = '';
+
+  constructor(private readonly options: FakeGitHubOptions) {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.receive(req, res);
+    this.server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
+    this.scheme = options.tls ? 'https' : 'http';
+    for (const [i, repository] of (options.repositories ?? []).entries()) this.repositoryIds.set(repository, 4000 + i);
+    const owners = [...(options.organizations ?? []), ...(options.repositories ?? []).map((r) => r.split('/')[0])];
+    for (const org of owners) if (!this.organizationIds.has(org)) this.organizationIds.set(org, 9000 + this.organizationIds.size);
+  }
+
+  /** Listens on 127.0.0.1; resolves the API base URL (with /api/v3 for GHES). */
+  public start(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        this.origin = `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+        resolve(this.url);
+      });
+    });
+  }
+
+  public get url(): string {
+    return `${this.origin}${this.options.basePath}`;
+  }
+
+  public get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  public stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The runners of `scope` (`repos/O/R`, `orgs/O` or `enterprises/E`). */
+  public setRunners(scope: string, runners: Runner[]): void {
+    this.runnersByScope.set(scope, [...runners]);
+  }
+
+  public runners(scope: string): Runner[] {
+    return this.runnersByScope.get(scope) ?? [];
+  }
+
+  /** The next `times` requests to `endpoint` get `fault` instead of their answer. */
+  public inject(endpoint: Endpoint, fault: Fault, times = 1): void {
+    this.faults.push({ endpoint, fault, remaining: times });
+  }
+
+  /** Requests of one method, optionally only those whose URL contains `part`. */
+  public requestsOf(method: string, part = ''): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.url.includes(part));
+  }
+
+  private receive(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      this.route(req, res, body);
+    });
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const { basePath } = this.options;
+    if (!url.pathname.startsWith(`${basePath}/`)) return this.json(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    const route = url.pathname.slice(basePath.length);
+    this.checkForm(req, body);
+    const method = req.method ?? '';
+
+    const installation = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(route);
+    if (installation && method === 'POST') return this.withFault('access_tokens', req, res, () => this.accessToken(req, res, decodeURIComponent(installation[1])));
+
+    const runners = /^\/(repos\/[^/]+\/[^/]+|orgs\/[^/]+|enterprises\/[^/]+|repositories\/\d+|organizations\/\d+)\/actions\/runners(?:\/(registration-token|\d+))?$/.exec(route);
+    const scope = runners && this.scopeOf(runners[1]);
+    if (!runners || !scope) return this.notFound(res);
+    const rest = runners[2];
+    if (rest === 'registration-token' && method === 'POST') {
+      return this.withFault('registration-token', req, res, () => this.authorized(req, res, scope, () => this.registrationToken(res)));
+    }
+    if (rest === undefined && method === 'GET') return this.withFault('list', req, res, () => this.authorized(req, res, scope, () => this.list(res, scope, url)));
+    if (rest !== undefined && /^\d+$/.test(rest) && method === 'DELETE') {
+      return this.withFault('delete', req, res, () => this.authorized(req, res, scope, () => this.deleteRunner(res, scope, Number(rest))));
+    }
+    return this.notFound(res);
+  }
+
+  /** What GitHub requires of every request's form (a missing User-Agent is a 403 there). */
+  private checkForm(req: IncomingMessage, body: string): void {
+    const where = `${req.method} ${req.url}`;
+    if (!req.headers['user-agent']) this.violations.push(`${where}: no User-Agent`);
+    if (req.headers.accept !== 'application/vnd.github+json') this.violations.push(`${where}: Accept is ${req.headers.accept}, not application/vnd.github+json`);
+    if (req.headers['x-github-api-version'] !== '2022-11-28') this.violations.push(`${where}: X-GitHub-Api-Version is ${req.headers['x-github-api-version']}`);
+    if (body !== '') this.violations.push(`${where}: unexpected body`);
+  }
+
+  private withFault(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+    const rule = this.faults.find((f) => f.remaining > 0 && f.endpoint === endpoint);
+    if (!rule) return answer();
+    rule.remaining--;
+    const { fault } = rule;
+    if ('reset' in fault) return void req.socket.destroy();
+    this.json(res, fault.status, { message: fault.message ?? 'Server Error', documentation_url: DOCS }, fault.headers);
+  }
+
+  private scopeOf(path: string): Scope | undefined {
+    const [kind, a, b] = path.split('/').map(decodeURIComponent);
+    if (kind === 'repos' && this.repositoryIds.has(`${a}/${b}`)) {
+      return { kind: 'repository', key: path, owner: a, repo: b, linkPath: `/repositories/${this.repositoryIds.get(`${a}/${b}`)}` };
+    }
+    if (kind === 'orgs' && this.organizationIds.has(a)) return { kind: 'organization', key: path, owner: a, linkPath: `/organizations/${this.organizationIds.get(a)}` };
+    if (kind === 'enterprises' && (this.options.enterprises ?? []).includes(a)) return { kind: 'enterprise', key: path, owner: a, linkPath: `/enterprises/${a}` };
+    if (kind === 'repositories') {
+      const name = [...this.repositoryIds].find(([, id]) => id === Number(a))?.[0];
+      return name ? this.scopeOf(`repos/${name}`) : undefined;
+    }
+    if (kind === 'organizations') {
+      const name = [...this.organizationIds].find(([, id]) => id === Number(a))?.[0];
+      return name ? this.scopeOf(`orgs/${name}`) : undefined;
+    }
+    return undefined;
+  }
+
+  private accessToken(req: IncomingMessage, res: ServerResponse, installationId: string): void {
+    const { app } = this.options;
+    const jwt = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (jwt) this.issued.push(jwt);
+    const problem = !app ? 'A JSON web token could not be decoded' : jwt ? jwtProblem(jwt, app) : 'A JSON web token could not be decoded';
+    if (problem) return this.json(res, 401, { message: problem, documentation_url: 'https://docs.github.com/rest' });
+    if (installationId !== app!.installationId) return this.notFound(res, 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app');
+    const token = `ghs_${opaqueToken()}`;
+    this.installationTokens.set(token, true);
+    this.issued.push(token);
+    this.json(res, 201, {
+      token,
+      expires_at: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      permissions: app!.permissions,
+      repository_selection: app!.repositories ? 'selected' : 'all',
+    });
+  }
+
+  /** Runs `answer` if the bearer may manage the runners of `scope`; answers as GitHub does if not. */
+  private authorized(req: IncomingMessage, res: ServerResponse, scope: Scope, answer: () => void): void {
+    const bearer = this.bearer(req.headers.authorization);
+    if (!bearer) return this.json(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    if (bearer.kind === 'installation') {
+      const app = this.options.app!;
+      if (scope.kind === 'enterprise') {
+        return this.json(res, 403, { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' });
+      }
+      const reaches = app.account === scope.owner && (scope.repo === undefined || !app.repositories || app.repositories.includes(scope.repo));
+      if (!reaches) return this.notFound(res);
+      if (app.permissions[PERMISSION[scope.kind]] !== 'write') {
+        return this.json(res, 403, { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
+          { 'X-Accepted-GitHub-Permissions': `${PERMISSION[scope.kind]}=write` });
+      }
+      return answer();
+    }
+    if (!bearer.scopes!.includes(CLASSIC_SCOPE[scope.kind])) {
+      return this.json(res, 403, { message: 'Must have admin rights to Repository.', documentation_url: DOCS, status: '403' },
+        { 'X-Accepted-OAuth-Scopes': CLASSIC_SCOPE[scope.kind], 'X-OAuth-Scopes': bearer.scopes!.join(', ') });
+    }
+    answer();
+  }
+
+  private bearer(authorization: string | undefined): Bearer | undefined {
+    const token = /^(?:Bearer|token) (.+)$/.exec(authorization ?? '')?.[1];
+    if (token === undefined) return undefined;
+    if (this.installationTokens.has(token)) return { kind: 'installation' };
+    const scopes = this.options.pats?.[token];
+    return scopes ? { kind: 'pat', scopes } : undefined;
+  }
+
+  private registrationToken(res: ServerResponse): void {
+    const token = opaqueToken();
+    // GitHub writes the expiry with the server's offset.
+    const expiresAt = new Date(Date.now() + 3600_000 - 8 * 3600_000).toISOString().replace(/\.(\d+)Z$/, '.$1-08:00');
+    this.issued.push(token);
+    this.registrationTokens.push({ token, expiresAt });
+    this.json(res, 201, { token, expires_at: expiresAt });
+  }
+
+  private list(res: ServerResponse, scope: Scope, url: URL): void {
+    const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30);
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const all = this.runners(scope.key);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (n: number) => `<${this.options.linkOrigin ?? this.origin}${this.options.basePath}${scope.linkPath}/actions/runners?per_page=${perPage}&page=${n}>`;
+    const links = [];
+    if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+    if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);
+    const runners = all.slice((page - 1) * perPage, page * perPage).map((r) => ({ ...r, os: 'Linux', labels: [{ id: 1, name: 'self-hosted', type: 'read-only' }] }));
+    this.json(res, 200, { total_count: all.length, runners }, links.length ? { Link: links.join(', ') } : {});
+  }
+
+  private deleteRunner(res: ServerResponse, scope: Scope, id: number): void {
+    const all = this.runners(scope.key);
+    const runner = all.find((r) => r.id === id);
+    if (!runner) return this.notFound(res);
+    if (runner.busy) return this.json(res, 422, { message: `Bad request - Runner "${runner.name}" is still running a job`, documentation_url: DOCS, status: '422' });
+    this.setRunners(scope.key, all.filter((r) => r.id !== id));
+    res.writeHead(204).end();
+  }
+
+  private notFound(res: ServerResponse, documentationUrl = DOCS): void {
+    this.json(res, 404, { message: 'Not Found', documentation_url: documentationUrl, status: '404' });
+  }
+
+  private json(res: ServerResponse, status: number, object: unknown, headers: Readonly<Record<string, string>> = {}): void {
+    const text = JSON.stringify(object);
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      'X-GitHub-Request-Id': 'C0DE:1234:5678:9ABC:DEF0',
+      'X-RateLimit-Limit': '5000',
+      'X-RateLimit-Remaining': '4999',
+      ...headers,
+    });
+    res.end(text);
+  }
+}
+
+/** Why GitHub would refuse this JWT for `app`, or undefined when it accepts it. */
+export function jwtProblem(jwt: string, app: FakeApp): string | undefined {
+  const parts = jwt.split('.');
+  if (parts.length !== 3) return 'A JSON web token could not be decoded';
+  let header: any;
+  let claims: any;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return 'A JSON web token could not be decoded';
+  }
+  if (header?.alg !== 'RS256' || header?.typ !== 'JWT' || Object.keys(header).length !== 2) return `JWT header must be {"alg":"RS256","typ":"JWT"}, got ${JSON.stringify(header)}`;
+  if (!verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), app.publicKey, Buffer.from(parts[2], 'base64url'))) {
+    return 'A JSON web token could not be decoded';
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (!Number.isInteger(claims?.iat) || claims.iat > now) return "'Issued at' claim ('iat') must be an Integer representing a time in the past";
+  if (!Number.isInteger(claims.exp) || claims.exp <= now) return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+  if (claims.exp - claims.iat > 600) return "'Expiration time' claim ('exp') is too far in the future";
+  if (claims.iss !== app.issuer) return `'Issuer' claim ('iss') must be the App's ID or client ID, got ${JSON.stringify(claims.iss)}`;
+  return undefined;
+}
