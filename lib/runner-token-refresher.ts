@@ -117,7 +117,8 @@ export class RunnerTokenRefresher extends Construct {
           serviceAccountName: this.name,
           automountServiceAccountToken: true,
           restartPolicy: 'Never',
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          // fsGroup: the credentials' files are root's; the group lets the script (uid 1000) read them.
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
             name: 'refresher',
             image,
@@ -135,7 +136,7 @@ export class RunnerTokenRefresher extends Construct {
           }],
           volumes: [
             { name: 'script', configMap: { name: this.name } },
-            { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o400 } },
+            { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o440 } },
           ],
         },
       },

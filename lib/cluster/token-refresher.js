@@ -627,10 +627,14 @@ async function refresh(config) {
   }
 }
 
-/** Deletes the runners named `<prefix>-…` that are offline and idle: VMs that no longer exist. */
+/**
+ * Deletes the runners named `<prefix>-<N>` (a pool's VM names) that are offline and idle: VMs that no
+ * longer exist. Only a number may follow the prefix, so pool `ci` never touches pool `ci-gpu`.
+ */
 async function deleteOfflineRunners(github, bearer, prefix) {
   const runners = await github.runners(bearer);
-  const dead = runners.filter((r) => typeof r.name === 'string' && r.name.startsWith(`${prefix}-`)
+  const fleetName = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}-[0-9]+$`);
+  const dead = runners.filter((r) => typeof r.name === 'string' && fleetName.test(r.name)
     && r.status === 'offline' && r.busy === false && Number.isSafeInteger(r.id));
   for (const runner of dead) {
     const name = JSON.stringify(runner.name);
@@ -639,7 +643,7 @@ async function deleteOfflineRunners(github, bearer, prefix) {
     else if (result === 'gone') log(`offline runner ${name} (id ${runner.id}) was already deleted`);
     else log(`left runner ${name} (id ${runner.id}): GitHub would not delete it (${problem}); it may have come back and taken a job`);
   }
-  log(`offline runners named ${prefix}-*: ${dead.length} of ${runners.length} runners`);
+  log(`offline runners named ${prefix}-<N>: ${dead.length} of ${runners.length} runners`);
 }
 
 async function main() {

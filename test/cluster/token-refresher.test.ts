@@ -529,6 +529,7 @@ describe('the token refresher: deleting the fleet\'s offline runners', () => {
       { id: 2, name: 'ci-1', status: 'offline', busy: true },
       { id: 3, name: 'ci-2', status: 'online', busy: false },
       { id: 4, name: 'ci', status: 'offline', busy: false },
+      { id: 8, name: 'ci-gpu-0', status: 'offline', busy: false },
       { id: 5, name: 'cix-0', status: 'offline', busy: false },
       ...others.slice(0, 95),
       { id: 6, name: 'other-ci-0', status: 'offline', busy: false },
@@ -538,7 +539,7 @@ describe('the token refresher: deleting the fleet\'s offline runners', () => {
     ];
   }
 
-  test('after storing the token: deletes only offline, idle runners named <prefix>-*, across two pages', async () => {
+  test('after storing the token: deletes only offline, idle runners named <prefix>-<N>, across two pages', async () => {
     await startGitHub();
     github!.setRunners(`orgs/${ORG}`, fleet());
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials(), REFRESHER_DELETE_OFFLINE_PREFIX: 'ci' });
@@ -557,7 +558,7 @@ describe('the token refresher: deleting the fleet\'s offline runners', () => {
     expect(run.stdout.split('\n').slice(1)).toEqual([
       'token-refresher: deleted offline runner "ci-0" (id 1)',
       'token-refresher: deleted offline runner "ci-7" (id 7)',
-      'token-refresher: offline runners named ci-*: 2 of 148 runners',
+      'token-refresher: offline runners named ci-<N>: 2 of 149 runners',
       '',
     ]);
   });

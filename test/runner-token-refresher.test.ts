@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Chart, Testing } from 'cdk8s';
+import { RunnerChart, RunnerChartProps, RunnerTokenRefresher, RunnerTokenRefresherProps } from '../lib';
+import { formatFinding, validateObjects } from '../lib/validate';
+import { K8sObject, ofKind, synth } from './util';
+
+function standalone(props: Partial<RunnerTokenRefresherProps> = {}) {
+  const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+  new RunnerTokenRefresher(chart, 'refresher', {
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', tokenSecretName: 'runner-token', name: 'tokens', ...props,
+  });
+  return synth(chart);
+}
+
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const containerOf = (objects: K8sObject[]) => named(objects, 'CronJob', 'tokens').spec.jobTemplate.spec.template.spec.containers[0];
+
+describe('RunnerTokenRefresher', () => {
+  test('a CronJob every 30 minutes, never two at once, and a Job for the first token now', () => {
+    const objects = standalone();
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Secret/runner-token', 'ServiceAccount/tokens', 'Role/tokens', 'RoleBinding/tokens', 'ConfigMap/tokens', 'Job/tokens-now', 'CronJob/tokens',
+    ]);
+    const cron = named(objects, 'CronJob', 'tokens');
+    expect(cron.spec).toMatchObject({ schedule: '*/30 * * * *', concurrencyPolicy: 'Forbid' });
+    expect(named(objects, 'Job', 'tokens-now').spec.template).toEqual(cron.spec.jobTemplate.spec.template);
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('its ServiceAccount may only get, patch and update the one token Secret', () => {
+    const objects = standalone();
+    expect(named(objects, 'Role', 'tokens').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['runner-token'], verbs: ['get', 'patch', 'update'] }]);
+    expect(named(objects, 'RoleBinding', 'tokens').subjects).toEqual([{ kind: 'ServiceAccount', name: 'tokens', namespace: 'ci' }]);
+  });
+
+  test('the script, its settings, and the credentials mounted in its pod only; the token Secret is synthesized empty', () => {
+    const objects = standalone({ deleteOfflineRunners: true, runnerNamePrefix: 'gpu-runner' });
+    expect(named(objects, 'ConfigMap', 'tokens').data['token-refresher.js'])
+      .toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'token-refresher.js'), 'utf8'));
+    const container = containerOf(objects);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
+    expect(env).toEqual({
+      REFRESHER_GITHUB_URL: 'https://github.com/acme', REFRESHER_CREDENTIALS_DIR: '/etc/github-credentials', REFRESHER_NAMESPACE: 'metadata.namespace',
+      REFRESHER_SECRET_NAME: 'runner-token', REFRESHER_SECRET_KEY: 'token', REFRESHER_DELETE_OFFLINE_PREFIX: 'gpu-runner',
+    });
+    const pod = named(objects, 'CronJob', 'tokens').spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'github-credentials', secret: { secretName: 'github-app', defaultMode: 0o440 } });
+    const secret = named(objects, 'Secret', 'runner-token');
+    expect(secret.data).toBeUndefined();
+    expect(secret.stringData).toBeUndefined();
+  });
+
+  test('the output is valid', () => {
+    expect(validateObjects(standalone().map((object) => ({ file: 'refresher.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test.each([
+    [{ githubCredentialsSecret: 'runner-token' }, "RunnerTokenRefresher 'githubCredentialsSecret' must not be the token Secret \"runner-token\""],
+    [{ schedule: '*/30 * * *' }, "RunnerTokenRefresher 'schedule' must be a cron schedule of five fields"],
+    [{ schedule: '*/30 * * * *; reboot' }, "RunnerTokenRefresher 'schedule' must be a cron schedule"],
+    [{ name: 'x'.repeat(53) }, "RunnerTokenRefresher 'name' must be a DNS-1123 label"],
+    [{ url: 'http://github.com/acme' }, "RunnerTokenRefresher 'url' must be a URL (https)"],
+    [{ image: 'node' }, "RunnerTokenRefresher 'image' must be a pinned image reference"],
+    [{ tokenSecretKey: '..data' }, "RunnerTokenRefresher 'tokenSecretKey' must be a Secret key"],
+  ])('rejects %j', (props, message) => {
+    expect(() => standalone(props as Partial<RunnerTokenRefresherProps>)).toThrow(message);
+  });
+});
+
+describe('a fleet with a token refresher', () => {
+  const fleet = (props: Partial<RunnerChartProps> = {}) => synth(new RunnerChart(Testing.app(), 'fleet', {
+    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, name: 'runners',
+    tokenRefresher: { githubCredentialsSecret: 'github-app', deleteOfflineRunners: true }, ...props,
+  }));
+
+  test('one prop: the refresher fills the Secret the VMs read, and the App key reaches no VM', () => {
+    const objects = fleet();
+    const cron = named(objects, 'CronJob', 'runners-refresher');
+    const env = Object.fromEntries(cron.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ REFRESHER_SECRET_NAME: 'ci-runner-token', REFRESHER_DELETE_OFFLINE_PREFIX: 'runners', REFRESHER_GITHUB_URL: 'https://github.com/acme' });
+    expect(named(objects, 'Secret', 'ci-runner-token')).toBeDefined();
+    for (const vm of ofKind(objects, 'VirtualMachine')) {
+      expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token', optional: true } });
+      expect(JSON.stringify(vm)).not.toContain('github-app');
+    }
+    expect(validateObjects(objects.map((object) => ({ file: 'fleet.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test.each([
+    [{ tokenRefresher: { githubCredentialsSecret: 'ci-runner-token' } }, "RunnerChart 'tokenRefresher.githubCredentialsSecret' must not be the token Secret"],
+    [{ tokenRefresher: { githubCredentialsSecret: 'app', schedule: 'hourly' } }, "RunnerChart 'tokenRefresher.schedule' must be a cron schedule"],
+    [{ name: 'x'.repeat(43) }, "RunnerChart 'name' must be at most 42 characters with a 'tokenRefresher'"],
+  ])('errors name RunnerChart: %j', (props, message) => {
+    expect(() => fleet(props as Partial<RunnerChartProps>)).toThrow(message);
+  });
+});
