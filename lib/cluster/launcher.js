@@ -1,0 +1,722 @@
+#!/usr/bin/env node
+// The launcher of a per-job runner VM. ARC's EphemeralRunner pod runs it as its `runner` container:
+// it creates one KubeVirt VirtualMachineInstance (and, in clone mode, the DataVolume of its root
+// disk) owned by the pod, follows it until the guest powers itself off after its one job, deletes
+// what it created and exits: 0 when the VM succeeded, 1 when it failed, timed out or could not be
+// created, 2 on a bad configuration, 143/130 on SIGTERM/SIGINT (ARC retries a non-zero exit).
+//
+// Node.js built-ins only: it runs from a ConfigMap in a stock node image. ARC also puts the runner's
+// JIT config in this container's environment (ACTIONS_RUNNER_INPUT_JITCONFIG); the launcher never
+// reads it: the VM gets it from ARC's Secret, as a disk.
+'use strict';
+
+const fs = require('node:fs');
+const http = require('node:http');
+const https = require('node:https');
+
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const RUNNER_LABEL = 'cdk8s-kubevirt-runners/runner';
+const VMI = { kind: 'VirtualMachineInstance', group: 'kubevirt.io', version: 'v1', plural: 'virtualmachineinstances' };
+const DATA_VOLUME = { kind: 'DataVolume', group: 'cdi.kubevirt.io', version: 'v1beta1', plural: 'datavolumes' };
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// Attempts of one API call before giving up; the delays double from LAUNCHER_RETRY_BASE_MS up to
+// 30 times that (about a minute in all with the default of 1 s). Reading and watching the VMI once
+// it exists is retried without a limit: the VM runs its job whether or not the API server answers
+// (a control-plane upgrade), and the boot and job timeouts bound the wait.
+const MAX_ATTEMPTS = 8;
+const MAX_DELAY_FACTOR = 30;
+// The API server ends each watch after this long (a watch that died silently ends too: the
+// launcher gives up on it a request timeout later), and the launcher re-reads and watches again.
+const WATCH_SECONDS = 300;
+// setTimeout fires at once for delays above 2^31-1 ms (24.8 days).
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const SIGNAL_EXIT_CODES = { SIGTERM: 143, SIGINT: 130 };
+
+const log = (line) => process.stdout.write(`launcher: ${line}\n`);
+const warn = (line) => process.stderr.write(`launcher: ${line}\n`);
+
+class ConfigError extends Error {}
+/** A network problem or an answer worth trying again (429, 5xx). */
+class TransientError extends Error {}
+/** The launcher is stopping (signal or timeout): whatever was under way is abandoned. */
+class AbortedError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration: everything is checked before the first request.
+
+function readConfig(env) {
+  const required = (name) => {
+    if (!env[name]) throw new ConfigError(`${name} is not set`);
+    return env[name];
+  };
+  const podName = required('LAUNCHER_POD_NAME');
+  if (!DNS_LABEL.test(podName)) {
+    throw new ConfigError(`LAUNCHER_POD_NAME must be a DNS label (it becomes the VM's hostname and a label value): `
+      + `at most 63 lowercase letters, digits and '-', got '${podName}'`);
+  }
+  const namespace = required('LAUNCHER_POD_NAMESPACE');
+  const podUid = required('LAUNCHER_POD_UID');
+  const vmiTemplate = readVmiTemplate(required('LAUNCHER_VMI_TEMPLATE'));
+  const dataVolumeTemplate = env.LAUNCHER_DATAVOLUME_TEMPLATE ? readDataVolumeTemplate(env.LAUNCHER_DATAVOLUME_TEMPLATE) : undefined;
+  if (dataVolumeTemplate && !vmiTemplate.spec.volumes.some((v) => v.name === 'rootdisk')) {
+    throw new ConfigError(`LAUNCHER_VMI_TEMPLATE ${env.LAUNCHER_VMI_TEMPLATE} has no volume named 'rootdisk' for the DataVolume of LAUNCHER_DATAVOLUME_TEMPLATE`);
+  }
+  return {
+    podName,
+    namespace,
+    podUid,
+    vmiTemplate,
+    dataVolumeTemplate,
+    bootTimeoutSeconds: seconds(env, 'LAUNCHER_BOOT_TIMEOUT_SECONDS', 900),
+    jobTimeoutSeconds: seconds(env, 'LAUNCHER_JOB_TIMEOUT_SECONDS', 86400),
+    requestTimeoutSeconds: seconds(env, 'LAUNCHER_REQUEST_TIMEOUT_SECONDS', 30),
+    retryBaseMs: milliseconds(env, 'LAUNCHER_RETRY_BASE_MS', 1000),
+    api: apiConfig(env),
+  };
+}
+
+function seconds(env, name, fallback) {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const value = Number(env[name]);
+  if (!/^\d+(\.\d+)?$/.test(env[name]) || value <= 0 || value > MAX_TIMEOUT_SECONDS) {
+    throw new ConfigError(`${name} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, got '${env[name]}'`);
+  }
+  return value;
+}
+
+function milliseconds(env, name, fallback) {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  if (!/^\d+$/.test(env[name]) || Number(env[name]) > 60000) {
+    throw new ConfigError(`${name} must be a whole number of milliseconds from 0 to 60000, got '${env[name]}'`);
+  }
+  return Number(env[name]);
+}
+
+function readJsonFile(variable, path) {
+  let text;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${variable} ${path} cannot be read: ${error.code || error.message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${variable} ${path} is not valid JSON: ${error.message}`);
+  }
+}
+
+function checkKind(variable, path, object, { group, version, kind }) {
+  const apiVersion = `${group}/${version}`;
+  if (!isObject(object) || object.apiVersion !== apiVersion || object.kind !== kind) {
+    const found = isObject(object) ? `apiVersion '${object.apiVersion}' kind '${object.kind}'` : `a JSON ${Array.isArray(object) ? 'array' : typeof object}`;
+    throw new ConfigError(`${variable} ${path} must hold a ${apiVersion} ${kind}, found ${found}`);
+  }
+  if (object.metadata !== undefined && !isObject(object.metadata)) throw new ConfigError(`${variable} ${path}: metadata must be an object`);
+  if (object.metadata?.labels !== undefined && !isObject(object.metadata.labels)) throw new ConfigError(`${variable} ${path}: metadata.labels must be an object`);
+  if (!isObject(object.spec)) throw new ConfigError(`${variable} ${path} has no spec`);
+}
+
+function readVmiTemplate(path) {
+  const template = readJsonFile('LAUNCHER_VMI_TEMPLATE', path);
+  checkKind('LAUNCHER_VMI_TEMPLATE', path, template, VMI);
+  const volumes = template.spec.volumes;
+  if (!Array.isArray(volumes) || !volumes.every(isObject)) throw new ConfigError(`LAUNCHER_VMI_TEMPLATE ${path}: spec.volumes must be a list of volumes`);
+  const jit = volumes.find((v) => v.name === 'jit');
+  if (!jit || !isObject(jit.secret)) {
+    throw new ConfigError(`LAUNCHER_VMI_TEMPLATE ${path} has no volume named 'jit' of kind secret in spec.volumes (the disk that carries the runner's JIT config)`);
+  }
+  return template;
+}
+
+function readDataVolumeTemplate(path) {
+  const template = readJsonFile('LAUNCHER_DATAVOLUME_TEMPLATE', path);
+  checkKind('LAUNCHER_DATAVOLUME_TEMPLATE', path, template, DATA_VOLUME);
+  return template;
+}
+
+function apiConfig(env) {
+  let base = env.LAUNCHER_KUBE_API;
+  if (!base) {
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const port = env.KUBERNETES_SERVICE_PORT;
+    if (!host || !port) {
+      throw new ConfigError('KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (not running in a pod?); set LAUNCHER_KUBE_API to the API server\'s URL');
+    }
+    base = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+  // The token comes from its file; a URL with user-info is refused, and never repeated.
+  if (base.includes('@')) throw new ConfigError('LAUNCHER_KUBE_API must not carry credentials (user-info): the token comes from LAUNCHER_KUBE_TOKEN_FILE');
+  let url;
+  try {
+    url = new URL(base);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash) {
+    throw new ConfigError(`the Kubernetes API (LAUNCHER_KUBE_API, else https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT) must be an http(s) URL without query, got '${base}'`);
+  }
+  const tokenFile = env.LAUNCHER_KUBE_TOKEN_FILE || `${SERVICE_ACCOUNT_DIR}/token`;
+  const tokenSource = env.LAUNCHER_KUBE_TOKEN_FILE ? `LAUNCHER_KUBE_TOKEN_FILE ${tokenFile}` : `the ServiceAccount token ${tokenFile} (is automountServiceAccountToken off?)`;
+  try {
+    if (readToken(tokenFile) === '') throw new ConfigError(`${tokenSource} is empty`);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${tokenSource} cannot be read: ${error.code || error.message}`);
+  }
+  const caFile = url.protocol === 'https:' ? env.LAUNCHER_KUBE_CA_FILE || `${SERVICE_ACCOUNT_DIR}/ca.crt` : undefined;
+  if (caFile) {
+    try {
+      fs.readFileSync(caFile);
+    } catch (error) {
+      throw new ConfigError(`the API server's CA certificate ${caFile} (LAUNCHER_KUBE_CA_FILE) cannot be read: ${error.code || error.message}`);
+    }
+  }
+  return { base: url.href.replace(/\/$/, ''), tokenFile, caFile, https: url.protocol === 'https:' };
+}
+
+// Projected ServiceAccount tokens rotate: the file is read again for every request.
+function readToken(file) {
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// ---------------------------------------------------------------------------------------------
+// The Kubernetes API: one request at a time, retried when the failure is transient.
+
+class KubeApi {
+  constructor(api, requestTimeoutSeconds, retryBaseMs) {
+    this.api = api;
+    this.requestTimeoutMs = requestTimeoutSeconds * 1000;
+    this.retryBaseMs = retryBaseMs;
+  }
+
+  /**
+   * One HTTP exchange. Resolves `{ status, body }` (body parsed when it is JSON) for any status, or
+   * `{ status: 200, stream }` for a watch; rejects with TransientError for network trouble,
+   * AbortedError when `signal` aborts, Error for what retrying cannot fix (TLS).
+   */
+  send(method, path, { body, signal, timeoutMs = this.requestTimeoutMs, stream = false }) {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new AbortedError('stopping'));
+      let token;
+      let ca;
+      try {
+        token = readToken(this.api.tokenFile);
+        if (this.api.caFile) ca = fs.readFileSync(this.api.caFile);
+      } catch (error) {
+        return reject(new TransientError(`cannot read ${error.path || 'the ServiceAccount files'}: ${error.code || error.message}`));
+      }
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const headers = { Accept: 'application/json', Authorization: `Bearer ${token}`, 'User-Agent': 'cdk8s-kubevirt-runners-launcher' };
+      if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+      const transport = this.api.https ? https : http;
+      // A fresh connection per request: nothing pooled can have gone stale.
+      const request = transport.request(`${this.api.base}${path}`, { method, headers, ca, agent: false });
+      let failure;
+      const fail = (error) => {
+        if (!failure) failure = error;
+        request.destroy(failure);
+      };
+      const timer = setTimeout(() => fail(new TransientError(`no complete answer within ${timeoutMs / 1000}s`)), timeoutMs);
+      const onAbort = () => fail(new AbortedError('stopping'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Settles the promise once; a watch's stream outlives it, so the timer and the abort listener
+      // are released when the exchange is over, not when the promise settles.
+      let settled = false;
+      const settle = (action, value) => {
+        if (!settled) action(value);
+        settled = true;
+      };
+      const release = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      request.on('error', (error) => {
+        release();
+        settle(reject, failure || networkError(error, this.api));
+      });
+      request.on('response', (response) => {
+        response.on('error', () => undefined);
+        if (stream && response.statusCode === 200) {
+          response.on('close', release);
+          return settle(resolve, { status: 200, stream: response, failure: () => failure, close: () => request.destroy() });
+        }
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          settle(resolve, { status: response.statusCode, body: parsed, text, retryAfter: response.headers['retry-after'] });
+        });
+        response.on('close', () => {
+          release();
+          settle(reject, failure || new TransientError('the connection closed before the answer was complete'));
+        });
+      });
+      request.end(payload);
+    });
+  }
+
+  /**
+   * An API call that retries what is transient (network errors, 429, 5xx) with capped, jittered
+   * exponential backoff, `attempts` times in all. `op` says what it is for the logs:
+   * `{ verb, resource, name, namespace }`. Statuses in `accept` are answers, not errors; any other
+   * 4xx is fatal.
+   */
+  async call(op, method, path, { body, signal, accept = [], stream = false, timeoutMs, attempts = MAX_ATTEMPTS }) {
+    for (let attempt = 1; ; attempt++) {
+      let problem;
+      let retryAfterMs;
+      try {
+        const answer = await this.send(method, path, { body, signal, stream, timeoutMs });
+        if ((answer.status >= 200 && answer.status < 300) || accept.includes(answer.status)) {
+          if (answer.stream || answer.body !== undefined || method === 'DELETE') return answer;
+          problem = `HTTP ${answer.status} with a body that is not JSON`;
+        } else if (answer.status === 429 || answer.status >= 500) {
+          problem = describeStatus(answer);
+          if (/^\d+$/.test(answer.retryAfter || '')) retryAfterMs = Number(answer.retryAfter) * 1000;
+        } else {
+          throw new Error(fatalMessage(op, answer));
+        }
+      } catch (error) {
+        if (!(error instanceof TransientError)) throw error;
+        problem = error.message;
+      }
+      if (attempt >= attempts) throw new Error(`cannot ${describeOp(op)}: ${problem}; gave up after ${attempt} attempts`);
+      const backoff = backoffMs(this.retryBaseMs, attempt - 1);
+      const delay = Math.max(backoff / 2 + Math.random() * backoff / 2, Math.min(backoffMs(this.retryBaseMs, Infinity), retryAfterMs || 0));
+      const of = Number.isFinite(attempts) ? ` of ${attempts - 1}` : '';
+      warn(`${describeOp(op)}: ${problem}; retry ${attempt}${of} in ${formatSeconds(delay)}`);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+function networkError(error, api) {
+  const code = error.code || '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new Error(`TLS: the API server at ${api.base} is not trusted with the CA certificate ${api.caFile}: ${error.message}`);
+  }
+  return new TransientError(code && !error.message.includes(code) ? `${error.message} (${code})` : error.message);
+}
+
+function describeOp({ verb, resource, name, namespace }) {
+  return `${verb} ${resource.kind} ${namespace}/${name}`;
+}
+
+/** An answer's status line: `HTTP 403 Forbidden: <the API Status message>`. */
+function describeStatus({ status, body, text }) {
+  return `HTTP ${status}${statusText(body, text)}`;
+}
+
+/** ` Reason: message` of a Kubernetes Status object, or the start of a body that is not one. */
+function statusText(body, text = '') {
+  const reason = isObject(body) && body.reason ? ` ${body.reason}` : '';
+  const message = isObject(body) && body.message ? body.message : text.trim().slice(0, 200);
+  return `${reason}${message ? `: ${message}` : ''}`;
+}
+
+function fatalMessage(op, answer) {
+  const what = `cannot ${describeOp(op)}: ${describeStatus(answer)}`;
+  if (answer.status === 403) {
+    const { verb, resource, namespace } = op;
+    return `${what}. The pod's ServiceAccount lacks permission: its Role needs the verb '${verb}' on `
+      + `'${resource.plural}' in apiGroup '${resource.group}' in namespace '${namespace}'`;
+  }
+  if (answer.status === 401) return `${what}. The API server does not accept the pod's ServiceAccount token`;
+  if (answer.status === 404 && op.verb !== 'get') return `${what}. Is ${op.resource.group === VMI.group ? 'KubeVirt' : 'CDI'} installed, and does namespace '${op.namespace}' exist?`;
+  return what;
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new AbortedError('stopping'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError('stopping'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The `n`th delay (from 0) of a series that doubles from `baseMs` up to MAX_DELAY_FACTOR times it. */
+const backoffMs = (baseMs, n) => baseMs * Math.min(MAX_DELAY_FACTOR, 2 ** Math.min(n, 10));
+
+const formatSeconds = (ms) => (ms >= 10000 ? `${Math.round(ms / 1000)}s` : `${(ms / 1000).toFixed(1)}s`);
+
+// ---------------------------------------------------------------------------------------------
+// The objects the launcher creates, from the templates.
+
+function ownerReference(config) {
+  return { apiVersion: 'v1', kind: 'Pod', name: config.podName, uid: config.podUid, controller: true, blockOwnerDeletion: true };
+}
+
+function withRunnerMetadata(template, name, config) {
+  const object = structuredClone(template);
+  object.metadata = {
+    ...object.metadata,
+    name,
+    namespace: config.namespace,
+    ownerReferences: [ownerReference(config)],
+    labels: { ...object.metadata?.labels, [RUNNER_LABEL]: config.podName },
+  };
+  return object;
+}
+
+const dataVolumeName = (config) => `${config.podName}-root`;
+
+function buildVmi(config) {
+  const vmi = withRunnerMetadata(config.vmiTemplate, config.podName, config);
+  vmi.spec.hostname = config.podName;
+  vmi.spec.volumes = vmi.spec.volumes.map((volume) => {
+    if (volume.name === 'jit') return { ...volume, secret: { ...volume.secret, secretName: config.podName } };
+    if (volume.name === 'rootdisk' && config.dataVolumeTemplate) return { name: 'rootdisk', dataVolume: { name: dataVolumeName(config) } };
+    return volume;
+  });
+  return vmi;
+}
+
+function buildDataVolume(config) {
+  return withRunnerMetadata(config.dataVolumeTemplate, dataVolumeName(config), config);
+}
+
+const ownersOf = (object) => (Array.isArray(object.metadata?.ownerReferences) ? object.metadata.ownerReferences.filter(isObject) : []);
+
+/** Whose an existing object is: 'this pod', 'predecessor' (an earlier pod of the same name) or 'foreign'. */
+function ownership(object, config) {
+  const owners = ownersOf(object);
+  if (owners.some((o) => o.uid === config.podUid)) return 'this pod';
+  if (owners.some((o) => o.apiVersion === 'v1' && o.kind === 'Pod' && o.name === config.podName)) return 'predecessor';
+  return 'foreign';
+}
+
+function describeOwners(object) {
+  const owners = ownersOf(object);
+  return owners.length === 0 ? 'no owner' : `owned by ${owners.map((o) => `${o.kind} ${o.name} (uid ${o.uid})`).join(', ')}`;
+}
+
+function failureReason(vmi) {
+  const status = vmi.status || {};
+  const parts = [];
+  if (status.reason) parts.push(`reason ${status.reason}`);
+  for (const c of Array.isArray(status.conditions) ? status.conditions.filter(isObject) : []) {
+    if (c.reason || c.message) parts.push(`condition ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
+  }
+  return parts.length ? parts.join('; ') : 'its status gives no reason';
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: create (or adopt), follow until the VM is done, clean up.
+
+class Launcher {
+  constructor(config) {
+    this.config = config;
+    this.api = new KubeApi(config.api, config.requestTimeoutSeconds, config.retryBaseMs);
+    this.abort = new AbortController();
+    this.vmiRef = `${VMI.kind} ${config.namespace}/${config.podName}`;
+    // What this run may have created, in order: cleanup deletes them in reverse.
+    this.owned = [];
+    this.phase = undefined;
+    this.stopReason = undefined;
+    this.finishing = false;
+  }
+
+  /** A signal or a timeout: abandon what is under way, then clean up. */
+  stop(reason) {
+    if (this.stopReason || this.finishing) return;
+    this.stopReason = reason;
+    if (reason.signal) log(`received ${reason.signal}: deleting what this pod created`);
+    this.abort.abort();
+  }
+
+  armTimer(kind) {
+    clearTimeout(this.timer);
+    const timeoutSeconds = kind === 'boot' ? this.config.bootTimeoutSeconds : this.config.jobTimeoutSeconds;
+    this.timer = setTimeout(() => this.stop({ timeout: kind }), timeoutSeconds * 1000);
+  }
+
+  /** Runs to the end and returns the exit code. */
+  async run() {
+    this.startedAt = Date.now();
+    this.armTimer('boot');
+    let result;
+    try {
+      result = await this.launch();
+    } catch (error) {
+      result = error instanceof AbortedError && this.stopReason ? this.stopResult() : { code: 1, message: error.message };
+    }
+    this.finishing = true;
+    clearTimeout(this.timer);
+    (result.code === 0 ? log : warn)(result.message);
+    await this.cleanup();
+    return result.code;
+  }
+
+  stopResult() {
+    const { signal, timeout } = this.stopReason;
+    if (signal) return { code: SIGNAL_EXIT_CODES[signal], message: `stopped by ${signal}` };
+    if (timeout === 'boot') {
+      return { code: 1, message: `${this.vmiRef} did not reach phase Running within ${this.config.bootTimeoutSeconds}s `
+        + `(LAUNCHER_BOOT_TIMEOUT_SECONDS); last phase: ${this.phase || 'none yet'}` };
+    }
+    return { code: 1, message: `${this.vmiRef} was still running ${this.config.jobTimeoutSeconds}s after it reached phase Running `
+      + '(LAUNCHER_JOB_TIMEOUT_SECONDS): the job took too long, or the guest did not power off after it' };
+  }
+
+  async launch() {
+    const { config } = this;
+    if (config.dataVolumeTemplate) await this.createOrAdopt(DATA_VOLUME, buildDataVolume(config));
+    const vmi = await this.createOrAdopt(VMI, buildVmi(config));
+    this.vmiUid = vmi.metadata?.uid;
+    return this.follow(vmi);
+  }
+
+  op(verb, resource, name) {
+    return { verb, resource, name, namespace: this.config.namespace };
+  }
+
+  collectionPath(resource) {
+    return `/apis/${resource.group}/${resource.version}/namespaces/${encodeURIComponent(this.config.namespace)}/${resource.plural}`;
+  }
+
+  itemPath(resource, name) {
+    return `${this.collectionPath(resource)}/${encodeURIComponent(name)}`;
+  }
+
+  /** The object, or undefined when there is none. */
+  async get(resource, name, signal) {
+    const answer = await this.api.call(this.op('get', resource, name), 'GET', this.itemPath(resource, name), { signal, accept: [404] });
+    return answer.status === 404 ? undefined : answer.body;
+  }
+
+  /**
+   * Creates the object. An object of that name that this pod created before its container restarted
+   * is adopted; one left by an earlier pod of this runner (ARC replaces a failed pod by one of the
+   * same name), which Kubernetes garbage-collects now that its owner is gone, is waited for; any
+   * other is an error.
+   */
+  async createOrAdopt(resource, object) {
+    const { name } = object.metadata;
+    const ref = `${resource.kind} ${this.config.namespace}/${name}`;
+    const signal = this.abort.signal;
+    const entry = { resource, name, uid: undefined };
+    this.owned.push(entry);
+    let waits = 0;
+    for (;;) {
+      const answer = await this.api.call(this.op('create', resource, name), 'POST', this.collectionPath(resource), { body: object, signal, accept: [409] });
+      if (answer.status !== 409) {
+        entry.uid = answer.body.metadata?.uid;
+        log(`created ${ref}`);
+        return answer.body;
+      }
+      const existing = await this.get(resource, name, signal);
+      if (!existing) continue;
+      const whose = ownership(existing, this.config);
+      if (whose === 'this pod') {
+        entry.uid = existing.metadata.uid;
+        log(`adopted ${ref}: this pod created it before its container restarted`);
+        return existing;
+      }
+      if (whose === 'foreign') {
+        this.owned.pop();
+        throw new Error(`${ref} already exists and is not this pod's (${describeOwners(existing)}; this pod's uid is ${this.config.podUid}): `
+          + 'refusing to adopt it; delete it if it is a leftover');
+      }
+      if (waits++ === 0) {
+        log(`waiting for ${ref} to be deleted: it was created by an earlier pod of this runner `
+          + `(${describeOwners(existing)}) and Kubernetes deletes it with that pod`);
+      }
+      await sleep(backoffMs(this.config.retryBaseMs, waits - 1), signal);
+    }
+  }
+
+  /** Follows the VMI with watches until it is done; returns the result. */
+  async follow(vmi) {
+    let outcome = this.observe(vmi);
+    let resourceVersion = vmi.metadata.resourceVersion;
+    let quietWatches = 0;
+    while (!outcome) {
+      const watch = await this.watch(resourceVersion);
+      if (watch.outcome) return watch.outcome;
+      if (watch.problem) log(`watch of ${this.vmiRef} ${watch.problem}; reading it again`);
+      // A server that keeps ending watches at once must not make the launcher spin.
+      quietWatches = watch.events > 0 ? 0 : quietWatches + 1;
+      if (quietWatches > 1) {
+        await sleep(backoffMs(this.config.retryBaseMs, quietWatches - 2), this.abort.signal);
+      }
+      const current = await this.read();
+      if (!current.object) return this.gone();
+      outcome = this.observe(current.object);
+      resourceVersion = current.resourceVersion;
+    }
+    return outcome;
+  }
+
+  /**
+   * The VMI and the collection's resourceVersion. A list by name rather than a GET: the list's
+   * resourceVersion is current, so the next watch starts from now and not from the VMI's last
+   * change, which the API server may already have compacted away (410 Gone).
+   */
+  async read() {
+    const path = `${this.collectionPath(VMI)}?fieldSelector=${encodeURIComponent(`metadata.name=${this.config.podName}`)}`;
+    const answer = await this.api.call(this.op('list', VMI, this.config.podName), 'GET', path, { signal: this.abort.signal, attempts: Infinity });
+    const items = isObject(answer.body) && Array.isArray(answer.body.items) ? answer.body.items.filter(isObject) : [];
+    return { object: items.find((item) => item.metadata?.name === this.config.podName), resourceVersion: answer.body?.metadata?.resourceVersion };
+  }
+
+  gone() {
+    return { code: 1, message: `${this.vmiRef} was deleted by someone else before its job ended` };
+  }
+
+  /** Logs phase changes, moves from the boot to the job timeout, and says when the VMI is done. */
+  observe(vmi) {
+    if (vmi.metadata?.uid !== this.vmiUid) {
+      return { code: 1, message: `${this.vmiRef} was deleted by someone else and replaced by another object (uid ${vmi.metadata?.uid})` };
+    }
+    const phase = vmi.status?.phase;
+    if (phase && phase !== this.phase) {
+      this.phase = phase;
+      if (phase === 'Running' && this.runningSince === undefined) {
+        this.runningSince = Date.now();
+        log(`${this.vmiRef} phase Running after ${formatSeconds(this.runningSince - this.startedAt)}`);
+        this.armTimer('job');
+      } else {
+        log(`${this.vmiRef} phase ${phase}`);
+      }
+    }
+    if (phase === 'Succeeded') return { code: 0, message: `${this.vmiRef} succeeded: the guest powered off after its job` };
+    if (phase === 'Failed') return { code: 1, message: `${this.vmiRef} failed: ${failureReason(vmi)}` };
+    return undefined;
+  }
+
+  /**
+   * One watch from `resourceVersion`, until the VMI is done (`outcome`) or the stream ends
+   * (`problem` says why, when it did not simply end); `events` counts the VMI events it brought.
+   */
+  async watch(resourceVersion) {
+    const { podName } = this.config;
+    const path = `${this.collectionPath(VMI)}?fieldSelector=${encodeURIComponent(`metadata.name=${podName}`)}`
+      + `&watch=1&resourceVersion=${encodeURIComponent(resourceVersion)}&allowWatchBookmarks=true&timeoutSeconds=${WATCH_SECONDS}`;
+    const timeoutMs = (WATCH_SECONDS + this.config.requestTimeoutSeconds) * 1000;
+    const answer = await this.api.call(this.op('watch', VMI, podName), 'GET', path, { signal: this.abort.signal, stream: true, accept: [410], timeoutMs, attempts: Infinity });
+    if (answer.status === 410) return { events: 0, problem: `expired (${describeStatus(answer)})` };
+    return new Promise((resolve, reject) => {
+      const { stream } = answer;
+      let buffer = '';
+      let events = 0;
+      let settled = false;
+      const finish = (result) => {
+        if (settled) return;
+        settled = true;
+        answer.close();
+        const failure = answer.failure();
+        if (failure instanceof AbortedError) reject(failure);
+        else resolve({ events, ...result });
+      };
+      // Bookmarks only keep the stream alive: after any watch the launcher reads the VMI again.
+      const onEvent = ({ type, object }) => {
+        switch (type) {
+          case 'ADDED':
+          case 'MODIFIED': {
+            events++;
+            const outcome = this.observe(object);
+            return outcome ? { outcome } : undefined;
+          }
+          case 'DELETED':
+            return object.metadata?.uid === this.vmiUid ? { outcome: this.gone() } : undefined;
+          case 'ERROR':
+            return { problem: `${object.code === 410 ? 'expired' : 'failed'} (error ${object.code}${statusText(object)})` };
+          default:
+            return undefined;
+        }
+      };
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n'); end >= 0 && !settled; end = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, end).trim();
+          buffer = buffer.slice(end + 1);
+          if (!line) continue;
+          let event;
+          try {
+            event = JSON.parse(line);
+          } catch {
+            return finish({ problem: 'sent a line that is not JSON' });
+          }
+          let result;
+          try {
+            result = isObject(event) && isObject(event.object) ? onEvent(event) : undefined;
+          } catch (error) {
+            result = { problem: `sent an event the launcher cannot read (${error.message})` };
+          }
+          if (result) return finish(result);
+        }
+      });
+      stream.on('end', () => finish(buffer.trim() ? { problem: 'ended in the middle of an event' } : {}));
+      stream.on('error', () => undefined);
+      stream.on('close', () => finish({ problem: `broke (${answer.failure()?.message || 'connection closed'})` }));
+    });
+  }
+
+  /** Deletes what this run created or adopted; a failure here is logged, not fatal: the ownerReference lets Kubernetes delete it with the pod. */
+  async cleanup() {
+    const signal = new AbortController().signal;
+    for (const entry of [...this.owned].reverse()) {
+      const ref = `${entry.resource.kind} ${this.config.namespace}/${entry.name}`;
+      try {
+        let uid = entry.uid;
+        if (!uid) {
+          // Stopped while creating it: it exists only if the request got through.
+          const existing = await this.get(entry.resource, entry.name, signal);
+          if (!existing || ownership(existing, this.config) !== 'this pod') continue;
+          uid = existing.metadata.uid;
+        }
+        log(`deleting ${ref}`);
+        const answer = await this.api.call(this.op('delete', entry.resource, entry.name), 'DELETE', this.itemPath(entry.resource, entry.name), {
+          signal,
+          accept: [404, 409],
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid } },
+        });
+        if (answer.status === 404) log(`${ref} was already gone`);
+        else if (answer.status === 409) log(`${ref} is another object now (its uid is not ${uid}); left alone`);
+        else log(`deleted ${ref}`);
+      } catch (error) {
+        warn(`${error.message}; Kubernetes deletes ${ref} with this pod (its ownerReference)`);
+      }
+    }
+  }
+}
+
+async function main() {
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    warn(`configuration error: ${error.message}`);
+    return 2;
+  }
+  const launcher = new Launcher(config);
+  process.on('SIGTERM', () => launcher.stop({ signal: 'SIGTERM' }));
+  process.on('SIGINT', () => launcher.stop({ signal: 'SIGINT' }));
+  return launcher.run();
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    warn(`unexpected error: ${error && error.stack ? error.stack : error}`);
+    process.exit(1);
+  },
+);
