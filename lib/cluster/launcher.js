@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The launcher of a per-job runner VM. ARC's EphemeralRunner pod runs it as its `runner` container:
-// it creates one KubeVirt VirtualMachineInstance (and, in clone mode, the DataVolume of its root
-// disk) owned by the pod, follows it until the guest powers itself off after its one job, deletes
-// what it created and exits: 0 when the VM succeeded, 1 when it failed, timed out or could not be
-// created, 2 on a bad configuration, 143/130 on SIGTERM/SIGINT (ARC retries a non-zero exit).
+// once the runner image is ready, it creates one KubeVirt VirtualMachineInstance (and, in clone
+// mode, the DataVolume of its root disk) owned by the pod, follows it until the guest powers itself
+// off after its one job, deletes what it created and exits: 0 when the VM succeeded, 1 when it
+// failed, timed out or could not be created, 2 on a bad configuration, 143/130 on SIGTERM/SIGINT
+// (ARC retries a non-zero exit).
 //
 // Node.js built-ins only: it runs from a ConfigMap in a stock node image. ARC also puts the runner's
 // JIT config in this container's environment (ACTIONS_RUNNER_INPUT_JITCONFIG); the launcher never
@@ -58,6 +59,10 @@ function readConfig(env) {
   const podUid = required('LAUNCHER_POD_UID');
   const vmiTemplate = readVmiTemplate(required('LAUNCHER_VMI_TEMPLATE'));
   const dataVolumeTemplate = env.LAUNCHER_DATAVOLUME_TEMPLATE ? readDataVolumeTemplate(env.LAUNCHER_DATAVOLUME_TEMPLATE) : undefined;
+  const imageReadyVmi = env.LAUNCHER_IMAGE_READY_VMI || undefined;
+  if (imageReadyVmi !== undefined && !DNS_LABEL.test(imageReadyVmi)) {
+    throw new ConfigError(`LAUNCHER_IMAGE_READY_VMI must name a VirtualMachineInstance (a DNS label), got '${imageReadyVmi}'`);
+  }
   if (dataVolumeTemplate && !vmiTemplate.spec.volumes.some((v) => v.name === 'rootdisk')) {
     throw new ConfigError(`LAUNCHER_VMI_TEMPLATE ${env.LAUNCHER_VMI_TEMPLATE} has no volume named 'rootdisk' for the DataVolume of LAUNCHER_DATAVOLUME_TEMPLATE`);
   }
@@ -67,6 +72,7 @@ function readConfig(env) {
     podUid,
     vmiTemplate,
     dataVolumeTemplate,
+    imageReadyVmi,
     bootTimeoutSeconds: seconds(env, 'LAUNCHER_BOOT_TIMEOUT_SECONDS', 900),
     jobTimeoutSeconds: seconds(env, 'LAUNCHER_JOB_TIMEOUT_SECONDS', 86400),
     requestTimeoutSeconds: seconds(env, 'LAUNCHER_REQUEST_TIMEOUT_SECONDS', 30),
@@ -428,6 +434,8 @@ class Launcher {
     // What this run may have created, in order: cleanup deletes them in reverse.
     this.owned = [];
     this.phase = undefined;
+    // While waiting for the runner image: what its bake VMI was at the last look.
+    this.imageState = undefined;
     this.stopReason = undefined;
     this.finishing = false;
   }
@@ -466,6 +474,11 @@ class Launcher {
   stopResult() {
     const { signal, timeout } = this.stopReason;
     if (signal) return { code: SIGNAL_EXIT_CODES[signal], message: `stopped by ${signal}` };
+    if (timeout === 'boot' && this.imageState !== undefined) {
+      return { code: 1, message: `the runner image was not ready within ${this.config.bootTimeoutSeconds}s (LAUNCHER_BOOT_TIMEOUT_SECONDS): `
+        + `its bake VM's ${VMI.kind} ${this.config.namespace}/${this.config.imageReadyVmi} has not succeeded (${this.imageState}); `
+        + `see its console (virtctl console ${this.config.imageReadyVmi})` };
+    }
     if (timeout === 'boot') {
       return { code: 1, message: `${this.vmiRef} did not reach phase Running within ${this.config.bootTimeoutSeconds}s `
         + `(LAUNCHER_BOOT_TIMEOUT_SECONDS); last phase: ${this.phase || 'none yet'}` };
@@ -476,10 +489,34 @@ class Launcher {
 
   async launch() {
     const { config } = this;
+    if (config.imageReadyVmi) await this.waitForImage();
     if (config.dataVolumeTemplate) await this.createOrAdopt(DATA_VOLUME, buildDataVolume(config));
     const vmi = await this.createOrAdopt(VMI, buildVmi(config));
     this.vmiUid = vmi.metadata?.uid;
     return this.follow(vmi);
+  }
+
+  /**
+   * Waits until the runner image is ready: its bake VM's VMI (LAUNCHER_IMAGE_READY_VMI) has succeeded.
+   * A bake that fails stays up, so this waits within the boot timeout; one whose VMI failed never
+   * will succeed, which is an error at once.
+   */
+  async waitForImage() {
+    const ref = `${VMI.kind} ${this.config.namespace}/${this.config.imageReadyVmi}`;
+    for (let polls = 0; ; polls++) {
+      const bake = await this.get(VMI, this.config.imageReadyVmi, this.abort.signal, Infinity);
+      const phase = bake?.status?.phase;
+      if (phase === 'Succeeded') {
+        if (this.imageState !== undefined) log(`the runner image is ready: ${ref} succeeded`);
+        this.imageState = undefined;
+        return;
+      }
+      if (phase === 'Failed') throw new Error(`the runner image is not usable: its bake VM's ${ref} failed (${failureReason(bake)}); bake it again`);
+      const state = bake ? `phase ${phase || 'none yet'}` : 'not created yet';
+      if (state !== this.imageState) log(`waiting for the runner image: its bake VM's ${ref} has not succeeded (${state})`);
+      this.imageState = state;
+      await sleep(backoffMs(this.config.retryBaseMs, polls), this.abort.signal);
+    }
   }
 
   op(verb, resource, name) {
@@ -495,8 +532,8 @@ class Launcher {
   }
 
   /** The object, or undefined when there is none. */
-  async get(resource, name, signal) {
-    const answer = await this.api.call(this.op('get', resource, name), 'GET', this.itemPath(resource, name), { signal, accept: [404] });
+  async get(resource, name, signal, attempts) {
+    const answer = await this.api.call(this.op('get', resource, name), 'GET', this.itemPath(resource, name), { signal, accept: [404], attempts });
     return answer.status === 404 ? undefined : answer.body;
   }
 

@@ -1,11 +1,14 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Chart, Testing } from 'cdk8s';
 import { admissionProblems, FakeKubeApi, Plural } from './fake-kube-api';
-import { testIf } from '../util';
+import { ImageSharing, RunnerImage } from '../../lib';
+import { RunnerScaleSet } from '../../lib/runner-scale-set';
+import { synth, testIf } from '../util';
 
 // lib/cluster/launcher.js runs as node runs it in the EphemeralRunner pod: a child process with only
 // its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube-api.ts) that the tests
@@ -67,8 +70,8 @@ class LauncherRun {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<() => void>();
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(env: Record<string, string>, script = LAUNCHER) {
+    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => this.append('stdout', chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.append('stderr', chunk));
     this.exit = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
@@ -544,6 +547,114 @@ describe('the launcher: clone mode (LAUNCHER_DATAVOLUME_TEMPLATE)', () => {
   });
 });
 
+describe('the launcher: waits for the runner image (LAUNCHER_IMAGE_READY_VMI)', () => {
+  const BAKE = 'ci-image-0123456789-bake';
+  const bake = (phase?: string) => {
+    api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: BAKE, namespace: NS } });
+    if (phase) api.setStatus(VMIS, NS, BAKE, { phase });
+  };
+
+  test('an image baked already: goes straight on, and never touches the bake VMI', async () => {
+    bake('Succeeded');
+    const run = launch({ LAUNCHER_IMAGE_READY_VMI: BAKE });
+    await created(VMIS);
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(api.requests[0].url).toBe(`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`);
+    expect(run.stdout).not.toContain('waiting for the runner image');
+    expect(api.object(VMIS, NS, BAKE).status.phase).toBe('Succeeded');
+    expect(deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
+  });
+
+  test('a bake still running: waits, creating nothing, until it succeeds', async () => {
+    bake('Running');
+    const run = launch({ LAUNCHER_IMAGE_READY_VMI: BAKE });
+    await run.untilOutput(/waiting for the runner image/);
+    expect(run.stdout).toContain(`launcher: waiting for the runner image: its bake VM's VirtualMachineInstance ${NS}/${BAKE} has not succeeded (phase Running)`);
+    await api.until(() => api.requestsOf('GET', BAKE).length >= 3);
+    expect(api.requestsOf('POST')).toEqual([]);
+    api.setStatus(VMIS, NS, BAKE, { phase: 'Succeeded' });
+    await created(VMIS);
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(run.stdout).toContain(`launcher: the runner image is ready: VirtualMachineInstance ${NS}/${BAKE} succeeded`);
+    expect(api.object(VMIS, NS, BAKE)).toBeDefined();
+  });
+
+  test('no bake VMI within the boot timeout: exit 1, nothing created', async () => {
+    const run = launch({ LAUNCHER_IMAGE_READY_VMI: BAKE, LAUNCHER_BOOT_TIMEOUT_SECONDS: '1' });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`launcher: the runner image was not ready within 1s (LAUNCHER_BOOT_TIMEOUT_SECONDS): its bake VM's `
+      + `VirtualMachineInstance ${NS}/${BAKE} has not succeeded (not created yet); see its console (virtctl console ${BAKE})`);
+    expect(api.requestsOf('POST')).toEqual([]);
+    expect(api.requestsOf('DELETE')).toEqual([]);
+  });
+
+  test('a bake VMI that failed: exit 1 at once, nothing created', async () => {
+    bake('Failed');
+    const run = launch({ LAUNCHER_IMAGE_READY_VMI: BAKE });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`launcher: the runner image is not usable: its bake VM's VirtualMachineInstance ${NS}/${BAKE} failed`);
+    expect(api.requestsOf('POST')).toEqual([]);
+  });
+});
+
+describe('the launcher as RunnerScaleSet renders it (its ConfigMap and runner pod)', () => {
+  // The pod as Kubernetes would start it from the AutoscalingRunnerSet's template: the ConfigMap's
+  // files where the container mounts them (under the test folder), the env with the downward API resolved.
+  function renderedPod(sharing: ImageSharing) {
+    const chart = new Chart(Testing.app(), 'scale-set', { namespace: NS });
+    const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
+    new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubConfigSecret: 'arc-github-app', image });
+    const objects = synth(chart);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
+    const podSpec = objects.find((o) => o.kind === 'AutoscalingRunnerSet')!.spec.template.spec;
+    const container = podSpec.containers.find((c: any) => c.name === 'runner');
+    const root = join(dir, 'pod');
+    const mounted = (path: string) => join(root, path);
+    for (const mount of container.volumeMounts) {
+      const volume = podSpec.volumes.find((v: any) => v.name === mount.name);
+      expect(volume.configMap.name).toBe(configMap.metadata.name);
+      for (const [file, content] of Object.entries<string>(configMap.data)) {
+        mkdirSync(dirname(mounted(`${mount.mountPath}/${file}`)), { recursive: true });
+        writeFileSync(mounted(`${mount.mountPath}/${file}`), content);
+      }
+    }
+    const fields: Record<string, string> = { 'metadata.name': POD.name, 'metadata.namespace': NS, 'metadata.uid': POD.uid };
+    const env: Record<string, string> = {};
+    for (const variable of container.env) {
+      const value: string = variable.valueFrom ? fields[variable.valueFrom.fieldRef.fieldPath] : variable.value;
+      env[variable.name] = value.startsWith('/') ? mounted(value) : value;
+    }
+    expect(container.command[0]).toBe('node');
+    return { image, env, script: mounted(container.command[1]) };
+  }
+
+  test.each([ImageSharing.SHARED, ImageSharing.CLONE_PER_JOB])('sharing %s: waits for the image, creates what the API admits, exits 0', async (sharing) => {
+    const { image, env, script } = renderedPod(sharing);
+    expect(readFileSync(script, 'utf8')).toBe(readFileSync(LAUNCHER, 'utf8'));
+    api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: image.readyVmiName, namespace: NS } });
+    api.setStatus(VMIS, NS, image.readyVmiName, { phase: 'Succeeded' });
+    const run = new LauncherRun({ ...launcherEnv(), ...env }, script);
+    runs.push(run);
+    await created(VMIS);
+    expect(api.requests[0].url).toBe(`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${image.readyVmiName}`);
+    expect(vmi().spec.hostname).toBe(POD.name);
+    expect(vmi().spec.volumes.find((v: any) => v.name === 'jit')).toEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: POD.name }) }));
+    if (sharing === ImageSharing.CLONE_PER_JOB) {
+      expect(vmi().spec.volumes.find((v: any) => v.name === 'rootdisk')).toEqual({ name: 'rootdisk', dataVolume: { name: DV_NAME } });
+      expect(api.object(DVS, NS, DV_NAME).metadata.ownerReferences[0].uid).toBe(POD.uid);
+    } else {
+      expect(api.object(DVS, NS, DV_NAME)).toBeUndefined();
+    }
+    setPhase('Running');
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(vmi()).toBeUndefined();
+    expect(api.object(DVS, NS, DV_NAME)).toBeUndefined();
+  });
+});
+
 describe('the launcher: bad configuration exits 2 before any request', () => {
   const write = (name: string, content: unknown) => {
     const file = join(dir, name);
@@ -566,6 +677,7 @@ describe('the launcher: bad configuration exits 2 before any request', () => {
     ['a DataVolume template that is not there', () => ({ LAUNCHER_DATAVOLUME_TEMPLATE: join(dir, 'nodv.json') }), /LAUNCHER_DATAVOLUME_TEMPLATE \S+nodv\.json cannot be read/],
     ['a DataVolume template of another kind', () => ({ LAUNCHER_DATAVOLUME_TEMPLATE: write('pvc.json', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', spec: {} }) }),
       /LAUNCHER_DATAVOLUME_TEMPLATE \S+pvc\.json must hold a cdi.kubevirt.io\/v1beta1 DataVolume/],
+    ['a bake VMI name that is not a DNS label', () => ({ LAUNCHER_IMAGE_READY_VMI: 'Bake_VM' }), /LAUNCHER_IMAGE_READY_VMI must name a VirtualMachineInstance \(a DNS label\), got 'Bake_VM'/],
     ['a boot timeout that is not a number', () => ({ LAUNCHER_BOOT_TIMEOUT_SECONDS: '15m' }), /LAUNCHER_BOOT_TIMEOUT_SECONDS must be a number of seconds above 0 .*got '15m'/],
     ['a job timeout of 0', () => ({ LAUNCHER_JOB_TIMEOUT_SECONDS: '0' }), /LAUNCHER_JOB_TIMEOUT_SECONDS must be a number of seconds above 0/],
     ['a job timeout past what a timer can hold', () => ({ LAUNCHER_JOB_TIMEOUT_SECONDS: '3000000' }), /LAUNCHER_JOB_TIMEOUT_SECONDS .* at most 2147483/],
