@@ -37,3 +37,5 @@ export type { RunnerImageProps } from './runner-image';
 export { RunnerTokenRefresher } from './runner-token-refresher';
 export type { RunnerTokenRefresherProps } from './runner-token-refresher';
 export type { TokenRefresherOptions } from './runner-spec';
+export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';
+export type { RunnerScaleSetProps, ServiceAccountReference } from './runner-scale-set';

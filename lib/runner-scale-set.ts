@@ -73,8 +73,11 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
 }
 
 const NAMING: Naming = { owner: 'RunnerScaleSet' };
-/** actions-runner-controller refuses longer AutoscalingRunnerSet names (the chart's own check). */
-const MAX_SCALE_SET_NAME_LENGTH = 45;
+/**
+ * ARC allows 45 characters (the chart's check), but names each runner pod `<name>-xxxxx-runner-yyyyy`
+ * (19 more), and the pod's name is its VM's hostname: at most 63, so the name at most 44.
+ */
+const MAX_SCALE_SET_NAME_LENGTH = 44;
 const CLEANUP_FINALIZER = 'actions.github.com/cleanup-protection';
 const CONFIG_MOUNT = '/etc/kubevirt-runner';
 // Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.

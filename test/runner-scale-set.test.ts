@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Chart, Duration, Testing } from 'cdk8s';
+import { ImageSharing, RunnerImage, RunnerScaleSet, RunnerScaleSetProps } from '../lib';
+import { formatFinding, validateObjects } from '../lib/validate';
+import { K8sObject, ofKind, synth } from './util';
+
+function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
+  const chart = new Chart(Testing.app(), 'ci', { namespace: 'arc-runners' });
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing });
+  const scaleSet = new RunnerScaleSet(chart, 'runners', {
+    url: 'https://github.com/acme', githubConfigSecret: 'github-app', image, name: 'kubevirt-vm', ...props,
+  });
+  return { image, scaleSet, objects: synth(chart) };
+}
+
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+describe('RunnerScaleSet', () => {
+  test('an AutoscalingRunnerSet as ARC 0.14.2 expects it', () => {
+    const { objects } = build({ labels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 });
+    const set = ofKind(objects, 'AutoscalingRunnerSet')[0];
+    expect(set.apiVersion).toBe('actions.github.com/v1alpha1');
+    expect(set.metadata.name).toBe('kubevirt-vm');
+    expect(set.metadata.labels['app.kubernetes.io/version']).toBe('0.14.2');
+    expect(set.metadata.annotations).toMatchObject({
+      'actions.github.com/cleanup-manager-role-name': 'kubevirt-vm-gha-rs-manager',
+      'actions.github.com/cleanup-manager-role-binding': 'kubevirt-vm-gha-rs-manager',
+    });
+    expect(set.spec).toMatchObject({
+      githubConfigUrl: 'https://github.com/acme', githubConfigSecret: 'github-app', runnerScaleSetName: 'kubevirt-vm',
+      runnerScaleSetLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5,
+    });
+    const pod = set.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
+    expect(pod.containers).toHaveLength(1);
+    expect(pod.containers[0]).toMatchObject({ name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/kubevirt-runner/launcher.js'] });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
+    expect(env).toEqual({
+      LAUNCHER_POD_NAME: 'metadata.name', LAUNCHER_POD_NAMESPACE: 'metadata.namespace', LAUNCHER_POD_UID: 'metadata.uid',
+      LAUNCHER_VMI_TEMPLATE: '/etc/kubevirt-runner/vmi.json', LAUNCHER_IMAGE_READY_VMI: expect.stringMatching(/^ci-image-[0-9a-f]{10}-bake$/),
+      LAUNCHER_BOOT_TIMEOUT_SECONDS: '900', LAUNCHER_JOB_TIMEOUT_SECONDS: '86400',
+    });
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('the manager RBAC of the chart, with the cleanup finalizer the AutoscalingRunnerSet names', () => {
+    const { objects } = build({ controllerServiceAccount: { name: 'arc-controller', namespace: 'arc' } });
+    const role = named(objects, 'Role', 'kubevirt-vm-gha-rs-manager');
+    const binding = named(objects, 'RoleBinding', 'kubevirt-vm-gha-rs-manager');
+    expect(role.metadata.finalizers).toEqual(['actions.github.com/cleanup-protection']);
+    expect(binding.metadata.finalizers).toEqual(['actions.github.com/cleanup-protection']);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'arc-controller', namespace: 'arc' }]);
+    expect(role.rules.map((r: any) => r.resources[0])).toEqual(['pods', 'pods/status', 'secrets', 'serviceaccounts', 'rolebindings', 'roles']);
+  });
+
+  test('the launcher may only create, watch and delete VMIs', () => {
+    const { objects } = build();
+    expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
+      { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+    ]);
+    expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
+    expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
+  });
+
+  test('the ConfigMap ships the launcher and the per-job VMI template: a copy-on-write layer over the baked volume, the JIT Secret by serial', () => {
+    const { image, objects } = build({ cpu: 8, memory: '32Gi' });
+    const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
+    expect(data['launcher.js']).toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'launcher.js'), 'utf8'));
+    expect(Object.keys(data).sort()).toEqual(['launcher.js', 'vmi.json']);
+    const vmi = JSON.parse(data['vmi.json']);
+    expect(vmi.kind).toBe('VirtualMachineInstance');
+    expect(vmi.spec.volumes).toEqual([
+      { name: 'rootdisk', ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } },
+      { name: 'cloudinitdisk', cloudInitNoCloud: { userData: '#cloud-config\nssh_pwauth: false\nmanage_etc_hosts: true\n' } },
+      { name: 'jit', secret: { secretName: 'set-by-launcher' } },
+    ]);
+    expect(vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit')).toEqual({ name: 'jit', serial: 'RUNNERJIT', disk: { bus: 'virtio', readonly: true } });
+    expect(vmi.spec.domain.resources.requests).toEqual({ cpu: '8', memory: '32Gi' });
+    expect(vmi.spec.evictionStrategy).toBe('None');
+    // The template is a valid VMI once the launcher names it.
+    const named_ = { ...vmi, metadata: { ...vmi.metadata, name: 'kubevirt-vm-abcde-runner-x', namespace: 'arc-runners' } };
+    expect(validateObjects([{ file: 'vmi.json', object: named_ }], { externalVolumes: [image.volumeName], externalSecrets: ['set-by-launcher'] }).map(formatFinding)).toEqual([]);
+  });
+
+  test('cloned per job: a DataVolume template and the rights to clone', () => {
+    const { image, objects } = build({}, ImageSharing.CLONE_PER_JOB);
+    const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
+    const dataVolume = JSON.parse(data['datavolume.json']);
+    expect(dataVolume.spec.source).toEqual({ pvc: { namespace: 'arc-runners', name: image.volumeName } });
+    expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
+    expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
+    expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source']);
+    const env = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(env).toContain('LAUNCHER_DATAVOLUME_TEMPLATE');
+  });
+
+  test('the whole output, image included, is valid: schemas, admission and ARC rules', () => {
+    const { objects } = build({ labels: ['gpu'] });
+    expect(validateObjects(objects.map((object) => ({ file: 'ci.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('timeouts and launcher image', () => {
+    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherImage: 'registry.internal/node:26.13.0-alpine3.24' });
+    const container = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0];
+    expect(container.image).toBe('registry.internal/node:26.13.0-alpine3.24');
+    expect(container.env).toEqual(expect.arrayContaining([
+      { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: '300' }, { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: '21600' },
+    ]));
+  });
+
+  test.each([
+    [{ name: 'a'.repeat(45) }, "RunnerScaleSet 'name' must be a DNS-1123 label", 'at most 44 characters'],
+    [{ minRunners: 3, maxRunners: 2 }, "RunnerScaleSet 'maxRunners' must be at least 1 and at least 'minRunners' (3), got 2", undefined],
+    [{ maxRunners: 0 }, "RunnerScaleSet 'maxRunners' must be at least 1", undefined],
+    [{ minRunners: -1 }, "RunnerScaleSet 'minRunners' must be an integer from 0 to 10000, got -1", undefined],
+    [{ url: 'https://github.com/acme/app/issues' }, "RunnerScaleSet 'url' must name an owner", undefined],
+    [{ githubConfigSecret: 'GitHub App' }, "RunnerScaleSet 'githubConfigSecret' must be a DNS-1123 subdomain", undefined],
+    [{ labels: ['--ephemeral'] }, "RunnerScaleSet 'labels' label \"--ephemeral\"", undefined],
+    [{ launcherImage: 'node' }, "RunnerScaleSet 'launcherImage' must be a pinned image reference", undefined],
+    [{ launcherImage: 'node:latest' }, "RunnerScaleSet 'launcherImage' must be a pinned image reference", undefined],
+    [{ memory: '16' }, "RunnerScaleSet 'memory' must be at least 1Gi", undefined],
+    [{ bootTimeout: Duration.millis(1500) }, "RunnerScaleSet 'bootTimeout' must be a Duration of whole seconds", undefined],
+    [{ image: 'ubuntu' }, "RunnerScaleSet 'image' must be a RunnerImage", undefined],
+    [{ controllerServiceAccount: { name: 'arc', namespace: 'ARC' } }, "RunnerScaleSet 'controllerServiceAccount.namespace' must be a DNS-1123 label", undefined],
+  ])('rejects %j', (props, message, more) => {
+    expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(message);
+    if (more) expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(more);
+  });
+
+  test('an image in another namespace is refused', () => {
+    const app = Testing.app();
+    const image = new RunnerImage(new Chart(app, 'images', { namespace: 'images' }), 'image', {});
+    expect(() => new RunnerScaleSet(new Chart(app, 'ci', { namespace: 'arc-runners' }), 'runners', {
+      url: 'https://github.com/acme', githubConfigSecret: 'github-app', image,
+    })).toThrow("RunnerScaleSet 'image' is in namespace images but the chart is in arc-runners");
+  });
+});
