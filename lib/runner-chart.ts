@@ -7,7 +7,8 @@ import { Naming } from './private/naming';
 import { withResolved } from './private/resolved';
 import { RunnerPool, RunnerPoolProps } from './runner-pool';
 import { DEFAULT_RUNNER_VERSION, RunnerRelease } from './runner-release';
-import { DEFAULT_ROOT_DISK_SIZE, resolvePool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { resolvePool } from './private/resolve-pool';
+import { DEFAULT_ROOT_DISK_SIZE, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 
 /** Props of RunnerChart: one object for a whole fleet. */
 export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions {

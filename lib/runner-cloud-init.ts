@@ -10,7 +10,9 @@ import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
 import { RunnerRelease } from './runner-release';
-import { GuestInput, ResolvedGuest, resolveGuest, RunnerGuestOptions, validateName } from './runner-spec';
+import { GuestInput, resolveGuest } from './private/resolve-guest';
+import { validateName } from './private/resolve-vm';
+import { ResolvedGuest, RunnerGuestOptions } from './runner-spec';
 
 /** Props of RunnerCloudInit. */
 export interface RunnerCloudInitProps extends RunnerGuestOptions {

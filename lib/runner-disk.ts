@@ -7,7 +7,8 @@ import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATI
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
-import { DiskSpec, ResolvedDisk, resolveStorage, validateImage, validateName } from './runner-spec';
+import { resolveStorage, validateImage, validateName } from './private/resolve-vm';
+import { DiskSpec, ResolvedDisk } from './runner-spec';
 
 /** Props of a standalone DataVolume. */
 export interface RunnerDiskProps extends DiskSpec {

@@ -16,10 +16,9 @@ import { withResolved } from './private/resolved';
 import { runnerVmiSpec } from './private/vmi-spec';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
 import { RunnerRelease } from './runner-release';
-import {
-  DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, resolveSetup, resolveSizing, resolveStorage, RunnerSetupOptions,
-  validateBootImage, validateName,
-} from './runner-spec';
+import { resolveSetup } from './private/resolve-guest';
+import { resolveSizing, resolveStorage, validateBootImage, validateName } from './private/resolve-vm';
+import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, RunnerSetupOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 
 /** How per-job VMs use a baked image. */

@@ -20,7 +20,8 @@ import { JIT_DISK_SERIAL } from './private/token-disk';
 import { RunnerVmDisk, runnerVmiSpec } from './private/vmi-spec';
 import { ImageSharing, RunnerImage } from './runner-image';
 import { dataVolumeSpec } from './runner-disk';
-import { resolveSizing, RunnerVmSizeOptions, validateSecretName } from './runner-spec';
+import { resolveSizing, validateSecretName } from './private/resolve-vm';
+import { RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 
 /** The actions-runner-controller release whose objects and semantics the library emits (gha-runner-scale-set chart). */

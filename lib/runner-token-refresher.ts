@@ -9,7 +9,9 @@ import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
 import { DEFAULT_TOKEN_KEY } from './private/token-disk';
-import { ResolvedTokenRefresher, resolveTokenRefresher, TokenRefresherOptions, validateName, validateSecretName } from './runner-spec';
+import { resolveTokenRefresher } from './private/resolve-pool';
+import { validateName, validateSecretName } from './private/resolve-vm';
+import { ResolvedTokenRefresher, TokenRefresherOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 
 /** Props of RunnerTokenRefresher. */

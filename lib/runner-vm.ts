@@ -11,10 +11,8 @@ import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { runnerVmiSpec } from './private/vmi-spec';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec } from './runner-disk';
-import {
-  DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, resolveSizing, resolveStorage, RunnerVmSizeOptions, validateBootImage,
-  validateKubernetesLabels, validateName, validateSecretName,
-} from './runner-spec';
+import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './private/resolve-vm';
+import { DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, RunnerVmSizeOptions } from './runner-spec';
 
 /** Props of RunnerVm. */
 export interface RunnerVmProps extends RunnerVmSizeOptions {

@@ -1,0 +1,146 @@
+import { GitHubScope, GitHubScopeKind } from '../github';
+import { Distribution } from '../platform';
+import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from '../runner-release';
+import {
+  DEFAULT_DOCKER_APT_BASE_URL, ResolvedGuest, ResolvedRegistration, ResolvedSetup, RunnerRegistrationOptions, RunnerSetupOptions,
+} from '../runner-spec';
+import { validateEnum } from './enum-value';
+import { validateLabels, validateRunnerGroup } from './github-rules';
+import { at, Naming, propLabel } from './naming';
+import { DEFAULT_TOKEN_KEY } from './token-disk';
+import { validateUrl } from './url';
+
+// The runner spec, part one: how the guest is set up and what a runner registers as.
+
+/** Input of resolveSetup: the setup options plus what the caller knows of release and distribution. */
+export interface SetupInput extends RunnerSetupOptions {
+  readonly release?: RunnerRelease;
+  readonly distribution?: Distribution;
+}
+
+/** Input of resolveGuest. */
+export interface GuestInput extends SetupInput, RunnerRegistrationOptions {}
+
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+// Accounts that Ubuntu and Debian cloud images (or packages the runner installs) already have.
+const RESERVED_USERS = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy',
+  'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'messagebus', 'syslog', 'sshd', 'polkitd', 'lxd',
+  'ubuntu', 'debian', 'admin', 'docker', 'tss', 'uuidd', 'tcpdump', 'landscape', 'pollinate', 'fwupd-refresh', 'dnsmasq', 'usbmux']);
+// Folders the runner keeps beside its work directory.
+const RESERVED_WORK_DIRS = new Set(['.', 'bin', 'externals', '_diag']);
+const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
+// Not starting with '-': config.sh would take the value for an option.
+const WORK_DIR = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
+// Kubernetes' rule for Secret keys (IsConfigMapKey); '.', '..' and '..*' would clash with the volume's own symlinks.
+const SECRET_KEY = /^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/;
+// The comment is free text, but only printable: PyYAML (cloud-init) rejects tabs in plain scalars
+// and control characters, and reads U+0085, U+2028 and U+2029 as line breaks.
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\p{Cc}\u2028\u2029]*)?$/u;
+
+/** Validates how the guest is set up. */
+export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
+  const release = props.release ?? RunnerRelease.latestKnown();
+  if (!RunnerRelease.isRunnerRelease(release)) {
+    throw new Error(`${propLabel(naming, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
+  }
+  const installPackages = validateBoolean(naming, 'installPackages', props.installPackages, true);
+  if (!installPackages && (props.extraPackages?.length || props.upgradePackages || props.dockerApt)) {
+    throw new Error(`${propLabel(naming, 'installPackages')} is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them`);
+  }
+  return Object.freeze({
+    release,
+    distribution: validateEnum(...at(naming, 'distribution'), Distribution, props.distribution ?? Distribution.UBUNTU),
+    user: validateUser(naming, props.user ?? 'actions-runner'),
+    passwordlessSudo: validateBoolean(naming, 'passwordlessSudo', props.passwordlessSudo, true),
+    docker: validateBoolean(naming, 'docker', props.docker, true),
+    installPackages,
+    dockerAptBaseUrl: validateUrl(...at(naming, 'dockerApt.repositoryBaseUrl'), props.dockerApt?.repositoryBaseUrl ?? DEFAULT_DOCKER_APT_BASE_URL,
+      { protocols: ['https:', 'http:'], base: true }).text,
+    extraPackages: validateEach(naming, 'extraPackages', props.extraPackages, PACKAGE, 'a Debian package name (optionally =version)'),
+    upgradePackages: validateBoolean(naming, 'upgradePackages', props.upgradePackages, false),
+    sshAuthorizedKeys: validateEach(naming, 'sshAuthorizedKeys', props.sshAuthorizedKeys, SSH_KEY,
+      "one OpenSSH public key line ('ssh-ed25519 AAAA... comment')"),
+  });
+}
+
+/** Validates what a long-lived runner registers as; `release` has been resolved already. */
+export function resolveRegistration(props: RunnerRegistrationOptions, naming: Naming, release: RunnerRelease): ResolvedRegistration {
+  const scope = GitHubScope.fromUrl(props.url, ...at(naming, 'url'));
+  if (scope.isGitHubDotCom && release.isOlderThan(MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM)) {
+    throw new Error(`${propLabel(naming, 'release')} is runner ${release.version}, but github.com refuses to register runners older `
+      + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
+  }
+  const labels = validateLabels(...at(naming, 'labels'), props.labels ?? []);
+  const noDefaultLabels = validateBoolean(naming, 'noDefaultLabels', props.noDefaultLabels, false);
+  if (noDefaultLabels && labels.length === 0) {
+    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in 'labels': a runner without labels cannot be targeted`);
+  }
+  return Object.freeze({
+    scope,
+    labels: Object.freeze(labels),
+    runnerGroup: resolveRunnerGroup(props.runnerGroup, scope, naming),
+    noDefaultLabels,
+    ephemeral: validateBoolean(naming, 'ephemeral', props.ephemeral, false),
+    disableUpdate: validateBoolean(naming, 'disableUpdate', props.disableUpdate, false),
+    workDir: validateWorkDir(naming, props.workDir ?? '_work'),
+    tokenKey: validateSecretKey(naming, props.tokenSecretKey ?? DEFAULT_TOKEN_KEY),
+  });
+}
+
+/** Validates a long-lived runner's guest: its setup, then its registration. */
+export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
+  const setup = resolveSetup(props, naming);
+  return Object.freeze({ ...setup, ...resolveRegistration(props, naming, setup.release) });
+}
+
+function resolveRunnerGroup(group: string | undefined, scope: GitHubScope, naming: Naming): string | undefined {
+  if (group === undefined) return undefined;
+  validateRunnerGroup(...at(naming, 'runnerGroup'), group);
+  // The runner only asks for a group where there are groups: organizations and enterprises.
+  if (scope.kind === GitHubScopeKind.REPOSITORY) {
+    throw new Error(`${propLabel(naming, 'runnerGroup')} ${JSON.stringify(group)} needs an organization or enterprise URL; `
+      + `repository runners have no groups (url ${scope.url})`);
+  }
+  return group;
+}
+
+function validateUser(naming: Naming, user: string): string {
+  if (typeof user !== 'string' || !USER.test(user) || user.startsWith('systemd-') || user.startsWith('_') || RESERVED_USERS.has(user)) {
+    throw new Error(`${propLabel(naming, 'user')} must be a new Linux user name ([a-z_][a-z0-9_-]*, at most 32, not an account `
+      + `the image already has such as root, nobody or ubuntu), got ${JSON.stringify(user)}`);
+  }
+  return user;
+}
+
+function validateWorkDir(naming: Naming, workDir: string): string {
+  if (typeof workDir !== 'string' || !WORK_DIR.test(workDir) || workDir.split('/').includes('..') || RESERVED_WORK_DIRS.has(workDir.split('/')[0])) {
+    throw new Error(`${propLabel(naming, 'workDir')} must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, not starting with '-', without '..' `
+      + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(workDir)}`);
+  }
+  return workDir;
+}
+
+export function validateSecretKey(naming: Naming, key: string): string {
+  if (typeof key !== 'string' || !SECRET_KEY.test(key)) {
+    throw new Error(`${propLabel(naming, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+, not '.', '..' or starting with '..'), got ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+export function validateEach(naming: Naming, prop: string, values: readonly string[] | undefined, pattern: RegExp, what: string): readonly string[] {
+  if (values !== undefined && !Array.isArray(values)) {
+    throw new Error(`${propLabel(naming, prop)} must be an array, got ${JSON.stringify(values)}`);
+  }
+  for (const value of values ?? []) {
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new Error(`${propLabel(naming, prop)} entry must be ${what}, got ${JSON.stringify(value)}`);
+    }
+  }
+  return Object.freeze([...(values ?? [])]);
+}
+
+export function validateBoolean(naming: Naming, prop: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`${propLabel(naming, prop)} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
