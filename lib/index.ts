@@ -39,3 +39,5 @@ export type { RunnerTokenRefresherProps } from './runner-token-refresher';
 export type { TokenRefresherOptions } from './runner-spec';
 export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';
 export type { RunnerScaleSetProps, ServiceAccountReference } from './runner-scale-set';
+export { RunnerWarmPool } from './runner-warm-pool';
+export type { RunnerWarmPoolProps } from './runner-warm-pool';

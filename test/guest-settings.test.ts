@@ -28,6 +28,7 @@ const SETTINGS: GuestSettings = {
   tokenDiskSerial: 'RUNNERTOKEN',
   tokenFileName: 'token',
   requiredCommands: ['git', 'docker'],
+  powerOffAfterJob: false,
 };
 
 describe('guest settings contract', () => {

@@ -164,6 +164,7 @@ describe('RunnerCloudInit', () => {
       RUNNER_SHA256: sha256,
       TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
       TOKEN_FILE_NAME: 'registration-token',
+      RUNNER_POWER_OFF_AFTER_JOB: 'false',
       RUNNER_REQUIRED_COMMANDS: 'git docker',
     });
     expect(config.write_files.find((f: any) => f.path === RUNNER_SETTINGS_PATH).permissions).toBe('0600');

@@ -296,8 +296,21 @@ install_service() {
   # runs as a service). The runner user writes them.
   as_runner_user cp -- "$RUNNER_DIR/bin/runsvc.sh" "$RUNNER_DIR/runsvc.sh"
   printf '%s\n' "$unit" | as_runner_user tee -- "$RUNNER_DIR/.service" >/dev/null
+  install_power_off "$unit_file"
   systemctl daemon-reload
   systemctl enable "$unit"
+}
+
+# A warm pool's one-job VM powers off when its ephemeral runner's service stops after the job;
+# KubeVirt starts it again on a fresh copy-on-write layer of the baked image.
+install_power_off() {
+  local drop_in_dir="$1.d"
+  if [[ "${RUNNER_POWER_OFF_AFTER_JOB:-false}" == true ]]; then
+    mkdir -p -- "$drop_in_dir"
+    printf '[Unit]\nSuccessAction=poweroff\nFailureAction=poweroff\n' >"$drop_in_dir/power-off-after-job.conf"
+  else
+    rm -f -- "$drop_in_dir/power-off-after-job.conf"
+  fi
 }
 
 main() {

@@ -20,14 +20,20 @@ export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.ser
 /** Where a baked image keeps its bake script, and the per-job script and unit. */
 export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
 export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
-export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
+export const JIT_UNIT_NAME = 'actions-runner-jit.service';
+export const JIT_UNIT_PATH = `/etc/systemd/system/${JIT_UNIT_NAME}`;
 
 /** What a cloud-config sets the guest up for. */
 export type GuestRole =
   /** A long-lived runner: registers at first boot and runs job after job. */
   | { readonly kind: 'static'; readonly guest: ResolvedGuest }
   /** The bake VM of a RunnerImage: installs everything, forgets its identity, powers off. */
-  | { readonly kind: 'bake'; readonly guest: ResolvedSetup };
+  | { readonly kind: 'bake'; readonly guest: ResolvedSetup }
+  /**
+   * A warm pool's one-job VM booting a baked image: everything is installed; it registers an
+   * ephemeral runner at every boot and powers off after the job.
+   */
+  | { readonly kind: 'warm'; readonly guest: ResolvedGuest };
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
@@ -51,12 +57,13 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
     downloadUrl: role.guest.release.downloadUrl,
     sha256: role.guest.release.sha256,
     requiredCommands: role.guest.docker ? ['git', 'docker'] : ['git'],
+    powerOffAfterJob: role.kind === 'warm',
   };
   if (role.kind === 'bake') {
     // A baked image registers nothing: its per-job VMs read ARC's JIT config, which says it all.
     return {
       ...setup, url: '', labels: [], runnerGroup: '', noDefaultLabels: false, ephemeral: true, disableUpdate: false, workDir: '_work',
-      tokenDiskSerial: JIT_DISK_SERIAL, tokenFileName: ARC_JIT_SECRET_KEY,
+      tokenDiskSerial: JIT_DISK_SERIAL, tokenFileName: ARC_JIT_SECRET_KEY, powerOffAfterJob: false,
     };
   }
   const guest = role.guest;
@@ -66,7 +73,8 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
     labels: guest.labels,
     runnerGroup: guest.runnerGroup ?? '',
     noDefaultLabels: guest.noDefaultLabels,
-    ephemeral: guest.ephemeral,
+    // A warm pool's runner takes one job: the VM comes back clean for the next.
+    ephemeral: role.kind === 'warm' || guest.ephemeral,
     disableUpdate: guest.disableUpdate,
     workDir: guest.workDir,
     tokenDiskSerial: TOKEN_DISK_SERIAL,
@@ -81,10 +89,13 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
  */
 export function renderCloudConfig(role: GuestRole): string {
   const guest = role.guest;
+  // A warm pool boots a baked image: everything is installed there already.
+  const installs = role.kind !== 'warm' && guest.installPackages;
+  const registers = role.kind !== 'bake';
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
   // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
-  const dockerApt = guest.docker && guest.installPackages
+  const dockerApt = guest.docker && installs
     ? { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${guest.dockerAptBaseUrl}/${guest.distribution} $RELEASE stable` }
     : undefined;
   const user = {
@@ -96,7 +107,7 @@ export function renderCloudConfig(role: GuestRole): string {
     ...(guest.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
     ...(guest.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...guest.sshAuthorizedKeys] } : {}),
   };
-  const packages = guest.installPackages ? [...BASE_PACKAGES, ...(guest.docker ? DOCKER_PACKAGES : []), ...guest.extraPackages] : undefined;
+  const packages = installs ? [...BASE_PACKAGES, ...(guest.docker ? DOCKER_PACKAGES : []), ...guest.extraPackages] : undefined;
   const config = {
     // The docker group exists before the user joins it; docker-ce's postinst keeps an existing group.
     ...(guest.docker ? { groups: ['docker'] } : {}),
@@ -111,7 +122,7 @@ export function renderCloudConfig(role: GuestRole): string {
     write_files: [
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(role)) },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
-      ...(role.kind === 'static' ? [
+      ...(registers ? [
         { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
         { path: RUNNER_UNIT_TEMPLATE_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions.runner.service.template') },
       ] : [
@@ -122,11 +133,14 @@ export function renderCloudConfig(role: GuestRole): string {
       ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
     runcmd: [
+      // The baked image's per-job unit waits for cloud-final and would look for a JIT config disk a
+      // warm pool's VM does not have: this boot (its own copy-on-write layer) does without it.
+      ...(role.kind === 'warm' ? [['systemctl', 'disable', '--now', JIT_UNIT_NAME]] : []),
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
       ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
-      // A static runner: the registration unit runs now and at every boot, and retries until the
-      // runner is up. A bake: the bake script runs once and powers the VM off when the image is done.
-      role.kind === 'static' ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
+      // A runner: the registration unit runs now and at every boot, and retries until the runner is
+      // up. A bake: the bake script runs once and powers the VM off when the image is done.
+      registers ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
     ],
   };
   const doc = new Document(config);

@@ -39,6 +39,8 @@ export interface GuestSettings {
   readonly tokenFileName: string;
   /** Commands that must exist before the runner registers. */
   readonly requiredCommands: readonly string[];
+  /** Power the VM off when the runner's service stops (a warm pool's one-job VMs come back clean). */
+  readonly powerOffAfterJob: boolean;
 }
 
 type Codec = { readonly name: string; readonly required: boolean; encode(value: any): string; decode(text: string): any };
@@ -64,6 +66,7 @@ export const VARIABLES: Readonly<Record<keyof GuestSettings, Codec>> = Object.fr
   tokenDiskSerial: text('TOKEN_DISK_SERIAL'),
   tokenFileName: text('TOKEN_FILE_NAME'),
   requiredCommands: list('RUNNER_REQUIRED_COMMANDS', ' '),
+  powerOffAfterJob: flag('RUNNER_POWER_OFF_AFTER_JOB'),
 });
 
 /** The settings file: `NAME='value'` lines in VARIABLES' order. */

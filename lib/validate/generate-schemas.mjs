@@ -27,6 +27,7 @@ const KINDS = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', source: 'kubernetes/v1.34.0/rolebinding-rbac-v1.json' },
   { apiVersion: 'batch/v1', kind: 'CronJob', source: 'kubernetes/v1.34.0/cronjob-batch-v1.json' },
   { apiVersion: 'batch/v1', kind: 'Job', source: 'kubernetes/v1.34.0/job-batch-v1.json' },
+  { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool', source: 'jsonschema/pool.kubevirt.io/virtualmachinepool_v1beta1.json' },
 ];
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).

@@ -48,6 +48,7 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'rbac.authorization.k8s.io/v1 RoleBinding': 'kubernetes/rolebinding-rbac-v1.json',
       'batch/v1 CronJob': 'kubernetes/cronjob-batch-v1.json',
       'batch/v1 Job': 'kubernetes/job-batch-v1.json',
+      'pool.kubevirt.io/v1beta1 VirtualMachinePool': 'pool.kubevirt.io/virtualmachinepool_v1beta1.json',
     });
   });
 });

@@ -1,0 +1,140 @@
+import { ApiObject, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
+import { EvictionStrategy, RunStrategy } from './kubevirt-options';
+import { renderCloudConfig } from './private/cloud-config';
+import { checkCollisionsAtSynth } from './private/collisions';
+import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
+import { Naming, propLabel, show } from './private/naming';
+import { defaultDnsLabel } from './private/names';
+import { withResolved } from './private/resolved';
+import { resolveRegistration } from './private/resolve-guest';
+import { resolveTokenRefresher } from './private/resolve-pool';
+import { resolveSizing, validateName, validateSecretName } from './private/resolve-vm';
+import { TOKEN_DISK_SERIAL } from './private/token-disk';
+import { runnerVmiSpec } from './private/vmi-spec';
+import { ImageSharing, RunnerImage } from './runner-image';
+import { MAX_REPLICAS, RunnerRegistrationOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
+import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+
+/** Props of RunnerWarmPool. */
+export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
+  /** The baked image every VM boots, on a fresh copy-on-write layer at every boot; it must be `ImageSharing.SHARED`. */
+  readonly image: RunnerImage;
+  /** How many one-job runners are kept warm (at most 10,000). */
+  readonly replicas: number;
+  /** Name of the Secret with the registration token (kept fresh by `tokenRefresher`, or created by you). */
+  readonly tokenSecretName: string;
+  /** Keep the token Secret fresh from a GitHub App or PAT Secret (`<name>-refresher`). @default - none: you keep the token Secret fresh */
+  readonly tokenRefresher?: TokenRefresherOptions;
+  /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`. @default - derived from the construct path */
+  readonly name?: string;
+}
+
+/** What a warm pool's VMs use, validated. */
+const NAMING: Naming = { owner: 'RunnerWarmPool' };
+// `<name>-refresher` is a CronJob name (52 at most); the pool's VMs add `-<n>`.
+const MAX_NAME_LENGTH = 52 - '-refresher'.length;
+
+/**
+ * A fixed-size pool of one-job runners without actions-runner-controller: a KubeVirt
+ * VirtualMachinePool (pool.kubevirt.io/v1beta1) whose VMs boot the baked RunnerImage on an
+ * `ephemeral` root volume, register an ephemeral runner with the token Secret at every boot, run one
+ * job and power off; `runStrategy: Always` then starts a new VMI on a new copy-on-write layer, so
+ * every job starts on a clean VM. With `tokenRefresher`, no human ever creates a token.
+ *
+ * Scale-in is the pool's (KubeVirt picks which VMs to delete, busy or not): change `replicas` when
+ * no jobs run, or use RunnerScaleSet, which never stops a runner that holds a job.
+ */
+export class RunnerWarmPool extends Construct {
+  /** The pool's name, the prefix of its VMs and runners. */
+  public readonly name: string;
+  /** Namespace of every object (the image's). */
+  public readonly namespace: string;
+  /** The token refresher, when the pool has one. */
+  public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The VirtualMachinePool, for `ApiObject.of(...).addJsonPatch(...)`. */
+  public readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: RunnerWarmPoolProps) {
+    super(scope, id);
+    const image = props.image;
+    if (!RunnerImage.isRunnerImage(image)) {
+      throw new Error(`${propLabel(NAMING, 'image')} must be a RunnerImage, got ${show(image)}`);
+    }
+    if (image.sharing !== ImageSharing.SHARED) {
+      throw new Error(`${propLabel(NAMING, 'image')} must be shared (ImageSharing.SHARED): every boot starts from a copy-on-write layer `
+        + `over the one baked volume, got ${image.sharing}`);
+    }
+    this.name = validateName(NAMING, 'name', props.name ?? defaultDnsLabel(this, MAX_NAME_LENGTH), MAX_NAME_LENGTH);
+    this.namespace = image.namespace;
+    const chartNamespace = Chart.of(this).namespace;
+    if (chartNamespace !== undefined && chartNamespace !== this.namespace) {
+      throw new Error(`${propLabel(NAMING, 'image')} is in namespace ${image.namespace} but the chart is in ${chartNamespace}: `
+        + 'a VM can only boot a volume of its own namespace');
+    }
+    if (typeof props.replicas !== 'number' || !Number.isInteger(props.replicas) || props.replicas < 0 || props.replicas > MAX_REPLICAS) {
+      throw new Error(`${propLabel(NAMING, 'replicas')} must be an integer from 0 to ${MAX_REPLICAS}, got ${show(props.replicas)}`);
+    }
+    const registration = resolveRegistration(props, NAMING, image.release);
+    const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
+    const refresher = props.tokenRefresher === undefined ? undefined
+      : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
+    const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
+    checkCollisionsAtSynth(this);
+
+    const cloudInitName = `${this.name}-cloud-init`;
+    new kplus.Secret(this, 'CloudInit', {
+      metadata: { name: cloudInitName, namespace: this.namespace },
+      stringData: { userdata: renderCloudConfig({ kind: 'warm', guest: { ...image.setup, ...registration } }) },
+    });
+    if (refresher) {
+      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', withResolved<RunnerTokenRefresherProps>({
+        name: `${this.name}-refresher`,
+        namespace: this.namespace,
+        url: registration.scope.url,
+        tokenSecretName,
+        tokenKey: registration.tokenKey,
+        runnerNamePrefix: this.name,
+        options: refresher,
+      } satisfies RefresherSpec));
+    }
+
+    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    const vmi = runnerVmiSpec({
+      sizing,
+      arch: image.arch,
+      // A one-job VM cannot move (its layer is on the node): a drain stops it, and the pool starts another.
+      evictionStrategy: EvictionStrategy.NONE,
+      disks: [
+        { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } },
+        { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: cloudInitName } } } },
+        { name: 'token', serial: TOKEN_DISK_SERIAL, readonly: true, volume: { secret: { secretName: tokenSecretName, optional: true } } },
+      ],
+    });
+    this.apiObject = new ApiObject(this, 'Resource', {
+      apiVersion: 'pool.kubevirt.io/v1beta1',
+      kind: 'VirtualMachinePool',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        ...(refresher ? {} : { annotations: { [EXTERNAL_SECRETS_ANNOTATION]: tokenSecretName } }),
+      },
+      spec: {
+        replicas: props.replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' } },
+        virtualMachineTemplate: {
+          metadata: { labels },
+          spec: {
+            // A VM that powered off after its job starts again: a new VMI, a new copy-on-write layer.
+            runStrategy: RunStrategy.ALWAYS,
+            template: { metadata: { labels }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
+          },
+        },
+      },
+    });
+  }
+}
