@@ -8,6 +8,7 @@
 set -euo pipefail
 
 readonly REGISTER_SCRIPT="${RUNNER_REGISTER_SCRIPT:-/usr/local/sbin/register-actions-runner}"
+# What the per-job unit's ConditionPathExists= looks for (lib/guest/actions-runner-jit.service).
 readonly BAKED_MARKER="${RUNNER_BAKED_MARKER:-/etc/actions-runner/image-baked}"
 # Where the machine's identity files are (/etc/machine-id, SSH host keys); tests point it elsewhere.
 readonly SYSTEM_ROOT="${RUNNER_SYSTEM_ROOT:-}"

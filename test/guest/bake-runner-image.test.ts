@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { testIf } from '../util';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
+import { readGuestFile } from '../../lib/private/cloud-config';
 
 // The bake script that a RunnerImage's bake VM runs once from cloud-init, run for real under bash
 // with stub commands (see harness.ts) and the settings the library renders for the image. Its
@@ -61,6 +62,11 @@ describe('bake-runner-image.sh', () => {
     expect(guest.configArgs()).toBeUndefined();
     expect(guest.log('mount.log')).toBeUndefined();
     expect(guest.log('runuser.log')).toBeUndefined();
+  });
+
+  test('the marker is what the per-job unit needs to run at all', () => {
+    expect(readGuestFile('actions-runner-jit.service')).toContain('\nConditionPathExists=/etc/actions-runner/image-baked\n');
+    expect(readGuestFile('bake-runner-image.sh')).toContain('"${RUNNER_BAKED_MARKER:-/etc/actions-runner/image-baked}"');
   });
 
   test('a checksum mismatch stops before anything is extracted, and the VM stays up', () => {
