@@ -152,7 +152,9 @@ export function renderCloudConfig(role: GuestRole): string {
  * go inline in the VirtualMachineInstance (KubeVirt accepts at most 2048 bytes there).
  */
 export function renderJobCloudConfig(): string {
-  return '#cloud-config\nssh_pwauth: false\nmanage_etc_hosts: true\n';
+  // `users: []`: user-data that names no users gets the image's default user (debian, ubuntu, with
+  // passwordless sudo) created at every boot (found by the boot test); the runner user is baked in.
+  return '#cloud-config\nusers: []\nssh_pwauth: false\nmanage_etc_hosts: true\n';
 }
 
 // A plain scalar such as `on`, `no`, `2024-01-01` or `0o17` is a string to one YAML version and a
