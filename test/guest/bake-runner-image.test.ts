@@ -7,7 +7,9 @@ import { RunnerRelease } from '../../lib';
 import { readGuestFile } from '../../lib/private/cloud-config';
 
 // The bake script that a RunnerImage's bake VM runs once from cloud-init, run for real under bash
-// with stub commands (see harness.ts) and the settings the library renders for the image. Its
+// with stub commands (see harness.ts) and the settings the library renders for the image. It runs
+// twice: from cloud-init, where it installs the runner and asks systemd to seal the image once
+// cloud-init has finished; then as that unit, where it forgets the machine and powers off. The
 // power-off is the image's readiness signal: it must happen once, at the end of a bake that
 // succeeded, and never after a failure.
 describe('bake-runner-image.sh', () => {
@@ -20,16 +22,27 @@ describe('bake-runner-image.sh', () => {
   const PACKAGE_URL = 'https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz';
   const JIT_UNIT = 'actions-runner-jit.service';
   const poweroffs = () => (guest.logLines('systemctl.log') ?? []).filter((line) => line === 'poweroff');
-  /** What must not have happened after a failed bake: the image must not look ready, and the machine is as it was. */
-  function expectNotBaked(): void {
-    expect(poweroffs()).toEqual([]);
-    expect(existsSync(guest.bakedMarker)).toBe(false);
-    expect(guest.state().enabled).toEqual([]);
+  const sealUnit = () => [
+    '--unit=bake-runner-image-seal', '--no-block', '--property=After=cloud-final.service',
+    '--property=StandardOutput=journal+console', '--property=StandardError=journal+console', '--', guest.bakeScriptFile, 'seal',
+  ];
+  /** The machine as the bake VM booted it: nothing forgotten, not marked, still up. */
+  function expectIdentityKept(): void {
     expect(guest.log('cloud-init.log')).toBeUndefined();
     expect(readFileSync(guest.identityFiles.machineId, 'utf8')).toBe('machine-id of the bake VM\n');
+    expect(existsSync(guest.identityFiles.sshHostKeys[0])).toBe(true);
+    expect(existsSync(guest.identityFiles.journal)).toBe(true);
+    expect(existsSync(guest.bakedMarker)).toBe(false);
+    expect(poweroffs()).toEqual([]);
+  }
+  /** What must not have happened after a failed bake: the image must not look ready, and the machine is as it was. */
+  function expectNotBaked(): void {
+    expectIdentityKept();
+    expect(guest.transientUnits()).toEqual([]);
+    expect(guest.state().enabled).toEqual([]);
   }
 
-  test('installs the checksum-verified runner, enables the per-job unit, forgets the machine, writes the marker and powers off once', () => {
+  test('from cloud-init: installs the checksum-verified runner, enables the per-job unit, and has systemd seal the image after cloud-init', () => {
     guest.installImage();
     const run = guest.bake();
     expect(run.stderr).not.toContain('error:');
@@ -45,23 +58,40 @@ describe('bake-runner-image.sh', () => {
     // The per-job unit is enabled (not started: it runs at the boots of per-job VMs).
     expect(guest.state().enabled).toEqual([JIT_UNIT]);
     expect(guest.log('started.log')).toBeUndefined();
-    // The machine's identity is forgotten; the rest of SSH's configuration stays.
+    // cloud-init is still running: the seal waits for it, and nothing is forgotten yet.
+    expect(guest.transientUnits()).toEqual([sealUnit()]);
+    expect(run.stderr.trim().split('\n').slice(-2)).toEqual([
+      'bake-runner-image: runner installed', 'bake-runner-image: sealing the image once cloud-init has finished',
+    ]);
+    expectIdentityKept();
+    // An image registers nothing and reads no token.
+    expect(guest.configArgs()).toBeUndefined();
+    expect(guest.log('mount.log')).toBeUndefined();
+    expect(guest.log('runuser.log')).toBeUndefined();
+  });
+
+  test('the seal forgets the machine, marks the image baked and powers off, once and last', () => {
+    guest.installImage();
+    expect(guest.bake().status).toBe(0);
+    const seal = guest.bake({}, 'seal');
+    expect(seal.stderr).not.toContain('error:');
+    expect(seal.status).toBe(0);
     expect(guest.logLines('cloud-init.log')).toEqual(['clean --logs --seed']);
     expect(readFileSync(guest.identityFiles.machineId, 'utf8')).toBe('');
     expect(existsSync(guest.identityFiles.dbusMachineId)).toBe(false);
     for (const key of guest.identityFiles.sshHostKeys) expect(existsSync(key)).toBe(false);
     expect(existsSync(guest.identityFiles.sshConfig)).toBe(true);
     expect(guest.logLines('apt-get.log')).toEqual(['clean']);
-    // Marked, written to disk, then powered off, once and last.
+    expect(guest.logLines('journalctl.log')).toEqual(['--relinquish-var']);
+    expect(readdirSync(join(guest.identityFiles.journal, '..', '..'))).toEqual([]);
     expect(readFileSync(guest.bakedMarker, 'utf8')).toBe(`runner ${PACKAGE_URL}\n`);
     expect(guest.logLines('sync.log')).toEqual(['sync']);
-    expect(run.stderr.trim().split('\n').pop()).toBe('bake-runner-image: image baked; powering off');
+    expect(seal.stderr.trim().split('\n')).toEqual(['bake-runner-image: image baked; powering off']);
     expect(poweroffs()).toEqual(['poweroff']);
     expect(guest.logLines('systemctl.log')?.pop()).toBe('poweroff');
-    // An image registers nothing and reads no token.
-    expect(guest.configArgs()).toBeUndefined();
-    expect(guest.log('mount.log')).toBeUndefined();
-    expect(guest.log('runuser.log')).toBeUndefined();
+    // The runner is as the bake installed it.
+    expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+    expect(guest.logLines('curl.log')).toHaveLength(1);
   });
 
   test('the marker is what the per-job unit needs to run at all', () => {
@@ -100,7 +130,7 @@ describe('bake-runner-image.sh', () => {
     expectNotBaked();
   });
 
-  test('a failure after the runner is installed (enabling the unit) does not power off either', () => {
+  test('a failure after the runner is installed (enabling the unit) does not seal either', () => {
     guest.installImage();
     rmSync(join(guest.unitDir, JIT_UNIT));
     const run = guest.bake();
@@ -110,25 +140,45 @@ describe('bake-runner-image.sh', () => {
     expectNotBaked();
   });
 
-  test('on an image baked already it installs nothing again, and powers off', () => {
+  test('a seal that fails (cloud-init clean) does not mark the image or power off', () => {
     guest.installImage();
     expect(guest.bake().status).toBe(0);
+    const seal = guest.bake({ FAKE_CLOUD_INIT_STATUS: '1' }, 'seal');
+    expect(seal.status).toBe(1);
+    expect(existsSync(guest.bakedMarker)).toBe(false);
+    expect(poweroffs()).toEqual([]);
+  });
+
+  test('the seal refuses an image without the runner', () => {
+    guest.installImage();
+    const seal = guest.bake({}, 'seal');
+    expect(seal.status).toBe(1);
+    expect(seal.stderr).toContain(`bake-runner-image: error: ${guest.runnerDir}/run.sh is missing: not sealing an image without the runner`);
+    expectIdentityKept();
+  });
+
+  test('on an image baked already it installs nothing again, and seals and powers off again', () => {
+    guest.installImage();
+    expect(guest.bake().status).toBe(0);
+    expect(guest.bake({}, 'seal').status).toBe(0);
     const again = guest.bake();
     expect(again.status).toBe(0);
-    expect(again.stderr).toContain(`bake-runner-image: this image is baked already (runner ${PACKAGE_URL}); not baking it again`);
+    expect(again.stderr).toContain(`bake-runner-image: this image is baked already (runner ${PACKAGE_URL}); not installing again`);
     expect(guest.logLines('curl.log')).toHaveLength(1);
     expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
+    expect(guest.transientUnits()).toEqual([sealUnit(), sealUnit()]);
+    expect(guest.bake({}, 'seal').status).toBe(0);
     expect(poweroffs()).toEqual(['poweroff', 'poweroff']);
   });
 
-  test.each([['mv runner'], ['systemctl enable']])('a bake cut short at %s (a reboot) is finished by the next run, without installing again', (point) => {
+  test.each([['mv runner'], ['systemctl enable'], ['systemd-run']])('a bake cut short at %s (a reboot) is finished by the next run, without installing again', (point) => {
     guest.installImage();
     const first = guest.bake({ FAKE_CRASH: point });
     expect({ signal: first.signal, crashes: guest.logLines('crash.log') }).toEqual({ signal: 'SIGKILL', crashes: [point] });
-    expect(poweroffs()).toEqual([]);
     const second = guest.bake();
     expect(second.stderr).not.toContain('error:');
     expect(second.status).toBe(0);
+    expect(guest.bake({}, 'seal').status).toBe(0);
     expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
     expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
     expect(readdirSync(guest.cacheDir)).toEqual([]);
@@ -138,12 +188,13 @@ describe('bake-runner-image.sh', () => {
   });
 
   test.each([
-    ['the settings file', () => guest.settingsFile],
-    ['the settings folder', () => join(guest.settingsFile, '..')],
-  ])('%s writable by others is refused before anything runs', (_what, path) => {
+    ['the settings file', 'install', () => guest.settingsFile],
+    ['the settings folder', 'install', () => join(guest.settingsFile, '..')],
+    ['the settings file', 'seal', () => guest.settingsFile],
+  ])('%s writable by others is refused before anything runs (%s)', (_what, step, path) => {
     guest.installImage();
     chmodSync(path(), 0o777);
-    const run = guest.bake();
+    const run = guest.bake({}, ...(step === 'seal' ? ['seal'] : []));
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`bake-runner-image: error: ${path()} must belong to root and be writable by root only; not reading settings from it`);
     expect(guest.log('curl.log')).toBeUndefined();
@@ -163,6 +214,14 @@ describe('bake-runner-image.sh', () => {
     const run = guest.bake();
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('must be an absolute path of letters, digits');
+    expectNotBaked();
+  });
+
+  test('an unknown command is refused', () => {
+    guest.installImage();
+    const run = guest.bake({}, 'bake');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("bake-runner-image: error: unknown command 'bake' (usage: bake-runner-image [seal])");
     expectNotBaked();
   });
 });

@@ -69,10 +69,14 @@ fi`,
   git: 'exit 0',
   docker: 'exit 0',
   // What an image bake calls to forget the machine: recorded, and nothing else.
-  'cloud-init': 'echo "$*" >> "$STUB_LOG/cloud-init.log"',
+  'cloud-init': `echo "$*" >> "$STUB_LOG/cloud-init.log"
+exit "\${FAKE_CLOUD_INIT_STATUS:-0}"`,
   journalctl: 'echo "$*" >> "$STUB_LOG/journalctl.log"',
   'apt-get': 'echo "$*" >> "$STUB_LOG/apt-get.log"',
   sync: 'echo sync >> "$STUB_LOG/sync.log"',
+  // Records the transient unit it was asked to start; the test runs its command as systemd would.
+  'systemd-run': `${CRASH_CHECK}
+{ printf '%s\\0' "$@"; echo; } >> "$STUB_LOG/systemd-run.args"`,
 };
 
 // Real commands the script and the fake runner use, linked into the guest's PATH one by one.
@@ -130,17 +134,19 @@ export class FakeGuest {
   public readonly jitConfig = fakeJitConfig(this.root);
   /** What an image bake leaves when it is done. */
   public readonly bakedMarker = join(this.root, 'etc', 'actions-runner', 'image-baked');
+  /** Where the bake script is installed: the command of the unit it asks systemd for. */
+  public readonly bakeScriptFile = join(this.root, 'bake-runner-image');
   /** The machine's identity, which a bake must forget; other files beside it must stay. */
   public readonly identityFiles = {
     machineId: join(this.root, 'etc', 'machine-id'),
     dbusMachineId: join(this.root, 'var', 'lib', 'dbus', 'machine-id'),
     sshHostKeys: ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key'].map((f) => join(this.root, 'etc', 'ssh', f)),
     sshConfig: join(this.root, 'etc', 'ssh', 'sshd_config'),
+    journal: join(this.root, 'var', 'log', 'journal', '0123456789abcdef0123456789abcdef', 'system.journal'),
   };
   // The system's own tools (tar, sha256sum, mktemp...), without any git or docker they may have.
   private readonly systemPath = join(this.root, 'sysbin');
   private readonly scriptFile = join(this.root, 'register-actions-runner');
-  private readonly bakeScriptFile = join(this.root, 'bake-runner-image');
   private readonly jitScriptFile = join(this.root, 'run-actions-runner-jit');
 
   constructor() {
@@ -199,8 +205,8 @@ export class FakeGuest {
     this.writeExecutable(this.bakeScriptFile, file(BAKE_SCRIPT_PATH));
     this.writeExecutable(this.jitScriptFile, file(JIT_SCRIPT_PATH));
     writeFileSync(join(this.unitDir, basename(JIT_UNIT_PATH)), file(JIT_UNIT_PATH), { mode: 0o644 });
-    const { machineId, dbusMachineId, sshHostKeys, sshConfig } = this.identityFiles;
-    for (const path of [machineId, dbusMachineId, ...sshHostKeys, sshConfig]) {
+    const { machineId, dbusMachineId, sshHostKeys, sshConfig, journal } = this.identityFiles;
+    for (const path of [machineId, dbusMachineId, ...sshHostKeys, sshConfig, journal]) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, `${basename(path)} of the bake VM\n`);
     }
@@ -221,9 +227,14 @@ export class FakeGuest {
     writeFileSync(this.settingsFile, `${rendered}${overrides}`, { mode: 0o600 });
   }
 
-  /** Runs the bake script as cloud-init's runcmd would (installImage first). */
-  public bake(env: Record<string, string> = {}): GuestRun {
-    return this.spawn(['/bin/bash', this.bakeScriptFile], env);
+  /** Runs the bake script as cloud-init's runcmd would (installImage first); with 'seal', as the unit it asks systemd for would. */
+  public bake(env: Record<string, string> = {}, ...args: string[]): GuestRun {
+    return this.spawn(['/bin/bash', this.bakeScriptFile, ...args], env);
+  }
+
+  /** The arguments of each systemd-run call: the transient units asked for, with their options and command. */
+  public transientUnits(): string[][] {
+    return (this.logLines('systemd-run.args') ?? []).map((line) => line.split('\0').slice(0, -1));
   }
 
   /** Runs the per-job script as its systemd unit would at the boot of a per-job VM (installImage and bake first). */
