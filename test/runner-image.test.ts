@@ -1,8 +1,11 @@
 import { Testing } from 'cdk8s';
 import { AccessMode, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease } from '../lib';
-import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH } from '../lib/private/cloud-config';
+import { parse } from 'yaml';
+import {
+  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig,
+} from '../lib/private/cloud-config';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
-import { formatFinding, validateObjects } from '../lib/validate';
+import { CloudConfigSchema, formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, ofKind, synth, writtenFile } from './util';
 
 function bake(props: RunnerImageProps = {}) {
@@ -80,5 +83,14 @@ describe('RunnerImage', () => {
     [{ release: '2.334.0' }, "RunnerImage 'release' must be a RunnerRelease"],
   ])('rejects %j', (props, message) => {
     expect(() => bake(props as RunnerImageProps)).toThrow(message);
+  });
+});
+
+describe('the user-data of a per-job VM booting the image', () => {
+  test('is a valid cloud-config, small enough to go inline, and creates no user (not even the image\'s default one)', () => {
+    const userData = renderJobCloudConfig();
+    expect(new CloudConfigSchema().validate(userData)).toEqual([]);
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(2048);
+    expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, manage_etc_hosts: true });
   });
 });

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
-import { REGISTER_UNIT_NAME } from '../lib/private/cloud-config';
+import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, K8sObject, ofKind, synth, writtenFile } from './util';
@@ -35,14 +37,15 @@ describe('RunnerWarmPool', () => {
     expect(objects).toMatchSnapshot();
   });
 
-  test('each boot registers an ephemeral runner, powers off after its job, installs nothing and skips the per-job unit', () => {
+  test('each boot registers an ephemeral runner, powers off after its job, installs nothing, and the per-job unit is skipped by its condition', () => {
     const { objects } = build();
     const config = cloudConfigOf(named(objects, 'Secret', 'warm-cloud-init'));
     const settings = parseGuestSettings(writtenFile(config, RUNNER_SETTINGS_PATH));
     expect(settings).toMatchObject({ url: 'https://github.com/acme', labels: ['warm'], ephemeral: true, powerOffAfterJob: true, tokenDiskSerial: 'RUNNERTOKEN' });
     expect(config.packages).toBeUndefined();
     expect(config.apt).toBeUndefined();
-    expect(config.runcmd[0]).toEqual(['systemctl', 'disable', '--now', 'actions-runner-jit.service']);
+    expect(config.write_files.map((f: any) => f.path)).toContain(WARM_POOL_MARKER_PATH);
+    expect(readFileSync(join(__dirname, '..', 'lib', 'guest', 'actions-runner-jit.service'), 'utf8')).toContain(`ConditionPathExists=!${WARM_POOL_MARKER_PATH}`);
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', REGISTER_UNIT_NAME]);
   });
 

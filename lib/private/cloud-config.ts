@@ -20,8 +20,9 @@ export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.ser
 /** Where a baked image keeps its bake script, and the per-job script and unit. */
 export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
 export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
-export const JIT_UNIT_NAME = 'actions-runner-jit.service';
-export const JIT_UNIT_PATH = `/etc/systemd/system/${JIT_UNIT_NAME}`;
+export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
+/** Written by a warm pool's cloud-config; the per-job unit does not run where it exists. */
+export const WARM_POOL_MARKER_PATH = '/etc/actions-runner/warm-pool';
 
 /** What a cloud-config sets the guest up for. */
 export type GuestRole =
@@ -130,12 +131,12 @@ export function renderCloudConfig(role: GuestRole): string {
         { path: JIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('run-jit-runner.sh') },
         { path: JIT_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions-runner-jit.service') },
       ]),
+      // The baked image's per-job unit would look for a JIT config disk that a warm pool's VM does not
+      // have: its condition skips it where this file exists (written before it could start).
+      ...(role.kind === 'warm' ? [{ path: WARM_POOL_MARKER_PATH, owner: 'root:root', permissions: '0644', content: 'RunnerWarmPool\n' }] : []),
       ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
     ],
     runcmd: [
-      // The baked image's per-job unit waits for cloud-final and would look for a JIT config disk a
-      // warm pool's VM does not have: this boot (its own copy-on-write layer) does without it.
-      ...(role.kind === 'warm' ? [['systemctl', 'disable', '--now', JIT_UNIT_NAME]] : []),
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
       ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
       // A runner: the registration unit runs now and at every boot, and retries until the runner is
@@ -166,7 +167,9 @@ export function renderCloudConfig(role: GuestRole): string {
  * go inline in the VirtualMachineInstance (KubeVirt accepts at most 2048 bytes there).
  */
 export function renderJobCloudConfig(): string {
-  return '#cloud-config\nssh_pwauth: false\nmanage_etc_hosts: true\n';
+  // `users: []`: user-data that names no users gets the image's default user (debian, ubuntu, with
+  // passwordless sudo) created at every boot (found by the boot test); the runner user is baked in.
+  return '#cloud-config\nusers: []\nssh_pwauth: false\nmanage_etc_hosts: true\n';
 }
 
 // A plain scalar such as `on`, `no`, `2024-01-01` or `0o17` is a string to one YAML version and a

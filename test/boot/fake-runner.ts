@@ -43,12 +43,43 @@ echo ok | curl -fsS --data-binary @- http://10.0.2.100:8080/report/installdepend
 `,
 };
 
-/** The fake runner package as a .tar.gz. */
-export function fakeRunnerTarball(): Buffer {
+// run.sh of a per-job VM (a just-in-time runner): it reports when it starts, then what it got (the
+// JIT config's SHA-256, never the config) and what it sees of the machine, as the runner user; asks
+// root whether any file holds the JIT config (grep reads it from a pipe: sudo logs command lines and
+// the variables it passes on); then does what a job does, leaves files in the runner user's home
+// and work folder, and exits: 0, or 3 on a VM whose name ends in -2 (a runner that fails), after
+// which the VM must power off all the same.
+const JIT_RUN_SH = `#!/bin/bash
+${REPORT}
+echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report jit-start
+previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '\\n' ' ')
+{
+  echo "user=$(id -un)"
+  echo "home=$HOME"
+  echo "pwd=$PWD"
+  echo "host=$(hostname)"
+  echo "args=$#"
+  echo "jit_sha256=$(printf '%s' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sha256sum | cut -d' ' -f1)"
+  echo "previous_job=\${previous:-none}"
+  echo "system=$(systemctl is-system-running 2>&1)"
+  echo "users=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { printf "%s ", $1 }')"
+  echo "cloud_instances=$(ls /var/lib/cloud/instances 2>&1 | tr '\\n' ' ')"
+  echo "cloud_init=$(cloud-init status 2>&1 | tr '\\n' ' ')"
+  echo "machine_id=$(cat /etc/machine-id)"
+  echo "journals=$(ls /var/log/journal 2>&1 | tr '\\n' ' ')"
+} | report jit-run
+printf '%s\\n' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sudo -n grep -rlF -f - /etc /home /opt /root /run /srv /tmp /var 2>/dev/null | report jit-files
+echo "job on $(hostname)" > "$HOME/job-was-here"
+mkdir -p _work && echo "job on $(hostname)" > _work/job-was-here
+case $(hostname) in *-2) exit 3 ;; esac
+`;
+
+/** The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM. */
+export function fakeRunnerTarball(options: { jit?: boolean } = {}): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fake-runner-'));
   try {
     mkdirSync(join(dir, 'pkg', 'bin'), { recursive: true });
-    for (const [name, body] of Object.entries(FILES)) {
+    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}) })) {
       writeFileSync(join(dir, 'pkg', name), body);
       chmodSync(join(dir, 'pkg', name), 0o755);
     }

@@ -3,17 +3,22 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestImage } from './image-cache';
 
-/** What a boot is given: the cloud-init seed, the token disk, and where the test's server listens. */
+/** What a boot is given: the root disk, the cloud-init seed, the token disk, and where the test's server listens. */
 export interface BootSpec {
   readonly dir: string;
   readonly image: GuestImage;
   readonly userData: string;
+  /**
+   * A qcow2 disk to boot as it is: what the guest writes stays in it (a bake). Default: a throw-away
+   * overlay over the image's root filesystem.
+   */
+  readonly rootDisk?: string;
   /** NoCloud meta-data as KubeVirt writes it: instance-id and local-hostname (the VM name). */
   readonly hostname: string;
-  /** Files of the token Secret, as KubeVirt's secret disk holds them. */
-  readonly tokenFiles: Record<string, string>;
+  /** Files of the token Secret, as KubeVirt's secret disk holds them. Default: no token disk (a bake VM has none). */
+  readonly tokenFiles?: Record<string, string>;
   /** Serial of the token disk (KubeVirt's `serial`). */
-  readonly tokenSerial: string;
+  readonly tokenSerial?: string;
   readonly serverPort: number;
   /** Hard limit for the whole boot. */
   readonly timeoutSeconds: number;
@@ -24,6 +29,8 @@ export interface BootSpec {
 export interface BootResult {
   readonly console: string;
   readonly seconds: number;
+  /** When qemu was started (Date.now()). */
+  readonly startedAt: number;
   /** The kernel said "reboot: Power down": the guest shut itself down. */
   readonly poweredOff: boolean;
   readonly timedOut: boolean;
@@ -39,19 +46,19 @@ function iso(path: string, volumeId: string, files: Record<string, string>): voi
 }
 
 /**
- * Boots the image once under qemu, on a throw-away overlay: the root disk, the NoCloud seed and the
- * token disk as virtio disks in that order (the token disk with its serial), the guest agent
- * channel, and user networking that reaches nothing but the test's server.
+ * Boots the image once under qemu, on a throw-away overlay (or the given root disk): the root disk,
+ * the NoCloud seed and the token disk as virtio disks in that order (the token disk with its
+ * serial), the guest agent channel, and user networking that reaches nothing but the test's server.
  */
 export async function boot(spec: BootSpec): Promise<BootResult> {
   mkdirSync(spec.dir, { recursive: true });
-  const overlay = join(spec.dir, 'root.qcow2');
+  const root = spec.rootDisk ?? join(spec.dir, 'root.qcow2');
   const seed = join(spec.dir, 'seed.iso');
   const token = join(spec.dir, 'token.iso');
   const consoleLog = join(spec.dir, 'console.log');
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', spec.image.rootfs, overlay]);
+  if (!spec.rootDisk) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', spec.image.rootfs, root]);
   iso(seed, 'cidata', { 'user-data': spec.userData, 'meta-data': `instance-id: ${spec.hostname}.boot-test\nlocal-hostname: ${spec.hostname}\n` });
-  iso(token, 'cfgdata', spec.tokenFiles);
+  if (spec.tokenFiles) iso(token, 'cfgdata', spec.tokenFiles);
   writeFileSync(consoleLog, '');
   const relay = `${process.execPath} ${join(__dirname, 'relay.cjs')} ${spec.serverPort}`;
   const args = [
@@ -61,9 +68,11 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     '-kernel', spec.image.kernel, '-initrd', spec.image.initrd,
     '-append', 'root=LABEL=rootfs rw console=ttyS0 panic=-1',
     '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleLog}`,
-    '-drive', `if=none,id=root,file=${overlay},format=qcow2`, '-device', 'virtio-blk-pci,drive=root',
+    '-drive', `if=none,id=root,file=${root},format=qcow2`, '-device', 'virtio-blk-pci,drive=root',
     '-drive', `if=none,id=seed,file=${seed},format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed',
-    '-drive', `if=none,id=token,file=${token},format=raw,readonly=on`, '-device', `virtio-blk-pci,drive=token,serial=${spec.tokenSerial}`,
+    ...(spec.tokenFiles ? [
+      '-drive', `if=none,id=token,file=${token},format=raw,readonly=on`, '-device', `virtio-blk-pci,drive=token,serial=${spec.tokenSerial}`,
+    ] : []),
     '-netdev', `user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:${relay}`, '-device', 'virtio-net-pci,netdev=net0',
     '-device', 'virtio-rng-pci',
     '-device', 'virtio-serial-pci', '-chardev', `socket,id=qga0,path=${join(spec.dir, 'qga.sock')},server=on,wait=off`,
@@ -90,7 +99,7 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
   const console = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
   if (!console && stderr) throw new Error(`qemu failed: ${stderr}`);
   return {
-    console, seconds: (Date.now() - start) / 1000, timedOut, stoppedOnMatch,
+    console, seconds: (Date.now() - start) / 1000, startedAt: start, timedOut, stoppedOnMatch,
     // qemu exits 0 even when killed: only the kernel's own words mean the guest shut down.
     poweredOff: /reboot: Power down/.test(console),
   };

@@ -12,6 +12,8 @@ export type Reports = Map<string, Buffer[]>;
 export class ReportServer {
   public readonly reports: Reports = new Map();
   public readonly requests: string[] = [];
+  /** When each report arrived (Date.now()), by name, in order. */
+  public readonly reportTimes: Map<string, number[]> = new Map();
   private readonly server: Server;
 
   constructor(private readonly files: Record<string, Buffer>) {
@@ -23,6 +25,7 @@ export class ReportServer {
         const report = /^\/report\/([a-z-]+)$/.exec(request.url ?? '');
         if (request.method === 'POST' && report) {
           this.reports.set(report[1], [...(this.reports.get(report[1]) ?? []), Buffer.concat(chunks)]);
+          this.reportTimes.set(report[1], [...(this.reportTimes.get(report[1]) ?? []), Date.now()]);
           response.end('ok\n');
         } else if (request.method === 'GET' && this.files[request.url ?? '']) {
           response.end(this.files[request.url!]);

@@ -229,11 +229,25 @@ if [ -n "\${FAKE_INSTALLDEPENDENCIES_FAIL:-}" ]; then
 fi
 `;
 
+// run.sh: what a per-job VM runs. The real one runs the listener, which takes a just-in-time
+// runner's config from --jitconfig or ACTIONS_RUNNER_INPUT_JITCONFIG, runs one job and exits. The
+// fake records who ran it, where, its arguments and the config's SHA-256 (never the config), and
+// exits with FAKE_RUN_STATUS.
+const RUN_SH = `#!/bin/bash
+{
+  echo "user=\${STUB_AS_USER:-root}"
+  echo "pwd=$PWD"
+  echo "args=$#"
+  echo "jit_sha256=$(printf '%s' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sha256sum | cut -d' ' -f1)"
+} >> "$STUB_LOG/run.log"
+exit "\${FAKE_RUN_STATUS:-0}"
+`;
+
 /** The package's files (path relative to the runner's folder -> content); all executable. */
 export const FAKE_RUNNER_FILES: Readonly<Record<string, string>> = Object.freeze({
   'config.sh': CONFIG_SH,
   'env.sh': ENV_SH,
-  'run.sh': '#!/bin/bash\nexit 0\n',
+  'run.sh': RUN_SH,
   'bin/Runner.Listener': RUNNER_LISTENER,
   'bin/systemd.svc.sh.template': SVC_SH_TEMPLATE,
   'bin/actions.runner.service.template': SERVICE_TEMPLATE,

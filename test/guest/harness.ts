@@ -2,12 +2,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { FAKE_RUNNER_FILES } from './fake-runner';
-import { RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../../lib';
-import { REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/private/cloud-config';
+import { OsImage, RunnerCloudInit, RunnerCloudInitProps, RunnerImage, RunnerImageProps, RunnerRelease } from '../../lib';
+import {
+  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH,
+} from '../../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../../lib/private/guest-settings';
 import { shellQuote } from '../../lib/private/shell';
 
@@ -66,12 +68,29 @@ if [ -n "\${FAKE_CRASH:-}" ]; then
 fi`,
   git: 'exit 0',
   docker: 'exit 0',
+  // What an image bake calls to forget the machine: recorded, and nothing else.
+  'cloud-init': `echo "$*" >> "$STUB_LOG/cloud-init.log"
+exit "\${FAKE_CLOUD_INIT_STATUS:-0}"`,
+  journalctl: 'echo "$*" >> "$STUB_LOG/journalctl.log"',
+  'apt-get': 'echo "$*" >> "$STUB_LOG/apt-get.log"',
+  sync: 'echo sync >> "$STUB_LOG/sync.log"',
+  // Records the transient unit it was asked to start; the test runs its command as systemd would.
+  'systemd-run': `${CRASH_CHECK}
+{ printf '%s\\0' "$@"; echo; } >> "$STUB_LOG/systemd-run.args"`,
 };
 
 // Real commands the script and the fake runner use, linked into the guest's PATH one by one.
 const SYSTEM_TOOLS = ['bash', 'tar', 'gzip', 'sha256sum', 'mktemp', 'mkdir', 'rm', 'cp', 'mv', 'find', 'cat', 'touch', 'printf', 'echo',
   'sed', 'chmod', 'stat', 'tee', 'head', 'cut', 'basename', 'dirname', 'readlink'];
 const SETSID = execFileSync('bash', ['-c', 'command -v setsid']).toString().trim();
+
+/** A fake JIT config, unique to `seed`: base64 with '+', '/' and '=' in it, as a real one may have. */
+function fakeJitConfig(seed: string): string {
+  const json = Buffer.from(JSON.stringify({ '.runner': createHash('sha256').update(`jit ${seed}`).digest('hex'), '.credentials': '{"scheme":"OAuth"}' }));
+  // 0xfb 0xef 0xff encode as '++//' (at an offset that is a multiple of 3); a length one more than a multiple of 3 ends in '=='.
+  const aligned = Buffer.concat([json, Buffer.alloc((3 - (json.length % 3)) % 3, 0x20)]);
+  return Buffer.concat([aligned, Buffer.from([0xfb, 0xef, 0xff, 0x41])]).toString('base64');
+}
 
 export interface GuestRun {
   readonly status: number;
@@ -110,9 +129,25 @@ export class FakeGuest {
   public readonly token = `AAAAFAKE${createHash('sha256').update(this.root).digest('hex').slice(0, 21).toUpperCase()}`;
   public readonly settingsFile = join(this.root, 'etc', 'actions-runner', 'runner.env');
   public readonly unitTemplateFile = join(this.root, 'etc', 'actions-runner', 'actions.runner.service.template');
+  /** A per-job VM's disk of ARC's JIT Secret (serial RUNNERJIT), and the JIT config on it: opaque, base64 like ARC's. */
+  public readonly jitDisk = join(this.root, 'dev', 'virtio-RUNNERJIT');
+  public readonly jitConfig = fakeJitConfig(this.root);
+  /** What an image bake leaves when it is done. */
+  public readonly bakedMarker = join(this.root, 'etc', 'actions-runner', 'image-baked');
+  /** Where the bake script is installed: the command of the unit it asks systemd for. */
+  public readonly bakeScriptFile = join(this.root, 'bake-runner-image');
+  /** The machine's identity, which a bake must forget; other files beside it must stay. */
+  public readonly identityFiles = {
+    machineId: join(this.root, 'etc', 'machine-id'),
+    dbusMachineId: join(this.root, 'var', 'lib', 'dbus', 'machine-id'),
+    sshHostKeys: ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key'].map((f) => join(this.root, 'etc', 'ssh', f)),
+    sshConfig: join(this.root, 'etc', 'ssh', 'sshd_config'),
+    journal: join(this.root, 'var', 'log', 'journal', '0123456789abcdef0123456789abcdef', 'system.journal'),
+  };
   // The system's own tools (tar, sha256sum, mktemp...), without any git or docker they may have.
   private readonly systemPath = join(this.root, 'sysbin');
   private readonly scriptFile = join(this.root, 'register-actions-runner');
+  private readonly jitScriptFile = join(this.root, 'run-actions-runner-jit');
 
   constructor() {
     for (const dir of ['bin', 'sysbin', 'pkg/bin', 'log', 'tmp', 'dev/virtio-RUNNERTOKEN', 'etc/systemd/system', 'etc/actions-runner', 'github/runners', 'var/cache']) {
@@ -125,6 +160,9 @@ export class FakeGuest {
     this.tarballSha256 = createHash('sha256').update(readFileSync(this.tarball)).digest('hex');
     writeFileSync(join(this.tokenDisk, 'token'), `${this.token}\n`);
     this.setGitHubToken(this.token);
+    mkdirSync(this.jitDisk);
+    // As ARC's Secret holds it: no trailing newline.
+    writeFileSync(join(this.jitDisk, 'jitToken'), this.jitConfig);
   }
 
   /**
@@ -141,10 +179,37 @@ export class FakeGuest {
     });
     const config = parse(cloudInit.userData);
     const file = (path: string) => config.write_files.find((f: any) => f.path === path).content as string;
-    const overrides = Object.entries({ RUNNER_DIR: this.runnerDir, ...settings }).map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
-    writeFileSync(this.settingsFile, `${file(RUNNER_SETTINGS_PATH)}${overrides}`, { mode: 0o600 });
+    this.installSettings(file(RUNNER_SETTINGS_PATH), settings);
     this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH));
     writeFileSync(this.unitTemplateFile, file(RUNNER_UNIT_TEMPLATE_PATH), { mode: 0o644 });
+  }
+
+  /**
+   * Renders a RunnerImage's bake cloud-config with the library and installs what it writes, as
+   * cloud-init would: the settings file, the registration, bake and per-job scripts, and the
+   * per-job unit; plus a machine identity for the bake to forget. Only RUNNER_DIR is moved into the
+   * fake guest's folder; `settings` overrides variables of the settings file.
+   */
+  public installImage(props: Partial<RunnerImageProps> = {}, settings: Record<string, string> = {}): void {
+    const chart = Testing.chart();
+    new RunnerImage(chart, 'image', {
+      baseImage: OsImage.debian12(),
+      release: RunnerRelease.of('2.334.0', { sha256: this.tarballSha256 }),
+      ...props,
+    });
+    const secret = Testing.synth(chart).find((o: any) => o.kind === 'Secret');
+    const config = parse(secret.stringData.userdata);
+    const file = (path: string) => config.write_files.find((f: any) => f.path === path).content as string;
+    this.installSettings(file(RUNNER_SETTINGS_PATH), settings);
+    this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH));
+    this.writeExecutable(this.bakeScriptFile, file(BAKE_SCRIPT_PATH));
+    this.writeExecutable(this.jitScriptFile, file(JIT_SCRIPT_PATH));
+    writeFileSync(join(this.unitDir, basename(JIT_UNIT_PATH)), file(JIT_UNIT_PATH), { mode: 0o644 });
+    const { machineId, dbusMachineId, sshHostKeys, sshConfig, journal } = this.identityFiles;
+    for (const path of [machineId, dbusMachineId, ...sshHostKeys, sshConfig, journal]) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${basename(path)} of the bake VM\n`);
+    }
   }
 
   /** Removes a stub command, as if its package were not installed. */
@@ -155,6 +220,26 @@ export class FakeGuest {
   /** The registration token GitHub accepts (another one plays an expired token). */
   public setGitHubToken(token: string): void {
     writeFileSync(join(this.githubDir, 'token.sha256'), createHash('sha256').update(token).digest('hex'));
+  }
+
+  private installSettings(rendered: string, settings: Record<string, string>): void {
+    const overrides = Object.entries({ RUNNER_DIR: this.runnerDir, ...settings }).map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
+    writeFileSync(this.settingsFile, `${rendered}${overrides}`, { mode: 0o600 });
+  }
+
+  /** Runs the bake script as cloud-init's runcmd would (installImage first); with 'seal', as the unit it asks systemd for would. */
+  public bake(env: Record<string, string> = {}, ...args: string[]): GuestRun {
+    return this.spawn(['/bin/bash', this.bakeScriptFile, ...args], env);
+  }
+
+  /** The arguments of each systemd-run call: the transient units asked for, with their options and command. */
+  public transientUnits(): string[][] {
+    return (this.logLines('systemd-run.args') ?? []).map((line) => line.split('\0').slice(0, -1));
+  }
+
+  /** Runs the per-job script as its systemd unit would at the boot of a per-job VM (installImage and bake first). */
+  public runJob(env: Record<string, string> = {}): GuestRun {
+    return this.spawn(['/bin/bash', this.jitScriptFile], env);
   }
 
   /** Runs the registration script as its systemd unit would, with the stubs first on PATH, in a process group of its own (what FAKE_CRASH kills). */
@@ -177,6 +262,9 @@ export class FakeGuest {
         RUNNER_UNIT_TEMPLATE: this.unitTemplateFile,
         RUNNER_SYSTEMD_UNIT_DIR: this.unitDir,
         RUNNER_CACHE_DIR: this.cacheDir,
+        RUNNER_REGISTER_SCRIPT: this.scriptFile,
+        RUNNER_BAKED_MARKER: this.bakedMarker,
+        RUNNER_SYSTEM_ROOT: this.root,
         STUB_LOG: this.logDir,
         STUB_SYSBIN: this.systemPath,
         STUB_RUNNER_TARBALL: this.tarball,

@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { fakeRunnerTarball } from './fake-runner';
+import { boot, BootResult, bootPrerequisites } from './guest-vm';
+import { GuestImage, guestImage } from './image-cache';
+import { ReportServer } from './report-server';
+import { OsImage, RunnerImage, RunnerRelease } from '../../lib';
+import { renderJobCloudConfig } from '../../lib/private/cloud-config';
+import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL } from '../../lib/private/token-disk';
+
+// The per-job VM's life, under qemu: a RunnerImage's bake cloud-config, unmodified, bakes the image
+// (the bake VM powers itself off: the image's readiness signal); then the baked disk boots twice,
+// each time on a fresh copy-on-write layer as KubeVirt's ephemeral volume gives it, with the per-job
+// user-data of a RunnerScaleSet's VMI and ARC's JIT Secret as a disk with its serial. Each boot must
+// run the (fake) runner's run.sh once, as the runner user, with the JIT config in its environment,
+// and power off by itself; the second job sees nothing of the first. KubeVirt and ARC are not run:
+// qemu plays the VMs, the test the rest; the guest reaches nothing but the test's server.
+const missing = bootPrerequisites();
+const phases: Array<[string, number]> = [];
+const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
+  const start = Date.now();
+  try {
+    return await work();
+  } finally {
+    phases.push([phase, (Date.now() - start) / 1000]);
+  }
+};
+
+const SERVER = 'http://10.0.2.100:8080';
+const PACKAGE_PATH = '/runner/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz';
+const tarball = fakeRunnerTarball({ jit: true });
+const tarballSha256 = createHash('sha256').update(tarball).digest('hex');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A fake JIT config per job, opaque and base64 like ARC's (with '+', '/' and '=' in it). */
+const jitConfig = () => Buffer.concat([Buffer.from(`{"fake":"${randomBytes(24).toString('hex')}"}`), Buffer.from([0xfb, 0xef, 0xff, 0x41])]).toString('base64');
+/** The lines a script of ours wrote on the serial console (its unit logs to journal+console; cloud-init's output goes there too). */
+const consoleLines = (console: string, prefix: string) => console.split('\n').map((l) => new RegExp(`${prefix}: .*`).exec(l)?.[0]).filter(Boolean) as string[];
+/** `key=value` lines of a report. */
+const fields = (report: string | undefined) => Object.fromEntries((report ?? '').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+function bakeUserData(): { userData: string; hostname: string } {
+  const chart = Testing.chart();
+  const image = new RunnerImage(chart, 'image', {
+    baseImage: OsImage.debian12(),
+    // The guest reaches nothing but the test's server: nothing to install from Debian or Docker,
+    // and the runner from a mirror (the test's server).
+    installPackages: false,
+    docker: false,
+    release: RunnerRelease.of('2.334.0', { sha256: tarballSha256, downloadBaseUrl: `${SERVER}/runner` }),
+  });
+  const secret = Testing.synth(chart).find((o: any) => o.kind === 'Secret' && o.metadata.name === image.readyVmiName);
+  return { userData: secret.stringData.userdata, hostname: image.readyVmiName };
+}
+
+interface Job {
+  readonly name: string;
+  readonly jit: string;
+  readonly server: ReportServer;
+  readonly result: BootResult;
+}
+
+(missing.length === 0 ? describe : describe.skip)('a baked image runs one job per boot', () => {
+  let work: string;
+  let image: GuestImage;
+  let bakeServer: ReportServer;
+  let baked: string;
+  let bake: BootResult;
+  const jobs: Job[] = [];
+  const startTimes: string[] = [];
+
+  /** Boots the baked disk once as a per-job VM: a fresh overlay, the per-job user-data, the JIT Secret's disk. */
+  async function runJob(name: string): Promise<Job> {
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    const overlay = join(dir, 'overlay.qcow2');
+    // What KubeVirt's ephemeral volume does: a copy-on-write layer over the baked volume, dropped with the VM.
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', baked, '-F', 'qcow2', overlay]);
+    const server = new ReportServer({});
+    const port = await server.listen();
+    const jit = jitConfig();
+    try {
+      const result = await timed(`${name}: boot, run.sh, power off`, () => boot({
+        dir, image, rootDisk: overlay, userData: renderJobCloudConfig(), hostname: name,
+        tokenFiles: { [ARC_JIT_SECRET_KEY]: jit }, tokenSerial: JIT_DISK_SERIAL, serverPort: port, timeoutSeconds: 300,
+        stopWhenConsoleMatches: /actions-runner-jit: error: /,
+      }));
+      const started = server.reportTimes.get('jit-start')?.[0];
+      startTimes.push(`  ${name}: VM start to run.sh start ${started ? `${((started - result.startedAt) / 1000).toFixed(1)} s` : 'never'}`
+        + ` (guest uptime ${fields(server.report('jit-start')).uptime ?? '?'} s), whole boot to power-off ${result.seconds.toFixed(1)} s`);
+      return { name, jit, server, result };
+    } finally {
+      await server.close();
+    }
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'jit-boot-test-'));
+    image = await timed('guest image (build or cache)', () => guestImage());
+    bakeServer = new ReportServer({ [PACKAGE_PATH]: tarball });
+    const port = await bakeServer.listen();
+    baked = join(work, 'baked.qcow2');
+    // The bake VM's root disk: a copy of the guest image (copy-on-write, the cached image stays as it is).
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.rootfs, '-F', 'raw', baked]);
+    const { userData, hostname } = bakeUserData();
+    bake = await timed('bake', () => boot({
+      dir: join(work, 'bake'), image, rootDisk: baked, userData, hostname, serverPort: port, timeoutSeconds: 420,
+      // A failed bake stays up on purpose (it must never look ready): its first error is all the test needs.
+      stopWhenConsoleMatches: /(bake-runner-image|register-actions-runner): error: /,
+    }));
+    await bakeServer.close();
+    if (!bake.poweredOff) return;
+    jobs.push(await runJob('job-1'));
+    jobs.push(await runJob('job-2'));
+  });
+
+  afterAll(() => {
+    rmSync(work, { recursive: true, force: true });
+    const total = phases.reduce((sum, [, s]) => sum + s, 0);
+    console.log([
+      `per-job boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}):`,
+      ...phases.map(([phase, s]) => `  ${phase.padEnd(34)} ${s.toFixed(1)} s`),
+      `  ${'total'.padEnd(34)} ${total.toFixed(1)} s`,
+      ...startTimes,
+    ].join('\n'));
+  });
+
+  describe('the bake', () => {
+    test('installed the checksum-verified runner from the mirror and powered the VM off by itself', () => {
+      expect(consoleLines(bake.console, 'bake-runner-image').filter((l) => l.includes('error'))).toEqual([]);
+      expect({ timedOut: bake.timedOut, poweredOff: bake.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
+      expect(bakeServer.requests).toContain(`GET ${PACKAGE_PATH}`);
+      expect(bakeServer.report('installdependencies')).toBe('ok\n');
+      expect(bake.console).toContain(`sha256 verified: ${tarballSha256}`);
+    });
+
+    test('sealed the image only once cloud-init had finished, then powered off', () => {
+      expect(consoleLines(bake.console, 'bake-runner-image').slice(-3)).toEqual([
+        'bake-runner-image: runner installed',
+        'bake-runner-image: sealing the image once cloud-init has finished',
+        'bake-runner-image: image baked; powering off',
+      ]);
+      const finished = bake.console.search(/Cloud-init v\. [0-9.]+ finished at/);
+      expect(finished).toBeGreaterThan(0);
+      expect(bake.console.indexOf('bake-runner-image: image baked; powering off')).toBeGreaterThan(finished);
+      expect(bake.console).not.toContain('received SIGTERM');
+    });
+
+    test('ran no runner and registered nothing', () => {
+      expect(bakeServer.report('jit-start')).toBeUndefined();
+      expect(bakeServer.report('config-args')).toBeUndefined();
+    });
+  });
+
+  describe.each([['job-1', 0], ['job-2', 1]])('%s', (name, index) => {
+    const job = () => {
+      if (!jobs[index]) throw new Error(`${name} did not boot: the bake failed`);
+      return jobs[index];
+    };
+    const run = () => fields(job().server.report('jit-run'));
+
+    test('run.sh ran once, as the runner user in its folder, with exactly the JIT config in its environment and no arguments', () => {
+      expect(job().server.reportTimes.get('jit-start')).toHaveLength(1);
+      expect(run()).toMatchObject({
+        user: 'actions-runner', home: '/home/actions-runner', pwd: '/opt/actions-runner/runner', host: name, args: '0', jit_sha256: sha256(job().jit),
+      });
+    });
+
+    test('the VM powered itself off when the runner exited, whatever its status', () => {
+      const status = name === 'job-2' ? 3 : 0;
+      expect(consoleLines(job().result.console, 'actions-runner-jit')).toEqual([
+        'actions-runner-jit: starting the just-in-time runner as actions-runner',
+        `actions-runner-jit: the runner exited with status ${status}; powering off`,
+      ]);
+      expect({ timedOut: job().result.timedOut, poweredOff: job().result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
+    });
+
+    test('the VM is a new machine to cloud-init and systemd, with nothing of the bake VM\'s', () => {
+      expect(run().cloud_init).toMatch(/^status: done/);
+      expect(run().cloud_instances.trim()).toBe(`${name}.boot-test`);
+      expect(run().machine_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(run().machine_id).not.toBe(index === 1 ? fields(jobs[0]?.server.report('jit-run')).machine_id : '');
+      expect(run().journals.trim()).toBe(run().machine_id);
+    });
+
+    test('the boot completes while the job runs, and creates no user (the runner user is baked in)', () => {
+      expect(run().system).toBe('running');
+      expect(run().users.trim()).toBe('actions-runner');
+    });
+
+    test('the JIT config is in no file, not on the console and in nothing the guest sent', () => {
+      expect(job().server.report('jit-files')).toBe('');
+      expect(job().result.console.includes(job().jit)).toBe(false);
+      expect(job().server.everything().includes(job().jit)).toBe(false);
+    });
+
+    test('the job sees nothing an earlier job left', () => {
+      expect(run().previous_job).toBe('none');
+    });
+  });
+});
+
+if (missing.length > 0) {
+  test(`boot test prerequisites (${missing.join(', ')})`, () => {
+    if (process.env.CI) throw new Error(`the boot test cannot run: missing ${missing.join(', ')}`);
+    console.warn(`boot test skipped: missing ${missing.join(', ')} (run as root with apt-get install qemu-system-x86 qemu-utils mmdebstrap eatmydata genisoimage)`);
+  });
+}
