@@ -39,5 +39,7 @@ export type { RunnerTokenRefresherProps } from './runner-token-refresher';
 export type { TokenRefresherOptions } from './runner-spec';
 export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';
 export type { RunnerScaleSetProps, ServiceAccountReference } from './runner-scale-set';
+export { GitHubCredentialsKind, RunnerKedaScaleSet } from './runner-keda-scale-set';
+export type { RunnerKedaScaleSetProps } from './runner-keda-scale-set';
 export { RunnerWarmPool } from './runner-warm-pool';
 export type { RunnerWarmPoolProps } from './runner-warm-pool';

@@ -1,25 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import {
-  toJson_VirtualMachineSpecTemplateSpec,
-  VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
-} from '../imports/kubevirt.io';
 import { GitHubScope } from './github';
 import { EvictionStrategy } from './kubevirt-options';
 import { validateLabels, validateRunnerGroup } from './private/github-rules';
-import { renderJobCloudConfig } from './private/cloud-config';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
-import { JIT_DISK_SERIAL } from './private/token-disk';
-import { RunnerVmDisk, runnerVmiSpec } from './private/vmi-spec';
+import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
 import { ImageSharing, RunnerImage } from './runner-image';
-import { dataVolumeSpec } from './runner-disk';
 import { resolveSizing, validateSecretName } from './private/resolve-vm';
 import { RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
@@ -80,9 +71,6 @@ const NAMING: Naming = { owner: 'RunnerScaleSet' };
  */
 const MAX_SCALE_SET_NAME_LENGTH = 44;
 const CLEANUP_FINALIZER = 'actions.github.com/cleanup-protection';
-const CONFIG_MOUNT = '/etc/kubevirt-runner';
-// Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
-const SET_BY_LAUNCHER = 'set-by-launcher';
 
 /**
  * An actions-runner-controller runner scale set whose runners are VMs: every job gets a fresh
@@ -122,8 +110,8 @@ export class RunnerScaleSet extends Construct {
     const runnerGroup = props.runnerGroup === undefined ? undefined : validateRunnerGroup(...at(NAMING, 'runnerGroup'), props.runnerGroup);
     const controller = validateController(props.controllerServiceAccount ?? { name: 'arc-gha-rs-controller', namespace: 'arc-systems' });
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
-    const bootTimeout = validateDuration('bootTimeout', props.bootTimeout ?? Duration.minutes(15));
-    const jobTimeout = validateDuration('jobTimeout', props.jobTimeout ?? Duration.hours(24));
+    const bootTimeout = validateDuration(NAMING, 'bootTimeout', props.bootTimeout ?? Duration.minutes(15));
+    const jobTimeout = validateDuration(NAMING, 'jobTimeout', props.jobTimeout ?? Duration.hours(24));
     const launcherImage = validateImageReference(NAMING, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE);
     const evictionStrategy = props.evictionStrategy ?? EvictionStrategy.NONE;
     if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
@@ -158,14 +146,7 @@ export class RunnerScaleSet extends Construct {
     new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, { component: 'launcher' }) });
     new k8s.KubeRole(this, 'LauncherRole', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      rules: [
-        { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
-        ...(clone ? [
-          { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete'] },
-          // CDI authorizes a clone by `create` on the source namespace's `datavolumes/source`.
-          { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
-        ] : []),
-      ],
+      rules: launcherRules(clone),
     });
     new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {
       metadata: metadata(launcherName, { component: 'launcher' }),
@@ -176,11 +157,7 @@ export class RunnerScaleSet extends Construct {
     const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      data: {
-        'launcher.js': readFileSync(join(__dirname, 'cluster', 'launcher.js'), 'utf8'),
-        'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, vmiLabels), null, 2)}\n`,
-        ...(clone ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, vmiLabels), null, 2)}\n` } : {}),
-      },
+      data: launcherConfigData(image, sizing, evictionStrategy, vmiLabels),
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {
@@ -240,82 +217,6 @@ function commonLabels(name: string, namespace: string): Record<string, string> {
   };
 }
 
-/** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
-function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>) {
-  const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
-    // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
-    ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
-    : { name: 'rootdisk', volume: { dataVolume: { name: SET_BY_LAUNCHER } } };
-  return {
-    apiVersion: 'kubevirt.io/v1',
-    kind: 'VirtualMachineInstance',
-    metadata: { labels },
-    spec: toJson_VirtualMachineSpecTemplateSpec(runnerVmiSpec({
-      sizing,
-      arch: image.arch,
-      evictionStrategy,
-      disks: [
-        rootdisk,
-        { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { userData: renderJobCloudConfig() } } },
-        // ARC's per-runner Secret (named after the runner's pod), read by the guest by this serial.
-        { name: 'jit', serial: JIT_DISK_SERIAL, readonly: true, volume: { secret: { secretName: SET_BY_LAUNCHER } } },
-      ],
-    })),
-  };
-}
-
-/** The per-job clone of the baked volume (clone mode; the launcher names it and makes its pod the owner). */
-function dataVolumeTemplate(image: RunnerImage, labels: Record<string, string>) {
-  return {
-    apiVersion: 'cdi.kubevirt.io/v1beta1',
-    kind: 'DataVolume',
-    metadata: { labels },
-    spec: dataVolumeSpec({ ...image.storage, image: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
-  };
-}
-
-interface LauncherPodInput {
-  readonly serviceAccountName: string;
-  readonly configMapName: string;
-  readonly launcherImage: string;
-  readonly clone: boolean;
-  readonly bootTimeout: number;
-  readonly jobTimeout: number;
-  readonly readyVmiName: string;
-}
-
-/** The runner pod: ARC injects its JIT config into the container named `runner`, which is the launcher. */
-function launcherPodSpec(input: LauncherPodInput) {
-  const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
-  return {
-    serviceAccountName: input.serviceAccountName,
-    automountServiceAccountToken: true,
-    restartPolicy: 'Never',
-    // Time to delete the VMI when ARC stops a runner.
-    terminationGracePeriodSeconds: 60,
-    securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [{
-      name: 'runner',
-      image: input.launcherImage,
-      command: ['node', `${CONFIG_MOUNT}/launcher.js`],
-      env: [
-        { name: 'LAUNCHER_POD_NAME', ...field('metadata.name') },
-        { name: 'LAUNCHER_POD_NAMESPACE', ...field('metadata.namespace') },
-        { name: 'LAUNCHER_POD_UID', ...field('metadata.uid') },
-        { name: 'LAUNCHER_VMI_TEMPLATE', value: `${CONFIG_MOUNT}/vmi.json` },
-        ...(input.clone ? [{ name: 'LAUNCHER_DATAVOLUME_TEMPLATE', value: `${CONFIG_MOUNT}/datavolume.json` }] : []),
-        { name: 'LAUNCHER_IMAGE_READY_VMI', value: input.readyVmiName },
-        { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: String(input.bootTimeout) },
-        { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: String(input.jobTimeout) },
-      ],
-      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-      volumeMounts: [{ name: 'launcher', mountPath: CONFIG_MOUNT, readOnly: true }],
-    }],
-    volumes: [{ name: 'launcher', configMap: { name: input.configMapName } }],
-  };
-}
-
 
 function validateRunnerCounts(props: RunnerScaleSetProps): { minRunners: number; maxRunners: number } {
   const count = (prop: 'minRunners' | 'maxRunners', value: number) => {
@@ -338,11 +239,4 @@ function validateController(account: ServiceAccountReference): ServiceAccountRef
   return { name: account.name, namespace: account.namespace };
 }
 
-function validateDuration(prop: string, duration: Duration): number {
-  const seconds = typeof duration?.toSeconds === 'function' ? duration.toSeconds({ integral: false }) : NaN;
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(`${propLabel(NAMING, prop)} must be a Duration of whole seconds, at least 1 (Duration.minutes(15)), got ${show(seconds)}`);
-  }
-  return seconds;
-}
 

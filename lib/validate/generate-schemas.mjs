@@ -28,6 +28,8 @@ const KINDS = [
   { apiVersion: 'batch/v1', kind: 'CronJob', source: 'kubernetes/v1.34.0/cronjob-batch-v1.json' },
   { apiVersion: 'batch/v1', kind: 'Job', source: 'kubernetes/v1.34.0/job-batch-v1.json' },
   { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool', source: 'jsonschema/pool.kubevirt.io/virtualmachinepool_v1beta1.json' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', source: 'jsonschema/keda.sh/scaledjob_v1alpha1.json' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', source: 'jsonschema/keda.sh/triggerauthentication_v1alpha1.json' },
 ];
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).

@@ -14,7 +14,13 @@ import { AddressInfo } from 'node:net';
 //   right permission, or a classic PAT with the right scope); enterprise endpoints, as GitHub
 //   documents them, take classic PATs only;
 // - GET .../actions/runners pages with per_page/page and a Link header whose URLs, like GitHub's,
-//   name repositories and organizations by id; DELETE .../actions/runners/{id} deletes an idle runner.
+//   name repositories and organizations by id; DELETE .../actions/runners/{id} deletes an idle runner
+//   (422 for a busy one); GET .../actions/runners/{id} reads one;
+// - POST .../actions/runners/generate-jitconfig registers a runner (name, runner_group_id, labels,
+//   work_folder checked as GitHub does: 409 for a name taken, 404 for an unknown group, 422 for a bad
+//   body) and answers { runner, encoded_jit_config };
+// - GET {orgs/O | enterprises/E}/actions/runner-groups pages the scope's runner groups (a repository
+//   has none: 404).
 // Every token it issues is opaque: of random length and alphabet. Requests that GitHub would refuse
 // for their form (no User-Agent, wrong Accept or API version) are kept in `violations`.
 
@@ -61,9 +67,28 @@ export interface FakeGitHubOptions {
   readonly enterprises?: readonly string[];
   /** The origin the Link headers name. @default - this server's own */
   readonly linkOrigin?: string;
+  /** Runner groups per scope (`orgs/O`, `enterprises/E`). @default [{ id: 1, name: 'Default' }] for each */
+  readonly runnerGroups?: Readonly<Record<string, readonly RunnerGroup[]>>;
 }
 
-export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete';
+export interface RunnerGroup {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** A runner registered with generate-jitconfig. */
+export interface JitRunner {
+  readonly id: number;
+  readonly name: string;
+  readonly scope: string;
+  readonly runnerGroupId: number;
+  readonly labels: readonly string[];
+  readonly workFolder: string;
+  /** The encoded_jit_config GitHub answered. */
+  readonly encodedJitConfig: string;
+}
+
+export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete' | 'get' | 'generate-jitconfig' | 'runner-groups';
 
 /** What an injected fault does to the next matching request instead of answering it. */
 export type Fault =
@@ -116,6 +141,9 @@ export class FakeGitHubApi {
   /** Every token it issued (installation and registration tokens), and every JWT it was sent. */
   public readonly issued: string[] = [];
   public readonly registrationTokens: { token: string; expiresAt: string }[] = [];
+  /** Every runner generate-jitconfig registered, in order. */
+  public readonly jitRunners: JitRunner[] = [];
+  private nextRunnerId = 70000;
   private readonly server: Server | HttpsServer;
   private readonly scheme: 'http' | 'https';
   private readonly installationTokens = new Map<string, true>();
@@ -167,6 +195,18 @@ export class FakeGitHubApi {
     return this.runnersByScope.get(scope) ?? [];
   }
 
+  /** Sets a runner's busy flag, as GitHub does when it takes a job. */
+  public setBusy(scope: string, id: number, busy: boolean): void {
+    const all = this.runners(scope);
+    if (!all.some((r) => r.id === id)) throw new Error(`fake GitHub: no runner ${id} in ${scope}`);
+    this.setRunners(scope, all.map((r) => (r.id === id ? { ...r, busy } : r)));
+  }
+
+  /** Removes a runner, as GitHub does with a JIT runner after its job. */
+  public removeRunner(scope: string, id: number): void {
+    this.setRunners(scope, this.runners(scope).filter((r) => r.id !== id));
+  }
+
   /** The next `times` requests to `endpoint` get `fault` instead of their answer. */
   public inject(endpoint: Endpoint, fault: Fault, times = 1): void {
     this.faults.push({ endpoint, fault, remaining: times });
@@ -198,10 +238,22 @@ export class FakeGitHubApi {
     const installation = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(route);
     if (installation && method === 'POST') return this.withFault('access_tokens', req, res, () => this.accessToken(req, res, decodeURIComponent(installation[1])));
 
-    const runners = /^\/(repos\/[^/]+\/[^/]+|orgs\/[^/]+|enterprises\/[^/]+|repositories\/\d+|organizations\/\d+)\/actions\/runners(?:\/(registration-token|\d+))?$/.exec(route);
+    const groups = /^\/(repos\/[^/]+\/[^/]+|orgs\/[^/]+|enterprises\/[^/]+|repositories\/\d+|organizations\/\d+)\/actions\/runner-groups$/.exec(route);
+    const groupScope = groups && this.scopeOf(groups[1]);
+    if (groups && groupScope && groupScope.kind !== 'repository' && method === 'GET') {
+      return this.withFault('runner-groups', req, res, () => this.authorized(req, res, groupScope, () => this.listGroups(res, groupScope, url)));
+    }
+
+    const runners = /^\/(repos\/[^/]+\/[^/]+|orgs\/[^/]+|enterprises\/[^/]+|repositories\/\d+|organizations\/\d+)\/actions\/runners(?:\/(registration-token|generate-jitconfig|\d+))?$/.exec(route);
     const scope = runners && this.scopeOf(runners[1]);
     if (!runners || !scope) return this.notFound(res);
     const rest = runners[2];
+    if (rest === 'generate-jitconfig' && method === 'POST') {
+      return this.withFault('generate-jitconfig', req, res, () => this.authorized(req, res, scope, () => this.generateJitConfig(res, scope, body)));
+    }
+    if (rest !== undefined && /^\d+$/.test(rest) && method === 'GET') {
+      return this.withFault('get', req, res, () => this.authorized(req, res, scope, () => this.getRunner(res, scope, Number(rest))));
+    }
     if (rest === 'registration-token' && method === 'POST') {
       return this.withFault('registration-token', req, res, () => this.authorized(req, res, scope, () => this.registrationToken(res)));
     }
@@ -218,7 +270,9 @@ export class FakeGitHubApi {
     if (!req.headers['user-agent']) this.violations.push(`${where}: no User-Agent`);
     if (req.headers.accept !== 'application/vnd.github+json') this.violations.push(`${where}: Accept is ${req.headers.accept}, not application/vnd.github+json`);
     if (req.headers['x-github-api-version'] !== '2022-11-28') this.violations.push(`${where}: X-GitHub-Api-Version is ${req.headers['x-github-api-version']}`);
-    if (body !== '') this.violations.push(`${where}: unexpected body`);
+    const takesBody = req.method === 'POST' && /\/actions\/runners\/generate-jitconfig$/.test(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (takesBody && !/^application\/json\b/.test(req.headers['content-type'] ?? '')) this.violations.push(`${where}: Content-Type is ${req.headers['content-type']}, not application/json`);
+    if (!takesBody && body !== '') this.violations.push(`${where}: unexpected body`);
   }
 
   private withFault(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, answer: () => void): void {
@@ -318,6 +372,72 @@ export class FakeGitHubApi {
     if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);
     const runners = all.slice((page - 1) * perPage, page * perPage).map((r) => ({ ...r, os: 'Linux', labels: [{ id: 1, name: 'self-hosted', type: 'read-only' }] }));
     this.json(res, 200, { total_count: all.length, runners }, links.length ? { Link: links.join(', ') } : {});
+  }
+
+  private groupsOf(scope: Scope): readonly RunnerGroup[] {
+    if (scope.kind === 'repository') return [{ id: 1, name: 'Default' }];
+    return this.options.runnerGroups?.[scope.key] ?? [{ id: 1, name: 'Default' }];
+  }
+
+  private listGroups(res: ServerResponse, scope: Scope, url: URL): void {
+    const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30);
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    const all = this.groupsOf(scope);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (n: number) => `<${this.options.linkOrigin ?? this.origin}${this.options.basePath}${scope.linkPath}/actions/runner-groups?per_page=${perPage}&page=${n}>`;
+    const links = [];
+    if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+    if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);
+    const groups = all.slice((page - 1) * perPage, page * perPage).map((g) => ({
+      ...g, visibility: 'all', default: g.id === 1, runners_url: `${this.url}/${scope.key}/actions/runner-groups/${g.id}/runners`,
+      inherited: false, allows_public_repositories: false, restricted_to_workflows: false, selected_workflows: [],
+    }));
+    this.json(res, 200, { total_count: all.length, runner_groups: groups }, links.length ? { Link: links.join(', ') } : {});
+  }
+
+  /** POST generate-jitconfig, validated the way GitHub validates it. */
+  private generateJitConfig(res: ServerResponse, scope: Scope, body: string): void {
+    let input: any;
+    try {
+      input = JSON.parse(body);
+    } catch {
+      return this.json(res, 400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' });
+    }
+    const invalid = (message: string) => this.json(res, 422, { message: `Invalid request.\n\n${message}`, documentation_url: DOCS, status: '422' });
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid('The body must be an object.');
+    const known = ['name', 'runner_group_id', 'labels', 'work_folder'];
+    const unknown = Object.keys(input).filter((k) => !known.includes(k));
+    if (unknown.length > 0) return invalid(`${unknown.join(', ')} is not a permitted key.`);
+    if (typeof input.name !== 'string' || input.name === '') return invalid('"name" is a required string.');
+    if (!Number.isInteger(input.runner_group_id)) return invalid('"runner_group_id" is a required integer.');
+    const labels = input.labels;
+    if (!Array.isArray(labels) || labels.length < 1 || labels.length > 100 || !labels.every((l: unknown) => typeof l === 'string' && l !== '' && l.length <= 256)) {
+      return invalid('"labels" must be an array of 1 to 100 strings.');
+    }
+    if (input.work_folder !== undefined && typeof input.work_folder !== 'string') return invalid('"work_folder" must be a string.');
+    if (!this.groupsOf(scope).some((g) => g.id === input.runner_group_id)) return this.notFound(res);
+    const all = this.runners(scope.key);
+    if (all.some((r) => r.name === input.name)) {
+      return this.json(res, 409, { message: 'Already exists - A runner with the same name already exists.', documentation_url: DOCS, status: '409' });
+    }
+    const id = this.nextRunnerId++;
+    const encodedJitConfig = Buffer.from(JSON.stringify({ '.runner': opaqueToken(), '.credentials': opaqueToken(), '.credentials_rsaparams': opaqueToken() })).toString('base64');
+    this.issued.push(encodedJitConfig);
+    this.setRunners(scope.key, [...all, { id, name: input.name, status: 'offline', busy: false }]);
+    this.jitRunners.push({ id, name: input.name, scope: scope.key, runnerGroupId: input.runner_group_id, labels, workFolder: input.work_folder ?? '_work', encodedJitConfig });
+    this.json(res, 201, {
+      runner: {
+        id, name: input.name, os: 'unknown', status: 'offline', busy: false, runner_group_id: input.runner_group_id,
+        labels: labels.map((name: string, i: number) => ({ id: i + 2, name, type: 'custom' })),
+      },
+      encoded_jit_config: encodedJitConfig,
+    });
+  }
+
+  private getRunner(res: ServerResponse, scope: Scope, id: number): void {
+    const runner = this.runners(scope.key).find((r) => r.id === id);
+    if (!runner) return this.notFound(res);
+    this.json(res, 200, { ...runner, os: 'Linux', labels: [{ id: 1, name: 'self-hosted', type: 'read-only' }] });
   }
 
   private deleteRunner(res: ServerResponse, scope: Scope, id: number): void {

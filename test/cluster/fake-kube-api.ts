@@ -15,7 +15,18 @@ import { KubernetesSchemas } from '../../lib/validate/kubernetes-schemas';
 export const RESOURCES = {
   virtualmachineinstances: { group: 'kubevirt.io', version: 'v1', kind: 'VirtualMachineInstance', listKind: 'VirtualMachineInstanceList' },
   datavolumes: { group: 'cdi.kubevirt.io', version: 'v1beta1', kind: 'DataVolume', listKind: 'DataVolumeList' },
+  // The core group (/api/v1): the launcher's own JIT Secret in mint mode.
+  secrets: { group: '', version: 'v1', kind: 'Secret', listKind: 'SecretList' },
 } as const;
+
+/** `group/version`, or `version` for the core group. */
+export function apiVersionOf(plural: Plural): string {
+  const { group, version } = RESOURCES[plural];
+  return group === '' ? version : `${group}/${version}`;
+}
+
+/** `plural.group` as the API server names a resource in its messages (`plural` for the core group). */
+const qualified = (plural: Plural) => (RESOURCES[plural].group === '' ? plural : `${plural}.${RESOURCES[plural].group}`);
 export type Plural = keyof typeof RESOURCES;
 
 export interface RecordedRequest {
@@ -156,9 +167,9 @@ export class FakeKubeApi {
 
   /** Stores an object as someone else created it (an ADDED event). */
   public put(plural: Plural, object: any): any {
-    const { kind, group, version } = RESOURCES[plural];
+    const { kind } = RESOURCES[plural];
     const stored = {
-      apiVersion: `${group}/${version}`,
+      apiVersion: apiVersionOf(plural),
       kind,
       ...structuredClone(object),
     };
@@ -205,8 +216,8 @@ export class FakeKubeApi {
   public bookmark(): void {
     for (const watcher of this.watchers) {
       if (!watcher.bookmarks) continue;
-      const { kind, group, version } = RESOURCES[watcher.plural];
-      this.write(watcher.res, { type: 'BOOKMARK', object: { kind, apiVersion: `${group}/${version}`, metadata: { resourceVersion: String(this.resourceVersion) } } });
+      const { kind } = RESOURCES[watcher.plural];
+      this.write(watcher.res, { type: 'BOOKMARK', object: { kind, apiVersion: apiVersionOf(watcher.plural), metadata: { resourceVersion: String(this.resourceVersion) } } });
     }
   }
 
@@ -248,10 +259,10 @@ export class FakeKubeApi {
   private route(req: IncomingMessage, res: ServerResponse, body: string): void {
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.status(res, 401, 'Unauthorized');
     const url = new URL(req.url ?? '/', 'http://fake');
-    const match = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    const match = /^\/(?:apis\/([^/]+)|api)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     const plural = match?.[4] as Plural;
-    const resource = match && RESOURCES[plural];
-    if (!match || !resource || resource.group !== match[1] || resource.version !== match[2]) {
+    const resource = match && Object.hasOwn(RESOURCES, plural) ? RESOURCES[plural] : undefined;
+    if (!match || !resource || resource.group !== (match[1] ?? '') || resource.version !== match[2]) {
       return this.status(res, 404, 'the server could not find the requested resource');
     }
     const namespace = decodeURIComponent(match[3]);
@@ -291,7 +302,7 @@ export class FakeKubeApi {
     }
     const { name } = object.metadata;
     if (this.object(plural, namespace, name)) {
-      return reply(409, statusObject(409, `${plural}.${group} "${name}" already exists`, 'AlreadyExists', { name, group, kind: plural }));
+      return reply(409, statusObject(409, `${qualified(plural)} "${name}" already exists`, 'AlreadyExists', { name, group, kind: plural }));
     }
     const stored = {
       ...object,
@@ -309,12 +320,12 @@ export class FakeKubeApi {
   }
 
   private list(plural: Plural, namespace: string, url: URL, reply: Reply): void {
-    const { group, version, listKind } = RESOURCES[plural];
+    const { listKind } = RESOURCES[plural];
     const name = nameSelector(url);
     const items = [...this.store.values()].filter((o) => o.metadata.namespace === namespace && (name === undefined || o.metadata.name === name) && o.kind === RESOURCES[plural].kind);
     const resourceVersion = String(this.resourceVersion);
     this.listedVersions.push(resourceVersion);
-    reply(200, { apiVersion: `${group}/${version}`, kind: listKind, metadata: { resourceVersion }, items });
+    reply(200, { apiVersion: apiVersionOf(plural), kind: listKind, metadata: { resourceVersion }, items });
   }
 
   private watch(plural: Plural, namespace: string, url: URL, res: ServerResponse): void {
@@ -361,7 +372,7 @@ export class FakeKubeApi {
     if (!current) return reply(404, notFound(plural, name));
     const uid = options.preconditions?.uid;
     if (uid !== undefined && uid !== current.metadata.uid) {
-      return reply(409, statusObject(409, `Operation cannot be fulfilled on ${plural}.${RESOURCES[plural].group} "${name}": `
+      return reply(409, statusObject(409, `Operation cannot be fulfilled on ${qualified(plural)} "${name}": `
         + `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`));
     }
     reply(200, this.delete(plural, namespace, name, current));
@@ -403,7 +414,7 @@ function statusObject(code: number, message: string, reason = REASONS[code], det
 }
 
 function notFound(plural: Plural, name: string) {
-  return statusObject(404, `${plural}.${RESOURCES[plural].group} "${name}" not found`, 'NotFound', { name, group: RESOURCES[plural].group, kind: plural });
+  return statusObject(404, `${qualified(plural)} "${name}" not found`, 'NotFound', { name, group: RESOURCES[plural].group, kind: plural });
 }
 
 /**
@@ -411,8 +422,8 @@ function notFound(plural: Plural, name: string) {
  * kind's JSON schema, then the object-meta, ownerReference and volume rules no schema carries.
  */
 export function admissionProblems(plural: Plural, namespace: string, object: any): string[] {
-  const { group, version, kind } = RESOURCES[plural];
-  if (object?.apiVersion !== `${group}/${version}` || object?.kind !== kind) return [`expected ${group}/${version} ${kind}, got ${object?.apiVersion} ${object?.kind}`];
+  const { kind } = RESOURCES[plural];
+  if (object?.apiVersion !== apiVersionOf(plural) || object?.kind !== kind) return [`expected ${apiVersionOf(plural)} ${kind}, got ${object?.apiVersion} ${object?.kind}`];
   schemas ??= new KubernetesSchemas();
   const problems = schemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
   const meta = object.metadata ?? {};
@@ -440,6 +451,13 @@ export function admissionProblems(plural: Plural, namespace: string, object: any
       }
     }
     if (owners.filter((o: any) => o?.controller === true).length > 1) problems.push('metadata.ownerReferences: only one reference can have controller set to true');
+  }
+  if (plural === 'secrets') {
+    // What the API server checks beyond the schema: key names, and values that Go's base64 decodes.
+    for (const [dataKey, value] of Object.entries(object.data ?? {})) {
+      if (!/^[-._a-zA-Z0-9]{1,253}$/.test(dataKey)) problems.push(`data[${dataKey}]: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      if (typeof value !== 'string' || !/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) problems.push(`data[${dataKey}]: illegal base64 data`);
+    }
   }
   if (plural === 'virtualmachineinstances') {
     const spec = object.spec ?? {};

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { admissionProblems, FakeKubeApi, Plural } from './fake-kube-api';
+import { LAUNCHER, LauncherRun } from './launcher-run';
 import { ImageSharing, RunnerImage } from '../../lib';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
@@ -17,7 +18,6 @@ import { synth, testIf } from '../util';
 
 jest.setTimeout(30_000);
 
-const LAUNCHER = join(__dirname, '..', '..', 'lib', 'cluster', 'launcher.js');
 const VMIS: Plural = 'virtualmachineinstances';
 const DVS: Plural = 'datavolumes';
 const NS = 'ci';
@@ -61,48 +61,6 @@ const DATAVOLUME_TEMPLATE = {
     storage: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
   },
 };
-
-/** The launcher as a child process: its output so far, and its end. */
-class LauncherRun {
-  public stdout = '';
-  public stderr = '';
-  public readonly exit: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private readonly listeners = new Set<() => void>();
-
-  constructor(env: Record<string, string>, script = LAUNCHER) {
-    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.append('stdout', chunk));
-    this.child.stderr!.on('data', (chunk: Buffer) => this.append('stderr', chunk));
-    this.exit = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  /** Resolves once stdout or stderr matches `pattern`. */
-  public untilOutput(pattern: RegExp): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!pattern.test(this.stdout) && !pattern.test(this.stderr)) return;
-        this.listeners.delete(check);
-        resolve();
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  public kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  public get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  private append(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    this[stream] += chunk.toString('utf8');
-    for (const check of [...this.listeners]) check();
-  }
-}
 
 let dir: string;
 let tokenFile: string;

@@ -49,6 +49,8 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'batch/v1 CronJob': 'kubernetes/cronjob-batch-v1.json',
       'batch/v1 Job': 'kubernetes/job-batch-v1.json',
       'pool.kubevirt.io/v1beta1 VirtualMachinePool': 'pool.kubevirt.io/virtualmachinepool_v1beta1.json',
+      'keda.sh/v1alpha1 ScaledJob': 'keda.sh/scaledjob_v1alpha1.json',
+      'keda.sh/v1alpha1 TriggerAuthentication': 'keda.sh/triggerauthentication_v1alpha1.json',
     });
   });
 });

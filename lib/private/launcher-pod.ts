@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration } from 'cdk8s';
+import {
+  toJson_VirtualMachineSpecTemplateSpec,
+  VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
+} from '../../imports/kubevirt.io';
+import { EvictionStrategy } from '../kubevirt-options';
+import { dataVolumeSpec } from '../runner-disk';
+import { ImageSharing, RunnerImage } from '../runner-image';
+import { renderJobCloudConfig } from './cloud-config';
+import { Naming, propLabel, show } from './naming';
+import { resolveSizing } from './resolve-vm';
+import { JIT_DISK_SERIAL } from './token-disk';
+import { RunnerVmDisk, runnerVmiSpec } from './vmi-spec';
+
+// What the per-job constructs (RunnerScaleSet on ARC, RunnerKedaScaleSet on KEDA) share: the
+// launcher's pod, its ConfigMap (lib/cluster/launcher.js and the templates of what it creates), its Role.
+
+export const CONFIG_MOUNT = '/etc/kubevirt-runner';
+// Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
+const SET_BY_LAUNCHER = 'set-by-launcher';
+
+/** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
+export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>) {
+  const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
+    // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
+    ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
+    : { name: 'rootdisk', volume: { dataVolume: { name: SET_BY_LAUNCHER } } };
+  return {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { labels },
+    spec: toJson_VirtualMachineSpecTemplateSpec(runnerVmiSpec({
+      sizing,
+      arch: image.arch,
+      evictionStrategy,
+      disks: [
+        rootdisk,
+        { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { userData: renderJobCloudConfig() } } },
+        // ARC's per-runner Secret (named after the runner's pod), read by the guest by this serial.
+        { name: 'jit', serial: JIT_DISK_SERIAL, readonly: true, volume: { secret: { secretName: SET_BY_LAUNCHER } } },
+      ],
+    })),
+  };
+}
+
+/** The per-job clone of the baked volume (clone mode; the launcher names it and makes its pod the owner). */
+export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, string>) {
+  return {
+    apiVersion: 'cdi.kubevirt.io/v1beta1',
+    kind: 'DataVolume',
+    metadata: { labels },
+    spec: dataVolumeSpec({ ...image.storage, image: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
+  };
+}
+
+/** The launcher ConfigMap's files: the script and the templates. */
+export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
+  labels: Record<string, string>): Record<string, string> {
+  return {
+    'launcher.js': readFileSync(join(__dirname, '..', 'cluster', 'launcher.js'), 'utf8'),
+    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels), null, 2)}\n`,
+    ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
+  };
+}
+
+/** The launcher's rights on what it creates: VMIs (and, cloning per job, DataVolumes). */
+export function launcherRules(clone: boolean) {
+  return [
+    { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+    ...(clone ? [
+      { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete'] },
+      // CDI authorizes a clone by `create` on the source namespace's `datavolumes/source`.
+      { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
+    ] : []),
+  ];
+}
+
+export interface LauncherPodInput {
+  readonly serviceAccountName: string;
+  readonly configMapName: string;
+  readonly launcherImage: string;
+  readonly clone: boolean;
+  readonly bootTimeout: number;
+  readonly jobTimeout: number;
+  readonly readyVmiName: string;
+  /** More environment variables of the launcher container. */
+  readonly env?: readonly Record<string, unknown>[];
+  /** More volumes, and where the container mounts them (read-only). */
+  readonly mounts?: readonly { readonly volume: Record<string, unknown> & { readonly name: string }; readonly mountPath: string }[];
+  /** The pod's fsGroup (mounted Secrets readable by the launcher's group). */
+  readonly fsGroup?: number;
+}
+
+/** The runner pod: ARC injects its JIT config into the container named `runner`, which is the launcher. */
+export function launcherPodSpec(input: LauncherPodInput) {
+  const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+  const mounts = input.mounts ?? [];
+  return {
+    serviceAccountName: input.serviceAccountName,
+    automountServiceAccountToken: true,
+    restartPolicy: 'Never',
+    // Time to delete the VMI when ARC stops a runner.
+    terminationGracePeriodSeconds: 60,
+    securityContext: {
+      runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000,
+      ...(input.fsGroup !== undefined ? { fsGroup: input.fsGroup } : {}),
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [{
+      name: 'runner',
+      image: input.launcherImage,
+      command: ['node', `${CONFIG_MOUNT}/launcher.js`],
+      env: [
+        { name: 'LAUNCHER_POD_NAME', ...field('metadata.name') },
+        { name: 'LAUNCHER_POD_NAMESPACE', ...field('metadata.namespace') },
+        { name: 'LAUNCHER_POD_UID', ...field('metadata.uid') },
+        { name: 'LAUNCHER_VMI_TEMPLATE', value: `${CONFIG_MOUNT}/vmi.json` },
+        ...(input.clone ? [{ name: 'LAUNCHER_DATAVOLUME_TEMPLATE', value: `${CONFIG_MOUNT}/datavolume.json` }] : []),
+        { name: 'LAUNCHER_IMAGE_READY_VMI', value: input.readyVmiName },
+        { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: String(input.bootTimeout) },
+        { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: String(input.jobTimeout) },
+        ...(input.env ?? []),
+      ],
+      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      volumeMounts: [
+        { name: 'launcher', mountPath: CONFIG_MOUNT, readOnly: true },
+        ...mounts.map((m) => ({ name: m.volume.name, mountPath: m.mountPath, readOnly: true })),
+      ],
+    }],
+    volumes: [{ name: 'launcher', configMap: { name: input.configMapName } }, ...mounts.map((m) => m.volume)],
+  };
+}
+
+/** A Duration prop in whole seconds, at least 1. */
+export function validateDuration(naming: Naming, prop: string, duration: Duration, example = 'Duration.minutes(15)'): number {
+  const seconds = typeof duration?.toSeconds === 'function' ? duration.toSeconds({ integral: false }) : NaN;
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new Error(`${propLabel(naming, prop)} must be a Duration of whole seconds, at least 1 (${example}), got ${show(seconds)}`);
+  }
+  return seconds;
+}

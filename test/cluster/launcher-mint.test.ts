@@ -1,0 +1,333 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } from './fake-github-api';
+import { FakeKubeApi, Plural } from './fake-kube-api';
+import { LauncherRun } from './launcher-run';
+
+// The launcher in mint mode (LAUNCHER_MINT_JIT=1, RunnerKedaScaleSet's Job pods): it registers its
+// own JIT runner on a fake GitHub (./fake-github-api.ts), stores the config in a pod-owned Secret on a
+// fake Kubernetes API (./fake-kube-api.ts), and removes the runner when it is not needed. Small
+// timeouts and poll intervals; the tests assert on exit codes, requests and logs, never on durations.
+
+jest.setTimeout(30_000);
+
+const VMIS: Plural = 'virtualmachineinstances';
+const SECRETS: Plural = 'secrets';
+const NS = 'ci';
+const POD = { name: 'kubevirt-vm-7x2kq-5tq8m', uid: randomUUID() };
+const JIT_SECRET = `${POD.name}-jit`;
+const ORG = 'acme';
+const REPO = 'acme/app';
+const ENTERPRISE = 'big';
+const APP_ID = '424242';
+const INSTALLATION = '99001';
+const LABELS = ['kubevirt', 'docker'];
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PEM = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+const VMI_TEMPLATE = {
+  apiVersion: 'kubevirt.io/v1',
+  kind: 'VirtualMachineInstance',
+  metadata: { labels: { 'app.kubernetes.io/name': 'actions-runner' } },
+  spec: {
+    domain: {
+      resources: { requests: { cpu: '2', memory: '4Gi' } },
+      devices: { disks: [{ name: 'rootdisk', disk: { bus: 'virtio' } }, { name: 'jit', disk: { bus: 'virtio' }, serial: 'RUNNERJIT' }] },
+    },
+    volumes: [
+      { name: 'rootdisk', ephemeral: { persistentVolumeClaim: { claimName: 'baked-image' } } },
+      { name: 'jit', secret: { secretName: 'set-by-launcher' } },
+    ],
+  },
+};
+
+// 150 groups: the one asked for is on the second page.
+const ORG_GROUPS: RunnerGroup[] = [
+  { id: 1, name: 'Default' },
+  ...Array.from({ length: 148 }, (_, i) => ({ id: 100 + i, name: `team-${i}` })),
+  { id: 42, name: 'kubevirt' },
+];
+
+let dir: string;
+let kubeToken: string;
+let api: FakeKubeApi;
+let github: FakeGitHubApi;
+let runs: LauncherRun[];
+let secrets: string[];
+
+function app(overrides: Partial<FakeApp> = {}): FakeApp {
+  return {
+    issuer: APP_ID, publicKey, installationId: INSTALLATION, account: ORG,
+    permissions: { administration: 'write', organization_self_hosted_runners: 'write' }, ...overrides,
+  };
+}
+
+async function startGitHub(options: Partial<FakeGitHubOptions> = {}): Promise<void> {
+  await github.stop();
+  github = new FakeGitHubApi({
+    basePath: '/api/v3', app: app(), repositories: [REPO], organizations: [ORG], enterprises: [ENTERPRISE],
+    runnerGroups: { [`orgs/${ORG}`]: ORG_GROUPS, [`enterprises/${ENTERPRISE}`]: [{ id: 1, name: 'Default' }, { id: 7, name: 'kubevirt' }] },
+    ...options,
+  });
+  await github.start();
+}
+
+function credentials(files: Record<string, string>): string {
+  const folder = join(dir, `credentials-${randomUUID()}`);
+  mkdirSync(folder);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(folder, name), `${content}\n`);
+  return folder;
+}
+
+const appCredentials = () => credentials({ github_app_id: APP_ID, github_app_installation_id: INSTALLATION, github_app_private_key: PEM });
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'launcher-mint-'));
+  kubeToken = `token-${randomUUID()}`;
+  writeFileSync(join(dir, 'token'), `${kubeToken}\n`);
+  writeFileSync(join(dir, 'vmi.json'), JSON.stringify(VMI_TEMPLATE));
+  api = new FakeKubeApi({ token: kubeToken });
+  await api.start();
+  github = new FakeGitHubApi({ basePath: '' });
+  await github.start();
+  await startGitHub();
+  runs = [];
+  secrets = [kubeToken, PEM, ...PEM.split('\n').filter((l) => l.length >= 32 && !l.startsWith('-----'))];
+});
+
+afterEach(async () => {
+  for (const run of runs) if (run.running) run.kill('SIGKILL');
+  await api.stop();
+  await github.stop();
+  rmSync(dir, { recursive: true, force: true });
+  // No credential (App key, JWT, installation token, PAT) and no JIT config in any output; the JIT
+  // config only in the one Secret create; nothing either fake API refused.
+  const everything = [...secrets, ...github.issued, ...github.jitRunners.map((r) => r.encodedJitConfig)];
+  for (const run of runs) {
+    for (const output of [run.stdout, run.stderr]) for (const value of everything) expect(output).not.toContain(value);
+  }
+  for (const request of github.requests) for (const config of github.jitRunners.map((r) => r.encodedJitConfig)) expect(JSON.stringify(request)).not.toContain(config);
+  for (const runner of github.jitRunners) {
+    const carriers = api.requests.filter((r) => r.body.includes(Buffer.from(runner.encodedJitConfig).toString('base64')) || r.body.includes(runner.encodedJitConfig));
+    expect(carriers.map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/namespaces/${NS}/secrets`]);
+  }
+  expect(api.violations).toEqual([]);
+  expect(github.violations).toEqual([]);
+});
+
+function launch(overrides: Record<string, string | undefined> = {}): LauncherRun {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    LAUNCHER_POD_NAME: POD.name,
+    LAUNCHER_POD_NAMESPACE: NS,
+    LAUNCHER_POD_UID: POD.uid,
+    LAUNCHER_VMI_TEMPLATE: join(dir, 'vmi.json'),
+    LAUNCHER_KUBE_API: api.url,
+    LAUNCHER_KUBE_TOKEN_FILE: join(dir, 'token'),
+    LAUNCHER_RETRY_BASE_MS: '5',
+    LAUNCHER_MINT_JIT: '1',
+    LAUNCHER_GITHUB_URL: `https://github.example.com/${ORG}`,
+    LAUNCHER_GITHUB_API_URL: github.url,
+    LAUNCHER_GITHUB_CREDENTIALS_DIR: appCredentials(),
+    LAUNCHER_RUNNER_LABELS: LABELS.join(','),
+    LAUNCHER_POLL_SECONDS: '0.02',
+    LAUNCHER_IDLE_TIMEOUT_SECONDS: '3600',
+    ...overrides,
+  };
+  const run = new LauncherRun(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
+  runs.push(run);
+  return run;
+}
+
+const vmi = () => api.object(VMIS, NS, POD.name);
+const jitSecret = () => api.object(SECRETS, NS, JIT_SECRET);
+const setPhase = (phase: string) => api.setStatus(VMIS, NS, POD.name, { phase });
+const created = () => api.until(() => vmi() !== undefined);
+const githubDeletes = () => github.requestsOf('DELETE').map((r) => r.url);
+
+describe('mint mode: the launcher registers its own JIT runner', () => {
+  test('organization with a runner group: the JIT config is minted for the group, stored in a pod-owned Secret that the VMI mounts; a job that ran is not touched on GitHub', async () => {
+    const run = launch({ LAUNCHER_RUNNER_GROUP: 'kubevirt' });
+    await created();
+    expect(github.jitRunners).toEqual([expect.objectContaining({ name: POD.name, scope: `orgs/${ORG}`, runnerGroupId: 42, labels: LABELS, workFolder: '_work' })]);
+    const [runner] = github.jitRunners;
+    expect(github.requestsOf('GET', '/runner-groups').map((r) => r.url)).toEqual([
+      `/api/v3/orgs/${ORG}/actions/runner-groups?per_page=100`,
+      `/api/v3/organizations/9000/actions/runner-groups?per_page=100&page=2`,
+    ]);
+    expect(JSON.parse(github.requestsOf('POST', 'generate-jitconfig')[0].body)).toEqual({ name: POD.name, runner_group_id: 42, labels: LABELS, work_folder: '_work' });
+    expect(github.requestsOf('POST', 'generate-jitconfig')[0].url).toBe(`/api/v3/orgs/${ORG}/actions/runners/generate-jitconfig`);
+
+    expect(jitSecret()).toMatchObject({
+      type: 'Opaque',
+      metadata: { name: JIT_SECRET, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: POD.name, uid: POD.uid, controller: true }] },
+    });
+    expect(Buffer.from(jitSecret().data.jitToken, 'base64').toString('utf8')).toBe(runner.encodedJitConfig);
+    expect(vmi().spec.volumes.find((v: any) => v.name === 'jit')).toEqual({ name: 'jit', secret: { secretName: JIT_SECRET } });
+    expect(vmi().metadata.ownerReferences[0].uid).toBe(POD.uid);
+
+    setPhase('Running');
+    github.setBusy(`orgs/${ORG}`, runner.id, true);
+    await run.untilOutput(/took a job/);
+    // The job ends: GitHub removes the JIT runner, the guest powers off.
+    github.removeRunner(`orgs/${ORG}`, runner.id);
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+    expect(githubDeletes()).toEqual([]);
+    expect(run.stdout).toContain(`registered the JIT runner ${POD.name} (id ${runner.id}) in runner group "kubevirt" (id 42) of https://github.example.com/${ORG}, labels kubevirt,docker`);
+    expect(run.stdout).toContain(`the runner ${POD.name} is gone from GitHub`);
+    expect(run.stderr).toBe('');
+  });
+
+  test.each([
+    ['a repository (App)', `https://github.example.com/${REPO}`, 'repos/acme/app', undefined, undefined],
+    ['an enterprise (PAT) with a group', `https://github.example.com/enterprises/${ENTERPRISE}`, `enterprises/${ENTERPRISE}`, 'kubevirt', 7],
+    ['an organization without a group', `https://github.example.com/${ORG}`, `orgs/${ORG}`, undefined, undefined],
+  ])('%s: the scope\'s endpoint, group id; a VM that powered off with its runner still idle on GitHub: the runner is removed', async (_name, url, scope, group, groupId) => {
+    const pat = `ghp_${opaqueToken()}`;
+    secrets.push(pat);
+    await startGitHub({ pats: { [pat]: ['repo', 'admin:org', 'manage_runners:enterprise'] } });
+    const run = launch({
+      LAUNCHER_GITHUB_URL: url,
+      LAUNCHER_RUNNER_GROUP: group,
+      LAUNCHER_GITHUB_API_URL: github.url,
+      ...(scope.startsWith('enterprises') ? { LAUNCHER_GITHUB_CREDENTIALS_DIR: credentials({ github_token: pat }) } : {}),
+    });
+    await created();
+    expect(github.requestsOf('POST', 'generate-jitconfig').map((r) => r.url)).toEqual([`/api/v3/${scope}/actions/runners/generate-jitconfig`]);
+    expect(github.jitRunners).toEqual([expect.objectContaining({ scope, runnerGroupId: groupId ?? 1, labels: LABELS })]);
+    expect(github.requestsOf('GET', 'runner-groups')).toHaveLength(group ? 1 : 0);
+    const [runner] = github.jitRunners;
+    setPhase('Running');
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(githubDeletes()).toEqual([`/api/v3/${scope}/actions/runners/${runner.id}`]);
+    expect(github.runners(scope)).toEqual([]);
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+    expect(run.stdout).toContain(`removed the runner ${POD.name} from GitHub`);
+  });
+});
+
+describe('mint mode: the idle timeout', () => {
+  test('a runner never busy within the idle timeout: removed from GitHub, VMI and Secret deleted, exit 0', async () => {
+    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.2' });
+    await created();
+    const [runner] = github.jitRunners;
+    setPhase('Running');
+    expect(await run.exit).toBe(0);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${runner.id}`]);
+    expect(github.runners(`orgs/${ORG}`)).toEqual([]);
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+    expect(github.requestsOf('GET', `/actions/runners/${runner.id}`).length).toBeGreaterThan(0);
+    expect(run.stdout).toContain(`the runner ${POD.name} (id ${runner.id}) took no job within 0.2s of its VM running (LAUNCHER_IDLE_TIMEOUT_SECONDS): removed it from GitHub`);
+  });
+
+  test('a runner that got busy is never removed by the idle timeout: the job runs to the end', async () => {
+    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.2' });
+    await created();
+    const [runner] = github.jitRunners;
+    github.setBusy(`orgs/${ORG}`, runner.id, true);
+    setPhase('Running');
+    await run.untilOutput(/took a job/);
+    // Past the idle timeout (a wait, not an assertion on time), the VMI is still there: no more polls.
+    const polls = github.requestsOf('GET', `/actions/runners/${runner.id}`).length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(vmi()).toBeDefined();
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(github.requestsOf('GET', `/actions/runners/${runner.id}`).length).toBe(polls + 1);
+    // Still busy at the end (GitHub has not removed it yet): left alone.
+    expect(githubDeletes()).toEqual([]);
+    expect(run.stdout).toContain('is running a job: left to GitHub');
+  });
+
+  test('a runner that takes a job as the idle timeout deletes it (422): kept, and the job runs to the end', async () => {
+    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.1' });
+    await created();
+    const [runner] = github.jitRunners;
+    github.inject('delete', { status: 422, message: `Bad request - Runner "${POD.name}" is still running a job` });
+    setPhase('Running');
+    await run.untilOutput(/took a job just before the idle timeout: keeping it/);
+    expect(vmi()).toBeDefined();
+    github.removeRunner(`orgs/${ORG}`, runner.id);
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${runner.id}`]);
+  });
+
+  test('SIGTERM while the VM runs: the idle runner is removed from GitHub, the VMI deleted, exit 143', async () => {
+    const run = launch();
+    await created();
+    const [runner] = github.jitRunners;
+    setPhase('Running');
+    await run.untilOutput(/phase Running/);
+    run.kill('SIGTERM');
+    expect(await run.exit).toBe(143);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${runner.id}`]);
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+  });
+});
+
+describe('mint mode: GitHub refuses', () => {
+  test.each([
+    ['401: a key of another App', () => ({ app: app({ publicKey: otherKey.publicKey }) }), {}, /cannot create an access token for installation 99001 of GitHub App 424242: HTTP 401: .*GitHub does not accept the App's JWT/],
+    ['403: no permission on self-hosted runners', () => ({ app: app({ permissions: { administration: 'write' } }) }), {},
+      /cannot generate a JIT runner config for https:\/\/github.example.com\/acme: HTTP 403: Resource not accessible by integration.*lacks the permission: the organization permission "Self-hosted runners: read and write"/],
+    ['404: the App is not installed on that organization', () => ({ organizations: [ORG, 'other'] }), { LAUNCHER_GITHUB_URL: 'https://github.example.com/other' },
+      /cannot generate a JIT runner config for https:\/\/github.example.com\/other: HTTP 404: Not Found.*Either LAUNCHER_GITHUB_URL is wrong \(no the organization other\) or the GitHub App \(installation 99001\) cannot reach it/],
+    ['404: no such runner group', () => ({}), { LAUNCHER_RUNNER_GROUP: 'nope' }, /the runner group "nope" \(LAUNCHER_RUNNER_GROUP\) does not exist in https:\/\/github.example.com\/acme/],
+  ])('%s: exit 1 with a clear message, nothing created', async (_name, options, env, message) => {
+    await startGitHub(options());
+    const run = launch({ LAUNCHER_GITHUB_API_URL: github.url, ...env });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(api.requests).toEqual([]);
+    expect(github.jitRunners).toEqual([]);
+  });
+
+  test('a 500 then a rate limit on generate-jitconfig are retried', async () => {
+    github.inject('generate-jitconfig', { status: 500 });
+    github.inject('generate-jitconfig', { status: 403, message: 'API rate limit exceeded', headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '0' } });
+    const run = launch();
+    await created();
+    expect(github.requestsOf('POST', 'generate-jitconfig')).toHaveLength(3);
+    setPhase('Failed');
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toMatch(/generate a JIT runner config for .*: HTTP 500.*retry 1 of 7/);
+  });
+
+  test('the Secret cannot be created (403): the runner is removed from GitHub, exit 1', async () => {
+    api.inject('POST', SECRETS, { status: 403, message: 'secrets is forbidden' });
+    const run = launch();
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain("its Role needs the verb 'create' on 'secrets' in apiGroup ''");
+    expect(github.jitRunners).toHaveLength(1);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${github.jitRunners[0].id}`]);
+    expect(vmi()).toBeUndefined();
+  });
+});
+
+describe('mint mode: bad configuration exits 2 before any request', () => {
+  test.each([
+    ['no labels', { LAUNCHER_RUNNER_LABELS: ' , ' }, 'LAUNCHER_RUNNER_LABELS must name at least one runner label'],
+    ['no GitHub URL', { LAUNCHER_GITHUB_URL: undefined }, 'LAUNCHER_GITHUB_URL is not set'],
+    ['a runner group for a repository', { LAUNCHER_GITHUB_URL: `https://github.com/${REPO}`, LAUNCHER_RUNNER_GROUP: 'x' }, 'runner groups belong to organizations and enterprises'],
+    ['no credentials folder', { LAUNCHER_GITHUB_CREDENTIALS_DIR: '/nonexistent' }, 'the GitHub credentials folder /nonexistent (LAUNCHER_GITHUB_CREDENTIALS_DIR) cannot be read'],
+    ['a bad mode', { LAUNCHER_MINT_JIT: 'yes' }, "LAUNCHER_MINT_JIT must be 1"],
+  ])('%s', async (_name, env, message) => {
+    const run = launch(env);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(api.requests).toEqual([]);
+    expect(github.requests).toEqual([]);
+  });
+});

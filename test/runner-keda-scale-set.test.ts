@@ -1,0 +1,226 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Chart, Duration, Testing } from 'cdk8s';
+import { GitHubCredentialsKind, ImageSharing, RunnerImage, RunnerKedaScaleSet, RunnerKedaScaleSetProps } from '../lib';
+import { formatFinding, validateObjects } from '../lib/validate';
+import { FakeGitHubApi } from './cluster/fake-github-api';
+import { FakeKubeApi } from './cluster/fake-kube-api';
+import { LAUNCHER, LauncherRun } from './cluster/launcher-run';
+import { K8sObject, ofKind, synth } from './util';
+
+jest.setTimeout(30_000);
+
+const NS = 'ci';
+
+function build(props: Partial<RunnerKedaScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
+  const chart = new Chart(Testing.app(), 'ci', { namespace: NS });
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
+  const scaleSet = new RunnerKedaScaleSet(chart, 'runners', {
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', image, name: 'kubevirt-vm', labels: ['kubevirt', 'docker'], ...props,
+  });
+  return { image, scaleSet, objects: synth(chart) };
+}
+
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const envOf = (container: any) => Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef?.fieldPath ?? e.valueFrom.secretKeyRef]));
+
+describe('RunnerKedaScaleSet', () => {
+  test('a ScaledJob scaled by the github-runner scaler: one launcher Job per queued job, minting its own JIT runner', () => {
+    const { objects, scaleSet, image } = build({ runnerGroup: 'vm runners', maxRunners: 5 });
+    expect(scaleSet.name).toBe('kubevirt-vm');
+    expect(scaleSet.namespace).toBe(NS);
+    expect(objects.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => !/^(DataVolume|Secret|VirtualMachine) /.test(o)).sort()).toEqual([
+      'ConfigMap kubevirt-vm-launcher', 'Role kubevirt-vm-launcher', 'RoleBinding kubevirt-vm-launcher', 'ScaledJob kubevirt-vm',
+      'ServiceAccount kubevirt-vm-launcher', 'TriggerAuthentication kubevirt-vm-github',
+    ]);
+    const job = ofKind(objects, 'ScaledJob')[0];
+    expect(job.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(job.spec).toMatchObject({
+      pollingInterval: 30, minReplicaCount: 0, maxReplicaCount: 5, rollout: { strategy: 'gradual' },
+      successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 5, jobTargetRef: { backoffLimit: 0 },
+    });
+    expect(job.spec.triggers).toEqual([{
+      type: 'github-runner',
+      metadata: {
+        githubApiURL: 'https://api.github.com', owner: 'acme', runnerScope: 'org', labels: 'kubevirt,docker', targetWorkflowQueueLength: '1',
+        applicationIDFromEnv: 'GITHUB_APP_ID', installationIDFromEnv: 'GITHUB_APP_INSTALLATION_ID',
+      },
+      authenticationRef: { name: 'kubevirt-vm-github' },
+    }]);
+    const pod = job.spec.jobTargetRef.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
+    expect(pod.securityContext.fsGroup).toBe(1000);
+    expect(pod.volumes).toEqual([
+      { name: 'launcher', configMap: { name: 'kubevirt-vm-launcher' } },
+      { name: 'github-credentials', secret: { secretName: 'github-app', defaultMode: 0o440 } },
+    ]);
+    const [container] = pod.containers;
+    expect(container.volumeMounts).toEqual([
+      { name: 'launcher', mountPath: '/etc/kubevirt-runner', readOnly: true },
+      { name: 'github-credentials', mountPath: '/etc/github-credentials', readOnly: true },
+    ]);
+    expect(envOf(container)).toEqual({
+      LAUNCHER_POD_NAME: 'metadata.name', LAUNCHER_POD_NAMESPACE: 'metadata.namespace', LAUNCHER_POD_UID: 'metadata.uid',
+      LAUNCHER_VMI_TEMPLATE: '/etc/kubevirt-runner/vmi.json', LAUNCHER_IMAGE_READY_VMI: image.readyVmiName,
+      LAUNCHER_BOOT_TIMEOUT_SECONDS: '900', LAUNCHER_JOB_TIMEOUT_SECONDS: '86400',
+      LAUNCHER_MINT_JIT: '1', LAUNCHER_GITHUB_URL: 'https://github.com/acme', LAUNCHER_GITHUB_CREDENTIALS_DIR: '/etc/github-credentials',
+      LAUNCHER_RUNNER_LABELS: 'kubevirt,docker', LAUNCHER_RUNNER_GROUP: 'vm runners', LAUNCHER_IDLE_TIMEOUT_SECONDS: '600',
+      GITHUB_APP_ID: { name: 'github-app', key: 'github_app_id' }, GITHUB_APP_INSTALLATION_ID: { name: 'github-app', key: 'github_app_installation_id' },
+    });
+    expect(named(objects, 'TriggerAuthentication', 'kubevirt-vm-github').spec).toEqual({
+      secretTargetRef: [{ parameter: 'appKey', name: 'github-app', key: 'github_app_private_key' }],
+    });
+  });
+
+  test('a repository with a PAT on GHES: repo scope, repos, the GHES API, personalAccessToken', () => {
+    const { objects } = build({ url: 'https://ghe.example.com/acme/app', githubCredentialsKind: GitHubCredentialsKind.PAT, pollingInterval: Duration.minutes(1) });
+    const job = ofKind(objects, 'ScaledJob')[0];
+    expect(job.spec.pollingInterval).toBe(60);
+    expect(job.spec.triggers[0].metadata).toEqual({
+      githubApiURL: 'https://ghe.example.com/api/v3', owner: 'acme', runnerScope: 'repo', repos: 'app', labels: 'kubevirt,docker', targetWorkflowQueueLength: '1',
+    });
+    expect(ofKind(objects, 'TriggerAuthentication')[0].spec.secretTargetRef).toEqual([{ parameter: 'personalAccessToken', name: 'github-app', key: 'github_token' }]);
+    expect(Object.keys(envOf(job.spec.jobTargetRef.template.spec.containers[0]))).not.toContain('GITHUB_APP_ID');
+  });
+
+  test('an enterprise: ent scope, the slug as owner', () => {
+    const { objects } = build({ url: 'https://github.com/enterprises/big' });
+    expect(ofKind(objects, 'ScaledJob')[0].spec.triggers[0].metadata).toMatchObject({ owner: 'big', runnerScope: 'ent' });
+  });
+
+  test('the launcher Role: VMIs as the ARC launcher, and Secrets (create, get, delete)', () => {
+    const { objects } = build();
+    expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
+      { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
+    ]);
+    expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: NS }]);
+  });
+
+  test('the ConfigMap ships the launcher and the templates', () => {
+    const { objects } = build({}, ImageSharing.CLONE_PER_JOB);
+    const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
+    expect(Object.keys(data).sort()).toEqual(['datavolume.json', 'launcher.js', 'vmi.json']);
+    expect(data['launcher.js']).toBe(readFileSync(LAUNCHER, 'utf8'));
+    expect(JSON.parse(data['vmi.json']).spec.volumes.find((v: any) => v.name === 'jit')).toEqual({ name: 'jit', secret: { secretName: 'set-by-launcher' } });
+  });
+
+  test.each([ImageSharing.SHARED, ImageSharing.CLONE_PER_JOB])('the whole output (%s), image included, is valid: schemas and admission', (sharing) => {
+    const { objects } = build({ runnerGroup: 'vm runners' }, sharing);
+    expect(validateObjects(objects.map((object) => ({ file: 'ci.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('timeouts', () => {
+    const { objects } = build({ idleTimeout: Duration.minutes(3), bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6) });
+    const env = envOf(ofKind(objects, 'ScaledJob')[0].spec.jobTargetRef.template.spec.containers[0]);
+    expect(env).toMatchObject({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '180', LAUNCHER_BOOT_TIMEOUT_SECONDS: '300', LAUNCHER_JOB_TIMEOUT_SECONDS: '21600' });
+  });
+
+  test.each([
+    [{ name: 'a'.repeat(51) }, "RunnerKedaScaleSet 'name' must be a DNS-1123 label"],
+    [{ labels: [] }, "RunnerKedaScaleSet 'labels' must name at least one label"],
+    [{ labels: undefined }, "RunnerKedaScaleSet 'labels' must name at least one label"],
+    [{ labels: ['--ephemeral'] }, "RunnerKedaScaleSet 'labels' label \"--ephemeral\""],
+    [{ url: 'https://github.com/acme/app', runnerGroup: 'vm' }, "RunnerKedaScaleSet 'runnerGroup' is set but 'url' https://github.com/acme/app is a repository"],
+    [{ url: 'https://github.com/acme/app/issues' }, "RunnerKedaScaleSet 'url' must name an owner"],
+    [{ githubCredentialsSecret: 'GitHub App' }, "RunnerKedaScaleSet 'githubCredentialsSecret' must be a DNS-1123 subdomain"],
+    [{ githubCredentialsKind: 'oauth' }, "RunnerKedaScaleSet 'githubCredentialsKind' must be one of app, pat"],
+    [{ maxRunners: 0 }, "RunnerKedaScaleSet 'maxRunners' must be an integer from 1 to 10000, got 0"],
+    [{ idleTimeout: Duration.millis(1500) }, "RunnerKedaScaleSet 'idleTimeout' must be a Duration of whole seconds"],
+    [{ pollingInterval: Duration.millis(10) }, "RunnerKedaScaleSet 'pollingInterval' must be a Duration of whole seconds"],
+    [{ launcherImage: 'node:latest' }, "RunnerKedaScaleSet 'launcherImage' must be a pinned image reference"],
+    [{ memory: '16' }, "RunnerKedaScaleSet 'memory' must be at least 1Gi"],
+    [{ image: 'ubuntu' }, "RunnerKedaScaleSet 'image' must be a RunnerImage"],
+  ])('rejects %j', (props, message) => {
+    expect(() => build(props as Partial<RunnerKedaScaleSetProps>)).toThrow(message);
+  });
+
+  test('an image in another namespace is refused', () => {
+    const app = Testing.app();
+    const image = new RunnerImage(new Chart(app, 'images', { namespace: 'images' }), 'image', {});
+    expect(() => new RunnerKedaScaleSet(new Chart(app, 'ci', { namespace: 'runners' }), 'runners', {
+      url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', image, labels: ['vm'],
+    })).toThrow("RunnerKedaScaleSet 'image' is in namespace images but the chart is in runners");
+  });
+});
+
+describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () => {
+  // The Job's pod as Kubernetes would start it: the ConfigMap's and the credentials Secret's files
+  // where the container mounts them (under a test folder), the env with the downward API and the
+  // secretKeyRefs resolved; the Kubernetes and GitHub APIs are the fakes.
+  let dir: string;
+  let api: FakeKubeApi;
+  let github: FakeGitHubApi;
+  const run: LauncherRun[] = [];
+
+  afterEach(async () => {
+    for (const r of run.splice(0)) if (r.running) r.kill('SIGKILL');
+    await api?.stop();
+    await github?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('mints the JIT runner with the rendered labels and group, boots the VMI from the rendered template, exits 0', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keda-launcher-'));
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const credentials: Record<string, string> = { github_app_id: '1234', github_app_installation_id: '5678', github_app_private_key: pem };
+    const token = `token-${randomUUID()}`;
+    writeFileSync(join(dir, 'token'), token);
+    api = new FakeKubeApi({ token });
+    await api.start();
+    github = new FakeGitHubApi({
+      basePath: '', organizations: ['acme'], runnerGroups: { 'orgs/acme': [{ id: 1, name: 'Default' }, { id: 3, name: 'vm runners' }] },
+      app: { issuer: '1234', publicKey, installationId: '5678', account: 'acme', permissions: { organization_self_hosted_runners: 'write' } },
+    });
+    await github.start();
+
+    const { objects, image } = build({ runnerGroup: 'vm runners' });
+    const configMap = named(objects, 'ConfigMap', 'kubevirt-vm-launcher');
+    const podSpec = ofKind(objects, 'ScaledJob')[0].spec.jobTargetRef.template.spec;
+    const [container] = podSpec.containers;
+    const root = join(dir, 'pod');
+    const mounted = (path: string) => join(root, path);
+    for (const mount of container.volumeMounts) {
+      const volume = podSpec.volumes.find((v: any) => v.name === mount.name);
+      const files: Record<string, string> = volume.configMap ? configMap.data : credentials;
+      expect(volume.configMap?.name ?? volume.secret.secretName).toBe(volume.configMap ? configMap.metadata.name : 'github-app');
+      for (const [file, content] of Object.entries(files)) {
+        mkdirSync(dirname(mounted(`${mount.mountPath}/${file}`)), { recursive: true });
+        writeFileSync(mounted(`${mount.mountPath}/${file}`), content);
+      }
+    }
+    const pod = { name: 'kubevirt-vm-x7k2p-9qv4d', uid: randomUUID() };
+    const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': NS, 'metadata.uid': pod.uid };
+    const env: Record<string, string> = { PATH: process.env.PATH!, LAUNCHER_KUBE_API: api.url, LAUNCHER_KUBE_TOKEN_FILE: join(dir, 'token'), LAUNCHER_RETRY_BASE_MS: '5', LAUNCHER_GITHUB_API_URL: github.url };
+    for (const variable of container.env) {
+      const value: string = variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath]
+        : variable.valueFrom?.secretKeyRef ? credentials[variable.valueFrom.secretKeyRef.key] : variable.value;
+      env[variable.name] = value.startsWith('/') ? mounted(value) : value;
+    }
+    expect(readFileSync(mounted(container.command[1]), 'utf8')).toBe(readFileSync(LAUNCHER, 'utf8'));
+    api.put('virtualmachineinstances', { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: image.readyVmiName, namespace: NS }, spec: {} });
+    api.setStatus('virtualmachineinstances', NS, image.readyVmiName, { phase: 'Succeeded' });
+
+    const launcher = new LauncherRun(env, mounted(container.command[1]));
+    run.push(launcher);
+    await api.until(() => api.object('virtualmachineinstances', NS, pod.name) !== undefined);
+    expect(github.jitRunners).toEqual([expect.objectContaining({ name: pod.name, scope: 'orgs/acme', runnerGroupId: 3, labels: ['kubevirt', 'docker'], workFolder: '_work' })]);
+    const vmi = api.object('virtualmachineinstances', NS, pod.name);
+    expect(vmi.spec.volumes.find((v: any) => v.name === 'jit').secret.secretName).toBe(`${pod.name}-jit`);
+    expect(api.object('secrets', NS, `${pod.name}-jit`).metadata.ownerReferences[0].uid).toBe(pod.uid);
+    api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Running' });
+    github.removeRunner('orgs/acme', github.jitRunners[0].id);
+    api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Succeeded' });
+    expect(await launcher.exit).toBe(0);
+    expect(api.object('virtualmachineinstances', NS, pod.name)).toBeUndefined();
+    expect(api.violations).toEqual([]);
+    expect(github.violations).toEqual([]);
+    for (const output of [launcher.stdout, launcher.stderr]) {
+      for (const value of [token, pem, ...github.issued]) expect(output).not.toContain(value);
+    }
+  });
+});
