@@ -74,12 +74,45 @@ mkdir -p _work && echo "job on $(hostname)" > _work/job-was-here
 case $(hostname) in *-2) exit 3 ;; esac
 `;
 
-/** The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM. */
-export function fakeRunnerTarball(options: { jit?: boolean } = {}): Buffer {
+// run.sh of a warm pool's ephemeral runner (RunnerWarmPool), which the runner's unit runs through
+// runsvc.sh: it reports when it starts and what the job left from an earlier one, waits until the
+// boot is complete (so the baked per-job unit has been started or skipped by then), then reports
+// what it sees of the machine, the per-job unit and its own unit's actions, leaves files in the
+// runner user's home and work folder and exits 0, as an ephemeral runner does after its one job.
+const WARM_RUN_SH = `#!/bin/bash
+${REPORT}
+echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-start
+previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '\\n' ' ')
+timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
+unit=$(sed -n 's|^0::.*/||p' /proc/self/cgroup)
+{
+  echo "user=$(id -un)"
+  echo "home=$HOME"
+  echo "pwd=$PWD"
+  echo "host=$(hostname)"
+  echo "unit=$unit"
+  echo "args=$#"
+  echo "previous_job=\${previous:-none}"
+  echo "system=$(systemctl is-system-running 2>&1)"
+  echo "users=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { printf "%s ", $1 }')"
+  echo "cloud_instances=$(ls /var/lib/cloud/instances 2>&1 | tr '\\n' ' ')"
+  echo "cloud_init=$(cloud-init status 2>&1 | tr '\\n' ' ')"
+  echo "machine_id=$(cat /etc/machine-id)"
+  echo "jit_unit=$(systemctl show actions-runner-jit.service -p UnitFileState -p ActiveState -p ConditionResult -p ExecMainStartTimestampMonotonic | tr '\\n' ' ')"
+  echo "unit_actions=$(systemctl show "$unit" -p SuccessAction -p FailureAction -p DropInPaths | tr '\\n' ' ')"
+} | report warm-run
+echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > "$HOME/job-was-here"
+mkdir -p _work && echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > _work/job-was-here
+echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-done
+exit 0
+`;
+
+/** The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM; `warm`: with the run.sh of a warm pool's runner. */
+export function fakeRunnerTarball(options: { jit?: boolean; warm?: boolean } = {}): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fake-runner-'));
   try {
     mkdirSync(join(dir, 'pkg', 'bin'), { recursive: true });
-    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}) })) {
+    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}), ...(options.warm ? { 'run.sh': WARM_RUN_SH } : {}) })) {
       writeFileSync(join(dir, 'pkg', name), body);
       chmodSync(join(dir, 'pkg', name), 0o755);
     }

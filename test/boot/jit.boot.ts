@@ -1,14 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
+import { Bake, bakeImage, consoleLines, fields, freshOverlay, PACKAGE_PATH, Phases, sha256, testRunnerImage } from './baked-image';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
 import { ReportServer } from './report-server';
-import { OsImage, RunnerImage, RunnerRelease } from '../../lib';
 import { renderJobCloudConfig } from '../../lib/private/cloud-config';
 import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL } from '../../lib/private/token-disk';
 
@@ -20,41 +19,13 @@ import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL } from '../../lib/private/token-dis
 // and power off by itself; the second job sees nothing of the first. KubeVirt and ARC are not run:
 // qemu plays the VMs, the test the rest; the guest reaches nothing but the test's server.
 const missing = bootPrerequisites();
-const phases: Array<[string, number]> = [];
-const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
-  const start = Date.now();
-  try {
-    return await work();
-  } finally {
-    phases.push([phase, (Date.now() - start) / 1000]);
-  }
-};
+const phases = new Phases();
+const timed = <T>(phase: string, work: () => T | Promise<T>) => phases.timed(phase, work);
 
-const SERVER = 'http://10.0.2.100:8080';
-const PACKAGE_PATH = '/runner/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz';
 const tarball = fakeRunnerTarball({ jit: true });
-const tarballSha256 = createHash('sha256').update(tarball).digest('hex');
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const tarballSha256 = sha256(tarball);
 /** A fake JIT config per job, opaque and base64 like ARC's (with '+', '/' and '=' in it). */
 const jitConfig = () => Buffer.concat([Buffer.from(`{"fake":"${randomBytes(24).toString('hex')}"}`), Buffer.from([0xfb, 0xef, 0xff, 0x41])]).toString('base64');
-/** The lines a script of ours wrote on the serial console (its unit logs to journal+console; cloud-init's output goes there too). */
-const consoleLines = (console: string, prefix: string) => console.split('\n').map((l) => new RegExp(`${prefix}: .*`).exec(l)?.[0]).filter(Boolean) as string[];
-/** `key=value` lines of a report. */
-const fields = (report: string | undefined) => Object.fromEntries((report ?? '').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-
-function bakeUserData(): { userData: string; hostname: string } {
-  const chart = Testing.chart();
-  const image = new RunnerImage(chart, 'image', {
-    baseImage: OsImage.debian12(),
-    // The guest reaches nothing but the test's server: nothing to install from Debian or Docker,
-    // and the runner from a mirror (the test's server).
-    installPackages: false,
-    docker: false,
-    release: RunnerRelease.of('2.334.0', { sha256: tarballSha256, downloadBaseUrl: `${SERVER}/runner` }),
-  });
-  const secret = Testing.synth(chart).find((o: any) => o.kind === 'Secret' && o.metadata.name === image.readyVmiName);
-  return { userData: secret.stringData.userdata, hostname: image.readyVmiName };
-}
 
 interface Job {
   readonly name: string;
@@ -76,9 +47,8 @@ interface Job {
   async function runJob(name: string): Promise<Job> {
     const dir = join(work, name);
     mkdirSync(dir, { recursive: true });
-    const overlay = join(dir, 'overlay.qcow2');
     // What KubeVirt's ephemeral volume does: a copy-on-write layer over the baked volume, dropped with the VM.
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', baked, '-F', 'qcow2', overlay]);
+    const overlay = freshOverlay(baked, dir);
     const server = new ReportServer({});
     const port = await server.listen();
     const jit = jitConfig();
@@ -100,18 +70,10 @@ interface Job {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'jit-boot-test-'));
     image = await timed('guest image (build or cache)', () => guestImage());
-    bakeServer = new ReportServer({ [PACKAGE_PATH]: tarball });
-    const port = await bakeServer.listen();
-    baked = join(work, 'baked.qcow2');
-    // The bake VM's root disk: a copy of the guest image (copy-on-write, the cached image stays as it is).
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.rootfs, '-F', 'raw', baked]);
-    const { userData, hostname } = bakeUserData();
-    bake = await timed('bake', () => boot({
-      dir: join(work, 'bake'), image, rootDisk: baked, userData, hostname, serverPort: port, timeoutSeconds: 420,
-      // A failed bake stays up on purpose (it must never look ready): its first error is all the test needs.
-      stopWhenConsoleMatches: /(bake-runner-image|register-actions-runner): error: /,
-    }));
-    await bakeServer.close();
+    const chart = Testing.chart();
+    const runnerImage = testRunnerImage(chart, tarball);
+    const baking: Bake = await timed('bake', () => bakeImage({ work, guest: image, image: runnerImage, chart, tarball }));
+    ({ disk: baked, result: bake, server: bakeServer } = baking);
     if (!bake.poweredOff) return;
     jobs.push(await runJob('job-1'));
     jobs.push(await runJob('job-2'));
@@ -119,11 +81,9 @@ interface Job {
 
   afterAll(() => {
     rmSync(work, { recursive: true, force: true });
-    const total = phases.reduce((sum, [, s]) => sum + s, 0);
     console.log([
       `per-job boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}):`,
-      ...phases.map(([phase, s]) => `  ${phase.padEnd(34)} ${s.toFixed(1)} s`),
-      `  ${'total'.padEnd(34)} ${total.toFixed(1)} s`,
+      ...phases.lines(),
       ...startTimes,
     ].join('\n'));
   });
