@@ -98,7 +98,7 @@ export class RunnerTokenRefresher extends Construct {
     });
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: metadata(this.name),
-      data: { 'token-refresher.js': readFileSync(join(__dirname, 'cluster', 'token-refresher.js'), 'utf8') },
+      data: { 'token-refresher.cjs': readFileSync(join(__dirname, 'cluster', 'token-refresher.cjs'), 'utf8') },
     });
 
     const env: k8s.EnvVar[] = [
@@ -124,7 +124,7 @@ export class RunnerTokenRefresher extends Construct {
           containers: [{
             name: 'refresher',
             image,
-            command: ['node', `${SCRIPT_MOUNT}/token-refresher.js`],
+            command: ['node', `${SCRIPT_MOUNT}/token-refresher.cjs`],
             env,
             resources: {
               requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },

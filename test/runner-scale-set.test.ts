@@ -35,7 +35,7 @@ describe('RunnerScaleSet', () => {
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
     expect(pod.containers).toHaveLength(1);
-    expect(pod.containers[0]).toMatchObject({ name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/kubevirt-runner/launcher.js'] });
+    expect(pod.containers[0]).toMatchObject({ name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/kubevirt-runner/launcher.cjs'] });
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
     expect(env).toEqual({
       LAUNCHER_POD_NAME: 'metadata.name', LAUNCHER_POD_NAMESPACE: 'metadata.namespace', LAUNCHER_POD_UID: 'metadata.uid',
@@ -67,8 +67,8 @@ describe('RunnerScaleSet', () => {
   test('the ConfigMap ships the launcher and the per-job VMI template: a copy-on-write layer over the baked volume, the JIT Secret by serial', () => {
     const { image, objects } = build({ cpu: 8, memory: '32Gi' });
     const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
-    expect(data['launcher.js']).toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'launcher.js'), 'utf8'));
-    expect(Object.keys(data).sort()).toEqual(['launcher.js', 'vmi.json']);
+    expect(data['launcher.cjs']).toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'launcher.cjs'), 'utf8'));
+    expect(Object.keys(data).sort()).toEqual(['launcher.cjs', 'vmi.json']);
     const vmi = JSON.parse(data['vmi.json']);
     expect(vmi.kind).toBe('VirtualMachineInstance');
     expect(vmi.spec.volumes).toEqual([

@@ -36,8 +36,8 @@ describe('RunnerTokenRefresher', () => {
 
   test('the script, its settings, and the credentials mounted in its pod only; the token Secret is synthesized empty', () => {
     const objects = standalone({ deleteOfflineRunners: true, runnerNamePrefix: 'gpu-runner' });
-    expect(named(objects, 'ConfigMap', 'tokens').data['token-refresher.js'])
-      .toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'token-refresher.js'), 'utf8'));
+    expect(named(objects, 'ConfigMap', 'tokens').data['token-refresher.cjs'])
+      .toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'token-refresher.cjs'), 'utf8'));
     const container = containerOf(objects);
     const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
     expect(env).toEqual({

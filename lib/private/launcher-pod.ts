@@ -15,7 +15,7 @@ import { JIT_DISK_SERIAL } from './token-disk';
 import { RunnerVmDisk, runnerVmiSpec } from './vmi-spec';
 
 // What the per-job constructs (RunnerScaleSet on ARC, RunnerKedaScaleSet on KEDA) share: the
-// launcher's pod, its ConfigMap (lib/cluster/launcher.js and the templates of what it creates), its Role.
+// launcher's pod, its ConfigMap (lib/cluster/launcher.cjs and the templates of what it creates), its Role.
 
 export const CONFIG_MOUNT = '/etc/kubevirt-runner';
 // Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
@@ -59,7 +59,7 @@ export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, st
 export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
   labels: Record<string, string>): Record<string, string> {
   return {
-    'launcher.js': readFileSync(join(__dirname, '..', 'cluster', 'launcher.js'), 'utf8'),
+    'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
     'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels), null, 2)}\n`,
     ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
   };
@@ -111,7 +111,7 @@ export function launcherPodSpec(input: LauncherPodInput) {
     containers: [{
       name: 'runner',
       image: input.launcherImage,
-      command: ['node', `${CONFIG_MOUNT}/launcher.js`],
+      command: ['node', `${CONFIG_MOUNT}/launcher.cjs`],
       env: [
         { name: 'LAUNCHER_POD_NAME', ...field('metadata.name') },
         { name: 'LAUNCHER_POD_NAMESPACE', ...field('metadata.namespace') },

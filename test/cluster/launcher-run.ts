@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-// lib/cluster/launcher.js as a child process, for the launcher's tests (ARC and mint mode).
+// lib/cluster/launcher.cjs as a child process, for the launcher's tests (ARC and mint mode).
 
-export const LAUNCHER = join(__dirname, '..', '..', 'lib', 'cluster', 'launcher.js');
+export const LAUNCHER = join(__dirname, '..', '..', 'lib', 'cluster', 'launcher.cjs');
 
 /** The launcher as a child process: its output so far, and its end. */
 export class LauncherRun {

@@ -11,7 +11,7 @@ import { ImageSharing, RunnerImage } from '../../lib';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
 
-// lib/cluster/launcher.js runs as node runs it in the EphemeralRunner pod: a child process with only
+// lib/cluster/launcher.cjs runs as node runs it in the EphemeralRunner pod: a child process with only
 // its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube-api.ts) that the tests
 // drive through the VMI's phases. Timeouts and backoff are configured small; the tests assert on
 // exit codes, requests and log lines, never on how long anything took.

@@ -8,7 +8,7 @@ import { FakeApp, FakeGitHubApi, FakeGitHubOptions, jwtProblem, opaqueToken, Run
 import { FakeKubeSecrets } from './fake-kube-secrets';
 import { testIf } from '../util';
 
-// lib/cluster/token-refresher.js runs as node runs it in the CronJob's pod: a child process with only
+// lib/cluster/token-refresher.cjs runs as node runs it in the CronJob's pod: a child process with only
 // its environment, against a fake GitHub (./fake-github-api.ts) and a fake Kubernetes API
 // (./fake-kube-secrets.ts) on 127.0.0.1. Retries are configured small; the tests assert on exit
 // codes, requests, stored Secrets and log lines, never on how long anything took. After every test,
@@ -16,7 +16,7 @@ import { testIf } from '../util';
 
 jest.setTimeout(30_000);
 
-const SCRIPT = join(__dirname, '..', '..', 'lib', 'cluster', 'token-refresher.js');
+const SCRIPT = join(__dirname, '..', '..', 'lib', 'cluster', 'token-refresher.cjs');
 const NS = 'ci';
 const SECRET = 'ci-runner-token';
 const APP_ID = '123456';
