@@ -4,16 +4,17 @@ import { OsImage } from './os-image';
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf, withResolved } from './private/resolved';
+import { fleetLabel } from './private/vmi-spec';
 import { CloudInitSpec, RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
 import { resolvePool } from './private/resolve-pool';
-import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RunnerRelease } from './runner-release';
 import { RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
 
 /** Props of RunnerPool. */
-export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions {
+export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
   /** Number of runners, one VM each (at most 10,000). */
   readonly replicas: number;
   /** Name of the Secret, created out of band, that holds the registration token. */
@@ -99,13 +100,15 @@ export class RunnerPool extends Construct {
       } satisfies RefresherSpec));
     }
 
-    const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };
+    const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels, ...fleetLabel('pool', pool.name) };
     this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, withResolved<RunnerVmProps>({
       name: `${pool.name}-${i}`,
       namespace: pool.namespace,
       cloudInit: this.cloudInit,
       rootDisk: { ...pool.rootDisk, image: bootImage },
       sizing: pool.sizing,
+      vmOptions: pool.vmOptions,
+      fleetSelector: fleetLabel('pool', pool.name),
       tokenSecretName: pool.tokenSecretName,
       labels,
     } satisfies VmSpec)));
