@@ -144,6 +144,14 @@ describe('RunnerPool', () => {
       expect(validateObjects(objects.map((object) => ({ file: 'pool.yaml', object })), {}).map(formatFinding)).toEqual([]);
     });
 
+    test('the affinity is copied when validated: changing the object afterwards changes nothing', () => {
+      const affinity = JSON.parse(JSON.stringify(ALL_VM_OPTIONS.affinity));
+      const chart = new Chart(Testing.app(), 'test', { namespace: 'runners' });
+      new RunnerPool(chart, 'pool', { ...BASE, affinity });
+      affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key = 'bad key';
+      expect(ofKind(synth(chart), 'VirtualMachine')[0].spec.template.spec.affinity).toEqual(ALL_VM_OPTIONS.affinity);
+    });
+
     test('nested virtualization: host-passthrough and vmx by default, and no live migration by default', () => {
       const vmi = ofKind(build({ nestedVirtualization: true }).objects, 'VirtualMachine')[0].spec.template.spec;
       expect(vmi.domain.cpu).toEqual({ cores: 4, model: 'host-passthrough', features: [{ name: 'vmx', policy: 'require' }] });

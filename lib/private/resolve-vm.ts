@@ -10,6 +10,7 @@ import {
   RunnerVmSizeOptions,
 } from '../runner-spec';
 import { validateEnum } from './enum-value';
+import { deepFreeze } from './freeze';
 import { at, Naming, propLabel, show } from './naming';
 import { DNS_LABEL_MAX_LENGTH, isLabelValue, isQualifiedName, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
 import { parseQuantity, validateByteQuantity, validateCpu } from './quantity';
@@ -233,7 +234,8 @@ function validateAffinity(affinity: RunnerAffinity, naming: Naming): RunnerAffin
     }
   };
   walk(affinity, 'affinity');
-  return affinity;
+  // A copy: changing the caller's object later must not change what was validated.
+  return deepFreeze(structuredClone(affinity));
 }
 
 function resolveNested(value: boolean | NestedVirtualizationOptions | undefined, naming: Naming, context: VmOptionsContext)
