@@ -15,8 +15,11 @@ export interface Cidr {
 const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
 const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-/** The CIDR `text` means, or why it is none (a phrase to put after "must be a CIDR ..."). */
-export function parseCidr(text: unknown): Cidr | string {
+/**
+ * The CIDR `text` means, or why it is none (a phrase to put after "must be a CIDR ..."). With
+ * `maskHostBits`, host bits are cleared (what the API server does) instead of refused.
+ */
+export function parseCidr(text: unknown, options: { maskHostBits?: boolean } = {}): Cidr | string {
   if (typeof text !== 'string') return 'not a string';
   const slash = text.indexOf('/');
   if (slash < 0) return "no prefix length (write '10.1.2.3/32' for one address)";
@@ -29,6 +32,7 @@ export function parseCidr(text: unknown): Cidr | string {
   const value = family === 4 ? parseIpv4(address) : parseIpv6(address);
   if (value === undefined) return family === 4 ? 'not an IPv4 address a.b.c.d (no leading zeros)' : 'not an IPv6 address (no zone, no embedded IPv4)';
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
+  if (options.maskHostBits) return { family, network: value & ~hostMask, prefix };
   if ((value & hostMask) !== 0n) {
     return `host bits set: the block is ${formatCidr({ family, network: value & ~hostMask, prefix })}`;
   }

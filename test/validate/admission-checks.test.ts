@@ -240,7 +240,7 @@ describe('objects defined twice, runners that replace each other, cloud-init Sec
   test('two RunnerCharts with the same pool name in one namespace define every object twice', () => {
     const items = [...fleet(), ...runnerChart('default').map((object) => ({ file: 'second.yaml', object }))];
     const found = lines(items);
-    expect(found).toHaveLength(6); // Secret, DataVolume, 2 VMs and their 2 root-disk DataVolumes
+    expect(found).toHaveLength(7); // Secret, DataVolume, NetworkPolicy, 2 VMs and their 2 root-disk DataVolumes
     expect(found).toContain('second.yaml: VirtualMachine/actions-runner-1: /metadata/name: VirtualMachine default/actions-runner-1 is also defined at fleet.yaml: VirtualMachine/actions-runner-1: /metadata/name: only one of them can exist in the cluster');
     expect(found).toContain('second.yaml: Secret/actions-runner-cloud-init: /metadata/name: Secret default/actions-runner-cloud-init is also defined at fleet.yaml: Secret/actions-runner-cloud-init: /metadata/name: only one of them can exist in the cluster');
   });
