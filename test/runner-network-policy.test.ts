@@ -121,6 +121,13 @@ describe('RunnerNetworkPolicy through the fleets', () => {
     ]);
   });
 
+  test('npm run validate checks NetworkPolicy objects against the Kubernetes 1.34 schema', () => {
+    const objects = chartOf();
+    policyOf(objects).spec.egres = [];
+    expect(validateObjects(objects.map((object) => ({ file: 'f.yaml', object }))).map(formatFinding))
+      .toEqual(["f.yaml: NetworkPolicy/actions-runner: /spec: unknown field 'egres'"]);
+  });
+
   test('the output with every option validates', () => {
     const objects = chartOf({
       networkPolicy: { internetExcept: ['34.1.2.3/32'], allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [3128] }, { namespace: 'r' }], portForward: {} },
