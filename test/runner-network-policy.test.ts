@@ -71,6 +71,11 @@ describe('RunnerNetworkPolicy through the fleets', () => {
     expect(holds(NON_INTERNET_CIDRS.ipv4, '140.82.112.3/32')).toBe(false); // github.com
   });
 
+  test('the exported ranges cannot be changed by a consumer', () => {
+    expect(() => (NON_INTERNET_CIDRS.ipv4 as string[]).push('0.0.0.0/1')).toThrow(TypeError);
+    expect(() => (NON_INTERNET_CIDRS.ipv6 as string[]).splice(0)).toThrow(TypeError);
+  });
+
   test('opt-out: no NetworkPolicy, and the VMs say so for the validator', () => {
     const objects = chartOf({ networkPolicy: { enabled: false } });
     expect(ofKind(objects, 'NetworkPolicy')).toEqual([]);

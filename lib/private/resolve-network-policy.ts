@@ -1,5 +1,5 @@
 import type { EgressDestination, NetworkPolicyRules, RunnerNetworkPolicyOptions } from '../runner-network-policy';
-import { isStrictSubset, parseCidr } from './cidr';
+import { Cidr, isStrictSubset, parseCidr } from './cidr';
 import { validateEnum } from './enum-value';
 import { at, Naming, propLabel, show } from './naming';
 import { validateDnsLabel, validateLabelMap } from './names';
@@ -27,7 +27,7 @@ export interface ResolvedNetworkRules {
   readonly portForward?: { readonly ports: readonly number[]; readonly kubevirtNamespace: string };
 }
 
-const WHOLE_FAMILY = { 4: parseCidr('0.0.0.0/0'), 6: parseCidr('::/0') } as const;
+const WHOLE_FAMILY = { 4: parseCidr('0.0.0.0/0') as Cidr, 6: parseCidr('::/0') as Cidr };
 
 /**
  * Validates a fleet's `networkPolicy`: the rules, or undefined when the user opted out
@@ -55,7 +55,7 @@ export function resolveNetworkRules(rules: NetworkPolicyRules, naming: Naming, p
   const internetExcept = listOf(naming, where('internetExcept'), rules.internetExcept).map((cidr, i) => {
     const path = `${where('internetExcept')}[${i}]`;
     const parsed = validateCidr(naming, path, cidr);
-    if (!isStrictSubset(parsed, WHOLE_FAMILY[parsed.family] as ReturnType<typeof validateCidr>)) {
+    if (!isStrictSubset(parsed, WHOLE_FAMILY[parsed.family])) {
       throw new Error(`${propLabel(naming, path)} must be smaller than the whole address space: to reach no internet at all, `
         + `set '${where('allowInternet')}' to false; got ${show(cidr)}`);
     }
@@ -95,7 +95,7 @@ function resolveDestination(destination: EgressDestination, naming: Naming, path
   });
 }
 
-function validateCidr(naming: Naming, path: string, value: unknown) {
+function validateCidr(naming: Naming, path: string, value: unknown): Cidr {
   const parsed = parseCidr(value);
   if (typeof parsed === 'string') {
     throw new Error(`${propLabel(naming, path)} must be a CIDR such as '10.1.2.3/32' or 'fd00:1::/64' (${parsed}), got ${show(value)}`);
