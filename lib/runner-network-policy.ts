@@ -63,9 +63,10 @@ export interface NetworkPolicyRules {
 /** A fleet's `networkPolicy` prop: its NetworkPolicy's rules, or the opt-out. */
 export interface RunnerNetworkPolicyOptions extends NetworkPolicyRules {
   /**
-   * Isolate the fleet's runner VMs with a NetworkPolicy. `false` emits none and marks the VMs with
-   * the annotation `cdk8s-kubevirt-runners/network-policy: disabled` (NETWORK_POLICY_ANNOTATION), so that validation knows it
-   * was meant (for example when the namespace has its own policies).
+   * Isolate the fleet's runner VMs with a NetworkPolicy. `false` emits none and marks the VMs'
+   * template with the annotation `cdk8s-kubevirt-runners/network-policy: disabled`
+   * (NETWORK_POLICY_ANNOTATION), so that validation knows it was meant (for example when the
+   * namespace has policies of its own).
    * @default true
    */
   readonly enabled?: boolean;
