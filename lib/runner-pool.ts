@@ -11,7 +11,9 @@ import { resolvePool } from './private/resolve-pool';
 import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RunnerRelease } from './runner-release';
-import { RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
+import { RUNNER_KUBERNETES_LABELS, RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
 
 /** Props of RunnerPool. */
 export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
@@ -44,6 +46,12 @@ export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions
    * @default - none: you create the token Secret
    */
   readonly tokenRefresher?: TokenRefresherOptions;
+  /**
+   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
+   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerPool' };
@@ -66,6 +74,8 @@ export class RunnerPool extends Construct {
   public readonly vms: readonly RunnerVm[];
   /** The token refresher, when the pool has one. */
   public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: RunnerPoolProps) {
     super(scope, id);
@@ -100,7 +110,12 @@ export class RunnerPool extends Construct {
       } satisfies RefresherSpec));
     }
 
-    const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels, ...fleetLabel('pool', pool.name) };
+    const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };
+    if (pool.networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: pool.name, namespace: pool.namespace, vmLabels: { ...labels, ...RUNNER_KUBERNETES_LABELS }, rules: pool.networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
     this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, withResolved<RunnerVmProps>({
       name: `${pool.name}-${i}`,
       namespace: pool.namespace,
@@ -110,7 +125,8 @@ export class RunnerPool extends Construct {
       vmOptions: pool.vmOptions,
       fleetSelector: fleetLabel('pool', pool.name),
       tokenSecretName: pool.tokenSecretName,
-      labels,
+      labels: { ...labels, ...fleetLabel('pool', pool.name) },
+      templateAnnotations: networkPolicyAnnotations(pool.networkPolicy !== undefined),
     } satisfies VmSpec)));
   }
 }

@@ -44,6 +44,8 @@ export interface VmSpec {
   readonly fleetSelector?: Readonly<Record<string, string>>;
   readonly tokenSecretName: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Annotations of the VM's template (its VMIs and their pods). */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The library's own Kubernetes labels on every VM and its pods, for selectors and cost reports. */
@@ -109,7 +111,7 @@ export class RunnerVm extends Construct {
           spec: dataVolumeSpec({ ...dockerDataDisk, image: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
         }] : [])],
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(spec.templateAnnotations ? { annotations: { ...spec.templateAnnotations } } : {}) },
           spec: runnerVmiSpec({
             hostname: this.name,
             sizing: spec.sizing,

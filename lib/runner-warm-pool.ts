@@ -18,6 +18,9 @@ import { ImageSharing, RunnerImage } from './runner-image';
 import { MAX_REPLICAS, RunnerRegistrationOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
 
 /** Props of RunnerWarmPool. */
 export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
@@ -31,6 +34,12 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
   readonly tokenRefresher?: TokenRefresherOptions;
   /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`. @default - derived from the construct path */
   readonly name?: string;
+  /**
+   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
+   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 /** What a warm pool's VMs use, validated. */
@@ -55,6 +64,8 @@ export class RunnerWarmPool extends Construct {
   public readonly namespace: string;
   /** The token refresher, when the pool has one. */
   public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
   /** The VirtualMachinePool, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
@@ -84,6 +95,7 @@ export class RunnerWarmPool extends Construct {
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
     const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -105,6 +117,12 @@ export class RunnerWarmPool extends Construct {
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
     const fleet = fleetLabel('warm-pool', this.name);
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: this.name, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
+    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
     const vmi = runnerVmiSpec({
       sizing,
       arch: image.arch,
@@ -136,7 +154,7 @@ export class RunnerWarmPool extends Construct {
           spec: {
             // A VM that powered off after its job starts again: a new VMI, a new copy-on-write layer.
             runStrategy: RunStrategy.ALWAYS,
-            template: { metadata: { labels: { ...labels, ...fleet } }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
+            template: { metadata: { labels: { ...labels, ...fleet }, ...(annotations ? { annotations } : {}) }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
           },
         },
       },

@@ -58,6 +58,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   dockerDataDisk: { size: '100MB' },
   guestAgentReadinessProbe: 1,
   sshPublicKeysSecret: 'SSH Keys',
+  networkPolicy: { enabled: 'no' },
 };
 
 // The props RunnerChartProps declares, read from the source (its own and the interfaces it extends).

@@ -30,7 +30,7 @@ export interface LauncherVmOptions {
 
 /** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
 export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>,
-  vm: LauncherVmOptions) {
+  vm: LauncherVmOptions, annotations?: Record<string, string>) {
   const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
     // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
     ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
@@ -38,7 +38,7 @@ export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolv
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachineInstance',
-    metadata: { labels },
+    metadata: { labels, ...(annotations ? { annotations } : {}) },
     spec: toJson_VirtualMachineSpecTemplateSpec(runnerVmiSpec({
       sizing,
       arch: image.arch,
@@ -68,10 +68,10 @@ export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, st
 
 /** The launcher ConfigMap's files: the script and the templates. */
 export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
-  labels: Record<string, string>, vm: LauncherVmOptions): Record<string, string> {
+  labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): Record<string, string> {
   return {
     'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
-    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, vm), null, 2)}\n`,
+    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, vm, annotations), null, 2)}\n`,
     ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
   };
 }
