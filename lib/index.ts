@@ -1,6 +1,10 @@
 // The public API, and nothing else: helpers shared between the library's files live in
 // lib/private/ and are not exported. The validator has its own entry point,
 // 'cdk8s-kubevirt-runners/validate'.
+export type {
+  LabelSelector, LabelSelectorRequirement, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity, PodAffinityTerm,
+  PreferredSchedulingTerm, RunnerAffinity, WeightedPodAffinityTerm,
+} from './affinity';
 export { GitHubScope, GitHubScopeKind } from './github';
 export {
   AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
@@ -30,7 +34,7 @@ export {
 export type { RunnerReleaseOptions } from './runner-release';
 export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './runner-spec';
 export type {
-  DiskSpec, DiskStorageOptions, DockerAptOptions, NestedVirtualizationOptions, ResourceReference, RunnerAffinity, RunnerGuestOptions,
+  DiskSpec, DiskStorageOptions, DockerAptOptions, NestedVirtualizationOptions, ResourceReference, RunnerGuestOptions,
   RunnerRegistrationOptions, RunnerSetupOptions, RunnerToleration, RunnerVmOptions, RunnerVmSizeOptions,
 } from './runner-spec';
 export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';

@@ -1,4 +1,4 @@
-import type { VirtualMachineSpecTemplateSpecAffinity } from '../imports/kubevirt.io';
+import type { RunnerAffinity } from './affinity';
 import type { GitHubScope } from './github';
 import type {
   AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
@@ -110,12 +110,6 @@ export interface DiskStorageOptions {
   /** Volume mode. @default - chosen by CDI from the StorageClass's StorageProfile */
   readonly volumeMode?: VolumeMode;
 }
-
-/**
- * Pod affinity, pod anti-affinity and node affinity of a runner VM, as Kubernetes' `affinity`
- * (KubeVirt copies it to the VM's virt-launcher pod).
- */
-export type RunnerAffinity = VirtualMachineSpecTemplateSpecAffinity;
 
 /** A toleration of a node taint, as Kubernetes' `tolerations[]`. */
 export interface RunnerToleration {

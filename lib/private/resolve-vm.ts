@@ -6,9 +6,10 @@ import { Distribution, RunnerArch } from '../platform';
 import { RunnerRelease } from '../runner-release';
 import {
   DiskStorageOptions, MINIMUM_DOCKER_DATA_DISK_SIZE, MINIMUM_RUNNER_MEMORY, NestedVirtualizationOptions, ResolvedNestedVirtualization,
-  ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerAffinity, RunnerToleration, RunnerVmOptions,
+  ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerToleration, RunnerVmOptions,
   RunnerVmSizeOptions,
 } from '../runner-spec';
+import type { RunnerAffinity } from '../affinity';
 import { validateEnum } from './enum-value';
 import { deepFreeze } from './freeze';
 import { at, Naming, propLabel, show } from './naming';
