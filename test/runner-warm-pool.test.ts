@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, JsonPatch, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
@@ -141,6 +141,16 @@ describe('RunnerWarmPool', () => {
         activeHours: { start: '30 6 * * MON-FRI', end: '0 20 * * MON-FRI' }, tokenRefresher: { githubCredentialsSecret: 'github-app' }, name: 'x'.repeat(41),
       });
       expect(named(objects, 'CronJob', `${'x'.repeat(41)}-scale-down`).spec.timeZone).toBe('Etc/UTC');
+      expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test('for GitOps tools that take spec.replicas back (README): the escape hatch leaves it to the CronJobs, and the output stays valid', () => {
+      const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+      const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED });
+      const pool = new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 't', name: 'warm', activeHours: BERLIN });
+      pool.apiObject.addJsonPatch(JsonPatch.remove('/spec/replicas'));
+      const objects = synth(chart);
+      expect(named(objects, 'VirtualMachinePool', 'warm').spec.replicas).toBeUndefined();
       expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
     });
 
