@@ -5,6 +5,7 @@ import {
   ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours, ResolvedPool, ResolvedTokenRefresher,
   TokenRefresherOptions,
 } from '../runner-spec';
+import { cronProblem, timeZoneProblem } from './cron';
 import { at, Naming, propLabel, show } from './naming';
 import { DNS_LABEL_MAX_LENGTH } from './names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './node-image';
@@ -13,44 +14,6 @@ import { resolveGuest, validateBoolean } from './resolve-guest';
 import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
 
 // The runner spec, part three: a whole pool, and its token refresher.
-
-// A standard cron schedule as Kubernetes parses a CronJob's (robfig/cron's standard parser): five
-// fields or a macro; no seconds field, no CRON_TZ (the CronJob's timeZone says that), nothing a shell would read.
-const CRON_MACRO = /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
-const CRON_FIELDS: ReadonlyArray<{ readonly name: string; readonly min: number; readonly max: number; readonly names?: readonly string[]; readonly any?: boolean }> = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31, any: true },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
-  { name: 'day of week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], any: true },
-];
-
-/** Why `schedule` is not a cron schedule Kubernetes accepts, or undefined when it is one. */
-function cronProblem(schedule: string): string | undefined {
-  if (CRON_MACRO.test(schedule)) return undefined;
-  const fields = schedule.split(' ');
-  if (fields.length !== 5) return `it has ${fields.length} fields separated by single spaces`;
-  for (const [i, field] of fields.entries()) {
-    const rule = CRON_FIELDS[i];
-    const value = (text: string): number | undefined => {
-      if (/^[0-9]{1,2}$/.test(text)) return Number(text);
-      const index = rule.names?.indexOf(text.toUpperCase()) ?? -1;
-      return index >= 0 ? index + rule.min : undefined;
-    };
-    for (const item of field.split(',')) {
-      const match = /^(\*|\?|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:\/([0-9]{1,2}))?$/.exec(item);
-      if (!match || (match[1] === '?' && !rule.any)) return `the ${rule.name} field ${JSON.stringify(field)} is not a cron field`;
-      const [, , from, to, step] = match;
-      const bounds = [from, to].filter((t): t is string => t !== undefined).map(value);
-      if (bounds.some((b) => b === undefined || b < rule.min || b > rule.max)) {
-        return `the ${rule.name} field ${JSON.stringify(field)} is out of ${rule.min}-${rule.max}${rule.names ? ` (or ${rule.names[0]}-${rule.names.at(-1)})` : ''}`;
-      }
-      if (bounds.length === 2 && bounds[0]! > bounds[1]!) return `the ${rule.name} field ${JSON.stringify(field)} has a range that runs backwards`;
-      if (step !== undefined && Number(step) === 0) return `the ${rule.name} field ${JSON.stringify(field)} has a step of 0`;
-    }
-  }
-  return undefined;
-}
 
 /** Checks a CronJob schedule; the error names the prop, the value and why. */
 export function validateCron(naming: Naming, prop: string, schedule: unknown, example: string): string {
@@ -78,29 +41,13 @@ export function resolveTokenRefresher(options: TokenRefresherOptions, naming: Na
   });
 }
 
-// An IANA time zone name as Go's time.LoadLocation (the CronJob controller) finds it: case matters.
-const TIME_ZONE = /^[A-Z][A-Za-z0-9_+-]*(\/[A-Z0-9][A-Za-z0-9_+-]*)*$/;
-
-/**
- * Checks an IANA time zone name (Europe/Berlin, America/New_York, Etc/UTC): known to this Node.js's
- * time zone data and spelt as Kubernetes finds it. Not 'Local', not an offset.
- */
+/** Checks an IANA time zone name (Europe/Berlin, America/New_York, Etc/UTC) as the CronJob controller loads it. */
 export function validateTimeZone(naming: Naming, prop: string, timeZone: unknown): string {
-  const fail = (hint = '') => {
-    throw new Error(`${propLabel(naming, prop)} must be an IANA time zone name such as 'Europe/Berlin' or 'Etc/UTC', got ${show(timeZone)}${hint}`);
-  };
-  if (typeof timeZone !== 'string' || timeZone.length > 64) return fail();
-  let resolved: string;
-  try {
-    resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
-  } catch {
-    return fail();
+  const problem = timeZoneProblem(timeZone);
+  if (problem !== undefined) {
+    throw new Error(`${propLabel(naming, prop)} must be an IANA time zone name such as 'Europe/Berlin' or 'Etc/UTC', got ${show(timeZone)}${problem}`);
   }
-  // Intl ignores case ('europe/berlin'); the CronJob controller does not.
-  if (!TIME_ZONE.test(timeZone) || (resolved !== timeZone && resolved.toLowerCase() === timeZone.toLowerCase())) {
-    return fail(resolved.toLowerCase() === timeZone.toLowerCase() ? ` (spelt ${show(resolved)})` : '');
-  }
-  return timeZone;
+  return timeZone as string;
 }
 
 /** Validates a warm pool's activeHours against its (active) `replicas`. */
