@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, JsonPatch, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
@@ -176,6 +177,49 @@ describe('RunnerWarmPool', () => {
 
     test('needs a pool that is ever active', () => {
       expect(() => build({ replicas: 0, activeHours: BERLIN })).toThrow("RunnerWarmPool 'activeHours' needs 'replicas' of at least 1 (the size during active hours), got 0");
+    });
+
+    test('random schedules, time zones and sizes (fast-check): an error naming activeHours, or CronJobs the validator accepts', () => {
+      const often = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: bad, weight: 1 });
+      const badField = fc.oneof(
+        fc.constantFrom('?', '5-1', '0/0', 'TZ=UTC', 'FOO', '', '1;2', '$(id)'),
+        fc.integer({ min: 24, max: 99 }).map(String),
+      );
+      const cron = fc.oneof(
+        {
+          arbitrary: fc.tuple(
+            often(fc.oneof(fc.integer({ min: 0, max: 59 }).map(String), fc.constant('*/15')), badField),
+            often(fc.oneof(fc.integer({ min: 0, max: 23 }).map(String), fc.constant('6-18')), badField),
+            often(fc.constantFrom('*', '?', '1,15', '1-7'), badField),
+            often(fc.constantFrom('*', 'JAN-MAR', '1-12', 'dec'), badField),
+            often(fc.constantFrom('*', '1-5', 'MON-FRI', 'sun', '0,6', '?'), badField),
+          ).map((f) => f.join(' ')),
+          weight: 12,
+        },
+        { arbitrary: fc.constantFrom('@daily', '@every 2h', '@reboot', '0 7 * * 1-5; reboot', '0 7 * * * *', '0 7 * *'), weight: 1 },
+      );
+      const timeZone = often(fc.constantFrom(undefined, 'Europe/Berlin', 'Etc/UTC', 'US/Pacific', 'America/Argentina/Buenos_Aires'),
+        fc.constantFrom('europe/berlin', 'Local', '+01:00', 'Mars/Base', 'UTC ', ''));
+      let accepted = 0;
+      let rejected = 0;
+      fc.assert(fc.property(cron, cron, timeZone, often(fc.integer({ min: 0, max: 2 }), fc.constantFrom(-1, 3, 1.5)), (start, end, zone, offHoursReplicas) => {
+        let objects: K8sObject[];
+        try {
+          objects = build({ activeHours: { start, end, timeZone: zone, offHoursReplicas } }).objects;
+        } catch (e) {
+          expect((e as Error).message).toMatch(/^RunnerWarmPool 'activeHours(\.(start|end|timeZone|offHoursReplicas))?' /);
+          rejected++;
+          return;
+        }
+        accepted++;
+        const cronJobs = ofKind(objects, 'CronJob');
+        expect(cronJobs.map((c) => [c.spec.schedule, c.spec.timeZone])).toEqual([[start, zone ?? 'Etc/UTC'], [end, zone ?? 'Etc/UTC']]);
+        expect(validateObjects(cronJobs.map((object) => ({ file: 'warm.yaml', object }))).map(formatFinding)).toEqual([]);
+      }), { seed: 20261128, numRuns: 200 });
+      if (process.env.PROPERTY_STATS) console.log(`activeHours: ${accepted} accepted, ${rejected} rejected`);
+      // Both paths must really be exercised.
+      expect(accepted).toBeGreaterThan(40);
+      expect(rejected).toBeGreaterThan(40);
     });
 
     test.each(['Etc/UTC', 'UTC', 'America/New_York', 'Asia/Kolkata', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1', 'US/Pacific'])('accepts the time zone %s', (timeZone) => {
