@@ -23,6 +23,9 @@ import {
 } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
 
 /** Props of RunnerWarmPool. */
 export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
@@ -44,6 +47,12 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
   readonly activeHours?: ActiveHoursOptions;
   /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`; at most 41 characters. @default - derived from the construct path */
   readonly name?: string;
+  /**
+   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
+   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 /** What a warm pool's VMs use, validated. */
@@ -71,6 +80,8 @@ export class RunnerWarmPool extends Construct {
   public readonly namespace: string;
   /** The token refresher, when the pool has one. */
   public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
   /** The VirtualMachinePool, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
   /** The CronJob that scales the pool up at the start of active hours, when it has `activeHours`. */
@@ -104,6 +115,7 @@ export class RunnerWarmPool extends Construct {
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
     const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -124,6 +136,12 @@ export class RunnerWarmPool extends Construct {
     }
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: this.name, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
+    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
     const vmi = runnerVmiSpec({
       sizing,
       arch: image.arch,
@@ -153,7 +171,7 @@ export class RunnerWarmPool extends Construct {
           spec: {
             // A VM that powered off after its job starts again: a new VMI, a new copy-on-write layer.
             runStrategy: RunStrategy.ALWAYS,
-            template: { metadata: { labels }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
+            template: { metadata: { labels, ...(annotations ? { annotations } : {}) }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
           },
         },
       },
