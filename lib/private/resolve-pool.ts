@@ -2,8 +2,8 @@ import { OsImage } from '../os-image';
 import type { RunnerPoolProps } from '../runner-pool';
 import { RunnerRelease } from '../runner-release';
 import {
-  ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours, ResolvedPool, ResolvedTokenRefresher,
-  TokenRefresherOptions,
+  ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours,
+  ResolvedPool, ResolvedTokenRefresher, TokenRefresherOptions,
 } from '../runner-spec';
 import { cronProblem, timeZoneProblem } from './cron';
 import { at, Naming, propLabel, show } from './naming';
@@ -14,7 +14,7 @@ import { resolveGuest, validateBoolean } from './resolve-guest';
 import { resolveNetworkPolicy } from './resolve-network-policy';
 import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
 
-// The runner spec, part three: a whole pool, and its token refresher.
+// The runner spec, part three: a whole pool, its token refresher, and a warm pool's active hours.
 
 /** Checks a CronJob schedule; the error names the prop, the value and why. */
 export function validateCron(naming: Naming, prop: string, schedule: unknown, example: string): string {
