@@ -43,4 +43,14 @@ describe('README examples', () => {
     expect(vm.spec.dataVolumeTemplates[0].spec.source.pvc).toEqual({ namespace: 'ci', name: objects[1].metadata.name });
     expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '16', memory: '64Gi' });
   });
+
+  test('the warm-pool example scales down weekday evenings in Berlin', () => {
+    const warm = examples.find((code) => code.includes('new RunnerWarmPool'))!;
+    const objects = runExample(warm);
+    const cron = (name: string) => objects.find((o) => o.kind === 'CronJob' && o.metadata.name === name);
+    expect(cron('warm-scale-up').spec).toMatchObject({ schedule: '0 7 * * 1-5', timeZone: 'Europe/Berlin' });
+    expect(cron('warm-scale-down').spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin' });
+    const replicasOf = (name: string) => cron(name).spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'SCALER_REPLICAS').value;
+    expect([replicasOf('warm-scale-up'), replicasOf('warm-scale-down')]).toEqual(['8', '1']);
+  });
 });
