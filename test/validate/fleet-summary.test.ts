@@ -177,14 +177,15 @@ spec: {minRunners: 2, template: {spec: {containers: [{name: runner, image: runne
   });
 
   test('the Markdown: sorted, no dates, the same for the same objects in any order', () => {
-    const { chart } = perJobCharts();
+    const { chart, shared, cloned } = perJobCharts();
     const objects = Testing.synth(chart).map((object) => ({ file: 'x.yaml', object }));
     const markdown = fleetMarkdown(summarizeFleet(objects));
     expect(fleetMarkdown(summarizeFleet([...objects].reverse()))).toBe(markdown);
     expect(markdown).not.toMatch(/20\d\d-\d\d-\d\d/);
     expect(markdown).toContain('| `ci/arc` | AutoscalingRunnerSet | 1–5 | 2 | 8Gi | 40Gi | 10 | 40Gi | 200Gi |');
     expect(markdown).toContain('| **total** |  | 4–12 |  |  |  | 32 | 122Gi | 440Gi |');
-    expect(markdown).toMatchSnapshot();
+    // The images' hashes change with every change of the guest set-up; the snapshot is about the tables.
+    expect(markdown.split(shared.hash).join('<hash>').split(cloned.hash).join('<hash>')).toMatchSnapshot();
   });
 
   test('an output without runners says so', () => {
