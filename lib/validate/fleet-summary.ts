@@ -193,19 +193,17 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
     if (!shared.has(key) || isDataVolume) shared.set(key, { key, object, usedBy: shared.get(key)?.usedBy ?? new Set(), roles: shared.get(key)?.roles ?? new Set() });
   }
   const use = (namespace: string, name: unknown, fleet: string | undefined, role: string) => {
-    if (typeof name !== 'string') return undefined;
-    const volume = shared.get(`${namespace}/${name}`);
-    if (!volume) return undefined;
-    if (fleet) volume.usedBy.add(fleet);
-    volume.roles.add(role);
-    return volume;
+    const volume = typeof name === 'string' ? shared.get(`${namespace}/${name}`) : undefined;
+    if (fleet && volume) volume.usedBy.add(fleet);
+    volume?.roles.add(role);
   };
+  const has = (namespace: string, name: unknown) => typeof name === 'string' && shared.has(`${namespace}/${name}`);
   const sizeOfShared = (namespace: string, name: unknown): Amount => {
     const volume = typeof name === 'string' ? shared.get(`${namespace}/${name}`) : undefined;
     const size = volume ? bytes(storageRequest(volume.object)) : undefined;
     return size !== undefined ? known(size) : unknownTerm(`size of ${namespace}/${String(name)}`);
   };
-  const context: Context = { objects, use, sizeOfShared };
+  const context: Context = { objects, use, has, sizeOfShared };
 
   const groups: Group[] = [];
   const vmGroups = new Map<string, { name: string; vms: any[] }>();
@@ -249,7 +247,9 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
 interface Context {
   readonly objects: readonly any[];
   /** Records that a fleet uses a shared volume; the volume, when it is in the output. */
-  readonly use: (namespace: string, name: unknown, fleet: string | undefined, role: string) => SharedVolume | undefined;
+  readonly use: (namespace: string, name: unknown, fleet: string | undefined, role: string) => void;
+  /** Whether a volume is in the output. */
+  readonly has: (namespace: string, name: unknown) => boolean;
   readonly sizeOfShared: (namespace: string, name: unknown) => Amount;
 }
 
@@ -273,7 +273,8 @@ function vmRunner(vmSpec: any, namespace: string, fleet: string, vmName: string 
     const shown = vmName && name.startsWith(`${vmName}-`) ? `<vm>${name.slice(vmName.length)}` : name;
     return {
       volume: shown,
-      what: [diskRole(vmi, name), `DataVolume template, ${sourceOf(template?.spec, namespace, fleet, context)}`].filter(Boolean).join(', '),
+      what: [diskRole(vmi, name), `DataVolume template, ${cloneOf(template?.spec, namespace, fleet, context, 'golden image, cloned for each runner')}`]
+        .filter(Boolean).join(', '),
       location: StorageLocation.VOLUME,
       storage: storageOf(template?.spec),
       size: sizeOf(template?.spec, `size of ${shown}`),
@@ -296,12 +297,13 @@ function launcherRunner(podSpec: any, namespace: string, fleet: string, context:
   }
   const vmi = vmiTemplate.spec ?? {};
   const volumes: PerRunnerVolume[] = [];
-  const perJob = (name: string) => isObject(dataVolumeTemplate) && !context.use(namespace, name, undefined, 'referenced');
+  // The launcher names each job's DataVolume: the VMI template's reference to it is a placeholder.
+  const perJob = (name: string) => isObject(dataVolumeTemplate) && !context.has(namespace, name);
   if (isObject(dataVolumeTemplate)) {
     const attached = (vmi.volumes ?? []).find((v: any) => typeof v?.dataVolume?.name === 'string' && perJob(v.dataVolume.name));
     volumes.push({
       volume: '<job>',
-      what: [attached ? diskRole(vmi, attached.dataVolume.name, attached.name) : '', `DataVolume per job, ${sourceOf(dataVolumeTemplate.spec, namespace, fleet, context, 'cloned per job')}`]
+      what: [attached ? diskRole(vmi, attached.dataVolume.name, attached.name) : '', `DataVolume per job, ${cloneOf(dataVolumeTemplate.spec, namespace, fleet, context, 'cloned per job')}`]
         .filter(Boolean).join(', '),
       location: StorageLocation.VOLUME,
       storage: storageOf(dataVolumeTemplate.spec),
@@ -385,14 +387,17 @@ function diskRole(vmi: any, dataVolumeName: string, volumeName?: string): string
   return booted ? 'boot disk' : '';
 }
 
-/** Where a DataVolume's content comes from; records the clone source's use. */
-function sourceOf(spec: any, namespace: string, fleet: string, context: Context, cloneRole = 'golden image, cloned for each runner'): string {
+/** Where a DataVolume template's content comes from, recording the use of the volume it clones. */
+function cloneOf(spec: any, namespace: string, fleet: string, context: Context, role: string): string {
+  const pvc = spec?.source?.pvc;
+  if (pvc) context.use(pvc.namespace ?? namespace, pvc.name, fleet, role);
+  return sourceOf(spec, namespace);
+}
+
+/** Where a DataVolume's content comes from. */
+function sourceOf(spec: any, namespace: string): string {
   const source = spec?.source ?? {};
-  if (source.pvc) {
-    const from = source.pvc.namespace ?? namespace;
-    context.use(from, source.pvc.name, fleet, cloneRole);
-    return `clone of ${from}/${source.pvc.name}`;
-  }
+  if (source.pvc) return `clone of ${source.pvc.namespace ?? namespace}/${source.pvc.name}`;
   if (spec?.sourceRef) return `clone of ${spec.sourceRef.kind ?? 'DataSource'} ${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`;
   const kind = Object.keys(source).sort()[0];
   return kind === 'blank' ? 'blank' : kind ? `import from ${kind}` : 'no source';
@@ -476,11 +481,11 @@ function summaryOf(groups: readonly Group[], sharedVolumes: readonly SharedVolum
     const size = bytes(storageRequest(v.object));
     return {
       volume: v.key,
-      what: [v.object.kind === 'DataVolume' ? `DataVolume, ${sourceOf(v.object.spec, namespaceOf(v.object), '', NO_USE)}` : 'PersistentVolumeClaim',
-        ...[...v.roles].filter((r) => r !== 'referenced').sort()].join('; '),
+      what: [v.object.kind === 'DataVolume' ? `DataVolume, ${sourceOf(v.object.spec, namespaceOf(v.object))}` : 'PersistentVolumeClaim',
+        ...[...v.roles].sort()].join('; '),
       usedBy: [...v.usedBy].sort(compare),
       location: StorageLocation.VOLUME,
-      storage: storageOf(v.object.kind === 'PersistentVolumeClaim' ? v.object.spec : v.object.spec),
+      storage: storageOf(v.object.spec),
       size: size !== undefined ? known(size) : unknownTerm(`size of ${v.key}`),
       count: 1,
     };
@@ -503,8 +508,6 @@ function summaryOf(groups: readonly Group[], sharedVolumes: readonly SharedVolum
     nodeStorageAtMost: at(storage.filter((e) => e.location === StorageLocation.NODE)),
   };
 }
-
-const NO_USE: Context = { objects: [], use: () => undefined, sizeOfShared: () => ZERO };
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -156,7 +156,13 @@ metadata: {name: b, namespace: ci, labels: {app.kubernetes.io/instance: mixed}}
 spec:
   template:
     spec:
-      domain: {resources: {requests: {cpu: 500m, memory: 1536Mi}}, devices: {}}
+      domain: {resources: {requests: {cpu: 500m, memory: 1536Mi}}, devices: {disks: [{name: cache, disk: {}}]}}
+      volumes: [{name: cache, persistentVolumeClaim: {claimName: cache}}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: cache, namespace: ci}
+spec: {accessModes: [ReadWriteMany], storageClassName: nfs, resources: {requests: {storage: 1Ti}}}
 ---
 apiVersion: actions.github.com/v1alpha1
 kind: AutoscalingRunnerSet
@@ -168,6 +174,11 @@ spec: {minRunners: 2, template: {spec: {containers: [{name: runner, image: runne
     expect(mixed).toMatchObject({ runners: { min: 2, max: 2 }, vcpuAtMost: n(5), memoryAtMost: gi(4.5) });
     expect(mixed.vcpu).toBeUndefined();
     expect(mixed.diskAtMost).toEqual({ known: 0, unknown: { 'size of ci/external': 1 } });
+    // A volume the runners share is counted once, and not in each runner's disk.
+    expect(summary.storage[0]).toEqual({
+      volume: 'ci/cache', what: 'PersistentVolumeClaim; attached to the runners', usedBy: ['ci/mixed'], location: StorageLocation.VOLUME,
+      storage: 'ReadWriteMany, class nfs', size: gi(1024), count: 1,
+    });
     expect(fleet(summary, 'ci/pods')).toMatchObject({ runners: { min: 2 }, vcpuAtMost: { unbounded: true } });
     expect(summary.runners).toEqual({ min: 4 });
     const markdown = fleetMarkdown(summary);
