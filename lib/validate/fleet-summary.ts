@@ -15,7 +15,7 @@ export interface Amount {
   readonly known: number;
   /** What the objects do not size, with how many times it counts. */
   readonly unknown: Readonly<Record<string, number>>;
-  /** True when a fleet has no maximum (an AutoscalingRunnerSet without maxRunners): the sum is unbounded. */
+  /** True when a fleet has no maximum (an AutoscalingRunnerSet without maxRunners): the sum is unbounded. @default false */
   readonly unbounded?: boolean;
 }
 
@@ -23,7 +23,7 @@ export interface Amount {
 export interface RunnerCount {
   /** The fewest runners. */
   readonly min: number;
-  /** The most runners; undefined when unbounded. */
+  /** The most runners. @default - unbounded */
   readonly max?: number;
 }
 
@@ -35,11 +35,11 @@ export interface FleetEntry {
   readonly kind: string;
   /** How many runners. */
   readonly runners: RunnerCount;
-  /** Each runner's vCPUs; undefined when its runners differ (hand-edited VMs). */
+  /** Each runner's vCPUs. @default - none: its runners differ (hand-edited VMs) */
   readonly vcpu?: Amount;
-  /** Each runner's guest memory in bytes; undefined when its runners differ. */
+  /** Each runner's guest memory in bytes. @default - none: its runners differ */
   readonly memory?: Amount;
-  /** Each runner's own disks in bytes (volumes made per runner, and node disk); undefined when its runners differ. */
+  /** Each runner's own disks in bytes (volumes made per runner, and node disk). @default - none: its runners differ */
   readonly disk?: Amount;
   /** vCPUs of all runners at the maximum. */
   readonly vcpuAtMost: Amount;
@@ -71,7 +71,7 @@ export interface StorageEntry {
   readonly storage: string;
   /** Size of one, in bytes. */
   readonly size: Amount;
-  /** How many at most: 1 for a shared volume, the fleet's maximum for a per-runner one; undefined when unbounded. */
+  /** How many at most: 1 for a shared volume, the fleet's maximum for a per-runner one. @default - unbounded */
   readonly count?: number;
 }
 
