@@ -173,7 +173,7 @@ interface SharedVolume {
 
 const namespaceOf = (object: any): string => object?.metadata?.namespace ?? 'default';
 const isObject = (x: unknown): x is Record<string, any> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const group = (object: any) => String(object?.apiVersion ?? '').split('/')[0];
+const apiGroupOf = (object: any) => String(object?.apiVersion ?? '').split('/')[0];
 
 function bytes(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
@@ -185,7 +185,7 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
   const objects = items.map((i) => i.object).filter(isObject);
   const shared = new Map<string, SharedVolume>();
   for (const object of objects) {
-    const isDataVolume = group(object) === 'cdi.kubevirt.io' && object.kind === 'DataVolume';
+    const isDataVolume = apiGroupOf(object) === 'cdi.kubevirt.io' && object.kind === 'DataVolume';
     const isClaim = object.apiVersion === 'v1' && object.kind === 'PersistentVolumeClaim';
     if (!isDataVolume && !isClaim) continue;
     const key = `${namespaceOf(object)}/${object.metadata?.name}`;
@@ -209,7 +209,7 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
   const vmGroups = new Map<string, { name: string; vms: any[] }>();
   for (const object of objects) {
     const namespace = namespaceOf(object);
-    if (group(object) === 'kubevirt.io' && object.kind === 'VirtualMachine') {
+    if (apiGroupOf(object) === 'kubevirt.io' && object.kind === 'VirtualMachine') {
       if (object.metadata?.labels?.[COMPONENT_LABEL] === BAKE_COMPONENT) {
         recordBake(object, context);
         continue;
@@ -217,18 +217,18 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
       const name = `${namespace}/${object.metadata?.labels?.[INSTANCE_LABEL] ?? object.metadata?.name}`;
       if (!vmGroups.has(name)) vmGroups.set(name, { name, vms: [] });
       vmGroups.get(name)!.vms.push(object);
-    } else if (group(object) === 'pool.kubevirt.io' && object.kind === 'VirtualMachinePool') {
+    } else if (apiGroupOf(object) === 'pool.kubevirt.io' && object.kind === 'VirtualMachinePool') {
       const name = `${namespace}/${object.metadata?.name}`;
       const replicas = typeof object.spec?.replicas === 'number' ? object.spec.replicas : 1;
       const runner = vmRunner(object.spec?.virtualMachineTemplate?.spec, namespace, name, undefined, context);
       groups.push({ name, kind: object.kind, runners: { min: replicas, max: replicas }, shapes: [{ runner, count: replicas }] });
-    } else if (group(object) === 'actions.github.com' && object.kind === 'AutoscalingRunnerSet') {
+    } else if (apiGroupOf(object) === 'actions.github.com' && object.kind === 'AutoscalingRunnerSet') {
       const name = `${namespace}/${object.metadata?.name}`;
       const min = typeof object.spec?.minRunners === 'number' ? object.spec.minRunners : 0;
       const max = typeof object.spec?.maxRunners === 'number' ? object.spec.maxRunners : undefined;
       const runner = launcherRunner(object.spec?.template?.spec, namespace, name, context);
       groups.push({ name, kind: object.kind, runners: { min, max }, shapes: [{ runner, count: max }] });
-    } else if (group(object) === 'keda.sh' && object.kind === 'ScaledJob') {
+    } else if (apiGroupOf(object) === 'keda.sh' && object.kind === 'ScaledJob') {
       const name = `${namespace}/${object.metadata?.name}`;
       const min = typeof object.spec?.minReplicaCount === 'number' ? object.spec.minReplicaCount : 0;
       const max = typeof object.spec?.maxReplicaCount === 'number' ? object.spec.maxReplicaCount : KEDA_DEFAULT_MAX_REPLICAS;
@@ -246,7 +246,7 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
 
 interface Context {
   readonly objects: readonly any[];
-  /** Records that a fleet uses a shared volume; the volume, when it is in the output. */
+  /** Records that a fleet (or a bake VM, without one) uses a volume, when it is in the output, and how. */
   readonly use: (namespace: string, name: unknown, fleet: string | undefined, role: string) => void;
   /** Whether a volume is in the output. */
   readonly has: (namespace: string, name: unknown) => boolean;
