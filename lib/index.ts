@@ -41,5 +41,8 @@ export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';
 export type { RunnerScaleSetProps, ServiceAccountReference } from './runner-scale-set';
 export { GitHubCredentialsKind, RunnerKedaScaleSet } from './runner-keda-scale-set';
 export type { RunnerKedaScaleSetProps } from './runner-keda-scale-set';
+export { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, NetworkProtocol, NON_INTERNET_CIDRS } from './private/network-policy';
+export { RunnerNetworkPolicy } from './runner-network-policy';
+export type { EgressDestination, NetworkPolicyRules, PortForwardOptions, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 export { RunnerWarmPool } from './runner-warm-pool';
 export type { RunnerWarmPoolProps } from './runner-warm-pool';

@@ -6,6 +6,7 @@ import { RunnerArch } from './platform';
 import { Naming } from './private/naming';
 import { withResolved } from './private/resolved';
 import { RunnerPool, RunnerPoolProps } from './runner-pool';
+import { RunnerNetworkPolicyOptions } from './runner-network-policy';
 import { DEFAULT_RUNNER_VERSION, RunnerRelease } from './runner-release';
 import { resolvePool } from './private/resolve-pool';
 import { DEFAULT_ROOT_DISK_SIZE, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
@@ -44,6 +45,12 @@ export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOption
    * @default - none: you create the token Secret
    */
   readonly tokenRefresher?: TokenRefresherOptions;
+  /**
+   * The fleet's NetworkPolicy (`<name>`): the runner VMs reach DNS, the internet and `allowEgressTo`,
+   * not other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 // RunnerChart flattens the pool's nested props; errors name the flat prop the user wrote.

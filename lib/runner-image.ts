@@ -20,6 +20,9 @@ import { resolveSetup } from './private/resolve-guest';
 import { resolveSizing, resolveStorage, validateBootImage, validateName } from './private/resolve-vm';
 import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, RunnerSetupOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
 
 /** How per-job VMs use a baked image. */
 export enum ImageSharing {
@@ -60,6 +63,13 @@ export interface RunnerImageProps extends RunnerSetupOptions {
   readonly name?: string;
   /** Namespace of the image; the runners that boot it must be in the same one. @default - the chart's namespace, else 'default' */
   readonly namespace?: string;
+  /**
+   * The bake VM's NetworkPolicy (`<name>-bake`): it installs packages and the runner from the
+   * internet (and `allowEgressTo`: a proxy, a mirror) and reaches no other pod, not the Kubernetes
+   * API or the cloud metadata address; nothing reaches it.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerImage' };
@@ -106,6 +116,8 @@ export class RunnerImage extends Construct {
   public readonly setup: ResolvedSetup;
   /** The bake VirtualMachine, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
+  /** The bake VM's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: RunnerImageProps = {}) {
     super(scope, id);
@@ -127,6 +139,7 @@ export class RunnerImage extends Construct {
     }, NAMING, '', MINIMUM_BOOT_DISK_SIZE);
     const sizing = resolveSizing({ cpu: props.bakeCpu ?? 2, memory: props.bakeMemory ?? '4Gi' },
       { owner: 'RunnerImage', aliases: { cpu: 'bakeCpu', memory: 'bakeMemory' } });
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     this.release = release;
     this.distribution = this.setup.distribution;
     this.arch = release.arch;
@@ -147,6 +160,13 @@ export class RunnerImage extends Construct {
       stringData: { userdata: userData },
     });
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'runner-image-bake', 'app.kubernetes.io/instance': name };
+    // Selects every bake of this image (the labels hold no hash), so the policy's name stays when the image changes.
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'BakeNetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: `${name}-bake`, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
+    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
     const externalVolumes = annotationValue([baseImage.externalVolume(this.namespace)]);
     this.apiObject = new VirtualMachine(this, 'BakeVm', {
       metadata: {
@@ -162,7 +182,7 @@ export class RunnerImage extends Construct {
         // Once: the bake runs a single time; its succeeded VMI stays as the readiness record.
         runStrategy: RunStrategy.ONCE,
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(annotations ? { annotations } : {}) },
           spec: runnerVmiSpec({
             hostname: this.readyVmiName,
             sizing,

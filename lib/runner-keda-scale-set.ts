@@ -14,6 +14,10 @@ import { resolveSizing, validateSecretName } from './private/resolve-vm';
 import { ImageSharing, RunnerImage } from './runner-image';
 import { RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
+import { withResolved } from './private/resolved';
 
 /** What the GitHub credentials Secret holds. */
 export enum GitHubCredentialsKind {
@@ -59,6 +63,13 @@ export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu'
    * @default - derived from the construct path
    */
   readonly name?: string;
+  /**
+   * The NetworkPolicy of the jobs' VMs (`<name>`): they reach DNS, the internet and `allowEgressTo`,
+   * not other pods, the Kubernetes API or the cloud metadata address; nothing reaches them. It
+   * selects the VMs' virt-launcher pods only, never the launcher pods, which need the Kubernetes API.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerKedaScaleSet' };
@@ -92,6 +103,8 @@ export class RunnerKedaScaleSet extends Construct {
   public readonly labels: readonly string[];
   /** The ScaledJob, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
+  /** The NetworkPolicy of the jobs' VMs, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: RunnerKedaScaleSetProps) {
     super(scope, id);
@@ -129,6 +142,7 @@ export class RunnerKedaScaleSet extends Construct {
     const jobTimeout = validateDuration(NAMING, 'jobTimeout', props.jobTimeout ?? Duration.hours(24));
     const pollingInterval = validateDuration(NAMING, 'pollingInterval', props.pollingInterval ?? Duration.seconds(30), 'Duration.seconds(30)');
     const launcherImage = validateImageReference(NAMING, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE);
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
     const launcherName = `${this.name}-launcher`;
@@ -158,9 +172,14 @@ export class RunnerKedaScaleSet extends Construct {
     });
 
     const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: this.name, namespace: this.namespace, vmLabels: vmiLabels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, 'launcher'),
-      data: launcherConfigData(image, sizing, EvictionStrategy.NONE, vmiLabels),
+      data: launcherConfigData(image, sizing, EvictionStrategy.NONE, vmiLabels, networkPolicyAnnotations(networkPolicy !== undefined)),
     });
 
     // KEDA's scaler: the App's key (or the PAT) from the Secret; the App and installation ids are

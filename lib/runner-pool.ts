@@ -10,7 +10,9 @@ import { resolvePool } from './private/resolve-pool';
 import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RunnerRelease } from './runner-release';
-import { RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
+import { RUNNER_KUBERNETES_LABELS, RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
 
 /** Props of RunnerPool. */
 export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions {
@@ -43,6 +45,12 @@ export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions
    * @default - none: you create the token Secret
    */
   readonly tokenRefresher?: TokenRefresherOptions;
+  /**
+   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
+   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerPool' };
@@ -65,6 +73,8 @@ export class RunnerPool extends Construct {
   public readonly vms: readonly RunnerVm[];
   /** The token refresher, when the pool has one. */
   public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: RunnerPoolProps) {
     super(scope, id);
@@ -100,6 +110,11 @@ export class RunnerPool extends Construct {
     }
 
     const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };
+    if (pool.networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: pool.name, namespace: pool.namespace, vmLabels: { ...labels, ...RUNNER_KUBERNETES_LABELS }, rules: pool.networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
     this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, withResolved<RunnerVmProps>({
       name: `${pool.name}-${i}`,
       namespace: pool.namespace,
@@ -108,6 +123,7 @@ export class RunnerPool extends Construct {
       sizing: pool.sizing,
       tokenSecretName: pool.tokenSecretName,
       labels,
+      templateAnnotations: networkPolicyAnnotations(pool.networkPolicy !== undefined),
     } satisfies VmSpec)));
   }
 }

@@ -14,6 +14,10 @@ import { ImageSharing, RunnerImage } from './runner-image';
 import { resolveSizing, validateSecretName } from './private/resolve-vm';
 import { RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
+import { withResolved } from './private/resolved';
 
 /** The actions-runner-controller release whose objects and semantics the library emits (gha-runner-scale-set chart). */
 export const ARC_VERSION = '0.14.2';
@@ -62,6 +66,13 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
   readonly jobTimeout?: Duration;
   /** What a node drain does to a job's VM. @default EvictionStrategy.NONE (the VM stops; a per-job VM cannot move) */
   readonly evictionStrategy?: EvictionStrategy;
+  /**
+   * The NetworkPolicy of the jobs' VMs (`<name>`): they reach DNS, the internet and `allowEgressTo`,
+   * not other pods, the Kubernetes API or the cloud metadata address; nothing reaches them. It
+   * selects the VMs' virt-launcher pods only, never the launcher pods, which need the Kubernetes API.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 const NAMING: Naming = { owner: 'RunnerScaleSet' };
@@ -90,6 +101,8 @@ export class RunnerScaleSet extends Construct {
   public readonly namespace: string;
   /** The AutoscalingRunnerSet, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
+  /** The NetworkPolicy of the jobs' VMs, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: RunnerScaleSetProps) {
     super(scope, id);
@@ -117,6 +130,7 @@ export class RunnerScaleSet extends Construct {
     if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
       throw new Error(`${propLabel(NAMING, 'evictionStrategy')} must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${show(evictionStrategy)}`);
     }
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
     const common = commonLabels(this.name, this.namespace);
@@ -155,9 +169,14 @@ export class RunnerScaleSet extends Construct {
     });
 
     const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: this.name, namespace: this.namespace, vmLabels: vmiLabels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      data: launcherConfigData(image, sizing, evictionStrategy, vmiLabels),
+      data: launcherConfigData(image, sizing, evictionStrategy, vmiLabels, networkPolicyAnnotations(networkPolicy !== undefined)),
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {

@@ -2,6 +2,7 @@ import type { GitHubScope } from './github';
 import type { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from './kubevirt-options';
 import type { OsImage } from './os-image';
 import type { Distribution } from './platform';
+import type { ResolvedNetworkRules } from './private/resolve-network-policy';
 import type { RunnerRelease } from './runner-release';
 
 // The runner spec: the props every kind of runner shares, as users write them, and the resolved
@@ -186,6 +187,8 @@ export interface ResolvedPool {
   readonly vmLabels: Readonly<Record<string, string>>;
   /** The refresher that keeps the token Secret fresh, when the pool has one. */
   readonly tokenRefresher?: ResolvedTokenRefresher;
+  /** The fleet's NetworkPolicy rules; undefined when the user opted out. */
+  readonly networkPolicy?: ResolvedNetworkRules;
 }
 
 /** The default Docker apt repository; the distribution is appended. */

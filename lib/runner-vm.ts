@@ -39,6 +39,8 @@ export interface VmSpec {
   readonly sizing: ResolvedSizing;
   readonly tokenSecretName: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Annotations of the VM's template (its VMIs and their pods). */
+  readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The library's own Kubernetes labels on every VM and its pods, for selectors and cost reports. */
@@ -96,7 +98,7 @@ export class RunnerVm extends Construct {
           spec: dataVolumeSpec(spec.rootDisk, DataVolumeStorageQuantity.fromString),
         }],
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(spec.templateAnnotations ? { annotations: { ...spec.templateAnnotations } } : {}) },
           spec: runnerVmiSpec({
             hostname: this.name,
             sizing: spec.sizing,

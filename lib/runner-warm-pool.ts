@@ -18,6 +18,9 @@ import { ImageSharing, RunnerImage } from './runner-image';
 import { MAX_REPLICAS, RunnerRegistrationOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { networkPolicyAnnotations } from './private/network-policy';
+import { resolveNetworkPolicy } from './private/resolve-network-policy';
 
 /** Props of RunnerWarmPool. */
 export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
@@ -31,6 +34,12 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
   readonly tokenRefresher?: TokenRefresherOptions;
   /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`. @default - derived from the construct path */
   readonly name?: string;
+  /**
+   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
+   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
+   * @default - on: { enabled: true }
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
 /** What a warm pool's VMs use, validated. */
@@ -55,6 +64,8 @@ export class RunnerWarmPool extends Construct {
   public readonly namespace: string;
   /** The token refresher, when the pool has one. */
   public readonly tokenRefresher?: RunnerTokenRefresher;
+  /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
+  public readonly networkPolicy?: RunnerNetworkPolicy;
   /** The VirtualMachinePool, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
@@ -83,6 +94,7 @@ export class RunnerWarmPool extends Construct {
     const refresher = props.tokenRefresher === undefined ? undefined
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
+    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -103,6 +115,12 @@ export class RunnerWarmPool extends Construct {
     }
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    if (networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
+        name: this.name, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
+      } satisfies NetworkPolicySpec));
+    }
+    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
     const vmi = runnerVmiSpec({
       sizing,
       arch: image.arch,
@@ -131,7 +149,7 @@ export class RunnerWarmPool extends Construct {
           spec: {
             // A VM that powered off after its job starts again: a new VMI, a new copy-on-write layer.
             runStrategy: RunStrategy.ALWAYS,
-            template: { metadata: { labels }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
+            template: { metadata: { labels, ...(annotations ? { annotations } : {}) }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
           },
         },
       },

@@ -23,11 +23,12 @@ function synthDefaultApp(): { files: Record<string, string>; objects: K8sObject[
 describe('the default app (main.ts)', () => {
   const { files, objects } = synthDefaultApp();
 
-  test('writes one cloud-init Secret, one golden DataVolume and two VMs with their own root disks', () => {
+  test('writes one cloud-init Secret, one golden DataVolume, the fleet NetworkPolicy and two VMs with their own root disks', () => {
     expect(Object.keys(files)).toEqual(['actions-runners.k8s.yaml']);
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Secret/actions-runner-cloud-init',
       'DataVolume/actions-runner-image',
+      'NetworkPolicy/actions-runner',
       'VirtualMachine/actions-runner-0',
       'VirtualMachine/actions-runner-1',
     ]);

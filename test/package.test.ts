@@ -62,13 +62,13 @@ describe('the packed library in a fresh project', () => {
 
       const dist = join(project, 'dist');
       const objects = readdirSync(dist).flatMap((f) => parseAllDocuments(readFileSync(join(dist, f), 'utf8')).map((d) => d.toJS()));
-      expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
+      expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'NetworkPolicy', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
       expect(objects[0].stringData.userdata).toContain('# Registers this VM as a GitHub Actions runner and starts the runner service.');
 
       // No ../shared, no --schemas, no $KUBEVIRT_RUNNERS_SCHEMAS: the package's own schemas.
       const shipped = join(project, 'node_modules', 'cdk8s-kubevirt-runners', 'build', 'lib', 'validate', 'schemas');
       const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist], project);
-      expect(validation).toBe(`validate: 6 objects in 1 files against ${shipped}: all valid\n`);
+      expect(validation).toBe(`validate: 7 objects in 1 files against ${shipped}: all valid\n`);
 
       // The README's cdk8s.yaml plugin entry, as written, under cdk8s synth (this repository's CLI).
       const plugin = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((text) => text.includes('KubevirtRunnersValidation'))!;
@@ -76,7 +76,7 @@ describe('the packed library in a fresh project', () => {
       writeFileSync(join(project, 'cdk8s.yaml'), `app: node main.js\n${plugin}`);
       const synthesis = run(join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], project);
       expect(synthesis).toMatch(/Status\s*│ success/);
-      expect(synthesis).toMatch(/objects\s*│ 6\s/);
+      expect(synthesis).toMatch(/objects\s*│ 7\s/);
       expect(synthesis).toContain(`│ ${shipped} `);
 
       // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
@@ -85,7 +85,7 @@ describe('the packed library in a fresh project', () => {
       const written = () => Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
       const compiled = written();
       const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts'], project);
-      expect(synth).toContain('synth: 6 objects in 1 files, valid against');
+      expect(synth).toContain('synth: 7 objects in 1 files, valid against');
       expect(written()).toEqual(compiled);
       expect(readdirSync(dist)).toEqual(['FLEET.md', 'runners.k8s.yaml']);
       expect(readFileSync(join(dist, 'FLEET.md'), 'utf8')).toContain('| **total** |  | 4 |');

@@ -52,6 +52,34 @@ const workDir = fc.option(mostly(
   fc.constantFrom('../etc', 'a b', '$(id)', "x'y", '', '/', '/var/work', '.', 'bin'),
 ), { nil: undefined });
 
+// CIDRs with their host bits cleared, of both families, and what is none.
+const masked = (bits: number, parts: number[], width: number, prefix: number) => {
+  const value = parts.reduce((n, p) => (n << BigInt(width)) | BigInt(p), 0n) & ~((1n << BigInt(bits - prefix)) - 1n);
+  return Array.from({ length: parts.length }, (_, i) => Number((value >> BigInt(width * (parts.length - 1 - i))) & ((1n << BigInt(width)) - 1n)));
+};
+const cidr = fc.oneof(
+  fc.tuple(fc.array(fc.nat(255), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 })).map(([p, prefix]) => `${masked(32, p, 8, prefix).join('.')}/${prefix}`),
+  fc.tuple(fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 128 }))
+    .map(([p, prefix]) => `${masked(128, p, 16, prefix).map((g) => g.toString(16)).join(':')}/${prefix}`),
+);
+const badCidr = fc.oneof(fc.constantFrom('10.1.2.3/24', '10.1.2.3', '1.2.3.4/33', '01.2.3.4/32', 'fd00::1/64', '::ffff:1.2.3.4/128', 'fe80::%1/128', '0.0.0.0/0'),
+  fc.string({ maxLength: 20 }));
+// Rarer than `mostly`'s 1 in 25: a fleet draws up to five of these, and enough fleets must get through.
+const seldom = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 80 }, { arbitrary: bad, weight: 1 });
+const port = seldom(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(0, 65536, 1.5, -1));
+const destination = seldom(
+  fc.oneof(
+    fc.record({ cidr, ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 3 }) }),
+    fc.record({ namespace: fc.constantFrom('registry', 'kube-system'), podLabels: fc.constant({ app: 'mirror' }) }),
+  ),
+  fc.record({ cidr: badCidr, ports: fc.array(port, { maxLength: 2 }) }),
+);
+const networkPolicy = fc.option(fc.record({
+  allowEgressTo: fc.array(destination, { maxLength: 3 }),
+  internetExcept: fc.array(seldom(cidr, badCidr), { maxLength: 2 }),
+  portForward: fc.option(fc.constant({}), { nil: undefined }),
+}), { nil: undefined, freq: 2 });
+
 const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   url,
   labels,
@@ -76,6 +104,7 @@ const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   tokenSecretKey: fc.option(mostly(fc.constantFrom('token', 'registration-token', 'gh.token_1'), fc.constantFrom('a/b', '', "t'k", 'a b')), { nil: undefined }),
   docker: fc.boolean(),
   installPackages: fc.boolean(),
+  networkPolicy,
 });
 
 interface Registered {
@@ -155,7 +184,7 @@ done`;
 }
 
 // Every error a RunnerChart user can trigger names RunnerChart and one of the props they wrote.
-const PROP_ERROR = /^RunnerChart '([A-Za-z]+)(\.[A-Za-z]+)*' /;
+const PROP_ERROR = /^RunnerChart '([A-Za-z]+)(\.[A-Za-z]+|\[[0-9]+\])*' /;
 
 describe('random fleets (fast-check)', () => {
   test(`${RUNS} random props: a named error, or valid output whose settings and config.sh arguments, read back by bash, equal the inputs`, () => {

@@ -28,11 +28,11 @@ describe('README examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(2);
   });
 
-  test('the whole-fleet example is under 15 lines and synthesizes 4 runners', () => {
+  test('the whole-fleet example is under 15 lines and synthesizes 4 runners and their NetworkPolicy', () => {
     const fleet = examples.find((code) => code.includes('new RunnerChart'))!;
     expect(fleet.trim().split('\n').filter((line) => line.trim() !== '').length).toBeLessThan(15);
     const objects = runExample(fleet);
-    expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
+    expect(objects.map((o) => o.kind)).toEqual(['Secret', 'DataVolume', 'NetworkPolicy', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine', 'VirtualMachine']);
   });
 
   test('the composition example synthesizes a Secret, a golden DataVolume and a VM cloning it', () => {

@@ -15,6 +15,7 @@ describe('RunnerChart', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
       'Secret/ci/actions-runner-cloud-init',
       'DataVolume/ci/actions-runner-image',
+      'NetworkPolicy/ci/actions-runner',
       'VirtualMachine/ci/actions-runner-0',
       'VirtualMachine/ci/actions-runner-1',
     ]);

@@ -20,9 +20,9 @@ describe('RunnerImage', () => {
     expect(image.volumeName).toMatch(/^ci-image-[0-9a-f]{10}$/);
     expect(image.readyVmiName).toBe(`${image.volumeName}-bake`);
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      `DataVolume/${image.volumeName}`, `Secret/${image.readyVmiName}`, `VirtualMachine/${image.readyVmiName}`,
+      `DataVolume/${image.volumeName}`, `Secret/${image.readyVmiName}`, 'NetworkPolicy/ci-image-bake', `VirtualMachine/${image.readyVmiName}`,
     ]);
-    const [volume, , vm] = objects;
+    const [volume, , , vm] = objects;
     expect(volume.spec.source.http.url).toContain('noble-server-cloudimg-amd64.img');
     expect(volume.spec.storage).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '50Gi' } } });
     expect(volume.metadata.annotations['cdi.kubevirt.io/storage.bind.immediate.requested']).toBe('true');

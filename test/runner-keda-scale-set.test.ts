@@ -32,7 +32,7 @@ describe('RunnerKedaScaleSet', () => {
     expect(scaleSet.name).toBe('kubevirt-vm');
     expect(scaleSet.namespace).toBe(NS);
     expect(objects.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => !/^(DataVolume|Secret|VirtualMachine) /.test(o)).sort()).toEqual([
-      'ConfigMap kubevirt-vm-launcher', 'Role kubevirt-vm-launcher', 'RoleBinding kubevirt-vm-launcher', 'ScaledJob kubevirt-vm',
+      'ConfigMap kubevirt-vm-launcher', 'NetworkPolicy ci-image-bake', 'NetworkPolicy kubevirt-vm', 'Role kubevirt-vm-launcher', 'RoleBinding kubevirt-vm-launcher', 'ScaledJob kubevirt-vm',
       'ServiceAccount kubevirt-vm-launcher', 'TriggerAuthentication kubevirt-vm-github',
     ]);
     const job = ofKind(objects, 'ScaledJob')[0];

@@ -14,7 +14,7 @@ describe('RunnerPool', () => {
   test('N VMs named <pool>-0..N-1, one shared cloud-init Secret, one golden image imported once', () => {
     const { pool, objects } = build();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Secret/ci-cloud-init', 'DataVolume/ci-image', 'VirtualMachine/ci-0', 'VirtualMachine/ci-1', 'VirtualMachine/ci-2',
+      'Secret/ci-cloud-init', 'DataVolume/ci-image', 'NetworkPolicy/ci', 'VirtualMachine/ci-0', 'VirtualMachine/ci-1', 'VirtualMachine/ci-2',
     ]);
     expect(objects.every((o) => o.metadata.namespace === 'runners')).toBe(true);
     const [golden] = ofKind(objects, 'DataVolume');
@@ -87,7 +87,7 @@ describe('RunnerPool', () => {
     const pool = new RunnerPool(chart, 'Pool', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 1 });
     expect(pool.namespace).toBe('default');
     expect(pool.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    expect(synth(chart).map((o) => o.metadata.namespace)).toEqual(['default', 'default', 'default']);
+    expect(synth(chart).map((o) => o.metadata.namespace)).toEqual(['default', 'default', 'default', 'default']);
   });
 
   test.each([

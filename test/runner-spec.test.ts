@@ -48,6 +48,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   runStrategy: 'Sometimes',
   evictionStrategy: 'Never',
   tokenRefresher: { githubCredentialsSecret: 'GitHub App' },
+  networkPolicy: { enabled: 'no' },
 };
 
 // The props RunnerChartProps declares, read from the source (its own and the interfaces it extends).

@@ -22,7 +22,8 @@ export const CONFIG_MOUNT = '/etc/kubevirt-runner';
 const SET_BY_LAUNCHER = 'set-by-launcher';
 
 /** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
-export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>) {
+export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>,
+  annotations?: Record<string, string>) {
   const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
     // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
     ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
@@ -30,7 +31,7 @@ export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolv
   return {
     apiVersion: 'kubevirt.io/v1',
     kind: 'VirtualMachineInstance',
-    metadata: { labels },
+    metadata: { labels, ...(annotations ? { annotations } : {}) },
     spec: toJson_VirtualMachineSpecTemplateSpec(runnerVmiSpec({
       sizing,
       arch: image.arch,
@@ -57,10 +58,10 @@ export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, st
 
 /** The launcher ConfigMap's files: the script and the templates. */
 export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
-  labels: Record<string, string>): Record<string, string> {
+  labels: Record<string, string>, annotations?: Record<string, string>): Record<string, string> {
   return {
     'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
-    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels), null, 2)}\n`,
+    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, annotations), null, 2)}\n`,
     ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { DNS_LABEL_MAX_LENGTH } from './names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './node-image';
 import { parseQuantity } from './quantity';
 import { resolveGuest, validateBoolean } from './resolve-guest';
+import { resolveNetworkPolicy } from './resolve-network-policy';
 import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
 
 // The runner spec, part three: a whole pool, and its token refresher.
@@ -85,6 +86,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     sizing: resolveSizing(props, naming),
     tokenSecretName,
     vmLabels: validateKubernetesLabels(naming, 'vmLabels', props.vmLabels),
+    networkPolicy: resolveNetworkPolicy(props.networkPolicy, naming),
     ...(props.tokenRefresher !== undefined ? { tokenRefresher: resolveTokenRefresher(props.tokenRefresher, naming, 'tokenRefresher', tokenSecretName) } : {}),
   });
 }

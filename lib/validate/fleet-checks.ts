@@ -1,6 +1,7 @@
 import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
 import { MAX_LABELS } from '../private/github-rules';
+import { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, selectorMatches, VIRT_LAUNCHER_POD_LABELS } from '../private/network-policy';
 import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
 import { checkAdmission } from './admission-checks';
 import { checkRunnerScaleSets } from './arc-checks';
@@ -25,7 +26,8 @@ export interface FleetCheckOptions {
  * together, inline user-data KubeVirt would refuse, references to DataVolumes, PVCs and Secrets that
  * are neither in the output nor declared external, cloud-init Secrets without user-data, the runner
  * labels in a runner cloud-config, objects defined twice, runners that would replace each other on
- * GitHub, and the rules the cluster's admission (API server, KubeVirt, CDI) enforces.
+ * GitHub, runner fleets that no NetworkPolicy isolates, and the rules the cluster's admission (API
+ * server, KubeVirt, CDI) enforces.
  */
 export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
   const present = new Set<string>();
@@ -45,7 +47,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
       checkRunnerLabels(item.object, report);
     }
   }
-  findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items));
+  findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items), ...checkRunnerIsolation(items));
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets));
   return findings;
@@ -255,6 +257,76 @@ function checkRunnerNames(items: readonly ManifestObject[]): Finding[] {
     }
   }
   return findings;
+}
+
+// The library's labels on every runner VM (RUNNER_KUBERNETES_LABELS; not imported: the validator loads
+// no construct), and the one a fleet adds: what makes a VM template one of a fleet's runners. A
+// RunnerVm used alone belongs to no fleet: it has no instance label.
+const RUNNER_LABELS: Readonly<Record<string, string>> = {
+  'app.kubernetes.io/name': 'github-actions-runner',
+  'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
+};
+
+/** A fleet's runner VM template: its metadata and where it is. */
+interface RunnerTemplate {
+  readonly item: ManifestObject;
+  readonly path: string;
+  readonly metadata: any;
+}
+
+// Every runner fleet the library emits has a NetworkPolicy that selects its VMs' virt-launcher pods
+// (KubeVirt copies the VMI's labels to the pod and adds kubevirt.io: virt-launcher), unless the user
+// opted out, which marks the VMs' template: a policy lost on the way to the cluster (filtered out, or
+// an object patched) would let every job reach other pods, the Kubernetes API and the cloud metadata
+// address. Any NetworkPolicy of the namespace that isolates the pods' egress counts.
+function checkRunnerIsolation(items: readonly ManifestObject[]): Finding[] {
+  const policies = items.filter(({ object }) => object?.apiVersion === 'networking.k8s.io/v1' && object?.kind === 'NetworkPolicy'
+    && isEgressPolicy(object.spec)).map(({ object }) => object);
+  const findings: Finding[] = [];
+  for (const template of runnerTemplates(items)) {
+    const labels = template.metadata?.labels ?? {};
+    const isFleet = Object.entries(RUNNER_LABELS).every(([k, v]) => labels[k] === v) && typeof labels['app.kubernetes.io/instance'] === 'string';
+    if (!isFleet || template.metadata?.annotations?.[NETWORK_POLICY_ANNOTATION] === NETWORK_POLICY_DISABLED) continue;
+    const namespace = namespaceOf(template.item.object);
+    const pod = { ...labels, ...VIRT_LAUNCHER_POD_LABELS };
+    if (policies.some((p) => namespaceOf(p) === namespace && selectorMatches(p.spec?.podSelector ?? {}, pod))) continue;
+    findings.push({
+      file: template.item.file, object: objectLabel(template.item.object), path: `${template.path}/labels`,
+      message: `runner VMs of fleet '${labels['app.kubernetes.io/instance']}' are isolated by no NetworkPolicy with Egress in namespace ${namespace}: `
+        + 'their jobs could reach other pods, the Kubernetes API and the cloud metadata address; keep the fleet\'s NetworkPolicy '
+        + `(networkPolicy, on by default) or opt out with networkPolicy: { enabled: false } (annotation ${NETWORK_POLICY_ANNOTATION}: ${NETWORK_POLICY_DISABLED})`,
+    });
+  }
+  return findings;
+}
+
+// A policy restricts egress when policyTypes says so or, without policyTypes, when it has egress rules.
+function isEgressPolicy(spec: any): boolean {
+  return Array.isArray(spec?.policyTypes) ? spec.policyTypes.includes('Egress') : spec?.egress !== undefined;
+}
+
+// Where runner VMs are templated: a VirtualMachine, a VirtualMachinePool, and the VMI template in a
+// launcher ConfigMap (lib/private/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
+function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
+  const templates: RunnerTemplate[] = [];
+  for (const item of items) {
+    const object = item.object;
+    if (object?.apiVersion === 'kubevirt.io/v1' && object?.kind === 'VirtualMachine' && object.spec?.template) {
+      templates.push({ item, path: '/spec/template/metadata', metadata: object.spec.template.metadata });
+    } else if (typeof object?.apiVersion === 'string' && object.apiVersion.startsWith('pool.kubevirt.io/') && object?.kind === 'VirtualMachinePool') {
+      const template = object.spec?.virtualMachineTemplate?.spec?.template;
+      if (template) templates.push({ item, path: '/spec/virtualMachineTemplate/spec/template/metadata', metadata: template.metadata });
+    } else if (object?.apiVersion === 'v1' && object?.kind === 'ConfigMap' && typeof object.data?.['vmi.json'] === 'string') {
+      let vmi: any;
+      try {
+        vmi = JSON.parse(object.data['vmi.json']);
+      } catch {
+        continue; // not a launcher's template
+      }
+      if (vmi?.kind === 'VirtualMachineInstance') templates.push({ item, path: '/data/vmi.json#/metadata', metadata: vmi.metadata });
+    }
+  }
+  return templates;
 }
 
 // KubeVirt names the guest after spec.hostname, else the VM name up to its first '.', cut to 63

@@ -30,6 +30,7 @@ const KINDS = [
   { apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool', source: 'jsonschema/pool.kubevirt.io/virtualmachinepool_v1beta1.json' },
   { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', source: 'jsonschema/keda.sh/scaledjob_v1alpha1.json' },
   { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', source: 'jsonschema/keda.sh/triggerauthentication_v1alpha1.json' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', source: 'kubernetes/v1.34.0/networkpolicy-networking-v1.json' },
 ];
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).

@@ -240,7 +240,7 @@ describe('objects defined twice, runners that replace each other, cloud-init Sec
   test('two RunnerCharts with the same pool name in one namespace define every object twice', () => {
     const items = [...fleet(), ...runnerChart('default').map((object) => ({ file: 'second.yaml', object }))];
     const found = lines(items);
-    expect(found).toHaveLength(6); // Secret, DataVolume, 2 VMs and their 2 root-disk DataVolumes
+    expect(found).toHaveLength(7); // Secret, DataVolume, NetworkPolicy, 2 VMs and their 2 root-disk DataVolumes
     expect(found).toContain('second.yaml: VirtualMachine/actions-runner-1: /metadata/name: VirtualMachine default/actions-runner-1 is also defined at fleet.yaml: VirtualMachine/actions-runner-1: /metadata/name: only one of them can exist in the cluster');
     expect(found).toContain('second.yaml: Secret/actions-runner-cloud-init: /metadata/name: Secret default/actions-runner-cloud-init is also defined at fleet.yaml: Secret/actions-runner-cloud-init: /metadata/name: only one of them can exist in the cluster');
   });
@@ -273,5 +273,64 @@ describe('objects defined twice, runners that replace each other, cloud-init Sec
     secret(items).stringData = { config: secret(items).stringData.userdata };
     expect(lines(items)).toEqual([0, 1].map((n) => `fleet.yaml: VirtualMachine/actions-runner-${n}: ${T}/volumes/1/cloudInitNoCloud/secretRef/name: `
       + "Secret 'actions-runner-cloud-init' has no key userdata or userData: the VM would boot without its cloud-config"));
+  });
+});
+
+describe('NetworkPolicy (API server: ValidateNetworkPolicySpec) and the fleet\'s isolation', () => {
+  const policy = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'NetworkPolicy')!.object;
+  const NP = 'fleet.yaml: NetworkPolicy/actions-runner:';
+  const internet = (items: ManifestObject[]) => policy(items).spec.egress[1].to[0].ipBlock;
+  const ISOLATION = (n: number) => `fleet.yaml: VirtualMachine/actions-runner-${n}: /spec/template/metadata/labels: runner VMs of fleet 'actions-runner' are isolated `
+    + 'by no NetworkPolicy with Egress in namespace default: their jobs could reach other pods, the Kubernetes API and the cloud metadata address; '
+    + "keep the fleet's NetworkPolicy (networkPolicy, on by default) or opt out with networkPolicy: { enabled: false } "
+    + '(annotation cdk8s-kubevirt-runners/network-policy: disabled)';
+
+  test.each<Case>([
+    ['an except outside the cidr', (i) => { internet(i).except.push('::/64'); },
+      [`${NP} /spec/egress/1/to/0/ipBlock/except/5: "::/64" must be a strict subset of cidr 0.0.0.0/0`]],
+    ['an except as large as the cidr', (i) => { policy(i).spec.egress.push({ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.0.0.0/8'] } }] }); },
+      [`${NP} /spec/egress/2/to/0/ipBlock/except/0: "10.0.0.0/8" must be a strict subset of cidr 10.0.0.0/8`]],
+    ['a cidr that is none', (i) => { policy(i).spec.egress.push({ to: [{ ipBlock: { cidr: '10.0.0.300/8' } }] }); },
+      [`${NP} /spec/egress/2/to/0/ipBlock/cidr: "10.0.0.300/8" is not a valid CIDR (not an IPv4 address a.b.c.d (no leading zeros))`]],
+    ['a peer with selectors and an ipBlock', (i) => { policy(i).spec.egress[0].to[0].ipBlock = { cidr: '10.0.0.0/8' }; },
+      [`${NP} /spec/egress/0/to/0: a peer may not have both selectors and an ipBlock`]],
+    ['an empty peer', (i) => { policy(i).spec.egress[0].to.push({}); },
+      [`${NP} /spec/egress/0/to/1: a peer must have a podSelector, a namespaceSelector or an ipBlock`]],
+    ['a port out of range, a protocol that is none, an endPort below its port', (i) => {
+      policy(i).spec.egress.push({ ports: [{ port: 70000 }, { protocol: 'ICMP', port: 1 }, { port: 100, endPort: 99 }, { port: 'https', endPort: 500 }] });
+    }, [
+      `${NP} /spec/egress/2/ports/0/port: port 70000 is not from 1 to 65535`,
+      `${NP} /spec/egress/2/ports/1/protocol: protocol "ICMP" is not one of TCP, UDP, SCTP`,
+      `${NP} /spec/egress/2/ports/2/endPort: endPort 99 must be from port 100 to 65535`,
+      `${NP} /spec/egress/2/ports/3/endPort: endPort needs a numeric port`,
+    ]],
+    ['a policy type that is none', (i) => { policy(i).spec.policyTypes = ['Ingress', 'Outgress']; },
+      [ISOLATION(0), ISOLATION(1), `${NP} /spec/policyTypes/1: policy type "Outgress" is not one of Ingress, Egress`]],
+    ['the fleet\'s policy lost', (i) => { i.splice(i.findIndex((x) => x.object.kind === 'NetworkPolicy'), 1); }, [ISOLATION(0), ISOLATION(1)]],
+    ['a policy that isolates ingress only', (i) => { policy(i).spec.policyTypes = ['Ingress']; }, [ISOLATION(0), ISOLATION(1)]],
+    ['a policy in another namespace', (i) => { policy(i).metadata.namespace = 'other'; }, [ISOLATION(0), ISOLATION(1)]],
+    ['a policy that selects other pods', (i) => { policy(i).spec.podSelector.matchLabels['app.kubernetes.io/instance'] = 'other'; }, [ISOLATION(0), ISOLATION(1)]],
+    ['one VM relabelled out of its policy', (i) => { vm(i).spec.template.metadata.labels['app.kubernetes.io/component'] = 'x'; }, [ISOLATION(0)]],
+  ])('%s', (_, breakIt, expected) => {
+    const items = fleet();
+    breakIt(items);
+    expect(lines(items)).toEqual(expected);
+  });
+
+  test.each<[string, (items: ManifestObject[]) => void]>([
+    ['a namespace-wide policy with an empty podSelector', (i) => { policy(i).spec.podSelector = {}; }],
+    ['a policy without policyTypes that has egress rules', (i) => { delete policy(i).spec.policyTypes; }],
+    ['the opt-out marker on each VM instead of a policy', (i) => {
+      i.splice(i.findIndex((x) => x.object.kind === 'NetworkPolicy'), 1);
+      for (const { object } of i) if (object.kind === 'VirtualMachine') object.spec.template.metadata.annotations = { 'cdk8s-kubevirt-runners/network-policy': 'disabled' };
+    }],
+    ['a hand-written VM that is no fleet\'s runner', (i) => {
+      i.splice(i.findIndex((x) => x.object.kind === 'NetworkPolicy'), 1);
+      for (const { object } of i) if (object.kind === 'VirtualMachine') object.spec.template.metadata.labels = { app: 'mine' };
+    }],
+  ])('no finding: %s', (_, change) => {
+    const items = fleet();
+    change(items);
+    expect(lines(items)).toEqual([]);
   });
 });

@@ -51,6 +51,7 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'pool.kubevirt.io/v1beta1 VirtualMachinePool': 'pool.kubevirt.io/virtualmachinepool_v1beta1.json',
       'keda.sh/v1alpha1 ScaledJob': 'keda.sh/scaledjob_v1alpha1.json',
       'keda.sh/v1alpha1 TriggerAuthentication': 'keda.sh/triggerauthentication_v1alpha1.json',
+      'networking.k8s.io/v1 NetworkPolicy': 'kubernetes/networkpolicy-networking-v1.json',
     });
   });
 });

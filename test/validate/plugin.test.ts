@@ -47,7 +47,7 @@ describe('cdk8s validation plugin (lib/validate/plugin.cjs)', () => {
     writeFleet();
     const ok = fakeContext([manifest]);
     await new KubevirtRunnersValidation({}).validate(ok.context);
-    expect(ok.submitted).toEqual([{ status: 'success', metadata: { objects: '3', schemas: SHIPPED_SCHEMA_DIR } }]);
+    expect(ok.submitted).toEqual([{ status: 'success', metadata: { objects: '4', schemas: SHIPPED_SCHEMA_DIR } }]);
     expect(ok.violations).toEqual([]);
 
     writeFleet((objects) => { objects.find((o) => o.kind === 'VirtualMachine').spec.runStrategy = 'Sometimes'; });

@@ -31,7 +31,7 @@ describe('validate with no ../shared and no configuration', () => {
   test('a valid fleet: exit 0, checked against the schemas in the copy', () => {
     const result = validate(() => undefined);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe(`validate: 3 objects in 1 files against ${join(project, 'lib', 'validate', 'schemas')}: all valid\n`);
+    expect(result.stdout).toBe(`validate: 4 objects in 1 files against ${join(project, 'lib', 'validate', 'schemas')}: all valid\n`);
     expect(result.status).toBe(0);
   }, 30_000);
 

@@ -31,12 +31,12 @@ describe('cdk8s synth with the validation plugin', () => {
     const result = synth();
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Status\s*│ success/);
-    expect(result.stdout).toMatch(/objects\s*│ 4\s/);
+    expect(result.stdout).toMatch(/objects\s*│ 5\s/);
     expect(result.stdout).toContain(`│ ${join(project, 'lib', 'validate', 'schemas')} `);
     expect(readdirSync(join(project, 'dist')).filter((f) => f.endsWith('.yaml'))).toEqual(['actions-runners.k8s.yaml']);
     const cached = readdirSync(cache).filter((f) => f.endsWith('.js'));
-    // VirtualMachine, DataVolume, Secret and the cloud-config: all four compiled, written, loadable.
-    expect(cached).toHaveLength(4);
+    // VirtualMachine, DataVolume, Secret, NetworkPolicy and the cloud-config: all five compiled, written, loadable.
+    expect(cached).toHaveLength(5);
     for (const file of cached) expect(typeof require(join(cache, file))).toBe('function');
   }, 60_000);
 

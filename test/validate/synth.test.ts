@@ -60,12 +60,12 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('  - dist/fleet.k8s.yaml\n');
-    expect(result.stdout).toMatch(/synth: 4 objects in 1 files, valid against /);
+    expect(result.stdout).toMatch(/synth: 5 objects in 1 files, valid against /);
     expect(entries()).toEqual(['dist']);
     expect(readdirSync(join(project, 'dist'))).toEqual(['FLEET.md', 'fleet.k8s.yaml']);
     const objects = parseAllDocuments(readFileSync(join(project, 'dist', 'fleet.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Secret/actions-runner-cloud-init', 'DataVolume/actions-runner-image', 'VirtualMachine/actions-runner-0', 'VirtualMachine/actions-runner-1',
+      'Secret/actions-runner-cloud-init', 'DataVolume/actions-runner-image', 'NetworkPolicy/actions-runner', 'VirtualMachine/actions-runner-0', 'VirtualMachine/actions-runner-1',
     ]);
   }, 60_000);
 
@@ -92,7 +92,7 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
 for (const c of app.node.findAll()) if (c instanceof ApiObject && c.kind === 'VirtualMachine') c.addJsonPatch(JsonPatch.add('/spec/runStrategy', 'Sometimes'));`));
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('dist/fleet.k8s.yaml: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once\n');
-    expect(result.stderr).toMatch(/^synth: 2 problems in 4 objects in 1 files against .*; nothing was written\n$/);
+    expect(result.stderr).toMatch(/^synth: 2 problems in 5 objects in 1 files against .*; nothing was written\n$/);
     expect(entries()).toEqual([]);
   }, 60_000);
 
@@ -115,7 +115,7 @@ for (const c of app.node.findAll()) if (c instanceof ApiObject && c.kind === 'Vi
   test('an app that synthesizes asynchronously is validated once it is done', () => {
     const result = synth(fleetApp().replace('app.synth();', 'setTimeout(() => app.synth(), 10);'));
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/synth: 4 objects in 1 files, valid against /);
+    expect(result.stdout).toMatch(/synth: 5 objects in 1 files, valid against /);
   }, 60_000);
 
   test('files the app writes itself are read back and validated, YAML syntax errors included', () => {

@@ -197,7 +197,7 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
   test('with no option, exits 0 with a count against the shipped schemas', () => {
     write(fleet());
     expect(validateCli([dir])).toBe(0);
-    expect(out).toEqual([`validate: 4 objects in 1 files against ${SHIPPED_SCHEMA_DIR}: all valid`]);
+    expect(out).toEqual([`validate: 5 objects in 1 files against ${SHIPPED_SCHEMA_DIR}: all valid`]);
   });
 
   test('--summary also prints the fleet at a glance of the manifests read (what npm run synth writes to FLEET.md)', () => {
@@ -215,7 +215,7 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
     write(items);
     expect(validateCli([dir])).toBe(1);
     expect(out).toEqual([`${join(dir, 'fleet.k8s.yaml')}: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once`]);
-    expect(err).toEqual([`validate: 1 problems in 4 objects in 1 files against ${SHIPPED_SCHEMA_DIR}`]);
+    expect(err).toEqual([`validate: 1 problems in 5 objects in 1 files against ${SHIPPED_SCHEMA_DIR}`]);
   });
 
   test('takes the schemas from --schemas DIR', () => {
