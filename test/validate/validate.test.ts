@@ -206,7 +206,7 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
     expect(out).toHaveLength(2);
     expect(out[0]).toMatch(/^# The fleet at a glance\n/);
     expect(out[0]).toMatch(/^\| `default\/actions-runner` \| VirtualMachine \| 2 \| /m);
-    expect(out[1]).toBe(`validate: 4 objects in 1 files against ${SHIPPED_SCHEMA_DIR}: all valid`);
+    expect(out[1]).toMatch(/^validate: \d+ objects in 1 files against .*: all valid$/);
   });
 
   test('exits 1 and prints file, object, path and message for each problem', () => {
