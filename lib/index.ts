@@ -43,7 +43,7 @@ export { ImageSharing, RunnerImage } from './runner-image';
 export type { RunnerImageProps } from './runner-image';
 export { RunnerTokenRefresher } from './runner-token-refresher';
 export type { RunnerTokenRefresherProps } from './runner-token-refresher';
-export type { TokenRefresherOptions } from './runner-spec';
+export type { ActiveHoursOptions, TokenRefresherOptions } from './runner-spec';
 export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';
 export type { RunnerScaleSetProps, ServiceAccountReference } from './runner-scale-set';
 export { GitHubCredentialsKind, RunnerKedaScaleSet } from './runner-keda-scale-set';

@@ -346,6 +346,37 @@ export interface ResolvedTokenRefresher {
 }
 
 
+/**
+ * When a warm pool runs at full size: two cron schedules in one time zone. At `start` a CronJob sets
+ * the pool's replicas to its `replicas`; at `end` another sets them to `offHoursReplicas`. "Weekdays
+ * 07:00-19:00 in Berlin" is `{ start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' }`.
+ *
+ * Scaling down can stop a job that is still running at that moment: the pool deletes VMs by its
+ * scaleInStrategy, whether their runner is busy or not, and GitHub fails that job. Put `end` where
+ * no job runs, or use RunnerScaleSet / RunnerKedaScaleSet, which never stop a busy runner.
+ */
+export interface ActiveHoursOptions {
+  /** When active hours begin (cron, in `timeZone`): the pool is scaled up to its `replicas`. */
+  readonly start: string;
+  /** When active hours end (cron, in `timeZone`): the pool is scaled down to `offHoursReplicas`, busy runners or not. */
+  readonly end: string;
+  /** IANA time zone of `start` and `end` (the CronJobs' `timeZone`; daylight saving time included). @default 'Etc/UTC' */
+  readonly timeZone?: string;
+  /** How many runners stay warm outside active hours (less than the pool's `replicas`). @default 0 */
+  readonly offHoursReplicas?: number;
+  /** The image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
+  readonly image?: string;
+}
+
+/** A validated activeHours schedule. */
+export interface ResolvedActiveHours {
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone: string;
+  readonly offHoursReplicas: number;
+  readonly image: string;
+}
+
 /** The longest pool name that leaves room for its token refresher's CronJob name, `<pool>-refresher` (52). */
 export const MAX_REFRESHED_POOL_NAME_LENGTH = 52 - '-refresher'.length;
 

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
 import { EvictionStrategy, RunStrategy } from './kubevirt-options';
@@ -10,12 +13,14 @@ import { Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { withResolved } from './private/resolved';
 import { resolveRegistration } from './private/resolve-guest';
-import { resolveTokenRefresher } from './private/resolve-pool';
+import { resolveActiveHours, resolveTokenRefresher } from './private/resolve-pool';
 import { resolveSizing, resolveVmOptions, validateName, validateSecretName } from './private/resolve-vm';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { fleetLabel, runnerVmiSpec } from './private/vmi-spec';
 import { ImageSharing, RunnerImage } from './runner-image';
-import { MAX_REPLICAS, RunnerRegistrationOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import {
+  ActiveHoursOptions, MAX_REPLICAS, ResolvedActiveHours, RunnerRegistrationOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions,
+} from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
@@ -32,7 +37,15 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
   readonly tokenSecretName: string;
   /** Keep the token Secret fresh from a GitHub App or PAT Secret (`<name>-refresher`). @default - none: you keep the token Secret fresh */
   readonly tokenRefresher?: TokenRefresherOptions;
-  /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`. @default - derived from the construct path */
+  /**
+   * Scale the pool down outside active hours: a CronJob `<name>-scale-up` sets its replicas to `replicas` at
+   * `start`, another, `<name>-scale-down`, to `offHoursReplicas` (0) at `end`, both through the pool's `/scale`.
+   * Scaling down can stop a job that is still running then: the pool deletes VMs busy or not. The pool is
+   * synthesized with `replicas`, so re-applying it off-hours scales it up until the next `end` (see the README).
+   * @default - none: the pool always has `replicas` VMs
+   */
+  readonly activeHours?: ActiveHoursOptions;
+  /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`; at most 41 characters. @default - derived from the construct path */
   readonly name?: string;
   /**
    * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
@@ -44,8 +57,10 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
 
 /** What a warm pool's VMs use, validated. */
 const NAMING: Naming = { owner: 'RunnerWarmPool' };
-// `<name>-refresher` is a CronJob name (52 at most); the pool's VMs add `-<n>`.
-const MAX_NAME_LENGTH = 52 - '-refresher'.length;
+// `<name>-scale-down` (and `<name>-refresher`) are CronJob names (52 at most); the pool's VMs add `-<n>`.
+// One limit whether or not the pool has them, so that adding activeHours never renames a pool.
+const MAX_NAME_LENGTH = 52 - '-scale-down'.length;
+const SCALER_MOUNT = '/etc/pool-scaler';
 
 /**
  * A fixed-size pool of one-job runners without actions-runner-controller: a KubeVirt
@@ -55,7 +70,8 @@ const MAX_NAME_LENGTH = 52 - '-refresher'.length;
  * every job starts on a clean VM. With `tokenRefresher`, no human ever creates a token.
  *
  * Scale-in is the pool's (KubeVirt picks which VMs to delete, busy or not): change `replicas` when
- * no jobs run, or use RunnerScaleSet, which never stops a runner that holds a job.
+ * no jobs run, or use RunnerScaleSet, which never stops a runner that holds a job. The same holds for
+ * `activeHours`: its scale-down at the end of active hours stops whatever job a deleted VM runs.
  */
 export class RunnerWarmPool extends Construct {
   /** The pool's name, the prefix of its VMs and runners. */
@@ -68,6 +84,10 @@ export class RunnerWarmPool extends Construct {
   public readonly networkPolicy?: RunnerNetworkPolicy;
   /** The VirtualMachinePool, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
+  /** The CronJob that scales the pool up at the start of active hours, when it has `activeHours`. */
+  public readonly scaleUpCronJob?: ApiObject;
+  /** The CronJob that scales the pool down at the end of active hours, when it has `activeHours`. */
+  public readonly scaleDownCronJob?: ApiObject;
 
   constructor(scope: Construct, id: string, props: RunnerWarmPoolProps) {
     super(scope, id);
@@ -95,6 +115,7 @@ export class RunnerWarmPool extends Construct {
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
     const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
+    const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
@@ -147,6 +168,7 @@ export class RunnerWarmPool extends Construct {
         ...(refresher ? {} : { annotations: { [EXTERNAL_SECRETS_ANNOTATION]: tokenSecretName } }),
       },
       spec: {
+        // Always the active-hours size, whatever the time: the output stays the same on every synth.
         replicas: props.replicas,
         selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' } },
         virtualMachineTemplate: {
@@ -159,5 +181,82 @@ export class RunnerWarmPool extends Construct {
         },
       },
     });
+    if (activeHours) {
+      [this.scaleUpCronJob, this.scaleDownCronJob] = this.scaleOnSchedule(activeHours, props.replicas);
+    }
+  }
+
+  /**
+   * Two CronJobs that set the pool's replicas through its /scale subresource (lib/cluster/pool-scaler.cjs),
+   * with a ServiceAccount that may only get, patch and update that one pool's scale.
+   */
+  private scaleOnSchedule(hours: ResolvedActiveHours, activeReplicas: number): [ApiObject, ApiObject] {
+    const name = `${this.name}-scaler`;
+    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'pool-scaler', 'app.kubernetes.io/instance': name };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: this.namespace, labels });
+    new k8s.KubeServiceAccount(this, 'ScalerServiceAccount', { metadata: metadata(name) });
+    new k8s.KubeRole(this, 'ScalerRole', {
+      metadata: metadata(name),
+      rules: [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: [this.name], verbs: ['get', 'patch', 'update'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'ScalerRoleBinding', {
+      metadata: metadata(name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: this.namespace }],
+    });
+    new k8s.KubeConfigMap(this, 'ScalerScript', {
+      metadata: metadata(name),
+      data: { 'pool-scaler.cjs': readFileSync(join(__dirname, 'cluster', 'pool-scaler.cjs'), 'utf8') },
+    });
+    const cronJob = (id: string, suffix: string, schedule: string, replicas: number) => ApiObject.of(new k8s.KubeCronJob(this, id, {
+      metadata: metadata(`${this.name}-${suffix}`),
+      spec: {
+        schedule,
+        timeZone: hours.timeZone,
+        concurrencyPolicy: 'Forbid',
+        // A start or end missed by up to an hour (controller down, cluster upgrade) still runs.
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 2,
+            // A run takes a second; one that hangs must not hold the next schedule back.
+            activeDeadlineSeconds: 300,
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: name,
+                automountServiceAccountToken: true,
+                restartPolicy: 'Never',
+                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+                containers: [{
+                  name: 'scaler',
+                  image: hours.image,
+                  command: ['node', `${SCALER_MOUNT}/pool-scaler.cjs`],
+                  env: [
+                    { name: 'SCALER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                    { name: 'SCALER_POOL', value: this.name },
+                    { name: 'SCALER_REPLICAS', value: String(replicas) },
+                  ],
+                  resources: {
+                    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
+                    limits: { memory: k8s.Quantity.fromString('128Mi') },
+                  },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                  volumeMounts: [{ name: 'script', mountPath: SCALER_MOUNT, readOnly: true }],
+                }],
+                volumes: [{ name: 'script', configMap: { name } }],
+              },
+            },
+          },
+        },
+      },
+    }));
+    return [
+      cronJob('ScaleUp', 'scale-up', hours.start, activeReplicas),
+      cronJob('ScaleDown', 'scale-down', hours.end, hours.offHoursReplicas),
+    ];
   }
 }

@@ -33,7 +33,7 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/lib/validate/synth.js',
         'package/build/lib/validate/typescript-hook.cjs', 'package/build/imports/kubevirt.io.js',
-        'package/build/lib/cluster/token-refresher.cjs',
+        'package/build/lib/cluster/token-refresher.cjs', 'package/build/lib/cluster/pool-scaler.cjs',
         'package/build/lib/validate/schemas/kinds.json', 'package/build/lib/validate/schemas/kubevirt.io/virtualmachine_v1.json',
         'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
         'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',
@@ -80,14 +80,15 @@ describe('the packed library in a fresh project', () => {
       expect(synthesis).toContain(`│ ${shipped} `);
 
       // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
-      // the same manifests, validated on the way, and nothing else (no construct-metadata.json,
-      // which cdk8s synth writes for its plugins).
+      // the same manifests, validated on the way, and nothing else but FLEET.md (no
+      // construct-metadata.json, which cdk8s synth writes for its plugins).
       const written = () => Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
       const compiled = written();
       const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts'], project);
       expect(synth).toContain('synth: 7 objects in 1 files, valid against');
       expect(written()).toEqual(compiled);
-      expect(readdirSync(dist)).toEqual(['runners.k8s.yaml']);
+      expect(readdirSync(dist)).toEqual(['FLEET.md', 'runners.k8s.yaml']);
+      expect(readFileSync(join(dist, 'FLEET.md'), 'utf8')).toContain('| **total** |  | 4 |');
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.
       writeFileSync(join(project, '.gitignore'), 'node_modules\ndist\n*.js\n');

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { copyProject } from './util';
 
 // The README's pull-request recipe (examples/pr-review): in a repository like this one, a change to
-// the fleet shows up as a diff of the rendered manifests against the base branch.
+// the fleet shows up as a diff of the rendered manifests (and of FLEET.md, its size) against the base branch.
 const ROOT = join(__dirname, '..');
 const COPY = ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'main.ts', '.gitignore', 'lib', 'imports', 'examples'];
 
@@ -38,8 +38,13 @@ describe('examples/pr-review', () => {
     expect(result.stderr).not.toContain('does not synthesize');
     expect(result.stdout).toContain('+  name: actions-runner-2\n');
     // Only the new VM is added: the Secret, the golden image and the first two VMs are unchanged.
-    expect(result.stdout.match(/^\+kind: .*$/gm)).toEqual(['+kind: VirtualMachine']);
-    expect(result.stdout).not.toMatch(/^-[^-]/m);
+    const [fleet, manifests] = result.stdout.split(/^diff -ruN base\/actions-runners\.k8s\.yaml .*$/m);
+    expect(manifests.match(/^\+kind: .*$/gm)).toEqual(['+kind: VirtualMachine']);
+    expect(manifests).not.toMatch(/^-[^-]/m);
+    // FLEET.md shows the change in capacity: 2 runners (16 vCPU, 32Gi, 100Gi of disk) became 3.
+    expect(fleet).toContain('--- base/FLEET.md');
+    expect(fleet).toContain('-| `default/actions-runner` | VirtualMachine | 2 | 8 | 16Gi | 50Gi | 16 | 32Gi | 100Gi |\n');
+    expect(fleet).toContain('+| `default/actions-runner` | VirtualMachine | 3 | 8 | 16Gi | 50Gi | 24 | 48Gi | 150Gi |\n');
     expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
   }, 60_000);
 

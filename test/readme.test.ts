@@ -53,4 +53,14 @@ describe('README examples', () => {
     expect(vmi.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'ci', effect: 'NoSchedule' }]);
     expect(vms[0].spec.dataVolumeTemplates.map((t: any) => t.metadata.name)).toEqual(['actions-runner-0-root', 'actions-runner-0-docker']);
   });
+
+  test('the warm-pool example scales down weekday evenings in Berlin', () => {
+    const warm = examples.find((code) => code.includes('new RunnerWarmPool'))!;
+    const objects = runExample(warm);
+    const cron = (name: string) => objects.find((o) => o.kind === 'CronJob' && o.metadata.name === name);
+    expect(cron('warm-scale-up').spec).toMatchObject({ schedule: '0 7 * * 1-5', timeZone: 'Europe/Berlin' });
+    expect(cron('warm-scale-down').spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin' });
+    const replicasOf = (name: string) => cron(name).spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'SCALER_REPLICAS').value;
+    expect([replicasOf('warm-scale-up'), replicasOf('warm-scale-down')]).toEqual(['8', '1']);
+  });
 });

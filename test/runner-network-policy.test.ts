@@ -151,6 +151,7 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
     });
     const warm = new RunnerWarmPool(chart, 'warm', {
       url: BASE.url, image, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
+      activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5' },
     });
     const arc = new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubConfigSecret: 'github-app', image, name: 'arc', networkPolicy });
     const keda = new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'github-app', image, name: 'keda', labels: ['vm'], networkPolicy });
@@ -173,7 +174,7 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
   };
 
   // Pods that talk to the Kubernetes API: the scale sets' launchers, as ARC and the Job controller
-  // label them, and the token refreshers' Job pods.
+  // label them, the token refreshers' Job pods and the warm pool scaler's.
   const arcTemplate = named('AutoscalingRunnerSet', 'arc').spec.template.metadata.labels;
   const apiPods: Record<string, Record<string, string>> = {
     'ARC runner pod (launcher)': {
@@ -185,6 +186,7 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
     'pool token refresher Job pod': { ...named('Job', 'runners-refresher-now').spec.template.metadata.labels, 'batch.kubernetes.io/job-name': 'runners-refresher-now' },
     'pool token refresher CronJob pod': { ...named('CronJob', 'runners-refresher').spec.jobTemplate.metadata.labels },
     'warm pool token refresher Job pod': { ...named('Job', 'warm-refresher-now').spec.template.metadata.labels },
+    'warm pool scaler CronJob pod (activeHours)': { ...named('CronJob', 'warm-scale-down').spec.jobTemplate.spec.template.metadata.labels },
   };
 
   test('one policy per fleet, named after it', () => {

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Chart, Testing } from 'cdk8s';
+import { Chart, JsonPatch, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
+import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, K8sObject, ofKind, synth, writtenFile } from './util';
@@ -73,7 +75,7 @@ describe('RunnerWarmPool', () => {
     [{ replicas: -1 }, "RunnerWarmPool 'replicas' must be an integer from 0 to 10000, got -1"],
     [{ labels: ['-x'] }, "RunnerWarmPool 'labels' label \"-x\""],
     [{ url: 'https://github.com/a/b/c' }, "RunnerWarmPool 'url' must name an owner"],
-    [{ name: 'x'.repeat(43) }, "RunnerWarmPool 'name' must be a DNS-1123 label"],
+    [{ name: 'x'.repeat(42) }, "RunnerWarmPool 'name' must be a DNS-1123 label"],
     [{ tokenRefresher: { githubCredentialsSecret: 'ci-runner-token' } }, "RunnerWarmPool 'tokenRefresher.githubCredentialsSecret' must not be the token Secret"],
     [{ memory: '100Mi' }, "RunnerWarmPool 'memory' must be at least 1Gi"],
   ])('rejects %j', (props, message) => {
@@ -98,6 +100,156 @@ describe('RunnerWarmPool', () => {
       expect(() => build({ dockerDataDisk: { size: '60Gi', storageClassName: 'fast' } }))
         .toThrow("RunnerWarmPool 'dockerDataDisk.storageClassName' does not apply: a one-job VM's Docker disk is an emptyDisk");
       expect(() => build({ spreadAcrossNodes: 'no' as unknown as boolean })).toThrow("RunnerWarmPool 'spreadAcrossNodes' must be true or false");
+    });
+  });
+
+  describe('activeHours', () => {
+    const BERLIN = { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' };
+    const podOf = (cron: K8sObject) => cron.spec.jobTemplate.spec.template.spec;
+    const envOf = (cron: K8sObject) => Object.fromEntries(podOf(cron).containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
+
+    test('off by default: no CronJob, no scaler', () => {
+      const { objects, pool } = build();
+      expect(ofKind(objects, 'CronJob')).toEqual([]);
+      expect(objects.filter((o) => o.metadata.name.startsWith('warm-scale'))).toEqual([]);
+      expect(pool.scaleUpCronJob).toBeUndefined();
+    });
+
+    test('weekdays 07:00-19:00 in Berlin: a CronJob to replicas at the start, one to 0 at the end, in that time zone', () => {
+      const { objects, pool } = build({ activeHours: BERLIN });
+      const up = named(objects, 'CronJob', 'warm-scale-up');
+      const down = named(objects, 'CronJob', 'warm-scale-down');
+      expect(up.spec).toMatchObject({ schedule: '0 7 * * 1-5', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
+      expect(down.spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
+      expect(envOf(up)).toEqual({ SCALER_NAMESPACE: 'metadata.namespace', SCALER_POOL: 'warm', SCALER_REPLICAS: '3' });
+      expect(envOf(down)).toEqual({ SCALER_NAMESPACE: 'metadata.namespace', SCALER_POOL: 'warm', SCALER_REPLICAS: '0' });
+      expect(pool.scaleUpCronJob?.name).toBe('warm-scale-up');
+      expect(pool.scaleDownCronJob?.name).toBe('warm-scale-down');
+      // The pool is always synthesized at its active-hours size: the same output whenever it is synthesized.
+      expect(named(objects, 'VirtualMachinePool', 'warm').spec.replicas).toBe(3);
+      expect(objects.filter((o) => ['CronJob', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap'].includes(o.kind))).toMatchSnapshot();
+    });
+
+    test('the script from lib/cluster in a ConfigMap, run by the pinned node image as a non-root user with nothing else mounted', () => {
+      const { objects } = build({ activeHours: { ...BERLIN, offHoursReplicas: 1, image: 'registry.example/node:26-alpine' } });
+      expect(named(objects, 'ConfigMap', 'warm-scaler').data).toEqual({
+        'pool-scaler.cjs': readFileSync(join(__dirname, '..', 'lib', 'cluster', 'pool-scaler.cjs'), 'utf8'),
+      });
+      const down = named(objects, 'CronJob', 'warm-scale-down');
+      expect(envOf(down).SCALER_REPLICAS).toBe('1');
+      const pod = podOf(down);
+      expect(pod).toMatchObject({ serviceAccountName: 'warm-scaler', restartPolicy: 'Never', securityContext: { runAsNonRoot: true, runAsUser: 1000 } });
+      expect(pod.containers[0]).toMatchObject({
+        image: 'registry.example/node:26-alpine',
+        command: ['node', '/etc/pool-scaler/pool-scaler.cjs'],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      });
+      expect(pod.volumes).toEqual([{ name: 'script', configMap: { name: 'warm-scaler' } }]);
+      expect(podOf(named(build({ activeHours: BERLIN }).objects, 'CronJob', 'warm-scale-up')).containers[0].image).toBe(DEFAULT_NODE_IMAGE);
+    });
+
+    test('its ServiceAccount may only get, patch and update the scale of this one pool', () => {
+      const { objects } = build({ activeHours: BERLIN });
+      expect(named(objects, 'Role', 'warm-scaler').rules).toEqual([
+        { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch', 'update'] },
+      ]);
+      expect(named(objects, 'RoleBinding', 'warm-scaler')).toMatchObject({
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'warm-scaler' },
+        subjects: [{ kind: 'ServiceAccount', name: 'warm-scaler', namespace: 'ci' }],
+      });
+    });
+
+    test('the output is valid (schemas and fleet checks), with a refresher too; UTC by default', () => {
+      const { objects } = build({
+        activeHours: { start: '30 6 * * MON-FRI', end: '0 20 * * MON-FRI' }, tokenRefresher: { githubCredentialsSecret: 'github-app' }, name: 'x'.repeat(41),
+      });
+      expect(named(objects, 'CronJob', `${'x'.repeat(41)}-scale-down`).spec.timeZone).toBe('Etc/UTC');
+      expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test('for GitOps tools that take spec.replicas back (README): the escape hatch leaves it to the CronJobs, and the output stays valid', () => {
+      const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+      const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED });
+      const pool = new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 't', name: 'warm', activeHours: BERLIN });
+      pool.apiObject.addJsonPatch(JsonPatch.remove('/spec/replicas'));
+      const objects = synth(chart);
+      expect(named(objects, 'VirtualMachinePool', 'warm').spec.replicas).toBeUndefined();
+      expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test.each([
+      [{ start: '0 7 * * 1-5' }, "RunnerWarmPool 'activeHours.end' must be a cron schedule of five fields such as '0 19 * * 1-5', got undefined"],
+      [{ ...BERLIN, start: '0 25 * * 1-5' }, "RunnerWarmPool 'activeHours.start' must be a cron schedule of five fields such as '0 7 * * 1-5', got \"0 25 * * 1-5\": the hour field \"25\" is out of 0-23"],
+      [{ ...BERLIN, end: '0 19 * * 1-7' }, "RunnerWarmPool 'activeHours.end' must be a cron schedule of five fields such as '0 19 * * 1-5', got \"0 19 * * 1-7\": the day of week field \"1-7\" is out of 0-6 (or SUN-SAT)"],
+      [{ ...BERLIN, end: '0 19 * * 5-1' }, 'has a range that runs backwards'],
+      [{ ...BERLIN, start: 'TZ=UTC 0 7 * * *' }, "RunnerWarmPool 'activeHours.start' must be a cron schedule"],
+      [{ ...BERLIN, start: '0 7 * * 1-5 ; reboot' }, "RunnerWarmPool 'activeHours.start' must be a cron schedule"],
+      [{ ...BERLIN, end: '0 7 * * 1-5' }, "RunnerWarmPool 'activeHours.end' must differ from 'activeHours.start', got \"0 7 * * 1-5\" for both"],
+      [{ ...BERLIN, timeZone: 'Europe/Berlín' }, "RunnerWarmPool 'activeHours.timeZone' must be an IANA time zone name such as 'Europe/Berlin' or 'Etc/UTC', got \"Europe/Berlín\""],
+      [{ ...BERLIN, timeZone: 'europe/berlin' }, 'got "europe/berlin" (spelt "Europe/Berlin")'],
+      [{ ...BERLIN, timeZone: 'Local' }, "RunnerWarmPool 'activeHours.timeZone' must be an IANA time zone name"],
+      [{ ...BERLIN, timeZone: '+01:00' }, "RunnerWarmPool 'activeHours.timeZone' must be an IANA time zone name"],
+      [{ ...BERLIN, timeZone: 'Mars/Olympus_Mons' }, "RunnerWarmPool 'activeHours.timeZone' must be an IANA time zone name"],
+      [{ ...BERLIN, offHoursReplicas: 3 }, "RunnerWarmPool 'activeHours.offHoursReplicas' must be an integer from 0 to 2 (less than 'replicas'), got 3"],
+      [{ ...BERLIN, offHoursReplicas: -1 }, "RunnerWarmPool 'activeHours.offHoursReplicas' must be an integer from 0 to 2"],
+      [{ ...BERLIN, image: 'node:latest' }, "RunnerWarmPool 'activeHours.image' must be a pinned image reference"],
+    ])('rejects activeHours %j', (activeHours, message) => {
+      expect(() => build({ activeHours } as Partial<RunnerWarmPoolProps>)).toThrow(message);
+    });
+
+    test('needs a pool that is ever active', () => {
+      expect(() => build({ replicas: 0, activeHours: BERLIN })).toThrow("RunnerWarmPool 'activeHours' needs 'replicas' of at least 1 (the size during active hours), got 0");
+    });
+
+    test('random schedules, time zones and sizes (fast-check): an error naming activeHours, or CronJobs the validator accepts', () => {
+      const often = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: bad, weight: 1 });
+      const badField = fc.oneof(
+        fc.constantFrom('?', '5-1', '0/0', 'TZ=UTC', 'FOO', '', '1;2', '$(id)'),
+        fc.integer({ min: 24, max: 99 }).map(String),
+      );
+      const cron = fc.oneof(
+        {
+          arbitrary: fc.tuple(
+            often(fc.oneof(fc.integer({ min: 0, max: 59 }).map(String), fc.constant('*/15')), badField),
+            often(fc.oneof(fc.integer({ min: 0, max: 23 }).map(String), fc.constant('6-18')), badField),
+            often(fc.constantFrom('*', '?', '1,15', '1-7'), badField),
+            often(fc.constantFrom('*', 'JAN-MAR', '1-12', 'dec'), badField),
+            often(fc.constantFrom('*', '1-5', 'MON-FRI', 'sun', '0,6', '?'), badField),
+          ).map((f) => f.join(' ')),
+          weight: 12,
+        },
+        { arbitrary: fc.constantFrom('@daily', '@every 2h', '@reboot', '0 7 * * 1-5; reboot', '0 7 * * * *', '0 7 * *'), weight: 1 },
+      );
+      const timeZone = often(fc.constantFrom(undefined, 'Europe/Berlin', 'Etc/UTC', 'US/Pacific', 'America/Argentina/Buenos_Aires'),
+        fc.constantFrom('europe/berlin', 'Local', '+01:00', 'Mars/Base', 'UTC ', ''));
+      let accepted = 0;
+      let rejected = 0;
+      fc.assert(fc.property(cron, cron, timeZone, often(fc.integer({ min: 0, max: 2 }), fc.constantFrom(-1, 3, 1.5)), (start, end, zone, offHoursReplicas) => {
+        let objects: K8sObject[];
+        try {
+          objects = build({ activeHours: { start, end, timeZone: zone, offHoursReplicas } }).objects;
+        } catch (e) {
+          expect((e as Error).message).toMatch(/^RunnerWarmPool 'activeHours(\.(start|end|timeZone|offHoursReplicas))?' /);
+          rejected++;
+          return;
+        }
+        accepted++;
+        const cronJobs = ofKind(objects, 'CronJob');
+        expect(cronJobs.map((c) => [c.spec.schedule, c.spec.timeZone])).toEqual([[start, zone ?? 'Etc/UTC'], [end, zone ?? 'Etc/UTC']]);
+        expect(validateObjects(cronJobs.map((object) => ({ file: 'warm.yaml', object }))).map(formatFinding)).toEqual([]);
+      }), { seed: 20261128, numRuns: 200 });
+      if (process.env.PROPERTY_STATS) console.log(`activeHours: ${accepted} accepted, ${rejected} rejected`);
+      // Both paths must really be exercised.
+      expect(accepted).toBeGreaterThan(40);
+      expect(rejected).toBeGreaterThan(40);
+    });
+
+    test.each(['Etc/UTC', 'UTC', 'America/New_York', 'Asia/Kolkata', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1', 'US/Pacific'])('accepts the time zone %s', (timeZone) => {
+      expect(named(build({ activeHours: { ...BERLIN, timeZone } }).objects, 'CronJob', 'warm-scale-up').spec.timeZone).toBe(timeZone);
+    });
+
+    test.each(['*/15 6-18 * * 1-5', '0 7 1,15 * *', '0 7 ? JAN-MAR MON', '@daily', '5/10 * * * *', '0 0 * * sun'])('accepts the schedule %s', (start) => {
+      expect(named(build({ activeHours: { ...BERLIN, start } }).objects, 'CronJob', 'warm-scale-up').spec.schedule).toBe(start);
     });
   });
 });

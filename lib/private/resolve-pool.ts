@@ -3,9 +3,10 @@ import { OsImage } from '../os-image';
 import type { RunnerPoolProps } from '../runner-pool';
 import { RunnerRelease } from '../runner-release';
 import {
-  DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedPool, ResolvedTokenRefresher,
-  TokenRefresherOptions,
+  ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours,
+  ResolvedPool, ResolvedTokenRefresher, TokenRefresherOptions,
 } from '../runner-spec';
+import { cronProblem, timeZoneProblem } from './cron';
 import { at, Naming, propLabel, show } from './naming';
 import { DNS_LABEL_MAX_LENGTH } from './names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './node-image';
@@ -14,10 +15,16 @@ import { resolveGuest, validateBoolean } from './resolve-guest';
 import { resolveNetworkPolicy } from './resolve-network-policy';
 import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
 
-// The runner spec, part three: a whole pool, and its token refresher.
+// The runner spec, part three: a whole pool, its token refresher, and a warm pool's active hours.
 
-// Five fields of a standard cron schedule, or a macro; no seconds field, nothing a shell would read.
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9*,/-]+) ([0-9*,/-]+) ([0-9*,/-]+|\?) ([0-9*,/-]+|[A-Za-z]{3}) ([0-9*,/-]+|[A-Za-z]{3}|\?))$/;
+/** Checks a CronJob schedule; the error names the prop, the value and why. */
+export function validateCron(naming: Naming, prop: string, schedule: unknown, example: string): string {
+  const problem = typeof schedule === 'string' ? cronProblem(schedule) : 'it is not a string';
+  if (problem !== undefined) {
+    throw new Error(`${propLabel(naming, prop)} must be a cron schedule of five fields such as '${example}', got ${show(schedule)}: ${problem}`);
+  }
+  return schedule as string;
+}
 
 /** Validates a token refresher's options; `prop` is where they sit in the caller's props. */
 export function resolveTokenRefresher(options: TokenRefresherOptions, naming: Naming, prop: string, tokenSecretName: string): ResolvedTokenRefresher {
@@ -27,15 +34,49 @@ export function resolveTokenRefresher(options: TokenRefresherOptions, naming: Na
     throw new Error(`${propLabel(naming, where('githubCredentialsSecret'))} must not be the token Secret ${show(tokenSecretName)}: `
       + 'the App key or PAT must never reach a VM');
   }
-  const schedule = options.schedule ?? '*/30 * * * *';
-  if (typeof schedule !== 'string' || !CRON.test(schedule)) {
-    throw new Error(`${propLabel(naming, where('schedule'))} must be a cron schedule of five fields such as '*/30 * * * *', got ${show(schedule)}`);
-  }
+  const schedule = validateCron(naming, where('schedule'), options.schedule ?? '*/30 * * * *', '*/30 * * * *');
   return Object.freeze({
     githubCredentialsSecret,
     schedule,
     image: validateImageReference(naming, where('image'), options.image ?? DEFAULT_NODE_IMAGE),
     deleteOfflineRunners: validateBoolean(naming, where('deleteOfflineRunners'), options.deleteOfflineRunners, false),
+  });
+}
+
+/** Checks an IANA time zone name (Europe/Berlin, America/New_York, Etc/UTC) as the CronJob controller loads it. */
+export function validateTimeZone(naming: Naming, prop: string, timeZone: unknown): string {
+  const problem = timeZoneProblem(timeZone);
+  if (problem !== undefined) {
+    throw new Error(`${propLabel(naming, prop)} must be an IANA time zone name such as 'Europe/Berlin' or 'Etc/UTC', got ${show(timeZone)}${problem}`);
+  }
+  return timeZone as string;
+}
+
+/** Validates a warm pool's activeHours against its (active) `replicas`. */
+export function resolveActiveHours(options: ActiveHoursOptions, naming: Naming, prop: string, replicas: number): ResolvedActiveHours {
+  if (typeof options !== 'object' || options === null) {
+    throw new Error(`${propLabel(naming, prop)} must be { start, end, timeZone?, offHoursReplicas? }, got ${show(options)}`);
+  }
+  const start = validateCron(naming, `${prop}.start`, options.start, '0 7 * * 1-5');
+  const end = validateCron(naming, `${prop}.end`, options.end, '0 19 * * 1-5');
+  if (start === end) {
+    throw new Error(`${propLabel(naming, `${prop}.end`)} must differ from '${at(naming, `${prop}.start`)[1]}', got ${show(end)} for both: `
+      + 'two CronJobs at the same minute would race');
+  }
+  if (replicas < 1) {
+    throw new Error(`${propLabel(naming, prop)} needs 'replicas' of at least 1 (the size during active hours), got ${replicas}`);
+  }
+  const offHoursReplicas = options.offHoursReplicas ?? 0;
+  if (typeof offHoursReplicas !== 'number' || !Number.isInteger(offHoursReplicas) || offHoursReplicas < 0 || offHoursReplicas >= replicas) {
+    throw new Error(`${propLabel(naming, `${prop}.offHoursReplicas`)} must be an integer from 0 to ${replicas - 1} (less than 'replicas'), `
+      + `got ${show(offHoursReplicas)}`);
+  }
+  return Object.freeze({
+    start,
+    end,
+    timeZone: validateTimeZone(naming, `${prop}.timeZone`, options.timeZone ?? 'Etc/UTC'),
+    offHoursReplicas,
+    image: validateImageReference(naming, `${prop}.image`, options.image ?? DEFAULT_NODE_IMAGE),
   });
 }
 

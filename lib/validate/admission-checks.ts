@@ -1,3 +1,4 @@
+import { cronProblem, timeZoneProblem } from '../private/cron';
 import { Cidr, isStrictSubset, parseCidr } from '../private/cidr';
 import { isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName } from '../private/names';
 import { parseQuantity } from '../private/quantity';
@@ -16,8 +17,8 @@ type Report = (path: string, message: string) => void;
 const VMI = '/spec/template/spec';
 
 /**
- * Findings of the admission rules over every VirtualMachine, DataVolume, Secret and NetworkPolicy in
- * `items`, and the CPU rules over the VMI specs of VirtualMachinePools and VirtualMachineInstances.
+ * Findings of the admission rules over every VirtualMachine, DataVolume, Secret, NetworkPolicy and
+ * CronJob in `items`, and the CPU rules over the VMI specs of VirtualMachinePools and VirtualMachineInstances.
  */
 export function checkAdmission(items: readonly ManifestObject[]): Finding[] {
   const findings: Finding[] = [];
@@ -37,6 +38,8 @@ export function checkAdmission(items: readonly ManifestObject[]): Finding[] {
     } else if (object?.apiVersion === 'v1' && object?.kind === 'Secret') {
       checkObjectMeta(object.metadata, '/metadata', report);
       checkSecretData(object, report);
+    } else if (object?.apiVersion === 'batch/v1' && object?.kind === 'CronJob') {
+      checkCronJob(object, report);
     } else if (object?.apiVersion === 'networking.k8s.io/v1' && object?.kind === 'NetworkPolicy') {
       checkObjectMeta(object.metadata, '/metadata', report);
       checkNetworkPolicySpec(object.spec ?? {}, report);
@@ -611,6 +614,31 @@ function checkSecretData(secret: any, report: Report): void {
   }
   const total = [...sizes.values()].reduce((sum, n) => sum + n, 0);
   if (total > SECRET_MAX_BYTES) report('/', `the Secret holds ${total} bytes; Kubernetes accepts at most ${SECRET_MAX_BYTES} (1 MiB)`);
+}
+
+// --- CronJob ---------------------------------------------------------------------------------------
+
+// Its Jobs are named `<name>-<minutes since the epoch>` (11 characters more), and a Job's name must leave room.
+const CRONJOB_NAME_MAX_LENGTH = 52;
+
+// Kubernetes pkg/apis/batch/validation/validation.go ValidateCronJobCreate and validateCronJobSpec: the
+// name at most 52 characters, a schedule robfig/cron's standard parser accepts without TZ or CRON_TZ
+// (the timeZone field says that), and a timeZone that time.LoadLocation finds (not 'Local').
+function checkCronJob(cronJob: any, report: Report): void {
+  const name = cronJob.metadata?.name;
+  if (typeof name === 'string' && name.length > CRONJOB_NAME_MAX_LENGTH) {
+    report('/metadata/name', `a CronJob name must be no more than ${CRONJOB_NAME_MAX_LENGTH} characters, got ${name.length} (${JSON.stringify(name)})`);
+  }
+  const spec = cronJob.spec ?? {};
+  if (typeof spec.schedule === 'string') {
+    const problem = /(^|\s)(CRON_)?TZ=/.test(spec.schedule) ? 'TZ and CRON_TZ are not allowed in the schedule: use the timeZone field'
+      : cronProblem(spec.schedule);
+    if (problem !== undefined) report('/spec/schedule', `${JSON.stringify(spec.schedule)} is not a cron schedule Kubernetes accepts: ${problem}`);
+  }
+  if (spec.timeZone !== undefined) {
+    const problem = timeZoneProblem(spec.timeZone);
+    if (problem !== undefined) report('/spec/timeZone', `unknown time zone ${JSON.stringify(spec.timeZone)}${problem}: it must be an IANA name such as Europe/Berlin`);
+  }
 }
 
 // --- Helpers ---------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm run validate [-- PATH...] [--schemas DIR] [--external-secret NAME]... [--cloud-init-cli]`
+// `npm run validate [-- PATH...] [--schemas DIR] [--external-secret NAME]... [--cloud-init-cli] [--summary]`
 // Validates synthesized manifests (default: dist/) against the schemas shipped with the library, or
 // those of --schemas DIR / $KUBEVIRT_RUNNERS_SCHEMAS. Exit 0 when clean, 1 on any finding, 2 when the
 // schemas folder given is not one or the arguments are wrong: it never passes without having checked.
+// --summary also prints the fleet at a glance (FLEET.md's tables) of the manifests read.
 import { existsSync } from 'node:fs';
 import { formatFinding } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
-import { hasCloudInitCli, validateManifests } from './index';
+import { fleetMarkdown, summarizeFleet } from './fleet-summary';
+import { hasCloudInitCli, readManifests, validateManifests } from './index';
 
 interface Args {
   paths: string[];
@@ -14,12 +16,13 @@ interface Args {
   externalSecrets: string[];
   externalVolumes: string[];
   cloudInitCli: boolean;
+  summary: boolean;
 }
 
-const USAGE = 'usage: npm run validate -- [PATH...] [--schemas DIR] [--external-secret NAME]... [--external-volume NAME]... [--cloud-init-cli]';
+const USAGE = 'usage: npm run validate -- [PATH...] [--schemas DIR] [--external-secret NAME]... [--external-volume NAME]... [--cloud-init-cli] [--summary]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { paths: [], externalSecrets: [], externalVolumes: [], cloudInitCli: false };
+  const args: Args = { paths: [], externalSecrets: [], externalVolumes: [], cloudInitCli: false, summary: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -30,6 +33,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--external-secret') args.externalSecrets.push(value());
     else if (arg === '--external-volume') args.externalVolumes.push(value());
     else if (arg === '--cloud-init-cli') args.cloudInitCli = true;
+    else if (arg === '--summary') args.summary = true;
     else if (arg === '--help' || arg === '-h') throw new Error('help');
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else args.paths.push(arg);
@@ -65,6 +69,7 @@ export function main(argv: string[]): number {
     schemaDir: dir, externalSecrets: args.externalSecrets, externalVolumes: args.externalVolumes, cloudInitCli: args.cloudInitCli,
   });
   for (const finding of result.findings) console.log(formatFinding(finding));
+  if (args.summary && result.objects > 0) console.log(fleetMarkdown(summarizeFleet(readManifests(args.paths).items)));
   if (result.objects === 0) {
     console.error(`validate: no Kubernetes objects in ${args.paths.join(', ')}`);
     return 1;

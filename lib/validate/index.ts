@@ -11,6 +11,7 @@ import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 export * from './cloud-config';
 export * from './finding';
 export * from './fleet-checks';
+export * from './fleet-summary';
 export * from './kubernetes-schemas';
 export * from './schema-dir';
 

@@ -7,8 +7,9 @@
 // What `cdk8s synth` does for an app, and this keeps: the app runs with CDK8S_OUTDIR set and writes
 // its files there. What it does differently: the files land in a temporary folder beside the
 // output folder, cdk8s's public `Yaml.save` is wrapped to keep the objects it is given, and the
-// folder replaces the output folder only when those objects are valid.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+// folder replaces the output folder only when those objects are valid. Beside the manifests it
+// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary.ts), and prints it.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { Finding, formatFinding, ManifestObject } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
@@ -125,11 +126,18 @@ class Synthesis {
     rmSync(join(this.temp, CONSTRUCT_METADATA), { force: true });
     const files = manifestFiles(this.temp);
     if (files.length === 0) return this.fail(`${this.app} wrote no manifests (does it call app.synth()?)`);
-    const summary = options.validate ? this.validate(files, options) : 'not validated (--no-validate)';
+    const { items, findings } = this.objects(files);
+    const summary = options.validate ? this.validate(files, items, findings, options) : 'not validated (--no-validate)';
     if (summary === undefined) return 1;
+    // Written into the temporary folder, so that it lands (and only lands) with the manifests it describes.
+    const { fleetMarkdown, summarizeFleet, FLEET_SUMMARY_FILE } = require('./fleet-summary') as typeof import('./fleet-summary');
+    const fleet = fleetMarkdown(summarizeFleet(items));
+    writeFileSync(join(this.temp, FLEET_SUMMARY_FILE), fleet);
     replaceFolder(this.temp, this.outdir);
     this.done = true;
+    console.log(fleet);
     for (const file of files) console.log(`  - ${this.show(file)}`);
+    console.log(`  - ${join(this.shown, FLEET_SUMMARY_FILE)}`);
     console.log(`synth: ${summary}`);
     return 0;
   }
@@ -154,15 +162,9 @@ class Synthesis {
     rmSync(this.temp, { recursive: true, force: true });
   }
 
-  /** Validates the output: a summary line when it is valid, undefined (findings printed, output removed) when not. */
-  private validate(files: string[], options: Args): string | undefined {
-    const schemas = findSchemaDir(options.schemas);
-    const dir = schemas.dir;
-    if (!dir) {
-      this.fail(`${schemaDirProblem(schemas, '--schemas')}; nothing was written`);
-      return undefined;
-    }
-    const { readManifests, validateObjects } = require('./index') as typeof import('./index');
+  /** The objects the app synthesized: those it saved through cdk8s, and those of files it wrote itself (read back). */
+  private objects(files: string[]): { items: ManifestObject[]; findings: Finding[] } {
+    const { readManifests } = require('./index') as typeof import('./index');
     const items: ManifestObject[] = [];
     const captured = new Set<string>();
     for (const { file, docs } of this.saved) {
@@ -173,7 +175,19 @@ class Synthesis {
     const others = files.filter((f) => !captured.has(f));
     const read = others.length > 0 ? readManifests(others) : { items: [], findings: [] };
     items.push(...read.items.map((i) => ({ file: this.show(i.file), object: i.object })));
-    const findings: Finding[] = [...read.findings.map((f) => ({ ...f, file: this.show(f.file) })), ...validateObjects(items, {
+    return { items, findings: read.findings.map((f) => ({ ...f, file: this.show(f.file) })) };
+  }
+
+  /** Validates the output: a summary line when it is valid, undefined (findings printed, output removed) when not. */
+  private validate(files: string[], items: ManifestObject[], readFindings: Finding[], options: Args): string | undefined {
+    const schemas = findSchemaDir(options.schemas);
+    const dir = schemas.dir;
+    if (!dir) {
+      this.fail(`${schemaDirProblem(schemas, '--schemas')}; nothing was written`);
+      return undefined;
+    }
+    const { validateObjects } = require('./index') as typeof import('./index');
+    const findings: Finding[] = [...readFindings, ...validateObjects(items, {
       schemaDir: dir, externalSecrets: options.externalSecrets, externalVolumes: options.externalVolumes,
     })];
     if (findings.length > 0) {

@@ -1,5 +1,5 @@
-import { Testing } from 'cdk8s';
-import { RunnerChart } from '../../lib';
+import { Chart, Testing } from 'cdk8s';
+import { RunnerChart, RunnerImage, RunnerWarmPool } from '../../lib';
 import { formatFinding, ManifestObject, validateObjects } from '../../lib/validate';
 import { synth } from '../util';
 
@@ -266,6 +266,46 @@ describe('DataVolume, standalone and as a dataVolumeTemplate (CDI datavolume-val
     const items = fleet();
     breakIt(items);
     expect(lines(items)).toEqual(expected);
+  });
+});
+
+describe('CronJob (API server: ValidateCronJobCreate, validateCronJobSpec)', () => {
+  const chart = new Chart(Testing.app(), 'warm', { namespace: 'ci' });
+  new RunnerWarmPool(chart, 'warm', {
+    url: 'https://github.com/acme', image: new RunnerImage(chart, 'image', { name: 'ci-image' }), replicas: 2, tokenSecretName: 'token', name: 'warm',
+    activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' }, tokenRefresher: { githubCredentialsSecret: 'github-app' },
+  });
+  const WARM = synth(chart);
+  const items = () => WARM.map((object) => ({ file: 'warm.yaml', object: JSON.parse(JSON.stringify(object)) }));
+  const cronJob = (i: ManifestObject[]) => i.find((item) => item.object.kind === 'CronJob' && item.object.metadata.name === 'warm-scale-up')!.object;
+  const UP = 'warm.yaml: CronJob/warm-scale-up:';
+
+  test('a warm pool with activeHours and a refresher breaks none of the rules', () => {
+    expect(lines(items())).toEqual([]);
+  });
+
+  test.each<Case>([
+    ['a name over 52 characters', (i) => { cronJob(i).metadata.name = 'w'.repeat(53); },
+      [`warm.yaml: CronJob/${'w'.repeat(53)}: /metadata/name: a CronJob name must be no more than 52 characters, got 53 ("${'w'.repeat(53)}")`]],
+    ['an hour out of range', (i) => { cronJob(i).spec.schedule = '0 24 * * 1-5'; },
+      [`${UP} /spec/schedule: "0 24 * * 1-5" is not a cron schedule Kubernetes accepts: the hour field "24" is out of 0-23`]],
+    ['six fields', (i) => { cronJob(i).spec.schedule = '0 0 7 * * 1-5'; }, [`${UP} /spec/schedule: "0 0 7 * * 1-5" is not a cron schedule Kubernetes accepts: it has 6 fields`]],
+    ['CRON_TZ in the schedule', (i) => { cronJob(i).spec.schedule = 'CRON_TZ=UTC 0 7 * * 1-5'; },
+      [`${UP} /spec/schedule: "CRON_TZ=UTC 0 7 * * 1-5" is not a cron schedule Kubernetes accepts: TZ and CRON_TZ are not allowed in the schedule: use the timeZone field`]],
+    ['the time zone Local', (i) => { cronJob(i).spec.timeZone = 'Local'; },
+      [`${UP} /spec/timeZone: unknown time zone "Local": it must be an IANA name such as Europe/Berlin`]],
+    ['a time zone in the wrong case', (i) => { cronJob(i).spec.timeZone = 'europe/berlin'; },
+      [`${UP} /spec/timeZone: unknown time zone "europe/berlin" (spelt "Europe/Berlin"): it must be an IANA name such as Europe/Berlin`]],
+  ])('%s', (_, breakIt, expected) => {
+    const broken = items();
+    breakIt(broken);
+    expect(lines(broken)).toEqual(expected);
+  });
+
+  test.each(['@every 1h30m', '0  7 * * 1-5', '*/5 * * * ?'])('accepts the schedule %j as the API server does', (schedule) => {
+    const accepted = items();
+    cronJob(accepted).spec.schedule = schedule;
+    expect(lines(accepted)).toEqual([]);
   });
 });
 

@@ -6,8 +6,8 @@ import { parseAllDocuments } from 'yaml';
 
 // The in-process synth (lib/validate/synth.ts, the kubevirt-runners-synth binary and `npm run synth`)
 // run as a process on small apps in a throw-away project: valid output lands in the output folder
-// and nothing else does; a failing app or invalid output exits non-zero, says why, and leaves no
-// output folder, not even an earlier one.
+// and nothing else does (but FLEET.md, the fleet at a glance); a failing app or invalid output exits
+// non-zero, says why, and leaves no output folder, not even an earlier one, so no FLEET.md either.
 const ROOT = join(__dirname, '..', '..');
 
 const fleetApp = (extra = '') => `import { App } from 'cdk8s';
@@ -62,11 +62,28 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
     expect(result.stdout).toContain('  - dist/fleet.k8s.yaml\n');
     expect(result.stdout).toMatch(/synth: 5 objects in 1 files, valid against /);
     expect(entries()).toEqual(['dist']);
-    expect(readdirSync(join(project, 'dist'))).toEqual(['fleet.k8s.yaml']);
+    expect(readdirSync(join(project, 'dist'))).toEqual(['FLEET.md', 'fleet.k8s.yaml']);
     const objects = parseAllDocuments(readFileSync(join(project, 'dist', 'fleet.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Secret/actions-runner-cloud-init', 'DataVolume/actions-runner-image', 'NetworkPolicy/actions-runner', 'VirtualMachine/actions-runner-0', 'VirtualMachine/actions-runner-1',
     ]);
+  }, 60_000);
+
+  test('dist/FLEET.md: the fleet at a glance, written beside the manifests and printed', () => {
+    const result = synth(fleetApp().replace("replicas: 2 }", "replicas: 3, cpu: 2, memory: '8Gi', diskSize: '40Gi' }"));
+    expect(result.status).toBe(0);
+    const fleet = readFileSync(join(project, 'dist', 'FLEET.md'), 'utf8');
+    expect(fleet).toMatch(/^# The fleet at a glance\n/);
+    expect(fleet).toContain('| `default/actions-runner` | VirtualMachine | 3 | 2 | 8Gi | 40Gi | 6 | 24Gi | 120Gi |\n');
+    expect(fleet).toContain('| `default/actions-runner` | `<vm>-root` | boot disk, DataVolume template, clone of default/actions-runner-image '
+      + '| PVC (ReadWriteOnce, default class) | 40Gi | 3 | 120Gi |\n');
+    expect(fleet).toContain('| **total** |  |  | PVC |  |  | 160Gi |\n');
+    // Printed whole, then the files, the summary line last.
+    expect(result.stdout).toContain(fleet);
+    expect(result.stdout).toMatch(/ {2}- dist\/fleet\.k8s\.yaml\n {2}- dist\/FLEET\.md\nsynth: \d+ objects in 1 files, valid against .*\n$/);
+    // Written with --no-validate too: it is read from the objects, not from validation.
+    expect(synth(fleetApp(), '--no-validate').status).toBe(0);
+    expect(readFileSync(join(project, 'dist', 'FLEET.md'), 'utf8')).toContain('| `default/actions-runner` | VirtualMachine | 2 | 4 | 16Gi | 50Gi | 8 | 32Gi | 100Gi |\n');
   }, 60_000);
 
   test('invalid output: exit 1, the findings, and no dist/ (an earlier one is removed too)', () => {
@@ -114,7 +131,7 @@ writeFileSync(join(process.env.CDK8S_OUTDIR!, 'extra.yaml'), 'apiVersion: v1\\nk
     const result = synth(fleetApp(), '--no-validate', '--output', 'out/manifests');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('  - out/manifests/fleet.k8s.yaml\n');
-    expect(readdirSync(join(project, 'out', 'manifests'))).toEqual(['fleet.k8s.yaml']);
+    expect(readdirSync(join(project, 'out', 'manifests'))).toEqual(['FLEET.md', 'fleet.k8s.yaml']);
     expect(readdirSync(join(project, 'out'))).toEqual(['manifests']);
   }, 60_000);
 
@@ -136,7 +153,7 @@ writeFileSync(join(process.env.CDK8S_OUTDIR!, 'extra.yaml'), 'apiVersion: v1\\nk
   }, 60_000);
 
   test('two synths write byte-identical output', () => {
-    const read = () => readFileSync(join(project, 'dist', 'fleet.k8s.yaml'), 'utf8');
+    const read = () => readFileSync(join(project, 'dist', 'fleet.k8s.yaml'), 'utf8') + readFileSync(join(project, 'dist', 'FLEET.md'), 'utf8');
     expect(synth(fleetApp()).status).toBe(0);
     const first = read();
     expect(synth(fleetApp()).status).toBe(0);

@@ -200,6 +200,15 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
     expect(out).toEqual([`validate: 5 objects in 1 files against ${SHIPPED_SCHEMA_DIR}: all valid`]);
   });
 
+  test('--summary also prints the fleet at a glance of the manifests read (what npm run synth writes to FLEET.md)', () => {
+    write(fleet());
+    expect(validateCli([dir, '--summary'])).toBe(0);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/^# The fleet at a glance\n/);
+    expect(out[0]).toMatch(/^\| `default\/actions-runner` \| VirtualMachine \| 2 \| /m);
+    expect(out[1]).toMatch(/^validate: \d+ objects in 1 files against .*: all valid$/);
+  });
+
   test('exits 1 and prints file, object, path and message for each problem', () => {
     const items = fleet();
     vm(items).spec.runStrategy = 'Sometimes';
