@@ -1,8 +1,14 @@
 // The public API, and nothing else: helpers shared between the library's files live in
 // lib/private/ and are not exported. The validator has its own entry point,
 // 'cdk8s-kubevirt-runners/validate'.
+export type {
+  LabelSelector, LabelSelectorRequirement, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity, PodAffinityTerm,
+  PreferredSchedulingTerm, RunnerAffinity, WeightedPodAffinityTerm,
+} from './affinity';
 export { GitHubScope, GitHubScopeKind } from './github';
-export { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from './kubevirt-options';
+export {
+  AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
+} from './kubevirt-options';
 export { OsImage } from './os-image';
 export type {
   DataVolumeSourceJson, DataVolumeSourceRefJson, HttpImageOptions, OsImageKind, OsImageOptions, PresetImageOptions, PrivateSourceOptions,
@@ -12,7 +18,8 @@ export { Distribution, RunnerArch } from './platform';
 export { BASE_PACKAGES, DOCKER_APT_KEY_FINGERPRINT, DOCKER_PACKAGES, RUNNER_INSTALL_DIR } from './private/cloud-config';
 export { EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
 export { MAX_LABEL_LENGTH, MAX_LABELS } from './private/github-rules';
-export { DEFAULT_TOKEN_KEY, TOKEN_DISK_SERIAL } from './private/token-disk';
+export { DEFAULT_TOKEN_KEY, DOCKER_DATA_DISK_SERIAL, TOKEN_DISK_SERIAL } from './private/token-disk';
+export { FLEET_LABEL } from './private/vmi-spec';
 export { RunnerChart } from './runner-chart';
 export type { RunnerChartProps } from './runner-chart';
 export { RunnerCloudInit } from './runner-cloud-init';
@@ -25,10 +32,10 @@ export {
   DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease,
 } from './runner-release';
 export type { RunnerReleaseOptions } from './runner-release';
-export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS } from './runner-spec';
+export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './runner-spec';
 export type {
-  DiskSpec, DiskStorageOptions, DockerAptOptions, ResourceReference, RunnerGuestOptions, RunnerRegistrationOptions, RunnerSetupOptions,
-  RunnerVmSizeOptions,
+  DiskSpec, DiskStorageOptions, DockerAptOptions, NestedVirtualizationOptions, ResourceReference, RunnerGuestOptions,
+  RunnerRegistrationOptions, RunnerSetupOptions, RunnerToleration, RunnerVmOptions, RunnerVmSizeOptions,
 } from './runner-spec';
 export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
 export type { RunnerVmProps } from './runner-vm';

@@ -48,3 +48,37 @@ export enum VolumeMode {
   FILESYSTEM = 'Filesystem',
   BLOCK = 'Block',
 }
+
+/** What a taint does to pods that do not tolerate it (`tolerations[].effect`). */
+export enum TaintEffect {
+  /** New pods are not scheduled on the node. */
+  NO_SCHEDULE = 'NoSchedule',
+  /** The scheduler avoids the node when it can. */
+  PREFER_NO_SCHEDULE = 'PreferNoSchedule',
+  /** New pods are not scheduled, and running ones are evicted. */
+  NO_EXECUTE = 'NoExecute',
+}
+
+/** How a toleration matches a taint's value (`tolerations[].operator`). */
+export enum TolerationOperator {
+  /** The taint's value must equal the toleration's. */
+  EQUAL = 'Equal',
+  /** Any value (and, without a key, any taint). */
+  EXISTS = 'Exists',
+}
+
+/** The guest CPU of a runner VM with nested virtualization (`spec.domain.cpu.model`). */
+export enum NestedCpuModel {
+  /** The node's CPU as it is: every feature, fastest; the VM can only move to an identical CPU. */
+  HOST_PASSTHROUGH = 'host-passthrough',
+  /** The libvirt model closest to the node's CPU: migratable between similar nodes. */
+  HOST_MODEL = 'host-model',
+}
+
+/** The CPU vendor of the nodes, which names the virtualization feature the guest needs. */
+export enum CpuVendor {
+  /** Intel VT-x: the `vmx` feature (nodes with `kvm_intel nested=1`). */
+  INTEL = 'intel',
+  /** AMD-V: the `svm` feature (nodes with `kvm_amd nested=1`). */
+  AMD = 'amd',
+}

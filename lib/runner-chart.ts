@@ -9,10 +9,10 @@ import { RunnerPool, RunnerPoolProps } from './runner-pool';
 import { RunnerNetworkPolicyOptions } from './runner-network-policy';
 import { DEFAULT_RUNNER_VERSION, RunnerRelease } from './runner-release';
 import { resolvePool } from './private/resolve-pool';
-import { DEFAULT_ROOT_DISK_SIZE, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { DEFAULT_ROOT_DISK_SIZE, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 
 /** Props of RunnerChart: one object for a whole fleet. */
-export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions {
+export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
   /** Namespace of every object; the token Secret must be created there. @default 'default' */
   readonly namespace?: string;
   /** Name of the Secret, created out of band, that holds the registration token (key `token`). */

@@ -10,9 +10,10 @@ import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } 
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
-import { resolveSizing, validateSecretName } from './private/resolve-vm';
+import { resolveSizing, resolveVmOptions, validateSecretName } from './private/resolve-vm';
+import { fleetLabel } from './private/vmi-spec';
 import { ImageSharing, RunnerImage } from './runner-image';
-import { RunnerVmSizeOptions } from './runner-spec';
+import { RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 import { networkPolicyAnnotations } from './private/network-policy';
@@ -28,7 +29,7 @@ export enum GitHubCredentialsKind {
 }
 
 /** Props of RunnerKedaScaleSet. */
-export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
+export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
   /** GitHub URL of the runners: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
   readonly url: string;
   /**
@@ -142,6 +143,7 @@ export class RunnerKedaScaleSet extends Construct {
     const jobTimeout = validateDuration(NAMING, 'jobTimeout', props.jobTimeout ?? Duration.hours(24));
     const pollingInterval = validateDuration(NAMING, 'pollingInterval', props.pollingInterval ?? Duration.seconds(30), 'Duration.seconds(30)');
     const launcherImage = validateImageReference(NAMING, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE);
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
@@ -171,6 +173,7 @@ export class RunnerKedaScaleSet extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: launcherName, namespace: this.namespace }],
     });
 
+    const fleet = fleetLabel('keda', this.name);
     const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
     if (networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
@@ -179,7 +182,8 @@ export class RunnerKedaScaleSet extends Construct {
     }
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, 'launcher'),
-      data: launcherConfigData(image, sizing, EvictionStrategy.NONE, vmiLabels, networkPolicyAnnotations(networkPolicy !== undefined)),
+      data: launcherConfigData(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+        networkPolicyAnnotations(networkPolicy !== undefined)),
     });
 
     // KEDA's scaler: the App's key (or the PAT) from the Secret; the App and installation ids are

@@ -4,10 +4,11 @@ import { OsImage } from './os-image';
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf, withResolved } from './private/resolved';
+import { fleetLabel } from './private/vmi-spec';
 import { CloudInitSpec, RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
 import { resolvePool } from './private/resolve-pool';
-import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
+import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RunnerRelease } from './runner-release';
 import { RUNNER_KUBERNETES_LABELS, RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
@@ -15,7 +16,7 @@ import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, Run
 import { networkPolicyAnnotations } from './private/network-policy';
 
 /** Props of RunnerPool. */
-export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions {
+export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
   /** Number of runners, one VM each (at most 10,000). */
   readonly replicas: number;
   /** Name of the Secret, created out of band, that holds the registration token. */
@@ -121,8 +122,10 @@ export class RunnerPool extends Construct {
       cloudInit: this.cloudInit,
       rootDisk: { ...pool.rootDisk, image: bootImage },
       sizing: pool.sizing,
+      vmOptions: pool.vmOptions,
+      fleetSelector: fleetLabel('pool', pool.name),
       tokenSecretName: pool.tokenSecretName,
-      labels,
+      labels: { ...labels, ...fleetLabel('pool', pool.name) },
       templateAnnotations: networkPolicyAnnotations(pool.networkPolicy !== undefined),
     } satisfies VmSpec)));
   }

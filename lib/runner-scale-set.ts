@@ -11,8 +11,9 @@ import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
 import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
 import { ImageSharing, RunnerImage } from './runner-image';
-import { resolveSizing, validateSecretName } from './private/resolve-vm';
-import { RunnerVmSizeOptions } from './runner-spec';
+import { resolveSizing, resolveVmOptions, validateSecretName } from './private/resolve-vm';
+import { fleetLabel } from './private/vmi-spec';
+import { RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 import { networkPolicyAnnotations } from './private/network-policy';
@@ -31,7 +32,7 @@ export interface ServiceAccountReference {
 }
 
 /** Props of RunnerScaleSet. */
-export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
+export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
   /** GitHub URL of the scale set: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
   readonly url: string;
   /**
@@ -130,6 +131,7 @@ export class RunnerScaleSet extends Construct {
     if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
       throw new Error(`${propLabel(NAMING, 'evictionStrategy')} must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${show(evictionStrategy)}`);
     }
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy }, arch: image.arch, oneJob: true });
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 
@@ -168,6 +170,7 @@ export class RunnerScaleSet extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: launcherName, namespace: this.namespace }],
     });
 
+    const fleet = fleetLabel('scale-set', this.name);
     const vmiLabels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'runner' };
     if (networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
@@ -176,7 +179,8 @@ export class RunnerScaleSet extends Construct {
     }
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      data: launcherConfigData(image, sizing, evictionStrategy, vmiLabels, networkPolicyAnnotations(networkPolicy !== undefined)),
+      data: launcherConfigData(image, sizing, evictionStrategy, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+        networkPolicyAnnotations(networkPolicy !== undefined)),
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {

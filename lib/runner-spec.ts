@@ -1,5 +1,8 @@
+import type { RunnerAffinity } from './affinity';
 import type { GitHubScope } from './github';
-import type { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from './kubevirt-options';
+import type {
+  AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
+} from './kubevirt-options';
 import type { OsImage } from './os-image';
 import type { Distribution } from './platform';
 import type { ResolvedNetworkRules } from './private/resolve-network-policy';
@@ -108,6 +111,86 @@ export interface DiskStorageOptions {
   readonly volumeMode?: VolumeMode;
 }
 
+/** A toleration of a node taint, as Kubernetes' `tolerations[]`. */
+export interface RunnerToleration {
+  /** The taint key; empty matches every key (then `operator` must be EXISTS). @default - every key */
+  readonly key?: string;
+  /** How the value is matched. @default TolerationOperator.EQUAL */
+  readonly operator?: TolerationOperator;
+  /** The taint value, with operator EQUAL. @default '' */
+  readonly value?: string;
+  /** The taint effect tolerated. @default - every effect */
+  readonly effect?: TaintEffect;
+  /** With effect NO_EXECUTE: how long the VM stays on a node after the taint appears. @default - for ever */
+  readonly tolerationSeconds?: number;
+}
+
+/** Nested virtualization: how the guest CPU exposes the virtualization extensions. */
+export interface NestedVirtualizationOptions {
+  /**
+   * The guest CPU. HOST_PASSTHROUGH gives the node's CPU as it is; HOST_MODEL a libvirt model close to
+   * it, which can move between similar nodes.
+   * @default NestedCpuModel.HOST_PASSTHROUGH
+   */
+  readonly cpuModel?: NestedCpuModel;
+  /** The nodes' CPU vendor: INTEL requires the `vmx` feature, AMD the `svm` feature. @default CpuVendor.INTEL */
+  readonly cpuVendor?: CpuVendor;
+}
+
+/**
+ * Where and how a runner VM runs, beyond its size: scheduling, dedicated CPUs, nested
+ * virtualization, a disk for Docker, a readiness probe and SSH access. Shared by every kind of runner.
+ */
+export interface RunnerVmOptions {
+  /** Node labels the VM's node must have (`nodeSelector`). @default - any node */
+  readonly nodeSelector?: Record<string, string>;
+  /** Node taints the VM tolerates, e.g. of nodes dedicated to runners. @default - none */
+  readonly tolerations?: RunnerToleration[];
+  /** Node and pod (anti-)affinity of the VM. @default - none */
+  readonly affinity?: RunnerAffinity;
+  /** PriorityClass of the VM's pod (must exist in the cluster). @default - the cluster's default priority */
+  readonly priorityClassName?: string;
+  /**
+   * Spread the fleet's VMs across nodes (a topology spread constraint on `kubernetes.io/hostname`,
+   * maxSkew 1, ScheduleAnyway), so that one node's loss does not take all runners. Soft: when nodes
+   * are short, VMs still start.
+   * @default true
+   */
+  readonly spreadAcrossNodes?: boolean;
+  /**
+   * Pin each vCPU to a dedicated host CPU (`dedicatedCpuPlacement`). Needs whole CPUs in `cpu`, nodes
+   * with the kubelet's static CPU manager policy, and no `instancetype` (an instancetype decides it).
+   * The VM's pod gets the Guaranteed QoS class (requests equal limits).
+   * @default false
+   */
+  readonly dedicatedCpus?: boolean;
+  /**
+   * Nested virtualization: `/dev/kvm` inside the runner, for emulators and VM builds. The nodes must
+   * allow it (`kvm_intel nested=1` or `kvm_amd nested=1`); the VM then requires the `vmx` (or `svm`)
+   * CPU feature and only schedules onto nodes that expose it. x64 runners only. `true` means
+   * `{ cpuModel: NestedCpuModel.HOST_PASSTHROUGH, cpuVendor: CpuVendor.INTEL }`. A VM running nested
+   * guests cannot be live-migrated safely: `evictionStrategy` then defaults to NONE, and LIVE_MIGRATE is refused.
+   * @default false
+   */
+  readonly nestedVirtualization?: boolean | NestedVirtualizationOptions;
+  /**
+   * A disk of its own for `/var/lib/docker` (serial DOCKERDATA), so images and build caches do not
+   * fill the root disk: a blank DataVolume `<vm>-docker` per long-lived VM, an `emptyDisk` (on the
+   * node's disk, gone with the VM) for one-job VMs, which only take `size`.
+   * @default - Docker's data stays on the root disk
+   */
+  readonly dockerDataDisk?: DiskStorageOptions;
+  /** Mark the VM ready only once its guest agent answers (`readinessProbe.guestAgentPing`). @default true */
+  readonly guestAgentReadinessProbe?: boolean;
+  /**
+   * A Secret (created out of band) whose values are SSH public keys for the runner user, for
+   * `virtctl ssh`. KubeVirt's guest agent writes them to the user's authorized_keys while the VM runs,
+   * and updates them when the Secret changes.
+   * @default - only `sshAuthorizedKeys`, where the kind of runner has them
+   */
+  readonly sshPublicKeysSecret?: string;
+}
+
 /** A disk: an image and the storage that holds it. */
 export interface DiskSpec extends DiskStorageOptions {
   /** What the disk is filled with. */
@@ -171,6 +254,36 @@ export interface ResolvedDisk extends ResolvedStorage {
   readonly image: OsImage;
 }
 
+/** A validated toleration. */
+export interface ResolvedToleration {
+  readonly key?: string;
+  readonly operator?: TolerationOperator;
+  readonly value?: string;
+  readonly effect?: TaintEffect;
+  readonly tolerationSeconds?: number;
+}
+
+/** Nested virtualization, validated: the guest CPU model and the feature it requires. */
+export interface ResolvedNestedVirtualization {
+  readonly cpuModel: NestedCpuModel;
+  /** `vmx` (Intel) or `svm` (AMD). */
+  readonly feature: string;
+}
+
+/** Where and how a runner VM runs, validated. */
+export interface ResolvedVmOptions {
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly ResolvedToleration[];
+  readonly affinity?: RunnerAffinity;
+  readonly priorityClassName?: string;
+  readonly spreadAcrossNodes: boolean;
+  readonly dedicatedCpus: boolean;
+  readonly nestedVirtualization?: ResolvedNestedVirtualization;
+  readonly dockerDataDisk?: ResolvedStorage;
+  readonly guestAgentReadinessProbe: boolean;
+  readonly sshPublicKeysSecret?: string;
+}
+
 /** A whole pool of identical runners. */
 export interface ResolvedPool {
   readonly name: string;
@@ -183,6 +296,7 @@ export interface ResolvedPool {
   /** Storage of the golden image, when the image is imported (http, registry). */
   readonly goldenImage?: ResolvedStorage;
   readonly sizing: ResolvedSizing;
+  readonly vmOptions: ResolvedVmOptions;
   readonly tokenSecretName: string;
   readonly vmLabels: Readonly<Record<string, string>>;
   /** The refresher that keeps the token Secret fresh, when the pool has one. */
@@ -197,6 +311,8 @@ export const DEFAULT_DOCKER_APT_BASE_URL = 'https://download.docker.com/linux';
 export const DEFAULT_ROOT_DISK_SIZE = '50Gi';
 /** The smallest runner memory: the runner (.NET), the guest and Docker do not fit in less. */
 export const MINIMUM_RUNNER_MEMORY = '1Gi';
+/** The smallest disk for /var/lib/docker: a few CI images and their layers. */
+export const MINIMUM_DOCKER_DATA_DISK_SIZE = '2Gi';
 /** The smallest disk a runner boots from: the distributions' cloud images alone are 2-3.5 GiB. */
 export const MINIMUM_BOOT_DISK_SIZE = '4Gi';
 

@@ -5,17 +5,19 @@ import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATI
 import { registerRunner } from './private/collisions';
 import { deepFreeze } from './private/freeze';
 import { Naming, propLabel } from './private/naming';
-import { defaultDnsLabel } from './private/names';
+import { defaultDnsLabel, DNS_LABEL_MAX_LENGTH } from './private/names';
 import { resolvedOf } from './private/resolved';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { runnerVmiSpec } from './private/vmi-spec';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec } from './runner-disk';
-import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './private/resolve-vm';
-import { DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, RunnerVmSizeOptions } from './runner-spec';
+import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './private/resolve-vm';
+import { OsImage } from './os-image';
+import { EvictionStrategy } from './kubevirt-options';
+import { DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, ResolvedVmOptions, RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
 
 /** Props of RunnerVm. */
-export interface RunnerVmProps extends RunnerVmSizeOptions {
+export interface RunnerVmProps extends RunnerVmSizeOptions, Omit<RunnerVmOptions, 'spreadAcrossNodes'> {
   /** The cloud-config that sets the VM up and registers the runner. */
   readonly cloudInit: RunnerCloudInit;
   /** The VM's own root disk, created with the VM (a `dataVolumeTemplates` entry). */
@@ -37,6 +39,9 @@ export interface VmSpec {
   readonly cloudInit: RunnerCloudInit;
   readonly rootDisk: ResolvedDisk;
   readonly sizing: ResolvedSizing;
+  readonly vmOptions: ResolvedVmOptions;
+  /** Labels that select the VMIs of the VM's fleet (for spreading them); none for a VM alone. */
+  readonly fleetSelector?: Readonly<Record<string, string>>;
   readonly tokenSecretName: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Annotations of the VM's template (its VMIs and their pods). */
@@ -63,6 +68,8 @@ export class RunnerVm extends Construct {
   public readonly namespace: string;
   /** Name of the VM's root-disk DataVolume. */
   public readonly rootDiskName: string;
+  /** Name of the VM's DataVolume for /var/lib/docker, when it has one (`dockerDataDisk`). */
+  public readonly dockerDataDiskName?: string;
   /** The VirtualMachine, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
@@ -72,6 +79,8 @@ export class RunnerVm extends Construct {
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.rootDiskName = `${this.name}-root`;
+    const dockerDataDisk = spec.vmOptions.dockerDataDisk;
+    if (dockerDataDisk) this.dockerDataDiskName = `${this.name}-docker`;
     registerRunner(this, { runnerName: this.name, githubUrl: spec.cloudInit.scope.url, namespace: this.namespace });
     // The library's own labels win: selectors and cost reports rely on them.
     const labels = { ...spec.labels, ...RUNNER_KUBERNETES_LABELS };
@@ -96,7 +105,11 @@ export class RunnerVm extends Construct {
         dataVolumeTemplates: [{
           metadata: { name: this.rootDiskName },
           spec: dataVolumeSpec(spec.rootDisk, DataVolumeStorageQuantity.fromString),
-        }],
+        }, ...(dockerDataDisk && this.dockerDataDiskName ? [{
+          // Blank: the guest formats it at first boot and keeps it across reboots, like the root disk.
+          metadata: { name: this.dockerDataDiskName },
+          spec: dataVolumeSpec({ ...dockerDataDisk, image: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
+        }] : [])],
         template: {
           metadata: { labels, ...(spec.templateAnnotations ? { annotations: { ...spec.templateAnnotations } } : {}) },
           spec: runnerVmiSpec({
@@ -104,6 +117,10 @@ export class RunnerVm extends Construct {
             sizing: spec.sizing,
             arch: spec.cloudInit.release.arch,
             evictionStrategy: spec.sizing.evictionStrategy,
+            options: spec.vmOptions,
+            fleetSelector: spec.fleetSelector,
+            sshUser: spec.cloudInit.user,
+            dockerDataVolume: this.dockerDataDiskName,
             disks: [
               { name: 'rootdisk', volume: { dataVolume: { name: this.rootDiskName } } },
               { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: spec.cloudInit.secretName } } } },
@@ -130,15 +147,21 @@ function resolveVm(props: RunnerVmProps, self: Construct): VmSpec {
       + `${JSON.stringify(cloudInit.namespace)}: a VM can only use Secrets of its own namespace`);
   }
   const rootDisk = props.rootDisk;
+  // `<name>-docker` is a DataVolume name, a DNS label too.
+  const maxName = props.dockerDataDisk !== undefined ? DNS_LABEL_MAX_LENGTH - '-docker'.length : DNS_LABEL_MAX_LENGTH;
+  const sizing = resolveSizing({
+    ...props, evictionStrategy: props.evictionStrategy ?? defaultEvictionStrategy(props, EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE),
+  }, NAMING);
   return {
-    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self)),
+    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self, maxName), maxName),
     namespace,
     cloudInit,
     rootDisk: {
       ...resolveStorage(rootDisk, NAMING, 'rootDisk', MINIMUM_BOOT_DISK_SIZE),
       image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
     },
-    sizing: resolveSizing(props, NAMING),
+    sizing,
+    vmOptions: resolveVmOptions({ ...props, spreadAcrossNodes: false }, NAMING, { sizing, arch: cloudInit.release.arch, oneJob: false }),
     tokenSecretName: validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName),
     labels: validateKubernetesLabels(NAMING, 'labels', props.labels),
   };

@@ -14,12 +14,12 @@ import { defaultDnsLabel } from './private/names';
 import { withResolved } from './private/resolved';
 import { resolveRegistration } from './private/resolve-guest';
 import { resolveActiveHours, resolveTokenRefresher } from './private/resolve-pool';
-import { resolveSizing, validateName, validateSecretName } from './private/resolve-vm';
+import { resolveSizing, resolveVmOptions, validateName, validateSecretName } from './private/resolve-vm';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
-import { runnerVmiSpec } from './private/vmi-spec';
+import { fleetLabel, runnerVmiSpec } from './private/vmi-spec';
 import { ImageSharing, RunnerImage } from './runner-image';
 import {
-  ActiveHoursOptions, MAX_REPLICAS, ResolvedActiveHours, RunnerRegistrationOptions, RunnerVmSizeOptions, TokenRefresherOptions,
+  ActiveHoursOptions, MAX_REPLICAS, ResolvedActiveHours, RunnerRegistrationOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions,
 } from './runner-spec';
 import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
@@ -28,7 +28,7 @@ import { networkPolicyAnnotations } from './private/network-policy';
 import { resolveNetworkPolicy } from './private/resolve-network-policy';
 
 /** Props of RunnerWarmPool. */
-export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'> {
+export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
   /** The baked image every VM boots, on a fresh copy-on-write layer at every boot; it must be `ImageSharing.SHARED`. */
   readonly image: RunnerImage;
   /** How many one-job runners are kept warm (at most 10,000). */
@@ -114,6 +114,7 @@ export class RunnerWarmPool extends Construct {
     const refresher = props.tokenRefresher === undefined ? undefined
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
     const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
@@ -136,6 +137,7 @@ export class RunnerWarmPool extends Construct {
     }
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    const fleet = fleetLabel('warm-pool', this.name);
     if (networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
         name: this.name, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
@@ -145,6 +147,9 @@ export class RunnerWarmPool extends Construct {
     const vmi = runnerVmiSpec({
       sizing,
       arch: image.arch,
+      options: vmOptions,
+      fleetSelector: fleet,
+      sshUser: image.setup.user,
       // A one-job VM cannot move (its layer is on the node): a drain stops it, and the pool starts another.
       evictionStrategy: EvictionStrategy.NONE,
       disks: [
@@ -171,7 +176,7 @@ export class RunnerWarmPool extends Construct {
           spec: {
             // A VM that powered off after its job starts again: a new VMI, a new copy-on-write layer.
             runStrategy: RunStrategy.ALWAYS,
-            template: { metadata: { labels, ...(annotations ? { annotations } : {}) }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
+            template: { metadata: { labels: { ...labels, ...fleet }, ...(annotations ? { annotations } : {}) }, spec: toJson_VirtualMachineSpecTemplateSpec(vmi) },
           },
         },
       },

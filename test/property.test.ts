@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, synth, writtenFile } from './util';
-import { OsImage, RunnerChart, RunnerChartProps } from '../lib';
+import { CpuVendor, DiskStorageOptions, NestedCpuModel, RunnerToleration, OsImage, RunnerChart, RunnerChartProps, TaintEffect, TolerationOperator } from '../lib';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 
 // Random fleets: every generated props object must either be refused with an Error that names a
@@ -18,6 +18,9 @@ const RUNS = 1000;
 const GOOD_CHARS = [...'abcxyzABZ019._-', 'ä', 'ß', '日', 'é'];
 const BAD_CHARS = [' ', ',', ';', '$', '`', "'", '"', '\\', '\n', '(', ')', '|', '&', '*', '<', '>', '#', '!', '{', '}'];
 const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 24 }, { arbitrary: bad, weight: 1 });
+
+// The VM options: a bad value (or dedicated CPUs, which refuse a fractional 'cpu') is rarer still, so that enough fleets synthesize.
+const rarely = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 200 }, { arbitrary: bad, weight: 1 });
 
 const goodLabel = fc.string({ unit: fc.constantFrom(...GOOD_CHARS), minLength: 1, maxLength: 16 });
 const badLabel = fc.oneof(
@@ -104,6 +107,18 @@ const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   tokenSecretKey: fc.option(mostly(fc.constantFrom('token', 'registration-token', 'gh.token_1'), fc.constantFrom('a/b', '', "t'k", 'a b')), { nil: undefined }),
   docker: fc.boolean(),
   installPackages: fc.boolean(),
+  nodeSelector: fc.option(rarely(fc.constantFrom<Record<string, string>>({}, { 'node-role.kubernetes.io/ci': '' }, { zone: 'a' }), fc.constantFrom<Record<string, string>>({ 'bad key': 'x' }, { zone: 'a b' })), { nil: undefined }),
+  tolerations: fc.option(rarely<RunnerToleration[]>(
+    fc.constantFrom([{ key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'ci', effect: TaintEffect.NO_SCHEDULE }], [{ operator: TolerationOperator.EXISTS }]),
+    fc.constantFrom([{ key: 'dedicated', operator: TolerationOperator.EXISTS, value: 'ci' }], [{ key: 'k', tolerationSeconds: 5 }]),
+  ), { nil: undefined }),
+  priorityClassName: fc.option(rarely(fc.constantFrom('ci-runners'), fc.constantFrom('High', 'a_b')), { nil: undefined }),
+  spreadAcrossNodes: fc.boolean(),
+  dedicatedCpus: rarely(fc.constant(false), fc.constant(true)),
+  nestedVirtualization: fc.constantFrom<RunnerChartProps['nestedVirtualization']>(undefined, false, true, { cpuModel: NestedCpuModel.HOST_MODEL, cpuVendor: CpuVendor.AMD }),
+  dockerDataDisk: fc.option(rarely<DiskStorageOptions>(fc.constantFrom({ size: '20Gi' }, { size: '100Gi', storageClassName: 'fast' }), fc.constantFrom({ size: '1Gi' }, { size: '20GB' })), { nil: undefined }),
+  guestAgentReadinessProbe: fc.boolean(),
+  sshPublicKeysSecret: fc.option(rarely(fc.constantFrom('ci-ssh-keys'), fc.constantFrom('SSH keys')), { nil: undefined }),
   networkPolicy,
 });
 

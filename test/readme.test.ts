@@ -44,6 +44,16 @@ describe('README examples', () => {
     expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '16', memory: '64Gi' });
   });
 
+  test('the VM options example renders its options into every VM', () => {
+    const example = examples.find((code) => code.includes('nestedVirtualization'))!;
+    const vms = runExample(example).filter((o) => o.kind === 'VirtualMachine');
+    expect(vms).toHaveLength(4);
+    const vmi = vms[0].spec.template.spec;
+    expect(vmi.domain.cpu).toEqual({ cores: 8, dedicatedCpuPlacement: true, model: 'host-passthrough', features: [{ name: 'vmx', policy: 'require' }] });
+    expect(vmi.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'ci', effect: 'NoSchedule' }]);
+    expect(vms[0].spec.dataVolumeTemplates.map((t: any) => t.metadata.name)).toEqual(['actions-runner-0-root', 'actions-runner-0-docker']);
+  });
+
   test('the warm-pool example scales down weekday evenings in Berlin', () => {
     const warm = examples.find((code) => code.includes('new RunnerWarmPool'))!;
     const objects = runExample(warm);

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
 import { cloudConfigOf, ofKind, sourceEnvFile, synth, writtenFile } from './util';
+import { ALL_VM_OPTIONS, expectAllVmOptions } from './vm-options';
 import { Distribution, OsImage, RunnerArch, RunnerChart, RunnerChartProps } from '../lib';
 
 const BASE: RunnerChartProps = { url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token' };
@@ -68,5 +69,13 @@ describe('RunnerChart', () => {
     [{ url: 'https://github.com/acme/app/issues' }, "RunnerChart 'url' must name an owner, an owner and a repository, or an enterprise"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerChartProps>)).toThrow(message);
+  });
+
+  test('VM options reach every VM of the fleet', () => {
+    const { objects } = build({ replicas: 2, ...ALL_VM_OPTIONS, dockerDataDisk: { size: '30Gi' } });
+    for (const vm of ofKind(objects, 'VirtualMachine')) {
+      expectAllVmOptions(vm.spec.template.spec, 'pool.actions-runner', 'actions-runner');
+      expect(vm.spec.dataVolumeTemplates[1].spec.source).toEqual({ blank: {} });
+    }
   });
 });

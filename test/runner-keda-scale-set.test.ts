@@ -9,6 +9,7 @@ import { FakeGitHubApi } from './cluster/fake-github-api';
 import { FakeKubeApi } from './cluster/fake-kube-api';
 import { LAUNCHER, LauncherRun } from './cluster/launcher-run';
 import { K8sObject, ofKind, synth } from './util';
+import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
 jest.setTimeout(30_000);
 
@@ -222,5 +223,28 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     for (const output of [launcher.stdout, launcher.stderr]) {
       for (const value of [token, pem, ...github.issued]) expect(output).not.toContain(value);
     }
+  });
+
+  describe('VM options', () => {
+    test('every option reaches the per-job VMI template; Docker gets an emptyDisk; the template stays a valid VMI', () => {
+      const { image, objects } = build({ ...ALL_VM_OPTIONS, dockerDataDisk: { size: '60Gi' } });
+      const vmi = JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json']);
+      expect(vmi.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('keda.kubevirt-vm');
+      expectAllVmOptions(vmi.spec, 'keda.kubevirt-vm', 'actions-runner');
+      expectDockerEmptyDisk(vmi.spec, '60Gi');
+      const named_ = { ...vmi, metadata: { ...vmi.metadata, name: 'kubevirt-vm-abcde-runner-x', namespace: NS } };
+      expect(validateObjects([{ file: 'vmi.json', object: named_ }], { externalVolumes: [image.volumeName], externalSecrets: ['set-by-launcher'] }).map(formatFinding)).toEqual([]);
+    });
+
+    test('defaults: spread across nodes by the fleet label, a readiness probe', () => {
+      const vmi = JSON.parse(named(build().objects, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json']);
+      expect(vmi.spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cdk8s-kubevirt-runners/fleet': 'keda.kubevirt-vm' } });
+      expect(vmi.spec.readinessProbe.guestAgentPing).toEqual({});
+    });
+
+    test('bad values name the construct and prop', () => {
+      expect(() => build({ priorityClassName: 'High' })).toThrow("RunnerKedaScaleSet 'priorityClassName' must be a DNS-1123 subdomain");
+      expect(() => build({ dockerDataDisk: { size: '60Gi', volumeMode: 'Block' } as any })).toThrow("RunnerKedaScaleSet 'dockerDataDisk.volumeMode' does not apply");
+    });
   });
 });

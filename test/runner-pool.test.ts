@@ -1,6 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import { ofKind, synth } from './util';
-import { AccessMode, Distribution, OsImage, RunnerPool, RunnerPoolProps } from '../lib';
+import { ALL_VM_OPTIONS, expectAllVmOptions } from './vm-options';
+import { AccessMode, Distribution, EvictionStrategy, OsImage, RunnerPool, RunnerPoolProps } from '../lib';
+import { formatFinding, validateObjects } from '../lib/validate';
+import * as lib from '../lib';
 
 const BASE: RunnerPoolProps = { url: 'https://github.com/acme/app', tokenSecretName: 'ci-runner-token', replicas: 3, name: 'ci' };
 
@@ -106,5 +109,101 @@ describe('RunnerPool', () => {
     [{ url: 'https://gitlab.com' }, "RunnerPool 'url' must name an owner"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerPoolProps>)).toThrow(message);
+  });
+
+  describe('VM options', () => {
+    test('defaults: the fleet label, spread across nodes, a guest-agent readiness probe; no other scheduling', () => {
+      const { objects } = build();
+      for (const vm of ofKind(objects, 'VirtualMachine')) {
+        expect(vm.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('pool.ci');
+        expect(vm.spec.template.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('pool.ci');
+        const vmi = vm.spec.template.spec;
+        expect(vmi.topologySpreadConstraints).toEqual([{
+          maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: { 'cdk8s-kubevirt-runners/fleet': 'pool.ci' } },
+        }]);
+        expect(vmi.readinessProbe).toEqual({ guestAgentPing: {}, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+        for (const field of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'accessCredentials']) expect(vmi[field]).toBeUndefined();
+        expect(vmi.domain.cpu).toEqual({ cores: 4 });
+        expect(vmi.domain.resources.limits).toBeUndefined();
+        expect(vmi.evictionStrategy).toBe('LiveMigrateIfPossible');
+      }
+    });
+
+    test('the fleet label cannot be overridden by vmLabels, and spreading and the probe can be turned off', () => {
+      const { objects } = build({ vmLabels: { 'cdk8s-kubevirt-runners/fleet': 'other' }, spreadAcrossNodes: false, guestAgentReadinessProbe: false });
+      const vm = ofKind(objects, 'VirtualMachine')[0];
+      expect(vm.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('pool.ci');
+      expect(vm.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+      expect(vm.spec.template.spec.readinessProbe).toBeUndefined();
+    });
+
+    test('every option reaches every VM, and the output stays valid (schemas and admission)', () => {
+      const { objects } = build(ALL_VM_OPTIONS);
+      for (const vm of ofKind(objects, 'VirtualMachine')) expectAllVmOptions(vm.spec.template.spec, 'pool.ci', 'actions-runner');
+      expect(validateObjects(objects.map((object) => ({ file: 'pool.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test('the affinity is copied when validated: changing the object afterwards changes nothing', () => {
+      const affinity = JSON.parse(JSON.stringify(ALL_VM_OPTIONS.affinity));
+      const chart = new Chart(Testing.app(), 'test', { namespace: 'runners' });
+      new RunnerPool(chart, 'pool', { ...BASE, affinity });
+      affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key = 'bad key';
+      expect(ofKind(synth(chart), 'VirtualMachine')[0].spec.template.spec.affinity).toEqual(ALL_VM_OPTIONS.affinity);
+    });
+
+    test('nested virtualization: host-passthrough and vmx by default, and no live migration by default', () => {
+      const vmi = ofKind(build({ nestedVirtualization: true }).objects, 'VirtualMachine')[0].spec.template.spec;
+      expect(vmi.domain.cpu).toEqual({ cores: 4, model: 'host-passthrough', features: [{ name: 'vmx', policy: 'require' }] });
+      expect(vmi.evictionStrategy).toBe('None');
+      const chosen = ofKind(build({ nestedVirtualization: true, evictionStrategy: EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE }).objects, 'VirtualMachine')[0];
+      expect(chosen.spec.template.spec.evictionStrategy).toBe('LiveMigrateIfPossible');
+    });
+
+    test('a blank DataVolume per VM for Docker, attached by serial DOCKERDATA', () => {
+      const { pool, objects } = build({ dockerDataDisk: { size: '100Gi', storageClassName: 'fast' } });
+      expect(pool.vms.map((vm) => vm.dockerDataDiskName)).toEqual(['ci-0-docker', 'ci-1-docker', 'ci-2-docker']);
+      const vm = ofKind(objects, 'VirtualMachine')[1];
+      expect(vm.spec.dataVolumeTemplates[1]).toEqual({
+        metadata: { name: 'ci-1-docker' },
+        spec: { source: { blank: {} }, storage: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '100Gi' } } } },
+      });
+      expect(vm.spec.template.spec.domain.devices.disks).toContainEqual({ name: 'dockerdata', serial: 'DOCKERDATA', disk: { bus: 'virtio' } });
+      expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'dockerdata', dataVolume: { name: 'ci-1-docker' } });
+      expect(validateObjects(objects.map((object) => ({ file: 'pool.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test('with a Docker disk, the pool name leaves room for <pool>-<N-1>-docker', () => {
+      expect(() => build({ name: 'a'.repeat(55), replicas: 10, dockerDataDisk: { size: '10Gi' } }))
+        .toThrow("RunnerPool 'name' must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 54 characters)");
+      expect(() => build({ name: 'a'.repeat(54), replicas: 10, dockerDataDisk: { size: '10Gi' } })).not.toThrow();
+    });
+
+    test.each([
+      [{ dedicatedCpus: true, cpu: '1500m' }, "RunnerPool 'dedicatedCpus' needs whole CPUs in 'cpu' (each vCPU gets a host CPU), got \"1500m\""],
+      [{ dedicatedCpus: true, cpu: undefined, memory: undefined, instancetype: { name: 'u1.large' } }, "RunnerPool 'dedicatedCpus' cannot be set with an 'instancetype'"],
+      [{ nestedVirtualization: true, evictionStrategy: EvictionStrategy.LIVE_MIGRATE }, "RunnerPool 'nestedVirtualization' cannot be used with 'evictionStrategy' LIVE_MIGRATE"],
+      [{ nestedVirtualization: { cpuModel: 'max' } }, "RunnerPool 'nestedVirtualization.cpuModel' must be one of host-passthrough, host-model, got \"max\""],
+      [{ nestedVirtualization: { cpuVendor: 'via' } }, "RunnerPool 'nestedVirtualization.cpuVendor' must be one of intel, amd, got \"via\""],
+      [{ tolerations: [{ value: 'x' }] }, "RunnerPool 'tolerations[0].operator' must be EXISTS when the toleration has no key"],
+      [{ tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] }, "RunnerPool 'tolerations[0].value' must be empty with operator EXISTS"],
+      [{ tolerations: [{ key: 'k', tolerationSeconds: 5 }] }, "RunnerPool 'tolerations[0].tolerationSeconds' only applies with effect NO_EXECUTE"],
+      [{ tolerations: [{ key: 'bad key' }] }, "RunnerPool 'tolerations[0].key' must be a label key"],
+      [{ tolerations: [{ key: 'k', effect: 'Never' }] }, "RunnerPool 'tolerations[0].effect' must be one of NoSchedule, PreferNoSchedule, NoExecute"],
+      [{ tolerations: [{ key: 'k', tolerance: 1 }] }, "RunnerPool 'tolerations[0]' has unknown fields [\"tolerance\"]"],
+      [{ nodeSelector: { zone: 'a b' } }, "RunnerPool 'nodeSelector' has an invalid value for label \"zone\""],
+      [{ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'x', labelSelector: { matchExpressions: [{ key: 'a', operator: 'Is' }] } }] } } },
+        "RunnerPool 'affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator' must be one of In, NotIn"],
+      [{ dockerDataDisk: { size: '1Gi' } }, "RunnerPool 'dockerDataDisk.size' must be at least 2Gi, got \"1Gi\""],
+      [{ dockerDataDisk: { size: '20Gi', accessModes: ['Sometimes'] } }, "RunnerPool 'dockerDataDisk.accessModes' must be a non-empty list"],
+      [{ sshPublicKeysSecret: 'keys/ssh' }, "RunnerPool 'sshPublicKeysSecret' must be a DNS-1123 subdomain"],
+    ])('rejects %j', (props, message) => {
+      expect(() => build(props as Partial<RunnerPoolProps>)).toThrow(message);
+    });
+
+    test('nested virtualization is for x64 runners', () => {
+      expect(() => build({ nestedVirtualization: true, release: lib.RunnerRelease.of('2.334.0', { arch: lib.RunnerArch.ARM64 }) }))
+        .toThrow("RunnerPool 'nestedVirtualization' is supported for x64 runners only (the vmx and svm features), the runners are arm64");
+    });
   });
 });

@@ -4,6 +4,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerScaleSet, RunnerScaleSetProps } from '../lib';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
+import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
 function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'arc-runners' });
@@ -136,5 +137,28 @@ describe('RunnerScaleSet', () => {
     expect(() => new RunnerScaleSet(new Chart(app, 'ci', { namespace: 'arc-runners' }), 'runners', {
       url: 'https://github.com/acme', githubConfigSecret: 'github-app', image,
     })).toThrow("RunnerScaleSet 'image' is in namespace images but the chart is in arc-runners");
+  });
+
+  describe('VM options', () => {
+    test('every option reaches the per-job VMI template; Docker gets an emptyDisk; the template stays a valid VMI', () => {
+      const { image, objects } = build({ ...ALL_VM_OPTIONS, dockerDataDisk: { size: '60Gi' } });
+      const vmi = JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json']);
+      expect(vmi.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('scale-set.kubevirt-vm');
+      expectAllVmOptions(vmi.spec, 'scale-set.kubevirt-vm', 'actions-runner');
+      expectDockerEmptyDisk(vmi.spec, '60Gi');
+      const named_ = { ...vmi, metadata: { ...vmi.metadata, name: 'kubevirt-vm-abcde-runner-x', namespace: 'arc-runners' } };
+      expect(validateObjects([{ file: 'vmi.json', object: named_ }], { externalVolumes: [image.volumeName], externalSecrets: ['set-by-launcher'] }).map(formatFinding)).toEqual([]);
+    });
+
+    test('defaults: spread across nodes by the fleet label, a readiness probe', () => {
+      const vmi = JSON.parse(named(build().objects, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json']);
+      expect(vmi.spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cdk8s-kubevirt-runners/fleet': 'scale-set.kubevirt-vm' } });
+      expect(vmi.spec.readinessProbe.guestAgentPing).toEqual({});
+    });
+
+    test('bad values name the construct and prop', () => {
+      expect(() => build({ priorityClassName: 'High' })).toThrow("RunnerScaleSet 'priorityClassName' must be a DNS-1123 subdomain");
+      expect(() => build({ dockerDataDisk: { size: '60Gi', volumeMode: 'Block' } as any })).toThrow("RunnerScaleSet 'dockerDataDisk.volumeMode' does not apply");
+    });
   });
 });

@@ -48,6 +48,16 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   runStrategy: 'Sometimes',
   evictionStrategy: 'Never',
   tokenRefresher: { githubCredentialsSecret: 'GitHub App' },
+  nodeSelector: { 'node role': 'ci' },
+  tolerations: 'dedicated=ci',
+  affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'bad key' } }] } },
+  priorityClassName: 'High_Priority',
+  spreadAcrossNodes: 'yes',
+  dedicatedCpus: 'yes',
+  nestedVirtualization: 'vmx',
+  dockerDataDisk: { size: '100MB' },
+  guestAgentReadinessProbe: 1,
+  sshPublicKeysSecret: 'SSH Keys',
   networkPolicy: { enabled: 'no' },
 };
 
@@ -75,14 +85,14 @@ describe('runner spec: errors name the construct and prop the user wrote', () =>
 
   test.each(Object.entries(BAD_CHART_PROPS))('RunnerChart %s', (prop, value) => {
     expect(() => new RunnerChart(Testing.app(), 'fleet', { ...BASE, [prop]: value } as RunnerChartProps))
-      .toThrow(new RegExp(`^RunnerChart '${prop.replace('.', '\\.')}(\\.\\w+)*' `));
+      .toThrow(new RegExp(`^RunnerChart '${prop.replace('.', '\\.')}(\\.\\w+|\\[\\d+\\])*' `));
   });
 
   test.each(Object.entries(BAD_CHART_PROPS).filter(([prop]) => !['diskSize', 'storageClassName', 'accessModes', 'volumeMode',
     'runnerVersion', 'runnerSha256', 'arch', 'runnerDownloadBaseUrl'].includes(prop)))('RunnerPool %s', (prop, value) => {
     const chart = Testing.chart();
     expect(() => new RunnerPool(chart, 'pool', { ...BASE, replicas: 1, [prop]: value }))
-      .toThrow(new RegExp(`^RunnerPool '${prop}(\\.\\w+)*' `));
+      .toThrow(new RegExp(`^RunnerPool '${prop}(\\.\\w+|\\[\\d+\\])*' `));
   });
 
   test('the pool name is checked once, with room for the longest VM disk name', () => {

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
 import { ofKind, synth } from './util';
+import { ALL_VM_OPTIONS } from './vm-options';
 import { DiskSpec, Distribution, EvictionStrategy, OsImage, ResourceScope, RunStrategy, RunnerArch, RunnerCloudInit, RunnerRelease, RunnerVm, RunnerVmProps } from '../lib';
 
 function build(props: Partial<RunnerVmProps> = {}, cloudInitNamespace = 'ci') {
@@ -111,5 +112,26 @@ describe('RunnerVm', () => {
     [{ cloudInit: {} }, "RunnerVm 'cloudInit' must be a RunnerCloudInit"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerVmProps>)).toThrow(message);
+  });
+
+  describe('VM options', () => {
+    test('a VM alone takes the scheduling and VM options but has no fleet to spread', () => {
+      const { object } = build({ ...ALL_VM_OPTIONS, dockerDataDisk: { size: '40Gi' } });
+      const vmi = object.spec.template.spec;
+      expect(vmi.topologySpreadConstraints).toBeUndefined();
+      expect(vmi.nodeSelector).toEqual(ALL_VM_OPTIONS.nodeSelector);
+      expect(vmi.tolerations).toEqual(ALL_VM_OPTIONS.tolerations);
+      expect(vmi.priorityClassName).toBe('ci-runners');
+      expect(vmi.domain.cpu).toEqual({ cores: 4, dedicatedCpuPlacement: true, model: 'host-model', features: [{ name: 'svm', policy: 'require' }] });
+      expect(vmi.evictionStrategy).toBe('None');
+      expect(vmi.accessCredentials[0].sshPublicKey.propagationMethod).toEqual({ qemuGuestAgent: { users: ['actions-runner'] } });
+      expect(object.spec.dataVolumeTemplates.map((t: any) => t.metadata.name)).toEqual(['runner-0-root', 'runner-0-docker']);
+      expect(vmi.volumes).toContainEqual({ name: 'dockerdata', dataVolume: { name: 'runner-0-docker' } });
+    });
+
+    test('with a Docker disk, the name leaves room for <name>-docker', () => {
+      expect(() => build({ name: 'a'.repeat(57), dockerDataDisk: { size: '40Gi' } })).toThrow("RunnerVm 'name' must be a DNS-1123 label");
+      expect(() => build({ name: 'a'.repeat(56), dockerDataDisk: { size: '40Gi' } })).not.toThrow();
+    });
   });
 });

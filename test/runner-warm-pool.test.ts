@@ -8,6 +8,7 @@ import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, K8sObject, ofKind, synth, writtenFile } from './util';
+import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
 function build(props: Partial<RunnerWarmPoolProps> = {}, sharing = ImageSharing.SHARED) {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
@@ -79,6 +80,27 @@ describe('RunnerWarmPool', () => {
     [{ memory: '100Mi' }, "RunnerWarmPool 'memory' must be at least 1Gi"],
   ])('rejects %j', (props, message) => {
     expect(() => build(props as Partial<RunnerWarmPoolProps>)).toThrow(message);
+  });
+
+  describe('VM options', () => {
+    test('every option reaches the VM template; Docker gets an emptyDisk; the output stays valid', () => {
+      const { objects } = build({ ...ALL_VM_OPTIONS, dockerDataDisk: { size: '60Gi' } });
+      const pool = named(objects, 'VirtualMachinePool', 'warm');
+      const template = pool.spec.virtualMachineTemplate.spec.template;
+      expect(template.metadata.labels['cdk8s-kubevirt-runners/fleet']).toBe('warm-pool.warm');
+      // The selector is unchanged: a pool's selector cannot change after it was applied.
+      expect(pool.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'warm', 'app.kubernetes.io/component': 'warm-runner' });
+      expectAllVmOptions(template.spec, 'warm-pool.warm', 'actions-runner');
+      expectDockerEmptyDisk(template.spec, '60Gi');
+      expect(pool.spec.virtualMachineTemplate.spec.dataVolumeTemplates).toBeUndefined();
+      expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    });
+
+    test('a one-job Docker disk only has a size', () => {
+      expect(() => build({ dockerDataDisk: { size: '60Gi', storageClassName: 'fast' } }))
+        .toThrow("RunnerWarmPool 'dockerDataDisk.storageClassName' does not apply: a one-job VM's Docker disk is an emptyDisk");
+      expect(() => build({ spreadAcrossNodes: 'no' as unknown as boolean })).toThrow("RunnerWarmPool 'spreadAcrossNodes' must be true or false");
+    });
   });
 
   describe('activeHours', () => {

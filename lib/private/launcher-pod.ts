@@ -7,6 +7,7 @@ import {
 } from '../../imports/kubevirt.io';
 import { EvictionStrategy } from '../kubevirt-options';
 import { dataVolumeSpec } from '../runner-disk';
+import type { ResolvedVmOptions } from '../runner-spec';
 import { ImageSharing, RunnerImage } from '../runner-image';
 import { renderJobCloudConfig } from './cloud-config';
 import { Naming, propLabel, show } from './naming';
@@ -21,9 +22,15 @@ export const CONFIG_MOUNT = '/etc/kubevirt-runner';
 // Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
 const SET_BY_LAUNCHER = 'set-by-launcher';
 
+/** Where and how the per-job VMs run, and the labels that select the fleet's VMIs (for the spread). */
+export interface LauncherVmOptions {
+  readonly options: ResolvedVmOptions;
+  readonly fleetSelector: Readonly<Record<string, string>>;
+}
+
 /** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
 export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>,
-  annotations?: Record<string, string>) {
+  vm: LauncherVmOptions, annotations?: Record<string, string>) {
   const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
     // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
     ? { name: 'rootdisk', volume: { ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } } }
@@ -36,6 +43,9 @@ export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolv
       sizing,
       arch: image.arch,
       evictionStrategy,
+      options: vm.options,
+      fleetSelector: vm.fleetSelector,
+      sshUser: image.setup.user,
       disks: [
         rootdisk,
         { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { userData: renderJobCloudConfig() } } },
@@ -58,10 +68,10 @@ export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, st
 
 /** The launcher ConfigMap's files: the script and the templates. */
 export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
-  labels: Record<string, string>, annotations?: Record<string, string>): Record<string, string> {
+  labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): Record<string, string> {
   return {
     'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
-    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, annotations), null, 2)}\n`,
+    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, vm, annotations), null, 2)}\n`,
     ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
   };
 }

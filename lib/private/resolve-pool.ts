@@ -1,3 +1,4 @@
+import { EvictionStrategy } from '../kubevirt-options';
 import { OsImage } from '../os-image';
 import type { RunnerPoolProps } from '../runner-pool';
 import { RunnerRelease } from '../runner-release';
@@ -12,7 +13,7 @@ import { DEFAULT_NODE_IMAGE, validateImageReference } from './node-image';
 import { parseQuantity } from './quantity';
 import { resolveGuest, validateBoolean } from './resolve-guest';
 import { resolveNetworkPolicy } from './resolve-network-policy';
-import { resolveSizing, resolveStorage, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
+import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './resolve-vm';
 
 // The runner spec, part three: a whole pool, its token refresher, and a warm pool's active hours.
 
@@ -93,8 +94,8 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
     throw new Error(`${propLabel(naming, 'replicas')} must be an integer from 1 to ${MAX_REPLICAS}, got ${show(replicas)}`);
   }
-  // The longest derived name, `<pool>-<N-1>-root`, must still be a DNS label.
-  const maxName = DNS_LABEL_MAX_LENGTH - `-${replicas - 1}-root`.length;
+  // The longest derived name, `<pool>-<N-1>-root` (`-docker` with a Docker disk), must still be a DNS label.
+  const maxName = DNS_LABEL_MAX_LENGTH - `-${replicas - 1}-${props.dockerDataDisk !== undefined ? 'docker' : 'root'}`.length;
   const name = validateName(naming, 'name', props.name ?? defaults.name(maxName), maxName);
   const namespace = validateName(naming, 'namespace', props.namespace ?? defaults.namespace);
   const release = props.release ?? RunnerRelease.latestKnown();
@@ -116,6 +117,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     throw new Error(`${propLabel(naming, 'name')} must be at most ${MAX_REFRESHED_POOL_NAME_LENGTH} characters with a 'tokenRefresher' `
       + `(its CronJob is '<name>-refresher', and Kubernetes allows CronJob names of 52), got ${show(name)}`);
   }
+  const sizing = resolveSizing({ ...props, evictionStrategy: props.evictionStrategy ?? defaultEvictionStrategy(props, EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE) }, naming);
   return Object.freeze({
     name,
     namespace,
@@ -124,7 +126,8 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     image,
     rootDisk,
     goldenImage,
-    sizing: resolveSizing(props, naming),
+    sizing,
+    vmOptions: resolveVmOptions(props, naming, { sizing, arch: release.arch, oneJob: false }),
     tokenSecretName,
     vmLabels: validateKubernetesLabels(naming, 'vmLabels', props.vmLabels),
     networkPolicy: resolveNetworkPolicy(props.networkPolicy, naming),

@@ -1,12 +1,21 @@
-import { AccessMode, EvictionStrategy, ResourceScope, RunStrategy, VolumeMode } from '../kubevirt-options';
+import {
+  AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
+} from '../kubevirt-options';
 import { OsImage } from '../os-image';
-import { Distribution } from '../platform';
+import { Distribution, RunnerArch } from '../platform';
 import { RunnerRelease } from '../runner-release';
-import { DiskStorageOptions, MINIMUM_RUNNER_MEMORY, ResolvedSizing, ResolvedStorage, ResourceReference, RunnerVmSizeOptions } from '../runner-spec';
+import {
+  DiskStorageOptions, MINIMUM_DOCKER_DATA_DISK_SIZE, MINIMUM_RUNNER_MEMORY, NestedVirtualizationOptions, ResolvedNestedVirtualization,
+  ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerToleration, RunnerVmOptions,
+  RunnerVmSizeOptions,
+} from '../runner-spec';
+import type { RunnerAffinity } from '../affinity';
 import { validateEnum } from './enum-value';
-import { at, Naming, propLabel } from './naming';
-import { DNS_LABEL_MAX_LENGTH, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
-import { validateByteQuantity, validateCpu } from './quantity';
+import { deepFreeze } from './freeze';
+import { at, Naming, propLabel, show } from './naming';
+import { DNS_LABEL_MAX_LENGTH, isLabelValue, isQualifiedName, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
+import { parseQuantity, validateByteQuantity, validateCpu } from './quantity';
+import { validateBoolean } from './resolve-guest';
 
 // The runner spec, part two: a VM's size, storage and boot image, and the names of its objects.
 
@@ -91,4 +100,174 @@ export function validateSecretName(naming: Naming, prop: string, value: string):
 /** Validates extra Kubernetes labels. */
 export function validateKubernetesLabels(naming: Naming, prop: string, labels: Record<string, string> | undefined): Readonly<Record<string, string>> {
   return Object.freeze({ ...validateLabelMap(...at(naming, prop), labels ?? {}) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where and how a runner VM runs: scheduling, CPUs, Docker's disk, probe, SSH.
+
+/** What resolving the VM options depends on, besides the props. */
+export interface VmOptionsContext {
+  /** The VM's resolved size and eviction strategy. */
+  readonly sizing: Pick<ResolvedSizing, 'cpu' | 'instancetype' | 'evictionStrategy'>;
+  /** The runner's architecture. */
+  readonly arch: RunnerArch;
+  /** One-job VMs (warm pool, scale sets) get an emptyDisk for Docker, which only has a size. */
+  readonly oneJob: boolean;
+}
+
+const NESTED_FEATURE: Record<CpuVendor, string> = { [CpuVendor.INTEL]: 'vmx', [CpuVendor.AMD]: 'svm' };
+const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'];
+
+/** Whether a `nestedVirtualization` prop turns it on (for defaults that depend on it). */
+export function wantsNestedVirtualization(value: boolean | NestedVirtualizationOptions | undefined): boolean {
+  return value !== undefined && value !== false;
+}
+
+/** The eviction strategy a VM gets when the user set none: a VM running nested guests is not live-migrated. */
+export function defaultEvictionStrategy(props: RunnerVmOptions, otherwise: EvictionStrategy): EvictionStrategy {
+  return wantsNestedVirtualization(props.nestedVirtualization) ? EvictionStrategy.NONE : otherwise;
+}
+
+/** Validates where and how a runner VM runs; errors name `naming`'s owner and the prop. */
+export function resolveVmOptions(props: RunnerVmOptions, naming: Naming, context: VmOptionsContext): ResolvedVmOptions {
+  const dedicatedCpus = validateBoolean(naming, 'dedicatedCpus', props.dedicatedCpus, false);
+  if (dedicatedCpus) {
+    if (context.sizing.instancetype) {
+      throw new Error(`${propLabel(naming, 'dedicatedCpus')} cannot be set with an 'instancetype': the instancetype decides `
+        + 'dedicated CPUs (its spec.cpu.dedicatedCPUPlacement, e.g. the cx1 series), and KubeVirt rejects a VM that sets both');
+    }
+    const cores = parseQuantity(context.sizing.cpu ?? '');
+    if (cores === undefined || !Number.isInteger(cores)) {
+      throw new Error(`${propLabel(naming, 'dedicatedCpus')} needs whole CPUs in '${at(naming, 'cpu')[1]}' (each vCPU gets a host CPU), `
+        + `got ${show(context.sizing.cpu)}`);
+    }
+  }
+  const priorityClassName = props.priorityClassName === undefined ? undefined
+    : validateDnsSubdomain(...at(naming, 'priorityClassName'), props.priorityClassName);
+  const sshPublicKeysSecret = props.sshPublicKeysSecret === undefined ? undefined
+    : validateDnsSubdomain(...at(naming, 'sshPublicKeysSecret'), props.sshPublicKeysSecret);
+  const nestedVirtualization = resolveNested(props.nestedVirtualization, naming, context);
+  return Object.freeze({
+    nodeSelector: Object.freeze({ ...validateLabelMap(...at(naming, 'nodeSelector'), objectProp(naming, 'nodeSelector', props.nodeSelector ?? {})) }),
+    tolerations: Object.freeze(listProp(naming, 'tolerations', props.tolerations ?? []).map((t, i) => resolveToleration(t, naming, `tolerations[${i}]`))),
+    ...(props.affinity !== undefined ? { affinity: validateAffinity(props.affinity, naming) } : {}),
+    ...(priorityClassName !== undefined ? { priorityClassName } : {}),
+    spreadAcrossNodes: validateBoolean(naming, 'spreadAcrossNodes', props.spreadAcrossNodes, true),
+    dedicatedCpus,
+    ...(nestedVirtualization ? { nestedVirtualization } : {}),
+    ...(props.dockerDataDisk !== undefined ? { dockerDataDisk: resolveDockerDataDisk(props.dockerDataDisk, naming, context.oneJob) } : {}),
+    guestAgentReadinessProbe: validateBoolean(naming, 'guestAgentReadinessProbe', props.guestAgentReadinessProbe, true),
+    ...(sshPublicKeysSecret !== undefined ? { sshPublicKeysSecret } : {}),
+  });
+}
+
+function objectProp<T extends object>(naming: Naming, prop: string, value: T): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${propLabel(naming, prop)} must be an object, got ${show(value)}`);
+  }
+  return value;
+}
+
+function listProp<T>(naming: Naming, prop: string, value: T[]): T[] {
+  if (!Array.isArray(value)) throw new Error(`${propLabel(naming, prop)} must be a list, got ${show(value)}`);
+  return value;
+}
+
+// Kubernetes pkg/apis/core/validation ValidateTolerations: a key is a qualified name; no key means
+// Exists; Exists takes no value; tolerationSeconds only with NoExecute.
+function resolveToleration(toleration: RunnerToleration, naming: Naming, prop: string): ResolvedToleration {
+  objectProp(naming, prop, toleration);
+  const unknown = Object.keys(toleration).filter((k) => !TOLERATION_FIELDS.includes(k));
+  if (unknown.length > 0) throw new Error(`${propLabel(naming, prop)} has unknown fields ${show(unknown)} (${TOLERATION_FIELDS.join(', ')})`);
+  const { key, value, tolerationSeconds } = toleration;
+  if (key !== undefined && key !== '' && !isQualifiedName(key)) {
+    throw new Error(`${propLabel(naming, `${prop}.key`)} must be a label key ([prefix/]name), got ${show(key)}`);
+  }
+  const operator = toleration.operator === undefined ? undefined : validateEnum(...at(naming, `${prop}.operator`), TolerationOperator, toleration.operator);
+  const effect = toleration.effect === undefined ? undefined : validateEnum(...at(naming, `${prop}.effect`), TaintEffect, toleration.effect);
+  if (!key && operator !== TolerationOperator.EXISTS) {
+    throw new Error(`${propLabel(naming, `${prop}.operator`)} must be EXISTS when the toleration has no key (it then tolerates every taint)`);
+  }
+  if (value !== undefined && value !== '') {
+    if (operator === TolerationOperator.EXISTS) throw new Error(`${propLabel(naming, `${prop}.value`)} must be empty with operator EXISTS, got ${show(value)}`);
+    if (!isLabelValue(value)) throw new Error(`${propLabel(naming, `${prop}.value`)} must be a label value (at most 63 letters, digits, -, _ or .), got ${show(value)}`);
+  }
+  if (tolerationSeconds !== undefined) {
+    if (typeof tolerationSeconds !== 'number' || !Number.isInteger(tolerationSeconds)) {
+      throw new Error(`${propLabel(naming, `${prop}.tolerationSeconds`)} must be a whole number of seconds, got ${show(tolerationSeconds)}`);
+    }
+    if (effect !== TaintEffect.NO_EXECUTE) {
+      throw new Error(`${propLabel(naming, `${prop}.tolerationSeconds`)} only applies with effect NO_EXECUTE`);
+    }
+  }
+  return Object.freeze({
+    ...(key ? { key } : {}), ...(operator ? { operator } : {}), ...(value ? { value } : {}), ...(effect ? { effect } : {}),
+    ...(tolerationSeconds !== undefined ? { tolerationSeconds } : {}),
+  });
+}
+
+// The label selectors and topology keys inside an affinity follow the label rules; the rest of its
+// shape is checked by the schema validation of the output.
+function validateAffinity(affinity: RunnerAffinity, naming: Naming): RunnerAffinity {
+  objectProp(naming, 'affinity', affinity);
+  const walk = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${path}[${i}]`));
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    for (const [field, value] of Object.entries(node)) {
+      const where = `${path}.${field}`;
+      if (field === 'matchLabels') validateLabelMap(...at(naming, where), objectProp(naming, where, value as Record<string, string>));
+      else if (field === 'topologyKey' && !isQualifiedName(value)) {
+        throw new Error(`${propLabel(naming, where)} must be a label key such as 'kubernetes.io/hostname', got ${show(value)}`);
+      } else if (field === 'matchExpressions' || field === 'matchFields') {
+        listProp(naming, where, value as unknown[]).forEach((expression: any, i) => {
+          if (field === 'matchExpressions' && !isQualifiedName(expression?.key)) {
+            throw new Error(`${propLabel(naming, `${where}[${i}].key`)} must be a label key, got ${show(expression?.key)}`);
+          }
+          if (!SELECTOR_OPERATORS.includes(expression?.operator)) {
+            throw new Error(`${propLabel(naming, `${where}[${i}].operator`)} must be one of ${SELECTOR_OPERATORS.join(', ')}, got ${show(expression?.operator)}`);
+          }
+        });
+      } else walk(value, where);
+    }
+  };
+  walk(affinity, 'affinity');
+  // A copy: changing the caller's object later must not change what was validated.
+  return deepFreeze(structuredClone(affinity));
+}
+
+function resolveNested(value: boolean | NestedVirtualizationOptions | undefined, naming: Naming, context: VmOptionsContext)
+  : ResolvedNestedVirtualization | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new Error(`${propLabel(naming, 'nestedVirtualization')} must be true, false or { cpuModel, cpuVendor }, got ${show(value)}`);
+  }
+  const options: NestedVirtualizationOptions = value === true ? {} : value;
+  const cpuModel = validateEnum(...at(naming, 'nestedVirtualization.cpuModel'), NestedCpuModel, options.cpuModel ?? NestedCpuModel.HOST_PASSTHROUGH);
+  const vendor = validateEnum(...at(naming, 'nestedVirtualization.cpuVendor'), CpuVendor, options.cpuVendor ?? CpuVendor.INTEL);
+  if (context.arch !== RunnerArch.X64) {
+    throw new Error(`${propLabel(naming, 'nestedVirtualization')} is supported for x64 runners only (the vmx and svm features), `
+      + `the runners are ${context.arch}`);
+  }
+  // A nested guest's state cannot be moved reliably, and a host-passthrough CPU only to an identical
+  // node: a drain that insists on live migration would wait for ever.
+  if (context.sizing.evictionStrategy === EvictionStrategy.LIVE_MIGRATE) {
+    throw new Error(`${propLabel(naming, 'nestedVirtualization')} cannot be used with '${at(naming, 'evictionStrategy')[1]}' LIVE_MIGRATE: `
+      + 'a VM running nested guests cannot be live-migrated safely; leave evictionStrategy unset (NONE) or use LIVE_MIGRATE_IF_POSSIBLE');
+  }
+  return Object.freeze({ cpuModel, feature: NESTED_FEATURE[vendor] });
+}
+
+function resolveDockerDataDisk(disk: DiskStorageOptions, naming: Naming, oneJob: boolean): ResolvedStorage {
+  if (oneJob && typeof disk === 'object' && disk !== null) {
+    const extra = Object.keys(disk).filter((k) => k !== 'size');
+    if (extra.length > 0) {
+      throw new Error(`${propLabel(naming, `dockerDataDisk.${extra[0]}`)} does not apply: a one-job VM's Docker disk is an emptyDisk `
+        + "on the node, gone with the VM; only 'size' can be set");
+    }
+  }
+  return resolveStorage(disk, naming, 'dockerDataDisk', MINIMUM_DOCKER_DATA_DISK_SIZE);
 }

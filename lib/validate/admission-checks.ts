@@ -16,7 +16,10 @@ type Report = (path: string, message: string) => void;
 
 const VMI = '/spec/template/spec';
 
-/** Findings of the admission rules over every VirtualMachine, DataVolume, Secret, NetworkPolicy and CronJob in `items`. */
+/**
+ * Findings of the admission rules over every VirtualMachine, DataVolume, Secret, NetworkPolicy and
+ * CronJob in `items`, and the CPU rules over the VMI specs of VirtualMachinePools and VirtualMachineInstances.
+ */
 export function checkAdmission(items: readonly ManifestObject[]): Finding[] {
   const findings: Finding[] = [];
   for (const { file, object } of items) {
@@ -24,6 +27,11 @@ export function checkAdmission(items: readonly ManifestObject[]): Finding[] {
     if (object?.apiVersion === 'kubevirt.io/v1' && object?.kind === 'VirtualMachine') {
       checkObjectMeta(object.metadata, '/metadata', report);
       checkVirtualMachine(object, report);
+    } else if (object?.apiVersion === 'pool.kubevirt.io/v1beta1' && object?.kind === 'VirtualMachinePool') {
+      const vm = object.spec?.virtualMachineTemplate?.spec;
+      checkCpuPlacement(vm?.template?.spec, '/spec/virtualMachineTemplate/spec/template/spec', Boolean(vm?.instancetype), report);
+    } else if (object?.apiVersion === 'kubevirt.io/v1' && object?.kind === 'VirtualMachineInstance') {
+      checkCpuPlacement(object.spec, '/spec', false, report);
     } else if (object?.apiVersion === 'cdi.kubevirt.io/v1beta1' && object?.kind === 'DataVolume') {
       checkObjectMeta(object.metadata, '/metadata', report);
       checkDataVolumeSpec(object.spec ?? {}, '/spec', report);
@@ -52,6 +60,7 @@ function checkVirtualMachine(vm: any, report: Report): void {
   checkHostname(vmi, report);
   checkMemory(spec, vmi, report);
   checkCpu(vmi, report);
+  checkCpuPlacement(vmi, VMI, Boolean(spec.instancetype), report);
   checkInstancetypeConflicts(spec, vmi, report);
   checkDisks(vmi, report);
   checkVolumes(vmi, report);
@@ -219,6 +228,68 @@ function checkCpu(vmi: any, report: Report): void {
   if (limit !== undefined && limit > 0 && request !== undefined && request > limit) {
     report(`${at}/requests/cpu`, `CPU request ${requestText} is greater than the CPU limit ${limitText}`);
   }
+}
+
+const CPU_FEATURE_POLICIES = ['', 'force', 'require', 'optional', 'disable', 'forbid'];
+
+// KubeVirt vmi-create-admitter.go validateCpuPinning (with dedicatedCpuPlacement: whole CPUs in
+// requests and limits, memory requests equal to limits, CPU requests equal to limits, some CPU asked
+// for, cores that agree with requests or limits, at most two threads), validateCPUIsolatorThread,
+// validateNUMA and validateCPURealtime (each needs dedicatedCpuPlacement), validateCPUFeaturePolicies,
+// and arm64.go validateCPUModel (host-passthrough is the only model on arm64). With an instancetype
+// the CPUs come from it when the VM starts, so the rules that count them are left to the cluster.
+function checkCpuPlacement(vmi: any, base: string, instancetype: boolean, report: Report): void {
+  if (!isObject(vmi)) return;
+  const cpu = vmi.domain?.cpu ?? {};
+  const resources = vmi.domain?.resources ?? {};
+  const at = `${base}/domain`;
+  const dedicated = cpu.dedicatedCpuPlacement === true;
+  for (const [field, name] of [['isolateEmulatorThread', 'isolateEmulatorThread'], ['realtime', 'realtime'], ['numa', 'numa.guestMappingPassthrough']]) {
+    const set = field === 'numa' ? cpu.numa?.guestMappingPassthrough !== undefined : field === 'realtime' ? cpu.realtime !== undefined : cpu[field] === true;
+    if (set && !dedicated) report(`${at}/cpu/${field}`, `${name} needs dedicatedCpuPlacement: true`);
+  }
+  arrayAt(cpu.features).forEach((feature: any, i: number) => {
+    if (!CPU_FEATURE_POLICIES.includes(feature?.policy ?? '')) {
+      report(`${at}/cpu/features/${i}/policy`, `CPU feature ${feature?.name} has policy ${JSON.stringify(feature?.policy)}, not one of force, require, optional, disable, forbid`);
+    }
+  });
+  if (vmi.architecture === 'arm64' && cpu.model !== undefined && cpu.model !== '' && cpu.model !== 'host-passthrough') {
+    report(`${at}/cpu/model`, `CPU model ${JSON.stringify(cpu.model)} is not supported on arm64: host-passthrough is the only one`);
+  }
+  if (!dedicated) return;
+  const whole = (value: number | undefined) => (value === undefined || value <= 0 ? undefined : Math.ceil(value / 1000 - 1e-9));
+  const request = milli(resources.requests?.cpu);
+  const limit = milli(resources.limits?.cpu);
+  for (const [kind, value] of [['requests', request], ['limits', limit]] as const) {
+    if (value !== undefined && value > 0 && value % 1000 !== 0) {
+      report(`${at}/resources/${kind}/cpu`, `with dedicatedCpuPlacement, CPU ${kind} must be whole CPUs, got ${resources[kind].cpu}`);
+    }
+  }
+  const memoryRequest = quantity(resources.requests?.memory);
+  const memoryLimit = quantity(resources.limits?.memory);
+  if (memoryRequest && memoryLimit && Math.ceil(memoryRequest) !== Math.ceil(memoryLimit)) {
+    report(`${at}/resources/requests/memory`, `with dedicatedCpuPlacement, the memory request ${resources.requests.memory} must equal the limit ${resources.limits.memory}`);
+  }
+  if (instancetype) return;
+  const vcpus = vcpuCount(cpu);
+  const requestCpus = whole(request);
+  const limitCpus = whole(limit);
+  if (requestCpus === undefined && limitCpus === undefined && vcpus === 0) {
+    report(`${at}/cpu/dedicatedCpuPlacement`, 'with dedicatedCpuPlacement, set CPU requests, CPU limits or cpu.cores');
+  }
+  if (requestCpus !== undefined && limitCpus !== undefined && requestCpus !== limitCpus) {
+    report(`${at}/cpu/dedicatedCpuPlacement`, `with dedicatedCpuPlacement, the CPU request ${resources.requests.cpu} must equal the limit ${resources.limits.cpu}`);
+  }
+  if ((requestCpus !== undefined || limitCpus !== undefined) && vcpus > 0 && requestCpus !== vcpus && limitCpus !== vcpus) {
+    report(`${at}/cpu/dedicatedCpuPlacement`, `with dedicatedCpuPlacement, CPU requests or limits must match the ${vcpus} vCPUs of cpu.cores/sockets/threads`);
+  }
+  if (typeof cpu.threads === 'number' && cpu.threads > 2) report(`${at}/cpu/threads`, `with dedicatedCpuPlacement, at most 2 threads, got ${cpu.threads}`);
+}
+
+// KubeVirt pkg/util/hardware GetNumberOfVCPUs: cores x sockets x threads, each counted when set.
+function vcpuCount(cpu: any): number {
+  const factors = [cpu.cores, cpu.sockets, cpu.threads].filter((n) => typeof n === 'number' && n > 0);
+  return factors.length === 0 ? 0 : factors.reduce((a, b) => a * b, 1);
 }
 
 // KubeVirt pkg/instancetype/apply/cpu.go validateCPU and memory.go validateMemory: with an

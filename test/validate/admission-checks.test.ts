@@ -105,6 +105,52 @@ describe('VirtualMachine (KubeVirt vms-admitter.go, vmi-create-admitter.go, pkg/
   });
 });
 
+describe('dedicated CPUs and the guest CPU (KubeVirt vmi-create-admitter.go validateCpuPinning, validateCPUFeaturePolicies, arm64.go)', () => {
+  const cpu = (items: ManifestObject[]) => vmi(items).domain.cpu;
+  const resources = (items: ManifestObject[]) => vmi(items).domain.resources;
+  const D = `${VM0} ${T}/domain`;
+  test.each<Case>([
+    ['dedicated CPUs and a fractional CPU request', (i) => { cpu(i).dedicatedCpuPlacement = true; resources(i).requests.cpu = '7500m'; },
+      [`${D}/resources/requests/cpu: with dedicatedCpuPlacement, CPU requests must be whole CPUs, got 7500m`]],
+    ['dedicated CPUs and a memory limit above the request', (i) => { cpu(i).dedicatedCpuPlacement = true; resources(i).limits = { memory: '32Gi' }; },
+      [`${D}/resources/requests/memory: with dedicatedCpuPlacement, the memory request 16Gi must equal the limit 32Gi`]],
+    ['dedicated CPUs and a CPU limit above the request', (i) => { cpu(i).dedicatedCpuPlacement = true; resources(i).limits = { cpu: '16' }; },
+      [`${D}/cpu/dedicatedCpuPlacement: with dedicatedCpuPlacement, the CPU request 8 must equal the limit 16`]],
+    ['dedicated CPUs and cores that disagree with the request', (i) => { cpu(i).dedicatedCpuPlacement = true; cpu(i).cores = 6; },
+      [`${D}/cpu/dedicatedCpuPlacement: with dedicatedCpuPlacement, CPU requests or limits must match the 6 vCPUs of cpu.cores/sockets/threads`]],
+    ['dedicated CPUs and no CPU asked for', (i) => { cpu(i).dedicatedCpuPlacement = true; delete cpu(i).cores; delete resources(i).requests.cpu; },
+      [`${D}/cpu/dedicatedCpuPlacement: with dedicatedCpuPlacement, set CPU requests, CPU limits or cpu.cores`]],
+    ['dedicated CPUs and four threads', (i) => { cpu(i).dedicatedCpuPlacement = true; cpu(i).cores = 2; cpu(i).threads = 4; },
+      [`${D}/cpu/threads: with dedicatedCpuPlacement, at most 2 threads, got 4`]],
+    ['an isolated emulator thread without dedicated CPUs', (i) => { cpu(i).isolateEmulatorThread = true; },
+      [`${D}/cpu/isolateEmulatorThread: isolateEmulatorThread needs dedicatedCpuPlacement: true`]],
+    ['a CPU feature policy KubeVirt does not know', (i) => { cpu(i).features = [{ name: 'vmx', policy: 'must' }]; },
+      [`${D}/cpu/features/0/policy: CPU feature vmx has policy "must", not one of force, require, optional, disable, forbid`]],
+    ['host-model on arm64', (i) => { vmi(i).architecture = 'arm64'; cpu(i).model = 'host-model'; },
+      [`${D}/cpu/model: CPU model "host-model" is not supported on arm64: host-passthrough is the only one`]],
+  ])('%s', (_, breakIt, expected) => {
+    const items = fleet();
+    breakIt(items);
+    expect(lines(items)).toEqual(expected);
+  });
+
+  test('the rules also cover a VirtualMachinePool\'s template and a VirtualMachineInstance', () => {
+    const spec = JSON.parse(JSON.stringify(vmi(fleet())));
+    spec.domain.cpu.dedicatedCpuPlacement = true;
+    spec.domain.resources.requests.cpu = '7500m';
+    const pool = {
+      apiVersion: 'pool.kubevirt.io/v1beta1', kind: 'VirtualMachinePool', metadata: { name: 'warm', namespace: 'default' },
+      spec: { replicas: 1, selector: { matchLabels: { a: 'b' } }, virtualMachineTemplate: { metadata: { labels: { a: 'b' } }, spec: { runStrategy: 'Always', template: { spec } } } },
+    };
+    const instance = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'job', namespace: 'default' }, spec };
+    const found = lines([{ file: 'x.yaml', object: pool }, { file: 'x.yaml', object: instance }]).filter((line) => line.includes('dedicatedCpuPlacement'));
+    expect(found).toEqual([
+      'x.yaml: VirtualMachinePool/warm: /spec/virtualMachineTemplate/spec/template/spec/domain/resources/requests/cpu: with dedicatedCpuPlacement, CPU requests must be whole CPUs, got 7500m',
+      'x.yaml: VirtualMachineInstance/job: /spec/domain/resources/requests/cpu: with dedicatedCpuPlacement, CPU requests must be whole CPUs, got 7500m',
+    ]);
+  });
+});
+
 describe('disks, volumes and networks of a VM', () => {
   const D = `${VM0} ${T}/domain/devices/disks`;
   const V = `${VM0} ${T}/volumes`;
