@@ -424,3 +424,21 @@ describe('the Docker daemon', () => {
     expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);
   });
 });
+
+describe('the Docker data disk', () => {
+  test('with Docker, every cloud-config writes the mount script, its unit and the drop-ins that make containerd and Docker require it', () => {
+    const { config } = render();
+    expect(writtenFile(config, '/usr/local/sbin/mount-docker-data')).toBe(readFileSync(join(__dirname, '..', 'lib', 'guest', 'mount-docker-data.sh'), 'utf8'));
+    expect(config.write_files.find((f: any) => f.path === '/usr/local/sbin/mount-docker-data').permissions).toBe('0755');
+    expect(writtenFile(config, '/etc/systemd/system/runner-docker-data.service')).toContain('Before=containerd.service docker.service');
+    for (const unit of ['docker', 'containerd']) {
+      expect(writtenFile(config, `/etc/systemd/system/${unit}.service.d/runner-docker-data.conf`)).toMatch(/\[Unit\]\nRequires=runner-docker-data\.service\nAfter=runner-docker-data\.service\n$/);
+    }
+    // write_files runs in cloud-init's init stage, the packages (and Docker's first start) in the final stage.
+    expect(config.packages).toContain('docker-ce');
+  });
+
+  test('without Docker, none of it', () => {
+    expect(render({ docker: false }).config.write_files.map((f: any) => f.path)).not.toContain('/usr/local/sbin/mount-docker-data');
+  });
+});
