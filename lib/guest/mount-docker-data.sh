@@ -35,6 +35,7 @@ format_if_blank() {
   local device=$1 type
   type=$(blkid -o value -s TYPE -- "$device" || true)
   if [[ -z "$type" ]]; then
+    command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 (package e2fsprogs) is not installed: cannot format the blank disk $device"
     log "formatting the blank disk $device (ext4)"
     mkfs.ext4 -q -L "$LABEL" -- "$device"
   elif [[ "$type" != ext4 ]]; then

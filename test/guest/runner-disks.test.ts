@@ -100,6 +100,19 @@ describe('mount-docker-data.sh', () => {
     expect(guest.calls('mount')).toHaveLength(3);
   });
 
+  test('a blank disk without mkfs.ext4 in the image is a clear error', () => {
+    const bare = new DiskGuest(Object.fromEntries(Object.entries(stubs).filter(([name]) => name !== 'mkfs.ext4')));
+    try {
+      writeFileSync(join(bare.byId, 'virtio-DOCKERDATA'), '');
+      const run = bare.run('mount-docker-data.sh');
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('mkfs.ext4 (package e2fsprogs) is not installed');
+      expect(bare.calls('mount')).toEqual([]);
+    } finally {
+      bare.dispose();
+    }
+  });
+
   test('a disk with another filesystem is neither formatted nor mounted: the unit fails, and Docker with it', () => {
     attach();
     const run = guest.run('mount-docker-data.sh', [], { FAKE_FS_TYPE: 'xfs' });
