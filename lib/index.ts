@@ -32,10 +32,11 @@ export {
   DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease,
 } from './runner-release';
 export type { RunnerReleaseOptions } from './runner-release';
-export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './runner-spec';
+export { DEFAULT_ROOT_DISK_SIZE, DockerSource, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './runner-spec';
 export type {
-  DiskSpec, DiskStorageOptions, DockerAptOptions, NestedVirtualizationOptions, ResourceReference, RunnerGuestOptions,
-  RunnerRegistrationOptions, RunnerSetupOptions, RunnerToleration, RunnerVmOptions, RunnerVmSizeOptions,
+  AptMirrorOptions, AptSigningKey, DiskSpec, DiskStorageOptions, DockerAptOptions, DockerDaemonOptions, KeyReference,
+  NestedVirtualizationOptions, ProxyOptions, ResourceReference, RunnerGuestOptions, RunnerRegistrationOptions, RunnerSetupOptions,
+  RunnerToleration, RunnerVmOptions, RunnerVmSizeOptions,
 } from './runner-spec';
 export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
 export type { RunnerVmProps } from './runner-vm';

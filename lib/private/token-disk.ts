@@ -14,8 +14,12 @@ export const JIT_DISK_SERIAL = 'RUNNERJIT';
 /** The key of ARC's per-runner Secret that holds the JIT config (actions-runner-controller 0.14). */
 export const ARC_JIT_SECRET_KEY = 'jitToken';
 
+/** The serial of the disk that carries extra CA certificates (`caCertificatesFrom`: a Secret or ConfigMap key). */
+export const CA_DISK_SERIAL = 'RUNNERCA';
+
 /**
- * The serial of the disk for /var/lib/docker (`dockerDataDisk`): the guest finds it as
- * /dev/disk/by-id/virtio-DOCKERDATA, formats it when blank and mounts it before Docker starts.
+ * The serial of the disk for Docker's data (`dockerDataDisk`): the guest finds it as
+ * /dev/disk/by-id/virtio-DOCKERDATA, formats it when blank and mounts it for /var/lib/docker and
+ * /var/lib/containerd before Docker starts.
  */
 export const DOCKER_DATA_DISK_SERIAL = 'DOCKERDATA';
