@@ -286,7 +286,8 @@ export interface RunnerVmOptions {
   /**
    * A disk of its own for `/var/lib/docker` (serial DOCKERDATA), so images and build caches do not
    * fill the root disk: a blank DataVolume `<vm>-docker` per long-lived VM, an `emptyDisk` (on the
-   * node's disk, gone with the VM) for one-job VMs, which only take `size`.
+   * node's disk, gone with the VM) for one-job VMs, which only take `size`. Needs Docker in the guest
+   * (refused with `docker: false`, or with a RunnerImage baked with `docker: false`): nothing else mounts it.
    * @default - Docker's data stays on the root disk
    */
   readonly dockerDataDisk?: DiskStorageOptions;
@@ -295,7 +296,9 @@ export interface RunnerVmOptions {
   /**
    * A Secret (created out of band) whose values are SSH public keys for the runner user, for
    * `virtctl ssh`. KubeVirt's guest agent writes them to the user's authorized_keys while the VM runs,
-   * and updates them when the Secret changes.
+   * and updates them when the Secret changes. It replaces the whole authorized_keys file with the
+   * Secret's keys (again every few minutes), so it cannot be combined with inline `sshAuthorizedKeys`
+   * (the props', the RunnerCloudInit's or the RunnerImage's): put every key in the Secret.
    * @default - only `sshAuthorizedKeys`, where the kind of runner has them
    */
   readonly sshPublicKeysSecret?: string;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
+import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
@@ -100,6 +100,25 @@ describe('RunnerWarmPool', () => {
       expect(() => build({ dockerDataDisk: { size: '60Gi', storageClassName: 'fast' } }))
         .toThrow("RunnerWarmPool 'dockerDataDisk.storageClassName' does not apply: a one-job VM's Docker disk is an emptyDisk");
       expect(() => build({ spreadAcrossNodes: 'no' as unknown as boolean })).toThrow("RunnerWarmPool 'spreadAcrossNodes' must be true or false");
+    });
+
+    // The inline keys and Docker of a warm pool's VMs are baked into its image.
+    const withImage = (imageProps: RunnerImageProps, props: Partial<RunnerWarmPoolProps>) => {
+      const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+      const image = new RunnerImage(chart, 'image', { name: 'ci-image', ...imageProps });
+      return new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 1, tokenSecretName: 't', name: 'warm', ...props });
+    };
+
+    test('SSH keys from a Secret are refused when the image has inline keys (the guest agent would overwrite them)', () => {
+      expect(() => withImage({ sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'] }, { sshPublicKeysSecret: 'ci-ssh-keys' }))
+        .toThrow("RunnerWarmPool 'sshPublicKeysSecret' cannot be used with RunnerImage 'sshAuthorizedKeys': KubeVirt's guest agent replaces");
+      expect(() => withImage({}, { sshPublicKeysSecret: 'ci-ssh-keys' })).not.toThrow();
+    });
+
+    test('a Docker disk is refused when the image has no Docker (nothing would mount it)', () => {
+      expect(() => withImage({ docker: false }, { dockerDataDisk: { size: '20Gi' } }))
+        .toThrow("RunnerWarmPool 'dockerDataDisk' would be ignored: RunnerImage 'docker' is false, so nothing mounts the disk");
+      expect(() => withImage({}, { dockerDataDisk: { size: '20Gi' } })).not.toThrow();
     });
   });
 
