@@ -167,10 +167,10 @@ describe('RunnerWarmPool', () => {
       expect(podOf(named(build({ activeHours: BERLIN }).objects, 'CronJob', 'warm-scale-up')).containers[0].image).toBe(DEFAULT_NODE_IMAGE);
     });
 
-    test('its ServiceAccount may only get, patch and update the scale of this one pool', () => {
+    test('its ServiceAccount may only get and patch (the script never updates) the scale of this one pool', () => {
       const { objects } = build({ activeHours: BERLIN });
       expect(named(objects, 'Role', 'warm-scaler').rules).toEqual([
-        { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch', 'update'] },
+        { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch'] },
       ]);
       expect(named(objects, 'RoleBinding', 'warm-scaler')).toMatchObject({
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'warm-scaler' },
