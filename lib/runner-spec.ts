@@ -84,7 +84,9 @@ export interface ProxyOptions {
   readonly https?: string;
   /**
    * Hosts reached without the proxy: host names, `.domain` suffixes, IP addresses and CIDRs.
-   * localhost, 127.0.0.1 and ::1 are always added.
+   * localhost, 127.0.0.1 and ::1 are always added. Not every reader takes every form: CIDRs work for
+   * the Docker daemon and curl 7.86+, not for the runner (which also skips IP addresses), node actions
+   * or apt (exact names and addresses only); list host names for what the runner must reach.
    * @default - only localhost, 127.0.0.1 and ::1
    */
   readonly noProxy?: string[];
@@ -147,6 +149,8 @@ export interface RunnerSetupOptions {
    * Extra trusted CA certificates (PEM, one or more) from a key of a Secret or ConfigMap you create,
    * attached as a disk (serial RUNNERCA) and added to the trust store at every boot, before apt runs.
    * Long-lived runners and RunnerImage's bake VM read it; per-job VMs boot the baked trust store.
+   * A RunnerImage's hash covers this reference, not the certificates: after rotating them, change the
+   * image's `name` to bake again. Long-lived VMs take them at their next restart.
    * @default - none
    */
   readonly caCertificatesFrom?: KeyReference;
