@@ -18,8 +18,8 @@ import { runnerVmiSpec } from './private/vmi-spec';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
 import { RunnerRelease } from './runner-release';
 import { resolveSetup } from './private/resolve-guest';
-import { resolveSizing, resolveStorage, validateBootImage, validateName } from './private/resolve-vm';
-import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, RunnerSetupOptions } from './runner-spec';
+import { resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateName } from './private/resolve-vm';
+import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, RunnerSetupOptions, RunnerVmOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 import { networkPolicyAnnotations } from './private/network-policy';
@@ -40,8 +40,14 @@ export enum ImageSharing {
   CLONE_PER_JOB = 'clone-per-job',
 }
 
-/** Props of RunnerImage. */
-export interface RunnerImageProps extends RunnerSetupOptions {
+/**
+ * Props of RunnerImage. The scheduling props (`nodeSelector`, `tolerations`, `affinity`,
+ * `priorityClassName`) place the bake VM, e.g. on tainted nodes dedicated to runners; they are not
+ * part of the image's hash (they change nothing baked in), so changing them does not bake again. A bake
+ * VM already stuck Pending keeps its old placement (a VMI does not change): delete its VirtualMachine
+ * (`readyVmiName`) and apply again.
+ */
+export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptions, 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'> {
   /** The runner package baked into the image. @default RunnerRelease.latestKnown() (2.334.0, x64) */
   readonly release?: RunnerRelease;
   /** The operating system the image is baked from. @default OsImage.ubuntu2404() for the release's architecture */
@@ -140,6 +146,11 @@ export class RunnerImage extends Construct {
     }, NAMING, '', MINIMUM_BOOT_DISK_SIZE);
     const sizing = resolveSizing({ cpu: props.bakeCpu ?? 2, memory: props.bakeMemory ?? '4Gi' },
       { owner: 'RunnerImage', aliases: { cpu: 'bakeCpu', memory: 'bakeMemory' } });
+    // Only where the bake VM runs: no readiness probe (nothing waits for it to be Ready) and no fleet to spread.
+    const scheduling = resolveVmOptions({
+      nodeSelector: props.nodeSelector, tolerations: props.tolerations, affinity: props.affinity, priorityClassName: props.priorityClassName,
+      spreadAcrossNodes: false, guestAgentReadinessProbe: false,
+    }, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: release.arch, oneJob: true, guest: { setup: this.setup } });
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     this.release = release;
     this.distribution = this.setup.distribution;
@@ -190,6 +201,7 @@ export class RunnerImage extends Construct {
             sizing,
             arch: this.arch,
             evictionStrategy: EvictionStrategy.NONE,
+            options: scheduling,
             disks: [
               { name: 'rootdisk', volume: { dataVolume: { name: this.volumeName } } },
               { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: cloudInit.name } } } },

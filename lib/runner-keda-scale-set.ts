@@ -143,7 +143,7 @@ export class RunnerKedaScaleSet extends Construct {
     const jobTimeout = validateDuration(NAMING, 'jobTimeout', props.jobTimeout ?? Duration.hours(24));
     const pollingInterval = validateDuration(NAMING, 'pollingInterval', props.pollingInterval ?? Duration.seconds(30), 'Duration.seconds(30)');
     const launcherImage = validateImageReference(NAMING, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE);
-    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } });
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 

@@ -14,7 +14,11 @@ import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
  * (`namespace` and/or `podLabels`), on some ports or all.
  */
 export interface EgressDestination {
-  /** An IP block, e.g. '10.1.2.3/32' (a proxy or an apt mirror) or 'fd00:1::/64'. Not with `namespace` or `podLabels`. @default - none: pods by `namespace`/`podLabels` */
+  /**
+   * An IP block, e.g. '10.1.2.3/32' (a proxy or an apt mirror) or 'fd00:1::/64'. Not with `namespace` or `podLabels`.
+   * A block that holds a cloud metadata address (169.254.169.254, fd00:ec2::254, 100.100.100.200) is refused.
+   * @default - none: pods by `namespace`/`podLabels`
+   */
   readonly cidr?: string;
   /** Pods of this namespace (by its name). With `podLabels`, only those pods of it. @default - the fleet's namespace when `podLabels` is given */
   readonly namespace?: string;

@@ -131,7 +131,7 @@ export class RunnerScaleSet extends Construct {
     if (!Object.values(EvictionStrategy).includes(evictionStrategy)) {
       throw new Error(`${propLabel(NAMING, 'evictionStrategy')} must be one of ${Object.values(EvictionStrategy).join(', ')}, got ${show(evictionStrategy)}`);
     }
-    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy }, arch: image.arch, oneJob: true });
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy }, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } });
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
 

@@ -84,7 +84,9 @@ export interface ProxyOptions {
   readonly https?: string;
   /**
    * Hosts reached without the proxy: host names, `.domain` suffixes, IP addresses and CIDRs.
-   * localhost, 127.0.0.1 and ::1 are always added.
+   * localhost, 127.0.0.1 and ::1 are always added. Not every reader takes every form: CIDRs work for
+   * the Docker daemon and curl 7.86+, not for the runner (which also skips IP addresses), node actions
+   * or apt (exact names and addresses only); list host names for what the runner must reach.
    * @default - only localhost, 127.0.0.1 and ::1
    */
   readonly noProxy?: string[];
@@ -147,6 +149,8 @@ export interface RunnerSetupOptions {
    * Extra trusted CA certificates (PEM, one or more) from a key of a Secret or ConfigMap you create,
    * attached as a disk (serial RUNNERCA) and added to the trust store at every boot, before apt runs.
    * Long-lived runners and RunnerImage's bake VM read it; per-job VMs boot the baked trust store.
+   * A RunnerImage's hash covers this reference, not the certificates: after rotating them, change the
+   * image's `name` to bake again. Long-lived VMs take them at their next restart.
    * @default - none
    */
   readonly caCertificatesFrom?: KeyReference;
@@ -286,7 +290,8 @@ export interface RunnerVmOptions {
   /**
    * A disk of its own for `/var/lib/docker` (serial DOCKERDATA), so images and build caches do not
    * fill the root disk: a blank DataVolume `<vm>-docker` per long-lived VM, an `emptyDisk` (on the
-   * node's disk, gone with the VM) for one-job VMs, which only take `size`.
+   * node's disk, gone with the VM) for one-job VMs, which only take `size`. Needs Docker in the guest
+   * (refused with `docker: false`, or with a RunnerImage baked with `docker: false`): nothing else mounts it.
    * @default - Docker's data stays on the root disk
    */
   readonly dockerDataDisk?: DiskStorageOptions;
@@ -295,7 +300,9 @@ export interface RunnerVmOptions {
   /**
    * A Secret (created out of band) whose values are SSH public keys for the runner user, for
    * `virtctl ssh`. KubeVirt's guest agent writes them to the user's authorized_keys while the VM runs,
-   * and updates them when the Secret changes.
+   * and updates them when the Secret changes. It replaces the whole authorized_keys file with the
+   * Secret's keys (again every few minutes), so it cannot be combined with inline `sshAuthorizedKeys`
+   * (the props', the RunnerCloudInit's or the RunnerImage's): put every key in the Secret.
    * @default - only `sshAuthorizedKeys`, where the kind of runner has them
    */
   readonly sshPublicKeysSecret?: string;

@@ -163,7 +163,7 @@ function resolveVm(props: RunnerVmProps, self: Construct): VmSpec {
       image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
     },
     sizing,
-    vmOptions: resolveVmOptions({ ...props, spreadAcrossNodes: false }, NAMING, { sizing, arch: cloudInit.release.arch, oneJob: false }),
+    vmOptions: resolveVmOptions({ ...props, spreadAcrossNodes: false }, NAMING, { sizing, arch: cloudInit.release.arch, oneJob: false, guest: { setup: cloudInit.guest, from: 'RunnerCloudInit' } }),
     tokenSecretName: validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName),
     labels: validateKubernetesLabels(NAMING, 'labels', props.labels),
   };

@@ -114,7 +114,7 @@ export class RunnerWarmPool extends Construct {
     const refresher = props.tokenRefresher === undefined ? undefined
       : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
     const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
-    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
+    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } });
     const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
     checkCollisionsAtSynth(this);
@@ -188,7 +188,7 @@ export class RunnerWarmPool extends Construct {
 
   /**
    * Two CronJobs that set the pool's replicas through its /scale subresource (lib/cluster/pool-scaler.cjs),
-   * with a ServiceAccount that may only get, patch and update that one pool's scale.
+   * with a ServiceAccount that may only get and patch that one pool's scale (the script's GET and merge PATCH).
    */
   private scaleOnSchedule(hours: ResolvedActiveHours, activeReplicas: number): [ApiObject, ApiObject] {
     const name = `${this.name}-scaler`;
@@ -197,7 +197,7 @@ export class RunnerWarmPool extends Construct {
     new k8s.KubeServiceAccount(this, 'ScalerServiceAccount', { metadata: metadata(name) });
     new k8s.KubeRole(this, 'ScalerRole', {
       metadata: metadata(name),
-      rules: [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: [this.name], verbs: ['get', 'patch', 'update'] }],
+      rules: [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: [this.name], verbs: ['get', 'patch'] }],
     });
     new k8s.KubeRoleBinding(this, 'ScalerRoleBinding', {
       metadata: metadata(name),

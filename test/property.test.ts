@@ -133,7 +133,7 @@ const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   sshPublicKeysSecret: fc.option(rarely(fc.constantFrom('ci-ssh-keys'), fc.constantFrom('SSH keys')), { nil: undefined }),
   networkPolicy,
   proxy,
-});
+}).map((p) => (p.docker ? p : { ...p, dockerDataDisk: undefined })); // a Docker disk without Docker is refused (test/runner-chart.test.ts)
 
 interface Registered {
   readonly settings: string;

@@ -67,6 +67,8 @@ describe('RunnerChart', () => {
     [{ diskSize: '-1' }, "RunnerChart 'diskSize' must be a positive Kubernetes quantity of bytes such as '16Gi' or '512Mi', got \"-1\""],
     [{ namespace: 'CI' }, "'namespace' must be a DNS-1123 label"],
     [{ url: 'https://github.com/acme/app/issues' }, "RunnerChart 'url' must name an owner, an owner and a repository, or an enterprise"],
+    [{ sshPublicKeysSecret: 'ci-ssh-keys', sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'] }, "RunnerChart 'sshPublicKeysSecret' cannot be used with 'sshAuthorizedKeys'"],
+    [{ docker: false, dockerDataDisk: { size: '20Gi' } }, "RunnerChart 'dockerDataDisk' would be ignored: 'docker' is false"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerChartProps>)).toThrow(message);
   });

@@ -376,11 +376,11 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
     [{ aptMirror: { url: 'http://mirror', suites: [] } }, "RunnerCloudInit 'aptMirror.suites' must not be empty"],
     [{ aptMirror: { url: 'http://mirror', components: ['main;x'] } }, "RunnerCloudInit 'aptMirror.components' entry must be a component name"],
     [{ aptMirror: { url: 'http://mirror', securityUrl: 'file:///srv' } }, "RunnerCloudInit 'aptMirror.securityUrl' must be a URL"],
-    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'A'.repeat(40) }) } }, `RunnerCloudInit 'aptMirror.signingKey' .armored is the key ${TEST_APT_KEY_FINGERPRINT}, not the fingerprint ${'A'.repeat(40)}`],
-    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'xyz' }) } }, "RunnerCloudInit 'aptMirror.signingKey' .fingerprint must be 40 hexadecimal digits"],
-    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: 'hello' }) } }, "RunnerCloudInit 'aptMirror.signingKey' .armored must be one ASCII-armored public key block"],
-    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: TEST_APT_KEY.replace('PUBLIC KEY', 'PRIVATE KEY') }) } }, "RunnerCloudInit 'aptMirror.signingKey' .armored is a private key"],
-    [{ dockerApt: { signingKey: key({ fingerprint: 'B'.repeat(40) }) } }, "RunnerCloudInit 'dockerApt.signingKey' .armored is the key"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'A'.repeat(40) }) } }, `RunnerCloudInit 'aptMirror.signingKey.armored' is the key ${TEST_APT_KEY_FINGERPRINT}, not the fingerprint ${'A'.repeat(40)}`],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'xyz' }) } }, "RunnerCloudInit 'aptMirror.signingKey.fingerprint' must be 40 hexadecimal digits"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: 'hello' }) } }, "RunnerCloudInit 'aptMirror.signingKey.armored' must be one ASCII-armored public key block"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: TEST_APT_KEY.replace('PUBLIC KEY', 'PRIVATE KEY') }) } }, "RunnerCloudInit 'aptMirror.signingKey.armored' is a private key"],
+    [{ dockerApt: { signingKey: key({ fingerprint: 'B'.repeat(40) }) } }, "RunnerCloudInit 'dockerApt.signingKey.armored' is the key"],
     [{ dockerSource: 'snap' as DockerSource }, "RunnerCloudInit 'dockerSource' must be one of docker-repository, distribution, got \"snap\""],
     [{ dockerSource: DockerSource.DISTRIBUTION, dockerApt: { repositoryBaseUrl: 'https://m' } }, "RunnerCloudInit 'dockerApt' configures Docker's repository, but 'dockerSource' is distribution"],
     [{ docker: false, dockerSource: DockerSource.DISTRIBUTION }, "RunnerCloudInit 'docker' is false, so 'dockerSource' would be ignored"],
@@ -391,7 +391,7 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
   test('a damaged key is caught by its armor checksum, before the fingerprint', () => {
     const damaged = TEST_APT_KEY.replace(/\n([A-Za-z0-9+/]{10})/, (_, s: string) => `\n${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`);
     expect(damaged).not.toBe(TEST_APT_KEY);
-    expect(() => render({ aptMirror: { url: 'http://mirror', signingKey: key({ armored: damaged }) } })).toThrow(/'aptMirror\.signingKey' \.armored cannot be read: OpenPGP armor checksum mismatch/);
+    expect(() => render({ aptMirror: { url: 'http://mirror', signingKey: key({ armored: damaged }) } })).toThrow(/'aptMirror\.signingKey\.armored' cannot be read: OpenPGP armor checksum mismatch/);
   });
 });
 

@@ -1,5 +1,7 @@
 import { Testing } from 'cdk8s';
-import { AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease } from '../lib';
+import {
+  AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease, TaintEffect, TolerationOperator,
+} from '../lib';
 import { parse } from 'yaml';
 import {
   BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig,
@@ -52,6 +54,33 @@ describe('RunnerImage', () => {
   test('the output is valid: schemas, admission rules and cloud-config', () => {
     const { objects } = bake();
     expect(validateObjects(objects.map((object) => ({ file: 'image.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('the bake VM can be placed on tainted nodes; the placement is not part of the hash; the output is valid', () => {
+    const scheduling: RunnerImageProps = {
+      nodeSelector: { 'node-role.kubernetes.io/ci': '' },
+      tolerations: [{ key: 'dedicated', operator: TolerationOperator.EQUAL, value: 'ci', effect: TaintEffect.NO_SCHEDULE }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] }] } } },
+      priorityClassName: 'ci-runners',
+    };
+    const { image, objects } = bake(scheduling);
+    const vmi = ofKind(objects, 'VirtualMachine')[0].spec.template.spec;
+    expect(vmi.nodeSelector).toEqual({ 'node-role.kubernetes.io/ci': '' });
+    expect(vmi.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'ci', effect: 'NoSchedule' }]);
+    expect(vmi.affinity).toEqual(scheduling.affinity);
+    expect(vmi.priorityClassName).toBe('ci-runners');
+    expect(vmi.topologySpreadConstraints).toBeUndefined();
+    expect(vmi.readinessProbe).toBeUndefined();
+    expect(image.volumeName).toBe(bake().image.volumeName);
+    expect(validateObjects(objects.map((object) => ({ file: 'image.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test.each([
+    [{ tolerations: [{ key: 'k', tolerationSeconds: 5 }] }, "RunnerImage 'tolerations[0].tolerationSeconds' only applies with effect NO_EXECUTE"],
+    [{ nodeSelector: { zone: 'a b' } }, "RunnerImage 'nodeSelector' has an invalid value for label \"zone\""],
+    [{ priorityClassName: 'High' }, "RunnerImage 'priorityClassName' must be a DNS-1123 subdomain"],
+  ])('rejects scheduling %j', (props, message) => {
+    expect(() => bake(props as RunnerImageProps)).toThrow(message);
   });
 
   test('same inputs, same name; any change to what is baked, a new name', () => {

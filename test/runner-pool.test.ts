@@ -197,6 +197,9 @@ describe('RunnerPool', () => {
       [{ dockerDataDisk: { size: '1Gi' } }, "RunnerPool 'dockerDataDisk.size' must be at least 2Gi, got \"1Gi\""],
       [{ dockerDataDisk: { size: '20Gi', accessModes: ['Sometimes'] } }, "RunnerPool 'dockerDataDisk.accessModes' must be a non-empty list"],
       [{ sshPublicKeysSecret: 'keys/ssh' }, "RunnerPool 'sshPublicKeysSecret' must be a DNS-1123 subdomain"],
+      [{ sshPublicKeysSecret: 'ci-ssh-keys', sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'] },
+        "RunnerPool 'sshPublicKeysSecret' cannot be used with 'sshAuthorizedKeys': KubeVirt's guest agent replaces the whole authorized_keys"],
+      [{ docker: false, dockerDataDisk: { size: '20Gi' } }, "RunnerPool 'dockerDataDisk' would be ignored: 'docker' is false, so nothing mounts the disk"],
     ])('rejects %j', (props, message) => {
       expect(() => build(props as Partial<RunnerPoolProps>)).toThrow(message);
     });

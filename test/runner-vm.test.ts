@@ -129,6 +129,18 @@ describe('RunnerVm', () => {
       expect(vmi.volumes).toContainEqual({ name: 'dockerdata', dataVolume: { name: 'runner-0-docker' } });
     });
 
+    test('SSH keys from a Secret and a Docker disk are checked against the cloud-init', () => {
+      const chart = Testing.chart();
+      const rootDisk: DiskSpec = { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
+      const cloudInit = new RunnerCloudInit(chart, 'ci', {
+        url: 'https://github.com/acme', namespace: 'ci', docker: false,
+        sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'],
+      });
+      const vm = (id: string, props: Partial<RunnerVmProps>) => new RunnerVm(chart, id, { cloudInit, rootDisk, tokenSecretName: 't', ...props });
+      expect(() => vm('a', { sshPublicKeysSecret: 'ci-ssh-keys' })).toThrow("RunnerVm 'sshPublicKeysSecret' cannot be used with RunnerCloudInit 'sshAuthorizedKeys'");
+      expect(() => vm('b', { dockerDataDisk: { size: '20Gi' } })).toThrow("RunnerVm 'dockerDataDisk' would be ignored: RunnerCloudInit 'docker' is false");
+    });
+
     test('with a Docker disk, the name leaves room for <name>-docker', () => {
       expect(() => build({ name: 'a'.repeat(57), dockerDataDisk: { size: '40Gi' } })).toThrow("RunnerVm 'name' must be a DNS-1123 label");
       expect(() => build({ name: 'a'.repeat(56), dockerDataDisk: { size: '40Gi' } })).not.toThrow();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { ImageSharing, RunnerImage, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
+import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
@@ -101,6 +101,25 @@ describe('RunnerWarmPool', () => {
         .toThrow("RunnerWarmPool 'dockerDataDisk.storageClassName' does not apply: a one-job VM's Docker disk is an emptyDisk");
       expect(() => build({ spreadAcrossNodes: 'no' as unknown as boolean })).toThrow("RunnerWarmPool 'spreadAcrossNodes' must be true or false");
     });
+
+    // The inline keys and Docker of a warm pool's VMs are baked into its image.
+    const withImage = (imageProps: RunnerImageProps, props: Partial<RunnerWarmPoolProps>) => {
+      const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+      const image = new RunnerImage(chart, 'image', { name: 'ci-image', ...imageProps });
+      return new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 1, tokenSecretName: 't', name: 'warm', ...props });
+    };
+
+    test('SSH keys from a Secret are refused when the image has inline keys (the guest agent would overwrite them)', () => {
+      expect(() => withImage({ sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'] }, { sshPublicKeysSecret: 'ci-ssh-keys' }))
+        .toThrow("RunnerWarmPool 'sshPublicKeysSecret' cannot be used with RunnerImage 'sshAuthorizedKeys': KubeVirt's guest agent replaces");
+      expect(() => withImage({}, { sshPublicKeysSecret: 'ci-ssh-keys' })).not.toThrow();
+    });
+
+    test('a Docker disk is refused when the image has no Docker (nothing would mount it)', () => {
+      expect(() => withImage({ docker: false }, { dockerDataDisk: { size: '20Gi' } }))
+        .toThrow("RunnerWarmPool 'dockerDataDisk' would be ignored: RunnerImage 'docker' is false, so nothing mounts the disk");
+      expect(() => withImage({}, { dockerDataDisk: { size: '20Gi' } })).not.toThrow();
+    });
   });
 
   describe('activeHours', () => {
@@ -148,10 +167,10 @@ describe('RunnerWarmPool', () => {
       expect(podOf(named(build({ activeHours: BERLIN }).objects, 'CronJob', 'warm-scale-up')).containers[0].image).toBe(DEFAULT_NODE_IMAGE);
     });
 
-    test('its ServiceAccount may only get, patch and update the scale of this one pool', () => {
+    test('its ServiceAccount may only get and patch (the script never updates) the scale of this one pool', () => {
       const { objects } = build({ activeHours: BERLIN });
       expect(named(objects, 'Role', 'warm-scaler').rules).toEqual([
-        { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch', 'update'] },
+        { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch'] },
       ]);
       expect(named(objects, 'RoleBinding', 'warm-scaler')).toMatchObject({
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'warm-scaler' },
@@ -236,7 +255,9 @@ describe('RunnerWarmPool', () => {
         accepted++;
         const cronJobs = ofKind(objects, 'CronJob');
         expect(cronJobs.map((c) => [c.spec.schedule, c.spec.timeZone])).toEqual([[start, zone ?? 'Etc/UTC'], [end, zone ?? 'Etc/UTC']]);
-        expect(validateObjects(cronJobs.map((object) => ({ file: 'warm.yaml', object }))).map(formatFinding)).toEqual([]);
+        // With the scaler's Role and its pool: the validator checks that the Role lets the CronJobs scale it.
+        const scaler = objects.filter((o) => ['CronJob', 'Role', 'RoleBinding', 'VirtualMachinePool', 'NetworkPolicy'].includes(o.kind));
+        expect(validateObjects(scaler.map((object) => ({ file: 'warm.yaml', object }))).map(formatFinding)).toEqual([]);
       }), { seed: 20261128, numRuns: 200 });
       if (process.env.PROPERTY_STATS) console.log(`activeHours: ${accepted} accepted, ${rejected} rejected`);
       // Both paths must really be exercised.

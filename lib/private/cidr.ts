@@ -47,6 +47,21 @@ export function isStrictSubset(inner: Cidr, outer: Cidr): boolean {
   return (inner.network >> shift) === (outer.network >> shift);
 }
 
+/** Whether `inner` lies inside `outer` (or is it). */
+export function cidrHolds(outer: Cidr, inner: Cidr): boolean {
+  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false;
+  const shift = BigInt((outer.family === 4 ? 32 : 128) - outer.prefix);
+  return (inner.network >> shift) === (outer.network >> shift);
+}
+
+/** The cloud metadata addresses (AWS, GCP, Azure, OpenStack; AWS's IPv6 one; Alibaba's), where a node's cloud credentials can be read. */
+export const METADATA_ADDRESSES: readonly string[] = Object.freeze(['169.254.169.254/32', 'fd00:ec2::254/128', '100.100.100.200/32']);
+
+/** The metadata address (`169.254.169.254`) a CIDR holds, if any. */
+export function metadataAddressIn(cidr: Cidr): string | undefined {
+  return METADATA_ADDRESSES.find((address) => cidrHolds(cidr, parseCidr(address) as Cidr))?.replace(/\/\d+$/, '');
+}
+
 function parseIpv4(text: string): bigint | undefined {
   const octets = text.split('.');
   if (octets.length !== 4 || !octets.every((o) => IPV4_OCTET.test(o) && Number(o) <= 255)) return undefined;

@@ -121,7 +121,8 @@ export function renderCloudConfig(role: GuestRole): string {
   const registers = role.kind !== 'bake';
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
-  // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
+  // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE,
+  // and ends the line itself (cc_apt_configure add_apt_sources writes "%s\n" % source): no newline here.
   const dockerApt = guest.docker && installs && guest.dockerSource === DockerSource.DOCKER_REPOSITORY
     ? { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${guest.dockerAptBaseUrl}/${guest.distribution} $RELEASE stable` }
     : undefined;

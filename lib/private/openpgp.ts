@@ -34,33 +34,34 @@ export function openPgpFingerprints(armored: string): string[] {
  * line ends and a final newline, and the fingerprint in upper-case hex.
  */
 export function validateAptSigningKey(owner: string, prop: string, key: AptSigningKey | undefined): ResolvedAptSigningKey {
-  const fail = (why: string): never => {
-    throw new Error(`${owner} '${prop}' ${why}`);
+  // `field` joins the quoted prop: RunnerChart 'aptMirror.signingKey.armored'.
+  const fail = (why: string, field?: 'armored' | 'fingerprint'): never => {
+    throw new Error(`${owner} '${prop}${field ? `.${field}` : ''}' ${why}`);
   };
   if (typeof key !== 'object' || key === null) return fail(`must be { armored, fingerprint }, got ${JSON.stringify(key)}`);
   if (typeof key.fingerprint !== 'string' || !/^[0-9A-Fa-f]{40}$/.test(key.fingerprint.replace(/ /g, ''))) {
-    fail(`.fingerprint must be 40 hexadecimal digits (spaces allowed), got ${JSON.stringify(key.fingerprint)}`);
+    fail(`must be 40 hexadecimal digits (spaces allowed), got ${JSON.stringify(key.fingerprint)}`, 'fingerprint');
   }
   const wanted = key.fingerprint.replace(/ /g, '').toUpperCase();
-  if (typeof key.armored !== 'string') return fail(`.armored must be an ASCII-armored public key, got ${JSON.stringify(key.armored)}`);
+  if (typeof key.armored !== 'string') return fail(`must be an ASCII-armored public key, got ${JSON.stringify(key.armored)}`, 'armored');
   const armored = key.armored.replace(/\r\n/g, '\n').trim();
-  if (armored.includes('PRIVATE KEY')) fail('.armored is a private key: give the public key (gpg --armor --export), never a private one');
+  if (armored.includes('PRIVATE KEY')) fail('is a private key: give the public key (gpg --armor --export), never a private one', 'armored');
   // Printable ASCII only: it is written into the cloud-config and an apt keyring file.
   if (!armored.startsWith(`${BEGIN}\n`) || !armored.endsWith(`\n${END}`) || !/^[\x20-\x7e\n]*$/.test(armored)
     || armored.split(BEGIN).length !== 2) {
-    fail(`.armored must be one ASCII-armored public key block (${BEGIN} ... ${END}), as gpg --armor --export writes it`);
+    fail(`must be one ASCII-armored public key block (${BEGIN} ... ${END}), as gpg --armor --export writes it`, 'armored');
   }
   let parsed: Packet[];
   try {
     parsed = packets(dearmor(armored));
   } catch (error) {
-    return fail(`.armored cannot be read: ${(error as Error).message}`);
+    return fail(`cannot be read: ${(error as Error).message}`, 'armored');
   }
-  if (parsed.some((p) => SECRET_TAGS.has(p.tag))) fail('.armored holds a private key: give the public key only');
+  if (parsed.some((p) => SECRET_TAGS.has(p.tag))) fail('holds a private key: give the public key only', 'armored');
   const primary = parsed.find((p) => p.tag === PUBLIC_KEY_TAG);
-  if (primary === undefined) return fail('.armored holds no public key');
+  if (primary === undefined) return fail('holds no public key', 'armored');
   const actual = fingerprint(primary.body);
-  if (actual !== wanted) fail(`.armored is the key ${actual}, not the fingerprint ${wanted}: check that the key is the one you meant`);
+  if (actual !== wanted) fail(`is the key ${actual}, not the fingerprint ${wanted}: check that the key is the one you meant`, 'armored');
   return Object.freeze({ armored: `${armored}\n`, fingerprint: wanted });
 }
 

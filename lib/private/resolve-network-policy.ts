@@ -1,5 +1,5 @@
 import type { EgressDestination, NetworkPolicyRules, RunnerNetworkPolicyOptions } from '../runner-network-policy';
-import { Cidr, isStrictSubset, parseCidr } from './cidr';
+import { Cidr, isStrictSubset, metadataAddressIn, parseCidr } from './cidr';
 import { validateEnum } from './enum-value';
 import { at, Naming, propLabel, show } from './naming';
 import { validateDnsLabel, validateLabelMap } from './names';
@@ -85,7 +85,11 @@ function resolveDestination(destination: EgressDestination, naming: Naming, path
   if ((d.cidr === undefined) === !inCluster) {
     throw new Error(`${propLabel(naming, path)} must have either a 'cidr' or a 'namespace' and/or 'podLabels', not ${inCluster ? 'both' : 'neither'}, got ${show(destination)}`);
   }
-  if (d.cidr !== undefined) validateCidr(naming, `${path}.cidr`, d.cidr);
+  const metadata = d.cidr !== undefined ? metadataAddressIn(validateCidr(naming, `${path}.cidr`, d.cidr)) : undefined;
+  if (metadata) {
+    throw new Error(`${propLabel(naming, `${path}.cidr`)} ${show(d.cidr)} holds the cloud metadata address ${metadata}, where a job could read `
+      + "the node's cloud credentials: allow narrower blocks that leave it out");
+  }
   return Object.freeze({
     ...(d.cidr !== undefined ? { cidr: d.cidr } : {}),
     ...(d.namespace !== undefined ? { namespace: validateDnsLabel(...at(naming, `${path}.namespace`), d.namespace) } : {}),

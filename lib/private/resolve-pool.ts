@@ -127,7 +127,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
     rootDisk,
     goldenImage,
     sizing,
-    vmOptions: resolveVmOptions(props, naming, { sizing, arch: release.arch, oneJob: false }),
+    vmOptions: resolveVmOptions(props, naming, { sizing, arch: release.arch, oneJob: false, guest: { setup: guest } }),
     tokenSecretName,
     vmLabels: validateKubernetesLabels(naming, 'vmLabels', props.vmLabels),
     networkPolicy: resolveNetworkPolicy(props.networkPolicy, naming),

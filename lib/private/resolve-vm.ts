@@ -6,7 +6,7 @@ import { Distribution, RunnerArch } from '../platform';
 import { RunnerRelease } from '../runner-release';
 import {
   DiskStorageOptions, MINIMUM_DOCKER_DATA_DISK_SIZE, MINIMUM_RUNNER_MEMORY, NestedVirtualizationOptions, ResolvedNestedVirtualization,
-  ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerToleration, RunnerVmOptions,
+  ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerToleration, RunnerVmOptions,
   RunnerVmSizeOptions,
 } from '../runner-spec';
 import type { RunnerAffinity } from '../affinity';
@@ -113,6 +113,15 @@ export interface VmOptionsContext {
   readonly arch: RunnerArch;
   /** One-job VMs (warm pool, scale sets) get an emptyDisk for Docker, which only has a size. */
   readonly oneJob: boolean;
+  /** The guest the VM boots: Docker's disk needs Docker, and a Secret of SSH keys replaces the inline ones. */
+  readonly guest: GuestOfVm;
+}
+
+/** The guest set-up a VM boots with, and where it was given. */
+export interface GuestOfVm {
+  readonly setup: Pick<ResolvedSetup, 'docker' | 'sshAuthorizedKeys'>;
+  /** The construct whose props set it up ('RunnerImage', 'RunnerCloudInit'); undefined when it is the VM's own props. */
+  readonly from?: string;
 }
 
 const NESTED_FEATURE: Record<CpuVendor, string> = { [CpuVendor.INTEL]: 'vmx', [CpuVendor.AMD]: 'svm' };
@@ -147,6 +156,7 @@ export function resolveVmOptions(props: RunnerVmOptions, naming: Naming, context
     : validateDnsSubdomain(...at(naming, 'priorityClassName'), props.priorityClassName);
   const sshPublicKeysSecret = props.sshPublicKeysSecret === undefined ? undefined
     : validateDnsSubdomain(...at(naming, 'sshPublicKeysSecret'), props.sshPublicKeysSecret);
+  checkAgainstGuest(props, naming, context.guest);
   const nestedVirtualization = resolveNested(props.nestedVirtualization, naming, context);
   return Object.freeze({
     nodeSelector: Object.freeze({ ...validateLabelMap(...at(naming, 'nodeSelector'), objectProp(naming, 'nodeSelector', props.nodeSelector ?? {})) }),
@@ -160,6 +170,22 @@ export function resolveVmOptions(props: RunnerVmOptions, naming: Naming, context
     guestAgentReadinessProbe: validateBoolean(naming, 'guestAgentReadinessProbe', props.guestAgentReadinessProbe, true),
     ...(sshPublicKeysSecret !== undefined ? { sshPublicKeysSecret } : {}),
   });
+}
+
+// KubeVirt's qemuGuestAgent propagation of accessCredentials (pkg/virt-launcher/virtwrap/access-credentials)
+// rewrites the user's whole ~/.ssh/authorized_keys with the Secret's keys, again every few minutes: inline
+// keys written by cloud-init would vanish shortly after boot. And a Docker disk needs Docker to mount it.
+function checkAgainstGuest(props: RunnerVmOptions, naming: Naming, guest: GuestOfVm): void {
+  const theirs = (prop: string) => guest.from ? `${guest.from} '${prop}'` : `'${at(naming, prop)[1]}'`;
+  if (props.sshPublicKeysSecret !== undefined && guest.setup.sshAuthorizedKeys.length > 0) {
+    throw new Error(`${propLabel(naming, 'sshPublicKeysSecret')} cannot be used with ${theirs('sshAuthorizedKeys')}: KubeVirt's guest agent `
+      + 'replaces the whole authorized_keys of the user with the Secret\'s keys (and again every few minutes), so the inline keys '
+      + 'would stop working; put every key in the Secret, or use only the inline keys');
+  }
+  if (props.dockerDataDisk !== undefined && !guest.setup.docker) {
+    throw new Error(`${propLabel(naming, 'dockerDataDisk')} would be ignored: ${theirs('docker')} is false, so nothing mounts the disk; `
+      + 'remove it (or turn Docker on)');
+  }
 }
 
 function objectProp<T extends object>(naming: Naming, prop: string, value: T): T {

@@ -1,5 +1,6 @@
 import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
+import { metadataAddressIn, parseCidr } from '../private/cidr';
 import { MAX_LABELS } from '../private/github-rules';
 import { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, selectorMatches, VIRT_LAUNCHER_POD_LABELS } from '../private/network-policy';
 import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
@@ -26,8 +27,10 @@ export interface FleetCheckOptions {
  * together, inline user-data KubeVirt would refuse, references to DataVolumes, PVCs and Secrets that
  * are neither in the output nor declared external, cloud-init Secrets without user-data, the runner
  * labels in a runner cloud-config, objects defined twice, runners that would replace each other on
- * GitHub, runner fleets that no NetworkPolicy isolates, and the rules the cluster's admission (API
- * server, KubeVirt, CDI) enforces.
+ * GitHub, runner fleets that no NetworkPolicy isolates, a fleet NetworkPolicy that lets jobs reach the
+ * cloud metadata address, topology spreads that do not select their own VMs, a warm pool scaler whose
+ * Role does not allow scaling its pool, and the rules the cluster's admission (API server, KubeVirt,
+ * CDI) enforces.
  */
 export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
   const present = new Set<string>();
@@ -48,6 +51,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
     }
   }
   findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items), ...checkRunnerIsolation(items));
+  findings.push(...checkSpreadSelectors(items), ...checkPoolScalers(items), ...checkMetadataEgress(items));
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets));
   return findings;
@@ -267,11 +271,13 @@ const RUNNER_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
 };
 
-/** A fleet's runner VM template: its metadata and where it is. */
+/** A fleet's runner VM template: its metadata and where it is, and its VMI spec and where that is. */
 interface RunnerTemplate {
   readonly item: ManifestObject;
   readonly path: string;
   readonly metadata: any;
+  readonly spec: any;
+  readonly specPath: string;
 }
 
 // Every runner fleet the library emits has a NetworkPolicy that selects its VMs' virt-launcher pods
@@ -305,6 +311,113 @@ function isEgressPolicy(spec: any): boolean {
   return Array.isArray(spec?.policyTypes) ? spec.policyTypes.includes('Egress') : spec?.egress !== undefined;
 }
 
+// A topology spread counts the pods its labelSelector selects, and KubeVirt copies the VMI template's
+// labels to the virt-launcher pod. A selector that does not select the template's own pods (a fleet
+// label renamed or patched on one side only; no selector at all selects nothing) leaves the VMs out of
+// their own count: they are not spread at all.
+function checkSpreadSelectors(items: readonly ManifestObject[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const template of runnerTemplates(items)) {
+    const constraints = template.spec?.topologySpreadConstraints;
+    if (!Array.isArray(constraints)) continue;
+    const pod = { ...(template.metadata?.labels ?? {}), ...VIRT_LAUNCHER_POD_LABELS };
+    constraints.forEach((constraint: any, i: number) => {
+      if (selectorMatches(constraint?.labelSelector, pod)) return;
+      findings.push({
+        file: template.item.file, object: objectLabel(template.item.object), path: `${template.specPath}/topologySpreadConstraints/${i}/labelSelector`,
+        message: `topology spread labelSelector ${JSON.stringify(constraint?.labelSelector ?? null)} does not select this template's own pods `
+          + `(labels ${JSON.stringify(template.metadata?.labels ?? {})}): the VMs would not count toward the spread, so they would not be spread across nodes`,
+      });
+    });
+  }
+  return findings;
+}
+
+// The warm pool's scaler (lib/cluster/pool-scaler.cjs) scales the VirtualMachinePool its CronJob's
+// SCALER_POOL names, in SCALER_NAMESPACE (the pod's own namespace), by a GET and a merge PATCH of
+// its /scale subresource, as the pod's ServiceAccount. A Role that names another pool (a pool
+// renamed, a Role patched) makes every run fail with 403 at the start or end of the active hours.
+function checkPoolScalers(items: readonly ManifestObject[]): Finding[] {
+  const objects = items.map((i) => i.object);
+  const findings: Finding[] = [];
+  for (const { file, object } of items) {
+    if (object?.apiVersion !== 'batch/v1' || object?.kind !== 'CronJob') continue;
+    const podSpec = object.spec?.jobTemplate?.spec?.template?.spec;
+    const containers: any[] = Array.isArray(podSpec?.containers) ? podSpec.containers : [];
+    const namespace = namespaceOf(object);
+    const account = podSpec?.serviceAccountName ?? 'default';
+    containers.forEach((container, c) => {
+      const env: any[] = Array.isArray(container?.env) ? container.env : [];
+      const e = env.findIndex((v) => v?.name === 'SCALER_POOL');
+      const pool = env[e]?.value;
+      if (typeof pool !== 'string') return;
+      const target = env.find((v) => v?.name === 'SCALER_NAMESPACE')?.value ?? namespace;
+      const path = `/spec/jobTemplate/spec/template/spec/containers/${c}/env/${e}/value`;
+      const report = (message: string) => findings.push({ file, object: objectLabel(object), path, message });
+      if (!objects.some((o) => o?.kind === 'VirtualMachinePool' && o.metadata?.name === pool && namespaceOf(o) === target)) {
+        report(`the scaler scales VirtualMachinePool '${target}/${pool}', which is not in the output: every run would fail with 404`);
+      }
+      const rules = rulesOf(objects, target, namespace, account);
+      const allows = (verb: string) => rules.some((rule) => includes(rule?.apiGroups, 'pool.kubevirt.io') && includes(rule?.resources, 'virtualmachinepools/scale')
+        && includes(rule?.verbs, verb) && (!Array.isArray(rule?.resourceNames) || rule.resourceNames.length === 0 || rule.resourceNames.includes(pool)));
+      const missing = ['get', 'patch'].filter((verb) => !allows(verb));
+      if (missing.length > 0) {
+        const named = rules.filter((r) => includes(r?.resources, 'virtualmachinepools/scale')).flatMap((r) => r?.resourceNames ?? []);
+        report(`the scaler scales VirtualMachinePool '${pool}', but no Role in the output bound to its ServiceAccount '${account}' in namespace ${target} `
+          + `allows ${missing.join(' and ')} on virtualmachinepools/scale of that pool (resourceNames there: ${JSON.stringify(named)}): every run would fail with 403`);
+      }
+    });
+  }
+  return findings;
+}
+
+/** The RBAC rules that RoleBindings of `namespace` grant the ServiceAccount `account` of `accountNamespace`. */
+function rulesOf(objects: readonly any[], namespace: string, accountNamespace: string, account: string): any[] {
+  const rbac = (o: any, kind: string) => o?.apiVersion === 'rbac.authorization.k8s.io/v1' && o?.kind === kind;
+  return objects.filter((b) => rbac(b, 'RoleBinding') && namespaceOf(b) === namespace && (b.subjects ?? []).some((s: any) =>
+    s?.kind === 'ServiceAccount' && s.name === account && (s.namespace ?? namespace) === accountNamespace))
+    .flatMap((binding) => {
+      const ref = binding.roleRef ?? {};
+      const role = objects.find((r) => ref.kind === 'Role' ? rbac(r, 'Role') && namespaceOf(r) === namespace && r.metadata?.name === ref.name
+        : rbac(r, 'ClusterRole') && r.metadata?.name === ref.name);
+      return Array.isArray(role?.rules) ? role.rules : [];
+    });
+}
+
+function includes(list: unknown, value: string): boolean {
+  return Array.isArray(list) && (list.includes(value) || list.includes('*'));
+}
+
+// A runner fleet's NetworkPolicy (the library's, app.kubernetes.io/component: network-policy) must not
+// let jobs reach the cloud metadata address, where a node's cloud credentials can be read: an egress
+// rule to every destination, or an ipBlock that holds the address without an `except` that covers it.
+function checkMetadataEgress(items: readonly ManifestObject[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { file, object } of items) {
+    if (object?.apiVersion !== 'networking.k8s.io/v1' || object?.kind !== 'NetworkPolicy') continue;
+    if (object.metadata?.labels?.['app.kubernetes.io/component'] !== 'network-policy' || !isEgressPolicy(object.spec)) continue;
+    const report = (path: string, message: string) => findings.push({ file, object: objectLabel(object), path, message });
+    const rules: any[] = Array.isArray(object.spec?.egress) ? object.spec.egress : [];
+    rules.forEach((rule, i) => {
+      const to: any[] = Array.isArray(rule?.to) ? rule.to : [];
+      if (to.length === 0) {
+        report(`/spec/egress/${i}`, "egress rule without 'to' allows every destination, the cloud metadata address 169.254.169.254 included: "
+          + "a job could read the node's cloud credentials");
+      }
+      to.forEach((peer, j) => {
+        const block = parseCidr(peer?.ipBlock?.cidr, { maskHostBits: true });
+        const address = typeof block === 'string' ? undefined : metadataAddressIn(block);
+        if (!address) return; // a bad CIDR is the admission check's
+        const except: unknown[] = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except : [];
+        if (except.some((e) => { const c = parseCidr(e, { maskHostBits: true }); return typeof c !== 'string' && metadataAddressIn(c) === address; })) return;
+        report(`/spec/egress/${i}/to/${j}/ipBlock`, `ipBlock ${JSON.stringify(peer.ipBlock.cidr)} allows the cloud metadata address ${address} `
+          + "and no 'except' covers it: a job could read the node's cloud credentials; leave the address out (an 'except' such as 169.254.0.0/16)");
+      });
+    });
+  }
+  return findings;
+}
+
 // Where runner VMs are templated: a VirtualMachine, a VirtualMachinePool, and the VMI template in a
 // launcher ConfigMap (lib/private/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
 function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
@@ -312,10 +425,15 @@ function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
   for (const item of items) {
     const object = item.object;
     if (object?.apiVersion === 'kubevirt.io/v1' && object?.kind === 'VirtualMachine' && object.spec?.template) {
-      templates.push({ item, path: '/spec/template/metadata', metadata: object.spec.template.metadata });
+      templates.push({ item, path: '/spec/template/metadata', metadata: object.spec.template.metadata, spec: object.spec.template.spec, specPath: '/spec/template/spec' });
     } else if (typeof object?.apiVersion === 'string' && object.apiVersion.startsWith('pool.kubevirt.io/') && object?.kind === 'VirtualMachinePool') {
       const template = object.spec?.virtualMachineTemplate?.spec?.template;
-      if (template) templates.push({ item, path: '/spec/virtualMachineTemplate/spec/template/metadata', metadata: template.metadata });
+      if (template) {
+        templates.push({
+          item, path: '/spec/virtualMachineTemplate/spec/template/metadata', metadata: template.metadata,
+          spec: template.spec, specPath: '/spec/virtualMachineTemplate/spec/template/spec',
+        });
+      }
     } else if (object?.apiVersion === 'v1' && object?.kind === 'ConfigMap' && typeof object.data?.['vmi.json'] === 'string') {
       let vmi: any;
       try {
@@ -323,7 +441,7 @@ function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
       } catch {
         continue; // not a launcher's template
       }
-      if (vmi?.kind === 'VirtualMachineInstance') templates.push({ item, path: '/data/vmi.json#/metadata', metadata: vmi.metadata });
+      if (vmi?.kind === 'VirtualMachineInstance') templates.push({ item, path: '/data/vmi.json#/metadata', metadata: vmi.metadata, spec: vmi.spec, specPath: '/data/vmi.json#/spec' });
     }
   }
   return templates;

@@ -11,7 +11,7 @@ import { KubernetesSchemas } from '../../lib/validate/kubernetes-schemas';
 // `scale: { specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath:
 // .status.labelSelector }`: an autoscaling/v1 Scale made from the pool, JSON merge patches and
 // updates of that Scale written back to the pool's spec.replicas, Status bodies, resourceVersions.
-// Behind a bearer token and the scaler's Role: get, patch and update on `virtualmachinepools/scale`
+// Behind a bearer token and the scaler's Role: get and patch on `virtualmachinepools/scale`
 // of that one pool. Anything else (the pool itself, list, another pool) is 403 Forbidden, as RBAC
 // answers, and kept in `violations`. A write is admitted only if the API server would admit it: the
 // patch body and the resulting Scale against autoscaling/v1 Scale's JSON schema (./schemas, the
@@ -39,7 +39,7 @@ export interface FakeKubePoolOptions {
   readonly poolName: string;
   /** The ServiceAccount, for Forbidden messages. @default 'pool-scaler' */
   readonly serviceAccount?: string;
-  /** The Role's verbs on the pool's scale. @default ['get', 'patch', 'update'] */
+  /** The Role's verbs on the pool's scale. @default ['get', 'patch'] (the synthesized Role's) */
   readonly verbs?: readonly string[];
   readonly tls?: { readonly key: string; readonly cert: string };
 }
@@ -47,7 +47,7 @@ export interface FakeKubePoolOptions {
 /** Where the standalone-strict autoscaling/v1 Scale schema is (see its drift test). */
 export const SCALE_SCHEMA_DIR = join(__dirname, 'schemas');
 
-const SCALER_VERBS = ['get', 'patch', 'update'];
+const SCALER_VERBS = ['get', 'patch'];
 const INT32_MAX = 2 ** 31 - 1;
 const REASONS: Record<number, string> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',

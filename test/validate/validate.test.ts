@@ -1,14 +1,14 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments, stringify } from 'yaml';
 import { main as validateCli } from '../../lib/validate/cli';
 import {
   CloudConfigSchema, cloudInitCliProblem, formatFinding, hasCloudInitCli, ManifestObject, readManifests, SHIPPED_SCHEMA_DIR, validateObjects,
 } from '../../lib/validate';
 import { synth, testIf } from '../util';
-import { Distribution, OsImage, RunnerChart } from '../../lib';
+import { Distribution, OsImage, RunnerChart, RunnerImage, RunnerWarmPool } from '../../lib';
 
 /** The seed fleet as synthesized objects, deep-copied so each test can break its own. */
 function fleet(): ManifestObject[] {
@@ -25,6 +25,7 @@ function findingLines(items: ManifestObject[], options: { externalSecrets?: stri
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const vm = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'VirtualMachine')!.object;
 const secret = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'Secret')!.object;
+const policy = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'NetworkPolicy')!.object;
 
 describe('validateObjects', () => {
   test('the synthesized fleet is valid', () => {
@@ -85,6 +86,19 @@ describe('validateObjects', () => {
       secret(i).stringData.userdata = secret(i).stringData.userdata.replace("RUNNER_LABELS='kubevirt'", "RUNNER_LABELS=''")
         .replace("RUNNER_NO_DEFAULT_LABELS='false'", "RUNNER_NO_DEFAULT_LABELS='true'");
     }, 'fleet.yaml: Secret/actions-runner-cloud-init: /stringData/userdata#/write_files/0/content: runner has no labels at all'],
+    ['a topology spread that does not select its own VMs', (i: ManifestObject[]) => {
+      vm(i).spec.template.spec.topologySpreadConstraints[0].labelSelector.matchLabels['cdk8s-kubevirt-runners/fleet'] = 'pool.renamed';
+    }, 'fleet.yaml: VirtualMachine/actions-runner-0: /spec/template/spec/topologySpreadConstraints/0/labelSelector: topology spread labelSelector '],
+    ['a fleet NetworkPolicy that lets jobs reach the cloud metadata address', (i: ManifestObject[]) => {
+      const rule = policy(i).spec.egress.find((r: any) => r.to?.[0]?.ipBlock?.cidr === '0.0.0.0/0');
+      rule.to[0].ipBlock.except = rule.to[0].ipBlock.except.filter((c: string) => c !== '169.254.0.0/16');
+    }, 'fleet.yaml: NetworkPolicy/actions-runner: /spec/egress/1/to/0/ipBlock: ipBlock "0.0.0.0/0" allows the cloud metadata address 169.254.169.254 '],
+    ['a fleet NetworkPolicy rule to every destination', (i: ManifestObject[]) => { policy(i).spec.egress.push({ ports: [{ port: 80, protocol: 'TCP' }] }); },
+      "fleet.yaml: NetworkPolicy/actions-runner: /spec/egress/2: egress rule without 'to' allows every destination, the cloud metadata address 169.254.169.254 included"],
+    ['an allowed destination that holds the metadata address', (i: ManifestObject[]) => { policy(i).spec.egress.push({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }] }); },
+      'fleet.yaml: NetworkPolicy/actions-runner: /spec/egress/2/to/0/ipBlock: ipBlock "169.254.169.254/32" allows the cloud metadata address'],
+    ['an IPv6 block that holds the metadata address', (i: ManifestObject[]) => { policy(i).spec.egress.push({ to: [{ ipBlock: { cidr: 'fd00::/8', except: ['fd00:1::/32'] } }] }); },
+      'fleet.yaml: NetworkPolicy/actions-runner: /spec/egress/2/to/0/ipBlock: ipBlock "fd00::/8" allows the cloud metadata address fd00:ec2::254'],
   ])('reports %s', (_, breakIt, expected) => {
     const items = fleet();
     breakIt(items);
@@ -99,6 +113,49 @@ describe('validateObjects', () => {
     const items = synth(chart).map((object) => ({ file: 'fleet.yaml', object }));
     expect(items.filter((i) => i.object.kind === 'DataVolume')).toHaveLength(0);
     expect(findingLines(items)).toEqual([]);
+  });
+
+  test('a block whose except covers the metadata address, and a block beside it, are not reported', () => {
+    const items = fleet();
+    policy(items).spec.egress.push({ to: [{ ipBlock: { cidr: '169.254.0.0/16', except: ['169.254.169.0/24'] } }, { ipBlock: { cidr: '169.254.170.0/24' } }] });
+    expect(findingLines(items)).toEqual([]);
+  });
+
+  describe('the warm pool scaler', () => {
+    const warmPool = () => {
+      const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+      const image = new RunnerImage(chart, 'image', { name: 'ci-image' });
+      new RunnerWarmPool(chart, 'warm', {
+        url: 'https://github.com/acme', image, replicas: 2, tokenSecretName: 't', name: 'warm',
+        activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' },
+      });
+      return synth(chart).map((object) => ({ file: 'warm.yaml', object: JSON.parse(JSON.stringify(object)) }));
+    };
+    const role = (items: ManifestObject[]) => items.find((i) => i.object.kind === 'Role' && i.object.metadata.name === 'warm-scaler')!.object;
+
+    test('as synthesized, its Role allows scaling its pool', () => {
+      expect(findingLines(warmPool(), { externalSecrets: ['t'] })).toEqual([]);
+    });
+
+    test.each([
+      ['a Role naming another pool', (i: ManifestObject[]) => { role(i).rules[0].resourceNames = ['cold']; }, 'get and patch', '["cold"]'],
+      ['a Role without patch', (i: ManifestObject[]) => { role(i).rules[0].verbs = ['get']; }, 'patch', '["warm"]'],
+    ])('reports %s', (_, breakIt, verbs, names) => {
+      const items = warmPool();
+      breakIt(items);
+      const lines = findingLines(items, { externalSecrets: ['t'] });
+      for (const cron of ['warm-scale-up', 'warm-scale-down']) {
+        expect(lines).toContain(`warm.yaml: CronJob/${cron}: /spec/jobTemplate/spec/template/spec/containers/0/env/1/value: the scaler scales VirtualMachinePool 'warm', `
+          + `but no Role in the output bound to its ServiceAccount 'warm-scaler' in namespace ci allows ${verbs} on virtualmachinepools/scale of that pool `
+          + `(resourceNames there: ${names}): every run would fail with 403`);
+      }
+    });
+
+    test('reports a pool that is not in the output', () => {
+      const items = warmPool().filter((i) => i.object.kind !== 'VirtualMachinePool');
+      expect(findingLines(items, { externalSecrets: ['t'] })).toContainEqual(expect.stringContaining(
+        "CronJob/warm-scale-up: /spec/jobTemplate/spec/template/spec/containers/0/env/1/value: the scaler scales VirtualMachinePool 'ci/warm', which is not in the output"));
+    });
   });
 
   test('a Secret declared external on the command line is accepted', () => {
