@@ -20,6 +20,8 @@ export interface BootSpec {
   /** Serial of the token disk (KubeVirt's `serial`). */
   readonly tokenSerial?: string;
   readonly serverPort: number;
+  /** Where 10.0.2.100:3128 leads (a proxy the test plays), on 127.0.0.1. Default: nowhere. */
+  readonly proxyPort?: number;
   /** Hard limit for the whole boot. */
   readonly timeoutSeconds: number;
   /** Stop early when the console shows this (a boot that is expected not to finish). */
@@ -73,7 +75,10 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     ...(spec.tokenFiles ? [
       '-drive', `if=none,id=token,file=${token},format=raw,readonly=on`, '-device', `virtio-blk-pci,drive=token,serial=${spec.tokenSerial}`,
     ] : []),
-    '-netdev', `user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:${relay}`, '-device', 'virtio-net-pci,netdev=net0',
+    '-netdev', [
+      `user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:${relay}`,
+      ...(spec.proxyPort ? [`guestfwd=tcp:10.0.2.100:3128-cmd:${process.execPath} ${join(__dirname, 'relay.cjs')} ${spec.proxyPort}`] : []),
+    ].join(','), '-device', 'virtio-net-pci,netdev=net0',
     '-device', 'virtio-rng-pci',
     '-device', 'virtio-serial-pci', '-chardev', `socket,id=qga0,path=${join(spec.dir, 'qga.sock')},server=on,wait=off`,
     '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
