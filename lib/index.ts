@@ -25,10 +25,10 @@ export {
   DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease,
 } from './runner-release';
 export type { RunnerReleaseOptions } from './runner-release';
-export { DEFAULT_ROOT_DISK_SIZE, MAX_REPLICAS } from './runner-spec';
+export { DEFAULT_ROOT_DISK_SIZE, DockerSource, MAX_REPLICAS } from './runner-spec';
 export type {
-  DiskSpec, DiskStorageOptions, DockerAptOptions, ResourceReference, RunnerGuestOptions, RunnerRegistrationOptions, RunnerSetupOptions,
-  RunnerVmSizeOptions,
+  AptMirrorOptions, AptSigningKey, DiskSpec, DiskStorageOptions, DockerAptOptions, DockerDaemonOptions, KeyReference, ProxyOptions,
+  ResourceReference, RunnerGuestOptions, RunnerRegistrationOptions, RunnerSetupOptions, RunnerVmSizeOptions,
 } from './runner-spec';
 export { RUNNER_KUBERNETES_LABELS, RunnerVm } from './runner-vm';
 export type { RunnerVmProps } from './runner-vm';

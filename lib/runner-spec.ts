@@ -16,6 +16,92 @@ import type { RunnerRelease } from './runner-release';
 export interface DockerAptOptions {
   /** Base URL of the repository (a mirror must serve Docker's signed files); the distribution is appended. @default 'https://download.docker.com/linux' */
   readonly repositoryBaseUrl?: string;
+  /**
+   * The key the repository is signed with, for a mirror that re-signs Docker's repository with a key
+   * of its own. @default - Docker's own key, shipped with the library and pinned by fingerprint
+   */
+  readonly signingKey?: AptSigningKey;
+}
+
+/**
+ * An apt repository's signing key: an ASCII-armored OpenPGP public key, pinned by the fingerprint of
+ * its primary key (synth fails when they disagree, so a pasted key cannot silently be another one).
+ */
+export interface AptSigningKey {
+  /** The key, ASCII-armored (`gpg --armor --export KEYID`): `-----BEGIN PGP PUBLIC KEY BLOCK-----` ... */
+  readonly armored: string;
+  /** The fingerprint of its primary key: 40 hex digits (spaces allowed), as `gpg --fingerprint` prints it. */
+  readonly fingerprint: string;
+}
+
+/** An apt mirror of the distribution's own archive, which replaces the image's default sources. */
+export interface AptMirrorOptions {
+  /**
+   * The mirror's URL, where `dists/` and `pool/` are (a mirror of `http://deb.debian.org/debian` or
+   * `http://archive.ubuntu.com/ubuntu`).
+   */
+  readonly url: string;
+  /**
+   * The key the mirror's Release files are signed with, for a mirror that re-signs.
+   * @default - the distribution's own archive keyring in the image (a plain mirror keeps the distribution's signatures)
+   */
+  readonly signingKey?: AptSigningKey;
+  /**
+   * The suites to use; `$RELEASE` is the image's codename (bookworm, noble).
+   * @default - Ubuntu: ['$RELEASE', '$RELEASE-updates', '$RELEASE-security']; Debian: ['$RELEASE', '$RELEASE-updates']
+   */
+  readonly suites?: string[];
+  /** The components to use. @default - Ubuntu: ['main', 'restricted', 'universe', 'multiverse']; Debian: ['main'] */
+  readonly components?: string[];
+  /**
+   * A mirror of Debian's security archive (`http://security.debian.org/debian-security`), for the
+   * suite `$RELEASE-security` (Ubuntu's security pocket is in its main archive: see `suites`).
+   * @default - none: a Debian guest gets no security updates from a mirror unless this is set
+   */
+  readonly securityUrl?: string;
+}
+
+/** Where Docker Engine is installed from. */
+export enum DockerSource {
+  /** Docker's apt repository (`docker-ce`, `containerd.io`, the buildx and compose plugins), as docs.docker.com installs it. */
+  DOCKER_REPOSITORY = 'docker-repository',
+  /**
+   * The distribution's own packages (`docker.io`, with `docker-buildx` and `docker-compose` where the
+   * distribution has them): no third-party repository, older Docker, the distribution's security updates.
+   */
+  DISTRIBUTION = 'distribution',
+}
+
+/** An HTTP(S) proxy for the guest: apt, the Docker daemon, the runner and login shells. */
+export interface ProxyOptions {
+  /** Proxy for http:// URLs, e.g. 'http://proxy.corp.example:3128' (no credentials). @default - none */
+  readonly http?: string;
+  /** Proxy for https:// URLs. @default - none */
+  readonly https?: string;
+  /**
+   * Hosts reached without the proxy: host names, `.domain` suffixes, IP addresses and CIDRs.
+   * localhost, 127.0.0.1 and ::1 are always added.
+   * @default - only localhost, 127.0.0.1 and ::1
+   */
+  readonly noProxy?: string[];
+}
+
+/** One key of a Secret or ConfigMap (exactly one of `secret` and `configMap`). */
+export interface KeyReference {
+  /** Name of the Secret. @default - none: `configMap` names the object */
+  readonly secret?: string;
+  /** Name of the ConfigMap. @default - none: `secret` names the object */
+  readonly configMap?: string;
+  /** The key that holds the value. */
+  readonly key: string;
+}
+
+/** Settings of the Docker daemon (/etc/docker/daemon.json). */
+export interface DockerDaemonOptions {
+  /** Docker Hub pull-through mirrors, http(s) URLs such as 'https://mirror.gcr.io'. @default - none */
+  readonly registryMirrors?: string[];
+  /** Registries reached over plain HTTP or without TLS verification: `host[:port]` or a CIDR. @default - none */
+  readonly insecureRegistries?: string[];
 }
 
 /** How a runner's guest is set up: shared by every kind of runner and by RunnerImage. */
@@ -42,6 +128,30 @@ export interface RunnerSetupOptions {
   readonly installPackages?: boolean;
   /** SSH public keys for the runner user (for `virtctl ssh`). @default - no SSH access */
   readonly sshAuthorizedKeys?: string[];
+  /**
+   * An HTTP(S) proxy, for apt, the Docker daemon (a systemd drop-in), the runner (its `.env`) and
+   * login shells (/etc/environment, /etc/profile.d). @default - no proxy
+   */
+  readonly proxy?: ProxyOptions;
+  /**
+   * Extra trusted CA certificates, PEM (`-----BEGIN CERTIFICATE-----`), one certificate each: added to
+   * the guest's trust store before apt runs, and given to the runner's node (NODE_EXTRA_CA_CERTS).
+   * @default - none
+   */
+  readonly caCertificates?: string[];
+  /**
+   * Extra trusted CA certificates (PEM, one or more) from a key of a Secret or ConfigMap you create,
+   * attached as a disk (serial RUNNERCA) and added to the trust store at every boot, before apt runs.
+   * Long-lived runners and RunnerImage's bake VM read it; per-job VMs boot the baked trust store.
+   * @default - none
+   */
+  readonly caCertificatesFrom?: KeyReference;
+  /** A mirror of the distribution's archive, which replaces the image's default apt sources. @default - the image's default sources */
+  readonly aptMirror?: AptMirrorOptions;
+  /** Where Docker is installed from (with `docker`). @default DockerSource.DOCKER_REPOSITORY */
+  readonly dockerSource?: DockerSource;
+  /** Docker daemon settings: registry mirrors, insecure registries. @default - Docker's defaults */
+  readonly dockerDaemon?: DockerDaemonOptions;
 }
 
 /** What a runner registers as: shared by RunnerCloudInit, RunnerPool and RunnerChart. */
@@ -128,6 +238,52 @@ export interface ResolvedSetup {
   readonly extraPackages: readonly string[];
   readonly upgradePackages: boolean;
   readonly sshAuthorizedKeys: readonly string[];
+  readonly proxy?: ResolvedProxy;
+  /** PEM certificates, each ending in a newline. */
+  readonly caCertificates: readonly string[];
+  readonly caCertificatesFrom?: ResolvedKeyReference;
+  readonly aptMirror?: ResolvedAptMirror;
+  readonly dockerSource: DockerSource;
+  /** Armored key of a re-signing Docker mirror; undefined for Docker's own key. */
+  readonly dockerAptSigningKey?: ResolvedAptSigningKey;
+  readonly dockerDaemon: ResolvedDockerDaemon;
+}
+
+/** A checked proxy: at least one of http and https. */
+export interface ResolvedProxy {
+  readonly http?: string;
+  readonly https?: string;
+  /** The given entries after localhost, 127.0.0.1 and ::1. */
+  readonly noProxy: readonly string[];
+}
+
+/** A checked key: armored text (ending in a newline) whose primary key has `fingerprint`. */
+export interface ResolvedAptSigningKey {
+  readonly armored: string;
+  /** 40 upper-case hex digits. */
+  readonly fingerprint: string;
+}
+
+/** A checked apt mirror. */
+export interface ResolvedAptMirror {
+  readonly url: string;
+  readonly signingKey?: ResolvedAptSigningKey;
+  readonly suites: readonly string[];
+  readonly components: readonly string[];
+  readonly securityUrl?: string;
+}
+
+/** A checked Secret or ConfigMap key. */
+export interface ResolvedKeyReference {
+  readonly kind: 'secret' | 'configMap';
+  readonly name: string;
+  readonly key: string;
+}
+
+/** Checked daemon.json settings. */
+export interface ResolvedDockerDaemon {
+  readonly registryMirrors: readonly string[];
+  readonly insecureRegistries: readonly string[];
 }
 
 /** What a long-lived runner registers as. */

@@ -29,6 +29,10 @@ const SETTINGS: GuestSettings = {
   tokenFileName: 'token',
   requiredCommands: ['git', 'docker'],
   powerOffAfterJob: false,
+  httpProxy: 'http://proxy.corp.example:3128',
+  httpsProxy: 'http://proxy.corp.example:3128',
+  noProxy: ['localhost', '127.0.0.1', '::1', '.corp.example', '10.0.0.0/8'],
+  nodeExtraCaCerts: '/etc/ssl/certs/ca-certificates.crt',
 };
 
 describe('guest settings contract', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPgpFingerprints } from './openpgp';
+import { openPgpFingerprints } from '../lib/private/openpgp';
 
 // The helper that proves the shipped Docker key: it must notice a damaged key, not only pass a good one.
 describe('openPgpFingerprints', () => {

@@ -1,12 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { openPgpFingerprints } from './openpgp';
+import { openPgpFingerprints } from '../lib/private/openpgp';
 import { parse } from 'yaml';
 import { cloudConfigOf, hasPyYaml, pyYamlLoad, sourceEnvFile, synth, testIf, writtenFile } from './util';
-import { DOCKER_APT_KEY_FINGERPRINT, Distribution, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
+import { DOCKER_APT_KEY_FINGERPRINT, Distribution, DockerSource, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
 import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { CloudConfigSchema, cloudInitCliProblem, hasCloudInitCli } from '../lib/validate';
+import { TEST_APT_KEY, TEST_APT_KEY_FINGERPRINT, TEST_CA_PEM } from './network-fixtures';
 
 const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
 
@@ -29,12 +32,12 @@ describe('RunnerCloudInit', () => {
     expect(secret).toMatchSnapshot();
   });
 
-  test('creates the runner user with bash, a home, the docker group and passwordless sudo', () => {
+  test('creates the runner user with bash, a home, the docker and kvm groups and passwordless sudo', () => {
     const { config } = render();
-    expect(config.groups).toEqual(['docker']);
+    expect(config.groups).toEqual(['docker', 'kvm']);
     expect(config.users).toEqual([{
       name: 'actions-runner', gecos: 'GitHub Actions runner', shell: '/bin/bash', lock_passwd: true,
-      groups: ['docker'], sudo: 'ALL=(ALL) NOPASSWD:ALL',
+      groups: ['docker', 'kvm'], sudo: 'ALL=(ALL) NOPASSWD:ALL',
     }]);
     expect(config.ssh_pwauth).toBe(false);
     expect(config.manage_etc_hosts).toBe(true);
@@ -93,11 +96,13 @@ describe('RunnerCloudInit', () => {
     expect(config.packages).toBeUndefined();
     expect(config.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
     // Docker is still expected (pre-installed): its group, its service, and the registration check.
-    expect(config.groups).toEqual(['docker']);
+    expect(config.groups).toEqual(['docker', 'kvm']);
     expect(config.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
     expect(sourceEnvFile(writtenFile(config, RUNNER_SETTINGS_PATH)).RUNNER_REQUIRED_COMMANDS).toBe('git docker');
     expect(() => render({ installPackages: false, extraPackages: ['jq'] })).toThrow(
-      "RunnerCloudInit 'installPackages' is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them");
+      "RunnerCloudInit 'installPackages' is false, so 'extraPackages' would be ignored: remove them");
+    expect(() => render({ installPackages: false, aptMirror: { url: 'http://mirror.corp/ubuntu' }, dockerSource: DockerSource.DISTRIBUTION })).toThrow(
+      "RunnerCloudInit 'installPackages' is false, so 'aptMirror', 'dockerSource' would be ignored: remove them");
   });
 
   test('requires git, and docker when Docker is on, before registering', () => {
@@ -105,11 +110,11 @@ describe('RunnerCloudInit', () => {
     expect(sourceEnvFile(writtenFile(render({ docker: false }).config, RUNNER_SETTINGS_PATH)).RUNNER_REQUIRED_COMMANDS).toBe('git');
   });
 
-  test('without Docker: no repository, group or Docker packages', () => {
+  test('without Docker: no repository, group or Docker packages; still /dev/kvm', () => {
     const { config } = render({ docker: false });
     expect(config.apt).toBeUndefined();
-    expect(config.groups).toBeUndefined();
-    expect(config.users[0].groups).toBeUndefined();
+    expect(config.groups).toEqual(['kvm']);
+    expect(config.users[0].groups).toEqual(['kvm']);
     expect(config.packages).not.toContain('docker-ce');
     expect(config.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
     expect(config.runcmd).toEqual([['systemctl', 'enable', '--now', 'qemu-guest-agent'], ['systemctl', 'enable', '--now', 'register-actions-runner.service']]);
@@ -166,6 +171,10 @@ describe('RunnerCloudInit', () => {
       TOKEN_FILE_NAME: 'registration-token',
       RUNNER_POWER_OFF_AFTER_JOB: 'false',
       RUNNER_REQUIRED_COMMANDS: 'git docker',
+      RUNNER_HTTP_PROXY: '',
+      RUNNER_HTTPS_PROXY: '',
+      RUNNER_NO_PROXY: '',
+      RUNNER_NODE_EXTRA_CA_CERTS: '',
     });
     expect(config.write_files.find((f: any) => f.path === RUNNER_SETTINGS_PATH).permissions).toBe('0600');
   });
@@ -245,5 +254,143 @@ describe('cloud-init reads the cloud-config as the library meant it (YAML 1.1, P
     ['a control character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0007there'],
   ])('an SSH key comment with %s is refused (PyYAML would reject or split it)', (_, key) => {
     expect(() => render({ sshAuthorizedKeys: [key] })).toThrow("RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line");
+  });
+});
+
+describe('corporate networks: proxy, CAs, mirrors', () => {
+  const PROXY = { http: 'http://proxy.corp.example:3128', https: 'http://proxy.corp.example:3128', noProxy: ['.corp.example', 'mirror.corp.example', '10.0.0.0/8', 'fd00::/8'] };
+  const MIRROR_KEY = { armored: TEST_APT_KEY, fingerprint: TEST_APT_KEY_FINGERPRINT };
+  const FULL: Partial<RunnerCloudInitProps> = {
+    proxy: PROXY,
+    caCertificates: [TEST_CA_PEM],
+    aptMirror: { url: 'https://mirror.corp.example/debian', signingKey: MIRROR_KEY, securityUrl: 'https://mirror.corp.example/debian-security' },
+    distribution: Distribution.DEBIAN,
+    dockerApt: { repositoryBaseUrl: 'https://mirror.corp.example/docker', signingKey: MIRROR_KEY },
+  };
+
+  test('an apt mirror replaces the image\'s sources: its own list, signed by its key, and the defaults removed before apt runs', () => {
+    const { config } = render(FULL);
+    expect(config.apt.preserve_sources_list).toBe(true);
+    expect(config.apt.sources['runner-mirror.list']).toEqual({
+      source: 'deb [signed-by=/etc/apt/keyrings/runner-mirror.asc] https://mirror.corp.example/debian $RELEASE main\n'
+        + 'deb [signed-by=/etc/apt/keyrings/runner-mirror.asc] https://mirror.corp.example/debian $RELEASE-updates main\n'
+        + 'deb [signed-by=/etc/apt/keyrings/runner-mirror.asc] https://mirror.corp.example/debian-security $RELEASE-security main\n',
+    });
+    expect(writtenFile(config, '/etc/apt/keyrings/runner-mirror.asc')).toBe(TEST_APT_KEY);
+    // bootcmd runs first, in cloud-init's init stage; apt-configure in the config stage.
+    expect(config.bootcmd).toEqual([['sh', '-c', "rm -f /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/ubuntu.sources && echo '# Replaced by the apt mirror in sources.list.d/runner-mirror.list (aptMirror)' > /etc/apt/sources.list"]]);
+    // Docker's repository from the same mirror, with the mirror's key instead of Docker's.
+    expect(config.apt.sources['docker.list'].source).toBe('deb [signed-by=/etc/apt/keyrings/docker.asc] https://mirror.corp.example/docker/debian $RELEASE stable');
+    expect(writtenFile(config, DOCKER_APT_KEY_PATH)).toBe(TEST_APT_KEY);
+  });
+
+  test('a plain mirror keeps the distribution\'s signatures; Ubuntu gets its components and security pocket', () => {
+    const { config } = render({ aptMirror: { url: 'http://mirror.corp.example/ubuntu/' } });
+    expect(config.apt.sources['runner-mirror.list'].source.split('\n')).toEqual([
+      'deb [signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg] http://mirror.corp.example/ubuntu $RELEASE main restricted universe multiverse',
+      'deb [signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg] http://mirror.corp.example/ubuntu $RELEASE-updates main restricted universe multiverse',
+      'deb [signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg] http://mirror.corp.example/ubuntu $RELEASE-security main restricted universe multiverse',
+      '',
+    ]);
+    const { config: local } = render({ distribution: Distribution.DEBIAN, aptMirror: { url: 'http://10.0.2.2:8080/debian', suites: ['$RELEASE'], components: ['main'] } });
+    expect(local.apt.sources['runner-mirror.list'].source).toBe('deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://10.0.2.2:8080/debian $RELEASE main\n');
+  });
+
+  test('Docker from the distribution: docker.io (and on Ubuntu buildx and Compose v2), no Docker repository or key', () => {
+    const ubuntu = render({ dockerSource: DockerSource.DISTRIBUTION }).config;
+    expect(ubuntu.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'docker.io', 'docker-buildx', 'docker-compose-v2']);
+    expect(ubuntu.apt).toBeUndefined();
+    expect(ubuntu.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
+    expect(ubuntu.users[0].groups).toEqual(['docker', 'kvm']);
+    expect(ubuntu.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
+    const debian = render({ dockerSource: DockerSource.DISTRIBUTION, distribution: Distribution.DEBIAN }).config;
+    expect(debian.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'docker.io']);
+  });
+
+  test('the proxy reaches apt (with the exact hosts of noProxy DIRECT), the Docker daemon and login shells', () => {
+    const { config } = render({ proxy: PROXY });
+    expect(config.apt.http_proxy).toBe('http://proxy.corp.example:3128');
+    expect(config.apt.https_proxy).toBe('http://proxy.corp.example:3128');
+    expect(config.apt.conf.split('\n')).toEqual(expect.arrayContaining([
+      'Acquire::http::Proxy::mirror.corp.example "DIRECT";', 'Acquire::https::Proxy::mirror.corp.example "DIRECT";',
+      'Acquire::http::Proxy::localhost "DIRECT";',
+    ]));
+    expect(config.apt.conf).not.toMatch(/Proxy::(10\.|\.corp|fd00|::1)/);
+    const noProxy = 'localhost,127.0.0.1,::1,.corp.example,mirror.corp.example,10.0.0.0/8,fd00::/8';
+    expect(writtenFile(config, '/etc/systemd/system/docker.service.d/http-proxy.conf')).toBe(
+      '# The proxy for the Docker daemon\'s pulls and pushes (RunnerSetupOptions.proxy).\n[Service]\n'
+      + 'Environment="http_proxy=http://proxy.corp.example:3128" "HTTP_PROXY=http://proxy.corp.example:3128" '
+      + '"https_proxy=http://proxy.corp.example:3128" "HTTPS_PROXY=http://proxy.corp.example:3128" '
+      + `"no_proxy=${noProxy}" "NO_PROXY=${noProxy}"\n`);
+    const environment = config.write_files.find((f: any) => f.path === '/etc/environment');
+    expect(environment.append).toBe(true);
+    expect(environment.content).toContain(`no_proxy="${noProxy}"\nNO_PROXY="${noProxy}"\n`);
+    const profile = writtenFile(config, '/etc/profile.d/runner-proxy.sh');
+    expect(execFileSync('sh', ['-c', `${profile}\nprintf '%s|%s|%s' "$https_proxy" "$HTTPS_PROXY" "$no_proxy"`]).toString())
+      .toBe(`http://proxy.corp.example:3128|http://proxy.corp.example:3128|${noProxy}`);
+    // The runner's .env is written by the registration script from the settings.
+    expect(sourceEnvFile(writtenFile(config, RUNNER_SETTINGS_PATH))).toMatchObject({
+      RUNNER_HTTP_PROXY: 'http://proxy.corp.example:3128', RUNNER_HTTPS_PROXY: 'http://proxy.corp.example:3128', RUNNER_NO_PROXY: noProxy,
+    });
+  });
+
+  test('without Docker, no Docker drop-in; a proxy needs no package installation', () => {
+    const { config } = render({ proxy: { https: 'http://proxy:8080' }, docker: false, installPackages: false });
+    expect(config.write_files.map((f: any) => f.path)).not.toContain('/etc/systemd/system/docker.service.d/http-proxy.conf');
+    expect(config.apt).toEqual({ https_proxy: 'http://proxy:8080', conf: 'Acquire::https::Proxy::localhost "DIRECT";\nAcquire::https::Proxy::127.0.0.1 "DIRECT";\n' });
+  });
+
+  test('CA certificates go into the trust store in the init stage, and to the runner\'s node', () => {
+    const { config } = render({ caCertificates: [TEST_CA_PEM.replace(/\n/g, '\r\n').trim()] });
+    expect(config.ca_certs).toEqual({ trusted: [TEST_CA_PEM] });
+    expect(sourceEnvFile(writtenFile(config, RUNNER_SETTINGS_PATH)).RUNNER_NODE_EXTRA_CA_CERTS).toBe('/etc/ssl/certs/ca-certificates.crt');
+    expect(sourceEnvFile(writtenFile(render().config, RUNNER_SETTINGS_PATH)).RUNNER_NODE_EXTRA_CA_CERTS).toBe('');
+  });
+
+  test('everything at once is a valid cloud-config for cloud-init\'s schema, and reads the same in YAML 1.1', () => {
+    const { secret } = render(FULL);
+    expect(new CloudConfigSchema().validate(secret.stringData.userdata)).toEqual([]);
+  });
+
+  testIf(hasCloudInitCli(), 'the cloud-init command (apt-get install cloud-init)')('cloud-init schema accepts everything at once', () => {
+    expect(cloudInitCliProblem(render(FULL).secret.stringData.userdata)).toBeUndefined();
+  });
+
+  const key = (change: Partial<typeof MIRROR_KEY>) => ({ ...MIRROR_KEY, ...change });
+  test.each([
+    [{ proxy: { http: 'http://user:pass@proxy:3128' } }, "RunnerCloudInit 'proxy.http' must not contain credentials: a proxy user and password would be written in clear text into the synthesized YAML"],
+    [{ proxy: { http: 'http://user:pass@proxy:3128' } }, '//***@proxy'],
+    [{ proxy: { https: 'socks5://proxy:1080' } }, "RunnerCloudInit 'proxy.https' must be a URL (http, https); the scheme \"socks5:\" is not accepted"],
+    [{ proxy: { https: 'http://proxy:3128/path' } }, "RunnerCloudInit 'proxy.https' must be a proxy URL without a path"],
+    [{ proxy: {} }, "RunnerCloudInit 'proxy' needs 'http' or 'https'"],
+    [{ proxy: { http: 'http://proxy:3128', noProxy: ['*.corp'] } }, "RunnerCloudInit 'proxy.noProxy' entry must be a host name, a .domain suffix, an IP address or a CIDR"],
+    [{ proxy: { http: 'http://proxy:3128', noProxy: ['a,b'] } }, "RunnerCloudInit 'proxy.noProxy' entry must be"],
+    [{ proxy: { http: 'http://proxy:3128', noProxy: ['10.0.0.0/33'] } }, "RunnerCloudInit 'proxy.noProxy' entry must be"],
+    [{ proxy: { http: 'http://proxy:3128', noProxy: ['host:8080'] } }, "RunnerCloudInit 'proxy.noProxy' entry must be"],
+    [{ caCertificates: ['not a certificate'] }, "RunnerCloudInit 'caCertificates' entry 0 must be one PEM certificate"],
+    [{ caCertificates: [TEST_CA_PEM + TEST_CA_PEM] }, "RunnerCloudInit 'caCertificates' entry 0 must be one PEM certificate"],
+    [{ caCertificates: [TEST_CA_PEM.replace('MIIBjjCC', 'MIIBjjCD')] }, "RunnerCloudInit 'caCertificates' entry 0 is not a readable X.509 certificate"],
+    [{ caCertificates: '-----BEGIN CERTIFICATE-----' as unknown as string[] }, "RunnerCloudInit 'caCertificates' must be an array of PEM certificates"],
+    [{ aptMirror: { url: 'http://mirror/$(id)' } }, "RunnerCloudInit 'aptMirror.url' must be a URL (https, http)"],
+    [{ aptMirror: { url: 'http://mirror', suites: ['bookworm main'] } }, "RunnerCloudInit 'aptMirror.suites' entry must be a suite name"],
+    [{ aptMirror: { url: 'http://mirror', suites: [] } }, "RunnerCloudInit 'aptMirror.suites' must not be empty"],
+    [{ aptMirror: { url: 'http://mirror', components: ['main;x'] } }, "RunnerCloudInit 'aptMirror.components' entry must be a component name"],
+    [{ aptMirror: { url: 'http://mirror', securityUrl: 'file:///srv' } }, "RunnerCloudInit 'aptMirror.securityUrl' must be a URL"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'A'.repeat(40) }) } }, `RunnerCloudInit 'aptMirror.signingKey' .armored is the key ${TEST_APT_KEY_FINGERPRINT}, not the fingerprint ${'A'.repeat(40)}`],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'xyz' }) } }, "RunnerCloudInit 'aptMirror.signingKey' .fingerprint must be 40 hexadecimal digits"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: 'hello' }) } }, "RunnerCloudInit 'aptMirror.signingKey' .armored must be one ASCII-armored public key block"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: TEST_APT_KEY.replace('PUBLIC KEY', 'PRIVATE KEY') }) } }, "RunnerCloudInit 'aptMirror.signingKey' .armored is a private key"],
+    [{ dockerApt: { signingKey: key({ fingerprint: 'B'.repeat(40) }) } }, "RunnerCloudInit 'dockerApt.signingKey' .armored is the key"],
+    [{ dockerSource: 'snap' as DockerSource }, "RunnerCloudInit 'dockerSource' must be one of docker-repository, distribution, got \"snap\""],
+    [{ dockerSource: DockerSource.DISTRIBUTION, dockerApt: { repositoryBaseUrl: 'https://m' } }, "RunnerCloudInit 'dockerApt' configures Docker's repository, but 'dockerSource' is distribution"],
+    [{ docker: false, dockerSource: DockerSource.DISTRIBUTION }, "RunnerCloudInit 'docker' is false, so 'dockerSource' would be ignored"],
+  ])('rejects %j', (override, message) => {
+    expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);
+  });
+
+  test('a damaged key is caught by its armor checksum, before the fingerprint', () => {
+    const damaged = TEST_APT_KEY.replace(/\n([A-Za-z0-9+/]{10})/, (_, s: string) => `\n${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`);
+    expect(damaged).not.toBe(TEST_APT_KEY);
+    expect(() => render({ aptMirror: { url: 'http://mirror', signingKey: key({ armored: damaged }) } })).toThrow(/'aptMirror\.signingKey' \.armored cannot be read: OpenPGP armor checksum mismatch/);
   });
 });

@@ -47,9 +47,12 @@ install_image() {
   # A bake cut short (a reboot) runs again from cloud-init: what an install left half-done is
   # removed, an installed runner is kept (as the registration script keeps it), and the package
   # it was installed from is no use any more.
+  export_proxy
   prepare_install_parent
   if [[ ! -e "$RUNNER_DIR" ]]; then install_runner; fi
   rm -f -- "$(package_path)"
+  # Per-job VMs run run.sh, which reads the proxy and CA settings from the runner's .env.
+  write_runner_env
   systemctl enable "$JIT_UNIT"
 }
 

@@ -14,6 +14,11 @@
 # is extracted, and its installdependencies.sh run, in a folder only root can reach, before the
 # folder becomes the runner's.
 #
+# Behind a proxy, root's own downloads use it (exported from the settings), and the runner gets it,
+# with NODE_EXTRA_CA_CERTS, in its .env: a file in the runner's folder, so it is read and written as
+# the runner user; only the variables the settings own are replaced, anything else a job or the
+# runner's env.sh put there is kept.
+#
 # A reboot can cut any run short, and systemd retries a failed one: every run starts from what is
 # on disk (a runner folder that exists is complete; a registration is complete when .runner,
 # .credentials and .credentials_rsaparams exist) and finishes what is missing.
@@ -66,6 +71,58 @@ load_settings() {
     TOKEN_DISK_SERIAL TOKEN_FILE_NAME; do
     [[ -n "${!name:-}" ]] || die "$name is not set in $file"
   done
+}
+
+# The proxy as NAME=value lines, each variable in lower and upper case (curl reads http_proxy only
+# in lower case, Go programs read the upper case); nothing without a proxy.
+proxy_lines() {
+  local name value
+  [[ -n "${RUNNER_HTTP_PROXY:-}${RUNNER_HTTPS_PROXY:-}" ]] || return 0
+  for name in http_proxy https_proxy no_proxy; do
+    case $name in
+      http_proxy) value=${RUNNER_HTTP_PROXY:-} ;;
+      https_proxy) value=${RUNNER_HTTPS_PROXY:-} ;;
+      *) value=${RUNNER_NO_PROXY:-} ;;
+    esac
+    [[ "$value" != *[$'\n\r']* ]] || die "the $name setting holds a line break; not using it"
+    if [[ -n "$value" ]]; then printf '%s=%s\n%s=%s\n' "$name" "$value" "${name^^}" "$value"; fi
+  done
+}
+
+# Root's own downloads (curl, apt in installdependencies.sh) go through the proxy too.
+export_proxy() {
+  local lines line
+  lines=$(proxy_lines)
+  while IFS= read -r line; do
+    if [[ -n "$line" ]]; then export "${line?}"; fi
+  done <<<"$lines"
+}
+
+# What the runner (and so every job) starts with, from its .env.
+runner_env_lines() {
+  proxy_lines
+  if [[ -n "${RUNNER_NODE_EXTRA_CA_CERTS:-}" ]]; then printf 'NODE_EXTRA_CA_CERTS=%s\n' "$RUNNER_NODE_EXTRA_CA_CERTS"; fi
+}
+
+# Rewrites the variables the settings own in the runner's .env, as the runner user, keeping the
+# others; a variable the settings no longer set is removed. Nothing to do, nothing written.
+write_runner_env() {
+  local file="$RUNNER_DIR/.env" wanted current kept line
+  wanted=$(runner_env_lines)
+  current=""
+  if [[ -e "$file" || -L "$file" ]]; then current=$(as_runner_user cat -- "$file"); fi
+  [[ -n "$wanted" || -n "$current" ]] || return 0
+  kept=""
+  while IFS= read -r line; do
+    case "${line%%=*}" in
+      http_proxy | HTTP_PROXY | https_proxy | HTTPS_PROXY | no_proxy | NO_PROXY | NODE_EXTRA_CA_CERTS) ;;
+      *) [[ -z "$line" ]] || kept+="$line"$'\n' ;;
+    esac
+  done <<<"$current"
+  if [[ -n "$wanted" ]]; then kept+="$wanted"$'\n'; fi
+  if [[ "$kept" == "$current"$'\n' || ( -z "$kept" && -z "$current" ) ]]; then return 0; fi
+  printf '%s' "$kept" | as_runner_user tee -- "$file" >/dev/null
+  log "wrote the proxy and CA settings into $file"
 }
 
 # config.sh (the runner's own parser) reads a word that starts with '--' as an option even where it
@@ -321,9 +378,11 @@ main() {
   check_option_values "$name"
   scope=$(runner_scope)
   unit="actions.runner.$scope.$name.service"
+  export_proxy
   prepare_install_parent
   if [[ -z "$(missing_registration_file)" ]]; then
     log "runner already configured in $RUNNER_DIR; not registering again"
+    write_runner_env
     install_service "$unit" "GitHub Actions Runner ($scope.$name)"
     systemctl start "$unit"
     log "runner started"
@@ -339,6 +398,8 @@ main() {
   # kept package is no use any more, also when a reboot came between the install and its removal.
   if [[ ! -e "$RUNNER_DIR" ]]; then install_runner; fi
   rm -f -- "$(package_path)"
+  # Before config.sh: the runner reads .env at start, also to register.
+  write_runner_env
   register_runner "$name"
   install_service "$unit" "GitHub Actions Runner ($scope.$name)"
   systemctl start "$unit"

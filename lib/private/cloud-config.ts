@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isSeq, parse, Scalar, visit } from 'yaml';
-import type { ResolvedGuest, ResolvedSetup } from '../runner-spec';
+import { DockerSource, ResolvedGuest, ResolvedSetup } from '../runner-spec';
 import { deepFreeze } from './freeze';
 import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
+import { aptConfig, dockerPackages, networkFiles, removeDefaultAptSources, SYSTEM_CA_BUNDLE } from './guest-network';
 import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from './token-disk';
 
 // The cloud-config every runner VM boots with: what it writes, installs and runs, and where.
@@ -59,6 +60,11 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
     sha256: role.guest.release.sha256,
     requiredCommands: role.guest.docker ? ['git', 'docker'] : ['git'],
     powerOffAfterJob: role.kind === 'warm',
+    httpProxy: role.guest.proxy?.http ?? '',
+    httpsProxy: role.guest.proxy?.https ?? '',
+    noProxy: role.guest.proxy?.noProxy ?? [],
+    // The runner's node actions do not read the system's trust store; its .NET does.
+    nodeExtraCaCerts: role.guest.caCertificates.length > 0 || role.guest.caCertificatesFrom ? SYSTEM_CA_BUNDLE : '',
   };
   if (role.kind === 'bake') {
     // A baked image registers nothing: its per-job VMs read ARC's JIT config, which says it all.
@@ -96,29 +102,41 @@ export function renderCloudConfig(role: GuestRole): string {
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
   // and its cloud-init 22.4 does not install it). cloud-init puts the codename (noble, bookworm) for $RELEASE.
-  const dockerApt = guest.docker && installs
+  const dockerApt = guest.docker && installs && guest.dockerSource === DockerSource.DOCKER_REPOSITORY
     ? { source: `deb [signed-by=${DOCKER_APT_KEY_PATH}] ${guest.dockerAptBaseUrl}/${guest.distribution} $RELEASE stable` }
     : undefined;
+  // What the image already has when a warm pool boots it: the bake set it up.
+  const setsUp = role.kind !== 'warm';
+  const apt = setsUp ? aptConfig(guest, installs) : undefined;
+  const aptModule = apt || dockerApt ? { ...apt, ...(dockerApt ? { sources: { ...(apt?.sources as object), 'docker.list': dockerApt } } : {}) } : undefined;
+  // The runner user may use /dev/kvm: nested virtualization then only needs the VM side.
+  const groups = guest.docker ? ['docker', 'kvm'] : ['kvm'];
   const user = {
     name: guest.user,
     gecos: 'GitHub Actions runner',
     shell: '/bin/bash',
     lock_passwd: true,
-    ...(guest.docker ? { groups: ['docker'] } : {}),
+    groups: [...groups],
     ...(guest.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
     ...(guest.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...guest.sshAuthorizedKeys] } : {}),
   };
-  const packages = installs ? [...BASE_PACKAGES, ...(guest.docker ? DOCKER_PACKAGES : []), ...guest.extraPackages] : undefined;
+  const packages = installs ? [...BASE_PACKAGES, ...(guest.docker ? dockerPackages(guest, DOCKER_PACKAGES) : []), ...guest.extraPackages] : undefined;
+  const bootcmd = setsUp && installs && guest.aptMirror ? [removeDefaultAptSources()] : [];
   const config = {
-    // The docker group exists before the user joins it; docker-ce's postinst keeps an existing group.
-    ...(guest.docker ? { groups: ['docker'] } : {}),
+    // The groups exist before the user joins them; Docker's packages keep an existing docker group
+    // (and kvm exists already where systemd does).
+    groups: [...groups],
     // No `default` entry: the image's default user (ubuntu, debian) is not created.
     users: [user],
     ssh_pwauth: false,
     // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
     // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
     manage_etc_hosts: true,
-    ...(dockerApt ? { apt: { sources: { 'docker.list': dockerApt } } } : {}),
+    // Before anything else, at every boot (cloud-init's first module).
+    ...(bootcmd.length > 0 ? { bootcmd } : {}),
+    // The init stage, before apt: the extra CAs are trusted when apt first reaches a mirror over https.
+    ...(setsUp && guest.caCertificates.length > 0 ? { ca_certs: { trusted: [...guest.caCertificates] } } : {}),
+    ...(aptModule ? { apt: aptModule } : {}),
     ...(packages ? { package_update: true, package_upgrade: guest.upgradePackages, packages } : {}),
     write_files: [
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(role)) },
@@ -134,7 +152,10 @@ export function renderCloudConfig(role: GuestRole): string {
       // The baked image's per-job unit would look for a JIT config disk that a warm pool's VM does not
       // have: its condition skips it where this file exists (written before it could start).
       ...(role.kind === 'warm' ? [{ path: WARM_POOL_MARKER_PATH, owner: 'root:root', permissions: '0644', content: 'RunnerWarmPool\n' }] : []),
-      ...(dockerApt ? [{ path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('docker-apt-key.asc') }] : []),
+      ...(dockerApt ? [{
+        path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: guest.dockerAptSigningKey?.armored ?? readGuestFile('docker-apt-key.asc'),
+      }] : []),
+      ...(setsUp ? networkFiles(guest, installs) : []),
     ],
     runcmd: [
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],

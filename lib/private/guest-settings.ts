@@ -41,6 +41,14 @@ export interface GuestSettings {
   readonly requiredCommands: readonly string[];
   /** Power the VM off when the runner's service stops (a warm pool's one-job VMs come back clean). */
   readonly powerOffAfterJob: boolean;
+  /** The proxy for http:// URLs, for the runner's download and its .env; '' for none. */
+  readonly httpProxy: string;
+  /** The proxy for https:// URLs; '' for none. */
+  readonly httpsProxy: string;
+  /** Hosts reached without the proxy, joined with commas. */
+  readonly noProxy: readonly string[];
+  /** NODE_EXTRA_CA_CERTS in the runner's .env (the trust store's bundle, with the extra CAs); '' for none. */
+  readonly nodeExtraCaCerts: string;
 }
 
 type Codec = { readonly name: string; readonly required: boolean; encode(value: any): string; decode(text: string): any };
@@ -67,6 +75,10 @@ export const VARIABLES: Readonly<Record<keyof GuestSettings, Codec>> = Object.fr
   tokenFileName: text('TOKEN_FILE_NAME'),
   requiredCommands: list('RUNNER_REQUIRED_COMMANDS', ' '),
   powerOffAfterJob: flag('RUNNER_POWER_OFF_AFTER_JOB'),
+  httpProxy: text('RUNNER_HTTP_PROXY', false),
+  httpsProxy: text('RUNNER_HTTPS_PROXY', false),
+  noProxy: list('RUNNER_NO_PROXY', ','),
+  nodeExtraCaCerts: text('RUNNER_NODE_EXTRA_CA_CERTS', false),
 });
 
 /** The settings file: `NAME='value'` lines in VARIABLES' order. */

@@ -2,11 +2,13 @@ import { GitHubScope, GitHubScopeKind } from '../github';
 import { Distribution } from '../platform';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from '../runner-release';
 import {
-  DEFAULT_DOCKER_APT_BASE_URL, ResolvedGuest, ResolvedRegistration, ResolvedSetup, RunnerRegistrationOptions, RunnerSetupOptions,
+  DEFAULT_DOCKER_APT_BASE_URL, DockerSource, ResolvedGuest, ResolvedRegistration, ResolvedSetup, RunnerRegistrationOptions, RunnerSetupOptions,
 } from '../runner-spec';
 import { validateEnum } from './enum-value';
 import { validateLabels, validateRunnerGroup } from './github-rules';
 import { at, Naming, propLabel } from './naming';
+import { validateAptSigningKey } from './openpgp';
+import { resolveAptMirror, resolveCaCertificates, resolveDockerDaemon, resolveKeyReference, resolveProxy } from './resolve-network';
 import { DEFAULT_TOKEN_KEY } from './token-disk';
 import { validateUrl } from './url';
 
@@ -44,15 +46,30 @@ export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
     throw new Error(`${propLabel(naming, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
   }
   const installPackages = validateBoolean(naming, 'installPackages', props.installPackages, true);
-  if (!installPackages && (props.extraPackages?.length || props.upgradePackages || props.dockerApt)) {
-    throw new Error(`${propLabel(naming, 'installPackages')} is false, so 'extraPackages', 'upgradePackages' and 'dockerApt' would be ignored: remove them`);
+  const aptOnly = (['extraPackages', 'upgradePackages', 'dockerApt', 'aptMirror', 'dockerSource'] as const)
+    .filter((prop) => prop === 'extraPackages' ? props.extraPackages?.length : props[prop] !== undefined && props[prop] !== false);
+  if (!installPackages && aptOnly.length > 0) {
+    throw new Error(`${propLabel(naming, 'installPackages')} is false, so ${aptOnly.map((p) => `'${p}'`).join(', ')} would be ignored: remove them`);
   }
+  const docker = validateBoolean(naming, 'docker', props.docker, true);
+  const dockerOnly = (['dockerApt', 'dockerSource', 'dockerDaemon'] as const).filter((prop) => props[prop] !== undefined);
+  if (!docker && dockerOnly.length > 0) {
+    throw new Error(`${propLabel(naming, 'docker')} is false, so ${dockerOnly.map((p) => `'${p}'`).join(', ')} would be ignored: remove them`);
+  }
+  const dockerSource = validateEnum(...at(naming, 'dockerSource'), DockerSource, props.dockerSource ?? DockerSource.DOCKER_REPOSITORY);
+  if (dockerSource === DockerSource.DISTRIBUTION && props.dockerApt !== undefined) {
+    throw new Error(`${propLabel(naming, 'dockerApt')} configures Docker's repository, but 'dockerSource' is ${dockerSource}: remove one`);
+  }
+  const distribution = validateEnum(...at(naming, 'distribution'), Distribution, props.distribution ?? Distribution.UBUNTU);
+  const proxy = resolveProxy(naming, props.proxy);
+  const caCertificatesFrom = resolveKeyReference(naming, 'caCertificatesFrom', props.caCertificatesFrom);
+  const aptMirror = resolveAptMirror(naming, props.aptMirror, distribution);
   return Object.freeze({
     release,
-    distribution: validateEnum(...at(naming, 'distribution'), Distribution, props.distribution ?? Distribution.UBUNTU),
+    distribution,
     user: validateUser(naming, props.user ?? 'actions-runner'),
     passwordlessSudo: validateBoolean(naming, 'passwordlessSudo', props.passwordlessSudo, true),
-    docker: validateBoolean(naming, 'docker', props.docker, true),
+    docker,
     installPackages,
     dockerAptBaseUrl: validateUrl(...at(naming, 'dockerApt.repositoryBaseUrl'), props.dockerApt?.repositoryBaseUrl ?? DEFAULT_DOCKER_APT_BASE_URL,
       { protocols: ['https:', 'http:'], base: true }).text,
@@ -60,6 +77,14 @@ export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
     upgradePackages: validateBoolean(naming, 'upgradePackages', props.upgradePackages, false),
     sshAuthorizedKeys: validateEach(naming, 'sshAuthorizedKeys', props.sshAuthorizedKeys, SSH_KEY,
       "one OpenSSH public key line ('ssh-ed25519 AAAA... comment')"),
+    ...(proxy ? { proxy } : {}),
+    caCertificates: resolveCaCertificates(naming, props.caCertificates),
+    ...(caCertificatesFrom ? { caCertificatesFrom } : {}),
+    ...(aptMirror ? { aptMirror } : {}),
+    dockerSource,
+    ...(props.dockerApt?.signingKey !== undefined
+      ? { dockerAptSigningKey: validateAptSigningKey(...at(naming, 'dockerApt.signingKey'), props.dockerApt.signingKey) } : {}),
+    dockerDaemon: resolveDockerDaemon(naming, props.dockerDaemon),
   });
 }
 

@@ -5,6 +5,7 @@ import { testIf } from '../util';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
 import { readGuestFile } from '../../lib/private/cloud-config';
+import { TEST_CA_PEM } from '../network-fixtures';
 
 // The bake script that a RunnerImage's bake VM runs once from cloud-init, run for real under bash
 // with stub commands (see harness.ts) and the settings the library renders for the image. It runs
@@ -68,6 +69,16 @@ describe('bake-runner-image.sh', () => {
     expect(guest.configArgs()).toBeUndefined();
     expect(guest.log('mount.log')).toBeUndefined();
     expect(guest.log('runuser.log')).toBeUndefined();
+  });
+
+  test('behind a proxy: the download uses it, and the image\'s runner gets it and NODE_EXTRA_CA_CERTS in its .env, written as the runner user', () => {
+    const proxy = 'http://proxy.corp.example:3128';
+    guest.installImage({ proxy: { https: proxy }, caCertificates: [TEST_CA_PEM] });
+    expect(guest.bake().status).toBe(0);
+    expect(guest.logLines('curl-proxy.log')).toEqual([`${proxy} ${proxy} localhost,127.0.0.1,::1`]);
+    expect(readFileSync(join(guest.runnerDir, '.env'), 'utf8')).toBe(`https_proxy=${proxy}\nHTTPS_PROXY=${proxy}\n`
+      + 'no_proxy=localhost,127.0.0.1,::1\nNO_PROXY=localhost,127.0.0.1,::1\nNODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\n');
+    expect(guest.logLines('runuser.log')).toEqual(['actions-runner']);
   });
 
   test('the seal forgets the machine, marks the image baked and powers off, once and last', () => {

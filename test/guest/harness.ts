@@ -23,6 +23,7 @@ const STUBS: Record<string, string> = {
   curl: `out=""; url=""
 while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done
 echo "$url" >> "$STUB_LOG/curl.log"
+echo "\${https_proxy:-} \${HTTPS_PROXY:-} \${no_proxy:-}" >> "$STUB_LOG/curl-proxy.log"
 failures=$(cat "$STUB_LOG/curl-failures" 2>/dev/null || echo 0)
 if [ "$failures" -gt 0 ]; then echo $((failures - 1)) > "$STUB_LOG/curl-failures"; echo "curl: (22) 503" >&2; exit 22; fi
 if [ "\${FAKE_CRASH:-}" = curl ]; then head -c 1000 "$STUB_RUNNER_TARBALL" > "$out"; echo curl >> "$STUB_LOG/crash.log"; kill -KILL 0; fi

@@ -5,6 +5,7 @@ import { testIf } from '../util';
 import { FAKE_RUNNER_FILES, RUNNER_CRASH_POINTS } from './fake-runner';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
+import { TEST_CA_PEM } from '../network-fixtures';
 
 // The registration script that cloud-init runs in every runner VM, run for real under bash with
 // stub commands (see harness.ts) and the settings the library renders.
@@ -438,6 +439,7 @@ describe('root never runs a file a job could have written', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`error: ${join(guest.runnerDir, '..')} must belong to root and be writable by root only`);
   });
+
 });
 
 const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
@@ -446,5 +448,59 @@ describe('guest scripts are shellcheck-clean', () => {
     const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', join(__dirname, '..', '..', 'lib', 'guest', 'register-runner.sh')], { encoding: 'utf8' });
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('register-runner.sh behind a proxy, with extra CAs', () => {
+  let guest: FakeGuest;
+  beforeEach(() => {
+  guest = new FakeGuest();
+});
+  afterEach(() => guest.dispose());
+
+  const PROXY = 'http://proxy.corp.example:3128';
+  const NO_PROXY = 'localhost,127.0.0.1,::1,.corp.example';
+  const ENV_LINES = [`http_proxy=${PROXY}`, `HTTP_PROXY=${PROXY}`, `https_proxy=${PROXY}`, `HTTPS_PROXY=${PROXY}`,
+    `no_proxy=${NO_PROXY}`, `NO_PROXY=${NO_PROXY}`, 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'];
+  const dotEnv = () => readFileSync(join(guest.runnerDir, '.env'), 'utf8');
+
+  test('the download uses the proxy, and the runner gets it and NODE_EXTRA_CA_CERTS in its .env before config.sh runs', () => {
+    guest.install({ proxy: { http: PROXY, https: PROXY, noProxy: ['.corp.example'] }, caCertificates: [TEST_CA_PEM] });
+    expect(guest.run().status).toBe(0);
+    expect(guest.logLines('curl-proxy.log')).toEqual([`${PROXY} ${PROXY} ${NO_PROXY}`]);
+    expect(dotEnv()).toBe(`${ENV_LINES.join('\n')}\n`);
+    // Written by the runner user: root writes nothing in the runner's folder.
+    const args = guest.log('runuser.args')!.split('\0').slice(0, -1).join(' ');
+    expect(args).toContain(`-u actions-runner -- tee -- ${guest.runnerDir}/.env`);
+    expect(args.indexOf(`tee -- ${guest.runnerDir}/.env`)).toBeLessThan(args.indexOf('./config.sh'));
+  });
+
+  test('a later boot keeps what others put in .env, replaces the settings\' variables, and rewrites nothing unchanged', () => {
+    guest.install({ proxy: { https: PROXY }, caCertificates: [TEST_CA_PEM] });
+    expect(guest.run().status).toBe(0);
+    appendFileSync(join(guest.runnerDir, '.env'), 'LANG=C.UTF-8\nhttps_proxy=http://job.example:1\n');
+    expect(guest.run().status).toBe(0);
+    expect(dotEnv()).toBe(`LANG=C.UTF-8\nhttps_proxy=${PROXY}\nHTTPS_PROXY=${PROXY}\nno_proxy=localhost,127.0.0.1,::1\nNO_PROXY=localhost,127.0.0.1,::1\n`
+      + 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\n');
+    const writes = () => guest.log('runuser.args')!.split('\0').filter((a) => a === `${guest.runnerDir}/.env`).length;
+    const before = writes();
+    expect(guest.run().status).toBe(0);
+    expect(writes()).toBe(before + 1); // read (cat), not written
+  });
+
+  test('without a proxy or CAs, .env is left alone', () => {
+    guest.install();
+    expect(guest.run().status).toBe(0);
+    expect(guest.log('curl-proxy.log')!.trim()).toBe('');
+    expect(dotEnv()).toBe('');
+    expect(guest.log('runuser.args')).not.toContain('.env');
+  });
+
+  test('a settings value with a line break is refused, not written', () => {
+    guest.install({ proxy: { https: PROXY } }, { RUNNER_HTTPS_PROXY: `${PROXY}\nLD_PRELOAD=/tmp/x.so` });
+    const run = guest.run();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('the https_proxy setting holds a line break; not using it');
+    expect(guest.log('curl.log')).toBeUndefined();
   });
 });

@@ -1,0 +1,31 @@
+// Fixtures for the guest's network options: a self-signed CA (openssl req -x509, EC P-256, 100
+// years) and an apt signing key (gpg --quick-gen-key ed25519), both made for these tests only.
+
+/** A CA certificate, PEM. */
+export const TEST_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBjjCCATWgAwIBAgIUazQL7rtvxwkTavH1hGhMFiPwmc4wCgYIKoZIzj0EAwIw
+HDEaMBgGA1UEAwwRVGVzdCBDb3JwIFJvb3QgQ0EwIBcNMjYxMTI4MDM1NzQxWhgP
+MjEyNjExMDQwMzU3NDFaMBwxGjAYBgNVBAMMEVRlc3QgQ29ycCBSb290IENBMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEaGr+10YyjhWXg3DJsnUxy2bvV32IzOB4
+3k+vtKKbepk6b9DAlQqqmABBbMLruM9gxG6jjY0G/2BuyvF7B5oKnKNTMFEwHQYD
+VR0OBBYEFCccdLAhEVGkyTY981D2FadCkcXOMB8GA1UdIwQYMBaAFCccdLAhEVGk
+yTY981D2FadCkcXOMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIg
+Af+svH0zOgHSA71lOIbQ20XXM0ft0HQmNx6DA4SgemwCIF7TfFYB51WRP61//qET
+SLkayiJ602F25W4uNPb+F7i2
+-----END CERTIFICATE-----
+`;
+
+/** An ASCII-armored OpenPGP public key, as a re-signing mirror would publish it. */
+export const TEST_APT_KEY = `-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mDMEawpRNRYJKwYBBAHaRw8BAQdAYRwMJ7M/O0HwU5Bx9MPqsYLLsXY47Blx6pTC
+o1FpBf+0IFRlc3QgTWlycm9yIDxtaXJyb3JAZXhhbXBsZS5jb20+iJAEExYIADgW
+IQSEYhFU2DXGNxwD8y+PfHr4Mulv0AUCawpRNQIbAwULCQgHAgYVCgkICwIEFgID
+AQIeAQIXgAAKCRCPfHr4Mulv0J8qAP9E7Tl1TALqNlxi4DrUcmfpnc/zdqbzl6xM
+AKTUuHnpIQEAsNIeVZIduJKqH53bRMgYFACIQxD+aICJma0TF3+94AI=
+=SBSt
+-----END PGP PUBLIC KEY BLOCK-----
+`;
+
+/** Its primary key's fingerprint. */
+export const TEST_APT_KEY_FINGERPRINT = '84621154D835C6371C03F32F8F7C7AF832E96FD0';
