@@ -14,9 +14,10 @@ suite=bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # What a Debian cloud image has that the runner's cloud-config relies on: cloud-init with the
-# NoCloud datasource, networking by DHCP, sudo, the tools the registration script uses, and git
-# and the guest agent, which a real runner image would install from apt (the boot test runs with
-# installPackages: false, because the guest reaches nothing outside the test).
+# NoCloud datasource, networking by DHCP, sudo, the tools the registration script uses, and (not
+# in the bare variant) curl, git and the guest agent, which a runner installs from apt at first boot
+# (the tests of the pre-baked path run with installPackages: false: the guest reaches nothing outside
+# the test; docker.boot.ts installs them from its own repository).
 packages=(
   linux-image-cloud-amd64 systemd-sysv udev kmod dbus
   cloud-init ifupdown isc-dhcp-client iproute2 netbase
