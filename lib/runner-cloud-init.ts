@@ -64,6 +64,8 @@ export class RunnerCloudInit extends Construct {
   public readonly user: string;
   /** Key of the token Secret that holds the registration token. */
   public readonly tokenSecretKey: string;
+  /** The resolved guest: what the cloud-config sets up and registers. @internal */
+  public readonly guest: ResolvedGuest;
   /** The rendered user-data: `#cloud-config` followed by YAML. */
   public readonly userData: string;
   /** The Secret, for `ApiObject.of(...).addJsonPatch(...)`. */
@@ -81,6 +83,7 @@ export class RunnerCloudInit extends Construct {
     this.labels = spec.guest.labels;
     this.user = spec.guest.user;
     this.tokenSecretKey = spec.guest.tokenKey;
+    this.guest = spec.guest;
     this.userData = renderCloudConfig({ kind: 'static', guest: spec.guest });
     checkCollisionsAtSynth(this);
     this.apiObject = ApiObject.of(new kplus.Secret(this, 'Resource', {

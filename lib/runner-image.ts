@@ -13,6 +13,7 @@ import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATI
 import { Naming, propLabel } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { withResolved } from './private/resolved';
+import { setupDisks, setupSecretNames } from './private/setup-disks';
 import { runnerVmiSpec } from './private/vmi-spec';
 import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
 import { RunnerRelease } from './runner-release';
@@ -133,7 +134,7 @@ export class RunnerImage extends Construct {
 
     const userData = renderCloudConfig({ kind: 'bake', guest: this.setup });
     this.hash = createHash('sha256')
-      .update(JSON.stringify({ source: baseImage.toDataVolumeSource(), arch: this.arch, storage: this.storage, userData }))
+      .update(JSON.stringify({ source: baseImage.toDataVolumeSource(), arch: this.arch, storage: this.storage, userData, caFrom: this.setup.caCertificatesFrom }))
       .digest('hex').slice(0, HASH_LENGTH);
     this.volumeName = `${name}-${this.hash}`;
     this.readyVmiName = `${this.volumeName}-bake`;
@@ -148,13 +149,14 @@ export class RunnerImage extends Construct {
     });
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'runner-image-bake', 'app.kubernetes.io/instance': name };
     const externalVolumes = annotationValue([baseImage.externalVolume(this.namespace)]);
+    const externalSecrets = annotationValue([baseImage.secretRef, ...setupSecretNames(this.setup)]);
     this.apiObject = new VirtualMachine(this, 'BakeVm', {
       metadata: {
         name: this.readyVmiName,
         namespace: this.namespace,
         labels,
         annotations: {
-          ...(baseImage.secretRef ? { [EXTERNAL_SECRETS_ANNOTATION]: baseImage.secretRef } : {}),
+          ...(externalSecrets ? { [EXTERNAL_SECRETS_ANNOTATION]: externalSecrets } : {}),
           ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
@@ -171,6 +173,7 @@ export class RunnerImage extends Construct {
             disks: [
               { name: 'rootdisk', volume: { dataVolume: { name: this.volumeName } } },
               { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: cloudInit.name } } } },
+              ...setupDisks(this.setup),
             ],
           }),
         },

@@ -8,6 +8,7 @@ import { Naming, propLabel } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
+import { setupDisks, setupSecretNames } from './private/setup-disks';
 import { runnerVmiSpec } from './private/vmi-spec';
 import { RunnerCloudInit } from './runner-cloud-init';
 import { dataVolumeSpec } from './runner-disk';
@@ -83,7 +84,7 @@ export class RunnerVm extends Construct {
         // What is created out of band (the token Secret, a clone source you keep), so that
         // validation knows not to look for it in the output.
         annotations: {
-          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.image.secretRef])!,
+          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.image.secretRef, ...setupSecretNames(spec.cloudInit.guest)])!,
           ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
@@ -108,6 +109,7 @@ export class RunnerVm extends Construct {
               // optional: once every runner has registered, the token Secret can (and should) be
               // deleted; a configured runner never reads it again, and its VM still starts.
               { name: 'token', serial: TOKEN_DISK_SERIAL, readonly: true, volume: { secret: { secretName: spec.tokenSecretName, optional: true } } },
+              ...setupDisks(spec.cloudInit.guest),
             ],
           }),
         },

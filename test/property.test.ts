@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, synth, writtenFile } from './util';
-import { OsImage, RunnerChart, RunnerChartProps } from '../lib';
+import { OsImage, ProxyOptions, RunnerChart, RunnerChartProps } from '../lib';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 
 // Random fleets: every generated props object must either be refused with an Error that names a
@@ -52,6 +52,19 @@ const workDir = fc.option(mostly(
   fc.constantFrom('../etc', 'a b', '$(id)', "x'y", '', '/', '/var/work', '.', 'bin'),
 ), { nil: undefined });
 
+const proxyUrl = fc.tuple(fc.constantFrom('http', 'https'), host).map(([scheme, h]) => `${scheme}://${h}`);
+// Half without a proxy; a bad one rarely (every bad prop lowers the share of fleets that synthesize).
+const proxy = fc.oneof({ arbitrary: fc.constant(undefined), weight: 24 }, { arbitrary: mostly<ProxyOptions>(
+  fc.record({
+    http: fc.option(proxyUrl, { nil: undefined }),
+    https: proxyUrl,
+    noProxy: fc.option(fc.uniqueArray(fc.constantFrom('.corp.example', '10.0.0.0/8', 'fd00::/8', 'mirror-1', '192.168.1.1', '.a.b-c'), { maxLength: 4 }),
+      { nil: undefined }),
+  }),
+  fc.constantFrom({ http: 'http://user:pw@proxy:3128' }, { https: 'http://proxy/$(id)' }, { https: 'ftp://proxy' }, {},
+    { https: 'http://proxy:3128', noProxy: ['a b'] }, { https: 'http://proxy:3128', noProxy: ['*'] }, { https: 'http://proxy:3128', noProxy: ['a,b'] }),
+), weight: 24 });
+
 const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   url,
   labels,
@@ -76,6 +89,7 @@ const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
   tokenSecretKey: fc.option(mostly(fc.constantFrom('token', 'registration-token', 'gh.token_1'), fc.constantFrom('a/b', '', "t'k", 'a b')), { nil: undefined }),
   docker: fc.boolean(),
   installPackages: fc.boolean(),
+  proxy,
 });
 
 interface Registered {
@@ -102,6 +116,9 @@ function expectedSettings(p: RunnerChartProps & { labels: string[] }, scopeUrl: 
     TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
     TOKEN_FILE_NAME: p.tokenSecretKey ?? 'token',
     RUNNER_REQUIRED_COMMANDS: p.docker ? 'git docker' : 'git',
+    RUNNER_HTTP_PROXY: p.proxy?.http ?? '',
+    RUNNER_HTTPS_PROXY: p.proxy?.https ?? '',
+    RUNNER_NO_PROXY: p.proxy ? ['localhost', '127.0.0.1', '::1', ...p.proxy.noProxy ?? []].join(',') : '',
   };
 }
 const SETTINGS = Object.keys(expectedSettings({ url: '', tokenSecretName: '', labels: [] }, '', ''));

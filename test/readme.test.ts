@@ -44,3 +44,17 @@ describe('README examples', () => {
     expect(vm.spec.template.spec.domain.resources.requests).toEqual({ cpu: '16', memory: '64Gi' });
   });
 });
+
+describe('README: corporate networks', () => {
+  test('the example synthesizes runners with the CA disk, behind the proxy, on the mirror', () => {
+    const example = examples.find((code) => code.includes('caCertificatesFrom'))!;
+    const objects = runExample(example);
+    const vms = objects.filter((o) => o.kind === 'VirtualMachine');
+    expect(vms).toHaveLength(2);
+    for (const vm of vms) expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'runnerca', configMap: { name: 'corp-root-ca' } });
+    const userData: string = objects.find((o) => o.kind === 'Secret').stringData.userdata;
+    expect(userData).toContain('https_proxy: http://proxy.corp.example:3128');
+    expect(userData).toContain('runner-mirror.list');
+    expect(userData).toContain('docker.io');
+  });
+});

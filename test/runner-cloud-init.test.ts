@@ -394,3 +394,51 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
     expect(() => render({ aptMirror: { url: 'http://mirror', signingKey: key({ armored: damaged }) } })).toThrow(/'aptMirror\.signingKey' \.armored cannot be read: OpenPGP armor checksum mismatch/);
   });
 });
+
+describe('the Docker daemon', () => {
+  test('registry mirrors and insecure registries go into daemon.json, written before Docker is installed', () => {
+    const { config } = render({ dockerDaemon: { registryMirrors: ['https://mirror.gcr.io/', 'http://registry-cache.corp:5000'], insecureRegistries: ['registry.corp:5000', '10.0.0.0/8', '192.168.1.10'] } });
+    const entry = config.write_files.find((f: any) => f.path === '/etc/docker/daemon.json');
+    expect(entry.permissions).toBe('0644');
+    expect(JSON.parse(entry.content)).toEqual({
+      'registry-mirrors': ['https://mirror.gcr.io', 'http://registry-cache.corp:5000'],
+      'insecure-registries': ['registry.corp:5000', '10.0.0.0/8', '192.168.1.10'],
+    });
+    expect(render({ dockerDaemon: { registryMirrors: ['https://mirror.gcr.io'] } }).config.write_files.find((f: any) => f.path === '/etc/docker/daemon.json').content)
+      .toBe('{\n  "registry-mirrors": [\n    "https://mirror.gcr.io"\n  ]\n}\n');
+  });
+
+  test('no settings, no daemon.json', () => {
+    expect(render({ dockerDaemon: {} }).config.write_files.map((f: any) => f.path)).not.toContain('/etc/docker/daemon.json');
+  });
+
+  test.each([
+    [{ dockerDaemon: { registryMirrors: ['mirror.gcr.io'] } }, "RunnerCloudInit 'dockerDaemon.registryMirrors' must be a URL (https, http)"],
+    [{ dockerDaemon: { registryMirrors: ['https://user:pw@mirror.corp'] } }, "RunnerCloudInit 'dockerDaemon.registryMirrors' must be a URL (https, http); it must not contain credentials"],
+    [{ dockerDaemon: { registryMirrors: 'https://mirror.gcr.io' as unknown as string[] } }, "RunnerCloudInit 'dockerDaemon.registryMirrors' must be an array"],
+    [{ dockerDaemon: { insecureRegistries: ['http://registry.corp'] } }, "RunnerCloudInit 'dockerDaemon.insecureRegistries' entry must be a registry as host[:port]"],
+    [{ dockerDaemon: { insecureRegistries: ['registry.corp:99999'] } }, "RunnerCloudInit 'dockerDaemon.insecureRegistries' entry must be"],
+    [{ dockerDaemon: { insecureRegistries: ['10.0.0.0/40'] } }, "RunnerCloudInit 'dockerDaemon.insecureRegistries' entry must be"],
+    [{ docker: false, dockerDaemon: { registryMirrors: ['https://mirror.gcr.io'] } }, "RunnerCloudInit 'docker' is false, so 'dockerDaemon' would be ignored"],
+  ])('rejects %j', (override, message) => {
+    expect(() => render(override as Partial<RunnerCloudInitProps>)).toThrow(message);
+  });
+});
+
+describe('the Docker data disk', () => {
+  test('with Docker, every cloud-config writes the mount script, its unit and the drop-ins that make containerd and Docker require it', () => {
+    const { config } = render();
+    expect(writtenFile(config, '/usr/local/sbin/mount-docker-data')).toBe(readFileSync(join(__dirname, '..', 'lib', 'guest', 'mount-docker-data.sh'), 'utf8'));
+    expect(config.write_files.find((f: any) => f.path === '/usr/local/sbin/mount-docker-data').permissions).toBe('0755');
+    expect(writtenFile(config, '/etc/systemd/system/runner-docker-data.service')).toContain('Before=containerd.service docker.service');
+    for (const unit of ['docker', 'containerd']) {
+      expect(writtenFile(config, `/etc/systemd/system/${unit}.service.d/runner-docker-data.conf`)).toMatch(/\[Unit\]\nRequires=runner-docker-data\.service\nAfter=runner-docker-data\.service\n$/);
+    }
+    // write_files runs in cloud-init's init stage, the packages (and Docker's first start) in the final stage.
+    expect(config.packages).toContain('docker-ce');
+  });
+
+  test('without Docker, none of it', () => {
+    expect(render({ docker: false }).config.write_files.map((f: any) => f.path)).not.toContain('/usr/local/sbin/mount-docker-data');
+  });
+});

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { AccessMode, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease } from '../lib';
+import { AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease } from '../lib';
 import { parse } from 'yaml';
 import {
   BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig,
@@ -92,5 +92,35 @@ describe('the user-data of a per-job VM booting the image', () => {
     expect(new CloudConfigSchema().validate(userData)).toEqual([]);
     expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(2048);
     expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, manage_etc_hosts: true });
+  });
+});
+
+describe('RunnerImage: the guest\'s network options are baked in', () => {
+  test('a CA from a Secret is a disk of the bake VM (serial RUNNERCA), declared external; the image name follows it', () => {
+    const { image, objects } = bake({ caCertificatesFrom: { secret: 'corp-ca', key: 'ca.crt' }, proxy: { https: 'http://proxy:3128' } });
+    const vm = ofKind(objects, 'VirtualMachine')[0];
+    expect(vm.spec.template.spec.domain.devices.disks).toContainEqual({ name: 'runnerca', serial: 'RUNNERCA', disk: { bus: 'virtio', readonly: true } });
+    expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'runnerca', secret: { secretName: 'corp-ca' } });
+    expect(vm.metadata.annotations[EXTERNAL_SECRETS_ANNOTATION]).toBe('corp-ca');
+    expect(validateObjects(objects.map((object) => ({ file: 'image.yaml', object })), {}).map(formatFinding)).toEqual([]);
+    expect(bake({ caCertificatesFrom: { secret: 'other-ca', key: 'ca.crt' } }).image.hash).not.toBe(image.hash);
+    const config = cloudConfigOf(ofKind(objects, 'Secret')[0]);
+    expect(config.bootcmd[0].slice(3)).toEqual(['install-runner-ca', 'ca.crt']);
+    expect(parseGuestSettings(writtenFile(config, RUNNER_SETTINGS_PATH))).toMatchObject({
+      httpsProxy: 'http://proxy:3128', nodeExtraCaCerts: '/etc/ssl/certs/ca-certificates.crt',
+    });
+  });
+
+  test('the Docker data disk\'s script, unit and drop-ins are baked in, for every VM that boots the image', () => {
+    const config = cloudConfigOf(ofKind(bake().objects, 'Secret')[0]);
+    const paths = config.write_files.map((f: any) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['/usr/local/sbin/mount-docker-data', '/etc/systemd/system/runner-docker-data.service',
+      '/etc/systemd/system/docker.service.d/runner-docker-data.conf', '/etc/systemd/system/containerd.service.d/runner-docker-data.conf']));
+    expect(writtenFile(config, '/etc/systemd/system/docker.service.d/runner-docker-data.conf')).toContain('[Unit]\nRequires=runner-docker-data.service\nAfter=runner-docker-data.service\n');
+  });
+
+  test('no CA disk without caCertificatesFrom', () => {
+    const vm = ofKind(bake().objects, 'VirtualMachine')[0];
+    expect(vm.spec.template.spec.domain.devices.disks.map((d: any) => d.name)).toEqual(['rootdisk', 'cloudinitdisk']);
   });
 });

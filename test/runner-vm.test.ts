@@ -113,3 +113,14 @@ describe('RunnerVm', () => {
     expect(() => build(override as Partial<RunnerVmProps>)).toThrow(message);
   });
 });
+
+describe('RunnerVm: the set-up\'s disks', () => {
+  test('a CA from a ConfigMap is a read-only disk with serial RUNNERCA', () => {
+    const chart = Testing.chart();
+    const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', name: 'c', namespace: 'ci', caCertificatesFrom: { configMap: 'corp-ca', key: 'ca.crt' } });
+    new RunnerVm(chart, 'vm', { cloudInit, rootDisk: { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' }, tokenSecretName: 't', name: 'r-0' });
+    const [vm] = ofKind(synth(chart), 'VirtualMachine');
+    expect(vm.spec.template.spec.domain.devices.disks).toContainEqual({ name: 'runnerca', serial: 'RUNNERCA', disk: { bus: 'virtio', readonly: true } });
+    expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'runnerca', configMap: { name: 'corp-ca' } });
+  });
+});

@@ -46,6 +46,26 @@ export const DOCKER_PACKAGES: readonly string[] = deepFreeze(['docker-ce', 'dock
 /** Packages every runner gets. */
 export const BASE_PACKAGES: readonly string[] = deepFreeze(['ca-certificates', 'curl', 'git', 'qemu-guest-agent']);
 
+/** Where the Docker data disk's script and unit are written (lib/guest/mount-docker-data.sh, runner-docker-data.service). */
+export const DOCKER_DATA_SCRIPT_PATH = '/usr/local/sbin/mount-docker-data';
+export const DOCKER_DATA_UNIT_NAME = 'runner-docker-data.service';
+
+/**
+ * The Docker data disk (serial DOCKERDATA), on every kind: the script, its unit, and drop-ins that make
+ * containerd and Docker require it, so it runs before their first start (packages installed at first
+ * boot) and at every boot of a baked image. Nothing happens where no such disk is attached.
+ */
+function dockerDataFiles() {
+  const dropIn = `# Docker's data on its own disk, when the VM has one (${DOCKER_DATA_UNIT_NAME}).\n[Unit]\nRequires=${DOCKER_DATA_UNIT_NAME}\nAfter=${DOCKER_DATA_UNIT_NAME}\n`;
+  return [
+    { path: DOCKER_DATA_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('mount-docker-data.sh') },
+    { path: `/etc/systemd/system/${DOCKER_DATA_UNIT_NAME}`, owner: 'root:root', permissions: '0644', content: readGuestFile(DOCKER_DATA_UNIT_NAME) },
+    ...['containerd', 'docker'].map((unit) => ({
+      path: `/etc/systemd/system/${unit}.service.d/runner-docker-data.conf`, owner: 'root:root', permissions: '0644', content: dropIn,
+    })),
+  ];
+}
+
 /** Reads a file that the library installs in the guest (lib/guest). */
 export function readGuestFile(name: string): string {
   return readFileSync(join(__dirname, '..', 'guest', name), 'utf8');
@@ -121,7 +141,11 @@ export function renderCloudConfig(role: GuestRole): string {
     ...(guest.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...guest.sshAuthorizedKeys] } : {}),
   };
   const packages = installs ? [...BASE_PACKAGES, ...(guest.docker ? dockerPackages(guest, DOCKER_PACKAGES) : []), ...guest.extraPackages] : undefined;
-  const bootcmd = setsUp && installs && guest.aptMirror ? [removeDefaultAptSources()] : [];
+  const bootcmd = [
+    // The script's own text: bootcmd runs before write_files.
+    ...(setsUp && guest.caCertificatesFrom ? [['bash', '-c', readGuestFile('install-runner-ca.sh'), 'install-runner-ca', guest.caCertificatesFrom.key]] : []),
+    ...(setsUp && installs && guest.aptMirror ? [removeDefaultAptSources()] : []),
+  ];
   const config = {
     // The groups exist before the user joins them; Docker's packages keep an existing docker group
     // (and kvm exists already where systemd does).
@@ -156,6 +180,7 @@ export function renderCloudConfig(role: GuestRole): string {
         path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: guest.dockerAptSigningKey?.armored ?? readGuestFile('docker-apt-key.asc'),
       }] : []),
       ...(setsUp ? networkFiles(guest, installs) : []),
+      ...(setsUp && guest.docker ? dockerDataFiles() : []),
     ],
     runcmd: [
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],

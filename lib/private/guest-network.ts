@@ -94,6 +94,15 @@ export function networkFiles(setup: ResolvedSetup, installs: boolean): WrittenFi
   if (installs && setup.aptMirror?.signingKey) {
     files.push({ path: APT_MIRROR_KEY_PATH, owner: 'root:root', permissions: '0644', content: setup.aptMirror.signingKey.armored });
   }
+  const daemon = setup.dockerDaemon;
+  if (setup.docker && (daemon.registryMirrors.length > 0 || daemon.insecureRegistries.length > 0)) {
+    const settings = {
+      ...(daemon.registryMirrors.length > 0 ? { 'registry-mirrors': daemon.registryMirrors } : {}),
+      ...(daemon.insecureRegistries.length > 0 ? { 'insecure-registries': daemon.insecureRegistries } : {}),
+    };
+    // Written before Docker is installed: its first start reads it.
+    files.push({ path: DOCKER_DAEMON_JSON_PATH, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(settings, undefined, 2)}\n` });
+  }
   const proxy = setup.proxy;
   if (proxy) {
     const variables = proxyVariables(proxy);

@@ -13,3 +13,9 @@ export const JIT_DISK_SERIAL = 'RUNNERJIT';
 
 /** The key of ARC's per-runner Secret that holds the JIT config (actions-runner-controller 0.14). */
 export const ARC_JIT_SECRET_KEY = 'jitToken';
+
+/** The serial of the disk that carries extra CA certificates (`caCertificatesFrom`: a Secret or ConfigMap key). */
+export const CA_DISK_SERIAL = 'RUNNERCA';
+
+/** The serial of the disk that holds Docker's data (/var/lib/docker and /var/lib/containerd), formatted when blank. */
+export const DOCKER_DATA_DISK_SERIAL = 'DOCKERDATA';

@@ -8,6 +8,7 @@ import Ajv, { _, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv-draft-04'
 import addFormats from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { readCloudConfig } from './cloud-init-yaml';
+import { guestFileProblems } from './guest-files';
 import { compileCached, defaultCacheDir } from './compiled-schema';
 import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 
@@ -37,8 +38,10 @@ export interface CloudConfigProblem {
  * Validates cloud-config user-data as cloud-init reads it (YAML 1.1, with PyYAML's types) against
  * cloud-init's own JSON schema (26.2, draft-04): the `#cloud-config` header, YAML that PyYAML refuses
  * or reads differently from YAML 1.2 (tabs, control characters, `on`/`no`/`yes`, dates, octal
- * numbers), unknown or misspelt keys (the schema is closed at the root), wrong types, and keys
- * cloud-init marks deprecated, which it would warn about at boot.
+ * numbers), unknown or misspelt keys (the schema is closed at the root), wrong types, keys
+ * cloud-init marks deprecated, which it would warn about at boot, and files and apt settings their
+ * readers in the guest would refuse (guest-files.ts: daemon.json, systemd drop-ins, apt sources and
+ * keys, /etc/environment, CA certificates).
  */
 export class CloudConfigSchema {
   private readonly validateFn: ValidateFunction;
@@ -58,8 +61,9 @@ export class CloudConfigSchema {
       return [{ path: '', message: "user-data does not start with '#cloud-config' (cloud-init would not read it as a cloud-config)" }];
     }
     const { config, problems } = readCloudConfig(userData);
-    if (config === undefined || this.validateFn(config)) return [...problems];
-    return [...problems, ...dedupe((this.validateFn.errors ?? []).map(describe))];
+    if (config === undefined) return [...problems];
+    const schemaProblems = this.validateFn(config) ? [] : dedupe((this.validateFn.errors ?? []).map(describe));
+    return [...problems, ...schemaProblems, ...guestFileProblems(config)];
   }
 }
 

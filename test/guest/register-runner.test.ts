@@ -454,8 +454,8 @@ describe('guest scripts are shellcheck-clean', () => {
 describe('register-runner.sh behind a proxy, with extra CAs', () => {
   let guest: FakeGuest;
   beforeEach(() => {
-  guest = new FakeGuest();
-});
+    guest = new FakeGuest();
+  });
   afterEach(() => guest.dispose());
 
   const PROXY = 'http://proxy.corp.example:3128';
