@@ -14,6 +14,7 @@ import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
 import { ReportServer } from './report-server';
 import { DockerSource, OsImage, RunnerChart, TOKEN_DISK_SERIAL } from '../../lib';
+import { DOCKER_DATA_DISK_SERIAL } from '../../lib/private/token-disk';
 
 // The default path, proven in a boot: a Debian 12 VM without git, curl, the guest agent or Docker
 // boots the user-data the library synthesizes (unmodified) with packages and Docker on, Docker
@@ -150,6 +151,8 @@ function userData(signer: Signer, ca: string): string {
     result = await timed('boot: install, register, docker run', () => boot({
       dir: join(work, 'boot'), image, userData: data, hostname: 'runners-0',
       tokenFiles: { token: `${token}\n` }, tokenSerial: TOKEN_DISK_SERIAL, serverPort: port, proxyPort, timeoutSeconds: 900,
+      // What KubeVirt attaches with `dockerDataDisk`: a blank disk with serial DOCKERDATA.
+      blankDisks: { [DOCKER_DATA_DISK_SERIAL]: 4 },
       stopWhenConsoleMatches: /register-actions-runner: error: /,
     }));
     const blame = server.report('cloud-init-blame') ?? '';
@@ -204,6 +207,12 @@ function userData(signer: Signer, ca: string): string {
     expect(server.report('packages')).toMatch(/^groups=.*\bdocker\b/m);
     expect(server.report('packages')).toMatch(/^docker=active$/m);
     expect(server.report('run')).toBe('user=actions-runner host=runners-0 unit=actions.runner.acme-corp.runners-0.service\n');
+  });
+
+  test('Docker keeps its data on the blank DOCKERDATA disk, formatted at first boot', () => {
+    expect(server.report('packages')).toMatch(/^docker_root=\/var\/lib\/docker$/m);
+    expect(server.report('packages')).toMatch(/^docker_data=\S*\[\/docker\] ext4 dockerdata $/m);
+    expect(result.console).toMatch(/runner-docker-data: formatting the blank disk \/dev\/disk\/by-id\/virtio-DOCKERDATA \(ext4\)/);
   });
 
   test('the proxy variables reach the runner\'s .env', () => {

@@ -125,6 +125,8 @@ cat /etc/ssl/certs/ca-certificates.crt 2>&1 | report ca-bundle
 {
   echo "groups=$(id -Gn)"
   echo "docker=$(systemctl is-active docker 2>&1)"
+  echo "docker_root=$(docker info -f '{{.DockerRootDir}}' 2>&1)"
+  echo "docker_data=$(findmnt -n -o SOURCE,FSTYPE,LABEL --target /var/lib/docker 2>&1 | tr -s ' ' | tr '\\n' ' ')"
   dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' git curl qemu-guest-agent docker.io containerd runc 2>&1
   apt-cache policy git curl docker.io 2>&1
 } | report packages
