@@ -107,12 +107,47 @@ echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-done
 exit 0
 `;
 
-/** The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM; `warm`: with the run.sh of a warm pool's runner. */
-export function fakeRunnerTarball(options: { jit?: boolean; warm?: boolean } = {}): Buffer {
+// run.sh of a long-lived runner on the default path (packages and Docker installed at first boot):
+// once cloud-init is done it reports what a job would see (the runner's .env, the trust store, the
+// installed packages and where they came from, its groups), then does what a Docker job does as the
+// runner user: loads the test's image (from the test's server: nothing is pulled from a registry),
+// runs a container from it, and reports the container's output and the times; then powers off.
+const DOCKER_RUN_SH = `#!/bin/bash
+${REPORT}
+now() { date +%s.%N; }
+echo "user=$(id -un) host=$(hostname) unit=$(sed -n 's|^0::.*/||p' /proc/self/cgroup)" | report run
+cloud-init status --wait >/dev/null 2>&1
+cloud-init status --long 2>&1 | report cloud-init-status
+sudo -n cat /run/cloud-init/result.json 2>&1 | report cloud-init-result
+sudo -n cloud-init analyze blame 2>&1 | report cloud-init-blame
+cat .env 2>&1 | report runner-env
+cat /etc/ssl/certs/ca-certificates.crt 2>&1 | report ca-bundle
+{
+  echo "groups=$(id -Gn)"
+  echo "docker=$(systemctl is-active docker 2>&1)"
+  echo "docker_root=$(docker info -f '{{.DockerRootDir}}' 2>&1)"
+  echo "docker_data=$(findmnt -n -o SOURCE,FSTYPE,LABEL --target /var/lib/docker 2>&1 | tr -s ' ' | tr '\\n' ' ')"
+  dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' git curl qemu-guest-agent docker.io containerd runc 2>&1
+  apt-cache policy git curl docker.io 2>&1
+} | report packages
+started=$(now)
+curl -fsS --max-time 60 http://10.0.2.100:8080/images/busybox.tar | docker load 2>&1 | report docker-load
+loaded=$(now)
+docker run --rm boot-test/busybox:1 sh -c 'echo "hello from a container: uid $(busybox id -u), $(busybox uname -sm), pid $$"' 2>&1 | report docker-run
+finished=$(now)
+awk -v a="$started" -v b="$loaded" -v c="$finished" 'BEGIN { printf "load=%.1f run=%.1f\\n", b - a, c - b }' | report docker-times
+sudo -n systemctl poweroff
+`;
+
+/**
+ * The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM; `warm`: with the
+ * run.sh of a warm pool's runner; `docker`: with the run.sh that runs a container as the runner user.
+ */
+export function fakeRunnerTarball(options: { jit?: boolean; warm?: boolean; docker?: boolean } = {}): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fake-runner-'));
   try {
     mkdirSync(join(dir, 'pkg', 'bin'), { recursive: true });
-    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}), ...(options.warm ? { 'run.sh': WARM_RUN_SH } : {}) })) {
+    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}), ...(options.warm ? { 'run.sh': WARM_RUN_SH } : {}), ...(options.docker ? { 'run.sh': DOCKER_RUN_SH } : {}) })) {
       writeFileSync(join(dir, 'pkg', name), body);
       chmodSync(join(dir, 'pkg', name), 0o755);
     }

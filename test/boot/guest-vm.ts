@@ -19,7 +19,11 @@ export interface BootSpec {
   readonly tokenFiles?: Record<string, string>;
   /** Serial of the token disk (KubeVirt's `serial`). */
   readonly tokenSerial?: string;
+  /** Blank disks by serial and size in GiB (KubeVirt's emptyDisk or a blank DataVolume). Default: none. */
+  readonly blankDisks?: Record<string, number>;
   readonly serverPort: number;
+  /** Where 10.0.2.100:3128 leads (a proxy the test plays), on 127.0.0.1. Default: nowhere. */
+  readonly proxyPort?: number;
   /** Hard limit for the whole boot. */
   readonly timeoutSeconds: number;
   /** Stop early when the console shows this (a boot that is expected not to finish). */
@@ -59,6 +63,11 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
   if (!spec.rootDisk) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', spec.image.rootfs, root]);
   iso(seed, 'cidata', { 'user-data': spec.userData, 'meta-data': `instance-id: ${spec.hostname}.boot-test\nlocal-hostname: ${spec.hostname}\n` });
   if (spec.tokenFiles) iso(token, 'cfgdata', spec.tokenFiles);
+  const blank = Object.entries(spec.blankDisks ?? {}).map(([serial, gib]) => {
+    const path = join(spec.dir, `${serial.toLowerCase()}.qcow2`);
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path, `${gib}G`]);
+    return ['-drive', `if=none,id=${serial.toLowerCase()},file=${path},format=qcow2`, '-device', `virtio-blk-pci,drive=${serial.toLowerCase()},serial=${serial}`];
+  }).flat();
   writeFileSync(consoleLog, '');
   const relay = `${process.execPath} ${join(__dirname, 'relay.cjs')} ${spec.serverPort}`;
   const args = [
@@ -73,7 +82,11 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     ...(spec.tokenFiles ? [
       '-drive', `if=none,id=token,file=${token},format=raw,readonly=on`, '-device', `virtio-blk-pci,drive=token,serial=${spec.tokenSerial}`,
     ] : []),
-    '-netdev', `user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:${relay}`, '-device', 'virtio-net-pci,netdev=net0',
+    ...blank,
+    '-netdev', [
+      `user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:${relay}`,
+      ...(spec.proxyPort ? [`guestfwd=tcp:10.0.2.100:3128-cmd:${process.execPath} ${join(__dirname, 'relay.cjs')} ${spec.proxyPort}`] : []),
+    ].join(','), '-device', 'virtio-net-pci,netdev=net0',
     '-device', 'virtio-rng-pci',
     '-device', 'virtio-serial-pci', '-chardev', `socket,id=qga0,path=${join(spec.dir, 'qga.sock')},server=on,wait=off`,
     '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',

@@ -11,6 +11,10 @@ export interface GuestImage {
   readonly kernel: string;
   readonly initrd: string;
   readonly rootfs: string;
+  /** The image's /var/lib/dpkg/status: what is installed in it. */
+  readonly dpkgStatus: string;
+  /** The cache key: a hash of the build script and the variant. */
+  readonly key: string;
   /** True when this run built it, false when it came from the cache. */
   readonly built: boolean;
 }
@@ -21,15 +25,20 @@ export function cacheRoot(): string {
     ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cdk8s-kubevirt-runners', 'boot');
 }
 
-/** The Debian 12 guest image, built by build-image.sh unless a build of the same script is cached. */
-export function guestImage(): GuestImage {
-  const key = createHash('sha256').update(readFileSync(BUILD_SCRIPT)).digest('hex').slice(0, 16);
-  const dir = join(cacheRoot(), `debian12-${key}`);
-  const image = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), rootfs: join(dir, 'rootfs.raw') };
+/**
+ * The Debian 12 guest image, built by build-image.sh unless a build of the same script is cached.
+ * `bare`: without git, curl and the guest agent (the test that installs them from its apt repository).
+ */
+export function guestImage(variant: 'full' | 'bare' = 'full'): GuestImage {
+  const key = createHash('sha256').update(readFileSync(BUILD_SCRIPT)).update(variant).digest('hex').slice(0, 16);
+  const dir = join(cacheRoot(), `debian12-${variant === 'bare' ? 'bare-' : ''}${key}`);
+  const image = {
+    kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), rootfs: join(dir, 'rootfs.raw'), dpkgStatus: join(dir, 'dpkg-status'), key,
+  };
   if (existsSync(join(dir, 'complete'))) return { ...image, built: false };
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  execFileSync('bash', [BUILD_SCRIPT, partial], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('bash', [BUILD_SCRIPT, partial, variant], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
   execFileSync('touch', [join(partial, 'complete')]);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);

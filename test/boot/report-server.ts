@@ -27,8 +27,8 @@ export class ReportServer {
           this.reports.set(report[1], [...(this.reports.get(report[1]) ?? []), Buffer.concat(chunks)]);
           this.reportTimes.set(report[1], [...(this.reportTimes.get(report[1]) ?? []), Date.now()]);
           response.end('ok\n');
-        } else if (request.method === 'GET' && this.files[request.url ?? '']) {
-          response.end(this.files[request.url!]);
+        } else if (request.method === 'GET' && this.file(request.url ?? '')) {
+          response.end(this.file(request.url!));
         } else {
           response.statusCode = 404;
           response.end('not found\n');
@@ -40,6 +40,16 @@ export class ReportServer {
   public async listen(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** A served file by its path as requested: apt escapes characters such as `+` and `~`. */
+  private file(url: string): Buffer | undefined {
+    if (this.files[url]) return this.files[url];
+    try {
+      return this.files[decodeURIComponent(url)];
+    } catch {
+      return undefined;
+    }
   }
 
   public report(name: string): string | undefined {
