@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import { clusterNetworkOf } from './private/cluster-network';
 import { Construct } from 'constructs';
 import { OsImage } from './os-image';
 import { Naming } from './private/naming';
@@ -107,6 +108,8 @@ export class RunnerPool extends Construct {
         tokenKey: pool.guest.tokenKey,
         runnerNamePrefix: pool.name,
         options: pool.tokenRefresher,
+        // The fleet's proxy and CA: the refresher reaches GitHub the way the runners do.
+        network: clusterNetworkOf(pool.guest),
       } satisfies RefresherSpec));
     }
 

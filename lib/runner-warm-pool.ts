@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { checkOneCaSource, clusterNetworkOf } from './private/cluster-network';
 import { join } from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -117,6 +118,7 @@ export class RunnerWarmPool extends Construct {
     const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true });
     const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
+    if (refresher) checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the token refresher');
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -133,6 +135,8 @@ export class RunnerWarmPool extends Construct {
         tokenKey: registration.tokenKey,
         runnerNamePrefix: this.name,
         options: refresher,
+        // The baked image's proxy and CA: the refresher reaches GitHub the way the runners do.
+        network: clusterNetworkOf(image.setup),
       } satisfies RefresherSpec));
     }
 

@@ -1,4 +1,5 @@
 import { EvictionStrategy } from '../kubevirt-options';
+import { checkOneCaSource, clusterNetworkOf } from './cluster-network';
 import { OsImage } from '../os-image';
 import type { RunnerPoolProps } from '../runner-pool';
 import { RunnerRelease } from '../runner-release';
@@ -118,6 +119,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
       + `(its CronJob is '<name>-refresher', and Kubernetes allows CronJob names of 52), got ${show(name)}`);
   }
   const sizing = resolveSizing({ ...props, evictionStrategy: props.evictionStrategy ?? defaultEvictionStrategy(props, EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE) }, naming);
+  if (props.tokenRefresher !== undefined) checkOneCaSource(naming, clusterNetworkOf(guest), 'the token refresher');
   return Object.freeze({
     name,
     namespace,
