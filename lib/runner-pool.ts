@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
-import { clusterNetworkOf } from './private/cluster-network';
 import { Construct } from 'constructs';
 import { OsImage } from './os-image';
+import { clusterNetworkOf } from './private/cluster-network';
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf, withResolved } from './private/resolved';

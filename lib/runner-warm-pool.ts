@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { checkOneCaSource, clusterNetworkOf } from './private/cluster-network';
 import { join } from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -8,6 +7,7 @@ import { Construct } from 'constructs';
 import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
 import { EvictionStrategy, RunStrategy } from './kubevirt-options';
 import { renderCloudConfig } from './private/cloud-config';
+import { checkOneCaSource, clusterNetworkOf } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { Naming, propLabel, show } from './private/naming';

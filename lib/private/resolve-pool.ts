@@ -1,5 +1,4 @@
 import { EvictionStrategy } from '../kubevirt-options';
-import { checkOneCaSource, clusterNetworkOf } from './cluster-network';
 import { OsImage } from '../os-image';
 import type { RunnerPoolProps } from '../runner-pool';
 import { RunnerRelease } from '../runner-release';
@@ -7,6 +6,7 @@ import {
   ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours,
   ResolvedPool, ResolvedTokenRefresher, TokenRefresherOptions,
 } from '../runner-spec';
+import { checkOneCaSource, clusterNetworkOf } from './cluster-network';
 import { cronProblem, timeZoneProblem } from './cron';
 import { at, Naming, propLabel, show } from './naming';
 import { DNS_LABEL_MAX_LENGTH } from './names';
