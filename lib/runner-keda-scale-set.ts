@@ -3,10 +3,11 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitHubScope, GitHubScopeKind } from './github';
 import { EvictionStrategy } from './kubevirt-options';
+import { caSecretNames, checkOneCaSource, clusterNetworkOf, podNetwork } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
-import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { validateLabels, validateRunnerGroup } from './private/github-rules';
-import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
+import { CONFIG_MOUNT, launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
@@ -180,10 +181,16 @@ export class RunnerKedaScaleSet extends Construct {
         name: this.name, namespace: this.namespace, vmLabels: vmiLabels, rules: networkPolicy,
       } satisfies NetworkPolicySpec));
     }
+    // The baked image's proxy and CA: the launcher mints JIT configs on GitHub the way the runners reach it.
+    checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the launcher (mint mode)');
+    const network = podNetwork(clusterNetworkOf(image.setup), CONFIG_MOUNT);
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, 'launcher'),
-      data: launcherConfigData(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
-        networkPolicyAnnotations(networkPolicy !== undefined)),
+      data: {
+        ...launcherConfigData(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+          networkPolicyAnnotations(networkPolicy !== undefined)),
+        ...network.configData,
+      },
     });
 
     // KEDA's scaler: the App's key (or the PAT) from the Secret; the App and installation ids are
@@ -217,17 +224,20 @@ export class RunnerKedaScaleSet extends Construct {
         { name: 'LAUNCHER_IDLE_TIMEOUT_SECONDS', value: String(idleTimeout) },
         // For KEDA's scaler (applicationIDFromEnv, installationIDFromEnv); the launcher reads the files.
         ...(app ? [secretEnv(APP_ID_ENV, 'github_app_id'), secretEnv(INSTALLATION_ID_ENV, 'github_app_installation_id')] : []),
+        ...network.env,
       ],
       mounts: [{
         volume: { name: 'github-credentials', secret: { secretName: credentialsSecret, defaultMode: 0o440 } },
         mountPath: CREDENTIALS_MOUNT,
-      }],
+      }, ...network.mounts],
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledJob',
-      metadata: metadata(this.name, 'scaled-job', { annotations: { [EXTERNAL_SECRETS_ANNOTATION]: credentialsSecret } }),
+      metadata: metadata(this.name, 'scaled-job', {
+        annotations: { [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([credentialsSecret, ...caSecretNames(clusterNetworkOf(image.setup))])! },
+      }),
       spec: {
         jobTargetRef: {
           // A failed launcher is not retried: its runner is gone, and KEDA starts a new Job for a job still queued.

@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { OsImage } from './os-image';
+import { clusterNetworkOf } from './private/cluster-network';
 import { Naming } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf, withResolved } from './private/resolved';
@@ -107,6 +108,8 @@ export class RunnerPool extends Construct {
         tokenKey: pool.guest.tokenKey,
         runnerNamePrefix: pool.name,
         options: pool.tokenRefresher,
+        // The fleet's proxy and CA: the refresher reaches GitHub the way the runners do.
+        network: clusterNetworkOf(pool.guest),
       } satisfies RefresherSpec));
     }
 

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { GitHubScope } from './github';
 import { EvictionStrategy } from './kubevirt-options';
 import { validateLabels, validateRunnerGroup } from './private/github-rules';
+import { ClusterNetwork, clusterNetworkOf, clusterNoProxy } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { at, Naming, propLabel, show } from './private/naming';
@@ -13,7 +14,7 @@ import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } 
 import { ImageSharing, RunnerImage } from './runner-image';
 import { resolveSizing, resolveVmOptions, validateSecretName } from './private/resolve-vm';
 import { fleetLabel } from './private/vmi-spec';
-import { RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
+import { ResolvedProxy, RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 import { networkPolicyAnnotations } from './private/network-policy';
@@ -183,6 +184,16 @@ export class RunnerScaleSet extends Construct {
         networkPolicyAnnotations(networkPolicy !== undefined)),
     });
 
+    // ARC's controller and listener talk to GitHub: the baked image's proxy and CA, as the runners use them.
+    const network = clusterNetworkOf(image.setup);
+    const tls = githubServerTls(network, this.name);
+    if (tls?.inline) {
+      new k8s.KubeConfigMap(this, 'GitHubServerCa', {
+        metadata: metadata(tls.configMapKeyRef.name, { component: 'github-server-ca' }),
+        data: { [tls.configMapKeyRef.key]: tls.inline },
+      });
+    }
+
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: 'actions.github.com/v1alpha1',
       kind: 'AutoscalingRunnerSet',
@@ -204,6 +215,8 @@ export class RunnerScaleSet extends Construct {
         ...(runnerGroup !== undefined ? { runnerGroup } : {}),
         minRunners,
         maxRunners,
+        ...(network.proxy ? { proxy: arcProxy(network.proxy) } : {}),
+        ...(tls ? { githubServerTLS: { certificateFrom: { configMapKeyRef: tls.configMapKeyRef } } } : {}),
         template: {
           metadata: { labels: { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'launcher' } },
           spec: launcherPodSpec({
@@ -214,6 +227,39 @@ export class RunnerScaleSet extends Construct {
       },
     });
   }
+}
+
+/** ARC's proxy: its controller and listener reach GitHub through it; the cluster's own services directly. */
+function arcProxy(proxy: ResolvedProxy) {
+  return {
+    ...(proxy.http ? { http: { url: proxy.http } } : {}),
+    ...(proxy.https ? { https: { url: proxy.https } } : {}),
+    noProxy: clusterNoProxy(proxy),
+  };
+}
+
+/**
+ * ARC's githubServerTLS takes one ConfigMap key: inline certificates go into a ConfigMap of the
+ * library's (`<name>-github-ca`), a ConfigMap key is referenced; a Secret cannot be.
+ */
+function githubServerTls(network: ClusterNetwork, name: string) {
+  const naming = { ...NAMING, owner: `${NAMING.owner} (its image's setup)` };
+  const from = network.caCertificatesFrom;
+  if (network.caCertificates.length > 0 && from) {
+    throw new Error(`${propLabel(naming, 'caCertificatesFrom')} and ${propLabel(naming, 'caCertificates')} are both set, but ARC's `
+      + 'githubServerTLS takes one ConfigMap key: give all the CA certificates one way, either inline in caCertificates or in the one '
+      + 'ConfigMap key of caCertificatesFrom');
+  }
+  if (network.caCertificates.length > 0) {
+    return { configMapKeyRef: { name: `${name}-github-ca`, key: 'ca.crt' }, inline: network.caCertificates.join('') };
+  }
+  if (!from) return undefined;
+  if (from.kind === 'secret') {
+    throw new Error(`${propLabel(naming, 'caCertificatesFrom')} names Secret ${show(from.name)}, but ARC's controller reads its GitHub CA `
+      + '(AutoscalingRunnerSet spec.githubServerTLS.certificateFrom) only from a ConfigMap key: put the CA certificates in a ConfigMap '
+      + `(caCertificatesFrom: { configMap: ..., key: ${show(from.key)} }) or inline in caCertificates; a CA certificate is not secret`);
+  }
+  return { configMapKeyRef: { name: from.name, key: from.key }, inline: undefined };
 }
 
 // The rights the gha-runner-scale-set chart's manager Role gives the controller (templates/manager_role.yaml, default mode).

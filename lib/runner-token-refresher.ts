@@ -4,18 +4,21 @@ import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitHubScope } from './github';
+import { caSecretNames, checkOneCaSource, ClusterNetwork, clusterNetworkOf, podNetwork } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel } from './private/names';
 import { resolvedOf } from './private/resolved';
 import { DEFAULT_TOKEN_KEY } from './private/token-disk';
+import { resolveCaCertificates, resolveKeyReference, resolveProxy } from './private/resolve-network';
 import { resolveTokenRefresher } from './private/resolve-pool';
 import { validateName, validateSecretName } from './private/resolve-vm';
-import { ResolvedTokenRefresher, TokenRefresherOptions } from './runner-spec';
+import { ResolvedTokenRefresher, RunnerSetupOptions, TokenRefresherOptions } from './runner-spec';
 import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
 
 /** Props of RunnerTokenRefresher. */
-export interface RunnerTokenRefresherProps extends TokenRefresherOptions {
+export interface RunnerTokenRefresherProps extends TokenRefresherOptions, Pick<RunnerSetupOptions, 'proxy' | 'caCertificates' | 'caCertificatesFrom'> {
   /** The GitHub URL the runners register with (repository, organization or enterprise; github.com or GHES). */
   readonly url: string;
   /** The Secret the runner VMs read their registration token from; the refresher owns it (it is synthesized empty). */
@@ -42,6 +45,8 @@ export interface RefresherSpec {
   readonly tokenKey: string;
   readonly runnerNamePrefix: string;
   readonly options: ResolvedTokenRefresher;
+  /** The proxy and extra CA for the calls to GitHub (a fleet's own settings). */
+  readonly network?: ClusterNetwork;
 }
 
 const NAMING: Naming = { owner: 'RunnerTokenRefresher' };
@@ -56,7 +61,10 @@ const CREDENTIALS_MOUNT = '/etc/github-credentials';
  * apply, both running a dependency-free Node.js script (in a ConfigMap) that authenticates as a
  * GitHub App or with a PAT from a Secret you create, requests a registration token for the fleet's
  * scope and writes it into the token Secret the VMs read. Its ServiceAccount may only get, patch and
- * update that one Secret. A failure leaves the last token in place and fails the Job.
+ * update that one Secret. A failure leaves the last token in place and fails the Job. With `proxy`,
+ * it reaches GitHub through the proxy's `https` URL (a CONNECT tunnel; the Kubernetes API directly);
+ * with `caCertificates` or `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a
+ * GitHub Enterprise Server with a private CA.
  */
 export class RunnerTokenRefresher extends Construct {
   /** Name prefix of the refresher's objects. */
@@ -96,9 +104,14 @@ export class RunnerTokenRefresher extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
     });
+    const network = podNetwork(spec.network, SCRIPT_MOUNT);
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: metadata(this.name),
-      data: { 'token-refresher.cjs': readFileSync(join(__dirname, 'cluster', 'token-refresher.cjs'), 'utf8') },
+      data: {
+        'token-refresher.cjs': readFileSync(join(__dirname, 'cluster', 'token-refresher.cjs'), 'utf8'),
+        'https-proxy.cjs': readFileSync(join(__dirname, 'cluster', 'https-proxy.cjs'), 'utf8'),
+        ...network.configData,
+      },
     });
 
     const env: k8s.EnvVar[] = [
@@ -108,6 +121,7 @@ export class RunnerTokenRefresher extends Construct {
       { name: 'REFRESHER_SECRET_NAME', value: this.tokenSecretName },
       { name: 'REFRESHER_SECRET_KEY', value: spec.tokenKey },
       ...(spec.options.deleteOfflineRunners ? [{ name: 'REFRESHER_DELETE_OFFLINE_PREFIX', value: spec.runnerNamePrefix }] : []),
+      ...network.env,
     ];
     const jobSpec: k8s.JobSpec = {
       backoffLimit: 2,
@@ -134,11 +148,13 @@ export class RunnerTokenRefresher extends Construct {
             volumeMounts: [
               { name: 'script', mountPath: SCRIPT_MOUNT, readOnly: true },
               { name: 'github-credentials', mountPath: CREDENTIALS_MOUNT, readOnly: true },
+              ...network.mounts.map((m) => ({ name: m.volume.name, mountPath: m.mountPath, readOnly: true })),
             ],
           }],
           volumes: [
             { name: 'script', configMap: { name: this.name } },
             { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o440 } },
+            ...network.mounts.map((m) => m.volume as k8s.Volume),
           ],
         },
       },
@@ -146,7 +162,10 @@ export class RunnerTokenRefresher extends Construct {
     // The first token at once, not up to one schedule later; finished Jobs go after a day.
     new k8s.KubeJob(this, 'Now', { metadata: metadata(`${this.name}-now`), spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } });
     this.apiObject = ApiObject.of(new k8s.KubeCronJob(this, 'Resource', {
-      metadata: { ...metadata(this.name), annotations: { 'cdk8s-kubevirt-runners/external-secrets': credentials } },
+      metadata: {
+        ...metadata(this.name),
+        annotations: { [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([credentials, ...caSecretNames(spec.network)])! },
+      },
       spec: {
         schedule,
         concurrencyPolicy: 'Forbid',
@@ -174,5 +193,16 @@ function resolveRefresher(props: RunnerTokenRefresherProps, self: Construct): Re
     tokenKey,
     runnerNamePrefix: validateName(NAMING, 'runnerNamePrefix', props.runnerNamePrefix ?? name),
     options: resolveTokenRefresher(props, NAMING, '', tokenSecretName),
+    network: refresherNetwork(props),
   };
+}
+
+function refresherNetwork(props: RunnerTokenRefresherProps): ClusterNetwork {
+  const network = clusterNetworkOf({
+    proxy: resolveProxy(NAMING, props.proxy),
+    caCertificates: resolveCaCertificates(NAMING, props.caCertificates),
+    caCertificatesFrom: resolveKeyReference(NAMING, 'caCertificatesFrom', props.caCertificatesFrom),
+  });
+  checkOneCaSource(NAMING, network, 'the token refresher');
+  return network;
 }

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
 import { EvictionStrategy, RunStrategy } from './kubevirt-options';
 import { renderCloudConfig } from './private/cloud-config';
+import { checkOneCaSource, clusterNetworkOf } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { Naming, propLabel, show } from './private/naming';
@@ -117,6 +118,7 @@ export class RunnerWarmPool extends Construct {
     const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } });
     const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
     const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
+    if (refresher) checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the token refresher');
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -133,6 +135,8 @@ export class RunnerWarmPool extends Construct {
         tokenKey: registration.tokenKey,
         runnerNamePrefix: this.name,
         options: refresher,
+        // The baked image's proxy and CA: the refresher reaches GitHub the way the runners do.
+        network: clusterNetworkOf(image.setup),
       } satisfies RefresherSpec));
     }
 

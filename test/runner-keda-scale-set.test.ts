@@ -104,7 +104,7 @@ describe('RunnerKedaScaleSet', () => {
   test('the ConfigMap ships the launcher and the templates', () => {
     const { objects } = build({}, ImageSharing.CLONE_PER_JOB);
     const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
-    expect(Object.keys(data).sort()).toEqual(['datavolume.json', 'launcher.cjs', 'vmi.json']);
+    expect(Object.keys(data).sort()).toEqual(['datavolume.json', 'https-proxy.cjs', 'launcher.cjs', 'vmi.json']);
     expect(data['launcher.cjs']).toBe(readFileSync(LAUNCHER, 'utf8'));
     expect(JSON.parse(data['vmi.json']).spec.volumes.find((v: any) => v.name === 'jit')).toEqual({ name: 'jit', secret: { secretName: 'set-by-launcher' } });
   });

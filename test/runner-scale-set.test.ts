@@ -69,7 +69,7 @@ describe('RunnerScaleSet', () => {
     const { image, objects } = build({ cpu: 8, memory: '32Gi' });
     const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
     expect(data['launcher.cjs']).toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'launcher.cjs'), 'utf8'));
-    expect(Object.keys(data).sort()).toEqual(['launcher.cjs', 'vmi.json']);
+    expect(Object.keys(data).sort()).toEqual(['https-proxy.cjs', 'launcher.cjs', 'vmi.json']);
     const vmi = JSON.parse(data['vmi.json']);
     expect(vmi.kind).toBe('VirtualMachineInstance');
     expect(vmi.spec.volumes).toEqual([

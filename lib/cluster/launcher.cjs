@@ -30,6 +30,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
+// Next to this script (the same ConfigMap): HTTPS to GitHub through HTTPS_PROXY, honouring NO_PROXY.
+const httpsProxy = require('./https-proxy.cjs');
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const RUNNER_LABEL = 'cdk8s-kubevirt-runners/runner';
@@ -147,7 +149,19 @@ function mintConfig(env) {
     auth: readCredentials(env.LAUNCHER_GITHUB_CREDENTIALS_DIR || DEFAULT_CREDENTIALS_DIR),
     idleTimeoutSeconds: seconds(env, 'LAUNCHER_IDLE_TIMEOUT_SECONDS', 600),
     pollSeconds: seconds(env, 'LAUNCHER_POLL_SECONDS', 15),
+    proxy: proxyConfig(env),
   };
+}
+
+/** HTTPS_PROXY, checked; the Kubernetes API is always reached directly. */
+function proxyConfig(env) {
+  try {
+    httpsProxy.proxyFromEnv(env);
+  } catch (error) {
+    if (error instanceof httpsProxy.ProxyConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return env;
 }
 
 /**
@@ -555,7 +569,7 @@ const formatSeconds = (ms) => (ms >= 10000 ? `${Math.round(ms / 1000)}s` : `${(m
  * One HTTP exchange with GitHub. Resolves `{ status, headers, text, json }` for any status; rejects
  * with TransientError for network trouble, AbortedError when `signal` aborts, Error for TLS.
  */
-function githubExchange(url, { method, headers, body, signal, timeoutMs }) {
+function githubExchange(url, { method, headers, body, signal, timeoutMs, agent = false }) {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new AbortedError('stopping'));
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -563,7 +577,7 @@ function githubExchange(url, { method, headers, body, signal, timeoutMs }) {
     if (payload) Object.assign(allHeaders, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
     else if (method !== 'GET' && method !== 'DELETE') allHeaders['Content-Length'] = 0;
     const transport = url.startsWith('https:') ? https : http;
-    const request = transport.request(url, { method, headers: allHeaders, agent: false });
+    const request = transport.request(url, { method, headers: allHeaders, agent });
     let failure;
     const fail = (error) => {
       if (!failure) failure = error;
@@ -667,6 +681,7 @@ class GitHub {
           body,
           signal,
           timeoutMs: this.requestTimeoutMs,
+          agent: httpsProxy.agentFor(url, this.mint.proxy, this.requestTimeoutMs),
           headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': GITHUB_API_VERSION, Authorization: `Bearer ${bearer()}` },
         });
         const limit = rateLimit(answer);
@@ -1018,6 +1033,8 @@ class Launcher {
   /** Mint mode: registers this pod's JIT runner on GitHub; resolves its config (never logged). */
   async mintRunner() {
     const signal = this.abort.signal;
+    const route = httpsProxy.routeOf(this.config.mint.github.api, this.config.mint.proxy);
+    if (route) log(`GitHub's API: ${route}`);
     const groupId = await this.github.runnerGroupId(signal);
     const jit = await this.github.generateJitConfig(this.config.podName, groupId, signal);
     this.runner = { id: jit.id, name: jit.name, busy: false, removed: false };

@@ -19,6 +19,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
+// Next to this script (the same ConfigMap): HTTPS to GitHub through HTTPS_PROXY, honouring NO_PROXY.
+const httpsProxy = require('./https-proxy.cjs');
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const DEFAULT_CREDENTIALS_DIR = '/etc/github-credentials';
@@ -93,7 +95,19 @@ function readConfig(env) {
     prefix,
     retryBaseMs: milliseconds(env, 'REFRESHER_RETRY_BASE_MS', 1000),
     kube: kubeConfig(env),
+    proxy: proxyConfig(env),
   };
+}
+
+/** HTTPS_PROXY, checked; the Kubernetes API is always reached directly. */
+function proxyConfig(env) {
+  try {
+    httpsProxy.proxyFromEnv(env);
+  } catch (error) {
+    if (error instanceof httpsProxy.ProxyConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return env;
 }
 
 function milliseconds(env, name, fallback) {
@@ -271,14 +285,14 @@ function readKubeToken(file) {
  * One HTTP exchange. Resolves `{ status, headers, text, json }` for any status; rejects with
  * TransientError for network trouble, Error for what retrying cannot fix (TLS).
  */
-function exchange(url, { method, headers, body, ca, service }) {
+function exchange(url, { method, headers, body, ca, service, agent = false }) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(body);
     const allHeaders = { ...headers, 'User-Agent': USER_AGENT };
     if (method !== 'GET' && method !== 'DELETE') allHeaders['Content-Length'] = payload ? payload.length : 0;
     const transport = url.startsWith('https:') ? https : http;
     // A fresh connection per request: nothing pooled can have gone stale.
-    const request = transport.request(url, { method, headers: allHeaders, ca, agent: false });
+    const request = transport.request(url, { method, headers: allHeaders, ca, agent });
     let failure;
     const timer = setTimeout(() => {
       failure = new TransientError(`no complete answer within ${REQUEST_TIMEOUT_MS / 1000}s`);
@@ -401,6 +415,7 @@ class GitHub {
         Authorization: `Bearer ${bearer()}`,
       },
       service: this.service,
+      agent: httpsProxy.agentFor(url, this.config.proxy, REQUEST_TIMEOUT_MS),
     }));
   }
 
@@ -614,6 +629,8 @@ class TokenSecret {
 async function refresh(config) {
   const tokenSecret = new TokenSecret(config);
   const github = new GitHub(config);
+  const route = httpsProxy.routeOf(config.github.api, config.proxy);
+  if (route) log(`GitHub's API: ${route}`);
   // Fails fast, before any token is made, when the token could not be stored anyway.
   await tokenSecret.check();
   const bearer = await github.authenticate();

@@ -71,6 +71,8 @@ export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof
   labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): Record<string, string> {
   return {
     'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
+    // Required by launcher.cjs (HTTPS to GitHub through a proxy, in mint mode).
+    'https-proxy.cjs': readFileSync(join(__dirname, '..', 'cluster', 'https-proxy.cjs'), 'utf8'),
     'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, vm, annotations), null, 2)}\n`,
     ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
   };

@@ -6,6 +6,7 @@ import {
   ActiveHoursOptions, DEFAULT_ROOT_DISK_SIZE, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, ResolvedActiveHours,
   ResolvedPool, ResolvedTokenRefresher, TokenRefresherOptions,
 } from '../runner-spec';
+import { checkOneCaSource, clusterNetworkOf } from './cluster-network';
 import { cronProblem, timeZoneProblem } from './cron';
 import { at, Naming, propLabel, show } from './naming';
 import { DNS_LABEL_MAX_LENGTH } from './names';
@@ -118,6 +119,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Po
       + `(its CronJob is '<name>-refresher', and Kubernetes allows CronJob names of 52), got ${show(name)}`);
   }
   const sizing = resolveSizing({ ...props, evictionStrategy: props.evictionStrategy ?? defaultEvictionStrategy(props, EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE) }, naming);
+  if (props.tokenRefresher !== undefined) checkOneCaSource(naming, clusterNetworkOf(guest), 'the token refresher');
   return Object.freeze({
     name,
     namespace,

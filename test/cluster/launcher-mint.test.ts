@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConnectProxy, hasOpenssl, makeServerPki } from './connect-proxy';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } from './fake-github-api';
 import { FakeKubeApi, Plural } from './fake-kube-api';
 import { LauncherRun } from './launcher-run';
@@ -329,5 +330,49 @@ describe('mint mode: bad configuration exits 2 before any request', () => {
     expect(run.stderr).toContain(message);
     expect(api.requests).toEqual([]);
     expect(github.requests).toEqual([]);
+  });
+});
+
+describe('mint mode behind a proxy, GHES with a private CA', () => {
+  const proxyTest = hasOpenssl ? test : test.skip;
+  const GHES = 'github.test';
+
+  proxyTest('GitHub through the CONNECT tunnel (trusted through NODE_EXTRA_CA_CERTS), the Kubernetes API directly; no proxy userinfo in the output', async () => {
+    const pki = makeServerPki(dir, GHES);
+    await startGitHub({ tls: { key: pki.key, cert: pki.cert } });
+    const proxy = new ConnectProxy({ [GHES]: '127.0.0.1' });
+    await proxy.start();
+    try {
+      const env = {
+        LAUNCHER_GITHUB_URL: `https://${GHES}:${github.port}/${ORG}`,
+        LAUNCHER_GITHUB_API_URL: `https://${GHES}:${github.port}/api/v3`,
+        HTTPS_PROXY: proxy.url.replace('http://', 'http://corp-user:S3cretProxyPass@'),
+        NO_PROXY: 'localhost,127.0.0.1,::1,.svc,.cluster.local',
+        NODE_EXTRA_CA_CERTS: pki.caFile,
+      };
+      const run = launch(env);
+      await created();
+      const [runner] = github.jitRunners;
+      expect(runner).toEqual(expect.objectContaining({ name: POD.name, scope: `orgs/${ORG}` }));
+      expect(proxy.connects.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(proxy.connects)).toEqual(new Set([`${GHES}:${github.port}`]));
+      expect(proxy.authorizations).toEqual([]);
+      expect(api.requests.length).toBeGreaterThan(0);
+      setPhase('Running');
+      github.setBusy(`orgs/${ORG}`, runner.id, true);
+      await run.untilOutput(/took a job/);
+      github.removeRunner(`orgs/${ORG}`, runner.id);
+      setPhase('Succeeded');
+      expect(await run.exit).toBe(0);
+      expect(run.stdout).toContain(`launcher: GitHub's API: ${GHES}:${github.port} through the proxy ${proxy.url}\n`);
+      for (const output of [run.stdout, run.stderr]) expect(output).not.toMatch(/S3cretProxyPass|corp-user/);
+
+      // Without the CA: the first call fails on TLS, clearly, and nothing is created.
+      const untrusted = launch({ ...env, NODE_EXTRA_CA_CERTS: undefined, LAUNCHER_POD_UID: randomUUID() });
+      expect(await untrusted.exit).not.toBe(0);
+      expect(untrusted.stderr).toContain(`TLS: GitHub's API at https://${GHES}:${github.port} is not trusted (a server with a private CA needs NODE_EXTRA_CA_CERTS)`);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, jwtProblem, opaqueToken, Runner } from './fake-github-api';
+import { ConnectProxy, makeServerPki } from './connect-proxy';
 import { FakeKubeSecrets } from './fake-kube-secrets';
 import { testIf } from '../util';
 
@@ -658,6 +659,84 @@ describe('the token refresher: TLS, as in the cluster', () => {
     expect(untrustedKube.code).toBe(1);
     expect(untrustedKube.stderr).toMatch(new RegExp(`^token-refresher: TLS: the API server at https://127\\.0\\.0\\.1:${kube.port} is not trusted with the CA certificate ${pki.otherCaFile}: `));
     expect(storedToken()).toBe(github!.registrationTokens[0].token);
+  });
+});
+
+describe('the token refresher behind a proxy, GHES with a private CA', () => {
+  const proxyTest = testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)');
+  // github.test resolves only inside the proxy: a call that reached GitHub went through it.
+  const GHES = 'github.test';
+  let proxy: ConnectProxy | undefined;
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+  });
+
+  async function corpNetwork(refuse = false) {
+    const pki = makeServerPki(dir, GHES);
+    if (github) await github.stop();
+    await startGitHub({ basePath: '/api/v3', tls: { key: pki.key, cert: pki.cert } });
+    proxy = new ConnectProxy({ [GHES]: '127.0.0.1' }, refuse);
+    await proxy.start();
+    const env = {
+      REFRESHER_GITHUB_URL: `https://${GHES}:${github!.port}/${ORG}`,
+      REFRESHER_API_URL: undefined,
+      REFRESHER_CREDENTIALS_DIR: appCredentials(),
+      HTTPS_PROXY: proxy.url,
+      // What the library sets: the fleet's noProxy (loopback first) and the cluster's own domains.
+      NO_PROXY: 'localhost,127.0.0.1,::1,.svc,.cluster.local',
+      NODE_EXTRA_CA_CERTS: pki.caFile,
+    };
+    return { pki, env };
+  }
+
+  proxyTest('GitHub through a CONNECT tunnel, trusted through NODE_EXTRA_CA_CERTS; the Kubernetes API directly', async () => {
+    const { env } = await corpNetwork();
+    const run = await refresh(env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(proxy!.connects).toEqual([`${GHES}:${github!.port}`, `${GHES}:${github!.port}`]);
+    expect(githubCalls()).toEqual([
+      `POST /api/v3/app/installations/${INSTALLATION}/access_tokens`,
+      `POST /api/v3/orgs/${ORG}/actions/runners/registration-token`,
+    ]);
+    expect(storedToken()).toBe(github!.registrationTokens[0].token);
+    expect(kube.requestsOf('PATCH')).toHaveLength(1);
+    expect(run.stdout).toContain(`token-refresher: GitHub's API: ${GHES}:${github!.port} through the proxy ${proxy!.url}\n`);
+  });
+
+  proxyTest('without the CA the TLS call fails, not retried, with a clear message; nothing stored', async () => {
+    const { env } = await corpNetwork();
+    const run = await refresh({ ...env, NODE_EXTRA_CA_CERTS: undefined });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`TLS: GitHub's API at https://${GHES}:${github!.port}/api/v3 is not trusted (a server with a private CA needs NODE_EXTRA_CA_CERTS)`);
+    expect(proxy!.connects).toEqual([`${GHES}:${github!.port}`]);
+    expect(kube.requestsOf('PATCH')).toEqual([]);
+  });
+
+  proxyTest('NO_PROXY exempts the host (here: then unresolvable); a proxy that refuses CONNECT is named without its userinfo', async () => {
+    const { env } = await corpNetwork();
+    const direct = await refresh({ ...env, NO_PROXY: `localhost,.test` });
+    expect(direct.code).toBe(1);
+    expect(proxy!.connects).toEqual([]);
+    expect(direct.stdout).toContain(`GitHub's API: ${GHES}:${github!.port} directly`);
+
+    await proxy!.stop();
+    proxy = new ConnectProxy({ [GHES]: '127.0.0.1' }, true);
+    await proxy.start();
+    const withUser = proxy.url.replace('http://', 'http://corp-user:S3cretProxyPass@');
+    const refused = await refresh({ ...env, HTTPS_PROXY: withUser });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the proxy ${proxy.url} refused CONNECT ${GHES}:${github!.port}: 403 Forbidden`);
+    expect(proxy.authorizations).toEqual([]);
+    for (const output of [refused.stdout, refused.stderr]) {
+      expect(output).not.toContain('S3cretProxyPass');
+      expect(output).not.toContain('corp-user');
+    }
+
+    const bad = await refresh({ ...env, HTTPS_PROXY: 'socks5://u:S3cretProxyPass@proxy:1080' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('HTTPS_PROXY must be an http(s) proxy URL such as http://proxy.corp:3128, got "socks5://***@proxy:1080"');
   });
 });
 
