@@ -16,25 +16,6 @@ export const SERVER = 'http://10.0.2.100:8080';
 /** Where the test's server serves the fake runner package. */
 export const PACKAGE_PATH = '/runner/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz';
 
-/** Phases and their times, printed by the tests (no timed assertions). */
-export class Phases {
-  public readonly phases: Array<[string, number]> = [];
-
-  public async timed<T>(phase: string, work: () => T | Promise<T>): Promise<T> {
-    const start = Date.now();
-    try {
-      return await work();
-    } finally {
-      this.phases.push([phase, (Date.now() - start) / 1000]);
-    }
-  }
-
-  public lines(): string[] {
-    const total = this.phases.reduce((sum, [, s]) => sum + s, 0);
-    return [...this.phases.map(([phase, s]) => `  ${phase.padEnd(34)} ${s.toFixed(1)} s`), `  ${'total'.padEnd(34)} ${total.toFixed(1)} s`];
-  }
-}
-
 export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 /** The lines a script of ours wrote on the serial console (its unit logs to journal+console; cloud-init's output goes there too). */
 export const consoleLines = (console: string, prefix: string) => console.split('\n').map((l) => new RegExp(`${prefix}: .*`).exec(l)?.[0]).filter(Boolean) as string[];

@@ -12,6 +12,7 @@ import { busyboxImage, CONTAINER_IMAGE } from './container-image';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
+import { Phases } from './phases';
 import { ReportServer } from './report-server';
 import { DockerSource, OsImage, RunnerChart, TOKEN_DISK_SERIAL } from '../../lib';
 import { DOCKER_DATA_DISK_SERIAL } from '../../lib/private/token-disk';
@@ -32,15 +33,8 @@ const missing = [...bootPrerequisites(), ...['gpg', 'gpgconf', 'openssl', 'dpkg-
     return true;
   }
 })];
-const phases: Array<[string, number]> = [];
-const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
-  const start = Date.now();
-  try {
-    return await work();
-  } finally {
-    phases.push([phase, (Date.now() - start) / 1000]);
-  }
-};
+const phases = new Phases();
+const timed = <T>(phase: string, work: () => T | Promise<T>) => phases.timed(phase, work);
 
 const SERVER = 'http://10.0.2.100:8080';
 const MIRROR = `${SERVER}/debian`;
@@ -157,11 +151,14 @@ function userData(signer: Signer, ca: string): string {
     }));
     const blame = server.report('cloud-init-blame') ?? '';
     const install = /([\d.]+)s \(modules-final\/config-package[-_]update[-_]upgrade[-_]install\)/.exec(blame);
-    if (install) phases.push(['  in the guest: package install', Number(install[1])]);
+    if (install) phases.part('in the guest: package install', Number(install[1]));
     const docker = /load=([\d.]+) run=([\d.]+)/.exec(server.report('docker-times') ?? '');
-    if (docker) phases.push(['  in the guest: docker load', Number(docker[1])], ['  in the guest: docker run', Number(docker[2])]);
+    if (docker) {
+      phases.part('in the guest: docker load', Number(docker[1]));
+      phases.part('in the guest: docker run', Number(docker[2]));
+    }
     const ran = server.reportTimes.get('run')?.[0];
-    if (ran) phases.push(['  in the guest: VM start to runner', (ran - result.startedAt) / 1000]);
+    if (ran) phases.part('in the guest: VM start to runner', (ran - result.startedAt) / 1000);
   });
 
   afterAll(async () => {
@@ -169,12 +166,10 @@ function userData(signer: Signer, ca: string): string {
     await server?.close();
     await proxy?.close();
     rmSync(work, { recursive: true, force: true });
-    const total = phases.filter(([phase]) => !phase.startsWith(' ')).reduce((sum, [, s]) => sum + s, 0);
     console.log([
       `boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}, packages ${downloaded?.downloaded ? 'downloaded' : 'from cache'}`
         + `${repo ? `: ${downloaded.debs.length} packages, ${(Object.values(repo.files).reduce((n, b) => n + b.length, 0) / 1e6).toFixed(0)} MB` : ''}):`,
-      ...phases.map(([phase, s]) => `  ${phase.padEnd(40)} ${s.toFixed(1)} s`),
-      `  ${'total'.padEnd(40)} ${total.toFixed(1)} s`,
+      ...phases.lines(40),
     ].join('\n'));
   });
 

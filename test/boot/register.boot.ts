@@ -6,6 +6,7 @@ import { Testing } from 'cdk8s';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
+import { Phases } from './phases';
 import { ReportServer } from './report-server';
 import { OsImage, RunnerChart, RunnerChartProps, TOKEN_DISK_SERIAL } from '../../lib';
 
@@ -15,15 +16,8 @@ import { OsImage, RunnerChart, RunnerChartProps, TOKEN_DISK_SERIAL } from '../..
 // with cloud-init done and error-free. KubeVirt itself is not run: qemu plays its part (disks,
 // serial, NoCloud seed, pod network reduced to one address, 10.0.2.100:8080, the test's server).
 const missing = bootPrerequisites();
-const phases: Array<[string, number]> = [];
-const timed = async <T>(phase: string, work: () => T | Promise<T>): Promise<T> => {
-  const start = Date.now();
-  try {
-    return await work();
-  } finally {
-    phases.push([phase, (Date.now() - start) / 1000]);
-  }
-};
+const phases = new Phases();
+const timed = <T>(phase: string, work: () => T | Promise<T>) => phases.timed(phase, work);
 
 const SERVER = 'http://10.0.2.100:8080';
 // The registration script's own lines on the serial console (its unit logs to journal+console).
@@ -79,11 +73,9 @@ function userData(props: Partial<RunnerChartProps>): string {
   afterAll(async () => {
     await server?.close();
     rmSync(work, { recursive: true, force: true });
-    const total = phases.reduce((sum, [, s]) => sum + s, 0);
     console.log([
       `boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}):`,
-      ...phases.map(([phase, s]) => `  ${phase.padEnd(34)} ${s.toFixed(1)} s`),
-      `  ${'total'.padEnd(34)} ${total.toFixed(1)} s`,
+      ...phases.lines(),
     ].join('\n'));
   });
 
