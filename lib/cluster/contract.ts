@@ -1,0 +1,84 @@
+// The contract between the library (which renders each in-cluster job's config.json from the
+// resolved spec) and the runtime (which reads and validates it): one type per entry point, imported
+// by both sides, so that a field renamed on one side fails `tsc --noEmit`. No cdk8s import here: the
+// runtime bundles this file. The runtime's validators (./entries/*) must accept exactly these types;
+// test/cluster/contract.test.ts renders each from the library and reads it back with the runtime.
+//
+// Secrets never appear here: a config names the folder where a Secret is mounted.
+
+/** The file name of the configuration in each job's ConfigMap, beside the bundle. */
+export const CONFIG_FILE = 'config.json';
+
+/** How the runtime reaches the Kubernetes API. */
+export interface KubernetesAccess {
+  /** The API server's URL. @default https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT */
+  readonly apiUrl?: string;
+  /** The bearer token, read again for every request (projected tokens rotate). @default the ServiceAccount token */
+  readonly tokenFile?: string;
+  /** The CA that signs an https API server's certificate. @default the ServiceAccount's ca.crt */
+  readonly caFile?: string;
+}
+
+/** Settings of every entry point. The library renders none of them: they are for tests and unusual clusters. */
+export interface RuntimeSettings {
+  /** @default the pod's in-cluster API with its ServiceAccount */
+  readonly kubernetes?: KubernetesAccess;
+  /** The first delay between retries, in milliseconds (0 to 60000). @default 1000 */
+  readonly retryBaseDelayMs?: number;
+}
+
+/** An HTTPS proxy for GitHub (the Kubernetes API is always reached directly). */
+export interface ProxySettings {
+  /** http(s)://[user:password@]host:port */
+  readonly url: string;
+  /** Hosts, .domains, IPs, CIDRs (each optionally :port), or '*': reached directly. */
+  readonly noProxy: readonly string[];
+}
+
+/** How the runtime reaches GitHub for one fleet. */
+export interface GitHubAccess {
+  /** The fleet's scope: https://HOST/OWNER, https://HOST/OWNER/REPO or https://HOST/enterprises/SLUG. */
+  readonly url: string;
+  /** The REST API's URL. @default https://api.github.com, https://api.SUBDOMAIN.ghe.com or https://HOST/api/v3 */
+  readonly apiUrl?: string;
+  /**
+   * Where the credentials Secret is mounted: ARC's keys, either github_app_id,
+   * github_app_installation_id and github_app_private_key, or github_token (a PAT).
+   */
+  readonly credentialsDir: string;
+  /** @default direct */
+  readonly proxy?: ProxySettings;
+}
+
+/** `pool-scaler`: sets a warm pool's replicas through its /scale subresource (RunnerWarmPool activeHours). */
+export interface PoolScalerConfig extends RuntimeSettings {
+  /** The VirtualMachinePool, in the pod's namespace. */
+  readonly pool: string;
+  /** The replicas to set (0 to 10000). */
+  readonly replicas: number;
+}
+
+/** `token-refresher`: a fresh registration token in the fleet's Secret (RunnerTokenRefresher). */
+export interface TokenRefresherConfig extends RuntimeSettings {
+  readonly github: GitHubAccess;
+  /** The token Secret, in the pod's namespace: the runtime only gets and patches it. */
+  readonly secretName: string;
+  /** The Secret's key for the token. */
+  readonly secretKey: string;
+  /** Delete the fleet's offline idle runners named `<prefix>-<N>` after storing the token. @default none deleted */
+  readonly deleteOfflineRunnersPrefix?: string;
+}
+
+// ARC launcher and mint launcher: ArcLauncherConfig and MintLauncherConfig go here when
+// lib/cluster/launcher.cjs is ported, with their entries in ClusterEntryConfigs.
+
+/** Each entry point's name (its bundle is `<name>.js`) and its configuration type. */
+export interface ClusterEntryConfigs {
+  readonly 'pool-scaler': PoolScalerConfig;
+  readonly 'token-refresher': TokenRefresherConfig;
+}
+
+export type ClusterEntry = keyof ClusterEntryConfigs;
+
+/** Every entry point, in a fixed order. */
+export const CLUSTER_ENTRIES: readonly ClusterEntry[] = ['pool-scaler', 'token-refresher'];
