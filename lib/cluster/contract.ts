@@ -9,6 +9,13 @@
 /** The file name of the configuration in each job's ConfigMap, beside the bundle. */
 export const CONFIG_FILE = 'config.json';
 
+/**
+ * The pod's identity, the only settings that come from the environment: the pod template sets each
+ * from the downward API (`fieldRef: metadata.<key>`), as a config file cannot know them.
+ */
+export const POD_IDENTITY_ENV = { name: 'POD_NAME', namespace: 'POD_NAMESPACE', uid: 'POD_UID' } as const;
+export type PodIdentityField = keyof typeof POD_IDENTITY_ENV;
+
 /** How the runtime reaches the Kubernetes API. */
 export interface KubernetesAccess {
   /** The API server's URL. @default https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT */

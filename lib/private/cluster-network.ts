@@ -3,8 +3,9 @@ import { Naming, propLabel } from './naming';
 
 // The in-cluster parts that talk to GitHub (the token refresher, the KEDA launcher in mint mode, ARC's
 // controller through the AutoscalingRunnerSet) use the fleet's proxy and extra CA, the same settings
-// its guests use: a fleet behind a proxy with a private CA is expressed once. The scripts tunnel
-// HTTPS through HTTPS_PROXY themselves (lib/cluster/https-proxy.cjs) and trust NODE_EXTRA_CA_CERTS.
+// its guests use: a fleet behind a proxy with a private CA is expressed once. The in-cluster code
+// tunnels HTTPS through the proxy itself (lib/cluster/runtime/proxy.ts; the launcher still reads
+// HTTPS_PROXY, lib/cluster/https-proxy.cjs) and trusts NODE_EXTRA_CA_CERTS.
 
 /** The fleet's network settings the in-cluster pods use. */
 export interface ClusterNetwork {
@@ -56,14 +57,17 @@ export interface PodNetwork {
   readonly mounts: { volume: Record<string, unknown> & { name: string }; mountPath: string }[];
 }
 
-/** The env, ConfigMap files and volumes that give a script's pod the fleet's proxy and CA. */
-export function podNetwork(network: ClusterNetwork | undefined, scriptMount: string): PodNetwork {
+/**
+ * The env, ConfigMap files and volumes that give a script's pod the fleet's proxy and CA. With
+ * `proxyEnv: false` the proxy is left out (an entry point that reads it from its config file).
+ */
+export function podNetwork(network: ClusterNetwork | undefined, scriptMount: string, { proxyEnv = true } = {}): PodNetwork {
   const env: { name: string; value: string }[] = [];
   const configData: Record<string, string> = {};
   const mounts: PodNetwork['mounts'] = [];
   if (!network) return { env, configData, mounts };
   const { proxy, caCertificates, caCertificatesFrom: from } = network;
-  if (proxy) {
+  if (proxy && proxyEnv) {
     if (proxy.https) env.push({ name: 'HTTPS_PROXY', value: proxy.https });
     if (proxy.http) env.push({ name: 'HTTP_PROXY', value: proxy.http });
     env.push({ name: 'NO_PROXY', value: clusterNoProxy(proxy).join(',') });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { POD_IDENTITY_ENV, type PodIdentityField } from '../contract';
 import { ConfigError } from './errors';
 import { isObject } from './http';
 
@@ -139,21 +140,14 @@ export class Fields {
   }
 }
 
-/** The pod's own identity, from the downward API. */
-export interface PodIdentity {
-  readonly name: string;
-  readonly namespace: string;
-  readonly uid: string;
-}
-
-/** The variables of PodIdentity (the pod template sets each from `fieldRef`). */
-export const POD_ENV = { name: 'POD_NAME', namespace: 'POD_NAMESPACE', uid: 'POD_UID' } as const;
+/** The pod's own identity, from the downward API (POD_IDENTITY_ENV). */
+export type PodIdentity = Readonly<Record<PodIdentityField, string>>;
 
 /** The parts of the pod's identity an entry point needs, from POD_NAME, POD_NAMESPACE, POD_UID. */
 export function podIdentity<K extends keyof PodIdentity>(env: NodeJS.ProcessEnv, keys: readonly K[]): Pick<PodIdentity, K> {
   const identity: Partial<PodIdentity> = {};
   for (const key of keys) {
-    const variable = POD_ENV[key];
+    const variable = POD_IDENTITY_ENV[key];
     const value = env[variable];
     if (!value) throw new ConfigError(variable, `is not set: the pod template sets it from the downward API (fieldRef metadata.${key})`);
     if (key !== 'uid' && !DNS_LABEL.test(value)) throw new ConfigError(variable, `must be a DNS label, got ${show(value)}`);
