@@ -5,14 +5,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
-import { admissionProblems, FakeKubeApi, Plural } from './fake-kube-api';
+import { admissionProblems, FakeKube, FakeKubeOptions, Plural } from './fake-kube';
 import { LAUNCHER, LauncherRun } from './launcher-run';
 import { ImageSharing, RunnerImage } from '../../lib';
+import { launcherRules } from '../../lib/private/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
 
 // lib/cluster/launcher.cjs runs as node runs it in the EphemeralRunner pod: a child process with only
-// its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube-api.ts) that the tests
+// its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube.ts) that the tests
 // drive through the VMI's phases. Timeouts and backoff are configured small; the tests assert on
 // exit codes, requests and log lines, never on how long anything took.
 
@@ -65,7 +66,9 @@ const DATAVOLUME_TEMPLATE = {
 let dir: string;
 let tokenFile: string;
 let token: string;
-let api: FakeKubeApi;
+let api: FakeKube;
+/** The API server, with RBAC from the launcher's synthesized Role (clone mode: with DataVolumes). */
+const newApi = (options: Partial<FakeKubeOptions> = {}) => new FakeKube({ token, role: { namespace: NS, serviceAccount: 'arc-launcher', rules: launcherRules(true) }, ...options });
 let runs: LauncherRun[];
 
 beforeEach(async () => {
@@ -75,7 +78,7 @@ beforeEach(async () => {
   writeFileSync(tokenFile, `${token}\n`);
   writeFileSync(join(dir, 'vmi.json'), JSON.stringify(VMI_TEMPLATE));
   writeFileSync(join(dir, 'datavolume.json'), JSON.stringify(DATAVOLUME_TEMPLATE));
-  api = new FakeKubeApi({ token });
+  api = newApi();
   await api.start();
   runs = [];
 });
@@ -358,7 +361,7 @@ describe('the launcher: API errors', () => {
     const run = launch({ LAUNCHER_KUBE_API: `http://127.0.0.1:${port}`, LAUNCHER_RETRY_BASE_MS: '50' });
     await run.untilOutput(/ECONNREFUSED.*retry 1 of 7/);
     await api.stop();
-    api = new FakeKubeApi({ token });
+    api = newApi();
     await api.start(port);
     await created(VMIS);
     setPhase('Succeeded');
@@ -689,7 +692,7 @@ describe('the launcher: in-cluster HTTPS (KUBERNETES_SERVICE_HOST/PORT and the S
   tlsTest('trusts the API server through the CA file, and refuses one it does not sign', async () => {
     const pki = makePki(dir);
     await api.stop();
-    api = new FakeKubeApi({ token, tls: { key: pki.serverKey, cert: pki.serverCert } });
+    api = newApi({ tls: { key: pki.serverKey, cert: pki.serverCert } });
     await api.start();
     const inCluster = { LAUNCHER_KUBE_API: undefined, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(api.port) };
 
