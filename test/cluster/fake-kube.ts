@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { RecordedRequest, RecordingServer } from './fake-http';
 import { admissionProblems, base64Problems, schemaProblems, scaleProblems, secretProblems } from './fake-kube-admission';
 import { key, KubeStore, now, Reply } from './fake-kube-store';
 import {
@@ -22,13 +21,7 @@ export type { Plural, PolicyRule } from './fake-kube-wire';
 // preconditions. Requests a client should not send (outside its contract, or that the server
 // refuses for their form) are kept in `violations`.
 
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path and query, as sent. */
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+export type { RecordedRequest } from './fake-http';
 
 /** What an injected fault does to a matching request. */
 export type Fault =
@@ -61,59 +54,13 @@ const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merg
 export class FakeKube extends KubeStore {
   /** The bearer token the server accepts; change it to rotate. */
   public token: string;
-  public readonly requests: RecordedRequest[] = [];
-  private readonly server: Server | HttpsServer;
-  private readonly scheme: 'http' | 'https';
+  private readonly http: RecordingServer;
   private readonly faults: FaultRule[] = [];
-  private baseUrl = '';
 
   constructor(private readonly options: FakeKubeOptions) {
     super();
     this.token = options.token;
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.receive(req, res);
-    this.server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-    this.scheme = options.tls ? 'https' : 'http';
-  }
-
-  /** Listens on 127.0.0.1 (on `port`, else any free one); resolves the base URL. */
-  public start(port = 0): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.baseUrl = `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-        resolve(this.baseUrl);
-      });
-    });
-  }
-
-  public get url(): string {
-    return this.baseUrl;
-  }
-
-  public get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  public stop(): Promise<void> {
-    for (const watcher of this.watchers) watcher.res.destroy();
-    this.watchers.clear();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-  /** Requests of one method, optionally only those whose URL contains `part`. */
-  public requestsOf(method: string, part = ''): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === method && r.url.includes(part));
-  }
-  /** The next `times` matching requests (watches only if `watch`) get `fault`. */
-  public inject(method: string, plural: Plural, fault: Fault, { times = 1, watch = false } = {}): void {
-    this.faults.push({ method, plural, watch, fault, remaining: times });
-  }
-  private receive(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    this.http = new RecordingServer(options.tls, (req, res, body) => {
       try {
         this.route(req, res, body);
       } finally {
@@ -122,6 +69,39 @@ export class FakeKube extends KubeStore {
     });
   }
 
+  /** Listens on 127.0.0.1 (on `port`, else any free one); resolves the base URL. */
+  public start(port = 0): Promise<string> {
+    return this.http.start(port);
+  }
+
+  public get url(): string {
+    return this.http.origin;
+  }
+
+  public get port(): number {
+    return this.http.port;
+  }
+
+  /** Every request, in order. */
+  public get requests(): RecordedRequest[] {
+    return this.http.requests;
+  }
+
+  public stop(): Promise<void> {
+    for (const watcher of this.watchers) watcher.res.destroy();
+    this.watchers.clear();
+    return this.http.stop();
+  }
+
+  /** Requests of one method, optionally only those whose URL contains `part`. */
+  public requestsOf(method: string, part = ''): RecordedRequest[] {
+    return this.http.requestsOf(method, part);
+  }
+
+  /** The next `times` matching requests (watches only if `watch`) get `fault`. */
+  public inject(method: string, plural: Plural, fault: Fault, { times = 1, watch = false } = {}): void {
+    this.faults.push({ method, plural, watch, fault, remaining: times });
+  }
   private route(req: IncomingMessage, res: ServerResponse, body: string): void {
     const method = req.method ?? '';
     if (req.headers.authorization !== `Bearer ${this.token}`) return json(res, 401, statusObject(401, 'Unauthorized'));
