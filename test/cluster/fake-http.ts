@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
 
 // The HTTP(S) server under both fake APIs (./fake-kube.ts, ./fake-github-api.ts): on 127.0.0.1, it
 // records every request with its whole body before the fake answers it.
@@ -63,4 +63,16 @@ export class RecordingServer {
   public requestsOf(method: string, part = ''): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.url.includes(part));
   }
+}
+
+/** A port on 127.0.0.1 that nothing listens on (for "connection refused", or a server started later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

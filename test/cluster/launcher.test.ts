@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
@@ -11,6 +9,8 @@ import { ImageSharing, RunnerImage } from '../../lib';
 import { launcherRules } from '../../lib/private/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/launcher.cjs runs as node runs it in the EphemeralRunner pod: a child process with only
 // its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube.ts) that the tests
@@ -677,15 +677,6 @@ describe('the fake API refuses what the real one would', () => {
   });
 });
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('the launcher: in-cluster HTTPS (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount CA)', () => {
   const tlsTest = testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)');
 
@@ -708,27 +699,3 @@ describe('the launcher: in-cluster HTTPS (KUBERNETES_SERVICE_HOST/PORT and the S
   });
 });
 
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA. */
-function makePki(folder: string) {
-  const file = (name: string) => join(folder, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2');
-  openssl('req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kubernetes');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-  const read = (name: string) => readFileSync(file(name), 'utf8');
-  return { caFile: file('ca.crt'), otherCaFile: file('other.crt'), serverKey: read('server.key'), serverCert: read('server.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

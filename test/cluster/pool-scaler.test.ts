@@ -1,13 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerWarmPool } from '../../lib';
 import { FakeKube, FakeKubeOptions, PolicyRule } from './fake-kube';
 import { synth, testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/pool-scaler.cjs runs as node runs it in the CronJob's pod: a child process with only its
 // environment, against a fake Kubernetes API (./fake-kube.ts) on 127.0.0.1 that holds the
@@ -46,15 +47,6 @@ const newKube = (options: Partial<FakeKubeOptions> = {}, rules = scalerRules) =>
   new FakeKube({ token: kubeToken, role: { namespace: NS, serviceAccount: 'pool-scaler', rules }, contract: scalerRules, ...options });
 /** The stored pool. */
 const pool = () => kube.object(POOLS, NS, POOL);
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let dir: string;
 let kubeToken: string;
@@ -254,16 +246,16 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
 
   testIf(hasOpenssl, 'openssl (to make a test certificate; apt-get install openssl)')(
     'in-cluster: KUBERNETES_SERVICE_HOST/PORT over TLS, trusted with the ServiceAccount\'s CA only', async () => {
-      const tls = selfSigned();
+      const pki = makePki(mkdtempSync(join(dir, 'tls-')));
       await kube.stop();
-      kube = newKube({ tls });
+      kube = newKube({ tls: { key: pki.serverKey, cert: pki.serverCert } });
       await kube.start();
       kube.put(POOLS, synthesizedPool);
       const inCluster = { SCALER_KUBE_API: undefined, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) };
-      const trusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: tls.caFile });
+      const trusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.caFile });
       expect(trusted.code).toBe(0);
       expect(pool().spec.replicas).toBe(0);
-      const untrusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: selfSigned().caFile, SCALER_REPLICAS: '2' });
+      const untrusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.otherCaFile, SCALER_REPLICAS: '2' });
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toContain(`TLS: the API server at https://127.0.0.1:${kube.port} is not trusted with the CA certificate`);
       expect(untrusted.stderr).not.toContain('retry');
@@ -285,26 +277,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitFor(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-/** A self-signed certificate for 127.0.0.1 (its own CA). */
-function selfSigned(): { key: string; cert: string; caFile: string } {
-  const folder = mkdtempSync(join(dir, 'tls-'));
-  const keyFile = join(folder, 'key.pem');
-  const certFile = join(folder, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), caFile: certFile };
-}

@@ -1,13 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, jwtProblem, opaqueToken, Runner } from './fake-github-api';
 import { ConnectProxy, makeServerPki } from './connect-proxy';
 import { FakeKube, FakeKubeOptions, PolicyRule } from './fake-kube';
 import { testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/token-refresher.cjs runs as node runs it in the CronJob's pod: a child process with only
 // its environment, against a fake GitHub (./fake-github-api.ts) and a fake Kubernetes API
@@ -620,15 +621,6 @@ describe('the token refresher: deleting the fleet\'s offline runners', () => {
   });
 });
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('the token refresher: TLS, as in the cluster', () => {
   const tlsTest = testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)');
 
@@ -759,27 +751,3 @@ async function stopAndPut(secret: ReturnType<typeof synthesizedSecret> | undefin
   if (secret) kube.put(SECRETS, secret);
 }
 
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA. */
-function makePki(folder: string) {
-  const file = (name: string) => join(folder, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2');
-  openssl('req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kubernetes');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-  const read = (name: string) => readFileSync(file(name), 'utf8');
-  return { caFile: file('ca.crt'), otherCaFile: file('other.crt'), serverKey: read('server.key'), serverCert: read('server.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
