@@ -33,7 +33,7 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/lib/validate/synth.js',
         'package/build/lib/validate/typescript-hook.cjs', 'package/build/imports/kubevirt.io.js',
-        'package/build/lib/cluster/token-refresher.cjs', 'package/build/lib/cluster/pool-scaler.cjs',
+        'package/build/lib/cluster/bundles/token-refresher.js', 'package/build/lib/cluster/bundles/pool-scaler.js',
         'package/build/lib/validate/schemas/kinds.json', 'package/build/lib/validate/schemas/kubevirt.io/virtualmachine_v1.json',
         'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
         'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',

@@ -1,4 +1,4 @@
-// HTTPS through a corporate proxy for the in-cluster scripts (token-refresher.cjs, launcher.cjs),
+// HTTPS through a corporate proxy for launcher.cjs (the TypeScript runtime has its own: runtime/proxy.ts),
 // with Node.js built-ins only: an https.Agent whose connections are CONNECT tunnels through
 // HTTPS_PROXY (https_proxy), TLS to the target inside the tunnel (servername = the target's host, so
 // the target's certificate is checked against the default store + NODE_EXTRA_CA_CERTS).
