@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { clusterBundle } from '../lib/private/cluster-bundle';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with
@@ -69,6 +70,14 @@ describe('the packed library in a fresh project', () => {
       const shipped = join(project, 'node_modules', 'cdk8s-kubevirt-runners', 'build', 'lib', 'validate', 'schemas');
       const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist], project);
       expect(validation).toBe(`validate: 7 objects in 1 files against ${shipped}: all valid\n`);
+
+      // The in-cluster bundles come prebuilt in the package (no bundler in a user's project), the same
+      // bytes as this repository builds from its sources.
+      expect(existsSync(join(project, 'node_modules', 'esbuild'))).toBe(false);
+      const refresherScript = 'const { Chart, Testing } = require("cdk8s"); const { RunnerTokenRefresher } = require("cdk8s-kubevirt-runners");'
+        + ' const chart = new Chart(Testing.app(), "c"); new RunnerTokenRefresher(chart, "r", { url: "https://github.com/acme", githubCredentialsSecret: "app", tokenSecretName: "t" });'
+        + ' process.stdout.write(Testing.synth(chart).find((o) => o.kind === "ConfigMap").data["token-refresher.js"]);';
+      expect(run('node', ['-e', refresherScript], project)).toBe(clusterBundle('token-refresher'));
 
       // The README's cdk8s.yaml plugin entry, as written, under cdk8s synth (this repository's CLI).
       const plugin = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((text) => text.includes('KubevirtRunnersValidation'))!;

@@ -1,7 +1,7 @@
 import { sign } from 'node:crypto';
 import { GitHubError, RateLimitedError, TransientError } from './errors';
 import { exchange, HttpAnswer, HttpRequest, isObject } from './http';
-import type { GitHubAuth, GitHubScope } from './github-access';
+import type { GitHubAuth } from './github-access';
 import { installationHint } from './github-hints';
 import type { Logger } from './log';
 import type { Proxy } from './proxy';
@@ -163,4 +163,3 @@ export function appJwt(auth: Extract<GitHubAuth, { kind: 'app' }>, log: Logger):
   return log.secret(`${unsigned}.${sign('sha256', Buffer.from(unsigned), auth.key).toString('base64url')}`);
 }
 
-export type { GitHubScope };
