@@ -83,6 +83,11 @@ export class KubeStatusError extends Error {
   }
 }
 
+/** Whether `error` is the API server's refusal with one of `codes` (404 NotFound, 409 Conflict/AlreadyExists, 410 Expired...). */
+export function isKubeStatus(error: unknown, ...codes: number[]): error is KubeStatusError {
+  return error instanceof KubeStatusError && codes.includes(error.code);
+}
+
 /** GitHub refused a call (a status the caller does not expect); `hint` says what it means. */
 export class GitHubError extends Error {
   constructor(readonly what: string, readonly status: number, readonly answer: string, readonly hint: string) {

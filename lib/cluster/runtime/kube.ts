@@ -42,6 +42,11 @@ export interface ObjectOptions extends KubeCallOptions {
   readonly subresource?: string;
 }
 
+export interface DeleteOptions extends ObjectOptions {
+  readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
 export interface ListOptions extends KubeCallOptions {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
@@ -101,9 +106,15 @@ export class KubeClient {
     return this.object('patch', 'PATCH', resource, namespace, name, patch, PATCH_TYPES[type], options);
   }
 
-  /** Deletes one object; resolves the API server's answer (the object, or a Status). */
-  delete(resource: KubeResource, namespace: string | undefined, name: string, options: ObjectOptions & { readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } = {}): Promise<Record<string, unknown>> {
-    const body = options.propagationPolicy ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy } : undefined;
+  /**
+   * Deletes one object; resolves the API server's answer (the object, or a Status). With
+   * `preconditions`, only the object of that uid (or resourceVersion): another one is 409 Conflict.
+   */
+  delete(resource: KubeResource, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<Record<string, unknown>> {
+    const { propagationPolicy, preconditions } = options;
+    const body = propagationPolicy || preconditions
+      ? { kind: 'DeleteOptions', apiVersion: 'v1', ...(propagationPolicy ? { propagationPolicy } : {}), ...(preconditions ? { preconditions } : {}) }
+      : undefined;
     return this.object('delete', 'DELETE', resource, namespace, name, body, body ? 'application/json' : undefined, options);
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, KubeStatusError, RetriesExhaustedError, TransientError } from '../../../lib/cluster/runtime/errors';
+import { ConfigError, isKubeStatus, KubeStatusError, RetriesExhaustedError, TransientError } from '../../../lib/cluster/runtime/errors';
 import { KubeClient, SECRET } from '../../../lib/cluster/runtime/kube';
 import { kubeConnection } from '../../../lib/cluster/runtime/kube-connection';
 import { Logger } from '../../../lib/cluster/runtime/log';
@@ -62,20 +62,28 @@ describe('KubeClient', () => {
     await kube.patch(SECRET, 'ci', 'token', [{ op: 'remove', path: '/data/x' }], 'json');
     await kube.create(SECRET, 'ci', SECRET_BODY);
     await kube.delete(SECRET, 'ci', 'token', { propagationPolicy: 'Background' });
+    await kube.delete(SECRET, 'ci', 'token', { preconditions: { uid: 'u-1' } });
+    await kube.delete(SECRET, 'ci', 'token');
     expect(server!.requests.map((r) => [r.method, r.url, r.headers['content-type'], r.body])).toEqual([
       ['PATCH', '/apis/pool.kubevirt.io/v1beta1/namespaces/ci/virtualmachinepools/warm/scale', 'application/merge-patch+json', '{"spec":{"replicas":0}}'],
       ['PATCH', '/api/v1/namespaces/ci/secrets/token', 'application/strategic-merge-patch+json', '{"data":{}}'],
       ['PATCH', '/api/v1/namespaces/ci/secrets/token', 'application/json-patch+json', '[{"op":"remove","path":"/data/x"}]'],
       ['POST', '/api/v1/namespaces/ci/secrets', 'application/json', JSON.stringify(SECRET_BODY)],
       ['DELETE', '/api/v1/namespaces/ci/secrets/token', 'application/json', '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}'],
+      ['DELETE', '/api/v1/namespaces/ci/secrets/token', 'application/json', '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"u-1"}}'],
+      ['DELETE', '/api/v1/namespaces/ci/secrets/token', undefined, ''],
     ]);
-    for (const request of server!.requests) expect(request.headers['content-length']).toBe(String(Buffer.byteLength(request.body)));
+    for (const request of server!.requests.slice(0, -1)) expect(request.headers['content-length']).toBe(String(Buffer.byteLength(request.body)));
+    // A DELETE without options has no body, and says none (no Content-Length, no chunked encoding).
+    expect(server!.requests.at(-1)!.headers).not.toHaveProperty('content-length');
+    expect(server!.requests.at(-1)!.headers).not.toHaveProperty('transfer-encoding');
   });
 
   test('a refusal is a KubeStatusError with the Status\'s reason and code, not retried', async () => {
     const kube = await client((_req, res) => kubeStatus(res, 403, 'Forbidden', 'secrets "token" is forbidden: User "system:serviceaccount:ci:x" cannot get resource "secrets"'));
     const error = await kube.get(SECRET, 'ci', 'token').catch((e) => e);
     expect(error).toBeInstanceOf(KubeStatusError);
+    expect([isKubeStatus(error, 403), isKubeStatus(error, 404, 409)]).toEqual([true, false]);
     expect(error).toMatchObject({ code: 403, reason: 'Forbidden', what: 'get Secret ci/token' });
     expect(error.message).toBe('cannot get Secret ci/token: HTTP 403 Forbidden: secrets "token" is forbidden: User "system:serviceaccount:ci:x" cannot get resource "secrets"');
     expect(server!.requests).toHaveLength(1);
