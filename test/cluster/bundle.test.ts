@@ -23,6 +23,10 @@ describe.each(CLUSTER_ENTRIES)('the %s bundle', (entry) => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    // Built from lib/cluster only: the cache key of clusterBundle covers exactly those sources.
+    const sources = [...text.matchAll(/^\/\/ (\S+\.ts)$/gm)].map((m) => m[1]);
+    expect(sources).toContain(`lib/cluster/entries/${entry}.ts`);
+    expect(sources.filter((source) => !source.startsWith('lib/cluster/'))).toEqual([]);
     expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
   });
 
