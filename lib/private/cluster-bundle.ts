@@ -24,8 +24,6 @@ const CACHE_FORMAT = '1';
 const SOURCE_DIR = join(__dirname, '..', 'cluster');
 const SHIPPED_DIR = join(__dirname, '..', 'cluster', 'bundles');
 const ROOT = join(__dirname, '..', '..');
-/** The Node major of the pinned image the pods run (node:26.x-alpine -> node26). */
-const TARGET = `node${/^node:(\d+)\./.exec(DEFAULT_NODE_IMAGE)?.[1] ?? '20'}`;
 
 const built = new Map<ClusterEntry, string>();
 
@@ -61,8 +59,9 @@ function bundleFromSource(entry: ClusterEntry): string {
   // Loaded only here: the package's users never need it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
+  const target = nodeTarget();
   const sources = sourceFiles(SOURCE_DIR);
-  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${esbuild.version}\0${TARGET}\0${entry}`);
+  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${esbuild.version}\0${target}\0${entry}`);
   for (const file of sources) key.update(`\0${relative(SOURCE_DIR, file)}\0${readFileSync(file, 'utf8')}`);
   const cache = cacheFile(entry, key.digest('hex').slice(0, 32));
   if (cache && existsSync(cache)) return readFileSync(cache, 'utf8');
@@ -71,7 +70,7 @@ function bundleFromSource(entry: ClusterEntry): string {
     absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
-    target: TARGET,
+    target,
     format: 'cjs',
     write: false,
     charset: 'utf8',
@@ -91,6 +90,13 @@ function bundleFromSource(entry: ClusterEntry): string {
     }
   }
   return text;
+}
+
+/** esbuild's target: the Node major of the pinned image the pods run (node:26.x-alpine -> node26). */
+function nodeTarget(): string {
+  const major = /^node:(\d+)\./.exec(DEFAULT_NODE_IMAGE)?.[1];
+  if (!major) throw new Error(`DEFAULT_NODE_IMAGE ${DEFAULT_NODE_IMAGE} does not name a Node major (node:<major>.<minor>...): the bundles' target comes from it`);
+  return `node${major}`;
 }
 
 /** Every .ts file under `dir`, sorted: what a bundle can be built from. */
