@@ -62,6 +62,7 @@ export class Fields {
     return this.path ? `${this.path}.${name}` : name;
   }
 
+  /** Whether the field is there (null counts: it is then refused by its getter). */
   has(name: string): boolean {
     return this.value[name] !== undefined;
   }
@@ -86,7 +87,7 @@ export class Fields {
   }
 
   optionalInteger(name: string, min: number, max: number): number | undefined {
-    return this.has(name) ? this.integer(name, min, max) : (this.take(name), undefined);
+    return this.has(name) ? this.integer(name, min, max) : undefined;
   }
 
   boolean(name: string): boolean {
@@ -114,7 +115,7 @@ export class Fields {
 
   /** A nested object, checked by `validate` (which may read none of it), or undefined when absent. */
   optionalObject<T>(name: string, validate: (fields: Fields) => T): T | undefined {
-    if (!this.has(name)) return (this.take(name), undefined);
+    if (!this.has(name)) return undefined;
     const fields = this.object(name);
     const result = validate(fields);
     fields.done();
