@@ -8,7 +8,7 @@
 // its files there. What it does differently: the files land in a temporary folder beside the
 // output folder, cdk8s's public `Yaml.save` is wrapped to keep the objects it is given, and the
 // folder replaces the output folder only when those objects are valid. Beside the manifests it
-// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary.ts), and prints it.
+// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary/), and prints it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { Finding, formatFinding, ManifestObject } from './finding';

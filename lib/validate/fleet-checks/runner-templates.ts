@@ -2,10 +2,15 @@ import { ManifestObject } from '../finding';
 
 /** A fleet's runner VM template: its metadata and where it is, and its VMI spec and where that is. */
 export interface RunnerTemplate {
+  /** The object that holds the template. */
   readonly item: ManifestObject;
+  /** Where the template's metadata is in the object. */
   readonly path: string;
+  /** The template's metadata. */
   readonly metadata: any;
+  /** The template's VMI spec. */
   readonly spec: any;
+  /** Where the VMI spec is in the object. */
   readonly specPath: string;
 }
 

@@ -5,24 +5,34 @@ import { RunnerCount, StorageLocation } from './types';
 
 /** One runner (or one shape of runner): its size and the volumes it has for itself. */
 export interface Runner {
+  /** Its vCPUs. */
   readonly vcpu: Amount;
+  /** Its guest memory, in bytes. */
   readonly memory: Amount;
   /** Each runner's own disks. */
   readonly volumes: readonly PerRunnerVolume[];
 }
 
 export interface PerRunnerVolume {
+  /** Its name (`<vm>` stands for the VM's name, `<job>` for a per-job DataVolume). */
   readonly volume: string;
+  /** What it is and holds. */
   readonly what: string;
+  /** Where it lives. */
   readonly location: StorageLocation;
+  /** Access modes and StorageClass of a PVC (empty for node storage). */
   readonly storage: string;
+  /** Size of one, in bytes. */
   readonly size: Amount;
 }
 
 /** One fleet's runners, as read. */
 export interface Group {
+  /** `namespace/name` of the fleet. */
   readonly name: string;
+  /** The kind that makes its runners. */
   readonly kind: string;
+  /** How many runners. */
   readonly runners: RunnerCount;
   /** Each runner (or runner shape) and how many of it at most (undefined: unbounded). */
   readonly shapes: Array<{ runner: Runner; count: number | undefined }>;
@@ -30,18 +40,24 @@ export interface Group {
 
 /** A DataVolume or PVC in the output, the fleets that use it, and how. */
 export interface SharedVolume {
+  /** `namespace/name`. */
   readonly key: string;
+  /** The DataVolume (or, without one of that name, the PVC). */
   readonly object: any;
+  /** The fleets that use it. */
   readonly usedBy: Set<string>;
+  /** How it is used: base of copy-on-write layers, cloned, attached, baked. */
   readonly roles: Set<string>;
 }
 
 /** What the readers of each kind share: the objects, and the shared volumes they record uses of. */
 export interface Context {
+  /** Every object of the output. */
   readonly objects: readonly any[];
   /** Records that a fleet (or a bake VM, without one) uses a volume, when it is in the output, and how. */
   readonly use: (namespace: string, name: unknown, fleet: string | undefined, role: string) => void;
   /** Whether a volume is in the output. */
   readonly has: (namespace: string, name: unknown) => boolean;
+  /** The size of a shared volume, or a term that names it when the output does not size it. */
   readonly sizeOfShared: (namespace: string, name: unknown) => Amount;
 }
