@@ -1,5 +1,5 @@
 import { Amount } from './amount';
-import { RunnerCount, StorageLocation } from './types';
+import { RunnerCount, StorageEntry } from './types';
 
 // What reading the objects yields, before totals.ts adds it up.
 
@@ -13,18 +13,8 @@ export interface Runner {
   readonly volumes: readonly PerRunnerVolume[];
 }
 
-export interface PerRunnerVolume {
-  /** Its name (`<vm>` stands for the VM's name, `<job>` for a per-job DataVolume). */
-  readonly volume: string;
-  /** What it is and holds. */
-  readonly what: string;
-  /** Where it lives. */
-  readonly location: StorageLocation;
-  /** Access modes and StorageClass of a PVC (empty for node storage). */
-  readonly storage: string;
-  /** Size of one, in bytes. */
-  readonly size: Amount;
-}
+/** A volume each runner has for itself: a storage line before it knows its fleet and count. */
+export type PerRunnerVolume = Pick<StorageEntry, 'volume' | 'what' | 'location' | 'storage' | 'size'>;
 
 /** One fleet's runners, as read. */
 export interface Group {
