@@ -1,5 +1,5 @@
 import { Amount } from './amount';
-import { RunnerCount, StorageEntry } from './types';
+import { FleetEntry, StorageEntry } from './types';
 
 // What reading the objects yields, before totals.ts adds it up.
 
@@ -17,13 +17,7 @@ export interface Runner {
 export type PerRunnerVolume = Pick<StorageEntry, 'volume' | 'what' | 'location' | 'storage' | 'size'>;
 
 /** One fleet's runners, as read. */
-export interface Group {
-  /** `namespace/name` of the fleet. */
-  readonly name: string;
-  /** The kind that makes its runners. */
-  readonly kind: string;
-  /** How many runners. */
-  readonly runners: RunnerCount;
+export interface Group extends Pick<FleetEntry, 'name' | 'kind' | 'runners'> {
   /** Each runner (or runner shape) and how many of it at most (undefined: unbounded). */
   readonly shapes: Array<{ runner: Runner; count: number | undefined }>;
 }
