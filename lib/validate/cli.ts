@@ -5,7 +5,7 @@
 // schemas folder given is not one or the arguments are wrong: it never passes without having checked.
 // --summary also prints the fleet at a glance (FLEET.md's tables) of the manifests read.
 import { existsSync } from 'node:fs';
-import { parseCommandLine, ValidationArgs } from './command-line';
+import { argsOrUsage, parseCommandLine, ValidationArgs } from './command-line';
 import { formatFinding } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
 import { fleetMarkdown, summarizeFleet } from './fleet-summary';
@@ -32,13 +32,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 export function main(argv: string[]): number {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const args = argsOrUsage(() => parseArgs(argv), USAGE);
+  if (!args) return 2;
   const schemas = findSchemaDir(args.schemas);
   const dir = schemas.dir;
   if (!dir) {

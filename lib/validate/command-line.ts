@@ -32,3 +32,13 @@ export function parseCommandLine(
     else positional(arg);
   }
 }
+
+/** What `parse` reads, or undefined after printing the usage (and what was wrong, unless --help asked for it). */
+export function argsOrUsage<A>(parse: () => A, usage: string): A | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    console.error((e as Error).message === 'help' ? usage : `${(e as Error).message}\n${usage}`);
+    return undefined;
+  }
+}

@@ -11,7 +11,7 @@
 // writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary/), and prints it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { parseCommandLine, ValidationArgs } from './command-line';
+import { argsOrUsage, parseCommandLine, ValidationArgs } from './command-line';
 import { Finding, formatFinding, ManifestObject } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
 
@@ -229,11 +229,8 @@ function replaceFolder(from: string, to: string): void {
 }
 
 export function main(argv: readonly string[]): void {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
+  const args = argsOrUsage(() => parseArgs(argv), USAGE);
+  if (!args) {
     process.exitCode = 2;
     return;
   }
