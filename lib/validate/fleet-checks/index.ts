@@ -1,8 +1,8 @@
 import { checkAdmission } from '../admission';
-import { checkRunnerScaleSets } from '../arc-checks';
 import { Finding, ManifestObject } from '../finding';
 import { namespaceOf, objectKey } from '../manifest-values';
 import { reporterFor } from '../report';
+import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
 import { FleetCheckOptions } from './options';
@@ -15,6 +15,10 @@ import { checkCloneSource, checkVirtualMachine } from './virtual-machine';
 export type { FleetCheckOptions } from './options';
 export { userDataOf } from './user-data';
 export { INLINE_USER_DATA_MAX_BYTES } from './virtual-machine';
+
+// The rules that look across objects (references, names, policies, RBAC) or at what a controller
+// needs, a file each; checkFleet runs them, and the per-kind admission rules (../admission/), in a
+// fixed order, which is the order of the findings.
 
 /**
  * Checks that JSON schemas cannot express: the VM's run strategy, disks and volumes that belong

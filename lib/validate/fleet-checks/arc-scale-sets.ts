@@ -1,8 +1,8 @@
-import { GitHubScope } from '../github';
-import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../private/external-references';
-import { Finding, ManifestObject } from './finding';
-import { namespaceOf } from './manifest-values';
-import { Report, reporterFor } from './report';
+import { GitHubScope } from '../../github';
+import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
+import { Finding, ManifestObject } from '../finding';
+import { namespaceOf } from '../manifest-values';
+import { Report, reporterFor } from '../report';
 
 // What actions-runner-controller 0.14 needs of an AutoscalingRunnerSet that its CRD does not enforce
 // (the gha-runner-scale-set chart checks some; the controller assumes the rest). Sources:
