@@ -3,7 +3,7 @@ import { RunnerChart, RunnerImage, RunnerWarmPool } from '../../lib';
 import { formatFinding, ManifestObject, validateObjects } from '../../lib/validate';
 import { synth } from '../util';
 
-// Each rule of lib/validate/admission-checks.ts (and the cross-object rules of fleet-checks.ts) breaks
+// Each rule of lib/validate/admission/ (and the cross-object rules of fleet-checks/) breaks
 // a deep copy of the seed fleet and must report exactly its own line(s), nothing else.
 
 const SEED = synth(new RunnerChart(Testing.app(), 'fleet', {

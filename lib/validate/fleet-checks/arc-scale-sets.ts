@@ -1,6 +1,8 @@
-import { GitHubScope } from '../github';
-import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../private/external-references';
-import { Finding, ManifestObject, objectLabel } from './finding';
+import { GitHubScope } from '../../github';
+import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
+import { Finding, ManifestObject } from '../finding';
+import { namespaceOf } from '../manifest-values';
+import { Report, reporterFor } from '../report';
 
 // What actions-runner-controller 0.14 needs of an AutoscalingRunnerSet that its CRD does not enforce
 // (the gha-runner-scale-set chart checks some; the controller assumes the rest). Sources:
@@ -20,8 +22,6 @@ const CLEANUP_ANNOTATIONS: Record<string, readonly string[]> = {
 };
 const SEMVER = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$/;
 
-type Report = (path: string, message: string) => void;
-
 /** The rules of actions-runner-controller for AutoscalingRunnerSets and the objects that carry its cleanup finalizer. */
 export function checkRunnerScaleSets(items: readonly ManifestObject[], externalSecrets: readonly string[] = []): Finding[] {
   const findings: Finding[] = [];
@@ -29,11 +29,11 @@ export function checkRunnerScaleSets(items: readonly ManifestObject[], externalS
   const secrets = new Set(items.filter((i) => i.object?.apiVersion === 'v1' && i.object?.kind === 'Secret')
     .map((i) => `${namespaceOf(i.object)}/${i.object?.metadata?.name}`));
   for (const item of sets) {
-    const report: Report = (path, message) => findings.push({ file: item.file, object: objectLabel(item.object), path, message });
+    const report = reporterFor(findings, item);
     checkScaleSet(item.object, secrets, externalSecrets, report);
   }
   for (const item of items) {
-    const report: Report = (path, message) => findings.push({ file: item.file, object: objectLabel(item.object), path, message });
+    const report = reporterFor(findings, item);
     checkCleanupFinalizer(item.object, sets.map((s) => s.object), report);
   }
   return findings;
@@ -94,8 +94,4 @@ function checkCleanupFinalizer(object: any, sets: readonly any[], report: Report
       + `that names this ${object.kind} in ${annotations.length > 0 ? annotations.join(' or ') : 'a cleanup annotation'}: `
       + 'the controller never removes it, and deleting the object hangs');
   }
-}
-
-function namespaceOf(object: any): string {
-  return object?.metadata?.namespace ?? 'default';
 }
