@@ -5,7 +5,7 @@ import * as ts from 'typescript';
 // Every exported props interface documents each field, and each optional field its default: the
 // API reference in docs/api (npm run docs) is generated from exactly these comments.
 const LIB = join(__dirname, '..', 'lib');
-const files = [LIB, join(LIB, 'validate')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+const files = [LIB, join(LIB, 'spec'), join(LIB, 'validate')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
 // The public API: what lib/index.ts names, and everything lib/validate exports (its index re-exports all).
 const INDEX_EXPORTS = new Set([...readFileSync(join(LIB, 'index.ts'), 'utf8').matchAll(/export (?:type )?\{([^}]*)\}/g)]
   .flatMap((m) => m[1].split(',').map((name) => name.trim())));

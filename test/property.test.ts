@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, synth, writtenFile } from './util';
 import { CpuVendor, DiskStorageOptions, NestedCpuModel, OsImage, ProxyOptions, RunnerChart, RunnerChartProps, RunnerToleration, TaintEffect, TolerationOperator } from '../lib';
-import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 
 // Random fleets: every generated props object must either be refused with an Error that names a
 // prop, or synthesize output that passes every validation and whose config.sh arguments, as the real

@@ -6,8 +6,8 @@ import { openPgpFingerprints } from '../lib/private/openpgp';
 import { parse } from 'yaml';
 import { cloudConfigOf, hasPyYaml, pyYamlLoad, sourceEnvFile, synth, testIf, writtenFile } from './util';
 import { DOCKER_APT_KEY_FINGERPRINT, Distribution, DockerSource, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
-import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/private/cloud-config';
-import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/render/cloud-config';
+import { RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { CloudConfigSchema, cloudInitCliProblem, hasCloudInitCli } from '../lib/validate';
 import { PRIVATE_KEY_WORDS, TEST_APT_KEY, TEST_APT_KEY_FINGERPRINT, TEST_CA_PEM, unreadableCertificate } from './network-fixtures';
 

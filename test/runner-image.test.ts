@@ -3,10 +3,8 @@ import {
   AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease, TaintEffect, TolerationOperator,
 } from '../lib';
 import { parse } from 'yaml';
-import {
-  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig,
-} from '../lib/private/cloud-config';
-import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig } from '../lib/render/cloud-config';
+import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { CloudConfigSchema, formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, ofKind, synth, writtenFile } from './util';
 

@@ -114,8 +114,8 @@ describe('RunnerScaleSet', () => {
 
   test.each([
     [{ name: 'a'.repeat(45) }, "RunnerScaleSet 'name' must be a DNS-1123 label", 'at most 44 characters'],
-    [{ minRunners: 3, maxRunners: 2 }, "RunnerScaleSet 'maxRunners' must be at least 1 and at least 'minRunners' (3), got 2", undefined],
-    [{ maxRunners: 0 }, "RunnerScaleSet 'maxRunners' must be at least 1", undefined],
+    [{ minRunners: 3, maxRunners: 2 }, "RunnerScaleSet 'maxRunners' must be at least 'minRunners' (3), got 2", undefined],
+    [{ maxRunners: 0 }, "RunnerScaleSet 'maxRunners' must be an integer from 1 to 10000, got 0", undefined],
     [{ minRunners: -1 }, "RunnerScaleSet 'minRunners' must be an integer from 0 to 10000, got -1", undefined],
     [{ url: 'https://github.com/acme/app/issues' }, "RunnerScaleSet 'url' must name an owner", undefined],
     [{ githubConfigSecret: 'GitHub App' }, "RunnerScaleSet 'githubConfigSecret' must be a DNS-1123 subdomain", undefined],

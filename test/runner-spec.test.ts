@@ -70,7 +70,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
 // The props RunnerChartProps declares, read from the source (its own and the interfaces it extends).
 function declaredChartProps(): string[] {
   const interfaces = new Map<string, { members: string[]; bases: string[] }>();
-  for (const file of ['runner-chart.ts', 'runner-spec.ts']) {
+  for (const file of ['spec/chart.ts', 'spec/options.ts']) {
     const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', 'lib', file), 'utf8'), ts.ScriptTarget.ES2022, true);
     source.forEachChild((node) => {
       if (!ts.isInterfaceDeclaration(node)) return;
@@ -182,5 +182,34 @@ describe('odd and hostile values (hardening)', () => {
   test('a key such as .hidden or token.txt is fine', () => {
     expect(chart({ tokenSecretKey: '.hidden' })).not.toThrow();
     expect(chart({ tokenSecretKey: 'token.txt' })).not.toThrow();
+  });
+});
+
+describe('one rule, one wording, on every kind', () => {
+  // GitHub has runner groups for organizations and enterprises only: a repository's runners cannot join one.
+  test.each([
+    ['RunnerChart', (url: string) => new RunnerChart(Testing.app(), 'fleet', { ...BASE, url, runnerGroup: 'vm' })],
+    ['RunnerPool', (url: string) => new RunnerPool(Testing.chart(), 'pool', { ...BASE, url, replicas: 1, runnerGroup: 'vm' })],
+    ['RunnerCloudInit', (url: string) => new lib.RunnerCloudInit(Testing.chart(), 'ci', { url, runnerGroup: 'vm' })],
+    ['RunnerWarmPool', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerWarmPool(chart, 'warm', {
+        url, runnerGroup: 'vm', replicas: 1, tokenSecretName: 'token', image: new lib.RunnerImage(chart, 'image'),
+      });
+    }],
+    ['RunnerScaleSet', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerScaleSet(chart, 'arc', { url, runnerGroup: 'vm', githubConfigSecret: 'app', image: new lib.RunnerImage(chart, 'image') });
+    }],
+    ['RunnerKedaScaleSet', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerKedaScaleSet(chart, 'keda', {
+        url, runnerGroup: 'vm', labels: ['vm'], githubCredentialsSecret: 'app', image: new lib.RunnerImage(chart, 'image'),
+      });
+    }],
+  ])('%s refuses a runner group with a repository URL, and takes it with an organization URL', (kind, build) => {
+    expect(() => build('https://github.com/acme/app')).toThrow(`${kind} 'runnerGroup' "vm" needs an organization or enterprise URL; `
+      + 'repository runners have no groups (url https://github.com/acme/app)');
+    expect(() => build('https://github.com/acme')).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANN
 import { metadataAddressIn, parseCidr } from '../private/cidr';
 import { MAX_LABELS } from '../private/github-rules';
 import { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, selectorMatches, VIRT_LAUNCHER_POD_LABELS } from '../private/network-policy';
-import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../private/guest-settings';
+import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../render/guest-settings';
 import { checkAdmission } from './admission-checks';
 import { checkRunnerScaleSets } from './arc-checks';
 import { readCloudConfig } from './cloud-init-yaml';
