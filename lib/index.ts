@@ -17,7 +17,7 @@ export type {
 } from './os-image';
 export { Distribution, RunnerArch } from './platform';
 export { EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
-export { MAX_LABEL_LENGTH, MAX_LABELS } from './private/github-rules';
+export { MAX_RUNNER_LABEL_LENGTH as MAX_LABEL_LENGTH, MAX_RUNNER_LABELS as MAX_LABELS } from './private/github-rules';
 export { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, NetworkProtocol, NON_INTERNET_CIDRS } from './private/network-policy';
 export { DEFAULT_TOKEN_KEY, DOCKER_DATA_DISK_SERIAL, TOKEN_DISK_SERIAL } from './private/token-disk';
 export { BASE_PACKAGES, DOCKER_APT_KEY_FINGERPRINT, DOCKER_PACKAGES, RUNNER_INSTALL_DIR } from './render/cloud-config';

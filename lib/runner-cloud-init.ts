@@ -36,8 +36,8 @@ export class RunnerCloudInit extends Construct implements IRunnerCloudInit {
   public readonly release: RunnerRelease;
   /** Distribution of the guest. */
   public readonly distribution: Distribution;
-  /** Runner labels. */
-  public readonly labels: readonly string[];
+  /** GitHub runner labels. */
+  public readonly runnerLabels: readonly string[];
   /** Guest user the runner runs as. */
   public readonly user: string;
   /** Key of the token Secret that holds the registration token. */
@@ -61,7 +61,7 @@ export class RunnerCloudInit extends Construct implements IRunnerCloudInit {
     this.scope = spec.guest.scope;
     this.release = spec.guest.release;
     this.distribution = spec.guest.distribution;
-    this.labels = spec.guest.labels;
+    this.runnerLabels = spec.guest.runnerLabels;
     this.user = spec.guest.user;
     this.tokenSecretKey = spec.guest.tokenKey;
     this.guest = spec.guest;

@@ -18,8 +18,8 @@ export class RunnerDisk extends Construct {
   public readonly name: string;
   /** Namespace of the DataVolume. */
   public readonly namespace: string;
-  /** What the disk holds. */
-  public readonly image: OsImage;
+  /** The operating-system image the disk holds. */
+  public readonly osImage: OsImage;
   /** Size of the volume. */
   public readonly size: string;
   /** The DataVolume, for `ApiObject.of(...).addJsonPatch(...)`. */
@@ -33,16 +33,16 @@ export class RunnerDisk extends Construct {
     const spec = isSealed<DiskObjectSpec>(input, 'disk') ? input : resolveDisk(input, treeDefaults(this));
     this.name = spec.name;
     this.namespace = spec.namespace;
-    this.image = spec.disk.image;
+    this.osImage = spec.disk.osImage;
     this.size = spec.disk.size;
     checkCollisionsAtSynth(this);
-    const externalVolumes = annotationValue([this.image.externalVolume(this.namespace)]);
+    const externalVolumes = annotationValue([this.osImage.externalVolume(this.namespace)]);
     const annotations = {
       // CDI: import even when the StorageClass is WaitForFirstConsumer.
       ...(spec.bindImmediately ? { 'cdi.kubevirt.io/storage.bind.immediate.requested': 'true' } : {}),
       ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
       // The Secret with the image source's credentials, created out of band.
-      ...(this.image.secretRef ? { [EXTERNAL_SECRETS_ANNOTATION]: this.image.secretRef } : {}),
+      ...(this.osImage.secretRef ? { [EXTERNAL_SECRETS_ANNOTATION]: this.osImage.secretRef } : {}),
     };
     this.apiObject = new DataVolume(this, 'Resource', {
       metadata: {
@@ -56,7 +56,7 @@ export class RunnerDisk extends Construct {
 
   /** This disk as a clone source: VMs whose root disk uses it get their own copy of it. */
   public asImage(): OsImage {
-    const { distribution, arch } = this.image;
+    const { distribution, arch } = this.osImage;
     if (distribution === undefined) {
       throw new Error(`RunnerDisk '${this.name}' holds a blank disk: it has no operating system to clone`);
     }

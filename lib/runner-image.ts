@@ -70,7 +70,7 @@ export class RunnerImage extends Construct implements IRunnerImage {
     super(scope, id);
     setBrand(this, BRAND);
     const spec = resolveImage(props, treeDefaults(this));
-    const { name, baseImage } = spec;
+    const { name, baseOsImage: baseImage } = spec;
     this.namespace = spec.namespace;
     this.sharing = spec.sharing;
     this.release = spec.release;
@@ -87,7 +87,7 @@ export class RunnerImage extends Construct implements IRunnerImage {
     this.readyVmiName = `${this.volumeName}-bake`;
     checkCollisionsAtSynth(this);
 
-    new RunnerDisk(this, 'Volume', importedVolumeSpec(this.volumeName, this.namespace, { ...this.storage, image: baseImage }));
+    new RunnerDisk(this, 'Volume', importedVolumeSpec(this.volumeName, this.namespace, { ...this.storage, osImage: baseImage }));
     const cloudInit = new kplus.Secret(this, 'BakeCloudInit', {
       metadata: { name: this.readyVmiName, namespace: this.namespace },
       stringData: { userdata: userData },

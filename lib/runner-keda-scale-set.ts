@@ -41,8 +41,8 @@ export class RunnerKedaScaleSet extends Construct {
   public readonly name: string;
   /** Namespace of every object (the image's). */
   public readonly namespace: string;
-  /** The runners' labels. */
-  public readonly labels: readonly string[];
+  /** The runners' GitHub labels. */
+  public readonly runnerLabels: readonly string[];
   /** The ScaledJob, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
   /** The NetworkPolicy of the jobs' VMs, unless `networkPolicy.enabled` is false. */
@@ -51,10 +51,10 @@ export class RunnerKedaScaleSet extends Construct {
   constructor(scope: Construct, id: string, props: RunnerKedaScaleSetProps) {
     super(scope, id);
     const spec = resolveKedaScaleSet(props, treeDefaults(this));
-    const { image, sizing, vmOptions, networkPolicy, scope: github, githubCredentialsSecret: credentialsSecret, runnerGroup } = spec;
+    const { runnerImage: image, sizing, vmOptions, networkPolicy, scope: github, githubCredentialsSecret: credentialsSecret, runnerGroup } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;
-    this.labels = spec.labels;
+    this.runnerLabels = spec.runnerLabels;
     checkCollisionsAtSynth(this);
 
     const launcherName = `${this.name}-launcher`;
@@ -118,7 +118,7 @@ export class RunnerKedaScaleSet extends Construct {
     const [owner, repo] = github.path.split('/');
     const secretEnv = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: credentialsSecret, key } } });
     const podSpec = launcherPodSpec({
-      serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherImage, clone,
+      serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage, clone,
       bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout,
       readyVmiName: image.readyVmiName,
       fsGroup: 1000,
@@ -126,7 +126,7 @@ export class RunnerKedaScaleSet extends Construct {
         { name: 'LAUNCHER_MINT_JIT', value: '1' },
         { name: 'LAUNCHER_GITHUB_URL', value: github.url },
         { name: 'LAUNCHER_GITHUB_CREDENTIALS_DIR', value: CREDENTIALS_MOUNT },
-        { name: 'LAUNCHER_RUNNER_LABELS', value: this.labels.join(',') },
+        { name: 'LAUNCHER_RUNNER_LABELS', value: this.runnerLabels.join(',') },
         ...(runnerGroup !== undefined ? [{ name: 'LAUNCHER_RUNNER_GROUP', value: runnerGroup }] : []),
         { name: 'LAUNCHER_IDLE_TIMEOUT_SECONDS', value: String(spec.idleTimeout) },
         // For KEDA's scaler (applicationIDFromEnv, installationIDFromEnv); the launcher reads the files.
@@ -172,7 +172,7 @@ export class RunnerKedaScaleSet extends Construct {
             owner,
             runnerScope: SCALER_SCOPE[github.kind],
             ...(github.kind === GitHubScopeKind.REPOSITORY ? { repos: repo } : {}),
-            labels: this.labels.join(','),
+            labels: this.runnerLabels.join(','),
             targetWorkflowQueueLength: '1',
             ...(app ? { applicationIDFromEnv: APP_ID_ENV, installationIDFromEnv: INSTALLATION_ID_ENV } : {}),
           },

@@ -51,10 +51,10 @@ export class RunnerPool extends Construct {
 
     this.cloudInit = new RunnerCloudInit(this, 'CloudInit', fleetCloudInitSpec(`${pool.name}-cloud-init`, pool.namespace, pool.guest));
 
-    let bootImage = pool.image;
+    let bootImage = pool.osImage;
     if (pool.goldenImage) {
       this.goldenImage = new RunnerDisk(this, 'GoldenImage',
-        importedVolumeSpec(`${pool.name}-image`, pool.namespace, { ...pool.goldenImage, image: pool.image }));
+        importedVolumeSpec(`${pool.name}-image`, pool.namespace, { ...pool.goldenImage, osImage: pool.osImage }));
       bootImage = this.goldenImage.asImage();
     }
 
@@ -80,12 +80,12 @@ export class RunnerPool extends Construct {
       name: `${pool.name}-${i}`,
       namespace: pool.namespace,
       cloudInit: this.cloudInit,
-      rootDisk: { ...pool.rootDisk, image: bootImage },
+      rootDisk: { ...pool.rootDisk, osImage: bootImage },
       sizing: pool.sizing,
       vmOptions: pool.vmOptions,
       fleetSelector: fleetLabel('pool', pool.name),
       tokenSecretName: pool.tokenSecretName,
-      labels: { ...labels, ...fleetLabel('pool', pool.name) },
+      vmLabels: { ...labels, ...fleetLabel('pool', pool.name) },
       templateAnnotations: networkPolicyAnnotations(pool.networkPolicy !== undefined),
     })));
   }

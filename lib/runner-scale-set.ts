@@ -43,10 +43,9 @@ export class RunnerScaleSet extends Construct {
   constructor(scope: Construct, id: string, props: RunnerScaleSetProps) {
     super(scope, id);
     const spec = resolveScaleSet(props, treeDefaults(this));
-    const { image, sizing, vmOptions, networkPolicy } = spec;
+    const { runnerImage: image, sizing, vmOptions, networkPolicy } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;
-    const githubConfigSecret = spec.githubCredentialsSecret;
     checkCollisionsAtSynth(this);
 
     const common = commonLabels(this.name, this.namespace);
@@ -115,14 +114,15 @@ export class RunnerScaleSet extends Construct {
           'actions.github.com/cleanup-manager-role-name': managerName,
           'actions.github.com/cleanup-manager-role-binding': managerName,
           // Created out of band; validation should not look for it in the output.
-          [EXTERNAL_SECRETS_ANNOTATION]: githubConfigSecret,
+          [EXTERNAL_SECRETS_ANNOTATION]: spec.githubCredentialsSecret,
         },
       },
       spec: {
         githubConfigUrl: spec.scope.url,
-        githubConfigSecret,
+        // ARC's name for the Secret with the GitHub App or PAT.
+        githubConfigSecret: spec.githubCredentialsSecret,
         runnerScaleSetName: this.name,
-        ...(spec.labels.length > 0 ? { runnerScaleSetLabels: [...spec.labels] } : {}),
+        ...(spec.runnerLabels.length > 0 ? { runnerScaleSetLabels: [...spec.runnerLabels] } : {}),
         ...(spec.runnerGroup !== undefined ? { runnerGroup: spec.runnerGroup } : {}),
         minRunners: spec.minRunners,
         maxRunners: spec.maxRunners,
@@ -131,7 +131,7 @@ export class RunnerScaleSet extends Construct {
         template: {
           metadata: { labels: { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'launcher' } },
           spec: launcherPodSpec({
-            serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherImage, clone,
+            serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage, clone,
             bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout,
             readyVmiName: image.readyVmiName,
           }),

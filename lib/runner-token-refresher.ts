@@ -44,7 +44,7 @@ export class RunnerTokenRefresher extends Construct {
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.tokenSecretName = spec.tokenSecretName;
-    const { githubCredentialsSecret: credentials, schedule, image } = spec.options;
+    const { githubCredentialsSecret: credentials, schedule, containerImage: image } = spec.options;
     checkCollisionsAtSynth(this);
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'token-refresher', 'app.kubernetes.io/instance': this.name };

@@ -44,8 +44,8 @@ export class RunnerVm extends Construct {
     if (dockerDataDisk) this.dockerDataDiskName = `${this.name}-docker`;
     registerRunner(this, { runnerName: this.name, githubUrl: spec.cloudInit.scope.url, namespace: this.namespace });
     // The library's own labels win: selectors and cost reports rely on them.
-    const labels = { ...spec.labels, ...RUNNER_KUBERNETES_LABELS };
-    const externalVolumes = annotationValue([spec.rootDisk.image.externalVolume(this.namespace)]);
+    const labels = { ...spec.vmLabels, ...RUNNER_KUBERNETES_LABELS };
+    const externalVolumes = annotationValue([spec.rootDisk.osImage.externalVolume(this.namespace)]);
 
     this.apiObject = new VirtualMachine(this, 'Resource', {
       metadata: {
@@ -55,7 +55,7 @@ export class RunnerVm extends Construct {
         // What is created out of band (the token Secret, a clone source you keep), so that
         // validation knows not to look for it in the output.
         annotations: {
-          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.image.secretRef, ...setupSecretNames(spec.cloudInit.guest)])!,
+          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.osImage.secretRef, ...setupSecretNames(spec.cloudInit.guest)])!,
           ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
@@ -69,7 +69,7 @@ export class RunnerVm extends Construct {
         }, ...(dockerDataDisk && this.dockerDataDiskName ? [{
           // Blank: the guest formats it at first boot and keeps it across reboots, like the root disk.
           metadata: { name: this.dockerDataDiskName },
-          spec: dataVolumeSpec({ ...dockerDataDisk, image: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
+          spec: dataVolumeSpec({ ...dockerDataDisk, osImage: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
         }] : [])],
         template: {
           metadata: { labels, ...(spec.templateAnnotations ? { annotations: { ...spec.templateAnnotations } } : {}) },

@@ -53,7 +53,7 @@ export class RunnerWarmPool extends Construct {
   constructor(scope: Construct, id: string, props: RunnerWarmPoolProps) {
     super(scope, id);
     const spec = resolveWarmPool(props, treeDefaults(this));
-    const { image, registration, tokenSecretName, tokenRefresher: refresher } = spec;
+    const { runnerImage: image, registration, tokenSecretName, tokenRefresher: refresher } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;
     checkCollisionsAtSynth(this);
@@ -171,7 +171,7 @@ export class RunnerWarmPool extends Construct {
                 securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
                 containers: [{
                   name: 'scaler',
-                  image: hours.image,
+                  image: hours.containerImage,
                   command: ['node', `${SCALER_MOUNT}/pool-scaler.cjs`],
                   env: [
                     { name: 'SCALER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

@@ -150,11 +150,11 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
       ...BASE, replicas: 2, name: 'runners', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
     });
     const warm = new RunnerWarmPool(chart, 'warm', {
-      url: BASE.url, image, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
+      url: BASE.url, runnerImage: image, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
       activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5' },
     });
-    const arc = new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubConfigSecret: 'github-app', image, name: 'arc', networkPolicy });
-    const keda = new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'github-app', image, name: 'keda', labels: ['vm'], networkPolicy });
+    const arc = new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubCredentialsSecret: 'github-app', runnerImage: image, name: 'arc', networkPolicy });
+    const keda = new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'github-app', runnerImage: image, name: 'keda', runnerLabels: ['vm'], networkPolicy });
     return { objects: synth(chart), image, pool, warm, arc, keda };
   }
 
@@ -306,9 +306,9 @@ describe('bad values name the construct, the prop and the value', () => {
     const at = "'networkPolicy.allowEgressTo[0].cidr' must be a CIDR";
     expect(() => new RunnerImage(chart, 'image2', { name: 'img2', networkPolicy: bad })).toThrow(`RunnerImage ${at}`);
     expect(() => new RunnerPool(chart, 'pool', { ...BASE, replicas: 1, networkPolicy: bad })).toThrow(`RunnerPool ${at}`);
-    expect(() => new RunnerWarmPool(chart, 'warm', { url: BASE.url, image, replicas: 1, tokenSecretName: 't', networkPolicy: bad })).toThrow(`RunnerWarmPool ${at}`);
-    expect(() => new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubConfigSecret: 'g', image, networkPolicy: bad })).toThrow(`RunnerScaleSet ${at}`);
-    expect(() => new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'g', image, labels: ['x'], networkPolicy: bad }))
+    expect(() => new RunnerWarmPool(chart, 'warm', { url: BASE.url, runnerImage: image, replicas: 1, tokenSecretName: 't', networkPolicy: bad })).toThrow(`RunnerWarmPool ${at}`);
+    expect(() => new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubCredentialsSecret: 'g', runnerImage: image, networkPolicy: bad })).toThrow(`RunnerScaleSet ${at}`);
+    expect(() => new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'g', runnerImage: image, runnerLabels: ['x'], networkPolicy: bad }))
       .toThrow(`RunnerKedaScaleSet ${at}`);
   });
 });

@@ -98,7 +98,7 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
   return {
     ...setup,
     url: guest.scope.url,
-    labels: guest.labels,
+    labels: guest.runnerLabels,
     runnerGroup: guest.runnerGroup ?? '',
     noDefaultLabels: guest.noDefaultLabels,
     // A warm pool's runner takes one job: the VM comes back clean for the next.

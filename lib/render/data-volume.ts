@@ -6,7 +6,7 @@ import type { ResolvedDisk } from '../spec/resolved';
  */
 export function dataVolumeSpec<Q>(disk: ResolvedDisk, quantity: (value: string) => Q) {
   return {
-    ...disk.image.toDataVolumeSource(),
+    ...disk.osImage.toDataVolumeSource(),
     storage: {
       accessModes: [...disk.accessModes],
       ...(disk.storageClassName ? { storageClassName: disk.storageClassName } : {}),

@@ -59,7 +59,7 @@ export function dataVolumeTemplate(image: IRunnerImage, labels: Record<string, s
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'DataVolume',
     metadata: { labels },
-    spec: dataVolumeSpec({ ...image.storage, image: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
+    spec: dataVolumeSpec({ ...image.storage, osImage: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
   };
 }
 

@@ -25,8 +25,8 @@ export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOption
   readonly accessModes?: AccessMode[];
   /** Volume mode of the disks. @default - chosen by CDI's StorageProfile */
   readonly volumeMode?: VolumeMode;
-  /** Operating-system image. @default OsImage.ubuntu2404() */
-  readonly image?: OsImage;
+  /** Operating-system image every runner's VM boots. @default OsImage.ubuntu2404() */
+  readonly osImage?: OsImage;
   /** Runner version. @default '2.334.0' */
   readonly runnerVersion?: string;
   /** SHA-256 of the runner package; required for versions the library has no checksum for. @default - the pinned checksum */

@@ -35,7 +35,7 @@ export function resolveDisk(props: RunnerDiskProps, defaults: TreeDefaults): Dis
   return seal('disk', {
     name: validateName(NAMING, 'name', props.name ?? defaults.name()),
     namespace: validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace),
-    disk: Object.freeze({ ...resolveStorage(props, NAMING, ''), image: validateImage(NAMING, 'image', props.image) }),
+    disk: Object.freeze({ ...resolveStorage(props, NAMING, ''), osImage: validateImage(NAMING, 'osImage', props.osImage) }),
     bindImmediately: validateBoolean(NAMING, 'bindImmediately', props.bindImmediately, false),
   });
 }

@@ -92,14 +92,15 @@ export function resolveRegistration(props: RunnerRegistrationOptions, naming: Na
     throw new Error(`${propLabel(naming, 'release')} is runner ${release.version}, but github.com refuses to register runners older `
       + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
   }
-  const labels = validateLabels(...at(naming, 'labels'), props.labels ?? []);
+  const runnerLabels = validateLabels(...at(naming, 'runnerLabels'), props.runnerLabels ?? []);
   const noDefaultLabels = validateBoolean(naming, 'noDefaultLabels', props.noDefaultLabels, false);
-  if (noDefaultLabels && labels.length === 0) {
-    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in 'labels': a runner without labels cannot be targeted`);
+  if (noDefaultLabels && runnerLabels.length === 0) {
+    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in '${at(naming, 'runnerLabels')[1]}': `
+      + 'a runner without labels cannot be targeted');
   }
   return Object.freeze({
     scope,
-    labels: Object.freeze(labels),
+    runnerLabels: Object.freeze(runnerLabels),
     runnerGroup: resolveRunnerGroup(props.runnerGroup, scope, naming),
     noDefaultLabels,
     ephemeral: validateBoolean(naming, 'ephemeral', props.ephemeral, false),

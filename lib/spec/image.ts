@@ -38,7 +38,7 @@ export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptio
   /** The runner package baked into the image. @default RunnerRelease.latestKnown() (2.334.0, x64) */
   readonly release?: RunnerRelease;
   /** The operating system the image is baked from. @default OsImage.ubuntu2404() for the release's architecture */
-  readonly baseImage?: OsImage;
+  readonly baseOsImage?: OsImage;
   /** Size of the baked volume: the disk every per-job VM sees. @default '50Gi' */
   readonly size?: string;
   /** StorageClass of the baked volume. @default - the cluster's default StorageClass */
@@ -97,7 +97,7 @@ export interface ImageSpec {
   readonly namespace: string;
   readonly sharing: ImageSharing;
   readonly release: RunnerRelease;
-  readonly baseImage: OsImage;
+  readonly baseOsImage: OsImage;
   readonly setup: ResolvedSetup;
   readonly storage: ResolvedStorage;
   /** The bake VM's size. */
@@ -119,8 +119,8 @@ export function resolveImage(props: RunnerImageProps, defaults: TreeDefaults): I
   const namespace = validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace);
   const sharing = validateEnum(NAMING.owner, 'sharing', ImageSharing, props.sharing ?? ImageSharing.SHARED);
   const release = validateRelease(NAMING, props.release);
-  const baseImage = validateBootImage(NAMING, 'baseImage', props.baseImage ?? OsImage.ubuntu2404({ arch: release.arch }), release);
-  const setup = resolveSetup({ ...props, release, distribution: baseImage.distribution }, NAMING);
+  const baseOsImage = validateBootImage(NAMING, 'baseOsImage', props.baseOsImage ?? OsImage.ubuntu2404({ arch: release.arch }), release);
+  const setup = resolveSetup({ ...props, release, distribution: baseOsImage.distribution }, NAMING);
   const storage = resolveStorage({
     size: props.size ?? DEFAULT_ROOT_DISK_SIZE,
     storageClassName: props.storageClassName,
@@ -135,7 +135,7 @@ export function resolveImage(props: RunnerImageProps, defaults: TreeDefaults): I
     spreadAcrossNodes: false, guestAgentReadinessProbe: false,
   }, NAMING, { sizing, arch: release.arch, oneJob: true, guest: { setup } });
   const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
-  return Object.freeze({ name, namespace, sharing, release, baseImage, setup, storage, sizing, scheduling, ...(networkPolicy ? { networkPolicy } : {}) });
+  return Object.freeze({ name, namespace, sharing, release, baseOsImage, setup, storage, sizing, scheduling, ...(networkPolicy ? { networkPolicy } : {}) });
 }
 
 /** The image a per-job kind boots: a RunnerImage, in the chart's namespace when the chart has one. */

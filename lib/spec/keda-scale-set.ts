@@ -29,10 +29,10 @@ export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu'
   readonly githubCredentialsSecret: string;
   /** Whether the Secret holds a GitHub App or a PAT. @default GitHubCredentialsKind.APP */
   readonly githubCredentialsKind?: GitHubCredentialsKind;
-  /** The baked image every job's VM boots; every object lives in the image's namespace. */
-  readonly image: IRunnerImage;
-  /** The labels of the runners, which `runs-on` targets and KEDA's scaler matches queued jobs against: at least one. */
-  readonly labels: string[];
+  /** The baked RunnerImage every job's VM boots; every object lives in the image's namespace. */
+  readonly runnerImage: IRunnerImage;
+  /** The runners' GitHub labels, which `runs-on` targets and KEDA's scaler matches queued jobs against: at least one. */
+  readonly runnerLabels: string[];
   /** Runner group of the runners (organization and enterprise URLs). @default - the default group */
   readonly runnerGroup?: string;
   /** Most runners (VMs) at once: the ScaledJob's maxReplicaCount. @default 10 */
@@ -43,8 +43,8 @@ export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu'
   readonly bootTimeout?: Duration;
   /** How long a job's VM may run before it is stopped. @default Duration.hours(24) */
   readonly jobTimeout?: Duration;
-  /** The image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
-  readonly launcherImage?: string;
+  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
+  readonly launcherContainerImage?: string;
   /** How often KEDA asks GitHub for queued jobs (each time costs API requests: rate limits). @default Duration.seconds(30) */
   readonly pollingInterval?: Duration;
   /**
@@ -65,7 +65,7 @@ export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu'
 /** What a RunnerKedaScaleSet renders. */
 export interface KedaScaleSetSpec extends PerJobSpec {
   readonly githubCredentialsKind: GitHubCredentialsKind;
-  readonly labels: readonly string[];
+  readonly runnerLabels: readonly string[];
   /** Seconds. */
   readonly idleTimeout: number;
   /** Seconds. */
@@ -80,15 +80,15 @@ const MAX_NAME_LENGTH = 50;
 export function resolveKedaScaleSet(props: RunnerKedaScaleSetProps, defaults: TreeDefaults): KedaScaleSetSpec {
   // A per-job VM on KEDA always stops on a drain: the prop is ARC's only.
   const common = resolvePerJob({ ...props, evictionStrategy: undefined }, NAMING, defaults, MAX_NAME_LENGTH);
-  if (props.labels === undefined || (Array.isArray(props.labels) && props.labels.length === 0)) {
-    throw new Error(`${propLabel(NAMING, 'labels')} must name at least one label: KEDA's scaler counts the queued jobs whose runs-on labels the runners have`);
+  if (props.runnerLabels === undefined || (Array.isArray(props.runnerLabels) && props.runnerLabels.length === 0)) {
+    throw new Error(`${propLabel(NAMING, 'runnerLabels')} must name at least one label: KEDA's scaler counts the queued jobs whose runs-on labels the runners have`);
   }
   // The baked image's proxy and CA: the launcher mints JIT configs on GitHub the way the runners reach it.
-  checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(common.image.setup), 'the launcher (mint mode)');
+  checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(common.runnerImage.setup), 'the launcher (mint mode)');
   return Object.freeze({
     ...common,
     githubCredentialsKind: validateEnum(...at(NAMING, 'githubCredentialsKind'), GitHubCredentialsKind, props.githubCredentialsKind ?? GitHubCredentialsKind.APP),
-    labels: Object.freeze(validateLabels(...at(NAMING, 'labels'), props.labels)),
+    runnerLabels: Object.freeze(validateLabels(...at(NAMING, 'runnerLabels'), props.runnerLabels)),
     idleTimeout: validateDuration(NAMING, 'idleTimeout', props.idleTimeout ?? Duration.minutes(10), 'Duration.minutes(10)'),
     pollingInterval: validateDuration(NAMING, 'pollingInterval', props.pollingInterval ?? Duration.seconds(30), 'Duration.seconds(30)'),
   });

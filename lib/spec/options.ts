@@ -157,8 +157,8 @@ export interface RunnerSetupOptions {
 export interface RunnerRegistrationOptions {
   /** GitHub URL the runners register with: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
   readonly url: string;
-  /** Custom runner labels, in addition to the runner's default ones. @default - none */
-  readonly labels?: string[];
+  /** GitHub runner labels (what `runs-on` targets), in addition to the runner's default ones. @default - none */
+  readonly runnerLabels?: string[];
   /** Runner group to join (organization and enterprise runners). @default - the 'Default' group */
   readonly runnerGroup?: string;
   /** Register without the default labels (self-hosted, Linux, X64); needs at least one label. @default false */
@@ -301,8 +301,8 @@ export interface RunnerVmOptions {
 
 /** A disk: an image and the storage that holds it. */
 export interface DiskSpec extends DiskStorageOptions {
-  /** What the disk is filled with. */
-  readonly image: OsImage;
+  /** The operating-system image the disk is filled with. */
+  readonly osImage: OsImage;
 }
 
 /** The default Docker apt repository; the distribution is appended. */
@@ -330,8 +330,8 @@ export interface TokenRefresherOptions {
   readonly schedule?: string;
   /** Also delete the fleet's offline runners (named `<pool>-N`) from GitHub. @default false */
   readonly deleteOfflineRunners?: boolean;
-  /** The image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
-  readonly image?: string;
+  /** The container image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
+  readonly containerImage?: string;
 }
 
 /**
@@ -352,8 +352,8 @@ export interface ActiveHoursOptions {
   readonly timeZone?: string;
   /** How many runners stay warm outside active hours (less than the pool's `replicas`). @default 0 */
   readonly offHoursReplicas?: number;
-  /** The image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
-  readonly image?: string;
+  /** The container image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
+  readonly containerImage?: string;
 }
 
 /** The longest pool name that leaves room for its token refresher's CronJob name, `<pool>-refresher` (52). */

@@ -19,11 +19,11 @@ import { resolveSizing, resolveVmOptions } from './vm-options';
 export interface PerJobProps extends Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
   readonly url: string;
   readonly githubCredentialsSecret: string;
-  readonly image: IRunnerImage;
+  readonly runnerImage: IRunnerImage;
   readonly name?: string;
   readonly runnerGroup?: string;
   readonly maxRunners?: number;
-  readonly launcherImage?: string;
+  readonly launcherContainerImage?: string;
   readonly bootTimeout?: Duration;
   readonly jobTimeout?: Duration;
   readonly evictionStrategy?: EvictionStrategy;
@@ -35,12 +35,12 @@ export interface PerJobSpec {
   readonly name: string;
   /** The image's namespace: a job's VM can only boot a volume of its own. */
   readonly namespace: string;
-  readonly image: IRunnerImage;
+  readonly runnerImage: IRunnerImage;
   readonly scope: GitHubScope;
   readonly githubCredentialsSecret: string;
   readonly runnerGroup?: string;
   readonly maxRunners: number;
-  readonly launcherImage: string;
+  readonly launcherContainerImage: string;
   /** Seconds. */
   readonly bootTimeout: number;
   /** Seconds. */
@@ -52,7 +52,7 @@ export interface PerJobSpec {
 
 /** Validates what every per-job kind has; `maxNameLength` is the kind's limit on `name`. */
 export function resolvePerJob(props: PerJobProps, naming: Naming, defaults: TreeDefaults, maxNameLength: number): PerJobSpec {
-  const image = validateRunnerImage(naming, 'image', props.image, defaults.chartNamespace, 'a job\'s VM can only boot a volume of its own namespace');
+  const image = validateRunnerImage(naming, 'runnerImage', props.runnerImage, defaults.chartNamespace, 'a job\'s VM can only boot a volume of its own namespace');
   const scope = GitHubScope.fromUrl(props.url, ...at(naming, 'url'));
   // A per-job VM cannot move (its layer or clone is on the node): a drain stops it, by default.
   const evictionStrategy = validateEnum(...at(naming, 'evictionStrategy'), EvictionStrategy, props.evictionStrategy ?? EvictionStrategy.NONE);
@@ -62,12 +62,12 @@ export function resolvePerJob(props: PerJobProps, naming: Naming, defaults: Tree
   return {
     name: validateName(naming, 'name', props.name ?? defaults.name(maxNameLength), maxNameLength),
     namespace: image.namespace,
-    image,
+    runnerImage: image,
     scope,
     githubCredentialsSecret: validateSecretName(naming, 'githubCredentialsSecret', props.githubCredentialsSecret),
     ...(runnerGroup !== undefined ? { runnerGroup } : {}),
     maxRunners: validateInteger(naming, 'maxRunners', props.maxRunners ?? 10, 1, MAX_REPLICAS),
-    launcherImage: validateImageReference(naming, 'launcherImage', props.launcherImage ?? DEFAULT_NODE_IMAGE),
+    launcherContainerImage: validateImageReference(naming, 'launcherContainerImage', props.launcherContainerImage ?? DEFAULT_NODE_IMAGE),
     bootTimeout: validateDuration(naming, 'bootTimeout', props.bootTimeout ?? Duration.minutes(15)),
     jobTimeout: validateDuration(naming, 'jobTimeout', props.jobTimeout ?? Duration.hours(24)),
     sizing,

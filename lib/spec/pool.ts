@@ -30,7 +30,7 @@ export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions
   /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
   readonly release?: RunnerRelease;
   /** Operating-system image of every runner. @default OsImage.ubuntu2404() */
-  readonly image?: OsImage;
+  readonly osImage?: OsImage;
   /** Each runner's root disk. @default { size: '50Gi' } */
   readonly rootDisk?: DiskStorageOptions;
   /**
@@ -67,10 +67,10 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Tr
   const name = validateName(naming, 'name', props.name ?? defaults.name(maxName), maxName);
   const namespace = validateName(naming, 'namespace', props.namespace ?? defaults.namespace);
   const release = validateRelease(naming, props.release);
-  const image = validateBootImage(naming, 'image', props.image ?? OsImage.ubuntu2404({ arch: release.arch }), release);
-  const guest = resolveGuest({ ...props, release, distribution: image.distribution }, naming);
+  const osImage = validateBootImage(naming, 'osImage', props.osImage ?? OsImage.ubuntu2404({ arch: release.arch }), release);
+  const guest = resolveGuest({ ...props, release, distribution: osImage.distribution }, naming);
   const rootDisk = resolveStorage(props.rootDisk ?? { size: DEFAULT_ROOT_DISK_SIZE }, naming, 'rootDisk', MINIMUM_BOOT_DISK_SIZE);
-  const goldenImage = image.isImport
+  const goldenImage = osImage.isImport
     ? resolveStorage({ ...rootDisk, accessModes: [...rootDisk.accessModes], ...(props.goldenImage ?? {}) }, naming, 'goldenImage', MINIMUM_BOOT_DISK_SIZE)
     : undefined;
   if (goldenImage && parseQuantity(goldenImage.size)! > parseQuantity(rootDisk.size)!) {
@@ -89,7 +89,7 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Tr
     namespace,
     replicas,
     guest,
-    image,
+    osImage,
     rootDisk,
     goldenImage,
     sizing,

@@ -72,7 +72,7 @@ export interface ResolvedDockerDaemon {
 /** What a long-lived runner registers as. */
 export interface ResolvedRegistration {
   readonly scope: GitHubScope;
-  readonly labels: readonly string[];
+  readonly runnerLabels: readonly string[];
   readonly runnerGroup?: string;
   readonly noDefaultLabels: boolean;
   readonly ephemeral: boolean;
@@ -106,7 +106,7 @@ export interface ResolvedStorage {
 
 /** A disk: storage filled from an image. */
 export interface ResolvedDisk extends ResolvedStorage {
-  readonly image: OsImage;
+  readonly osImage: OsImage;
 }
 
 /** A validated toleration. */
@@ -145,8 +145,8 @@ export interface ResolvedPool {
   readonly namespace: string;
   readonly replicas: number;
   readonly guest: ResolvedGuest;
-  /** The image every runner boots (its distribution and architecture agree with the guest's). */
-  readonly image: OsImage;
+  /** The OS image every runner boots (its distribution and architecture agree with the guest's). */
+  readonly osImage: OsImage;
   readonly rootDisk: ResolvedStorage;
   /** Storage of the golden image, when the image is imported (http, registry). */
   readonly goldenImage?: ResolvedStorage;
@@ -164,7 +164,7 @@ export interface ResolvedPool {
 export interface ResolvedTokenRefresher {
   readonly githubCredentialsSecret: string;
   readonly schedule: string;
-  readonly image: string;
+  readonly containerImage: string;
   readonly deleteOfflineRunners: boolean;
 }
 
@@ -174,5 +174,5 @@ export interface ResolvedActiveHours {
   readonly end: string;
   readonly timeZone: string;
   readonly offHoursReplicas: number;
-  readonly image: string;
+  readonly containerImage: string;
 }

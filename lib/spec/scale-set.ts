@@ -25,11 +25,11 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
   /**
    * Name of the Secret, created out of band in the scale set's namespace, with a GitHub App
    * (`github_app_id`, `github_app_installation_id`, `github_app_private_key`) or a PAT (`github_token`).
-   * Only actions-runner-controller reads it; it never reaches a VM.
+   * Only actions-runner-controller reads it (the AutoscalingRunnerSet's `githubConfigSecret`); it never reaches a VM.
    */
-  readonly githubConfigSecret: string;
-  /** The baked image every job's VM boots; the scale set lives in the image's namespace. */
-  readonly image: IRunnerImage;
+  readonly githubCredentialsSecret: string;
+  /** The baked RunnerImage every job's VM boots; the scale set lives in the image's namespace. */
+  readonly runnerImage: IRunnerImage;
   /**
    * The scale set's name: the `runs-on` label that targets it, the AutoscalingRunnerSet's name and
    * the prefix of every object. At most 45 characters (actions-runner-controller's limit).
@@ -42,12 +42,12 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
   readonly maxRunners?: number;
   /** Runner group of the scale set (organization and enterprise scale sets). @default - the 'Default' group */
   readonly runnerGroup?: string;
-  /** Extra labels of the scale set, besides its name, that `runs-on` can target. @default - the name only */
-  readonly labels?: string[];
+  /** Extra GitHub runner labels of the scale set, besides its name, that `runs-on` can target. @default - the name only */
+  readonly runnerLabels?: string[];
   /** actions-runner-controller's ServiceAccount, which the manager RoleBinding names. @default { name: 'arc-gha-rs-controller', namespace: 'arc-systems' } */
   readonly controllerServiceAccount?: ServiceAccountReference;
-  /** The image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
-  readonly launcherImage?: string;
+  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
+  readonly launcherContainerImage?: string;
   /** How long a job's VM may take to boot (and the image to be ready) before the runner fails. @default Duration.minutes(15) */
   readonly bootTimeout?: Duration;
   /** How long a job's VM may run before it is stopped. @default Duration.hours(24) */
@@ -66,7 +66,7 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
 /** What a RunnerScaleSet renders. */
 export interface ScaleSetSpec extends PerJobSpec {
   readonly minRunners: number;
-  readonly labels: readonly string[];
+  readonly runnerLabels: readonly string[];
   readonly controller: ServiceAccountReference;
   /** Where ARC's controller and listener read the GitHub server's CA, when the image's setup has one. */
   readonly githubServerTls?: GitHubServerTls;
@@ -78,8 +78,7 @@ export interface GitHubServerTls {
   readonly inline?: string;
 }
 
-// The scale set's Secret is ARC's `githubConfigSecret`; the shared resolver calls it by the name every kind uses.
-const NAMING: Naming = { owner: 'RunnerScaleSet', aliases: { githubCredentialsSecret: 'githubConfigSecret' } };
+const NAMING: Naming = { owner: 'RunnerScaleSet' };
 /**
  * ARC allows 45 characters (the chart's check), but names each runner pod `<name>-xxxxx-runner-yyyyy`
  * (19 more), and the pod's name is its VM's hostname: at most 63, so the name at most 44.
@@ -87,7 +86,7 @@ const NAMING: Naming = { owner: 'RunnerScaleSet', aliases: { githubCredentialsSe
 const MAX_SCALE_SET_NAME_LENGTH = 44;
 /** Validates a RunnerScaleSet's props, against its image. */
 export function resolveScaleSet(props: RunnerScaleSetProps, defaults: TreeDefaults): ScaleSetSpec {
-  const common = resolvePerJob({ ...props, githubCredentialsSecret: props.githubConfigSecret }, NAMING, defaults, MAX_SCALE_SET_NAME_LENGTH);
+  const common = resolvePerJob({ ...props, githubCredentialsSecret: props.githubCredentialsSecret }, NAMING, defaults, MAX_SCALE_SET_NAME_LENGTH);
   const minRunners = validateInteger(NAMING, 'minRunners', props.minRunners ?? 0, 0, MAX_REPLICAS);
   if (minRunners > common.maxRunners) {
     throw new Error(`${propLabel(NAMING, 'maxRunners')} must be at least 'minRunners' (${minRunners}), got ${show(common.maxRunners)}`);
@@ -95,12 +94,12 @@ export function resolveScaleSet(props: RunnerScaleSetProps, defaults: TreeDefaul
   const controller = props.controllerServiceAccount ?? { name: 'arc-gha-rs-controller', namespace: 'arc-systems' };
   validateDnsLabel(...at(NAMING, 'controllerServiceAccount.namespace'), controller?.namespace);
   validateSecretName(NAMING, 'controllerServiceAccount.name', controller?.name);
-  const githubServerTls = githubServerTlsOf(clusterNetworkOf(common.image.setup), common.name);
+  const githubServerTls = githubServerTlsOf(clusterNetworkOf(common.runnerImage.setup), common.name);
   return Object.freeze({
     ...common,
     ...(githubServerTls ? { githubServerTls } : {}),
     minRunners,
-    labels: Object.freeze(validateLabels(...at(NAMING, 'labels'), props.labels ?? [])),
+    runnerLabels: Object.freeze(validateLabels(...at(NAMING, 'runnerLabels'), props.runnerLabels ?? [])),
     controller: Object.freeze({ name: controller.name, namespace: controller.namespace }),
   });
 }

@@ -57,7 +57,7 @@ export function resolveTokenRefresherOptions(options: TokenRefresherOptions, nam
   return Object.freeze({
     githubCredentialsSecret,
     schedule: validateCron(naming, where('schedule'), options.schedule ?? '*/30 * * * *', '*/30 * * * *'),
-    image: validateImageReference(naming, where('image'), options.image ?? DEFAULT_NODE_IMAGE),
+    containerImage: validateImageReference(naming, where('containerImage'), options.containerImage ?? DEFAULT_NODE_IMAGE),
     deleteOfflineRunners: validateBoolean(naming, where('deleteOfflineRunners'), options.deleteOfflineRunners, false),
   });
 }

@@ -20,8 +20,8 @@ export interface RunnerVmProps extends RunnerVmSizeOptions, Omit<RunnerVmOptions
   readonly name?: string;
   /** Namespace of the VM; must be the cloud-init Secret's. @default - the cloud-init Secret's namespace */
   readonly namespace?: string;
-  /** Extra labels on the VM and its pods. @default - only the library's app.kubernetes.io labels */
-  readonly labels?: Record<string, string>;
+  /** Extra Kubernetes labels on the VM and its pods. @default - only the library's app.kubernetes.io labels */
+  readonly vmLabels?: Record<string, string>;
 }
 
 /** What a RunnerVm renders, before it is sealed. */
@@ -35,7 +35,7 @@ export interface VmParts {
   /** Labels that select the VMIs of the VM's fleet (for spreading them); none for a VM alone. */
   readonly fleetSelector?: Readonly<Record<string, string>>;
   readonly tokenSecretName: string;
-  readonly labels: Readonly<Record<string, string>>;
+  readonly vmLabels: Readonly<Record<string, string>>;
   /** Annotations of the VM's template (its VMIs and their pods). */
   readonly templateAnnotations?: Readonly<Record<string, string>>;
 }
@@ -65,13 +65,13 @@ export function resolveVm(props: RunnerVmProps, defaults: TreeDefaults): VmSpec 
     cloudInit,
     rootDisk: Object.freeze({
       ...resolveStorage(rootDisk, NAMING, 'rootDisk', MINIMUM_BOOT_DISK_SIZE),
-      image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
+      osImage: validateBootImage(NAMING, 'rootDisk.osImage', rootDisk.osImage, cloudInit.release, cloudInit.distribution),
     }),
     sizing,
     vmOptions: resolveVmOptions({ ...props, spreadAcrossNodes: false }, NAMING,
       { sizing, arch: cloudInit.release.arch, oneJob: false, guest: { setup: cloudInit.guest, from: 'RunnerCloudInit' } }),
     tokenSecretName: validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName),
-    labels: validateKubernetesLabels(NAMING, 'labels', props.labels),
+    vmLabels: validateKubernetesLabels(NAMING, 'vmLabels', props.vmLabels),
   });
 }
 

@@ -14,8 +14,8 @@ import { resolveSizing, resolveVmOptions } from './vm-options';
 
 /** Props of RunnerWarmPool. */
 export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
-  /** The baked image every VM boots, on a fresh copy-on-write layer at every boot; it must be `ImageSharing.SHARED`. */
-  readonly image: IRunnerImage;
+  /** The baked RunnerImage every VM boots, on a fresh copy-on-write layer at every boot; it must be `ImageSharing.SHARED`. */
+  readonly runnerImage: IRunnerImage;
   /** How many one-job runners are kept warm (at most 10,000). */
   readonly replicas: number;
   /** Name of the Secret with the registration token (kept fresh by `tokenRefresher`, or created by you). */
@@ -45,7 +45,7 @@ export interface WarmPoolSpec {
   readonly name: string;
   /** The image's namespace. */
   readonly namespace: string;
-  readonly image: IRunnerImage;
+  readonly runnerImage: IRunnerImage;
   readonly replicas: number;
   readonly registration: ResolvedRegistration;
   readonly tokenSecretName: string;
@@ -63,27 +63,27 @@ const MAX_NAME_LENGTH = 52 - '-scale-down'.length;
 
 /** Validates a RunnerWarmPool's props, against its image. */
 export function resolveWarmPool(props: RunnerWarmPoolProps, defaults: TreeDefaults): WarmPoolSpec {
-  const image = validateRunnerImage(NAMING, 'image', props.image, defaults.chartNamespace, 'a VM can only boot a volume of its own namespace');
-  validateSharedImage(NAMING, 'image', image, 'every boot starts from a copy-on-write layer over the one baked volume');
+  const runnerImage = validateRunnerImage(NAMING, 'runnerImage', props.runnerImage, defaults.chartNamespace, 'a VM can only boot a volume of its own namespace');
+  validateSharedImage(NAMING, 'runnerImage', runnerImage, 'every boot starts from a copy-on-write layer over the one baked volume');
   const name = validateName(NAMING, 'name', props.name ?? defaults.name(MAX_NAME_LENGTH), MAX_NAME_LENGTH);
   const replicas = validateInteger(NAMING, 'replicas', props.replicas, 0, MAX_REPLICAS);
   const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
   const tokenRefresher = props.tokenRefresher === undefined ? undefined
     : resolveTokenRefresherOptions(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
   const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory, evictionStrategy: EvictionStrategy.NONE }, NAMING);
-  if (tokenRefresher) checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the token refresher');
+  if (tokenRefresher) checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(runnerImage.setup), 'the token refresher');
   const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', replicas);
   const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
   return Object.freeze({
     name,
-    namespace: image.namespace,
-    image,
+    namespace: runnerImage.namespace,
+    runnerImage,
     replicas,
-    registration: resolveRegistration(props, NAMING, image.release),
+    registration: resolveRegistration(props, NAMING, runnerImage.release),
     tokenSecretName,
     ...(tokenRefresher ? { tokenRefresher } : {}),
     sizing,
-    vmOptions: resolveVmOptions(props, NAMING, { sizing, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } }),
+    vmOptions: resolveVmOptions(props, NAMING, { sizing, arch: runnerImage.arch, oneJob: true, guest: { setup: runnerImage.setup, from: 'RunnerImage' } }),
     ...(activeHours ? { activeHours } : {}),
     ...(networkPolicy ? { networkPolicy } : {}),
   });
@@ -113,6 +113,6 @@ export function resolveActiveHours(options: ActiveHoursOptions, naming: Naming, 
     end,
     timeZone: validateTimeZone(naming, `${prop}.timeZone`, options.timeZone ?? 'Etc/UTC'),
     offHoursReplicas,
-    image: validateImageReference(naming, `${prop}.image`, options.image ?? DEFAULT_NODE_IMAGE),
+    containerImage: validateImageReference(naming, `${prop}.containerImage`, options.containerImage ?? DEFAULT_NODE_IMAGE),
   });
 }

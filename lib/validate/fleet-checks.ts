@@ -1,7 +1,7 @@
 import { RunStrategy } from '../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../private/external-references';
 import { metadataAddressIn, parseCidr } from '../private/cidr';
-import { MAX_LABELS } from '../private/github-rules';
+import { MAX_RUNNER_LABELS } from '../private/github-rules';
 import { NETWORK_POLICY_ANNOTATION, NETWORK_POLICY_DISABLED, selectorMatches, VIRT_LAUNCHER_POD_LABELS } from '../private/network-policy';
 import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../render/guest-settings';
 import { checkAdmission } from './admission-checks';
@@ -155,7 +155,7 @@ function checkRunnerLabels(secret: any, report: Report): void {
     const labels = settings.labels ?? [];
     const total = labels.length + (settings.noDefaultLabels ? 0 : DEFAULT_LABEL_COUNT);
     const at = `${path}#/write_files/${index}/content`;
-    if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
+    if (labels.length > MAX_RUNNER_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_RUNNER_LABELS}`);
     if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');
   }
 }

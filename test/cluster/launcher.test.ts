@@ -563,7 +563,7 @@ describe('the launcher as RunnerScaleSet renders it (its ConfigMap and runner po
   function renderedPod(sharing: ImageSharing) {
     const chart = new Chart(Testing.app(), 'scale-set', { namespace: NS });
     const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
-    new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubConfigSecret: 'arc-github-app', image });
+    new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubCredentialsSecret: 'arc-github-app', runnerImage: image });
     const objects = synth(chart);
     const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
     const podSpec = objects.find((o) => o.kind === 'AutoscalingRunnerSet')!.spec.template.spec;

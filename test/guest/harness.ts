@@ -192,7 +192,7 @@ export class FakeGuest {
   public installImage(props: Partial<RunnerImageProps> = {}, settings: Record<string, string> = {}): void {
     const chart = Testing.chart();
     new RunnerImage(chart, 'image', {
-      baseImage: OsImage.debian12(),
+      baseOsImage: OsImage.debian12(),
       release: RunnerRelease.of('2.334.0', { sha256: this.tarballSha256 }),
       ...props,
     });
