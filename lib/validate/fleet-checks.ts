@@ -160,7 +160,7 @@ function checkRunnerLabels(secret: any, report: Report): void {
   }
 }
 
-/** The runner settings file a cloud-config writes (lib/private/guest-settings.ts), with its write_files index. */
+/** The runner settings file a cloud-config writes (lib/render/guest-settings.ts), with its write_files index. */
 function runnerSettingsOf(userData: string): { index: number; settings: Partial<GuestSettings> } | undefined {
   const config: any = readCloudConfig(userData).config; // not YAML: the cloud-config check reports it
   const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
@@ -419,7 +419,7 @@ function checkMetadataEgress(items: readonly ManifestObject[]): Finding[] {
 }
 
 // Where runner VMs are templated: a VirtualMachine, a VirtualMachinePool, and the VMI template in a
-// launcher ConfigMap (lib/private/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
+// launcher ConfigMap (lib/render/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
 function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
   const templates: RunnerTemplate[] = [];
   for (const item of items) {

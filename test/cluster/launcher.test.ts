@@ -6,7 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { admissionProblems, FakeKube, FakeKubeOptions, Plural } from './fake-kube';
 import { LAUNCHER, LauncherRun } from './launcher-run';
 import { ImageSharing, RunnerImage } from '../../lib';
-import { launcherRules } from '../../lib/private/launcher-pod';
+import { launcherRules } from '../../lib/render/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
 import { freePort } from './fake-http';
