@@ -5,7 +5,7 @@ import { at, Naming, propLabel } from '../private/naming';
 import { validateAptSigningKey } from '../private/openpgp';
 import { DEFAULT_TOKEN_KEY } from '../private/token-disk';
 import { validateUrl } from '../private/url';
-import { validateBoolean, validateEach, validateEnum, validateSecretKey } from '../private/validators';
+import { validateBoolean, validateBranded, validateEach, validateEnum, validateSecretKey } from '../private/validators';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from '../runner-release';
 import { resolveAptMirror, resolveCaCertificates, resolveDockerDaemon, resolveKeyReference, resolveProxy } from './network';
 import { DEFAULT_DOCKER_APT_BASE_URL, DockerSource, RunnerRegistrationOptions, RunnerSetupOptions } from './options';
@@ -38,10 +38,7 @@ const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25
 
 /** Validates how the guest is set up. */
 export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
-  const release = props.release ?? RunnerRelease.latestKnown();
-  if (!RunnerRelease.isRunnerRelease(release)) {
-    throw new Error(`${propLabel(naming, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
-  }
+  const release = validateRelease(naming, props.release);
   const installPackages = validateBoolean(naming, 'installPackages', props.installPackages, true);
   const aptOnly = (['extraPackages', 'upgradePackages', 'dockerApt', 'aptMirror', 'dockerSource'] as const)
     .filter((prop) => prop === 'extraPackages' ? props.extraPackages?.length : props[prop] !== undefined && props[prop] !== false);
@@ -142,4 +139,9 @@ function validateWorkDir(naming: Naming, workDir: string): string {
       + `and not '.', 'bin', 'externals' or '_diag', got ${JSON.stringify(workDir)}`);
   }
   return workDir;
+}
+
+/** The runner release of a `release` prop: a RunnerRelease, the newest known one when unset. */
+export function validateRelease(naming: Naming, release: RunnerRelease | undefined): RunnerRelease {
+  return validateBranded<RunnerRelease>(naming, 'release', release ?? RunnerRelease.latestKnown(), 'RunnerRelease', "RunnerRelease.of('2.334.0')");
 }

@@ -5,10 +5,9 @@ import { TreeDefaults } from '../private/names';
 import { Naming, propLabel } from '../private/naming';
 import { checkSameNamespace, validateBranded, validateEnum, validateName } from '../private/validators';
 import { RunnerRelease } from '../runner-release';
-import { resolveSetup } from './guest';
+import { resolveSetup, validateRelease } from './guest';
 import { ResolvedNetworkRules, resolveNetworkPolicy, RunnerNetworkPolicyOptions } from './network-policy';
 import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, RunnerSetupOptions, RunnerVmOptions } from './options';
-import { validateRelease } from './pool';
 import { ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedVmOptions } from './resolved';
 import { resolveSizing, resolveStorage, resolveVmOptions, validateBootImage } from './vm-options';
 

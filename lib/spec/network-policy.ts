@@ -2,7 +2,7 @@ import { Cidr, isStrictSubset, metadataAddressIn, parseCidr } from '../private/c
 import { TreeDefaults, validateDnsLabel, validateLabelMap } from '../private/names';
 import { at, Naming, propLabel, show } from '../private/naming';
 import { NetworkProtocol } from '../private/network-policy';
-import { validateBoolean, validateEnum, validateName } from '../private/validators';
+import { validateBoolean, validateEnum, validateInteger, validateName } from '../private/validators';
 import { seal, Sealed } from './sealed';
 
 // What a fleet's NetworkPolicy lets its runner VMs reach: the props, and their resolver, which
@@ -196,11 +196,7 @@ function validateCidr(naming: Naming, path: string, value: unknown): Cidr {
 
 function validatePorts(naming: Naming, path: string, ports: unknown): readonly number[] {
   const list = listOf(naming, path, ports as number[]);
-  list.forEach((port, i) => {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(`${propLabel(naming, `${path}[${i}]`)} must be a port number from 1 to 65535, got ${show(port)}`);
-    }
-  });
+  list.forEach((port, i) => validateInteger(naming, `${path}[${i}]`, port, 1, 65535, ' (a port number)'));
   const duplicate = list.find((port, i) => list.indexOf(port) !== i);
   if (duplicate !== undefined) throw new Error(`${propLabel(naming, path)} names port ${duplicate} twice`);
   return Object.freeze([...list]);

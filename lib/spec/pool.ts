@@ -3,10 +3,10 @@ import { OsImage } from '../os-image';
 import { DNS_LABEL_MAX_LENGTH, TreeDefaults } from '../private/names';
 import { at, Naming, propLabel, show } from '../private/naming';
 import { parseQuantity } from '../private/quantity';
-import { validateBranded, validateInteger, validateKubernetesLabels, validateName, validateSecretName } from '../private/validators';
+import { validateInteger, validateKubernetesLabels, validateName, validateSecretName } from '../private/validators';
 import { RunnerRelease } from '../runner-release';
 import { checkOneCaSource, clusterNetworkOf } from './cluster-network';
-import { resolveGuest } from './guest';
+import { resolveGuest, validateRelease } from './guest';
 import { resolveNetworkPolicy, RunnerNetworkPolicyOptions } from './network-policy';
 import {
   DEFAULT_ROOT_DISK_SIZE, DiskStorageOptions, MAX_REFRESHED_POOL_NAME_LENGTH, MAX_REPLICAS, MINIMUM_BOOT_DISK_SIZE, RunnerGuestOptions,
@@ -99,9 +99,4 @@ export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: Tr
     networkPolicy: resolveNetworkPolicy(props.networkPolicy, naming),
     ...(props.tokenRefresher !== undefined ? { tokenRefresher: resolveTokenRefresherOptions(props.tokenRefresher, naming, 'tokenRefresher', tokenSecretName) } : {}),
   });
-}
-
-/** The runner release of a `release` prop: a RunnerRelease, the newest known one when unset. */
-export function validateRelease(naming: Naming, release: RunnerRelease | undefined): RunnerRelease {
-  return validateBranded<RunnerRelease>(naming, 'release', release ?? RunnerRelease.latestKnown(), 'RunnerRelease', "RunnerRelease.of('2.334.0')");
 }

@@ -103,11 +103,7 @@ export function resolveActiveHours(options: ActiveHoursOptions, naming: Naming, 
   if (replicas < 1) {
     throw new Error(`${propLabel(naming, prop)} needs 'replicas' of at least 1 (the size during active hours), got ${replicas}`);
   }
-  const offHoursReplicas = options.offHoursReplicas ?? 0;
-  if (typeof offHoursReplicas !== 'number' || !Number.isInteger(offHoursReplicas) || offHoursReplicas < 0 || offHoursReplicas >= replicas) {
-    throw new Error(`${propLabel(naming, `${prop}.offHoursReplicas`)} must be an integer from 0 to ${replicas - 1} (less than 'replicas'), `
-      + `got ${show(offHoursReplicas)}`);
-  }
+  const offHoursReplicas = validateInteger(naming, `${prop}.offHoursReplicas`, options.offHoursReplicas ?? 0, 0, replicas - 1, " (less than 'replicas')");
   return Object.freeze({
     start,
     end,
