@@ -46,7 +46,7 @@ describe('API documentation', () => {
   test('covers the props interfaces', () => {
     expect(fields.length).toBeGreaterThan(60);
     expect(fields.map((f) => f.where)).toEqual(expect.arrayContaining([
-      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.labels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
+      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.runnerLabels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
     ]));
   });
 
