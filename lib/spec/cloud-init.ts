@@ -21,7 +21,10 @@ export interface RunnerCloudInitProps extends RunnerGuestOptions {
   readonly namespace?: string;
 }
 
-/** A RunnerCloudInit, as the constructs that use one (RunnerVm) see it. */
+/**
+ * A RunnerCloudInit, as the constructs that use one (RunnerVm) see it. Only a RunnerCloudInit is
+ * accepted (synth checks it); the props name this interface so that the spec layer never depends on the construct.
+ */
 export interface IRunnerCloudInit {
   /** `metadata.name` of the Secret. */
   readonly secretName: string;

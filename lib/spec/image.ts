@@ -65,7 +65,11 @@ export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptio
   readonly networkPolicy?: RunnerNetworkPolicyOptions;
 }
 
-/** A RunnerImage, as the kinds that boot one (RunnerScaleSet, RunnerKedaScaleSet, RunnerWarmPool) see it. */
+/**
+ * A RunnerImage, as the kinds that boot one (RunnerScaleSet, RunnerKedaScaleSet, RunnerWarmPool) see it.
+ * Only a RunnerImage is accepted where one is asked for (synth checks it); the props name this
+ * interface so that the spec layer, which validates them, never depends on the construct.
+ */
 export interface IRunnerImage {
   /** Namespace of the image. */
   readonly namespace: string;
