@@ -5,7 +5,11 @@ import * as ts from 'typescript';
 // Every exported props interface documents each field, and each optional field its default: the
 // API reference in docs/api (npm run docs) is generated from exactly these comments.
 const LIB = join(__dirname, '..', 'lib');
-const files = [LIB, join(LIB, 'validate')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+// lib/ and lib/spec (the props), and lib/validate with its rule folders (admission/, fleet-checks/, fleet-summary/).
+const files = [
+  ...[LIB, join(LIB, 'spec')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f))),
+  ...readdirSync(join(LIB, 'validate'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => join(LIB, 'validate', f)),
+];
 // The public API: what lib/index.ts names, and everything lib/validate exports (its index re-exports all).
 const INDEX_EXPORTS = new Set([...readFileSync(join(LIB, 'index.ts'), 'utf8').matchAll(/export (?:type )?\{([^}]*)\}/g)]
   .flatMap((m) => m[1].split(',').map((name) => name.trim())));
@@ -46,7 +50,7 @@ describe('API documentation', () => {
   test('covers the props interfaces', () => {
     expect(fields.length).toBeGreaterThan(60);
     expect(fields.map((f) => f.where)).toEqual(expect.arrayContaining([
-      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.labels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
+      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.runnerLabels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
     ]));
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { clusterBundle } from '../lib/private/cluster-bundle';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with

@@ -5,16 +5,14 @@
 // schemas folder given is not one or the arguments are wrong: it never passes without having checked.
 // --summary also prints the fleet at a glance (FLEET.md's tables) of the manifests read.
 import { existsSync } from 'node:fs';
+import { argsOrUsage, parseCommandLine, ValidationArgs } from './command-line';
 import { formatFinding } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
 import { fleetMarkdown, summarizeFleet } from './fleet-summary';
 import { hasCloudInitCli, readManifests, validateManifests } from './index';
 
-interface Args {
+interface Args extends ValidationArgs {
   paths: string[];
-  schemas?: string;
-  externalSecrets: string[];
-  externalVolumes: string[];
   cloudInitCli: boolean;
   summary: boolean;
 }
@@ -23,33 +21,19 @@ const USAGE = 'usage: npm run validate -- [PATH...] [--schemas DIR] [--external-
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { paths: [], externalSecrets: [], externalVolumes: [], cloudInitCli: false, summary: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
-    if (arg === '--schemas') args.schemas = value();
-    else if (arg === '--external-secret') args.externalSecrets.push(value());
-    else if (arg === '--external-volume') args.externalVolumes.push(value());
-    else if (arg === '--cloud-init-cli') args.cloudInitCli = true;
+  parseCommandLine(argv, args, (arg) => {
+    if (arg === '--cloud-init-cli') args.cloudInitCli = true;
     else if (arg === '--summary') args.summary = true;
-    else if (arg === '--help' || arg === '-h') throw new Error('help');
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
-    else args.paths.push(arg);
-  }
+    else return false;
+    return true;
+  }, (path) => args.paths.push(path));
   if (args.paths.length === 0) args.paths.push('dist');
   return args;
 }
 
 export function main(argv: string[]): number {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const args = argsOrUsage(() => parseArgs(argv), USAGE);
+  if (!args) return 2;
   const schemas = findSchemaDir(args.schemas);
   const dir = schemas.dir;
   if (!dir) {

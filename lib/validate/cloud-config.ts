@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import Ajv, { _, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { parseDocument } from 'yaml';
+import type { CloudConfigProblem } from './cloud-config-problem';
 import { readCloudConfig } from './cloud-init-yaml';
 import { guestFileProblems } from './guest-files';
 import { compileCached, defaultCacheDir } from './compiled-schema';
 import { SHIPPED_SCHEMA_DIR } from './schema-dir';
+
+export type { CloudConfigProblem } from './cloud-config-problem';
 
 // cloud-init 26.2's schema, in the schemas folder's layout (see schemas/SOURCES.md).
 const SCHEMA_FILE = 'cloud-init/schema-cloud-config-v1.json';
@@ -25,14 +28,6 @@ const DEPRECATED_KEYWORD = {
     if (cxt.schema === true) cxt.fail(_`true`);
   },
 };
-
-/** A problem in a cloud-config, with its JSON path. */
-export interface CloudConfigProblem {
-  /** JSON path inside the cloud-config. */
-  readonly path: string;
-  /** What is wrong. */
-  readonly message: string;
-}
 
 /**
  * Validates cloud-config user-data as cloud-init reads it (YAML 1.1, with PyYAML's types) against

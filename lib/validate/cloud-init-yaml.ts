@@ -1,5 +1,5 @@
 import { Composer, Document, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
-import type { CloudConfigProblem } from './cloud-config';
+import type { CloudConfigProblem } from './cloud-config-problem';
 
 // cloud-init reads user-data with PyYAML (YAML 1.1, yaml.safe_load); the library writes YAML 1.2 with
 // the `yaml` package. This module reads a cloud-config the way cloud-init does, and says where

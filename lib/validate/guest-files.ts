@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { openPgpFingerprints } from '../private/openpgp';
-import type { CloudConfigProblem } from './cloud-config';
+import type { CloudConfigProblem } from './cloud-config-problem';
 
 // What cloud-init's schema cannot say about a cloud-config: whether the files it writes and the
 // apt settings it holds are well-formed for the programs that read them in the guest (dockerd,

@@ -8,9 +8,10 @@
 // its files there. What it does differently: the files land in a temporary folder beside the
 // output folder, cdk8s's public `Yaml.save` is wrapped to keep the objects it is given, and the
 // folder replaces the output folder only when those objects are valid. Beside the manifests it
-// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary.ts), and prints it.
+// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary/), and prints it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { argsOrUsage, parseCommandLine, ValidationArgs } from './command-line';
 import { Finding, formatFinding, ManifestObject } from './finding';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
 
@@ -20,33 +21,21 @@ const DEFAULT_OUTPUT = 'dist';
 const MANIFEST = /\.(ya?ml|json)$/;
 const CONSTRUCT_METADATA = 'construct-metadata.json';
 
-interface Args {
+interface Args extends ValidationArgs {
   app: string;
   output?: string;
-  schemas?: string;
-  externalSecrets: string[];
-  externalVolumes: string[];
   validate: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { app: '', externalSecrets: [], externalVolumes: [], validate: true };
   const apps: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return argv[++i];
-    };
+  parseCommandLine(argv, args, (arg, value) => {
     if (arg === '--output' || arg === '-o') args.output = value();
-    else if (arg === '--schemas') args.schemas = value();
-    else if (arg === '--external-secret') args.externalSecrets.push(value());
-    else if (arg === '--external-volume') args.externalVolumes.push(value());
     else if (arg === '--no-validate') args.validate = false;
-    else if (arg === '--help' || arg === '-h') throw new Error('help');
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
-    else apps.push(arg);
-  }
+    else return false;
+    return true;
+  }, (app) => apps.push(app));
   if (apps.length > 1) throw new Error(`one app at a time, got ${apps.join(' ')}`);
   args.app = apps[0] ?? DEFAULT_APP;
   return args;
@@ -240,11 +229,8 @@ function replaceFolder(from: string, to: string): void {
 }
 
 export function main(argv: readonly string[]): void {
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    console.error((e as Error).message === 'help' ? USAGE : `${(e as Error).message}\n${USAGE}`);
+  const args = argsOrUsage(() => parseArgs(argv), USAGE);
+  if (!args) {
     process.exitCode = 2;
     return;
   }

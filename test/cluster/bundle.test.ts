@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLUSTER_ENTRIES } from '../../lib/cluster/contract';
-import { clusterBundle, writeClusterBundles } from '../../lib/private/cluster-bundle';
+import { clusterBundle, writeClusterBundles } from '../../lib/render/cluster-bundle';
 import { CLUSTER_NODES, MISSING_IMAGE_NODE } from './node-binaries';
 import { testIf } from '../util';
 

@@ -37,7 +37,7 @@ test('every config the library renders is read back unchanged by its entry\'s va
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED, proxy: { https: 'http://proxy.corp:3129', noProxy: ['.corp'] } });
   new RunnerWarmPool(chart, 'warm', {
-    url: 'https://ghes.corp/acme', image, replicas: 3, tokenSecretName: 'warm-token', name: 'warm',
+    url: 'https://ghes.corp/acme', runnerImage: image, replicas: 3, tokenSecretName: 'warm-token', name: 'warm',
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', offHoursReplicas: 1 },
     tokenRefresher: { githubCredentialsSecret: 'github-app', deleteOfflineRunners: true },
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterEntry, ClusterEntryConfigs } from '../../lib/cluster/contract';
-import { clusterBundle } from '../../lib/private/cluster-bundle';
+import { clusterBundle } from '../../lib/render/cluster-bundle';
 import type { ClusterNode } from './node-binaries';
 
 // Runs an entry point's bundle as its pod does: `node <entry>.js <config.json>`, a child process with
