@@ -253,8 +253,8 @@ class PoolScale {
   async current() {
     const answer = await this.call('get', 'GET');
     if (answer.status !== 200) throw new Error(this.failure('get', answer));
-    const replicas = answer.json && answer.json.spec ? answer.json.spec.replicas : undefined;
-    // The pool may leave spec.replicas out (KubeVirt then runs 1); the Scale then has none either.
+    // ScaleSpec.replicas is omitempty: a Scale at 0 replicas (or of a pool without spec.replicas) is "spec": {}.
+    const replicas = answer.json && answer.json.spec ? answer.json.spec.replicas ?? 0 : undefined;
     return Number.isInteger(replicas) ? replicas : undefined;
   }
 
@@ -263,7 +263,7 @@ class PoolScale {
     const body = JSON.stringify({ spec: { replicas } });
     const answer = await this.call('patch', 'PATCH', { body, contentType: 'application/merge-patch+json' });
     if (answer.status !== 200) throw new Error(this.failure('patch', answer));
-    const stored = answer.json && answer.json.spec ? answer.json.spec.replicas : undefined;
+    const stored = answer.json && answer.json.spec ? answer.json.spec.replicas ?? 0 : undefined;
     if (stored !== replicas) throw new Error(`patched the scale of ${this.ref}, but the API server answered spec.replicas ${JSON.stringify(stored)}, not ${replicas}`);
   }
 

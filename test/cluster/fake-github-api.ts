@@ -1,7 +1,6 @@
 import { KeyObject, randomBytes, randomInt, verify } from 'node:crypto';
-import { createServer as createHttpServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { RecordedRequest, RecordingServer } from './fake-http';
 
 // GitHub's REST API as the token refresher uses it, for its tests: a real HTTP(S) server on
 // 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as GitHub
@@ -33,13 +32,7 @@ export interface Runner {
   readonly busy: boolean;
 }
 
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path and query, as sent. */
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+export type { RecordedRequest } from './fake-http';
 
 export interface FakeApp {
   /** What the JWT's iss must be: the App ID or its client ID. */
@@ -135,7 +128,6 @@ export function opaqueToken(): string {
 }
 
 export class FakeGitHubApi {
-  public readonly requests: RecordedRequest[] = [];
   /** Requests GitHub would have refused for their form, and why. */
   public readonly violations: string[] = [];
   /** Every token it issued (installation and registration tokens), and every JWT it was sent. */
@@ -144,46 +136,41 @@ export class FakeGitHubApi {
   /** Every runner generate-jitconfig registered, in order. */
   public readonly jitRunners: JitRunner[] = [];
   private nextRunnerId = 70000;
-  private readonly server: Server | HttpsServer;
-  private readonly scheme: 'http' | 'https';
+  private readonly http: RecordingServer;
   private readonly installationTokens = new Map<string, true>();
   private readonly runnersByScope = new Map<string, Runner[]>();
   private readonly repositoryIds = new Map<string, number>();
   private readonly organizationIds = new Map<string, number>();
   private readonly faults: { endpoint: Endpoint; fault: Fault; remaining: number }[] = [];
-  private origin = '';
 
   constructor(private readonly options: FakeGitHubOptions) {
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.receive(req, res);
-    this.server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-    this.scheme = options.tls ? 'https' : 'http';
+    this.http = new RecordingServer(options.tls, (req, res, body) => this.route(req, res, body));
     for (const [i, repository] of (options.repositories ?? []).entries()) this.repositoryIds.set(repository, 4000 + i);
     const owners = [...(options.organizations ?? []), ...(options.repositories ?? []).map((r) => r.split('/')[0])];
     for (const org of owners) if (!this.organizationIds.has(org)) this.organizationIds.set(org, 9000 + this.organizationIds.size);
   }
 
   /** Listens on 127.0.0.1; resolves the API base URL (with /api/v3 for GHES). */
-  public start(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.origin = `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-        resolve(this.url);
-      });
-    });
+  public async start(): Promise<string> {
+    await this.http.start();
+    return this.url;
   }
 
   public get url(): string {
-    return `${this.origin}${this.options.basePath}`;
+    return `${this.http.origin}${this.options.basePath}`;
   }
 
   public get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.http.port;
+  }
+
+  /** Every request, in order. */
+  public get requests(): RecordedRequest[] {
+    return this.http.requests;
   }
 
   public stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.http.stop();
   }
 
   /** The runners of `scope` (`repos/O/R`, `orgs/O` or `enterprises/E`). */
@@ -214,17 +201,7 @@ export class FakeGitHubApi {
 
   /** Requests of one method, optionally only those whose URL contains `part`. */
   public requestsOf(method: string, part = ''): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === method && r.url.includes(part));
-  }
-
-  private receive(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      this.route(req, res, body);
-    });
+    return this.http.requestsOf(method, part);
   }
 
   private route(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -366,7 +343,7 @@ export class FakeGitHubApi {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
     const all = this.runners(scope.key);
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const link = (n: number) => `<${this.options.linkOrigin ?? this.origin}${this.options.basePath}${scope.linkPath}/actions/runners?per_page=${perPage}&page=${n}>`;
+    const link = (n: number) => `<${this.options.linkOrigin ?? this.http.origin}${this.options.basePath}${scope.linkPath}/actions/runners?per_page=${perPage}&page=${n}>`;
     const links = [];
     if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
     if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);
@@ -384,7 +361,7 @@ export class FakeGitHubApi {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
     const all = this.groupsOf(scope);
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const link = (n: number) => `<${this.options.linkOrigin ?? this.origin}${this.options.basePath}${scope.linkPath}/actions/runner-groups?per_page=${perPage}&page=${n}>`;
+    const link = (n: number) => `<${this.options.linkOrigin ?? this.http.origin}${this.options.basePath}${scope.linkPath}/actions/runner-groups?per_page=${perPage}&page=${n}>`;
     const links = [];
     if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
     if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);

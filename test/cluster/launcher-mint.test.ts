@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectProxy, hasOpenssl, makeServerPki } from './connect-proxy';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } from './fake-github-api';
-import { FakeKubeApi, Plural } from './fake-kube-api';
+import { FakeKube, Plural } from './fake-kube';
 import { LauncherRun } from './launcher-run';
+import { launcherRules } from '../../lib/private/launcher-pod';
 
 // The launcher in mint mode (LAUNCHER_MINT_JIT=1, RunnerKedaScaleSet's Job pods): it registers its
 // own JIT runner on a fake GitHub (./fake-github-api.ts), stores the config in a pod-owned Secret on a
-// fake Kubernetes API (./fake-kube-api.ts), and removes the runner when it is not needed. Small
+// fake Kubernetes API (./fake-kube.ts), and removes the runner when it is not needed. Small
 // timeouts and poll intervals; the tests assert on exit codes, requests and logs, never on durations.
 
 jest.setTimeout(30_000);
@@ -55,7 +56,9 @@ const ORG_GROUPS: RunnerGroup[] = [
 
 let dir: string;
 let kubeToken: string;
-let api: FakeKubeApi;
+let api: FakeKube;
+/** The mint launcher's Role as RunnerKedaScaleSet synthesizes it: the VMI, and its own JIT Secret. */
+const MINT_RULES = [...launcherRules(false), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] }];
 let github: FakeGitHubApi;
 let runs: LauncherRun[];
 let secrets: string[];
@@ -91,7 +94,7 @@ beforeEach(async () => {
   kubeToken = `token-${randomUUID()}`;
   writeFileSync(join(dir, 'token'), `${kubeToken}\n`);
   writeFileSync(join(dir, 'vmi.json'), JSON.stringify(VMI_TEMPLATE));
-  api = new FakeKubeApi({ token: kubeToken });
+  api = new FakeKube({ token: kubeToken, role: { namespace: NS, serviceAccount: 'keda-launcher', rules: MINT_RULES } });
   await api.start();
   github = new FakeGitHubApi({ basePath: '' });
   await github.start();

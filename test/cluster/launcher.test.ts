@@ -1,18 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
-import { admissionProblems, FakeKubeApi, Plural } from './fake-kube-api';
+import { admissionProblems, FakeKube, FakeKubeOptions, Plural } from './fake-kube';
 import { LAUNCHER, LauncherRun } from './launcher-run';
 import { ImageSharing, RunnerImage } from '../../lib';
+import { launcherRules } from '../../lib/private/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/launcher.cjs runs as node runs it in the EphemeralRunner pod: a child process with only
-// its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube-api.ts) that the tests
+// its environment, against a fake Kubernetes API on 127.0.0.1 (./fake-kube.ts) that the tests
 // drive through the VMI's phases. Timeouts and backoff are configured small; the tests assert on
 // exit codes, requests and log lines, never on how long anything took.
 
@@ -65,7 +66,9 @@ const DATAVOLUME_TEMPLATE = {
 let dir: string;
 let tokenFile: string;
 let token: string;
-let api: FakeKubeApi;
+let api: FakeKube;
+/** The API server, with RBAC from the launcher's synthesized Role (clone mode: with DataVolumes). */
+const newApi = (options: Partial<FakeKubeOptions> = {}) => new FakeKube({ token, role: { namespace: NS, serviceAccount: 'arc-launcher', rules: launcherRules(true) }, ...options });
 let runs: LauncherRun[];
 
 beforeEach(async () => {
@@ -75,7 +78,7 @@ beforeEach(async () => {
   writeFileSync(tokenFile, `${token}\n`);
   writeFileSync(join(dir, 'vmi.json'), JSON.stringify(VMI_TEMPLATE));
   writeFileSync(join(dir, 'datavolume.json'), JSON.stringify(DATAVOLUME_TEMPLATE));
-  api = new FakeKubeApi({ token });
+  api = newApi();
   await api.start();
   runs = [];
 });
@@ -358,7 +361,7 @@ describe('the launcher: API errors', () => {
     const run = launch({ LAUNCHER_KUBE_API: `http://127.0.0.1:${port}`, LAUNCHER_RETRY_BASE_MS: '50' });
     await run.untilOutput(/ECONNREFUSED.*retry 1 of 7/);
     await api.stop();
-    api = new FakeKubeApi({ token });
+    api = newApi();
     await api.start(port);
     await created(VMIS);
     setPhase('Succeeded');
@@ -674,22 +677,13 @@ describe('the fake API refuses what the real one would', () => {
   });
 });
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('the launcher: in-cluster HTTPS (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount CA)', () => {
   const tlsTest = testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)');
 
   tlsTest('trusts the API server through the CA file, and refuses one it does not sign', async () => {
     const pki = makePki(dir);
     await api.stop();
-    api = new FakeKubeApi({ token, tls: { key: pki.serverKey, cert: pki.serverCert } });
+    api = newApi({ tls: { key: pki.serverKey, cert: pki.serverCert } });
     await api.start();
     const inCluster = { LAUNCHER_KUBE_API: undefined, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(api.port) };
 
@@ -705,27 +699,3 @@ describe('the launcher: in-cluster HTTPS (KUBERNETES_SERVICE_HOST/PORT and the S
   });
 });
 
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA. */
-function makePki(folder: string) {
-  const file = (name: string) => join(folder, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2');
-  openssl('req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kubernetes');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-  const read = (name: string) => readFileSync(file(name), 'utf8');
-  return { caFile: file('ca.crt'), otherCaFile: file('other.crt'), serverKey: read('server.key'), serverCert: read('server.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

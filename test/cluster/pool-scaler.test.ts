@@ -1,16 +1,17 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerWarmPool } from '../../lib';
-import { FakeKubePool, SCALE_SCHEMA_DIR } from './fake-kube-pool';
-import { hasSharedSchemas, SHARED_SCHEMAS_DIR, synth, testIf } from '../util';
+import { FakeKube, FakeKubeOptions, PolicyRule } from './fake-kube';
+import { synth, testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/pool-scaler.cjs runs as node runs it in the CronJob's pod: a child process with only its
-// environment, against a fake Kubernetes API (./fake-kube-pool.ts) on 127.0.0.1 that holds the
+// environment, against a fake Kubernetes API (./fake-kube.ts) on 127.0.0.1 that holds the
 // VirtualMachinePool the library synthesizes and answers its /scale subresource. Retries are
 // configured small; the tests assert on exit codes, requests, the stored pool and log lines. After
 // every test, the ServiceAccount token may appear in no output.
@@ -27,30 +28,30 @@ interface Run {
   readonly stderr: string;
 }
 
-/** The pool exactly as RunnerWarmPool synthesizes it (with activeHours), replicas 3. */
-const synthesizedPool = (() => {
+/** The pool and the scaler's Role exactly as RunnerWarmPool synthesizes them (with activeHours), replicas 3. */
+const [synthesizedPool, scalerRules] = (() => {
   const chart = new Chart(Testing.app(), 'ci', { namespace: NS });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED });
   new RunnerWarmPool(chart, 'warm', {
     url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 'ci-runner-token', name: POOL,
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' },
   });
-  return synth(chart).find((o) => o.kind === 'VirtualMachinePool')!;
+  const objects = synth(chart);
+  const role = objects.find((o) => o.kind === 'Role' && o.rules.some((r: PolicyRule) => r.resources?.includes('virtualmachinepools/scale')))!;
+  return [objects.find((o) => o.kind === 'VirtualMachinePool')!, role.rules as PolicyRule[]];
 })();
+const POOLS = 'virtualmachinepools';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** The API server, with RBAC from the scaler's synthesized Role (or `rules`: a Role that differs from it). */
+const newKube = (options: Partial<FakeKubeOptions> = {}, rules = scalerRules) =>
+  new FakeKube({ token: kubeToken, role: { namespace: NS, serviceAccount: 'pool-scaler', rules }, contract: scalerRules, ...options });
+/** The stored pool. */
+const pool = () => kube.object(POOLS, NS, POOL);
 
 let dir: string;
 let kubeToken: string;
 let kubeTokenFile: string;
-let kube: FakeKubePool;
+let kube: FakeKube;
 const runs: Run[] = [];
 
 beforeEach(async () => {
@@ -58,9 +59,9 @@ beforeEach(async () => {
   kubeToken = `sa-${randomUUID()}`;
   kubeTokenFile = join(dir, 'sa-token');
   writeFileSync(kubeTokenFile, `${kubeToken}\n`);
-  kube = new FakeKubePool({ token: kubeToken, namespace: NS, poolName: POOL });
+  kube = newKube();
   await kube.start();
-  kube.put({ ...synthesizedPool, status: { replicas: 3, readyReplicas: 3, labelSelector: 'app.kubernetes.io/instance=warm' } } as any);
+  kube.put(POOLS, { ...synthesizedPool, status: { replicas: 3, readyReplicas: 3, labelSelector: 'app.kubernetes.io/instance=warm' } } as any);
 });
 
 afterEach(async () => {
@@ -111,7 +112,7 @@ const SCALE_PATH = `/apis/pool.kubevirt.io/v1beta1/namespaces/${NS}/virtualmachi
 
 describe('the pool scaler: the warm pool\'s replicas through its /scale subresource', () => {
   test('end of active hours: a JSON merge patch of the Scale\'s spec.replicas; the pool\'s spec follows, nothing else changes', async () => {
-    const before = kube.pool();
+    const before = pool();
     const run = await scale({ SCALER_REPLICAS: '0' });
 
     expect(run).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 3 to 0 replicas\n`, stderr: '' });
@@ -120,7 +121,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
     expect(patch.headers['content-type']).toBe('application/merge-patch+json');
     expect(JSON.parse(patch.body)).toEqual({ spec: { replicas: 0 } });
     expect(patch.headers.authorization).toBe(`Bearer ${kubeToken}`);
-    const after = kube.pool();
+    const after = pool();
     expect(after.spec).toEqual({ ...before.spec, replicas: 0 });
     expect(after.metadata.generation).toBe(before.metadata.generation + 1);
   });
@@ -129,26 +130,36 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
     expect((await scale({ SCALER_REPLICAS: '0' })).code).toBe(0);
     const run = await scale({ SCALER_REPLICAS: '3' });
     expect(run).toMatchObject({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 0 to 3 replicas\n` });
-    expect(kube.pool().spec.replicas).toBe(3);
+    expect(pool().spec.replicas).toBe(3);
+  });
+
+  test('to 0 and from 0: the Scale at 0 is "spec": {} on the wire (ScaleSpec.replicas is omitempty), read as 0', async () => {
+    expect(await scale({ SCALER_REPLICAS: '0' })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 3 to 0 replicas\n`, stderr: '' });
+    const atZero = await fetch(`${kube.url}${SCALE_PATH}`, { headers: { Authorization: `Bearer ${kubeToken}` } });
+    expect((await atZero.json() as any).spec).toEqual({});
+    expect(await scale({ SCALER_REPLICAS: '0' })).toEqual({ code: 0, stdout: `pool-scaler: VirtualMachinePool ${NS}/${POOL} already has 0 replicas; nothing to do\n`, stderr: '' });
+    expect(await scale({ SCALER_REPLICAS: '2' })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 0 to 2 replicas\n`, stderr: '' });
+    expect(kube.requestsOf('PATCH').map((r) => JSON.parse(r.body))).toEqual([{ spec: { replicas: 0 } }, { spec: { replicas: 2 } }]);
+    expect(pool().spec.replicas).toBe(2);
   });
 
   test('a pool already at the count is left alone (no write, no new resourceVersion)', async () => {
-    const before = kube.pool();
+    const before = pool();
     const run = await scale({ SCALER_REPLICAS: '3' });
     expect(run).toMatchObject({ code: 0, stdout: `pool-scaler: VirtualMachinePool ${NS}/${POOL} already has 3 replicas; nothing to do\n`, stderr: '' });
     expect(kube.requestsOf('PATCH')).toEqual([]);
-    expect(kube.pool()).toEqual(before);
+    expect(pool()).toEqual(before);
   });
 
   test('5xx, 429 and a dropped connection are retried until the patch lands', async () => {
-    kube.inject('GET', { status: 503, message: 'the server is currently unable to handle the request' });
-    kube.inject('GET', { reset: true });
-    kube.inject('PATCH', { status: 429, message: 'too many requests', retryAfter: '0' });
-    kube.inject('PATCH', { status: 500, message: 'etcdserver: request timed out' });
+    kube.inject('GET', POOLS, { status: 503, message: 'the server is currently unable to handle the request' });
+    kube.inject('GET', POOLS, { reset: true });
+    kube.inject('PATCH', POOLS, { status: 429, message: 'too many requests', retryAfter: '0' });
+    kube.inject('PATCH', POOLS, { status: 500, message: 'etcdserver: request timed out' });
     const run = await scale({ SCALER_REPLICAS: '1' });
 
     expect(run.code).toBe(0);
-    expect(kube.pool().spec.replicas).toBe(1);
+    expect(pool().spec.replicas).toBe(1);
     expect(calls()).toEqual([...Array(3).fill(`GET ${SCALE_PATH}`), ...Array(3).fill(`PATCH ${SCALE_PATH}`)]);
     const retries = run.stderr.trim().split('\n');
     expect(retries).toHaveLength(4);
@@ -157,13 +168,13 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 
   test('a server that stays down: exit 1 after the last attempt, the pool unchanged', async () => {
-    kube.inject('PATCH', { status: 503 }, 10);
+    kube.inject('PATCH', POOLS, { status: 503 }, { times: 10 });
     const run = await scale();
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n').at(-1)).toBe('pool-scaler: cannot patch the scale of VirtualMachinePool ci/warm: HTTP 503 ServiceUnavailable: '
       + 'ServiceUnavailable; gave up after 6 attempts');
     expect(kube.requestsOf('PATCH')).toHaveLength(6);
-    expect(kube.pool().spec.replicas).toBe(3);
+    expect(pool().spec.replicas).toBe(3);
   });
 
   test('no API server at all: network errors are retried, then exit 1', async () => {
@@ -176,9 +187,9 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
 
   test('403: no retry, exit 1 with the Role it needs', async () => {
     await kube.stop();
-    kube = new FakeKubePool({ token: kubeToken, namespace: NS, poolName: POOL, verbs: ['get'] });
+    kube = newKube({}, [{ ...scalerRules[0], verbs: ['get'] }]);
     await kube.start();
-    kube.put(synthesizedPool as any);
+    kube.put(POOLS, synthesizedPool);
     const run = await scale();
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('pool-scaler: cannot patch the scale of VirtualMachinePool ci/warm: HTTP 403 Forbidden: virtualmachinepools.pool.kubevirt.io "warm" is forbidden: '
@@ -195,7 +206,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
     kube.violations.length = 0;
 
     await kube.stop();
-    kube = new FakeKubePool({ token: kubeToken, namespace: NS, poolName: POOL });
+    kube = newKube();
     await kube.start();
     const missing = await scale();
     expect(missing.code).toBe(1);
@@ -213,14 +224,14 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 
   test('an API server that echoes the token in its error message: redacted', async () => {
-    kube.inject('GET', { status: 400, message: `bad request from Bearer ${kubeToken}` });
+    kube.inject('GET', POOLS, { status: 400, message: `bad request from Bearer ${kubeToken}` });
     const run = await scale();
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('bad request from Bearer [redacted]');
   });
 
   test('a rotated ServiceAccount token is read again for every request', async () => {
-    kube.inject('PATCH', { status: 503 });
+    kube.inject('PATCH', POOLS, { status: 503 });
     const rotated = `sa-${randomUUID()}`;
     const pending = scale();
     // The fake accepts the new token once the file has it; the retry must pick it up.
@@ -235,16 +246,16 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
 
   testIf(hasOpenssl, 'openssl (to make a test certificate; apt-get install openssl)')(
     'in-cluster: KUBERNETES_SERVICE_HOST/PORT over TLS, trusted with the ServiceAccount\'s CA only', async () => {
-      const tls = selfSigned();
+      const pki = makePki(mkdtempSync(join(dir, 'tls-')));
       await kube.stop();
-      kube = new FakeKubePool({ token: kubeToken, namespace: NS, poolName: POOL, tls });
+      kube = newKube({ tls: { key: pki.serverKey, cert: pki.serverCert } });
       await kube.start();
-      kube.put(synthesizedPool as any);
+      kube.put(POOLS, synthesizedPool);
       const inCluster = { SCALER_KUBE_API: undefined, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) };
-      const trusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: tls.caFile });
+      const trusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.caFile });
       expect(trusted.code).toBe(0);
-      expect(kube.pool().spec.replicas).toBe(0);
-      const untrusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: selfSigned().caFile, SCALER_REPLICAS: '2' });
+      expect(pool().spec.replicas).toBe(0);
+      const untrusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.otherCaFile, SCALER_REPLICAS: '2' });
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toContain(`TLS: the API server at https://127.0.0.1:${kube.port} is not trusted with the CA certificate`);
       expect(untrusted.stderr).not.toContain('retry');
@@ -266,68 +277,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 });
 
-describe('the fake API server is faithful', () => {
-  test('it refuses a Scale the API server would refuse: negative replicas, unknown fields, a non-merge patch', async () => {
-    const answer = async (body: string, contentType = 'application/merge-patch+json') => {
-      const res = await fetch(`${kube.url}${SCALE_PATH}`, { method: 'PATCH', headers: { Authorization: `Bearer ${kubeToken}`, 'Content-Type': contentType }, body });
-      return { status: res.status, body: await res.json() as any };
-    };
-    expect((await answer('{"spec":{"replicas":-1}}')).body.message).toContain('spec.replicas: Invalid value: must be greater than or equal to 0');
-    expect((await answer('{"spec":{"replicas":"2"}}')).status).toBe(422);
-    expect((await answer('{"spec":{"replica":2}}')).status).toBe(422);
-    expect((await answer('{"spec":{"replicas":2}}', 'application/strategic-merge-patch+json')).status).toBe(415);
-    expect(kube.pool().spec.replicas).toBe(3);
-    expect((await answer('{"spec":{"replicas":2}}')).body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 3 } });
-    expect(kube.violations.length).toBeGreaterThanOrEqual(4);
-    kube.violations.length = 0;
-  });
-
-  testIf(hasSharedSchemas, '../shared/schemas')('its Scale schema is Kubernetes 1.34\'s autoscaling/v1 Scale, standalone-strict like the shipped schemas', () => {
-    const definitions = JSON.parse(readFileSync(join(SHARED_SCHEMAS_DIR, 'kubernetes', 'v1.34.0', '_definitions.json'), 'utf8')).definitions;
-    const standaloneStrict = (node: any): any => {
-      if (Array.isArray(node)) return node.map(standaloneStrict);
-      if (node === null || typeof node !== 'object') return node;
-      if (typeof node.$ref === 'string') {
-        const { $ref, ...rest } = node;
-        return standaloneStrict({ ...definitions[$ref.replace('#/definitions/', '')], ...rest });
-      }
-      const out: any = {};
-      for (const [field, value] of Object.entries(node)) {
-        out[field] = field === 'properties'
-          ? Object.fromEntries(Object.entries(value as object).map(([p, s]) => [p, standaloneStrict(s)]))
-          : standaloneStrict(value);
-      }
-      if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
-      return out;
-    };
-    // The same derivation reproduces a shipped schema, so the conventions match.
-    expect(standaloneStrict(definitions['io.k8s.api.core.v1.ConfigMap']))
-      .toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'lib', 'validate', 'schemas', 'kubernetes', 'configmap-v1.json'), 'utf8')));
-    expect(JSON.parse(readFileSync(join(SCALE_SCHEMA_DIR, 'scale-autoscaling-v1.json'), 'utf8')))
-      .toEqual(standaloneStrict(definitions['io.k8s.api.autoscaling.v1.Scale']));
-  });
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitFor(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-/** A self-signed certificate for 127.0.0.1 (its own CA). */
-function selfSigned(): { key: string; cert: string; caFile: string } {
-  const folder = mkdtempSync(join(dir, 'tls-'));
-  const keyFile = join(folder, 'key.pem');
-  const certFile = join(folder, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), caFile: certFile };
-}

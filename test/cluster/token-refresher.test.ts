@@ -1,17 +1,18 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, jwtProblem, opaqueToken, Runner } from './fake-github-api';
 import { ConnectProxy, makeServerPki } from './connect-proxy';
-import { FakeKubeSecrets } from './fake-kube-secrets';
+import { FakeKube, FakeKubeOptions, PolicyRule } from './fake-kube';
 import { testIf } from '../util';
+import { freePort } from './fake-http';
+import { hasOpenssl, makePki } from './fake-tls';
 
 // lib/cluster/token-refresher.cjs runs as node runs it in the CronJob's pod: a child process with only
 // its environment, against a fake GitHub (./fake-github-api.ts) and a fake Kubernetes API
-// (./fake-kube-secrets.ts) on 127.0.0.1. Retries are configured small; the tests assert on exit
+// (./fake-kube.ts) on 127.0.0.1. Retries are configured small; the tests assert on exit
 // codes, requests, stored Secrets and log lines, never on how long anything took. After every test,
 // no credential that any fake issued or the test made may appear in the refresher's output.
 
@@ -41,7 +42,17 @@ interface Run {
 
 let dir: string;
 let kubeTokenFile: string;
-let kube: FakeKubeSecrets;
+let kube: FakeKube;
+/** The refresher's Role as RunnerTokenRefresher synthesizes it (lib/runner-token-refresher.ts). */
+const REFRESHER_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get', 'patch', 'update'] }];
+/** The API server, with RBAC from the refresher's Role, or one with other `verbs`. */
+const newKube = (token: string, { verbs, ...options }: Partial<FakeKubeOptions> & { verbs?: string[] } = {}) => new FakeKube({
+  token, role: { namespace: NS, serviceAccount: 'token-refresher', rules: verbs ? [{ ...REFRESHER_RULES[0], verbs }] : REFRESHER_RULES },
+  contract: REFRESHER_RULES, ...options,
+});
+const SECRETS = 'secrets';
+/** The stored token Secret. */
+const tokenSecret = () => kube.object(SECRETS, NS, SECRET);
 let github: FakeGitHubApi | undefined;
 const secrets: string[] = [];
 const runs: Run[] = [];
@@ -52,9 +63,9 @@ beforeEach(async () => {
   secrets.push(kubeToken, PKCS1, PKCS8, ...pemLines(PKCS1), ...pemLines(PKCS8));
   kubeTokenFile = join(dir, 'sa-token');
   writeFileSync(kubeTokenFile, `${kubeToken}\n`);
-  kube = new FakeKubeSecrets({ token: kubeToken, namespace: NS, secretName: SECRET });
+  kube = newKube(kubeToken);
   await kube.start();
-  kube.put(synthesizedSecret());
+  kube.put(SECRETS, synthesizedSecret());
 });
 
 afterEach(async () => {
@@ -175,13 +186,13 @@ function refresh(overrides: Record<string, string | undefined>): Promise<Run> {
 
 /** The token stored in the Secret, decoded; undefined when it has none. */
 function storedToken(key = 'token'): string | undefined {
-  const value = kube.secret().data?.[key];
+  const value = tokenSecret().data?.[key];
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
 }
 
 /** The Secret holds exactly what it held before: no write happened. */
 function expectUnchanged(before: any): void {
-  expect(kube.secret()).toEqual(before);
+  expect(tokenSecret()).toEqual(before);
   expect(kube.requestsOf('PATCH')).toEqual([]);
 }
 
@@ -218,7 +229,7 @@ describe('the token refresher: a fresh registration token in the fleet\'s Secret
     const patch = kube.requestsOf('PATCH')[0];
     expect(patch.headers['content-type']).toBe('application/merge-patch+json');
     expect(JSON.parse(patch.body)).toEqual({ data: { token: Buffer.from(registration.token, 'utf8').toString('base64') } });
-    expect(kube.secret().metadata.annotations).toEqual(synthesizedSecret().metadata.annotations);
+    expect(tokenSecret().metadata.annotations).toEqual(synthesizedSecret().metadata.annotations);
   });
 
   test('GitHub App, repository, client ID as issuer and a PKCS#8 key: replaces the old token and keeps the Secret\'s other keys', async () => {
@@ -287,7 +298,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
 
   test('401: a JWT GitHub cannot verify (a key of another App)', async () => {
     await startGitHub({ app: app({ publicKey: otherKey.publicKey }) });
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`token-refresher: cannot create an access token for installation ${INSTALLATION} of GitHub App ${APP_ID}: `
@@ -299,7 +310,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
 
   test('401: a PAT GitHub does not know', async () => {
     await startGitHub();
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: patCredentials(`ghp_${opaqueToken()}`) });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot create a registration token for https://github.com/${ORG}: HTTP 401: Bad credentials`);
@@ -319,7 +330,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
   ] as const)('403 for %s: the message names the permission', async (_, url, kind, permissions, permission, detail) => {
     const { token, pats } = pat('repo', 'admin:org');
     await startGitHub({ app: app({ permissions }), pats });
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_GITHUB_URL: url, REFRESHER_CREDENTIALS_DIR: kind === 'app' ? appCredentials() : patCredentials(token) });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot create a registration token for ${url}: HTTP 403`);
@@ -330,7 +341,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
 
   test('404: an installation the App does not have', async () => {
     await startGitHub();
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials({ installation: '1' }) });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`GitHub App ${APP_ID} has no installation 1: check github_app_installation_id`);
@@ -342,7 +353,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
     ['a repository the installation cannot access', 'my-org/other', ['app']],
   ])('404: %s', async (_, repository, repositories) => {
     await startGitHub({ app: app({ repositories }) });
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_GITHUB_URL: `https://github.com/${repository}`, REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot create a registration token for https://github.com/${repository}: HTTP 404: Not Found`);
@@ -354,7 +365,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
   test('422: not retried; GitHub\'s message is shown', async () => {
     await startGitHub();
     github!.inject('registration-token', { status: 422, message: 'Validation Failed' }, 10);
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`token-refresher: cannot create a registration token for https://github.com/${ORG}: HTTP 422: Validation Failed `
@@ -388,7 +399,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
     await startGitHub();
     const reset = String(Math.floor(Date.now() / 1000) + 3600);
     github!.inject('registration-token', { status: 403, message: 'API rate limit exceeded', headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': reset } });
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/HTTP 403: API rate limit exceeded .*; the rate limit lifts in \d+s, later than this run waits: the next run will try again/);
@@ -399,7 +410,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
   test('5xx that persists: gives up after 6 attempts', async () => {
     await startGitHub();
     github!.inject('registration-token', { status: 503, message: 'Service Unavailable' }, 100);
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`token-refresher: cannot create a registration token for https://github.com/${ORG}: HTTP 503: Service Unavailable `
@@ -410,7 +421,7 @@ describe('the token refresher: GitHub refuses (exit 1, the old token stays)', ()
   });
 
   test('network: nothing listens at the API URL', async () => {
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_API_URL: `http://127.0.0.1:${await freePort()}`, REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/cannot create an access token for installation \d+ of GitHub App \d+: connect ECONNREFUSED 127\.0\.0\.1:\d+; gave up after 6 attempts\n$/);
@@ -434,13 +445,13 @@ describe('the token refresher: the token Secret', () => {
   test('a Role without patch: the token made is not stored, the message names the Role\'s verbs', async () => {
     await startGitHub();
     await stopAndPut(synthesizedSecret({ data: { token: b64('old-token') } }), { verbs: ['get'] });
-    const before = kube.secret();
+    const before = tokenSecret();
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot patch Secret ${NS}/${SECRET}: HTTP 403 Forbidden: secrets "${SECRET}" is forbidden: `
       + `User "system:serviceaccount:${NS}:token-refresher" cannot patch resource "secrets" in API group "" in the namespace "${NS}". `
       + `The pod's ServiceAccount may not patch it: its Role needs the verbs get and patch on secrets with resourceNames [${SECRET}] in namespace ${NS}`);
-    expect(kube.secret()).toEqual(before);
+    expect(tokenSecret()).toEqual(before);
   });
 
   test('a ServiceAccount token the API server refuses', async () => {
@@ -463,9 +474,9 @@ describe('the token refresher: the token Secret', () => {
 
   test('transient API server trouble (a reset GET, a 500 and a 429 on PATCH) is retried', async () => {
     await startGitHub();
-    kube.inject('GET', { reset: true });
-    kube.inject('PATCH', { status: 500, message: 'etcdserver: request timed out' });
-    kube.inject('PATCH', { status: 429, message: 'too many requests', retryAfter: '0' });
+    kube.inject('GET', SECRETS, { reset: true });
+    kube.inject('PATCH', SECRETS, { status: 500, message: 'etcdserver: request timed out' });
+    kube.inject('PATCH', SECRETS, { status: 429, message: 'too many requests', retryAfter: '0' });
     const run = await refresh({ REFRESHER_CREDENTIALS_DIR: appCredentials() });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`patch Secret ${NS}/${SECRET}: HTTP 500 InternalError: etcdserver: request timed out; retry 1 of 5`);
@@ -610,15 +621,6 @@ describe('the token refresher: deleting the fleet\'s offline runners', () => {
   });
 });
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('the token refresher: TLS, as in the cluster', () => {
   const tlsTest = testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)');
 
@@ -626,9 +628,9 @@ describe('the token refresher: TLS, as in the cluster', () => {
     const pki = makePki(dir);
     const token = kube.token;
     await kube.stop();
-    kube = new FakeKubeSecrets({ token, namespace: NS, secretName: SECRET, tls: { key: pki.serverKey, cert: pki.serverCert } });
+    kube = newKube(token, { tls: { key: pki.serverKey, cert: pki.serverCert } });
     await kube.start();
-    kube.put(synthesizedSecret());
+    kube.put(SECRETS, synthesizedSecret());
     await startGitHub({ basePath: '/api/v3', tls: { key: pki.serverKey, cert: pki.serverCert } });
     const inCluster = {
       REFRESHER_KUBE_API: undefined,
@@ -744,32 +746,8 @@ describe('the token refresher behind a proxy, GHES with a private CA', () => {
 async function stopAndPut(secret: ReturnType<typeof synthesizedSecret> | undefined, options: { verbs?: string[] } = {}): Promise<void> {
   const token = kube.token;
   await kube.stop();
-  kube = new FakeKubeSecrets({ token, namespace: NS, secretName: SECRET, ...options });
+  kube = newKube(token, options);
   await kube.start();
-  if (secret) kube.put(secret);
+  if (secret) kube.put(SECRETS, secret);
 }
 
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA. */
-function makePki(folder: string) {
-  const file = (name: string) => join(folder, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2');
-  openssl('req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kubernetes');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-  const read = (name: string) => readFileSync(file(name), 'utf8');
-  return { caFile: file('ca.crt'), otherCaFile: file('other.crt'), serverKey: read('server.key'), serverCert: read('server.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { ServerResponse } from 'node:http';
+import { schemaProblems } from './fake-kube-admission';
+import { apiVersionOf, Plural, RESOURCES, statusObject } from './fake-kube-wire';
+
+// The fake Kubernetes API's state: objects by resource, namespace and name, the event history with
+// string resourceVersions, and the watch streams that follow it. ./fake-kube.ts serves it over HTTP.
+
+export type Reply = (status: number, object: unknown) => void;
+interface Watcher { readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly bookmarks: boolean; readonly res: ServerResponse }
+interface StoredEvent { readonly rv: number; readonly plural: Plural; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: any }
+
+export class KubeStore {
+  /** The resourceVersion of every list answer, in order. */
+  public readonly listedVersions: string[] = [];
+  public watchesOpened = 0;
+  protected readonly store = new Map<string, any>();
+  protected readonly history: StoredEvent[] = [];
+  protected readonly watchers = new Set<Watcher>();
+  protected readonly waiters = new Set<() => void>();
+  /** Requests a client should not have sent; filled by the server. */
+  public readonly violations: string[] = [];
+  private expiringWatches = 0;
+  private resourceVersion = 1000;
+
+
+  /** Resolves once `predicate` holds; checked again after every request and every change. */
+  public until(predicate: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!predicate()) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+
+  /** A copy of the stored object, or undefined. */
+  public object(plural: Plural, namespace: string, name: string): any {
+    const stored = this.store.get(key(plural, namespace, name));
+    return stored === undefined ? undefined : structuredClone(stored);
+  }
+
+
+  public get openWatches(): number {
+    return this.watchers.size;
+  }
+
+
+  /** Stores an object as someone else created it (`kubectl apply`; an ADDED event). It must be schema-valid. */
+  public put(plural: Plural, object: any): any {
+    const { group, kind } = RESOURCES[plural];
+    const stored = { apiVersion: apiVersionOf(plural), kind, ...(plural === 'secrets' ? { type: 'Opaque' } : {}), ...structuredClone(object) };
+    const problems = schemaProblems(stored);
+    if (problems.length > 0) throw new Error(`fake API: invalid ${kind}: ${problems.join('; ')}`);
+    stored.metadata = {
+      uid: randomUUID(), creationTimestamp: now(), ...(group ? { generation: 1 } : {}), ...stored.metadata, resourceVersion: this.nextVersion(),
+    };
+    this.store.set(key(plural, stored.metadata.namespace, stored.metadata.name), stored);
+    this.emit('ADDED', plural, stored);
+    return structuredClone(stored);
+  }
+
+
+  /** Replaces an object's status, as its controller does (a MODIFIED event). */
+  public setStatus(plural: Plural, namespace: string, name: string, status: any): void {
+    const current = this.existing(plural, namespace, name);
+    this.write(plural, { ...current, metadata: { ...current.metadata, resourceVersion: this.nextVersion() }, status });
+  }
+
+
+  /** Deletes an object as someone else would (a DELETED event). */
+  public remove(plural: Plural, namespace: string, name: string): void {
+    this.delete(plural, this.existing(plural, namespace, name));
+  }
+
+
+  /** Ends every open watch the way the API server does at its timeout. */
+  public endWatches(): void {
+    for (const watcher of this.watchers) watcher.res.end();
+    this.watchers.clear();
+  }
+
+
+  /** Breaks every open watch's connection in the middle of the stream. */
+  public dropWatches(): void {
+    for (const watcher of this.watchers) watcher.res.socket?.destroy();
+    this.watchers.clear();
+  }
+
+
+  /** The next watch request gets an ERROR event with 410 Expired (its resourceVersion was compacted away). */
+  public expireNextWatch(): void {
+    this.expiringWatches++;
+  }
+
+
+  /** Sends a BOOKMARK (the kind, with only metadata.resourceVersion) to every open watch that asked for bookmarks. */
+  public bookmark(): void {
+    for (const watcher of this.watchers) {
+      if (!watcher.bookmarks) continue;
+      const { kind } = RESOURCES[watcher.plural];
+      send(watcher.res, { type: 'BOOKMARK', object: { kind, apiVersion: apiVersionOf(watcher.plural), metadata: { resourceVersion: String(this.resourceVersion) } } });
+    }
+  }
+
+
+  protected existing(plural: Plural, namespace: string, name: string): any {
+    const current = this.store.get(key(plural, namespace, name));
+    if (!current) throw new Error(`fake API: no ${plural} ${namespace}/${name}`);
+    return current;
+  }
+
+
+  protected nextVersion(): string {
+    return String(++this.resourceVersion);
+  }
+
+
+  protected write(plural: Plural, object: any, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void {
+    this.store.set(key(plural, object.metadata.namespace, object.metadata.name), object);
+    this.emit(type, plural, object);
+  }
+
+
+  protected emit(type: StoredEvent['type'], plural: Plural, object: any): void {
+    const event: StoredEvent = { rv: Number(object.metadata.resourceVersion), plural, type, object: structuredClone(object) };
+    this.history.push(event);
+    for (const watcher of this.watchers) {
+      if (matches(watcher, event)) send(watcher.res, { type, object: event.object });
+    }
+    this.changed();
+  }
+
+
+  protected changed(): void {
+    for (const check of [...this.waiters]) check();
+  }
+
+
+  protected list(plural: Plural, namespace: string, url: URL, reply: Reply): void {
+    const name = nameSelector(url);
+    const items = [...this.store.entries()].filter(([k]) => k.startsWith(`${plural}/${namespace}/`)).map(([, o]) => o)
+      .filter((o) => name === undefined || o.metadata.name === name);
+    const resourceVersion = String(this.resourceVersion);
+    this.listedVersions.push(resourceVersion);
+    reply(200, { apiVersion: apiVersionOf(plural), kind: RESOURCES[plural].listKind, metadata: { resourceVersion }, items });
+  }
+
+
+  protected watch(plural: Plural, namespace: string, url: URL, res: ServerResponse): void {
+    const name = nameSelector(url);
+    const from = url.searchParams.get('resourceVersion') ?? '';
+    if (name === undefined || !/^[1-9]\d*$/.test(from)) this.violations.push(`watch ${plural}${url.search}: not one object by name, from a list's resourceVersion`);
+    this.watchesOpened++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    if (this.expiringWatches > 0) {
+      this.expiringWatches--;
+      send(res, { type: 'ERROR', object: statusObject(410, `too old resource version: ${from} (${this.resourceVersion})`, 'Expired') });
+      return void res.end();
+    }
+    const watcher: Watcher = { plural, namespace, name, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true', res };
+    if (/^[1-9]\d*$/.test(from)) {
+      for (const event of this.history) if (event.rv > Number(from) && matches(watcher, event)) send(res, { type: event.type, object: event.object });
+    } else {
+      // No resourceVersion ("" or "0"): the current state as synthetic ADDED events, then changes.
+      for (const [k, object] of this.store) if (k.startsWith(`${plural}/${namespace}/`) && (name === undefined || object.metadata.name === name)) send(res, { type: 'ADDED', object });
+    }
+    this.watchers.add(watcher);
+    // The API server ends a watch after its timeoutSeconds.
+    const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds'));
+    const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.watchers.delete(watcher);
+    });
+  }
+
+
+  protected delete(plural: Plural, current: any): any {
+    const { namespace, name } = current.metadata;
+    this.store.delete(key(plural, namespace, name));
+    const deleted = { ...current, metadata: { ...current.metadata, resourceVersion: this.nextVersion(), deletionTimestamp: now() } };
+    this.emit('DELETED', plural, deleted);
+    return deleted;
+  }
+}
+
+export const key = (plural: Plural, namespace: string, name: string) => `${plural}/${namespace}/${name}`;
+export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+const matches = (watcher: Watcher, event: StoredEvent) => watcher.plural === event.plural
+  && event.object.metadata.namespace === watcher.namespace && (watcher.name === undefined || event.object.metadata.name === watcher.name);
+
+function nameSelector(url: URL): string | undefined {
+  const selector = url.searchParams.get('fieldSelector');
+  if (selector === null) return undefined;
+  return /^metadata\.name=([^,]+)$/.exec(selector)?.[1] ?? '\0no such name';
+}
+
+function send(res: ServerResponse, event: unknown): void {
+  res.write(`${JSON.stringify(event)}\n`);
+}

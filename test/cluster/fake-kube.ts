@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { RecordedRequest, RecordingServer } from './fake-http';
+import { admissionProblems, base64Problems, schemaProblems, scaleProblems, secretProblems } from './fake-kube-admission';
+import { key, KubeStore, now, Reply } from './fake-kube-store';
+import {
+  allows, alreadyExists, apiVersionOf, Attributes, conflict, forbidden, invalid, isObject, mergePatch, notFound, Plural, PolicyRule,
+  REASONS, RESOURCES, scaleOf, statusObject, verbOf,
+} from './fake-kube-wire';
+
+export { admissionProblems } from './fake-kube-admission';
+export { apiVersionOf, RESOURCES, scaleOf } from './fake-kube-wire';
+export type { Plural, PolicyRule } from './fake-kube-wire';
+
+// One Kubernetes API server for every in-cluster test: a real HTTP(S) server on 127.0.0.1 that keeps
+// VirtualMachineInstances, DataVolumes, VirtualMachinePools (with their /scale subresource) and
+// Secrets in memory and answers as the API server does: bearer token, RBAC from a Role, admission
+// (the kinds' JSON schemas plus the rules schemas cannot express, and optionally OpenShift's
+// OwnerReferencesPermissionEnforcement), metav1.Status bodies, string resourceVersions, lists,
+// newline-delimited watch streams with BOOKMARKs and 410 Expired, JSON merge patches, delete
+// preconditions. Requests a client should not send (outside its contract, or that the server
+// refuses for their form) are kept in `violations`.
+
+export type { RecordedRequest } from './fake-http';
+
+/** What an injected fault does to a matching request. */
+export type Fault =
+  /** An error answer (Status body), e.g. 429 with Retry-After, 500, 503. */
+  | { readonly status: number; readonly reason?: string; readonly message?: string; readonly retryAfter?: string }
+  /** The connection is closed with no answer; nothing was done. */
+  | { readonly reset: true }
+  /** The request is carried out, but its answer never comes. */
+  | { readonly lostAnswer: true }
+  /** The request is answered normally, `delayMs` late. */
+  | { readonly delayMs: number };
+
+export interface FakeKubeOptions {
+  /** The bearer token the server accepts. */
+  readonly token: string;
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** RBAC: the ServiceAccount's Role. @default every request is allowed */
+  readonly role?: { readonly namespace: string; readonly serviceAccount: string; readonly rules: readonly PolicyRule[] };
+  /** What the client under test is meant to need; a request outside it is a violation. @default role.rules */
+  readonly contract?: readonly PolicyRule[];
+  /** OpenShift's admission plugin: blockOwnerDeletion needs `update` on the owner's `<resource>/finalizers`. @default false */
+  readonly ownerReferencesPermissionEnforcement?: boolean;
+}
+
+interface FaultRule { readonly method: string; readonly plural: Plural; readonly watch: boolean; readonly fault: Fault; remaining: number }
+interface Target { readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly subresource?: string }
+
+const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
+export class FakeKube extends KubeStore {
+  /** The bearer token the server accepts; change it to rotate. */
+  public token: string;
+  private readonly http: RecordingServer;
+  private readonly faults: FaultRule[] = [];
+
+  constructor(private readonly options: FakeKubeOptions) {
+    super();
+    this.token = options.token;
+    this.http = new RecordingServer(options.tls, (req, res, body) => {
+      try {
+        this.route(req, res, body);
+      } finally {
+        this.changed();
+      }
+    });
+  }
+
+  /** Listens on 127.0.0.1 (on `port`, else any free one); resolves the base URL. */
+  public start(port = 0): Promise<string> {
+    return this.http.start(port);
+  }
+
+  public get url(): string {
+    return this.http.origin;
+  }
+
+  public get port(): number {
+    return this.http.port;
+  }
+
+  /** Every request, in order. */
+  public get requests(): RecordedRequest[] {
+    return this.http.requests;
+  }
+
+  public stop(): Promise<void> {
+    for (const watcher of this.watchers) watcher.res.destroy();
+    this.watchers.clear();
+    return this.http.stop();
+  }
+
+  /** Requests of one method, optionally only those whose URL contains `part`. */
+  public requestsOf(method: string, part = ''): RecordedRequest[] {
+    return this.http.requestsOf(method, part);
+  }
+
+  /** The next `times` matching requests (watches only if `watch`) get `fault`. */
+  public inject(method: string, plural: Plural, fault: Fault, { times = 1, watch = false } = {}): void {
+    this.faults.push({ method, plural, watch, fault, remaining: times });
+  }
+  private route(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const method = req.method ?? '';
+    if (req.headers.authorization !== `Bearer ${this.token}`) return json(res, 401, statusObject(401, 'Unauthorized'));
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const target = parsePath(url.pathname);
+    if (!target) {
+      this.violations.push(`${method} ${req.url}: not an endpoint the fake serves`);
+      return json(res, 404, statusObject(404, 'the server could not find the requested resource', 'NotFound', {}));
+    }
+    const { plural, namespace, name, subresource } = target;
+    const watch = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
+    const attributes: Attributes = {
+      verb: verbOf(method, name, watch), group: RESOURCES[plural].group, resource: subresource ? `${plural}/${subresource}` : plural, name,
+    };
+    const denied = this.denied(attributes, namespace);
+    if (denied) return json(res, 403, forbidden(plural, name, denied));
+
+    const rule = this.faults.find((f) => f.remaining > 0 && f.method === method && f.plural === plural && f.watch === watch);
+    if (rule) rule.remaining--;
+    const fault = rule?.fault;
+    if (fault && 'reset' in fault) return void req.socket.destroy();
+    if (fault && 'status' in fault) {
+      const status = statusObject(fault.status, fault.message ?? REASONS[fault.status] ?? 'fault', fault.reason);
+      return json(res, fault.status, status, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {});
+    }
+    if (fault && 'delayMs' in fault) return void setTimeout(() => this.dispatch(req, res, body, target, url, watch), fault.delayMs);
+    // A lost answer: the work is done, the client waits in vain (stop() closes the connection).
+    const reply: Reply = fault && 'lostAnswer' in fault ? () => undefined : (status, object) => json(res, status, object);
+    this.dispatch(req, res, body, target, url, watch, reply);
+  }
+
+  /** Why RBAC refuses the request (the authorizer's message), or undefined; records requests outside the contract. */
+  private denied(a: Attributes, namespace: string): string | undefined {
+    const role = this.options.role;
+    const inRole = (rules: readonly PolicyRule[] | undefined) => !role || (namespace === role.namespace && allows(rules ?? [], a));
+    const request = `${a.verb} ${a.resource}${a.name ? ` "${a.name}"` : ''} in ${namespace}`;
+    if (!inRole(this.options.contract ?? role?.rules)) this.violations.push(`${request}: outside the client's Role`);
+    if (inRole(role?.rules)) return undefined;
+    return `User "system:serviceaccount:${role!.namespace}:${role!.serviceAccount}" cannot ${a.verb} resource "${a.resource}" `
+      + `in API group "${a.group}" in the namespace "${namespace}"`;
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, body: string, target: Target, url: URL, watch: boolean,
+    reply: Reply = (status, object) => json(res, status, object)): void {
+    const { plural, namespace, name, subresource } = target;
+    const method = req.method ?? '';
+    if (method === 'POST' && name === undefined) return this.create(plural, namespace, body, reply);
+    if (method === 'GET' && name === undefined) return watch ? this.watch(plural, namespace, url, res) : this.list(plural, namespace, url, reply);
+    if (name === undefined || !['GET', 'PATCH', 'PUT', 'DELETE'].includes(method) || (subresource && method === 'DELETE')) {
+      return reply(405, statusObject(405, 'the server does not allow this method on the requested resource'));
+    }
+    const current = this.store.get(key(plural, namespace, name));
+    if (!current) return reply(404, notFound(plural, name));
+    if (method === 'GET') return reply(200, subresource ? scaleOf(current) : current);
+    if (method === 'DELETE') return this.deleteRequest(plural, current, body, reply);
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    const parsed = parseJson(body);
+    if (parsed === undefined) {
+      this.violations.push(`${method} ${plural}/${name}: the body is not JSON`);
+      return reply(400, statusObject(400, method === 'PATCH' ? 'error decoding patch: invalid JSON' : 'the body of the request was in an unknown format'));
+    }
+    if (method === 'PATCH') {
+      // Strategic merge patch is for built-in kinds only: a custom resource and its /scale refuse it.
+      const accepted = RESOURCES[plural].group === '' ? PATCH_TYPES : PATCH_TYPES.slice(0, 1);
+      if (!accepted.includes(contentType)) {
+        this.violations.push(`PATCH ${plural}/${name}: Content-Type ${JSON.stringify(req.headers['content-type'])} is not a merge patch`);
+        return reply(415, statusObject(415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, ${accepted.join(', ')}, application/apply-patch+yaml`));
+      }
+    }
+    return subresource ? this.writeScale(method, current, parsed, reply) : this.writeObject(method, plural, current, parsed, reply);
+  }
+
+  private create(plural: Plural, namespace: string, body: string, reply: Reply): void {
+    const { group, kind } = RESOURCES[plural];
+    const object = parseJson(body);
+    if (object === undefined) {
+      this.violations.push(`POST ${plural}: the body is not JSON`);
+      return reply(400, statusObject(400, 'the body of the request was in an unknown format'));
+    }
+    const name = object?.metadata?.name;
+    const base64 = plural === 'secrets' ? base64Problems(object.data) : [];
+    if (base64.length > 0) {
+      this.violations.push(...base64.map((p) => `POST ${plural} ${name}: ${p}`));
+      return reply(400, statusObject(400, `Secret in version "v1" cannot be handled as a Secret: ${base64.join('; ')}`));
+    }
+    const problems = admissionProblems(plural, namespace, object);
+    if (problems.length > 0) {
+      this.violations.push(...problems.map((p) => `POST ${plural} ${name}: ${p}`));
+      return reply(422, invalid(kind, group, plural, name, problems));
+    }
+    const refused = this.ownerReferencesRefused(object, namespace);
+    if (refused) return reply(403, forbidden(plural, name, refused));
+    if (this.store.has(key(plural, namespace, name))) return reply(409, alreadyExists(plural, name));
+    const stored = {
+      ...object,
+      metadata: { ...object.metadata, namespace, uid: randomUUID(), resourceVersion: this.nextVersion(), ...(group ? { generation: 1 } : {}), creationTimestamp: now() },
+    };
+    this.write(plural, stored, 'ADDED');
+    reply(201, stored);
+  }
+
+  /** OwnerReferencesPermissionEnforcement (plugin/pkg/admission/gc): blockOwnerDeletion needs `update` on the owner's finalizers. */
+  private ownerReferencesRefused(object: any, namespace: string): string | undefined {
+    const role = this.options.role;
+    if (!this.options.ownerReferencesPermissionEnforcement || !role) return undefined;
+    const blocking = (object.metadata.ownerReferences ?? []).filter((o: any) => o.blockOwnerDeletion === true);
+    const allowed = blocking.every((o: any) => namespace === role.namespace && allows(role.rules, {
+      verb: 'update', group: String(o.apiVersion).includes('/') ? o.apiVersion.split('/')[0] : '', resource: `${String(o.kind).toLowerCase()}s/finalizers`, name: o.name,
+    }));
+    // The authorizer's reason is empty and its error nil when RBAC simply has no rule: hence ": , <nil>".
+    return allowed ? undefined : 'cannot set blockOwnerDeletion if an ownerReference refers to a resource you can\'t set finalizers on: , <nil>';
+  }
+  private deleteRequest(plural: Plural, current: any, body: string, reply: Reply): void {
+    const { name } = current.metadata;
+    const options = body ? parseJson(body) : {};
+    if (options === undefined) {
+      this.violations.push(`DELETE ${plural}/${name}: the body is not JSON`);
+      return reply(400, statusObject(400, 'the body of the request was in an unknown format'));
+    }
+    if (options.kind !== undefined && (options.kind !== 'DeleteOptions' || options.apiVersion !== 'v1')) {
+      this.violations.push(`DELETE ${plural}/${name}: the body is not a v1 DeleteOptions`);
+    }
+    const uid = options.preconditions?.uid;
+    if (uid !== undefined && uid !== current.metadata.uid) {
+      return reply(409, conflict(plural, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`));
+    }
+    reply(200, this.delete(plural, current));
+  }
+  /** PATCH or PUT of an object: merged or replaced, then admitted as an update. */
+  private writeObject(method: string, plural: Plural, current: any, body: any, reply: Reply): void {
+    const { group, kind } = RESOURCES[plural];
+    const { name } = current.metadata;
+    const what = `${method} ${plural}/${name}`;
+    // The refresher's patch: the token under its key in data, nothing else.
+    if (method === 'PATCH' && plural === 'secrets' && (!isObject(body) || Object.keys(body).join() !== 'data' || !isObject(body.data) || Object.keys(body.data).length !== 1)) {
+      this.violations.push(`${what}: the body is not {"data":{"<key>":"<base64>"}}: ${JSON.stringify(body)}`);
+    }
+    const rv = body?.metadata?.resourceVersion;
+    if (method === 'PUT' && rv !== undefined && rv !== current.metadata.resourceVersion) {
+      return reply(409, conflict(plural, name, 'the object has been modified; please apply your changes to the latest version and try again'));
+    }
+    const base64 = plural === 'secrets' ? base64Problems(body?.data) : [];
+    if (base64.length > 0) {
+      this.violations.push(...base64.map((p) => `${what}: ${p}`));
+      return reply(400, statusObject(400, `Secret in version "v1" cannot be handled as a Secret: ${base64.join('; ')}`));
+    }
+    const problems = method === 'PATCH' ? schemaProblems({ apiVersion: apiVersionOf(plural), kind, ...body }).map((p) => `patch ${p}`) : [];
+    const updated = method === 'PATCH' ? mergePatch(current, body)
+      : { ...body, metadata: { ...current.metadata, ...body?.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp } };
+    problems.push(...schemaProblems(updated));
+    if (plural === 'secrets') problems.push(...secretProblems(updated));
+    if (current.immutable === true && JSON.stringify(current.data ?? {}) !== JSON.stringify(updated.data ?? {})) {
+      problems.push('data: Forbidden: field is immutable when `immutable` is set');
+    }
+    if (problems.length > 0) {
+      this.violations.push(...problems.map((p) => `${what}: ${p}`));
+      return reply(422, invalid(kind, group, plural, name, problems));
+    }
+    updated.metadata = { ...updated.metadata, resourceVersion: this.nextVersion() };
+    this.write(plural, updated);
+    reply(200, updated);
+  }
+
+  /** PATCH or PUT of `/scale`: the Scale's spec.replicas written back to the object's spec.replicas. */
+  private writeScale(method: string, current: any, body: any, reply: Reply): void {
+    const plural = 'virtualmachinepools';
+    const { name } = current.metadata;
+    const what = `${method} ${name}/scale`;
+    let problems: string[] = [];
+    let scale = body;
+    if (method === 'PATCH') {
+      // The scaler's patch: spec.replicas of the Scale, nothing else.
+      if (!isObject(body) || Object.keys(body).join() !== 'spec' || !isObject(body.spec) || Object.keys(body.spec).join() !== 'replicas') {
+        this.violations.push(`${what}: the body is not {"spec":{"replicas":N}}: ${JSON.stringify(body)}`);
+      }
+      problems = scaleProblems({ apiVersion: 'autoscaling/v1', kind: 'Scale', ...body }).map((p) => `patch ${p}`);
+      scale = mergePatch(scaleOf(current), body);
+    } else {
+      const rv = body?.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== current.metadata.resourceVersion) {
+        return reply(409, conflict(plural, name, 'the object has been modified; please apply your changes to the latest version and try again'));
+      }
+    }
+    problems.push(...scaleProblems(scale));
+    if (scale?.metadata?.name !== undefined && scale.metadata.name !== name) problems.push('metadata.name: Invalid value: must match the pool');
+    const updated = structuredClone(current);
+    // A Scale without spec.replicas means 0 (the field is omitempty), and the API server writes 0.
+    updated.spec.replicas = scale?.spec?.replicas ?? 0;
+    problems.push(...schemaProblems(updated).map((p) => `resulting VirtualMachinePool ${p}`));
+    if (problems.length > 0) {
+      this.violations.push(...problems.map((p) => `${what}: ${p}`));
+      return reply(422, invalid('Scale', 'autoscaling', plural, name, problems));
+    }
+    if (updated.spec.replicas !== current.spec.replicas) {
+      updated.metadata = { ...updated.metadata, resourceVersion: this.nextVersion(), generation: (current.metadata.generation ?? 1) + 1 };
+      this.write(plural, updated);
+    }
+    reply(200, scaleOf(updated));
+  }
+}
+
+
+/** `/api/v1/...` or `/apis/<group>/<version>/...`, namespaced, one of RESOURCES, `/scale` only where the CRD declares it. */
+function parsePath(pathname: string): Target | undefined {
+  const match = /^\/(?:apis\/([^/]+)|api)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(pathname);
+  const plural = match?.[4] as Plural;
+  if (!match || !Object.hasOwn(RESOURCES, plural)) return undefined;
+  const resource = RESOURCES[plural];
+  if (resource.group !== (match[1] ?? '') || resource.version !== match[2]) return undefined;
+  const subresource = match[6];
+  if (subresource !== undefined && !(subresource === 'scale' && resource.scale)) return undefined;
+  return { plural, namespace: decodeURIComponent(match[3]), name: match[5] === undefined ? undefined : decodeURIComponent(match[5]), subresource };
+}
+
+function parseJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function json(res: ServerResponse, status: number, object: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(object);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
