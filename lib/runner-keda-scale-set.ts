@@ -3,11 +3,12 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitHubScope, GitHubScopeKind } from './github';
 import { EvictionStrategy } from './kubevirt-options';
-import { caSecretNames, checkOneCaSource, clusterNetworkOf, podNetwork } from './private/cluster-network';
+import { caSecretNames, checkOneCaSource, clusterNetworkOf, clusterNoProxy, podNetwork } from './private/cluster-network';
+import { clusterMount } from './private/cluster-pod';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { validateLabels, validateRunnerGroup } from './private/github-rules';
-import { CONFIG_MOUNT, launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
+import { launcherConfigData, launcherPodSpec, launcherRules, launcherTemplates, launcherVmSettings, validateDuration } from './private/launcher-pod';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
@@ -182,13 +183,23 @@ export class RunnerKedaScaleSet extends Construct {
       } satisfies NetworkPolicySpec));
     }
     // The baked image's proxy and CA: the launcher mints JIT configs on GitHub the way the runners reach it.
-    checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the launcher (mint mode)');
-    const network = podNetwork(clusterNetworkOf(image.setup), CONFIG_MOUNT);
+    checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the launcher');
+    const setup = clusterNetworkOf(image.setup);
+    const network = podNetwork(setup, clusterMount('mint-launcher'), { proxyEnv: false });
+    const templates = launcherTemplates(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+      networkPolicyAnnotations(networkPolicy !== undefined));
+    // The proxy's https URL only: GitHub's API is https.
+    const proxy = setup.proxy?.https ? { url: setup.proxy.https, noProxy: clusterNoProxy(setup.proxy) } : undefined;
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, 'launcher'),
       data: {
-        ...launcherConfigData(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
-          networkPolicyAnnotations(networkPolicy !== undefined)),
+        ...launcherConfigData('mint-launcher', {
+          ...launcherVmSettings('mint-launcher', image, templates, { bootTimeout, jobTimeout }),
+          github: { url: github.url, credentialsDir: CREDENTIALS_MOUNT, ...(proxy ? { proxy } : {}) },
+          runnerLabels: this.labels,
+          ...(runnerGroup !== undefined ? { runnerGroup } : {}),
+          idleTimeoutSeconds: idleTimeout,
+        }, templates),
         ...network.configData,
       },
     });
@@ -212,24 +223,18 @@ export class RunnerKedaScaleSet extends Construct {
     const [owner, repo] = github.path.split('/');
     const secretEnv = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: credentialsSecret, key } } });
     const podSpec = launcherPodSpec({
-      serviceAccountName: launcherName, configMapName: launcherName, launcherImage, clone, bootTimeout, jobTimeout,
-      readyVmiName: image.readyVmiName,
+      entry: 'mint-launcher', serviceAccountName: launcherName, configMapName: launcherName, launcherImage,
+      // The credentials' files are root's; the group lets the launcher (uid 1000) read them.
       fsGroup: 1000,
       env: [
-        { name: 'LAUNCHER_MINT_JIT', value: '1' },
-        { name: 'LAUNCHER_GITHUB_URL', value: github.url },
-        { name: 'LAUNCHER_GITHUB_CREDENTIALS_DIR', value: CREDENTIALS_MOUNT },
-        { name: 'LAUNCHER_RUNNER_LABELS', value: this.labels.join(',') },
-        ...(runnerGroup !== undefined ? [{ name: 'LAUNCHER_RUNNER_GROUP', value: runnerGroup }] : []),
-        { name: 'LAUNCHER_IDLE_TIMEOUT_SECONDS', value: String(idleTimeout) },
         // For KEDA's scaler (applicationIDFromEnv, installationIDFromEnv); the launcher reads the files.
         ...(app ? [secretEnv(APP_ID_ENV, 'github_app_id'), secretEnv(INSTALLATION_ID_ENV, 'github_app_installation_id')] : []),
         ...network.env,
       ],
-      mounts: [{
-        volume: { name: 'github-credentials', secret: { secretName: credentialsSecret, defaultMode: 0o440 } },
-        mountPath: CREDENTIALS_MOUNT,
-      }, ...network.mounts],
+      mounts: [
+        { volume: { name: 'github-credentials', secret: { secretName: credentialsSecret, defaultMode: 0o440 } }, mountPath: CREDENTIALS_MOUNT },
+        ...network.mounts.map((m) => ({ volume: m.volume as k8s.Volume, mountPath: m.mountPath })),
+      ],
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {

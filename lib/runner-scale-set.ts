@@ -10,7 +10,7 @@ import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { at, Naming, propLabel, show } from './private/naming';
 import { defaultDnsLabel, validateDnsLabel } from './private/names';
 import { DEFAULT_NODE_IMAGE, validateImageReference } from './private/node-image';
-import { launcherConfigData, launcherPodSpec, launcherRules, validateDuration } from './private/launcher-pod';
+import { launcherConfigData, launcherPodSpec, launcherRules, launcherTemplates, launcherVmSettings, validateDuration } from './private/launcher-pod';
 import { ImageSharing, RunnerImage } from './runner-image';
 import { resolveSizing, resolveVmOptions, validateSecretName } from './private/resolve-vm';
 import { fleetLabel } from './private/vmi-spec';
@@ -178,10 +178,11 @@ export class RunnerScaleSet extends Construct {
         name: this.name, namespace: this.namespace, vmLabels: vmiLabels, rules: networkPolicy,
       } satisfies NetworkPolicySpec));
     }
+    const templates = launcherTemplates(image, sizing, evictionStrategy, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+      networkPolicyAnnotations(networkPolicy !== undefined));
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      data: launcherConfigData(image, sizing, evictionStrategy, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
-        networkPolicyAnnotations(networkPolicy !== undefined)),
+      data: launcherConfigData('arc-launcher', launcherVmSettings('arc-launcher', image, templates, { bootTimeout, jobTimeout }), templates),
     });
 
     // ARC's controller and listener talk to GitHub: the baked image's proxy and CA, as the runners use them.
@@ -219,10 +220,7 @@ export class RunnerScaleSet extends Construct {
         ...(tls ? { githubServerTLS: { certificateFrom: { configMapKeyRef: tls.configMapKeyRef } } } : {}),
         template: {
           metadata: { labels: { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'launcher' } },
-          spec: launcherPodSpec({
-            serviceAccountName: launcherName, configMapName: launcherName, launcherImage, clone, bootTimeout, jobTimeout,
-            readyVmiName: image.readyVmiName,
-          }),
+          spec: launcherPodSpec({ entry: 'arc-launcher', serviceAccountName: launcherName, configMapName: launcherName, launcherImage }),
         },
       },
     });

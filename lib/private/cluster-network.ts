@@ -4,8 +4,8 @@ import { Naming, propLabel } from './naming';
 // The in-cluster parts that talk to GitHub (the token refresher, the KEDA launcher in mint mode, ARC's
 // controller through the AutoscalingRunnerSet) use the fleet's proxy and extra CA, the same settings
 // its guests use: a fleet behind a proxy with a private CA is expressed once. The in-cluster code
-// tunnels HTTPS through the proxy itself (lib/cluster/runtime/proxy.ts; the launcher still reads
-// HTTPS_PROXY, lib/cluster/https-proxy.cjs) and trusts NODE_EXTRA_CA_CERTS.
+// tunnels HTTPS through the proxy itself (lib/cluster/runtime/proxy.ts, the proxy in its config file)
+// and trusts NODE_EXTRA_CA_CERTS.
 
 /** The fleet's network settings the in-cluster pods use. */
 export interface ClusterNetwork {
