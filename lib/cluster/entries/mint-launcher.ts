@@ -48,14 +48,12 @@ async function launch(config: MintLauncherConfig, runtime: Runtime): Promise<voi
   const github = new GitHubClient({ apiUrl, auth, log, proxy, retryBaseDelayMs: retryBaseDelayOf(config), client: 'mint-launcher', requestTimeoutMs: config.requestTimeoutMs });
   const runners = new JitRunners(github, scopeOf(config.github.url)!, auth, log);
   const name = job.pod.name;
-  let registering = false;
   let watch: RunnerWatch | undefined;
   await runVmJob(job, runtime, {
     jitSecretName: `${name}-jit`,
     beforeVm: async (control, owned) => {
       if (proxy) log.info(`GitHub's API: ${proxy.routeOf(apiUrl)}`);
       const groupId = await runners.groupId(config.runnerGroup, { signal: control.signal });
-      registering = true;
       const runner = await runners.register(name, groupId, config.runnerLabels, { signal: control.signal });
       watch = new RunnerWatch(runners, runner, log);
       const group = config.runnerGroup === undefined ? 'the default runner group' : `runner group ${JSON.stringify(config.runnerGroup)} (id ${groupId})`;
@@ -66,7 +64,7 @@ async function launch(config: MintLauncherConfig, runtime: Runtime): Promise<voi
     afterVm: async () => {
       // First off GitHub, so that no job goes to a runner whose VM is going away.
       if (watch) return watch.removeAtEnd();
-      if (!registering) return;
+      if (!runners.registrationSent) return;
       // Stopped while registering: GitHub may have registered it all the same.
       try {
         await runners.removeByName(name, { attempts: 3 });

@@ -24,6 +24,9 @@ export interface RunnerCallOptions {
 }
 
 export class JitRunners {
+  /** A registration reached GitHub (or may have): its runner may exist even if no answer came. */
+  registrationSent = false;
+
   constructor(private readonly github: GitHubClient, readonly scope: GitHubScope, private readonly auth: GitHubAuth, private readonly log: Logger) {}
 
   /** The id of `group` (following the pages), or 1 (the default group) without one. */
@@ -43,6 +46,9 @@ export class JitRunners {
   async register(name: string, groupId: number, labels: readonly string[], options: RunnerCallOptions): Promise<JitRunner> {
     const what = `generate a JIT runner config for ${this.scope.url}`;
     const body = { name, runner_group_id: groupId, labels, work_folder: '_work' };
+    // The token first: a registration that fails before it reaches GitHub leaves nothing there.
+    await this.github.bearer(options);
+    this.registrationSent = true;
     for (let attempt = 1; ; attempt++) {
       const answer = await this.github.scoped(what, 'POST', `${this.scope.path}/actions/runners/generate-jitconfig`, { ...options, body });
       if (answer.status === 409 && attempt === 1) {
