@@ -352,6 +352,9 @@ describe('mint mode: GitHub refuses', () => {
     const run = launch(config);
     expect(await run.exit).toBe(1);
     expect(run.stderr).toMatch(message);
+    // A refusal registered nothing: no search for a leftover runner.
+    expect(run.stderr).not.toContain('may stay on GitHub');
+    expect(github.requestsOf('GET', '/actions/runners?')).toEqual([]);
     expect(api.requests).toEqual([]);
     expect(github.jitRunners).toEqual([]);
   });

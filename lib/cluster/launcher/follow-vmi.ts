@@ -1,4 +1,4 @@
-import { KubeClient, type KubeResource } from '../runtime/kube';
+import { KubeClient } from '../runtime/kube';
 import { watch } from '../runtime/kube-watch';
 import type { Logger } from '../runtime/log';
 import { backoffMs, formatSeconds, sleep } from '../runtime/retry';
@@ -89,11 +89,10 @@ export class VmiFollower {
  */
 export async function waitForImage(kube: KubeClient, namespace: string, name: string, log: Logger, signal: AbortSignal,
   state: (now: string | undefined) => void): Promise<void> {
-  const resource: KubeResource = VMI;
-  const ref = KubeClient.describe(resource, namespace, name);
+  const ref = KubeClient.describe(VMI, namespace, name);
   let last: string | undefined;
   for (let polls = 1; ; polls++) {
-    const bake = await getOrNone(kube, resource, namespace, name, { signal, attempts: Infinity });
+    const bake = await getOrNone(kube, VMI, namespace, name, { signal, attempts: Infinity });
     const phase = bake?.status?.phase;
     if (phase === 'Succeeded') {
       if (last !== undefined) log.info(`the runner image is ready: ${ref} succeeded`);

@@ -24,7 +24,7 @@ export interface RunnerCallOptions {
 }
 
 export class JitRunners {
-  /** A registration reached GitHub (or may have): its runner may exist even if no answer came. */
+  /** A registration may have reached GitHub without its answer reaching us: its runner may exist. */
   registrationSent = false;
 
   constructor(private readonly github: GitHubClient, readonly scope: GitHubScope, private readonly auth: GitHubAuth, private readonly log: Logger) {}
@@ -55,7 +55,11 @@ export class JitRunners {
         await this.removeByName(name, options);
         continue;
       }
-      if (answer.status !== 201) throw this.refused(what, answer);
+      // An answer came: a refusal registered nothing.
+      if (answer.status !== 201) {
+        this.registrationSent = false;
+        throw this.refused(what, answer);
+      }
       const config = isObject(answer.json) ? answer.json.encoded_jit_config : undefined;
       const id = isObject(answer.json) && isObject(answer.json.runner) ? answer.json.runner.id : undefined;
       if (typeof config !== 'string' || config === '' || !Number.isInteger(id)) {

@@ -47,13 +47,10 @@ export class JobControl {
     return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
   }
 
-  /** The run is over: no timer, and what still runs beside it (idle polls) ends. */
+  /** The run is over (its outcome known): no timer, and what still runs beside it (idle polls) ends. */
   end(): void {
     clearTimeout(this.timer);
-    if (!this.abort.signal.aborted) {
-      this.reason = () => 'signal';
-      this.abort.abort();
-    }
+    this.abort.abort();
   }
 }
 
