@@ -66,7 +66,7 @@ export class RunnerTokenRefresher extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
     });
-    const network = podNetwork(spec.network, clusterMount('token-refresher'), { proxyEnv: false });
+    const network = podNetwork(spec.network, clusterMount('token-refresher'));
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: metadata(this.name),
       data: { ...clusterConfigMapData('token-refresher', { [CONFIG_FILE]: refresherConfig(spec) }), ...network.configData },

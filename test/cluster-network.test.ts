@@ -107,16 +107,20 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
 });
 
 describe('the KEDA launcher (mint mode) uses its image\'s proxy and CA', () => {
-  test('env, the CA in the launcher\'s ConfigMap; KEDA\'s trigger itself has no proxy or CA field', () => {
+  test('the proxy in its config.json, the CA in the launcher\'s ConfigMap; KEDA\'s trigger itself has no proxy or CA field', () => {
     const c = chart();
     const img = image(c, { proxy: PROXY, caCertificates: [TEST_CA_PEM] });
     new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', runnerImage: img, name: 'kvm', runnerLabels: ['kubevirt'] });
     const objects = synth(c);
     const pod = named(objects, 'ScaledJob', 'kvm').spec.jobTargetRef.template.spec;
-    expect(envOf(pod.containers[0])).toMatchObject({
-      HTTPS_PROXY: 'http://proxy.corp:3129', HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY, NODE_EXTRA_CA_CERTS: '/etc/kubevirt-runner/ca-certificates.pem',
+    const env = envOf(pod.containers[0]);
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/etc/mint-launcher/ca-certificates.pem');
+    expect(Object.keys(env).filter((name) => /proxy/i.test(name))).toEqual([]);
+    const data = named(objects, 'ConfigMap', 'kvm-launcher').data;
+    expect(data['ca-certificates.pem']).toBe(TEST_CA_PEM);
+    expect(JSON.parse(data['config.json']).github).toEqual({
+      url: 'https://ghes.corp/acme', credentialsDir: '/etc/github-credentials', proxy: { url: 'http://proxy.corp:3129', noProxy: NO_PROXY_LIST },
     });
-    expect(named(objects, 'ConfigMap', 'kvm-launcher').data['ca-certificates.pem']).toBe(TEST_CA_PEM);
   });
 
   test('a CA from a Secret: mounted, and declared external on the ScaledJob', () => {

@@ -76,16 +76,50 @@ export interface TokenRefresherConfig extends RuntimeSettings {
   readonly deleteOfflineRunnersPrefix?: string;
 }
 
-// ARC launcher and mint launcher: ArcLauncherConfig and MintLauncherConfig go here when
-// lib/cluster/launcher.cjs is ported, with their entries in ClusterEntryConfigs.
+/**
+ * What both launchers do per job: the VirtualMachineInstance (and, cloning per job, its DataVolume)
+ * from templates in the launcher's ConfigMap, owned by the pod, followed until the guest powers off.
+ */
+export interface LauncherVmSettings extends RuntimeSettings {
+  /** The VMI template (a JSON file beside the config): named after the pod, owned by it, its `jit` volume pointed at the JIT Secret. */
+  readonly vmiTemplateFile: string;
+  /** Clone mode: the DataVolume template file; its per-job clone `<pod>-root` becomes the VMI's `rootdisk`. @default the template's own rootdisk */
+  readonly dataVolumeTemplateFile?: string;
+  /** The runner image's bake VMI, which must have succeeded before a job's VM is made. @default no wait */
+  readonly imageReadyVmi?: string;
+  /** Seconds for the image to be ready and the VMI to reach phase Running (1 to 2147483). */
+  readonly bootTimeoutSeconds: number;
+  /** Seconds the VMI may run after it reached phase Running (1 to 2147483). */
+  readonly jobTimeoutSeconds: number;
+  /** Milliseconds one request may take (1 to 600000): for tests. @default 30000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/** `arc-launcher`: ARC's EphemeralRunner pod (RunnerScaleSet); ARC made the runner, its JIT Secret is named after the pod. */
+export type ArcLauncherConfig = LauncherVmSettings;
+
+/** `mint-launcher`: KEDA's Job pod (RunnerKedaScaleSet); it registers its own JIT runner and keeps the config in the Secret `<pod>-jit`. */
+export interface MintLauncherConfig extends LauncherVmSettings {
+  readonly github: GitHubAccess;
+  /** The runner's labels (1 to 100, each 1 to 256 characters). */
+  readonly runnerLabels: readonly string[];
+  /** The runner group (organization and enterprise scopes). @default the default group */
+  readonly runnerGroup?: string;
+  /** Seconds a runner may wait for a job after its VM runs before it is removed (1 to 2147483). */
+  readonly idleTimeoutSeconds: number;
+  /** Milliseconds between two reads of the runner's state while it waits for a job (1 to 600000): for tests. @default 15000 */
+  readonly idlePollMs?: number;
+}
 
 /** Each entry point's name (its bundle is `<name>.js`) and its configuration type. */
 export interface ClusterEntryConfigs {
   readonly 'pool-scaler': PoolScalerConfig;
   readonly 'token-refresher': TokenRefresherConfig;
+  readonly 'arc-launcher': ArcLauncherConfig;
+  readonly 'mint-launcher': MintLauncherConfig;
 }
 
 export type ClusterEntry = keyof ClusterEntryConfigs;
 
 /** Every entry point, in a fixed order. */
-export const CLUSTER_ENTRIES: readonly ClusterEntry[] = ['pool-scaler', 'token-refresher'];
+export const CLUSTER_ENTRIES: readonly ClusterEntry[] = ['pool-scaler', 'token-refresher', 'arc-launcher', 'mint-launcher'];

@@ -1,6 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
-import { ImageSharing, RunnerImage, RunnerTokenRefresher, RunnerWarmPool } from '../../lib';
+import { ImageSharing, RunnerImage, RunnerKedaScaleSet, RunnerScaleSet, RunnerTokenRefresher, RunnerWarmPool } from '../../lib';
 import { CLUSTER_ENTRIES, ClusterEntry, ClusterEntryConfigs } from '../../lib/cluster/contract';
+import { validate as validateArcLauncher } from '../../lib/cluster/entries/arc-launcher';
+import { validate as validateMintLauncher } from '../../lib/cluster/entries/mint-launcher';
 import { validate as validatePoolScaler } from '../../lib/cluster/entries/pool-scaler';
 import { validate as validateTokenRefresher } from '../../lib/cluster/entries/token-refresher';
 import { Fields } from '../../lib/cluster/runtime/config';
@@ -14,15 +16,21 @@ import { K8sObject, synth } from '../util';
 const VALIDATORS: { readonly [E in ClusterEntry]: (fields: Fields) => ClusterEntryConfigs[E] } = {
   'pool-scaler': validatePoolScaler,
   'token-refresher': validateTokenRefresher,
+  'arc-launcher': validateArcLauncher,
+  'mint-launcher': validateMintLauncher,
 };
 
-/** Each entry's config files in the output: the ConfigMaps that carry `<entry>.js`. */
+/**
+ * Each entry's config files in the output: the JSON files of the ConfigMaps that carry `<entry>.js`,
+ * except the Kubernetes objects a launcher uses as templates (vmi.json, datavolume.json).
+ */
 function renderedConfigs(objects: K8sObject[]): { entry: ClusterEntry; file: string; json: Record<string, unknown> }[] {
   return objects.filter((o) => o.kind === 'ConfigMap').flatMap((configMap) => {
     const entry = CLUSTER_ENTRIES.find((e) => `${e}.js` in configMap.data);
     if (!entry) return [];
     return Object.entries(configMap.data as Record<string, string>).filter(([file]) => file.endsWith('.json'))
-      .map(([file, text]) => ({ entry, file: `${configMap.metadata.name}/${file}`, json: JSON.parse(text) }));
+      .map(([file, text]) => ({ entry, file: `${configMap.metadata.name}/${file}`, json: JSON.parse(text) }))
+      .filter(({ json }) => !('apiVersion' in json && 'kind' in json));
   });
 }
 
@@ -44,8 +52,13 @@ test('every config the library renders is read back unchanged by its entry\'s va
   new RunnerTokenRefresher(chart, 'refresher', {
     url: 'https://github.com/enterprises/acme', githubCredentialsSecret: 'github-pat', tokenSecretName: 'other-token', tokenSecretKey: 'registration.token', name: 'tokens',
   });
+  new RunnerScaleSet(chart, 'arc', { url: 'https://github.com/acme', githubCredentialsSecret: 'arc-app', runnerImage: image, name: 'arc' });
+  new RunnerKedaScaleSet(chart, 'keda', {
+    url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'keda', runnerLabels: ['vm'], runnerGroup: 'ci',
+  });
   const configs = renderedConfigs(synth(chart));
   expect(configs.map((c) => `${c.entry} ${c.file}`).sort()).toEqual([
+    'arc-launcher arc-launcher/config.json', 'mint-launcher keda-launcher/config.json',
     'pool-scaler warm-scaler/scale-down.json', 'pool-scaler warm-scaler/scale-up.json', 'token-refresher tokens/config.json', 'token-refresher warm-refresher/config.json',
   ]);
   for (const { entry, json } of configs) expect(readBack(entry, json)).toEqual(json);

@@ -85,7 +85,8 @@ export class GitHubClient {
 
   /** A call on the scope's endpoints, with the bearer. */
   async scoped(what: string, method: HttpRequest['method'], pathOrUrl: string, options: GitHubCallOptions = {}): Promise<HttpAnswer> {
-    const token = await this.bearer(options);
+    // The call's body is not the token request's.
+    const token = await this.bearer({ signal: options.signal, attempts: options.attempts });
     return this.call(what, method, pathOrUrl, () => token, options);
   }
 

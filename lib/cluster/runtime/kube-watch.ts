@@ -33,6 +33,8 @@ export interface WatchOptions {
   onRestart?(why: string): void;
   /** @default WATCH_SECONDS */
   readonly timeoutSeconds?: number;
+  /** Watch from this resourceVersion (of an object the client has just written) instead of listing first. @default list first */
+  readonly resourceVersion?: string;
   /** Attempts to open each watch and to list (@default MAX_ATTEMPTS; Infinity: until `signal`). */
   readonly attempts?: number;
 }
@@ -47,7 +49,7 @@ interface Round {
 
 /** Watches a collection until a handler answers true. */
 export async function watch(client: KubeClient, resource: KubeResource, namespace: string | undefined, options: WatchOptions): Promise<void> {
-  let resourceVersion: string | undefined;
+  let resourceVersion = options.resourceVersion || undefined;
   let quiet = 0;
   for (;;) {
     if (resourceVersion === undefined) {

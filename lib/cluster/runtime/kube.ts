@@ -63,6 +63,8 @@ export interface KubeClientOptions {
   readonly retryBaseDelayMs: number;
   /** The entry point, for the User-Agent. */
   readonly client: string;
+  /** Each request's deadline unless the call sets one. @default REQUEST_TIMEOUT_MS */
+  readonly requestTimeoutMs?: number;
 }
 
 /** One request, described for messages (`patch the scale of VirtualMachinePool ci/warm`). */
@@ -164,7 +166,7 @@ export class KubeClient {
       if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
       const http: HttpRequest = {
         url: `${this.connection.apiUrl}${request.path}`, method: request.method, headers, body, ca, client,
-        timeoutMs: request.timeoutMs, signal: request.signal,
+        timeoutMs: request.timeoutMs ?? this.options.requestTimeoutMs, signal: request.signal,
         tlsProblem: `the API server at ${this.connection.apiUrl} is not trusted with the CA certificate ${this.connection.caFile}`,
       };
       const answer = stream ? await openStream(http) : await exchange(http);

@@ -12,7 +12,7 @@ const SIGNAL_EXIT_CODES = { SIGTERM: 143, SIGINT: 130 } as const;
 /** What a job gets besides its configuration. */
 export interface Runtime {
   readonly log: Logger;
-  /** Aborted on SIGTERM or SIGINT: waits and requests end with AbortedError. */
+  /** Aborted on SIGTERM or SIGINT (its reason: the signal's name): waits and requests end with AbortedError. */
   readonly signal: AbortSignal;
   /** The pod's environment (downward API: see podIdentity in ./config.ts). */
   readonly env: NodeJS.ProcessEnv;
@@ -30,7 +30,8 @@ export function runEntry<C>(name: string, validate: (fields: Fields, runtime: Ru
   for (const signal of Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]) {
     process.once(signal, () => {
       stoppedBy = signal;
-      abort.abort();
+      // The reason names the signal, for a job that says what stopped it before it cleans up.
+      abort.abort(signal);
     });
   }
   const runtime: Runtime = { log, signal: abort.signal, env: process.env };
