@@ -8,7 +8,7 @@ new RunnerChart(app, 'actions-runners', {
   namespace: 'default',
   url: 'https://github.com/example-org',
   tokenSecretName: 'ci-runner-token',
-  labels: ['kubevirt', 'docker', 'vm-8cpu-16gi'],
+  runnerLabels: ['kubevirt', 'docker', 'vm-8cpu-16gi'],
   replicas: 2,
   cpu: 8,
   memory: '16Gi',

@@ -1,6 +1,6 @@
 import { ARCH_NAME, Distribution, RunnerArch } from './platform';
 import { brandOf, hasBrand, setBrand } from './private/brand';
-import { validateEnum } from './private/enum-value';
+import { validateEnum } from './private/validators';
 import { deepFreeze } from './private/freeze';
 import { validateDnsLabel, validateDnsSubdomain } from './private/names';
 import { validateUrl } from './private/url';

@@ -1,39 +1,17 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitHubScope } from './github';
 import { Distribution } from './platform';
-import { checkCollisionsAtSynth } from './private/collisions';
 import { brandOf, hasBrand, setBrand } from './private/brand';
-import { renderCloudConfig } from './private/cloud-config';
-import { Naming } from './private/naming';
-import { defaultDnsLabel } from './private/names';
-import { resolvedOf } from './private/resolved';
+import { checkCollisionsAtSynth } from './private/collisions';
+import { treeDefaults } from './private/names';
+import { renderCloudConfig } from './render/cloud-config';
 import { RunnerRelease } from './runner-release';
-import { GuestInput, resolveGuest } from './private/resolve-guest';
-import { validateName } from './private/resolve-vm';
-import { ResolvedGuest, RunnerGuestOptions } from './runner-spec';
+import { CloudInitSpec, IRunnerCloudInit, resolveCloudInit, RunnerCloudInitProps } from './spec/cloud-init';
+import { ResolvedGuest } from './spec/resolved';
+import { isSealed } from './spec/sealed';
 
-/** Props of RunnerCloudInit. */
-export interface RunnerCloudInitProps extends RunnerGuestOptions {
-  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
-  readonly release?: RunnerRelease;
-  /** Distribution of the guest, which decides the Docker repository. @default Distribution.UBUNTU */
-  readonly distribution?: Distribution;
-  /** `metadata.name` of the Secret. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of the Secret. @default - the chart's namespace, else 'default' */
-  readonly namespace?: string;
-}
-
-/** What a RunnerCloudInit renders: the resolved guest, and where its Secret goes. */
-export interface CloudInitSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly guest: ResolvedGuest;
-}
-
-const NAMING: Naming = { owner: 'RunnerCloudInit' };
 const BRAND = brandOf('RunnerCloudInit');
 
 /**
@@ -42,7 +20,7 @@ const BRAND = brandOf('RunnerCloudInit');
  * qemu guest agent and the registration script, and runs it. One RunnerCloudInit serves any number
  * of VMs: each registers under its own hostname. It holds no credential.
  */
-export class RunnerCloudInit extends Construct {
+export class RunnerCloudInit extends Construct implements IRunnerCloudInit {
   /** Whether `x` is a RunnerCloudInit (of any copy of this library). */
   public static isRunnerCloudInit(x: unknown): x is RunnerCloudInit {
     return hasBrand(x, BRAND);
@@ -58,8 +36,8 @@ export class RunnerCloudInit extends Construct {
   public readonly release: RunnerRelease;
   /** Distribution of the guest. */
   public readonly distribution: Distribution;
-  /** Runner labels. */
-  public readonly labels: readonly string[];
+  /** GitHub runner labels. */
+  public readonly runnerLabels: readonly string[];
   /** Guest user the runner runs as. */
   public readonly user: string;
   /** Key of the token Secret that holds the registration token. */
@@ -71,16 +49,19 @@ export class RunnerCloudInit extends Construct {
   /** The Secret, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
-  constructor(scope: Construct, id: string, props: RunnerCloudInitProps) {
+  constructor(scope: Construct, id: string, props: RunnerCloudInitProps);
+  /** @internal A fleet's cloud-init, from the spec its resolver made. */
+  constructor(scope: Construct, id: string, spec: CloudInitSpec);
+  constructor(scope: Construct, id: string, input: RunnerCloudInitProps | CloudInitSpec) {
     super(scope, id);
     setBrand(this, BRAND);
-    const spec = resolvedOf<CloudInitSpec>(props) ?? resolveCloudInit(props, this);
+    const spec = isSealed<CloudInitSpec>(input, 'cloud-init') ? input : resolveCloudInit(input, treeDefaults(this));
     this.secretName = spec.name;
     this.namespace = spec.namespace;
     this.scope = spec.guest.scope;
     this.release = spec.guest.release;
     this.distribution = spec.guest.distribution;
-    this.labels = spec.guest.labels;
+    this.runnerLabels = spec.guest.runnerLabels;
     this.user = spec.guest.user;
     this.tokenSecretKey = spec.guest.tokenKey;
     this.guest = spec.guest;
@@ -91,12 +72,4 @@ export class RunnerCloudInit extends Construct {
       stringData: { userdata: this.userData },
     }));
   }
-}
-
-function resolveCloudInit(props: GuestInput & { name?: string; namespace?: string }, self: Construct): CloudInitSpec {
-  return {
-    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self)),
-    namespace: validateName(NAMING, 'namespace', props.namespace ?? Chart.of(self).namespace ?? 'default'),
-    guest: resolveGuest(props, NAMING),
-  };
 }

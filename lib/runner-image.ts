@@ -1,89 +1,29 @@
 import { createHash } from 'node:crypto';
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { VirtualMachine } from '../imports/kubevirt.io';
-import { AccessMode, EvictionStrategy, RunStrategy, VolumeMode } from './kubevirt-options';
+import { EvictionStrategy, RunStrategy } from './kubevirt-options';
 import { OsImage } from './os-image';
 import { Distribution, RunnerArch } from './platform';
 import { brandOf, hasBrand, setBrand } from './private/brand';
-import { renderCloudConfig } from './private/cloud-config';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
-import { Naming, propLabel } from './private/naming';
-import { defaultDnsLabel } from './private/names';
-import { withResolved } from './private/resolved';
-import { setupDisks, setupSecretNames } from './private/setup-disks';
-import { runnerVmiSpec } from './private/vmi-spec';
-import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
-import { RunnerRelease } from './runner-release';
-import { resolveSetup } from './private/resolve-guest';
-import { resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateName } from './private/resolve-vm';
-import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, ResolvedSetup, ResolvedStorage, RunnerSetupOptions, RunnerVmOptions } from './runner-spec';
-import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
-import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
-import { resolveNetworkPolicy } from './private/resolve-network-policy';
+import { renderCloudConfig } from './render/cloud-config';
+import { setupDisks, setupSecretNames } from './render/setup-disks';
+import { RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
+import { RunnerDisk } from './runner-disk';
+import { RunnerNetworkPolicy } from './runner-network-policy';
+import { RunnerRelease } from './runner-release';
+import { importedVolumeSpec } from './spec/disk';
+import { IMAGE_HASH_LENGTH, ImageSharing, IRunnerImage, resolveImage, RunnerImageProps } from './spec/image';
+import { fleetNetworkPolicySpec } from './spec/network-policy';
+import { ResolvedSetup, ResolvedStorage } from './spec/resolved';
 
-/** How per-job VMs use a baked image. */
-export enum ImageSharing {
-  /**
-   * Every per-job VM boots a copy-on-write layer over the one baked volume (a KubeVirt `ephemeral`
-   * volume; the layer lives on the node, in the VM's pod). Fast and cheap; the volume must be
-   * ReadWriteMany (or ReadOnlyMany) when VMs run on more than one node.
-   */
-  SHARED = 'shared',
-  /**
-   * Every per-job VM gets its own clone of the baked volume (a DataVolume owned by its runner pod),
-   * for clusters whose storage is ReadWriteOnce only. Slower to start: a clone per job.
-   */
-  CLONE_PER_JOB = 'clone-per-job',
-}
-
-/**
- * Props of RunnerImage. The scheduling props (`nodeSelector`, `tolerations`, `affinity`,
- * `priorityClassName`) place the bake VM, e.g. on tainted nodes dedicated to runners; they are not
- * part of the image's hash (they change nothing baked in), so changing them does not bake again. A bake
- * VM already stuck Pending keeps its old placement (a VMI does not change): delete its VirtualMachine
- * (`readyVmiName`) and apply again.
- */
-export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptions, 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'> {
-  /** The runner package baked into the image. @default RunnerRelease.latestKnown() (2.334.0, x64) */
-  readonly release?: RunnerRelease;
-  /** The operating system the image is baked from. @default OsImage.ubuntu2404() for the release's architecture */
-  readonly baseImage?: OsImage;
-  /** Size of the baked volume: the disk every per-job VM sees. @default '50Gi' */
-  readonly size?: string;
-  /** StorageClass of the baked volume. @default - the cluster's default StorageClass */
-  readonly storageClassName?: string;
-  /** Access modes of the baked volume. @default [READ_WRITE_MANY] when shared, [READ_WRITE_ONCE] when cloned per job */
-  readonly accessModes?: AccessMode[];
-  /** Volume mode of the baked volume. @default - chosen by CDI's StorageProfile */
-  readonly volumeMode?: VolumeMode;
-  /** How per-job VMs use the image. @default ImageSharing.SHARED */
-  readonly sharing?: ImageSharing;
-  /** Virtual CPUs of the bake VM. @default 2 */
-  readonly bakeCpu?: number | string;
-  /** Memory of the bake VM. @default '4Gi' */
-  readonly bakeMemory?: string;
-  /** Name prefix: the volume is `<name>-<hash>`, the bake VM `<name>-<hash>-bake`. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of the image; the runners that boot it must be in the same one. @default - the chart's namespace, else 'default' */
-  readonly namespace?: string;
-  /**
-   * The bake VM's NetworkPolicy (`<name>-bake`): it installs packages and the runner from the
-   * internet (and `allowEgressTo`: a proxy, a mirror) and reaches no other pod, not the Kubernetes
-   * API or the cloud metadata address; nothing reaches it.
-   * @default - on: { enabled: true }
-   */
-  readonly networkPolicy?: RunnerNetworkPolicyOptions;
-}
-
-const NAMING: Naming = { owner: 'RunnerImage' };
 const BRAND = brandOf('RunnerImage');
-// `-<hash>-bake`: the longest name derived from the prefix.
-const HASH_LENGTH = 10;
-const MAX_NAME_LENGTH = 63 - `-${'0'.repeat(HASH_LENGTH)}-bake`.length;
+
 
 /**
  * A runner image baked in the cluster: a bake VM boots the base image with a bake cloud-config
@@ -95,7 +35,7 @@ const MAX_NAME_LENGTH = 63 - `-${'0'.repeat(HASH_LENGTH)}-bake`.length;
  * succeeded, i.e. the guest powered itself off at the end of a successful bake (a failed bake stays
  * up and never succeeds). Every consumer waits for that before it boots the volume.
  */
-export class RunnerImage extends Construct {
+export class RunnerImage extends Construct implements IRunnerImage {
   /** Whether `x` is a RunnerImage (of any copy of this library). */
   public static isRunnerImage(x: unknown): x is RunnerImage {
     return hasBrand(x, BRAND);
@@ -129,56 +69,35 @@ export class RunnerImage extends Construct {
   constructor(scope: Construct, id: string, props: RunnerImageProps = {}) {
     super(scope, id);
     setBrand(this, BRAND);
-    const name = validateName(NAMING, 'name', props.name ?? defaultDnsLabel(this, MAX_NAME_LENGTH), MAX_NAME_LENGTH);
-    this.namespace = validateName(NAMING, 'namespace', props.namespace ?? Chart.of(this).namespace ?? 'default');
-    this.sharing = validateSharing(props.sharing ?? ImageSharing.SHARED);
-    const release = props.release ?? RunnerRelease.latestKnown();
-    if (!RunnerRelease.isRunnerRelease(release)) {
-      throw new Error(`${propLabel(NAMING, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
-    }
-    const baseImage = validateBootImage(NAMING, 'baseImage', props.baseImage ?? OsImage.ubuntu2404({ arch: release.arch }), release);
-    this.setup = resolveSetup({ ...props, release, distribution: baseImage.distribution }, NAMING);
-    this.storage = resolveStorage({
-      size: props.size ?? DEFAULT_ROOT_DISK_SIZE,
-      storageClassName: props.storageClassName,
-      accessModes: props.accessModes ?? [this.sharing === ImageSharing.SHARED ? AccessMode.READ_WRITE_MANY : AccessMode.READ_WRITE_ONCE],
-      volumeMode: props.volumeMode,
-    }, NAMING, '', MINIMUM_BOOT_DISK_SIZE);
-    const sizing = resolveSizing({ cpu: props.bakeCpu ?? 2, memory: props.bakeMemory ?? '4Gi' },
-      { owner: 'RunnerImage', aliases: { cpu: 'bakeCpu', memory: 'bakeMemory' } });
-    // Only where the bake VM runs: no readiness probe (nothing waits for it to be Ready) and no fleet to spread.
-    const scheduling = resolveVmOptions({
-      nodeSelector: props.nodeSelector, tolerations: props.tolerations, affinity: props.affinity, priorityClassName: props.priorityClassName,
-      spreadAcrossNodes: false, guestAgentReadinessProbe: false,
-    }, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: release.arch, oneJob: true, guest: { setup: this.setup } });
-    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
-    this.release = release;
-    this.distribution = this.setup.distribution;
-    this.arch = release.arch;
+    const spec = resolveImage(props, treeDefaults(this));
+    const { name, baseOsImage: baseImage } = spec;
+    this.namespace = spec.namespace;
+    this.sharing = spec.sharing;
+    this.release = spec.release;
+    this.setup = spec.setup;
+    this.storage = spec.storage;
+    this.distribution = spec.setup.distribution;
+    this.arch = spec.release.arch;
 
     const userData = renderCloudConfig({ kind: 'bake', guest: this.setup });
     this.hash = createHash('sha256')
       .update(JSON.stringify({ source: baseImage.toDataVolumeSource(), arch: this.arch, storage: this.storage, userData, caFrom: this.setup.caCertificatesFrom }))
-      .digest('hex').slice(0, HASH_LENGTH);
+      .digest('hex').slice(0, IMAGE_HASH_LENGTH);
     this.volumeName = `${name}-${this.hash}`;
     this.readyVmiName = `${this.volumeName}-bake`;
     checkCollisionsAtSynth(this);
 
-    new RunnerDisk(this, 'Volume', withResolved<RunnerDiskProps>({
-      name: this.volumeName, namespace: this.namespace, disk: { ...this.storage, image: baseImage }, bindImmediately: true,
-    } satisfies DiskObjectSpec));
+    new RunnerDisk(this, 'Volume', importedVolumeSpec(this.volumeName, this.namespace, { ...this.storage, osImage: baseImage }));
     const cloudInit = new kplus.Secret(this, 'BakeCloudInit', {
       metadata: { name: this.readyVmiName, namespace: this.namespace },
       stringData: { userdata: userData },
     });
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'runner-image-bake', 'app.kubernetes.io/instance': name };
     // Selects every bake of this image (the labels hold no hash), so the policy's name stays when the image changes.
-    if (networkPolicy) {
-      this.networkPolicy = new RunnerNetworkPolicy(this, 'BakeNetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
-        name: `${name}-bake`, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
-      } satisfies NetworkPolicySpec));
+    if (spec.networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'BakeNetworkPolicy', fleetNetworkPolicySpec(`${name}-bake`, this.namespace, labels, spec.networkPolicy));
     }
-    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
+    const annotations = networkPolicyAnnotations(spec.networkPolicy !== undefined);
     const externalVolumes = annotationValue([baseImage.externalVolume(this.namespace)]);
     const externalSecrets = annotationValue([baseImage.secretRef, ...setupSecretNames(this.setup)]);
     this.apiObject = new VirtualMachine(this, 'BakeVm', {
@@ -198,10 +117,10 @@ export class RunnerImage extends Construct {
           metadata: { labels, ...(annotations ? { annotations } : {}) },
           spec: runnerVmiSpec({
             hostname: this.readyVmiName,
-            sizing,
+            sizing: spec.sizing,
             arch: this.arch,
             evictionStrategy: EvictionStrategy.NONE,
-            options: scheduling,
+            options: spec.scheduling,
             disks: [
               { name: 'rootdisk', volume: { dataVolume: { name: this.volumeName } } },
               { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { secretRef: { name: cloudInit.name } } } },
@@ -217,11 +136,4 @@ export class RunnerImage extends Construct {
   public asCloneSource(): OsImage {
     return OsImage.synthesizedDataVolume(this.namespace, this.volumeName, { distribution: this.distribution, arch: this.arch });
   }
-}
-
-function validateSharing(sharing: ImageSharing): ImageSharing {
-  if (!Object.values(ImageSharing).includes(sharing)) {
-    throw new Error(`${propLabel(NAMING, 'sharing')} must be one of ${Object.values(ImageSharing).join(', ')}, got ${JSON.stringify(sharing)}`);
-  }
-  return sharing;
 }

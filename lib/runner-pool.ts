@@ -1,59 +1,21 @@
-import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { OsImage } from './os-image';
-import { clusterNetworkOf } from './private/cluster-network';
+import { treeDefaults } from './private/names';
 import { Naming } from './private/naming';
-import { defaultDnsLabel } from './private/names';
-import { resolvedOf, withResolved } from './private/resolved';
-import { fleetLabel } from './private/vmi-spec';
-import { CloudInitSpec, RunnerCloudInit, RunnerCloudInitProps } from './runner-cloud-init';
-import { DiskObjectSpec, RunnerDisk, RunnerDiskProps } from './runner-disk';
-import { resolvePool } from './private/resolve-pool';
-import { DiskStorageOptions, ResolvedPool, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './runner-spec';
-import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
-import { RunnerRelease } from './runner-release';
-import { RUNNER_KUBERNETES_LABELS, RunnerVm, RunnerVmProps, VmSpec } from './runner-vm';
-import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
 import { networkPolicyAnnotations } from './private/network-policy';
-
-/** Props of RunnerPool. */
-export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
-  /** Number of runners, one VM each (at most 10,000). */
-  readonly replicas: number;
-  /** Name of the Secret, created out of band, that holds the registration token. */
-  readonly tokenSecretName: string;
-  /** Pool name: VMs are `<name>-0` ... `<name>-(N-1)`. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of every object of the pool. @default - the chart's namespace, else 'default' */
-  readonly namespace?: string;
-  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
-  readonly release?: RunnerRelease;
-  /** Operating-system image of every runner. @default OsImage.ubuntu2404() */
-  readonly image?: OsImage;
-  /** Each runner's root disk. @default { size: '50Gi' } */
-  readonly rootDisk?: DiskStorageOptions;
-  /**
-   * Storage of the golden image that http and registry images are imported into once. On
-   * Filesystem volumes CDI copies the disk image as it is into each clone, so a smaller golden image
-   * gives every runner a smaller disk (unless KubeVirt's ExpandDisks feature gate is on).
-   * @default - the root disk's storage (same size, class, modes)
-   */
-  readonly goldenImage?: Partial<DiskStorageOptions>;
-  /** Extra Kubernetes labels on the VMs and their pods. @default - the library's app.kubernetes.io labels and the pool's instance label */
-  readonly vmLabels?: Record<string, string>;
-  /**
-   * Keep the token Secret fresh with a RunnerTokenRefresher (`<name>-refresher`) from a GitHub App or
-   * PAT Secret, so that VMs register without a human creating tokens; the pool then owns the token Secret.
-   * @default - none: you create the token Secret
-   */
-  readonly tokenRefresher?: TokenRefresherOptions;
-  /**
-   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
-   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
-   * @default - on: { enabled: true }
-   */
-  readonly networkPolicy?: RunnerNetworkPolicyOptions;
-}
+import { fleetLabel, RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
+import { RunnerCloudInit } from './runner-cloud-init';
+import { RunnerDisk } from './runner-disk';
+import { RunnerNetworkPolicy } from './runner-network-policy';
+import { RunnerTokenRefresher } from './runner-token-refresher';
+import { RunnerVm } from './runner-vm';
+import { fleetCloudInitSpec } from './spec/cloud-init';
+import { clusterNetworkOf } from './spec/cluster-network';
+import { importedVolumeSpec } from './spec/disk';
+import { fleetNetworkPolicySpec } from './spec/network-policy';
+import { PoolSpec, resolvePool, RunnerPoolProps } from './spec/pool';
+import { isSealed } from './spec/sealed';
+import { fleetRefresherSpec } from './spec/token-refresher';
+import { fleetVmSpec } from './spec/vm';
 
 const NAMING: Naming = { owner: 'RunnerPool' };
 
@@ -78,58 +40,53 @@ export class RunnerPool extends Construct {
   /** The pool's NetworkPolicy, unless `networkPolicy.enabled` is false. */
   public readonly networkPolicy?: RunnerNetworkPolicy;
 
-  constructor(scope: Construct, id: string, props: RunnerPoolProps) {
+  constructor(scope: Construct, id: string, props: RunnerPoolProps);
+  /** @internal RunnerChart's pool, from the spec its resolver made. */
+  constructor(scope: Construct, id: string, spec: PoolSpec);
+  constructor(scope: Construct, id: string, input: RunnerPoolProps | PoolSpec) {
     super(scope, id);
-    const pool = resolvedOf<ResolvedPool>(props) ?? resolvePool(props, NAMING, {
-      name: (maxLength) => defaultDnsLabel(this, maxLength),
-      namespace: Chart.of(this).namespace ?? 'default',
-    });
+    const pool = isSealed<PoolSpec>(input, 'pool') ? input : resolvePool(input, NAMING, treeDefaults(this));
     this.name = pool.name;
     this.namespace = pool.namespace;
 
-    this.cloudInit = new RunnerCloudInit(this, 'CloudInit', withResolved<RunnerCloudInitProps>({
-      name: `${pool.name}-cloud-init`, namespace: pool.namespace, guest: pool.guest,
-    } satisfies CloudInitSpec));
+    this.cloudInit = new RunnerCloudInit(this, 'CloudInit', fleetCloudInitSpec(`${pool.name}-cloud-init`, pool.namespace, pool.guest));
 
-    let bootImage = pool.image;
+    let bootImage = pool.osImage;
     if (pool.goldenImage) {
-      this.goldenImage = new RunnerDisk(this, 'GoldenImage', withResolved<RunnerDiskProps>({
-        name: `${pool.name}-image`, namespace: pool.namespace, disk: { ...pool.goldenImage, image: pool.image }, bindImmediately: true,
-      } satisfies DiskObjectSpec));
+      this.goldenImage = new RunnerDisk(this, 'GoldenImage',
+        importedVolumeSpec(`${pool.name}-image`, pool.namespace, { ...pool.goldenImage, osImage: pool.osImage }));
       bootImage = this.goldenImage.asImage();
     }
 
     if (pool.tokenRefresher) {
-      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', withResolved<RunnerTokenRefresherProps>({
-        name: `${pool.name}-refresher`,
+      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', fleetRefresherSpec({
+        name: pool.name,
         namespace: pool.namespace,
         url: pool.guest.scope.url,
         tokenSecretName: pool.tokenSecretName,
         tokenKey: pool.guest.tokenKey,
-        runnerNamePrefix: pool.name,
         options: pool.tokenRefresher,
         // The fleet's proxy and CA: the refresher reaches GitHub the way the runners do.
         network: clusterNetworkOf(pool.guest),
-      } satisfies RefresherSpec));
+      }));
     }
 
     const labels = { 'app.kubernetes.io/instance': pool.name, ...pool.vmLabels };
     if (pool.networkPolicy) {
-      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
-        name: pool.name, namespace: pool.namespace, vmLabels: { ...labels, ...RUNNER_KUBERNETES_LABELS }, rules: pool.networkPolicy,
-      } satisfies NetworkPolicySpec));
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy',
+        fleetNetworkPolicySpec(pool.name, pool.namespace, { ...labels, ...RUNNER_KUBERNETES_LABELS }, pool.networkPolicy));
     }
-    this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, withResolved<RunnerVmProps>({
+    this.vms = Array.from({ length: pool.replicas }, (_, i) => new RunnerVm(this, `Runner${i}`, fleetVmSpec({
       name: `${pool.name}-${i}`,
       namespace: pool.namespace,
       cloudInit: this.cloudInit,
-      rootDisk: { ...pool.rootDisk, image: bootImage },
+      rootDisk: { ...pool.rootDisk, osImage: bootImage },
       sizing: pool.sizing,
       vmOptions: pool.vmOptions,
       fleetSelector: fleetLabel('pool', pool.name),
       tokenSecretName: pool.tokenSecretName,
-      labels: { ...labels, ...fleetLabel('pool', pool.name) },
+      vmLabels: { ...labels, ...fleetLabel('pool', pool.name) },
       templateAnnotations: networkPolicyAnnotations(pool.networkPolicy !== undefined),
-    } satisfies VmSpec)));
+    })));
   }
 }

@@ -1,8 +1,8 @@
 import { RunnerArch } from './platform';
 import { brandOf, hasBrand, setBrand } from './private/brand';
-import { validateEnum } from './private/enum-value';
 import { at, Naming, propLabel } from './private/naming';
 import { validateUrl } from './private/url';
+import { validateEnum } from './private/validators';
 
 /**
  * SHA-256 of the published `actions-runner-linux-<arch>-<version>.tar.gz` packages that the library

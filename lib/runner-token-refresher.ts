@@ -1,57 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { GitHubScope } from './github';
-import { caSecretNames, checkOneCaSource, ClusterNetwork, clusterNetworkOf, podNetwork } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
-import { at, Naming, propLabel, show } from './private/naming';
-import { defaultDnsLabel } from './private/names';
-import { resolvedOf } from './private/resolved';
-import { DEFAULT_TOKEN_KEY } from './private/token-disk';
-import { resolveCaCertificates, resolveKeyReference, resolveProxy } from './private/resolve-network';
-import { resolveTokenRefresher } from './private/resolve-pool';
-import { validateName, validateSecretName } from './private/resolve-vm';
-import { ResolvedTokenRefresher, RunnerSetupOptions, TokenRefresherOptions } from './runner-spec';
-import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
+import { treeDefaults } from './private/names';
+import { caSecretNames, podNetwork } from './render/pod-network';
+import { RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
+import { isSealed } from './spec/sealed';
+import { RefresherSpec, resolveTokenRefresher, RunnerTokenRefresherProps } from './spec/token-refresher';
 
-/** Props of RunnerTokenRefresher. */
-export interface RunnerTokenRefresherProps extends TokenRefresherOptions, Pick<RunnerSetupOptions, 'proxy' | 'caCertificates' | 'caCertificatesFrom'> {
-  /** The GitHub URL the runners register with (repository, organization or enterprise; github.com or GHES). */
-  readonly url: string;
-  /** The Secret the runner VMs read their registration token from; the refresher owns it (it is synthesized empty). */
-  readonly tokenSecretName: string;
-  /** Key of the token in that Secret. @default 'token' */
-  readonly tokenSecretKey?: string;
-  /**
-   * Delete offline runners named `<prefix>-…` (with `deleteOfflineRunners`), a pool's VM names.
-   * @default - the refresher's own name
-   */
-  readonly runnerNamePrefix?: string;
-  /** Name of the refresher's objects (the CronJob, its ServiceAccount, Role, ConfigMap); at most 52 characters. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of the refresher and of the token Secret. @default - the chart's namespace, else 'default' */
-  readonly namespace?: string;
-}
-
-/** What a RunnerTokenRefresher renders. */
-export interface RefresherSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly url: string;
-  readonly tokenSecretName: string;
-  readonly tokenKey: string;
-  readonly runnerNamePrefix: string;
-  readonly options: ResolvedTokenRefresher;
-  /** The proxy and extra CA for the calls to GitHub (a fleet's own settings). */
-  readonly network?: ClusterNetwork;
-}
-
-const NAMING: Naming = { owner: 'RunnerTokenRefresher' };
-/** Kubernetes limits CronJob names to 52 characters (the Jobs it creates add 11). */
-const MAX_CRONJOB_NAME_LENGTH = 52;
 const SCRIPT_MOUNT = '/etc/token-refresher';
 const CREDENTIALS_MOUNT = '/etc/github-credentials';
 
@@ -76,13 +35,16 @@ export class RunnerTokenRefresher extends Construct {
   /** The CronJob, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
-  constructor(scope: Construct, id: string, props: RunnerTokenRefresherProps) {
+  constructor(scope: Construct, id: string, props: RunnerTokenRefresherProps);
+  /** @internal A fleet's refresher, from the spec its resolver made. */
+  constructor(scope: Construct, id: string, spec: RefresherSpec);
+  constructor(scope: Construct, id: string, input: RunnerTokenRefresherProps | RefresherSpec) {
     super(scope, id);
-    const spec = resolvedOf<RefresherSpec>(props) ?? resolveRefresher(props, this);
+    const spec = isSealed<RefresherSpec>(input, 'token-refresher') ? input : resolveTokenRefresher(input, treeDefaults(this));
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.tokenSecretName = spec.tokenSecretName;
-    const { githubCredentialsSecret: credentials, schedule, image } = spec.options;
+    const { githubCredentialsSecret: credentials, schedule, containerImage: image } = spec.options;
     checkCollisionsAtSynth(this);
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/component': 'token-refresher', 'app.kubernetes.io/instance': this.name };
@@ -176,33 +138,4 @@ export class RunnerTokenRefresher extends Construct {
       },
     }));
   }
-}
-
-function resolveRefresher(props: RunnerTokenRefresherProps, self: Construct): RefresherSpec {
-  const name = validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self, MAX_CRONJOB_NAME_LENGTH), MAX_CRONJOB_NAME_LENGTH);
-  const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
-  const tokenKey = props.tokenSecretKey ?? DEFAULT_TOKEN_KEY;
-  if (typeof tokenKey !== 'string' || !/^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/.test(tokenKey)) {
-    throw new Error(`${propLabel(NAMING, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+, not '.', '..' or starting with '..'), got ${show(tokenKey)}`);
-  }
-  return {
-    name,
-    namespace: validateName(NAMING, 'namespace', props.namespace ?? Chart.of(self).namespace ?? 'default'),
-    url: GitHubScope.fromUrl(props.url, ...at(NAMING, 'url')).url,
-    tokenSecretName,
-    tokenKey,
-    runnerNamePrefix: validateName(NAMING, 'runnerNamePrefix', props.runnerNamePrefix ?? name),
-    options: resolveTokenRefresher(props, NAMING, '', tokenSecretName),
-    network: refresherNetwork(props),
-  };
-}
-
-function refresherNetwork(props: RunnerTokenRefresherProps): ClusterNetwork {
-  const network = clusterNetworkOf({
-    proxy: resolveProxy(NAMING, props.proxy),
-    caCertificates: resolveCaCertificates(NAMING, props.caCertificates),
-    caCertificatesFrom: resolveKeyReference(NAMING, 'caCertificatesFrom', props.caCertificatesFrom),
-  });
-  checkOneCaSource(NAMING, network, 'the token refresher');
-  return network;
 }

@@ -1,61 +1,18 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { VirtualMachine, VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity } from '../imports/kubevirt.io';
-import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
-import { registerRunner } from './private/collisions';
-import { deepFreeze } from './private/freeze';
-import { Naming, propLabel } from './private/naming';
-import { defaultDnsLabel, DNS_LABEL_MAX_LENGTH } from './private/names';
-import { resolvedOf } from './private/resolved';
-import { TOKEN_DISK_SERIAL } from './private/token-disk';
-import { setupDisks, setupSecretNames } from './private/setup-disks';
-import { runnerVmiSpec } from './private/vmi-spec';
-import { RunnerCloudInit } from './runner-cloud-init';
-import { dataVolumeSpec } from './runner-disk';
-import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage, validateKubernetesLabels, validateName, validateSecretName } from './private/resolve-vm';
+import {
+  VirtualMachine, VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as DataVolumeStorageQuantity,
+} from '../imports/kubevirt.io';
 import { OsImage } from './os-image';
-import { EvictionStrategy } from './kubevirt-options';
-import { DiskSpec, MINIMUM_BOOT_DISK_SIZE, ResolvedDisk, ResolvedSizing, ResolvedVmOptions, RunnerVmOptions, RunnerVmSizeOptions } from './runner-spec';
-
-/** Props of RunnerVm. */
-export interface RunnerVmProps extends RunnerVmSizeOptions, Omit<RunnerVmOptions, 'spreadAcrossNodes'> {
-  /** The cloud-config that sets the VM up and registers the runner. */
-  readonly cloudInit: RunnerCloudInit;
-  /** The VM's own root disk, created with the VM (a `dataVolumeTemplates` entry). */
-  readonly rootDisk: DiskSpec;
-  /** Name of the Secret, created out of band, that holds the registration token. */
-  readonly tokenSecretName: string;
-  /** `metadata.name` of the VM; also its hostname and the runner's name. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of the VM; must be the cloud-init Secret's. @default - the cloud-init Secret's namespace */
-  readonly namespace?: string;
-  /** Extra labels on the VM and its pods. @default - only the library's app.kubernetes.io labels */
-  readonly labels?: Record<string, string>;
-}
-
-/** What a RunnerVm renders. */
-export interface VmSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly cloudInit: RunnerCloudInit;
-  readonly rootDisk: ResolvedDisk;
-  readonly sizing: ResolvedSizing;
-  readonly vmOptions: ResolvedVmOptions;
-  /** Labels that select the VMIs of the VM's fleet (for spreading them); none for a VM alone. */
-  readonly fleetSelector?: Readonly<Record<string, string>>;
-  readonly tokenSecretName: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** Annotations of the VM's template (its VMIs and their pods). */
-  readonly templateAnnotations?: Readonly<Record<string, string>>;
-}
-
-/** The library's own Kubernetes labels on every VM and its pods, for selectors and cost reports. */
-export const RUNNER_KUBERNETES_LABELS: Readonly<Record<string, string>> = deepFreeze({
-  'app.kubernetes.io/name': 'github-actions-runner',
-  'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
-});
-
-const NAMING: Naming = { owner: 'RunnerVm' };
+import { registerRunner } from './private/collisions';
+import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from './private/external-references';
+import { treeDefaults } from './private/names';
+import { TOKEN_DISK_SERIAL } from './private/token-disk';
+import { dataVolumeSpec } from './render/data-volume';
+import { setupDisks, setupSecretNames } from './render/setup-disks';
+import { RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
+import { isSealed } from './spec/sealed';
+import { resolveVm, RunnerVmProps, VmSpec } from './spec/vm';
 
 /**
  * A KubeVirt VirtualMachine (kubevirt.io/v1) that is one GitHub Actions runner: its own root disk,
@@ -74,9 +31,12 @@ export class RunnerVm extends Construct {
   /** The VirtualMachine, for `ApiObject.of(...).addJsonPatch(...)`. */
   public readonly apiObject: ApiObject;
 
-  constructor(scope: Construct, id: string, props: RunnerVmProps) {
+  constructor(scope: Construct, id: string, props: RunnerVmProps);
+  /** @internal One VM of a fleet, from the spec its resolver made. */
+  constructor(scope: Construct, id: string, spec: VmSpec);
+  constructor(scope: Construct, id: string, input: RunnerVmProps | VmSpec) {
     super(scope, id);
-    const spec = resolvedOf<VmSpec>(props) ?? resolveVm(props, this);
+    const spec = isSealed<VmSpec>(input, 'vm') ? input : resolveVm(input, treeDefaults(this));
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.rootDiskName = `${this.name}-root`;
@@ -84,8 +44,8 @@ export class RunnerVm extends Construct {
     if (dockerDataDisk) this.dockerDataDiskName = `${this.name}-docker`;
     registerRunner(this, { runnerName: this.name, githubUrl: spec.cloudInit.scope.url, namespace: this.namespace });
     // The library's own labels win: selectors and cost reports rely on them.
-    const labels = { ...spec.labels, ...RUNNER_KUBERNETES_LABELS };
-    const externalVolumes = annotationValue([spec.rootDisk.image.externalVolume(this.namespace)]);
+    const labels = { ...spec.vmLabels, ...RUNNER_KUBERNETES_LABELS };
+    const externalVolumes = annotationValue([spec.rootDisk.osImage.externalVolume(this.namespace)]);
 
     this.apiObject = new VirtualMachine(this, 'Resource', {
       metadata: {
@@ -95,7 +55,7 @@ export class RunnerVm extends Construct {
         // What is created out of band (the token Secret, a clone source you keep), so that
         // validation knows not to look for it in the output.
         annotations: {
-          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.image.secretRef, ...setupSecretNames(spec.cloudInit.guest)])!,
+          [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([spec.tokenSecretName, spec.rootDisk.osImage.secretRef, ...setupSecretNames(spec.cloudInit.guest)])!,
           ...(externalVolumes ? { [EXTERNAL_VOLUMES_ANNOTATION]: externalVolumes } : {}),
         },
       },
@@ -109,7 +69,7 @@ export class RunnerVm extends Construct {
         }, ...(dockerDataDisk && this.dockerDataDiskName ? [{
           // Blank: the guest formats it at first boot and keeps it across reboots, like the root disk.
           metadata: { name: this.dockerDataDiskName },
-          spec: dataVolumeSpec({ ...dockerDataDisk, image: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
+          spec: dataVolumeSpec({ ...dockerDataDisk, osImage: OsImage.blank() }, DataVolumeStorageQuantity.fromString),
         }] : [])],
         template: {
           metadata: { labels, ...(spec.templateAnnotations ? { annotations: { ...spec.templateAnnotations } } : {}) },
@@ -135,36 +95,4 @@ export class RunnerVm extends Construct {
       },
     });
   }
-}
-
-// A VM used alone: its own props, and its parts (the cloud-init, the image) checked against each other.
-function resolveVm(props: RunnerVmProps, self: Construct): VmSpec {
-  const cloudInit = props.cloudInit;
-  if (!RunnerCloudInit.isRunnerCloudInit(cloudInit)) {
-    throw new Error(`${propLabel(NAMING, 'cloudInit')} must be a RunnerCloudInit, got ${JSON.stringify(cloudInit)}`);
-  }
-  const namespace = validateName(NAMING, 'namespace', props.namespace ?? cloudInit.namespace);
-  if (namespace !== cloudInit.namespace) {
-    throw new Error(`${propLabel(NAMING, 'namespace')} is ${JSON.stringify(namespace)} but its cloud-init Secret is in `
-      + `${JSON.stringify(cloudInit.namespace)}: a VM can only use Secrets of its own namespace`);
-  }
-  const rootDisk = props.rootDisk;
-  // `<name>-docker` is a DataVolume name, a DNS label too.
-  const maxName = props.dockerDataDisk !== undefined ? DNS_LABEL_MAX_LENGTH - '-docker'.length : DNS_LABEL_MAX_LENGTH;
-  const sizing = resolveSizing({
-    ...props, evictionStrategy: props.evictionStrategy ?? defaultEvictionStrategy(props, EvictionStrategy.LIVE_MIGRATE_IF_POSSIBLE),
-  }, NAMING);
-  return {
-    name: validateName(NAMING, 'name', props.name ?? defaultDnsLabel(self, maxName), maxName),
-    namespace,
-    cloudInit,
-    rootDisk: {
-      ...resolveStorage(rootDisk, NAMING, 'rootDisk', MINIMUM_BOOT_DISK_SIZE),
-      image: validateBootImage(NAMING, 'rootDisk.image', rootDisk.image, cloudInit.release, cloudInit.distribution),
-    },
-    sizing,
-    vmOptions: resolveVmOptions({ ...props, spreadAcrossNodes: false }, NAMING, { sizing, arch: cloudInit.release.arch, oneJob: false, guest: { setup: cloudInit.guest, from: 'RunnerCloudInit' } }),
-    tokenSecretName: validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName),
-    labels: validateKubernetesLabels(NAMING, 'labels', props.labels),
-  };
 }

@@ -1,66 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
 import { EvictionStrategy, RunStrategy } from './kubevirt-options';
-import { renderCloudConfig } from './private/cloud-config';
-import { checkOneCaSource, clusterNetworkOf } from './private/cluster-network';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
-import { Naming, propLabel, show } from './private/naming';
-import { defaultDnsLabel } from './private/names';
-import { withResolved } from './private/resolved';
-import { resolveRegistration } from './private/resolve-guest';
-import { resolveActiveHours, resolveTokenRefresher } from './private/resolve-pool';
-import { resolveSizing, resolveVmOptions, validateName, validateSecretName } from './private/resolve-vm';
-import { TOKEN_DISK_SERIAL } from './private/token-disk';
-import { fleetLabel, runnerVmiSpec } from './private/vmi-spec';
-import { ImageSharing, RunnerImage } from './runner-image';
-import {
-  ActiveHoursOptions, MAX_REPLICAS, ResolvedActiveHours, RunnerRegistrationOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions,
-} from './runner-spec';
-import { RefresherSpec, RunnerTokenRefresher, RunnerTokenRefresherProps } from './runner-token-refresher';
-import { RUNNER_KUBERNETES_LABELS } from './runner-vm';
-import { NetworkPolicySpec, RunnerNetworkPolicy, RunnerNetworkPolicyOptions, RunnerNetworkPolicyProps } from './runner-network-policy';
+import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
-import { resolveNetworkPolicy } from './private/resolve-network-policy';
+import { TOKEN_DISK_SERIAL } from './private/token-disk';
+import { renderCloudConfig } from './render/cloud-config';
+import { fleetLabel, RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
+import { RunnerNetworkPolicy } from './runner-network-policy';
+import { RunnerTokenRefresher } from './runner-token-refresher';
+import { clusterNetworkOf } from './spec/cluster-network';
+import { fleetNetworkPolicySpec } from './spec/network-policy';
+import { ResolvedActiveHours } from './spec/resolved';
+import { fleetRefresherSpec } from './spec/token-refresher';
+import { resolveWarmPool, RunnerWarmPoolProps } from './spec/warm-pool';
 
-/** Props of RunnerWarmPool. */
-export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
-  /** The baked image every VM boots, on a fresh copy-on-write layer at every boot; it must be `ImageSharing.SHARED`. */
-  readonly image: RunnerImage;
-  /** How many one-job runners are kept warm (at most 10,000). */
-  readonly replicas: number;
-  /** Name of the Secret with the registration token (kept fresh by `tokenRefresher`, or created by you). */
-  readonly tokenSecretName: string;
-  /** Keep the token Secret fresh from a GitHub App or PAT Secret (`<name>-refresher`). @default - none: you keep the token Secret fresh */
-  readonly tokenRefresher?: TokenRefresherOptions;
-  /**
-   * Scale the pool down outside active hours: a CronJob `<name>-scale-up` sets its replicas to `replicas` at
-   * `start`, another, `<name>-scale-down`, to `offHoursReplicas` (0) at `end`, both through the pool's `/scale`.
-   * Scaling down can stop a job that is still running then: the pool deletes VMs busy or not. The pool is
-   * synthesized with `replicas`, so re-applying it off-hours scales it up until the next `end` (see the README).
-   * @default - none: the pool always has `replicas` VMs
-   */
-  readonly activeHours?: ActiveHoursOptions;
-  /** Name of the VirtualMachinePool; its VMs (and runners) are `<name>-<n>`; at most 41 characters. @default - derived from the construct path */
-  readonly name?: string;
-  /**
-   * The pool's NetworkPolicy (`<name>`): its VMs reach DNS, the internet and `allowEgressTo`, not
-   * other pods, the Kubernetes API or the cloud metadata address; nothing reaches them.
-   * @default - on: { enabled: true }
-   */
-  readonly networkPolicy?: RunnerNetworkPolicyOptions;
-}
-
-/** What a warm pool's VMs use, validated. */
-const NAMING: Naming = { owner: 'RunnerWarmPool' };
-// `<name>-scale-down` (and `<name>-refresher`) are CronJob names (52 at most); the pool's VMs add `-<n>`.
-// One limit whether or not the pool has them, so that adding activeHours never renames a pool.
-const MAX_NAME_LENGTH = 52 - '-scale-down'.length;
 const SCALER_MOUNT = '/etc/pool-scaler';
 
 /**
@@ -92,33 +52,10 @@ export class RunnerWarmPool extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerWarmPoolProps) {
     super(scope, id);
-    const image = props.image;
-    if (!RunnerImage.isRunnerImage(image)) {
-      throw new Error(`${propLabel(NAMING, 'image')} must be a RunnerImage, got ${show(image)}`);
-    }
-    if (image.sharing !== ImageSharing.SHARED) {
-      throw new Error(`${propLabel(NAMING, 'image')} must be shared (ImageSharing.SHARED): every boot starts from a copy-on-write layer `
-        + `over the one baked volume, got ${image.sharing}`);
-    }
-    this.name = validateName(NAMING, 'name', props.name ?? defaultDnsLabel(this, MAX_NAME_LENGTH), MAX_NAME_LENGTH);
-    this.namespace = image.namespace;
-    const chartNamespace = Chart.of(this).namespace;
-    if (chartNamespace !== undefined && chartNamespace !== this.namespace) {
-      throw new Error(`${propLabel(NAMING, 'image')} is in namespace ${image.namespace} but the chart is in ${chartNamespace}: `
-        + 'a VM can only boot a volume of its own namespace');
-    }
-    if (typeof props.replicas !== 'number' || !Number.isInteger(props.replicas) || props.replicas < 0 || props.replicas > MAX_REPLICAS) {
-      throw new Error(`${propLabel(NAMING, 'replicas')} must be an integer from 0 to ${MAX_REPLICAS}, got ${show(props.replicas)}`);
-    }
-    const registration = resolveRegistration(props, NAMING, image.release);
-    const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
-    const refresher = props.tokenRefresher === undefined ? undefined
-      : resolveTokenRefresher(props.tokenRefresher, NAMING, 'tokenRefresher', tokenSecretName);
-    const sizing = resolveSizing({ cpu: props.cpu, memory: props.memory }, NAMING);
-    const vmOptions = resolveVmOptions(props, NAMING, { sizing: { ...sizing, evictionStrategy: EvictionStrategy.NONE }, arch: image.arch, oneJob: true, guest: { setup: image.setup, from: 'RunnerImage' } });
-    const activeHours = props.activeHours === undefined ? undefined : resolveActiveHours(props.activeHours, NAMING, 'activeHours', props.replicas);
-    const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
-    if (refresher) checkOneCaSource({ ...NAMING, owner: `${NAMING.owner} (its image's setup)` }, clusterNetworkOf(image.setup), 'the token refresher');
+    const spec = resolveWarmPool(props, treeDefaults(this));
+    const { runnerImage: image, registration, tokenSecretName, tokenRefresher: refresher } = spec;
+    this.name = spec.name;
+    this.namespace = spec.namespace;
     checkCollisionsAtSynth(this);
 
     const cloudInitName = `${this.name}-cloud-init`;
@@ -127,31 +64,28 @@ export class RunnerWarmPool extends Construct {
       stringData: { userdata: renderCloudConfig({ kind: 'warm', guest: { ...image.setup, ...registration } }) },
     });
     if (refresher) {
-      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', withResolved<RunnerTokenRefresherProps>({
-        name: `${this.name}-refresher`,
+      this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', fleetRefresherSpec({
+        name: this.name,
         namespace: this.namespace,
         url: registration.scope.url,
         tokenSecretName,
         tokenKey: registration.tokenKey,
-        runnerNamePrefix: this.name,
         options: refresher,
         // The baked image's proxy and CA: the refresher reaches GitHub the way the runners do.
         network: clusterNetworkOf(image.setup),
-      } satisfies RefresherSpec));
+      }));
     }
 
     const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
     const fleet = fleetLabel('warm-pool', this.name);
-    if (networkPolicy) {
-      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', withResolved<RunnerNetworkPolicyProps>({
-        name: this.name, namespace: this.namespace, vmLabels: labels, rules: networkPolicy,
-      } satisfies NetworkPolicySpec));
+    if (spec.networkPolicy) {
+      this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', fleetNetworkPolicySpec(this.name, this.namespace, labels, spec.networkPolicy));
     }
-    const annotations = networkPolicyAnnotations(networkPolicy !== undefined);
+    const annotations = networkPolicyAnnotations(spec.networkPolicy !== undefined);
     const vmi = runnerVmiSpec({
-      sizing,
+      sizing: spec.sizing,
       arch: image.arch,
-      options: vmOptions,
+      options: spec.vmOptions,
       fleetSelector: fleet,
       sshUser: image.setup.user,
       // A one-job VM cannot move (its layer is on the node): a drain stops it, and the pool starts another.
@@ -173,7 +107,7 @@ export class RunnerWarmPool extends Construct {
       },
       spec: {
         // Always the active-hours size, whatever the time: the output stays the same on every synth.
-        replicas: props.replicas,
+        replicas: spec.replicas,
         selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' } },
         virtualMachineTemplate: {
           metadata: { labels },
@@ -185,8 +119,8 @@ export class RunnerWarmPool extends Construct {
         },
       },
     });
-    if (activeHours) {
-      [this.scaleUpCronJob, this.scaleDownCronJob] = this.scaleOnSchedule(activeHours, props.replicas);
+    if (spec.activeHours) {
+      [this.scaleUpCronJob, this.scaleDownCronJob] = this.scaleOnSchedule(spec.activeHours, spec.replicas);
     }
   }
 
@@ -237,7 +171,7 @@ export class RunnerWarmPool extends Construct {
                 securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
                 containers: [{
                   name: 'scaler',
-                  image: hours.image,
+                  image: hours.containerImage,
                   command: ['node', `${SCALER_MOUNT}/pool-scaler.cjs`],
                   env: [
                     { name: 'SCALER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

@@ -5,9 +5,9 @@ import * as ts from 'typescript';
 // Every exported props interface documents each field, and each optional field its default: the
 // API reference in docs/api (npm run docs) is generated from exactly these comments.
 const LIB = join(__dirname, '..', 'lib');
-// lib/validate with its rule folders (admission/, fleet-checks/, fleet-summary/).
+// lib/ and lib/spec (the props), and lib/validate with its rule folders (admission/, fleet-checks/, fleet-summary/).
 const files = [
-  ...readdirSync(LIB).filter((f) => f.endsWith('.ts')).map((f) => join(LIB, f)),
+  ...[LIB, join(LIB, 'spec')].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f))),
   ...readdirSync(join(LIB, 'validate'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => join(LIB, 'validate', f)),
 ];
 // The public API: what lib/index.ts names, and everything lib/validate exports (its index re-exports all).
@@ -50,7 +50,7 @@ describe('API documentation', () => {
   test('covers the props interfaces', () => {
     expect(fields.length).toBeGreaterThan(60);
     expect(fields.map((f) => f.where)).toEqual(expect.arrayContaining([
-      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.labels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
+      'RunnerChartProps.replicas', 'RunnerVmSizeOptions.cpu', 'RunnerRegistrationOptions.runnerLabels', 'RunnerSetupOptions.docker', 'RunnerCloudInitProps.release', 'FleetCheckOptions.externalVolumes',
     ]));
   });
 

@@ -83,7 +83,7 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
   test('RunnerWarmPool: its image\'s proxy and CA (a ConfigMap key)', () => {
     const c = chart();
     const img = image(c, { proxy: PROXY, caCertificatesFrom: { configMap: 'corp-ca', key: 'ca.crt' } });
-    new RunnerWarmPool(c, 'warm', { url: 'https://ghes.corp/acme', image: img, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: REFRESHER });
+    new RunnerWarmPool(c, 'warm', { url: 'https://ghes.corp/acme', runnerImage: img, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: REFRESHER });
     const objects = synth(c);
     const pod = cronPod(objects, 'warm-refresher');
     expect(envOf(pod.containers[0])).toMatchObject({ HTTPS_PROXY: 'http://proxy.corp:3129', NO_PROXY, NODE_EXTRA_CA_CERTS: '/etc/extra-ca/ca-certificates.pem' });
@@ -106,7 +106,7 @@ describe('the KEDA launcher (mint mode) uses its image\'s proxy and CA', () => {
   test('env, the CA in the launcher\'s ConfigMap; KEDA\'s trigger itself has no proxy or CA field', () => {
     const c = chart();
     const img = image(c, { proxy: PROXY, caCertificates: [TEST_CA_PEM] });
-    new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', image: img, name: 'kvm', labels: ['kubevirt'] });
+    new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', runnerImage: img, name: 'kvm', runnerLabels: ['kubevirt'] });
     const objects = synth(c);
     const pod = named(objects, 'ScaledJob', 'kvm').spec.jobTargetRef.template.spec;
     expect(envOf(pod.containers[0])).toMatchObject({
@@ -118,7 +118,7 @@ describe('the KEDA launcher (mint mode) uses its image\'s proxy and CA', () => {
   test('a CA from a Secret: mounted, and declared external on the ScaledJob', () => {
     const c = chart();
     const img = image(c, { caCertificatesFrom: { secret: 'corp-ca', key: 'ca.pem' } });
-    new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', image: img, name: 'kvm', labels: ['kubevirt'] });
+    new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', runnerImage: img, name: 'kvm', runnerLabels: ['kubevirt'] });
     const objects = synth(c);
     const scaledJob = named(objects, 'ScaledJob', 'kvm');
     const pod = scaledJob.spec.jobTargetRef.template.spec;
@@ -132,7 +132,7 @@ describe('ARC\'s AutoscalingRunnerSet: spec.proxy and spec.githubServerTLS from 
   const build = (setup: RunnerSetupOptions) => {
     const c = chart();
     const img = image(c, setup);
-    new RunnerScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubConfigSecret: 'arc-github', image: img, name: 'kvm' });
+    new RunnerScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'arc-github', runnerImage: img, name: 'kvm' });
     const objects = synth(c);
     return { objects, ars: named(objects, 'AutoscalingRunnerSet', 'kvm') };
   };

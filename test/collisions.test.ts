@@ -6,8 +6,8 @@ const FLEET = { url: 'https://github.com/acme', tokenSecretName: 'ci-runner-toke
 describe('collisions across the App are refused at synth time', () => {
   test('two RunnerCharts with the default name', () => {
     const app = Testing.app();
-    new RunnerChart(app, 'cpu', { ...FLEET, labels: ['cpu'] });
-    new RunnerChart(app, 'gpu', { ...FLEET, labels: ['gpu'] });
+    new RunnerChart(app, 'cpu', { ...FLEET, runnerLabels: ['cpu'] });
+    new RunnerChart(app, 'gpu', { ...FLEET, runnerLabels: ['gpu'] });
     expect(() => app.synth()).toThrow(/two objects would be Secret default\/actions-runner-cloud-init \(v1\), at cpu\/Pool\/CloudInit\/Resource\/Resource and gpu\/Pool\/CloudInit\/Resource\/Resource/);
     expect(() => app.synth()).toThrow(/two objects would be VirtualMachine default\/actions-runner-0/);
     expect(() => app.synth()).toThrow(/two objects would be DataVolume default\/actions-runner-image/);
@@ -33,7 +33,7 @@ describe('collisions across the App are refused at synth time', () => {
     const chart = new Chart(Testing.app(), 'c', { namespace: 'ci' });
     const pool = new RunnerPool(chart, 'pool', { ...FLEET, replicas: 1, name: 'runners' });
     new RunnerVm(chart, 'extra', {
-      cloudInit: pool.cloudInit, tokenSecretName: 't', name: 'runners-0', rootDisk: { image: pool.goldenImage!.asImage(), size: '50Gi' },
+      cloudInit: pool.cloudInit, tokenSecretName: 't', name: 'runners-0', rootDisk: { osImage: pool.goldenImage!.asImage(), size: '50Gi' },
     });
     expect(() => Testing.synth(chart)).toThrow(/two objects would be VirtualMachine ci\/runners-0/);
   });
@@ -48,7 +48,7 @@ describe('collisions across the App are refused at synth time', () => {
   test('distinct fleets synthesize', () => {
     const app = Testing.app();
     new RunnerChart(app, 'cpu', { ...FLEET, name: 'cpu-runner' });
-    new RunnerChart(app, 'gpu', { ...FLEET, name: 'gpu-runner', image: OsImage.debian12() });
+    new RunnerChart(app, 'gpu', { ...FLEET, name: 'gpu-runner', osImage: OsImage.debian12() });
     new RunnerChart(app, 'other-org', { ...FLEET, url: 'https://github.com/other', namespace: 'other' });
     expect(() => app.synthYaml()).not.toThrow();
   });
@@ -57,7 +57,7 @@ describe('collisions across the App are refused at synth time', () => {
     const chart = Testing.chart();
     const cloudInit = new RunnerCloudInit(chart, 'ci', { url: FLEET.url });
     for (const name of ['a', 'b']) {
-      new RunnerVm(chart, name, { cloudInit, name, tokenSecretName: 't', rootDisk: { image: OsImage.pvc('test', 'golden', { distribution: cloudInit.distribution }), size: '20Gi' } });
+      new RunnerVm(chart, name, { cloudInit, name, tokenSecretName: 't', rootDisk: { osImage: OsImage.pvc('test', 'golden', { distribution: cloudInit.distribution }), size: '20Gi' } });
     }
     expect(() => Testing.synth(chart)).not.toThrow();
   });

@@ -33,12 +33,12 @@ describe('no credential in the output', () => {
     const fleets = [
       new RunnerChart(Testing.app(), 'a', { url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2 }),
       new RunnerChart(Testing.app(), 'b', {
-        url: 'https://ghes.example.com/enterprises/corp', tokenSecretName: 'runner-token', runnerGroup: 'linux', image: OsImage.debian12(),
+        url: 'https://ghes.example.com/enterprises/corp', tokenSecretName: 'runner-token', runnerGroup: 'linux', osImage: OsImage.debian12(),
         sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'],
       }),
       new RunnerChart(Testing.app(), 'c', {
         url: 'https://github.com/acme/app', tokenSecretName: 't', docker: false,
-        image: OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU }),
+        osImage: OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU }),
       }),
     ];
     for (const chart of fleets) {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GuestSettings, parseGuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH, VARIABLES } from '../lib/private/guest-settings';
+import { GuestSettings, parseGuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH, VARIABLES } from '../lib/render/guest-settings';
 import { sourceEnvFile } from './util';
 
 // The settings file is the contract between the library and lib/guest/register-runner.sh: these

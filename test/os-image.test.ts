@@ -81,7 +81,7 @@ describe('private image sources: credentials in Secrets, never in URLs', () => {
     const chart = Testing.chart();
     new RunnerPool(chart, 'pool', {
       url: 'https://github.com/acme', tokenSecretName: 'token', replicas: 1,
-      image: OsImage.registry('docker://registry.internal/ubuntu:24.04', {
+      osImage: OsImage.registry('docker://registry.internal/ubuntu:24.04', {
         distribution: Distribution.UBUNTU, secretRef: 'registry-credentials', certConfigMap: 'registry-ca',
       }),
     });

@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, synth, writtenFile } from './util';
 import { CpuVendor, DiskStorageOptions, NestedCpuModel, OsImage, ProxyOptions, RunnerChart, RunnerChartProps, RunnerToleration, TaintEffect, TolerationOperator } from '../lib';
-import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 
 // Random fleets: every generated props object must either be refused with an Error that names a
 // prop, or synthesize output that passes every validation and whose config.sh arguments, as the real
@@ -95,9 +95,9 @@ const proxy = fc.oneof({ arbitrary: fc.constant(undefined), weight: 24 }, { arbi
     { https: 'http://proxy:3128', noProxy: ['a b'] }, { https: 'http://proxy:3128', noProxy: ['*'] }, { https: 'http://proxy:3128', noProxy: ['a,b'] }),
 ), weight: 24 });
 
-const props: fc.Arbitrary<RunnerChartProps & { labels: string[] }> = fc.record({
+const props: fc.Arbitrary<RunnerChartProps & { runnerLabels: string[] }> = fc.record({
   url,
-  labels,
+  runnerLabels: labels,
   runnerGroup,
   workDir,
   noDefaultLabels: fc.boolean(),
@@ -142,11 +142,11 @@ interface Registered {
 }
 
 /** Every variable of the settings file, as the inputs say it must be. */
-function expectedSettings(p: RunnerChartProps & { labels: string[] }, scopeUrl: string, sha256: string): Record<string, string> {
+function expectedSettings(p: RunnerChartProps & { runnerLabels: string[] }, scopeUrl: string, sha256: string): Record<string, string> {
   const base = (p.runnerDownloadBaseUrl ?? 'https://github.com/actions/runner/releases/download').replace(/\/+$/, '');
   return {
     RUNNER_URL: scopeUrl,
-    RUNNER_LABELS: p.labels.join(','),
+    RUNNER_LABELS: p.runnerLabels.join(','),
     RUNNER_GROUP: p.runnerGroup ?? '',
     RUNNER_NO_DEFAULT_LABELS: String(p.noDefaultLabels),
     RUNNER_EPHEMERAL: String(p.ephemeral),
@@ -164,12 +164,12 @@ function expectedSettings(p: RunnerChartProps & { labels: string[] }, scopeUrl: 
     RUNNER_NO_PROXY: p.proxy ? ['localhost', '127.0.0.1', '::1', ...p.proxy.noProxy ?? []].join(',') : '',
   };
 }
-const SETTINGS = Object.keys(expectedSettings({ url: '', tokenSecretName: '', labels: [] }, '', ''));
+const SETTINGS = Object.keys(expectedSettings({ url: '', tokenSecretName: '', runnerLabels: [] }, '', ''));
 
-function expectedArgs(p: RunnerChartProps & { labels: string[] }, scopeUrl: string): string[] {
+function expectedArgs(p: RunnerChartProps & { runnerLabels: string[] }, scopeUrl: string): string[] {
   return [
     '--unattended', '--url', scopeUrl, '--name', 'runner-0', '--work', p.workDir ?? '_work', '--replace',
-    ...(p.labels.length > 0 ? ['--labels', p.labels.join(',')] : []),
+    ...(p.runnerLabels.length > 0 ? ['--labels', p.runnerLabels.join(',')] : []),
     ...(p.runnerGroup !== undefined ? ['--runnergroup', p.runnerGroup] : []),
     ...(p.noDefaultLabels ? ['--no-default-labels'] : []),
     ...(p.ephemeral ? ['--ephemeral'] : []),

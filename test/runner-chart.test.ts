@@ -12,7 +12,7 @@ function build(props: Partial<RunnerChartProps> = {}) {
 
 describe('RunnerChart', () => {
   test('one props object gives a complete fleet', () => {
-    const { chart, objects } = build({ namespace: 'ci', replicas: 2, labels: ['kubevirt'] });
+    const { chart, objects } = build({ namespace: 'ci', replicas: 2, runnerLabels: ['kubevirt'] });
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
       'Secret/ci/actions-runner-cloud-init',
       'DataVolume/ci/actions-runner-image',
@@ -46,14 +46,14 @@ describe('RunnerChart', () => {
   });
 
   test('disk size, storage class and image', () => {
-    const { objects } = build({ diskSize: '80Gi', storageClassName: 'local-path', image: OsImage.debian12() });
+    const { objects } = build({ diskSize: '80Gi', storageClassName: 'local-path', osImage: OsImage.debian12() });
     const storage = ofKind(objects, 'VirtualMachine')[0].spec.dataVolumeTemplates[0].spec.storage;
     expect(storage).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', resources: { requests: { storage: '80Gi' } } });
     expect(cloudConfigOf(ofKind(objects, 'Secret')[0]).apt.sources['docker.list'].source).toContain('/linux/debian ');
   });
 
   test('a registry image is imported once too', () => {
-    const { objects } = build({ image: OsImage.registry('docker://quay.io/containerdisks/ubuntu:24.04', { distribution: Distribution.UBUNTU }) });
+    const { objects } = build({ osImage: OsImage.registry('docker://quay.io/containerdisks/ubuntu:24.04', { distribution: Distribution.UBUNTU }) });
     expect(ofKind(objects, 'DataVolume')[0].spec.source.registry.url).toBe('docker://quay.io/containerdisks/ubuntu:24.04');
   });
 

@@ -6,12 +6,12 @@ import { openPgpFingerprints } from '../lib/private/openpgp';
 import { parse } from 'yaml';
 import { cloudConfigOf, hasPyYaml, pyYamlLoad, sourceEnvFile, synth, testIf, writtenFile } from './util';
 import { DOCKER_APT_KEY_FINGERPRINT, Distribution, DockerSource, RunnerCloudInit, RunnerCloudInitProps, RunnerRelease } from '../lib';
-import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/private/cloud-config';
-import { RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { DOCKER_APT_KEY_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../lib/render/cloud-config';
+import { RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { CloudConfigSchema, cloudInitCliProblem, hasCloudInitCli } from '../lib/validate';
 import { PRIVATE_KEY_WORDS, TEST_APT_KEY, TEST_APT_KEY_FINGERPRINT, TEST_CA_PEM, unreadableCertificate } from './network-fixtures';
 
-const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', labels: ['kubevirt', 'docker'] };
+const BASE: RunnerCloudInitProps = { url: 'https://github.com/acme', runnerLabels: ['kubevirt', 'docker'] };
 
 function render(props: Partial<RunnerCloudInitProps> = {}) {
   const chart = Testing.chart();
@@ -145,7 +145,7 @@ describe('RunnerCloudInit', () => {
     const sha256 = 'c'.repeat(64);
     const { config } = render({
       url: 'https://github.example.com/enterprises/corp/',
-      labels: ['gpu', 'ubuntu-24.04', 'größe'],
+      runnerLabels: ['gpu', 'ubuntu-24.04', 'größe'],
       runnerGroup: 'linux runners',
       noDefaultLabels: true,
       ephemeral: true,
@@ -197,8 +197,8 @@ describe('RunnerCloudInit', () => {
 
   test.each([
     [{ url: 'http://github.com/acme' }, "RunnerCloudInit 'url' must be a URL (https); the scheme \"http:\" is not accepted"],
-    [{ labels: ['a b'] }, "RunnerCloudInit 'labels' label \"a b\" may only contain"],
-    [{ labels: [] as string[], noDefaultLabels: true }, "RunnerCloudInit 'noDefaultLabels' needs at least one entry in 'labels'"],
+    [{ runnerLabels: ['a b'] }, "RunnerCloudInit 'runnerLabels' label \"a b\" may only contain"],
+    [{ runnerLabels: [] as string[], noDefaultLabels: true }, "RunnerCloudInit 'noDefaultLabels' needs at least one entry in 'runnerLabels'"],
     [{ runnerGroup: 'a;b' }, "RunnerCloudInit 'runnerGroup' must be"],
     [{ url: 'https://github.com/acme/app', runnerGroup: 'linux' }, "RunnerCloudInit 'runnerGroup' \"linux\" needs an organization or enterprise URL"],
     [{ user: 'root' }, "RunnerCloudInit 'user' must be a new Linux user name"],
@@ -241,7 +241,7 @@ describe('cloud-init reads the cloud-config as the library meant it (YAML 1.1, P
 
   testIf(hasPyYaml, 'python3-yaml (PyYAML)')('PyYAML reads exactly what the library wrote', () => {
     const { secret } = render({
-      extraPackages: AMBIGUOUS, labels: ['größe', 'on', 'x.y_z'], runnerGroup: 'linux builders',
+      extraPackages: AMBIGUOUS, runnerLabels: ['größe', 'on', 'x.y_z'], runnerGroup: 'linux builders',
       sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ9 user@host: "quoted" #not-a-comment'],
     });
     expect(pyYamlLoad(secret.stringData.userdata)).toEqual(parse(secret.stringData.userdata));

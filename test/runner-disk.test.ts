@@ -7,7 +7,7 @@ describe('RunnerDisk', () => {
     // GIVEN
     const chart = Testing.chart();
     // WHEN
-    const disk = new RunnerDisk(chart, 'golden', { image: OsImage.ubuntu2404(), size: '10Gi', name: 'ubuntu-golden', namespace: 'ci' });
+    const disk = new RunnerDisk(chart, 'golden', { osImage: OsImage.ubuntu2404(), size: '10Gi', name: 'ubuntu-golden', namespace: 'ci' });
     // THEN
     const [dv] = synth(chart);
     expect(dv.apiVersion).toBe('cdi.kubevirt.io/v1beta1');
@@ -22,7 +22,7 @@ describe('RunnerDisk', () => {
   test('storage class, access modes, volume mode and immediate binding', () => {
     const chart = Testing.chart();
     new RunnerDisk(chart, 'golden', {
-      image: OsImage.debian12(), size: '20Gi', storageClassName: 'ceph-rbd', accessModes: [AccessMode.READ_WRITE_MANY],
+      osImage: OsImage.debian12(), size: '20Gi', storageClassName: 'ceph-rbd', accessModes: [AccessMode.READ_WRITE_MANY],
       volumeMode: VolumeMode.BLOCK, bindImmediately: true,
     });
     const [dv] = synth(chart);
@@ -34,7 +34,7 @@ describe('RunnerDisk', () => {
 
   test('defaults: derived DNS name, chart namespace else default', () => {
     const chart = Testing.chart();
-    const disk = new RunnerDisk(chart, 'Golden_Image', { image: OsImage.blank(), size: '1Gi' });
+    const disk = new RunnerDisk(chart, 'Golden_Image', { osImage: OsImage.blank(), size: '1Gi' });
     expect(disk.name).toMatch(/^[a-z0-9-]+$/);
     expect(disk.namespace).toBe('default');
     expect(synth(chart)[0].spec.source).toEqual({ blank: {} });
@@ -42,13 +42,13 @@ describe('RunnerDisk', () => {
 
   test('a standalone DataVolume cloning a PVC you keep declares it external', () => {
     const chart = Testing.chart();
-    new RunnerDisk(chart, 'copy', { image: OsImage.pvc('images', 'golden', { distribution: Distribution.UBUNTU }), size: '10Gi', namespace: 'ci' });
+    new RunnerDisk(chart, 'copy', { osImage: OsImage.pvc('images', 'golden', { distribution: Distribution.UBUNTU }), size: '10Gi', namespace: 'ci' });
     expect(synth(chart)[0].metadata.annotations).toEqual({ 'cdk8s-kubevirt-runners/external-volumes': 'images/golden' });
   });
 
   test('asImage clones the disk and keeps its distribution and arch', () => {
     const chart = Testing.chart();
-    const disk = new RunnerDisk(chart, 'golden', { image: OsImage.debian12(), size: '10Gi', name: 'deb', namespace: 'ci' });
+    const disk = new RunnerDisk(chart, 'golden', { osImage: OsImage.debian12(), size: '10Gi', name: 'deb', namespace: 'ci' });
     const clone = disk.asImage();
     expect(clone.toDataVolumeSource()).toEqual({ source: { pvc: { namespace: 'ci', name: 'deb' } } });
     expect(clone.distribution).toBe(Distribution.DEBIAN);
@@ -56,7 +56,7 @@ describe('RunnerDisk', () => {
 
   test('a blank disk cannot be a clone source for a runner', () => {
     const chart = Testing.chart();
-    const disk = new RunnerDisk(chart, 'data', { image: OsImage.blank(), size: '10Gi', name: 'data' });
+    const disk = new RunnerDisk(chart, 'data', { osImage: OsImage.blank(), size: '10Gi', name: 'data' });
     expect(() => disk.asImage()).toThrow("RunnerDisk 'data' holds a blank disk");
   });
 
@@ -69,9 +69,9 @@ describe('RunnerDisk', () => {
     [{ accessModes: [] }, "RunnerDisk 'accessModes' must be a non-empty list"],
     [{ accessModes: ['RWO'] }, "RunnerDisk 'accessModes' must be a non-empty list"],
     [{ volumeMode: 'block' }, "RunnerDisk 'volumeMode' must be one of Filesystem, Block, got \"block\""],
-    [{ image: 'ubuntu' }, "RunnerDisk 'image' must be an OsImage"],
+    [{ osImage: 'ubuntu' }, "RunnerDisk 'osImage' must be an OsImage"],
   ])('rejects %j', (override, message) => {
     const chart = Testing.chart();
-    expect(() => new RunnerDisk(chart, 'd', { image: OsImage.ubuntu2404(), size: '10Gi', ...(override as any) })).toThrow(message);
+    expect(() => new RunnerDisk(chart, 'd', { osImage: OsImage.ubuntu2404(), size: '10Gi', ...(override as any) })).toThrow(message);
   });
 });

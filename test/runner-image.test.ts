@@ -3,10 +3,8 @@ import {
   AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease, TaintEffect, TolerationOperator,
 } from '../lib';
 import { parse } from 'yaml';
-import {
-  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig,
-} from '../lib/private/cloud-config';
-import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig } from '../lib/render/cloud-config';
+import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { CloudConfigSchema, formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, ofKind, synth, writtenFile } from './util';
 
@@ -90,7 +88,7 @@ describe('RunnerImage', () => {
     expect(name({ extraPackages: ['jq'] })).not.toBe(base);
     expect(name({ release: RunnerRelease.of('2.334.0', { downloadBaseUrl: 'https://mirror.internal/runner' }) })).not.toBe(base);
     expect(name({ size: '60Gi' })).not.toBe(base);
-    expect(name({ baseImage: OsImage.debian12() })).not.toBe(base);
+    expect(name({ baseOsImage: OsImage.debian12() })).not.toBe(base);
     // The bake VM's size does not change the image.
     expect(name({ bakeCpu: 4 })).toBe(base);
   });
@@ -105,8 +103,8 @@ describe('RunnerImage', () => {
     [{ name: 'x'.repeat(48) }, "RunnerImage 'name' must be a DNS-1123 label"],
     [{ size: '2Gi' }, "RunnerImage 'size' must be at least 4Gi"],
     [{ sharing: 'sometimes' }, "RunnerImage 'sharing' must be one of shared, clone-per-job"],
-    [{ baseImage: OsImage.blank() }, "RunnerImage 'baseImage' must hold an operating system"],
-    [{ baseImage: OsImage.debian12({ arch: 'arm64' as never }) }, "RunnerImage 'baseImage' is arm64 but the runner release is x64"],
+    [{ baseOsImage: OsImage.blank() }, "RunnerImage 'baseOsImage' must hold an operating system"],
+    [{ baseOsImage: OsImage.debian12({ arch: 'arm64' as never }) }, "RunnerImage 'baseOsImage' is arm64 but the runner release is x64"],
     [{ bakeMemory: '512Mi' }, "RunnerImage 'bakeMemory' must be at least 1Gi"],
     [{ user: 'root' }, "RunnerImage 'user' must be a new Linux user name"],
     [{ release: '2.334.0' }, "RunnerImage 'release' must be a RunnerRelease"],

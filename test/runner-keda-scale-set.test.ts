@@ -19,7 +19,7 @@ function build(props: Partial<RunnerKedaScaleSetProps> = {}, sharing = ImageShar
   const chart = new Chart(Testing.app(), 'ci', { namespace: NS });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
   const scaleSet = new RunnerKedaScaleSet(chart, 'runners', {
-    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', image, name: 'kubevirt-vm', labels: ['kubevirt', 'docker'], ...props,
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'kubevirt-vm', runnerLabels: ['kubevirt', 'docker'], ...props,
   });
   return { image, scaleSet, objects: synth(chart) };
 }
@@ -122,19 +122,20 @@ describe('RunnerKedaScaleSet', () => {
 
   test.each([
     [{ name: 'a'.repeat(51) }, "RunnerKedaScaleSet 'name' must be a DNS-1123 label"],
-    [{ labels: [] }, "RunnerKedaScaleSet 'labels' must name at least one label"],
-    [{ labels: undefined }, "RunnerKedaScaleSet 'labels' must name at least one label"],
-    [{ labels: ['--ephemeral'] }, "RunnerKedaScaleSet 'labels' label \"--ephemeral\""],
-    [{ url: 'https://github.com/acme/app', runnerGroup: 'vm' }, "RunnerKedaScaleSet 'runnerGroup' is set but 'url' https://github.com/acme/app is a repository"],
+    [{ runnerLabels: [] }, "RunnerKedaScaleSet 'runnerLabels' must name at least one label"],
+    [{ runnerLabels: undefined }, "RunnerKedaScaleSet 'runnerLabels' must name at least one label"],
+    [{ runnerLabels: ['--ephemeral'] }, "RunnerKedaScaleSet 'runnerLabels' label \"--ephemeral\""],
+    [{ url: 'https://github.com/acme/app', runnerGroup: 'vm' },
+      "RunnerKedaScaleSet 'runnerGroup' \"vm\" needs an organization or enterprise URL; repository runners have no groups (url https://github.com/acme/app)"],
     [{ url: 'https://github.com/acme/app/issues' }, "RunnerKedaScaleSet 'url' must name an owner"],
     [{ githubCredentialsSecret: 'GitHub App' }, "RunnerKedaScaleSet 'githubCredentialsSecret' must be a DNS-1123 subdomain"],
     [{ githubCredentialsKind: 'oauth' }, "RunnerKedaScaleSet 'githubCredentialsKind' must be one of app, pat"],
     [{ maxRunners: 0 }, "RunnerKedaScaleSet 'maxRunners' must be an integer from 1 to 10000, got 0"],
     [{ idleTimeout: Duration.millis(1500) }, "RunnerKedaScaleSet 'idleTimeout' must be a Duration of whole seconds"],
     [{ pollingInterval: Duration.millis(10) }, "RunnerKedaScaleSet 'pollingInterval' must be a Duration of whole seconds"],
-    [{ launcherImage: 'node:latest' }, "RunnerKedaScaleSet 'launcherImage' must be a pinned image reference"],
+    [{ launcherContainerImage: 'node:latest' }, "RunnerKedaScaleSet 'launcherContainerImage' must be a pinned image reference"],
     [{ memory: '16' }, "RunnerKedaScaleSet 'memory' must be at least 1Gi"],
-    [{ image: 'ubuntu' }, "RunnerKedaScaleSet 'image' must be a RunnerImage"],
+    [{ runnerImage: 'ubuntu' }, "RunnerKedaScaleSet 'runnerImage' must be a RunnerImage"],
   ])('rejects %j', (props, message) => {
     expect(() => build(props as Partial<RunnerKedaScaleSetProps>)).toThrow(message);
   });
@@ -143,8 +144,8 @@ describe('RunnerKedaScaleSet', () => {
     const app = Testing.app();
     const image = new RunnerImage(new Chart(app, 'images', { namespace: 'images' }), 'image', {});
     expect(() => new RunnerKedaScaleSet(new Chart(app, 'ci', { namespace: 'runners' }), 'runners', {
-      url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', image, labels: ['vm'],
-    })).toThrow("RunnerKedaScaleSet 'image' is in namespace images but the chart is in runners");
+      url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, runnerLabels: ['vm'],
+    })).toThrow("RunnerKedaScaleSet 'runnerImage' is in namespace images but the chart is in runners");
   });
 });
 

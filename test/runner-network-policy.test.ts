@@ -150,11 +150,11 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
       ...BASE, replicas: 2, name: 'runners', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
     });
     const warm = new RunnerWarmPool(chart, 'warm', {
-      url: BASE.url, image, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
+      url: BASE.url, runnerImage: image, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' }, networkPolicy,
       activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5' },
     });
-    const arc = new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubConfigSecret: 'github-app', image, name: 'arc', networkPolicy });
-    const keda = new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'github-app', image, name: 'keda', labels: ['vm'], networkPolicy });
+    const arc = new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubCredentialsSecret: 'github-app', runnerImage: image, name: 'arc', networkPolicy });
+    const keda = new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'github-app', runnerImage: image, name: 'keda', runnerLabels: ['vm'], networkPolicy });
     return { objects: synth(chart), image, pool, warm, arc, keda };
   }
 
@@ -274,9 +274,9 @@ describe('bad values name the construct, the prop and the value', () => {
     [{ allowEgressTo: [{ cidr: 'fd00::/8' }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].cidr' \"fd00::/8\" holds the cloud metadata address fd00:ec2::254"],
     [{ allowEgressTo: [{ cidr: '10.1.2.3/32', namespace: 'x' }] }, "RunnerChart 'networkPolicy.allowEgressTo[0]' must have either a 'cidr' or a 'namespace' and/or 'podLabels', not both"],
     [{ allowEgressTo: [{ ports: [80] }] }, "RunnerChart 'networkPolicy.allowEgressTo[0]' must have either a 'cidr' or a 'namespace' and/or 'podLabels', not neither"],
-    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [0] }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].ports[0]' must be a port number from 1 to 65535, got 0"],
-    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [3128.5] }] }, "'networkPolicy.allowEgressTo[0].ports[0]' must be a port number from 1 to 65535, got 3128.5"],
-    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: ['443'] }] }, "'networkPolicy.allowEgressTo[0].ports[0]' must be a port number from 1 to 65535, got \"443\""],
+    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [0] }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].ports[0]' must be an integer from 1 to 65535 (a port number), got 0"],
+    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [3128.5] }] }, "'networkPolicy.allowEgressTo[0].ports[0]' must be an integer from 1 to 65535 (a port number), got 3128.5"],
+    [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: ['443'] }] }, "'networkPolicy.allowEgressTo[0].ports[0]' must be an integer from 1 to 65535 (a port number), got \"443\""],
     [{ allowEgressTo: [{ cidr: '10.1.2.3/32', ports: [443, 443] }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].ports' names port 443 twice"],
     [{ allowEgressTo: [{ cidr: '10.1.2.3/32', protocol: 'ICMP' }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].protocol' must be one of TCP, UDP, got \"ICMP\""],
     [{ allowEgressTo: [{ namespace: 'Kube_System' }] }, "RunnerChart 'networkPolicy.allowEgressTo[0].namespace' must be a DNS-1123 label"],
@@ -288,7 +288,7 @@ describe('bad values name the construct, the prop and the value', () => {
     [{ internetExcept: ['34.1.2.3'] }, "RunnerChart 'networkPolicy.internetExcept[0]' must be a CIDR"],
     [{ allowInternet: false, internetExcept: ['34.1.2.3/32'] }, "RunnerChart 'networkPolicy.allowInternet' is false, so 'networkPolicy.internetExcept' would be ignored: remove it"],
     [{ portForward: { ports: [] } }, "RunnerChart 'networkPolicy.portForward.ports' must name at least one port, got []"],
-    [{ portForward: { ports: [70000] } }, "RunnerChart 'networkPolicy.portForward.ports[0]' must be a port number from 1 to 65535, got 70000"],
+    [{ portForward: { ports: [70000] } }, "RunnerChart 'networkPolicy.portForward.ports[0]' must be an integer from 1 to 65535 (a port number), got 70000"],
     [{ portForward: { kubevirtNamespace: 'KubeVirt' } }, "RunnerChart 'networkPolicy.portForward.kubevirtNamespace' must be a DNS-1123 label"],
     [{ portForward: true }, "RunnerChart 'networkPolicy.portForward' must be an object, got true"],
   ])('%j', (networkPolicy, message) => {
@@ -306,9 +306,9 @@ describe('bad values name the construct, the prop and the value', () => {
     const at = "'networkPolicy.allowEgressTo[0].cidr' must be a CIDR";
     expect(() => new RunnerImage(chart, 'image2', { name: 'img2', networkPolicy: bad })).toThrow(`RunnerImage ${at}`);
     expect(() => new RunnerPool(chart, 'pool', { ...BASE, replicas: 1, networkPolicy: bad })).toThrow(`RunnerPool ${at}`);
-    expect(() => new RunnerWarmPool(chart, 'warm', { url: BASE.url, image, replicas: 1, tokenSecretName: 't', networkPolicy: bad })).toThrow(`RunnerWarmPool ${at}`);
-    expect(() => new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubConfigSecret: 'g', image, networkPolicy: bad })).toThrow(`RunnerScaleSet ${at}`);
-    expect(() => new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'g', image, labels: ['x'], networkPolicy: bad }))
+    expect(() => new RunnerWarmPool(chart, 'warm', { url: BASE.url, runnerImage: image, replicas: 1, tokenSecretName: 't', networkPolicy: bad })).toThrow(`RunnerWarmPool ${at}`);
+    expect(() => new RunnerScaleSet(chart, 'arc', { url: BASE.url, githubCredentialsSecret: 'g', runnerImage: image, networkPolicy: bad })).toThrow(`RunnerScaleSet ${at}`);
+    expect(() => new RunnerKedaScaleSet(chart, 'keda', { url: BASE.url, githubCredentialsSecret: 'g', runnerImage: image, runnerLabels: ['x'], networkPolicy: bad }))
       .toThrow(`RunnerKedaScaleSet ${at}`);
   });
 });

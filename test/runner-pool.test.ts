@@ -51,7 +51,7 @@ describe('RunnerPool', () => {
 
   test('sizes, storage and runner options reach the VMs and the cloud-config', () => {
     const { objects } = build({
-      cpu: 8, memory: '16Gi', labels: ['gpu'],
+      cpu: 8, memory: '16Gi', runnerLabels: ['gpu'],
       rootDisk: { size: '100Gi', storageClassName: 'fast', accessModes: [AccessMode.READ_WRITE_MANY] },
       goldenImage: { size: '20Gi' },
     });
@@ -73,12 +73,12 @@ describe('RunnerPool', () => {
   });
 
   test('a Debian image gets the Debian Docker repository', () => {
-    const { objects } = build({ image: OsImage.debian12() });
+    const { objects } = build({ osImage: OsImage.debian12() });
     expect(ofKind(objects, 'Secret')[0].stringData.userdata).toContain('https://download.docker.com/linux/debian $RELEASE stable');
   });
 
   test('an image that is already in the cluster is cloned directly, without a golden copy', () => {
-    const { pool, objects } = build({ image: OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'os-images' }) });
+    const { pool, objects } = build({ osImage: OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'os-images' }) });
     expect(ofKind(objects, 'DataVolume')).toHaveLength(0);
     expect(pool.goldenImage).toBeUndefined();
     expect(ofKind(objects, 'VirtualMachine')[0].spec.dataVolumeTemplates[0].spec.sourceRef)
@@ -101,7 +101,7 @@ describe('RunnerPool', () => {
     [{ replicas: undefined }, "RunnerPool 'replicas' must be an integer from 1 to 10000, got undefined"],
     [{ name: 'CI' }, "RunnerPool 'name' must be a DNS-1123 label"],
     [{ name: 'x'.repeat(60) }, 'at most 56 characters'],
-    [{ image: OsImage.blank() }, "RunnerPool 'image' must hold an operating system"],
+    [{ osImage: OsImage.blank() }, "RunnerPool 'osImage' must hold an operating system"],
     [{ goldenImage: { size: '60Gi' } }, "RunnerPool 'goldenImage.size' 60Gi is larger than 'rootDisk.size' 50Gi"],
     [{ vmLabels: { 'bad key!': 'x' } }, "RunnerPool 'vmLabels' has an invalid Kubernetes label key \"bad key!\""],
     [{ vmLabels: { team: 'x y' } }, "RunnerPool 'vmLabels' has an invalid value for label \"team\": \"x y\""],

@@ -10,7 +10,7 @@ function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'arc-runners' });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing });
   const scaleSet = new RunnerScaleSet(chart, 'runners', {
-    url: 'https://github.com/acme', githubConfigSecret: 'github-app', image, name: 'kubevirt-vm', ...props,
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'kubevirt-vm', ...props,
   });
   return { image, scaleSet, objects: synth(chart) };
 }
@@ -19,7 +19,7 @@ const named = (objects: K8sObject[], kind: string, name: string) => objects.find
 
 describe('RunnerScaleSet', () => {
   test('an AutoscalingRunnerSet as ARC 0.14.2 expects it', () => {
-    const { objects } = build({ labels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 });
+    const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 });
     const set = ofKind(objects, 'AutoscalingRunnerSet')[0];
     expect(set.apiVersion).toBe('actions.github.com/v1alpha1');
     expect(set.metadata.name).toBe('kubevirt-vm');
@@ -99,12 +99,12 @@ describe('RunnerScaleSet', () => {
   });
 
   test('the whole output, image included, is valid: schemas, admission and ARC rules', () => {
-    const { objects } = build({ labels: ['gpu'] });
+    const { objects } = build({ runnerLabels: ['gpu'] });
     expect(validateObjects(objects.map((object) => ({ file: 'ci.yaml', object })), {}).map(formatFinding)).toEqual([]);
   });
 
   test('timeouts and launcher image', () => {
-    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherImage: 'registry.internal/node:26.13.0-alpine3.24' });
+    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.13.0-alpine3.24' });
     const container = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0];
     expect(container.image).toBe('registry.internal/node:26.13.0-alpine3.24');
     expect(container.env).toEqual(expect.arrayContaining([
@@ -114,17 +114,17 @@ describe('RunnerScaleSet', () => {
 
   test.each([
     [{ name: 'a'.repeat(45) }, "RunnerScaleSet 'name' must be a DNS-1123 label", 'at most 44 characters'],
-    [{ minRunners: 3, maxRunners: 2 }, "RunnerScaleSet 'maxRunners' must be at least 1 and at least 'minRunners' (3), got 2", undefined],
-    [{ maxRunners: 0 }, "RunnerScaleSet 'maxRunners' must be at least 1", undefined],
+    [{ minRunners: 3, maxRunners: 2 }, "RunnerScaleSet 'maxRunners' must be at least 'minRunners' (3), got 2", undefined],
+    [{ maxRunners: 0 }, "RunnerScaleSet 'maxRunners' must be an integer from 1 to 10000, got 0", undefined],
     [{ minRunners: -1 }, "RunnerScaleSet 'minRunners' must be an integer from 0 to 10000, got -1", undefined],
     [{ url: 'https://github.com/acme/app/issues' }, "RunnerScaleSet 'url' must name an owner", undefined],
-    [{ githubConfigSecret: 'GitHub App' }, "RunnerScaleSet 'githubConfigSecret' must be a DNS-1123 subdomain", undefined],
-    [{ labels: ['--ephemeral'] }, "RunnerScaleSet 'labels' label \"--ephemeral\"", undefined],
-    [{ launcherImage: 'node' }, "RunnerScaleSet 'launcherImage' must be a pinned image reference", undefined],
-    [{ launcherImage: 'node:latest' }, "RunnerScaleSet 'launcherImage' must be a pinned image reference", undefined],
+    [{ githubCredentialsSecret: 'GitHub App' }, "RunnerScaleSet 'githubCredentialsSecret' must be a DNS-1123 subdomain", undefined],
+    [{ runnerLabels: ['--ephemeral'] }, "RunnerScaleSet 'runnerLabels' label \"--ephemeral\"", undefined],
+    [{ launcherContainerImage: 'node' }, "RunnerScaleSet 'launcherContainerImage' must be a pinned image reference", undefined],
+    [{ launcherContainerImage: 'node:latest' }, "RunnerScaleSet 'launcherContainerImage' must be a pinned image reference", undefined],
     [{ memory: '16' }, "RunnerScaleSet 'memory' must be at least 1Gi", undefined],
     [{ bootTimeout: Duration.millis(1500) }, "RunnerScaleSet 'bootTimeout' must be a Duration of whole seconds", undefined],
-    [{ image: 'ubuntu' }, "RunnerScaleSet 'image' must be a RunnerImage", undefined],
+    [{ runnerImage: 'ubuntu' }, "RunnerScaleSet 'runnerImage' must be a RunnerImage", undefined],
     [{ controllerServiceAccount: { name: 'arc', namespace: 'ARC' } }, "RunnerScaleSet 'controllerServiceAccount.namespace' must be a DNS-1123 label", undefined],
   ])('rejects %j', (props, message, more) => {
     expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(message);
@@ -135,8 +135,8 @@ describe('RunnerScaleSet', () => {
     const app = Testing.app();
     const image = new RunnerImage(new Chart(app, 'images', { namespace: 'images' }), 'image', {});
     expect(() => new RunnerScaleSet(new Chart(app, 'ci', { namespace: 'arc-runners' }), 'runners', {
-      url: 'https://github.com/acme', githubConfigSecret: 'github-app', image,
-    })).toThrow("RunnerScaleSet 'image' is in namespace images but the chart is in arc-runners");
+      url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image,
+    })).toThrow("RunnerScaleSet 'runnerImage' is in namespace images but the chart is in arc-runners");
   });
 
   describe('VM options', () => {

@@ -17,7 +17,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   namespace: 'CI',
   replicas: 0,
   name: 'Fleet',
-  labels: ['a b'],
+  runnerLabels: ['a b'],
   runnerGroup: 'a;b',
   noDefaultLabels: 'yes',
   ephemeral: 1,
@@ -42,7 +42,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   storageClassName: 'Fast_SSD',
   accessModes: ['ReadWriteAlways'],
   volumeMode: 'Raw',
-  image: 'ubuntu',
+  osImage: 'ubuntu',
   runnerVersion: 'latest',
   runnerSha256: 'abc',
   arch: 'ppc64le',
@@ -70,7 +70,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
 // The props RunnerChartProps declares, read from the source (its own and the interfaces it extends).
 function declaredChartProps(): string[] {
   const interfaces = new Map<string, { members: string[]; bases: string[] }>();
-  for (const file of ['runner-chart.ts', 'runner-spec.ts']) {
+  for (const file of ['spec/chart.ts', 'spec/options.ts']) {
     const source = ts.createSourceFile(file, readFileSync(join(__dirname, '..', 'lib', file), 'utf8'), ts.ScriptTarget.ES2022, true);
     source.forEachChild((node) => {
       if (!ts.isInterfaceDeclaration(node)) return;
@@ -132,11 +132,11 @@ describe('public API hygiene', () => {
     expect(image instanceof lib.OsImage).toBe(false);
     expect(lib.OsImage.isOsImage(image)).toBe(true);
     const chart = Testing.chart();
-    const pool = new RunnerPool(chart, 'pool', { ...BASE, replicas: 1, image, release });
+    const pool = new RunnerPool(chart, 'pool', { ...BASE, replicas: 1, osImage: image, release });
     expect(ofKind(synth(chart), 'DataVolume')[0].spec.source.http.url).toContain('debian-12');
     const cloudInit = new other!.RunnerCloudInit(chart, 'other-cloud-init', { url: BASE.url, distribution: other!.Distribution.DEBIAN });
     expect(() => new lib.RunnerVm(chart, 'vm', {
-      cloudInit: cloudInit as unknown as lib.RunnerCloudInit, tokenSecretName: 't', rootDisk: { image: pool.goldenImage!.asImage(), size: '50Gi' },
+      cloudInit: cloudInit as unknown as lib.RunnerCloudInit, tokenSecretName: 't', rootDisk: { osImage: pool.goldenImage!.asImage(), size: '50Gi' },
     })).not.toThrow();
   });
 
@@ -150,8 +150,8 @@ describe('odd and hostile values (hardening)', () => {
   const chart = (props: Partial<RunnerChartProps>) => () => new RunnerChart(Testing.app(), 'fleet', { ...BASE, ...props } as RunnerChartProps);
 
   test.each([
-    [{ labels: ['--ephemeral'] }, "RunnerChart 'labels' label \"--ephemeral\" may only contain letters, digits, '.', '_' and '-', and must not start with '-'"],
-    [{ labels: ['-x'] }, "must not start with '-'"],
+    [{ runnerLabels: ['--ephemeral'] }, "RunnerChart 'runnerLabels' label \"--ephemeral\" may only contain letters, digits, '.', '_' and '-', and must not start with '-'"],
+    [{ runnerLabels: ['-x'] }, "must not start with '-'"],
     [{ runnerGroup: '-linux' }, "RunnerChart 'runnerGroup' must be 1-128 letters, digits, '.', '_', '-' or inner spaces, not starting with '-'"],
     [{ workDir: '-w' }, "RunnerChart 'workDir' must be a relative path of [A-Za-z0-9._/-] inside the runner's folder, not starting with '-'"],
     [{ workDir: '--work' }, "RunnerChart 'workDir'"],
@@ -182,5 +182,34 @@ describe('odd and hostile values (hardening)', () => {
   test('a key such as .hidden or token.txt is fine', () => {
     expect(chart({ tokenSecretKey: '.hidden' })).not.toThrow();
     expect(chart({ tokenSecretKey: 'token.txt' })).not.toThrow();
+  });
+});
+
+describe('one rule, one wording, on every kind', () => {
+  // GitHub has runner groups for organizations and enterprises only: a repository's runners cannot join one.
+  test.each([
+    ['RunnerChart', (url: string) => new RunnerChart(Testing.app(), 'fleet', { ...BASE, url, runnerGroup: 'vm' })],
+    ['RunnerPool', (url: string) => new RunnerPool(Testing.chart(), 'pool', { ...BASE, url, replicas: 1, runnerGroup: 'vm' })],
+    ['RunnerCloudInit', (url: string) => new lib.RunnerCloudInit(Testing.chart(), 'ci', { url, runnerGroup: 'vm' })],
+    ['RunnerWarmPool', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerWarmPool(chart, 'warm', {
+        url, runnerGroup: 'vm', replicas: 1, tokenSecretName: 'token', runnerImage: new lib.RunnerImage(chart, 'image'),
+      });
+    }],
+    ['RunnerScaleSet', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerScaleSet(chart, 'arc', { url, runnerGroup: 'vm', githubCredentialsSecret: 'app', runnerImage: new lib.RunnerImage(chart, 'image') });
+    }],
+    ['RunnerKedaScaleSet', (url: string) => {
+      const chart = Testing.chart();
+      return new lib.RunnerKedaScaleSet(chart, 'keda', {
+        url, runnerGroup: 'vm', runnerLabels: ['vm'], githubCredentialsSecret: 'app', runnerImage: new lib.RunnerImage(chart, 'image'),
+      });
+    }],
+  ])('%s refuses a runner group with a repository URL, and takes it with an organization URL', (kind, build) => {
+    expect(() => build('https://github.com/acme/app')).toThrow(`${kind} 'runnerGroup' "vm" needs an organization or enterprise URL; `
+      + 'repository runners have no groups (url https://github.com/acme/app)');
+    expect(() => build('https://github.com/acme')).not.toThrow();
   });
 });

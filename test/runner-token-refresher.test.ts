@@ -61,7 +61,7 @@ describe('RunnerTokenRefresher', () => {
     [{ schedule: '*/30 * * * *; reboot' }, "RunnerTokenRefresher 'schedule' must be a cron schedule"],
     [{ name: 'x'.repeat(53) }, "RunnerTokenRefresher 'name' must be a DNS-1123 label"],
     [{ url: 'http://github.com/acme' }, "RunnerTokenRefresher 'url' must be a URL (https)"],
-    [{ image: 'node' }, "RunnerTokenRefresher 'image' must be a pinned image reference"],
+    [{ containerImage: 'node' }, "RunnerTokenRefresher 'containerImage' must be a pinned image reference"],
     [{ tokenSecretKey: '..data' }, "RunnerTokenRefresher 'tokenSecretKey' must be a Secret key"],
   ])('rejects %j', (props, message) => {
     expect(() => standalone(props as Partial<RunnerTokenRefresherProps>)).toThrow(message);

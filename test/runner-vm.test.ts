@@ -6,7 +6,7 @@ import { DiskSpec, Distribution, EvictionStrategy, OsImage, ResourceScope, RunSt
 function build(props: Partial<RunnerVmProps> = {}, cloudInitNamespace = 'ci') {
   const chart = Testing.chart();
   const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', name: 'runner-cloud-init', namespace: cloudInitNamespace });
-  const rootDisk: DiskSpec = { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
+  const rootDisk: DiskSpec = { osImage: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
   const vm = new RunnerVm(chart, 'vm', { cloudInit, rootDisk, tokenSecretName: 'ci-runner-token', name: 'runner-0', ...props });
   const [object] = ofKind(synth(chart), 'VirtualMachine');
   return { vm, object, chart, cloudInit };
@@ -87,7 +87,7 @@ describe('RunnerVm', () => {
     const chart = Testing.chart();
     const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', release: RunnerRelease.latestKnown(RunnerArch.ARM64) });
     new RunnerVm(chart, 'vm', {
-      cloudInit, tokenSecretName: 't', rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' },
+      cloudInit, tokenSecretName: 't', rootDisk: { osImage: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' },
     });
     expect(ofKind(synth(chart), 'VirtualMachine')[0].spec.template.spec.architecture).toBe('arm64');
   });
@@ -102,13 +102,13 @@ describe('RunnerVm', () => {
     [{ instancetype: { name: 'u1.large', scope: 'global' } }, "RunnerVm 'instancetype.scope' must be one of cluster, namespaced"],
     [{ runStrategy: 'Sometimes' }, "RunnerVm 'runStrategy' must be one of Always, RerunOnFailure, Manual, Halted, Once, got \"Sometimes\""],
     [{ evictionStrategy: 'Evict' }, "RunnerVm 'evictionStrategy' must be one of LiveMigrateIfPossible, LiveMigrate, None, External, got \"Evict\""],
-    [{ labels: { 'team/': 'x' } }, "RunnerVm 'labels' has an invalid Kubernetes label key \"team/\""],
+    [{ vmLabels: { 'team/': 'x' } }, "RunnerVm 'vmLabels' has an invalid Kubernetes label key \"team/\""],
     [{ tokenSecretName: 'Token Secret' }, "RunnerVm 'tokenSecretName' must be a DNS-1123 subdomain"],
     [{ namespace: 'other' }, "RunnerVm 'namespace' is \"other\" but its cloud-init Secret is in \"ci\""],
-    [{ rootDisk: { image: OsImage.blank(), size: '10Gi' } }, "RunnerVm 'rootDisk.image' must hold an operating system"],
-    [{ rootDisk: { image: OsImage.debian12(), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is debian but the cloud-init was rendered for ubuntu"],
-    [{ rootDisk: { image: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' } }, "RunnerVm 'rootDisk.image' is arm64 but the runner release is x64"],
-    [{ rootDisk: { image: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm 'rootDisk.size' must be a positive Kubernetes quantity"],
+    [{ rootDisk: { osImage: OsImage.blank(), size: '10Gi' } }, "RunnerVm 'rootDisk.osImage' must hold an operating system"],
+    [{ rootDisk: { osImage: OsImage.debian12(), size: '50Gi' } }, "RunnerVm 'rootDisk.osImage' is debian but the cloud-init was rendered for ubuntu"],
+    [{ rootDisk: { osImage: OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), size: '50Gi' } }, "RunnerVm 'rootDisk.osImage' is arm64 but the runner release is x64"],
+    [{ rootDisk: { osImage: OsImage.ubuntu2404(), size: '50GB' } }, "RunnerVm 'rootDisk.size' must be a positive Kubernetes quantity"],
     [{ cloudInit: {} }, "RunnerVm 'cloudInit' must be a RunnerCloudInit"],
   ])('rejects %j', (override, message) => {
     expect(() => build(override as Partial<RunnerVmProps>)).toThrow(message);
@@ -131,7 +131,7 @@ describe('RunnerVm', () => {
 
     test('SSH keys from a Secret and a Docker disk are checked against the cloud-init', () => {
       const chart = Testing.chart();
-      const rootDisk: DiskSpec = { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
+      const rootDisk: DiskSpec = { osImage: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' };
       const cloudInit = new RunnerCloudInit(chart, 'ci', {
         url: 'https://github.com/acme', namespace: 'ci', docker: false,
         sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0000000000000000000000000000000000000000000 ops'],
@@ -152,7 +152,7 @@ describe('RunnerVm: the set-up\'s disks', () => {
   test('a CA from a ConfigMap is a read-only disk with serial RUNNERCA', () => {
     const chart = Testing.chart();
     const cloudInit = new RunnerCloudInit(chart, 'ci', { url: 'https://github.com/acme', name: 'c', namespace: 'ci', caCertificatesFrom: { configMap: 'corp-ca', key: 'ca.crt' } });
-    new RunnerVm(chart, 'vm', { cloudInit, rootDisk: { image: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' }, tokenSecretName: 't', name: 'r-0' });
+    new RunnerVm(chart, 'vm', { cloudInit, rootDisk: { osImage: OsImage.pvc('ci', 'golden', { distribution: Distribution.UBUNTU }), size: '50Gi' }, tokenSecretName: 't', name: 'r-0' });
     const [vm] = ofKind(synth(chart), 'VirtualMachine');
     expect(vm.spec.template.spec.domain.devices.disks).toContainEqual({ name: 'runnerca', serial: 'RUNNERCA', disk: { bus: 'virtio', readonly: true } });
     expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'runnerca', configMap: { name: 'corp-ca' } });

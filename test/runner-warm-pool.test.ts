@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
-import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/private/cloud-config';
+import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
-import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/private/guest-settings';
+import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, K8sObject, ofKind, synth, writtenFile } from './util';
 import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
@@ -14,7 +14,7 @@ function build(props: Partial<RunnerWarmPoolProps> = {}, sharing = ImageSharing.
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing, extraPackages: ['jq'] });
   const pool = new RunnerWarmPool(chart, 'warm', {
-    url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 'ci-runner-token', name: 'warm', labels: ['warm'], ...props,
+    url: 'https://github.com/acme', runnerImage: image, replicas: 3, tokenSecretName: 'ci-runner-token', name: 'warm', runnerLabels: ['warm'], ...props,
   });
   return { image, pool, objects: synth(chart) };
 }
@@ -68,12 +68,12 @@ describe('RunnerWarmPool', () => {
   });
 
   test('an image cloned per job cannot serve a warm pool', () => {
-    expect(() => build({}, ImageSharing.CLONE_PER_JOB)).toThrow("RunnerWarmPool 'image' must be shared (ImageSharing.SHARED)");
+    expect(() => build({}, ImageSharing.CLONE_PER_JOB)).toThrow("RunnerWarmPool 'runnerImage' must be shared (ImageSharing.SHARED)");
   });
 
   test.each([
     [{ replicas: -1 }, "RunnerWarmPool 'replicas' must be an integer from 0 to 10000, got -1"],
-    [{ labels: ['-x'] }, "RunnerWarmPool 'labels' label \"-x\""],
+    [{ runnerLabels: ['-x'] }, "RunnerWarmPool 'runnerLabels' label \"-x\""],
     [{ url: 'https://github.com/a/b/c' }, "RunnerWarmPool 'url' must name an owner"],
     [{ name: 'x'.repeat(42) }, "RunnerWarmPool 'name' must be a DNS-1123 label"],
     [{ tokenRefresher: { githubCredentialsSecret: 'ci-runner-token' } }, "RunnerWarmPool 'tokenRefresher.githubCredentialsSecret' must not be the token Secret"],
@@ -106,7 +106,7 @@ describe('RunnerWarmPool', () => {
     const withImage = (imageProps: RunnerImageProps, props: Partial<RunnerWarmPoolProps>) => {
       const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
       const image = new RunnerImage(chart, 'image', { name: 'ci-image', ...imageProps });
-      return new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 1, tokenSecretName: 't', name: 'warm', ...props });
+      return new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', runnerImage: image, replicas: 1, tokenSecretName: 't', name: 'warm', ...props });
     };
 
     test('SSH keys from a Secret are refused when the image has inline keys (the guest agent would overwrite them)', () => {
@@ -150,7 +150,7 @@ describe('RunnerWarmPool', () => {
     });
 
     test('the script from lib/cluster in a ConfigMap, run by the pinned node image as a non-root user with nothing else mounted', () => {
-      const { objects } = build({ activeHours: { ...BERLIN, offHoursReplicas: 1, image: 'registry.example/node:26-alpine' } });
+      const { objects } = build({ activeHours: { ...BERLIN, offHoursReplicas: 1, containerImage: 'registry.example/node:26-alpine' } });
       expect(named(objects, 'ConfigMap', 'warm-scaler').data).toEqual({
         'pool-scaler.cjs': readFileSync(join(__dirname, '..', 'lib', 'cluster', 'pool-scaler.cjs'), 'utf8'),
       });
@@ -189,7 +189,7 @@ describe('RunnerWarmPool', () => {
     test('for GitOps tools that take spec.replicas back (README): the escape hatch leaves it to the CronJobs, and the output stays valid', () => {
       const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
       const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED });
-      const pool = new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 't', name: 'warm', activeHours: BERLIN });
+      const pool = new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', runnerImage: image, replicas: 3, tokenSecretName: 't', name: 'warm', activeHours: BERLIN });
       pool.apiObject.addJsonPatch(JsonPatch.remove('/spec/replicas'));
       const objects = synth(chart);
       expect(named(objects, 'VirtualMachinePool', 'warm').spec.replicas).toBeUndefined();
@@ -211,7 +211,7 @@ describe('RunnerWarmPool', () => {
       [{ ...BERLIN, timeZone: 'Mars/Olympus_Mons' }, "RunnerWarmPool 'activeHours.timeZone' must be an IANA time zone name"],
       [{ ...BERLIN, offHoursReplicas: 3 }, "RunnerWarmPool 'activeHours.offHoursReplicas' must be an integer from 0 to 2 (less than 'replicas'), got 3"],
       [{ ...BERLIN, offHoursReplicas: -1 }, "RunnerWarmPool 'activeHours.offHoursReplicas' must be an integer from 0 to 2"],
-      [{ ...BERLIN, image: 'node:latest' }, "RunnerWarmPool 'activeHours.image' must be a pinned image reference"],
+      [{ ...BERLIN, containerImage: 'node:latest' }, "RunnerWarmPool 'activeHours.containerImage' must be a pinned image reference"],
     ])('rejects activeHours %j', (activeHours, message) => {
       expect(() => build({ activeHours } as Partial<RunnerWarmPoolProps>)).toThrow(message);
     });

@@ -1,4 +1,4 @@
-import { Names } from 'cdk8s';
+import { Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -79,4 +79,20 @@ export function validateLabelMap(owner: string, prop: string, labels: Record<str
     }
   }
   return labels;
+}
+
+/** Defaults that depend on where a construct sits in the tree, which a resolver cannot know from props. */
+export interface TreeDefaults {
+  /** A DNS label derived from the construct path, at most `maxLength` long. */
+  readonly name: (maxLength?: number) => string;
+  /** The enclosing chart's namespace, else 'default'. */
+  readonly namespace: string;
+  /** The enclosing chart's namespace, if it has one. */
+  readonly chartNamespace?: string;
+}
+
+/** The tree defaults of `construct`. */
+export function treeDefaults(construct: IConstruct): TreeDefaults {
+  const chartNamespace = Chart.of(construct).namespace;
+  return { name: (maxLength) => defaultDnsLabel(construct, maxLength), namespace: chartNamespace ?? 'default', chartNamespace };
 }

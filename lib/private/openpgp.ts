@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { AptSigningKey, ResolvedAptSigningKey } from '../runner-spec';
 
 // Just enough OpenPGP (RFC 4880) to pin an apt signing key by fingerprint at synth time, without gpg:
 // the armor, its checksum, the packet framing and v4 fingerprints.
@@ -33,7 +32,13 @@ export function openPgpFingerprints(armored: string): string[] {
  * primary key's fingerprint is `fingerprint` (spaces and case ignored). Returns the key with Unix
  * line ends and a final newline, and the fingerprint in upper-case hex.
  */
-export function validateAptSigningKey(owner: string, prop: string, key: AptSigningKey | undefined): ResolvedAptSigningKey {
+/** An apt signing key as a prop gives it (AptSigningKey), and as validateAptSigningKey returns it (ResolvedAptSigningKey). */
+export interface SigningKey {
+  readonly armored: string;
+  readonly fingerprint: string;
+}
+
+export function validateAptSigningKey(owner: string, prop: string, key: SigningKey | undefined): SigningKey {
   // `field` joins the quoted prop: RunnerChart 'aptMirror.signingKey.armored'.
   const fail = (why: string, field?: 'armored' | 'fingerprint'): never => {
     throw new Error(`${owner} '${prop}${field ? `.${field}` : ''}' ${why}`);

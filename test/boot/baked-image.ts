@@ -28,7 +28,7 @@ export const fields = (report: string | undefined) => Object.fromEntries((report
  */
 export function testRunnerImage(chart: Chart, tarball: Buffer): RunnerImage {
   return new RunnerImage(chart, 'image', {
-    baseImage: OsImage.debian12(),
+    baseOsImage: OsImage.debian12(),
     installPackages: false,
     docker: false,
     release: RunnerRelease.of('2.334.0', { sha256: sha256(tarball), downloadBaseUrl: `${SERVER}/runner` }),

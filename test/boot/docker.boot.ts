@@ -91,9 +91,9 @@ function userData(signer: Signer, ca: string): string {
     name: 'runners',
     url: 'https://github.com/acme-corp',
     tokenSecretName: 'ci-runner-token',
-    labels: LABELS,
+    runnerLabels: LABELS,
     disableUpdate: true,
-    image: OsImage.debian12(),
+    osImage: OsImage.debian12(),
     // The default path: packages and Docker installed at first boot (installPackages and docker
     // default to true; said here because this test is about them).
     installPackages: true,

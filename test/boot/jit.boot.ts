@@ -9,7 +9,7 @@ import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
 import { ReportServer } from './report-server';
-import { renderJobCloudConfig } from '../../lib/private/cloud-config';
+import { renderJobCloudConfig } from '../../lib/render/cloud-config';
 import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL } from '../../lib/private/token-disk';
 
 // The per-job VM's life, under qemu: a RunnerImage's bake cloud-config, unmodified, bakes the image

@@ -34,10 +34,10 @@ function userData(props: Partial<RunnerChartProps>): string {
     name: 'runners',
     url: 'https://github.com/acme-corp',
     tokenSecretName: 'ci-runner-token',
-    labels: LABELS,
+    runnerLabels: LABELS,
     runnerGroup: 'linux runners',
     disableUpdate: true,
-    image: OsImage.debian12(),
+    osImage: OsImage.debian12(),
     // What a user of a pre-baked image behind a mirror would set: nothing to install, the runner
     // from a local mirror. Docker is off: the guest cannot reach Docker's repository.
     installPackages: false,

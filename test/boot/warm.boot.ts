@@ -76,7 +76,7 @@ interface WarmBoot {
     image = await timed('guest image (build or cache)', () => guestImage());
     const chart = Testing.chart();
     const runnerImage = testRunnerImage(chart, tarball);
-    const pool = new RunnerWarmPool(chart, 'warm', { name: 'warm', url: URL, image: runnerImage, replicas: 1, tokenSecretName: 'warm-runner-token', labels: LABELS });
+    const pool = new RunnerWarmPool(chart, 'warm', { name: 'warm', url: URL, runnerImage: runnerImage, replicas: 1, tokenSecretName: 'warm-runner-token', runnerLabels: LABELS });
     userData = secretUserData(chart, `${pool.name}-cloud-init`);
     bake = await timed('bake', () => bakeImage({ work, guest: image, image: runnerImage, chart, tarball }));
     if (!bake.result.poweredOff) return;

@@ -6,7 +6,7 @@ import { ConnectProxy, hasOpenssl, makeServerPki } from './connect-proxy';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } from './fake-github-api';
 import { FakeKube, Plural } from './fake-kube';
 import { LauncherRun } from './launcher-run';
-import { launcherRules } from '../../lib/private/launcher-pod';
+import { launcherRules } from '../../lib/render/launcher-pod';
 
 // The launcher in mint mode (LAUNCHER_MINT_JIT=1, RunnerKedaScaleSet's Job pods): it registers its
 // own JIT runner on a fake GitHub (./fake-github-api.ts), stores the config in a pod-owned Secret on a

@@ -6,7 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { admissionProblems, FakeKube, FakeKubeOptions, Plural } from './fake-kube';
 import { LAUNCHER, LauncherRun } from './launcher-run';
 import { ImageSharing, RunnerImage } from '../../lib';
-import { launcherRules } from '../../lib/private/launcher-pod';
+import { launcherRules } from '../../lib/render/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
 import { synth, testIf } from '../util';
 import { freePort } from './fake-http';
@@ -566,7 +566,7 @@ describe('the launcher as RunnerScaleSet renders it (its ConfigMap and runner po
   function renderedPod(sharing: ImageSharing) {
     const chart = new Chart(Testing.app(), 'scale-set', { namespace: NS });
     const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
-    new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubConfigSecret: 'arc-github-app', image });
+    new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubCredentialsSecret: 'arc-github-app', runnerImage: image });
     const objects = synth(chart);
     const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
     const podSpec = objects.find((o) => o.kind === 'AutoscalingRunnerSet')!.spec.template.spec;

@@ -33,7 +33,7 @@ const [synthesizedPool, scalerRules] = (() => {
   const chart = new Chart(Testing.app(), 'ci', { namespace: NS });
   const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED });
   new RunnerWarmPool(chart, 'warm', {
-    url: 'https://github.com/acme', image, replicas: 3, tokenSecretName: 'ci-runner-token', name: POOL,
+    url: 'https://github.com/acme', runnerImage: image, replicas: 3, tokenSecretName: 'ci-runner-token', name: POOL,
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' },
   });
   const objects = synth(chart);

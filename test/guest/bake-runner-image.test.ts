@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { testIf } from '../util';
 import { FakeGuest } from './harness';
 import { RunnerRelease } from '../../lib';
-import { readGuestFile } from '../../lib/private/cloud-config';
+import { readGuestFile } from '../../lib/render/cloud-config';
 import { TEST_CA_PEM } from '../network-fixtures';
 
 // The bake script that a RunnerImage's bake VM runs once from cloud-init, run for real under bash

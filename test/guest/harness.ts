@@ -7,10 +7,8 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { FAKE_RUNNER_FILES } from './fake-runner';
 import { OsImage, RunnerCloudInit, RunnerCloudInitProps, RunnerImage, RunnerImageProps, RunnerRelease } from '../../lib';
-import {
-  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH,
-} from '../../lib/private/cloud-config';
-import { RUNNER_SETTINGS_PATH } from '../../lib/private/guest-settings';
+import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/render/cloud-config';
+import { RUNNER_SETTINGS_PATH } from '../../lib/render/guest-settings';
 import { shellQuote } from '../../lib/private/shell';
 
 /** Where a stub can be made to crash the boot: FAKE_CRASH=<stub> or FAKE_CRASH='<stub> <first argument>'. */
@@ -194,7 +192,7 @@ export class FakeGuest {
   public installImage(props: Partial<RunnerImageProps> = {}, settings: Record<string, string> = {}): void {
     const chart = Testing.chart();
     new RunnerImage(chart, 'image', {
-      baseImage: OsImage.debian12(),
+      baseOsImage: OsImage.debian12(),
       release: RunnerRelease.of('2.334.0', { sha256: this.tarballSha256 }),
       ...props,
     });

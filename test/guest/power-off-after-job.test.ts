@@ -15,7 +15,7 @@ describe('register-runner.sh: power off after the job', () => {
   const dropIn = () => join(guest.unitDir, 'actions.runner.acme.runners-0.service.d', 'power-off-after-job.conf');
 
   test('a warm pool runner: the runner unit powers the VM off when it stops, successfully or not', () => {
-    guest.install({ labels: ['warm'], ephemeral: true }, { RUNNER_POWER_OFF_AFTER_JOB: 'true' });
+    guest.install({ runnerLabels: ['warm'], ephemeral: true }, { RUNNER_POWER_OFF_AFTER_JOB: 'true' });
     const run = guest.run();
     expect(run.status).toBe(0);
     expect(guest.configArgs()).toContain('--ephemeral');
@@ -23,10 +23,10 @@ describe('register-runner.sh: power off after the job', () => {
   });
 
   test('a long-lived runner: no drop-in, and one left from before is removed', () => {
-    guest.install({ labels: ['static'] }, { RUNNER_POWER_OFF_AFTER_JOB: 'true' });
+    guest.install({ runnerLabels: ['static'] }, { RUNNER_POWER_OFF_AFTER_JOB: 'true' });
     expect(guest.run().status).toBe(0);
     expect(existsSync(dropIn())).toBe(true);
-    guest.install({ labels: ['static'] });
+    guest.install({ runnerLabels: ['static'] });
     expect(guest.run().status).toBe(0);
     expect(existsSync(dropIn())).toBe(false);
   });

@@ -19,7 +19,7 @@ describe('register-runner.sh', () => {
   test('registers with exactly the configured URL, name, labels, group, work dir and flags', () => {
     guest.install({
       url: 'https://github.com/acme',
-      labels: ['gpu', 'ubuntu-24.04', 'x64_large', 'größe'],
+      runnerLabels: ['gpu', 'ubuntu-24.04', 'x64_large', 'größe'],
       runnerGroup: 'linux runners',
       noDefaultLabels: true,
       ephemeral: true,
@@ -37,7 +37,7 @@ describe('register-runner.sh', () => {
   });
 
   test('by default: no group, no optional flags, runs as actions-runner, installs and starts the service', () => {
-    guest.install({ labels: ['kubevirt'] });
+    guest.install({ runnerLabels: ['kubevirt'] });
     expect(guest.run().status).toBe(0);
     expect(guest.configArgs()).toEqual([
       '--unattended', '--url', 'https://github.com/acme', '--name', 'runners-0', '--work', '_work', '--replace', '--labels', 'kubevirt',
@@ -191,7 +191,7 @@ describe('a value that starts with \'-\' never reaches config.sh', () => {
     ['runner name (the hostname)', '--replace', {}, { STUB_HOSTNAME: '--replace' }],
     ['runner user', '-x', { RUNNER_USER: '-x' }, {}],
   ])('a %s %j is refused before anything runs', (what, value, settings, env) => {
-    guest.install({ labels: ['x64'] }, settings);
+    guest.install({ runnerLabels: ['x64'] }, settings);
     const run = guest.run(env);
     expect(run.stderr).toContain(`error: the ${what} '${value}' starts with '-', which config.sh would read as an option; not registering`);
     expect(run.status).toBe(1);
@@ -202,7 +202,7 @@ describe('a value that starts with \'-\' never reaches config.sh', () => {
   });
 
   test('a \'-\' inside a value is fine', () => {
-    guest.install({ labels: ['x64', 'ubuntu-24.04'], runnerGroup: 'linux-runners', workDir: 'jobs/-work' });
+    guest.install({ runnerLabels: ['x64', 'ubuntu-24.04'], runnerGroup: 'linux-runners', workDir: 'jobs/-work' });
     expect(guest.run({ STUB_HOSTNAME: 'runners-0' }).status).toBe(0);
     expect(guest.githubRunner('runners-0')).toMatchObject({ labels: 'x64,ubuntu-24.04', group: 'linux-runners', ephemeral: 'false' });
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Testing } from 'cdk8s';
 import { RunnerCloudInit } from '../../lib';
-import { readGuestFile } from '../../lib/private/cloud-config';
+import { readGuestFile } from '../../lib/render/cloud-config';
 import { PRIVATE_KEY_WORDS, TEST_CA_PEM, unreadableCertificate } from '../network-fixtures';
 import { testIf } from '../util';
 

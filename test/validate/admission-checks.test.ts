@@ -7,7 +7,7 @@ import { synth } from '../util';
 // a deep copy of the seed fleet and must report exactly its own line(s), nothing else.
 
 const SEED = synth(new RunnerChart(Testing.app(), 'fleet', {
-  url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'],
+  url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', runnerLabels: ['kubevirt'],
 }));
 
 function fleet(): ManifestObject[] {
@@ -272,7 +272,7 @@ describe('DataVolume, standalone and as a dataVolumeTemplate (CDI datavolume-val
 describe('CronJob (API server: ValidateCronJobCreate, validateCronJobSpec)', () => {
   const chart = new Chart(Testing.app(), 'warm', { namespace: 'ci' });
   new RunnerWarmPool(chart, 'warm', {
-    url: 'https://github.com/acme', image: new RunnerImage(chart, 'image', { name: 'ci-image' }), replicas: 2, tokenSecretName: 'token', name: 'warm',
+    url: 'https://github.com/acme', runnerImage: new RunnerImage(chart, 'image', { name: 'ci-image' }), replicas: 2, tokenSecretName: 'token', name: 'warm',
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' }, tokenRefresher: { githubCredentialsSecret: 'github-app' },
   });
   const WARM = synth(chart);
@@ -311,7 +311,7 @@ describe('CronJob (API server: ValidateCronJobCreate, validateCronJobSpec)', () 
 
 describe('objects defined twice, runners that replace each other, cloud-init Secrets without user-data', () => {
   const runnerChart = (namespace: string) => synth(new RunnerChart(Testing.app(), 'fleet', {
-    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'], namespace,
+    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', runnerLabels: ['kubevirt'], namespace,
   }));
 
   test('the same VM in a second file names both places', () => {

@@ -9,7 +9,7 @@ import { synth, testIf } from '../util';
 // what PyYAML refuses or reads differently from YAML 1.2.
 
 const SEED = synth(new RunnerChart(Testing.app(), 'fleet', {
-  url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 1, labels: ['kubevirt'],
+  url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 1, runnerLabels: ['kubevirt'],
 }));
 const USER_DATA: string = SEED.find((o) => o.kind === 'Secret')!.stringData.userdata;
 

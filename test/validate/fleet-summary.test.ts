@@ -22,12 +22,12 @@ function perJobCharts() {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
   const shared = new RunnerImage(chart, 'image', { name: 'shared-image', size: '40Gi' });
   const cloned = new RunnerImage(chart, 'cloned', { name: 'cloned-image', size: '30Gi', sharing: ImageSharing.CLONE_PER_JOB, bakeCpu: 4, bakeMemory: '8Gi' });
-  new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', image: shared, replicas: 3, tokenSecretName: 'token', name: 'warm', cpu: 2, memory: '6Gi' });
+  new RunnerWarmPool(chart, 'warm', { url: 'https://github.com/acme', runnerImage: shared, replicas: 3, tokenSecretName: 'token', name: 'warm', cpu: 2, memory: '6Gi' });
   new RunnerScaleSet(chart, 'arc', {
-    url: 'https://github.com/acme', githubConfigSecret: 'github-app', image: shared, name: 'arc', minRunners: 1, maxRunners: 5, cpu: 2, memory: '8Gi',
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: shared, name: 'arc', minRunners: 1, maxRunners: 5, cpu: 2, memory: '8Gi',
   });
   new RunnerKedaScaleSet(chart, 'keda', {
-    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', image: cloned, name: 'keda', labels: ['kubevirt'], maxRunners: 4,
+    url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: cloned, name: 'keda', runnerLabels: ['kubevirt'], maxRunners: 4,
   });
   return { chart, shared, cloned };
 }

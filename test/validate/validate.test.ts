@@ -13,7 +13,7 @@ import { Distribution, OsImage, RunnerChart, RunnerImage, RunnerWarmPool } from 
 /** The seed fleet as synthesized objects, deep-copied so each test can break its own. */
 function fleet(): ManifestObject[] {
   const chart = new RunnerChart(Testing.app(), 'fleet', {
-    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', labels: ['kubevirt'],
+    url: 'https://github.com/acme', tokenSecretName: 'ci-runner-token', replicas: 2, cpu: 8, memory: '16Gi', runnerLabels: ['kubevirt'],
   });
   return synth(chart).map((object) => ({ file: 'fleet.yaml', object: JSON.parse(JSON.stringify(object)) }));
 }
@@ -109,7 +109,7 @@ describe('validateObjects', () => {
     ['a DataSource you keep', OsImage.dataSource('ubuntu', { distribution: Distribution.UBUNTU, namespace: 'os-images' })],
     ['a PVC you keep', OsImage.pvc('images', 'ubuntu-golden', { distribution: Distribution.UBUNTU })],
   ])('fleets that clone %s declare it and validate clean', (_, image) => {
-    const chart = new RunnerChart(Testing.app(), 'fleet', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 2, image });
+    const chart = new RunnerChart(Testing.app(), 'fleet', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 2, osImage: image });
     const items = synth(chart).map((object) => ({ file: 'fleet.yaml', object }));
     expect(items.filter((i) => i.object.kind === 'DataVolume')).toHaveLength(0);
     expect(findingLines(items)).toEqual([]);
@@ -126,7 +126,7 @@ describe('validateObjects', () => {
       const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
       const image = new RunnerImage(chart, 'image', { name: 'ci-image' });
       new RunnerWarmPool(chart, 'warm', {
-        url: 'https://github.com/acme', image, replicas: 2, tokenSecretName: 't', name: 'warm',
+        url: 'https://github.com/acme', runnerImage: image, replicas: 2, tokenSecretName: 't', name: 'warm',
         activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' },
       });
       return synth(chart).map((object) => ({ file: 'warm.yaml', object: JSON.parse(JSON.stringify(object)) }));

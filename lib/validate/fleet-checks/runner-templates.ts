@@ -15,7 +15,7 @@ export interface RunnerTemplate {
 }
 
 // Where runner VMs are templated: a VirtualMachine, a VirtualMachinePool, and the VMI template in a
-// launcher ConfigMap (lib/private/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
+// launcher ConfigMap (lib/render/launcher-pod.ts) that the scale sets' launcher creates VMIs from.
 export function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplate[] {
   const templates: RunnerTemplate[] = [];
   for (const item of items) {

@@ -1,5 +1,5 @@
-import { MAX_LABELS } from '../../private/github-rules';
-import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../../private/guest-settings';
+import { MAX_RUNNER_LABELS } from '../../private/github-rules';
+import { GuestSettings, parseGuestSettings, RUNNER_SETTINGS_PATH } from '../../render/guest-settings';
 import { readCloudConfig } from '../cloud-init-yaml';
 import { Finding, ManifestObject, objectLabel } from '../finding';
 import { namespaceOf, objectKey } from '../manifest-values';
@@ -15,7 +15,7 @@ export function userDataOf(secret: any): Array<[string, string]> {
   return entries;
 }
 
-/** The runner settings file a cloud-config writes (lib/private/guest-settings.ts), with its write_files index. */
+/** The runner settings file a cloud-config writes (lib/render/guest-settings.ts), with its write_files index. */
 export function runnerSettingsOf(userData: string): { index: number; settings: Partial<GuestSettings> } | undefined {
   const config: any = readCloudConfig(userData).config; // not YAML: the cloud-config check reports it
   const index = Array.isArray(config?.write_files) ? config.write_files.findIndex((f: any) => f?.path === RUNNER_SETTINGS_PATH) : -1;
@@ -34,7 +34,7 @@ export function checkRunnerLabels(secret: any, report: Report): void {
     const labels = settings.labels ?? [];
     const total = labels.length + (settings.noDefaultLabels ? 0 : DEFAULT_LABEL_COUNT);
     const at = `${path}#/write_files/${index}/content`;
-    if (labels.length > MAX_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_LABELS}`);
+    if (labels.length > MAX_RUNNER_LABELS) report(at, `runner has ${labels.length} custom labels; GitHub allows at most ${MAX_RUNNER_LABELS}`);
     if (total < 1) report(at, 'runner has no labels at all (no custom labels and --no-default-labels): no workflow can target it');
   }
 }

@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration } from 'cdk8s';
 import {
-  toJson_VirtualMachineSpecTemplateSpec,
-  VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
+  toJson_VirtualMachineSpecTemplateSpec, VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
 } from '../../imports/kubevirt.io';
 import { EvictionStrategy } from '../kubevirt-options';
-import { dataVolumeSpec } from '../runner-disk';
-import type { ResolvedVmOptions } from '../runner-spec';
-import { ImageSharing, RunnerImage } from '../runner-image';
+import { JIT_DISK_SERIAL } from '../private/token-disk';
+import { ImageSharing, IRunnerImage } from '../spec/image';
+import type { ResolvedVmOptions } from '../spec/resolved';
+import { resolveSizing } from '../spec/vm-options';
 import { renderJobCloudConfig } from './cloud-config';
-import { Naming, propLabel, show } from './naming';
-import { resolveSizing } from './resolve-vm';
-import { JIT_DISK_SERIAL } from './token-disk';
+import { dataVolumeSpec } from './data-volume';
 import { RunnerVmDisk, runnerVmiSpec } from './vmi-spec';
 
 // What the per-job constructs (RunnerScaleSet on ARC, RunnerKedaScaleSet on KEDA) share: the
@@ -29,7 +26,7 @@ export interface LauncherVmOptions {
 }
 
 /** The VirtualMachineInstance the launcher creates for each job (it fills in the name, owner and JIT Secret). */
-export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>,
+export function vmiTemplate(image: IRunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy, labels: Record<string, string>,
   vm: LauncherVmOptions, annotations?: Record<string, string>) {
   const rootdisk: RunnerVmDisk = image.sharing === ImageSharing.SHARED
     // A copy-on-write layer over the baked volume: each VMI starts from the image as baked.
@@ -57,17 +54,17 @@ export function vmiTemplate(image: RunnerImage, sizing: ReturnType<typeof resolv
 }
 
 /** The per-job clone of the baked volume (clone mode; the launcher names it and makes its pod the owner). */
-export function dataVolumeTemplate(image: RunnerImage, labels: Record<string, string>) {
+export function dataVolumeTemplate(image: IRunnerImage, labels: Record<string, string>) {
   return {
     apiVersion: 'cdi.kubevirt.io/v1beta1',
     kind: 'DataVolume',
     metadata: { labels },
-    spec: dataVolumeSpec({ ...image.storage, image: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
+    spec: dataVolumeSpec({ ...image.storage, osImage: image.asCloneSource() }, (size) => StorageQuantity.fromString(size).value),
   };
 }
 
 /** The launcher ConfigMap's files: the script and the templates. */
-export function launcherConfigData(image: RunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
+export function launcherConfigData(image: IRunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
   labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): Record<string, string> {
   return {
     'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
@@ -145,13 +142,4 @@ export function launcherPodSpec(input: LauncherPodInput) {
     }],
     volumes: [{ name: 'launcher', configMap: { name: input.configMapName } }, ...mounts.map((m) => m.volume)],
   };
-}
-
-/** A Duration prop in whole seconds, at least 1. */
-export function validateDuration(naming: Naming, prop: string, duration: Duration, example = 'Duration.minutes(15)'): number {
-  const seconds = typeof duration?.toSeconds === 'function' ? duration.toSeconds({ integral: false }) : NaN;
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(`${propLabel(naming, prop)} must be a Duration of whole seconds, at least 1 (${example}), got ${show(seconds)}`);
-  }
-  return seconds;
 }

@@ -1,20 +1,11 @@
-import type { RunnerAffinity } from './affinity';
-import type { GitHubScope } from './github';
+import type { RunnerAffinity } from '../affinity';
 import type {
   AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
-} from './kubevirt-options';
-import type { OsImage } from './os-image';
-import type { Distribution } from './platform';
-import type { ResolvedNetworkRules } from './private/resolve-network-policy';
-import type { RunnerRelease } from './runner-release';
+} from '../kubevirt-options';
+import type { OsImage } from '../os-image';
 
-// The runner spec: the props every kind of runner shares, as users write them, and the resolved
-// values the constructs render. Every prop is validated once, by the construct the user called (errors
-// name it and its prop), in lib/private/resolve-*.ts; a construct built by another construct receives
-// the values its parent resolved (private/resolved.ts).
-
-// ---------------------------------------------------------------------------------------------
-// Props, as users write them.
+// The props every kind of runner shares, as users write them. Each is validated once, by the
+// resolver of the kind the user called (lib/spec/<kind>.ts), into the frozen values of resolved.ts.
 
 /** Where Docker's apt repository is fetched from. */
 export interface DockerAptOptions {
@@ -166,8 +157,8 @@ export interface RunnerSetupOptions {
 export interface RunnerRegistrationOptions {
   /** GitHub URL the runners register with: `https://github.com/OWNER[/REPO]` or `https://github.com/enterprises/SLUG`, or the same on a GHES host. */
   readonly url: string;
-  /** Custom runner labels, in addition to the runner's default ones. @default - none */
-  readonly labels?: string[];
+  /** GitHub runner labels (what `runs-on` targets), in addition to the runner's default ones. @default - none */
+  readonly runnerLabels?: string[];
   /** Runner group to join (organization and enterprise runners). @default - the 'Default' group */
   readonly runnerGroup?: string;
   /** Register without the default labels (self-hosted, Linux, X64); needs at least one label. @default false */
@@ -310,162 +301,8 @@ export interface RunnerVmOptions {
 
 /** A disk: an image and the storage that holds it. */
 export interface DiskSpec extends DiskStorageOptions {
-  /** What the disk is filled with. */
-  readonly image: OsImage;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resolved values: validated, defaulted, frozen. What the renderers read.
-
-/** How the guest is set up: what every cloud-config renders. */
-export interface ResolvedSetup {
-  readonly release: RunnerRelease;
-  readonly distribution: Distribution;
-  readonly user: string;
-  readonly passwordlessSudo: boolean;
-  readonly docker: boolean;
-  readonly installPackages: boolean;
-  readonly dockerAptBaseUrl: string;
-  readonly extraPackages: readonly string[];
-  readonly upgradePackages: boolean;
-  readonly sshAuthorizedKeys: readonly string[];
-  readonly proxy?: ResolvedProxy;
-  /** PEM certificates, each ending in a newline. */
-  readonly caCertificates: readonly string[];
-  readonly caCertificatesFrom?: ResolvedKeyReference;
-  readonly aptMirror?: ResolvedAptMirror;
-  readonly dockerSource: DockerSource;
-  /** Armored key of a re-signing Docker mirror; undefined for Docker's own key. */
-  readonly dockerAptSigningKey?: ResolvedAptSigningKey;
-  readonly dockerDaemon: ResolvedDockerDaemon;
-}
-
-/** A checked proxy: at least one of http and https. */
-export interface ResolvedProxy {
-  readonly http?: string;
-  readonly https?: string;
-  /** The given entries after localhost, 127.0.0.1 and ::1. */
-  readonly noProxy: readonly string[];
-}
-
-/** A checked key: armored text (ending in a newline) whose primary key has `fingerprint`. */
-export interface ResolvedAptSigningKey {
-  readonly armored: string;
-  /** 40 upper-case hex digits. */
-  readonly fingerprint: string;
-}
-
-/** A checked apt mirror. */
-export interface ResolvedAptMirror {
-  readonly url: string;
-  readonly signingKey?: ResolvedAptSigningKey;
-  readonly suites: readonly string[];
-  readonly components: readonly string[];
-  readonly securityUrl?: string;
-}
-
-/** A checked Secret or ConfigMap key. */
-export interface ResolvedKeyReference {
-  readonly kind: 'secret' | 'configMap';
-  readonly name: string;
-  readonly key: string;
-}
-
-/** Checked daemon.json settings. */
-export interface ResolvedDockerDaemon {
-  readonly registryMirrors: readonly string[];
-  readonly insecureRegistries: readonly string[];
-}
-
-/** What a long-lived runner registers as. */
-export interface ResolvedRegistration {
-  readonly scope: GitHubScope;
-  readonly labels: readonly string[];
-  readonly runnerGroup?: string;
-  readonly noDefaultLabels: boolean;
-  readonly ephemeral: boolean;
-  readonly disableUpdate: boolean;
-  readonly workDir: string;
-  readonly tokenKey: string;
-}
-
-/** Everything a long-lived runner's guest needs. */
-export interface ResolvedGuest extends ResolvedSetup, ResolvedRegistration {}
-
-/** A VM's sizing and run policy. */
-export interface ResolvedSizing {
-  /** A CPU quantity; undefined with an instancetype. */
-  readonly cpu?: string;
-  /** A memory quantity; undefined with an instancetype. */
-  readonly memory?: string;
-  readonly instancetype?: { readonly name: string; readonly kind: string };
-  readonly preference?: { readonly name: string; readonly kind: string };
-  readonly runStrategy: RunStrategy;
-  readonly evictionStrategy: EvictionStrategy;
-}
-
-/** A volume's storage. */
-export interface ResolvedStorage {
-  readonly size: string;
-  readonly storageClassName?: string;
-  readonly accessModes: readonly AccessMode[];
-  readonly volumeMode?: VolumeMode;
-}
-
-/** A disk: storage filled from an image. */
-export interface ResolvedDisk extends ResolvedStorage {
-  readonly image: OsImage;
-}
-
-/** A validated toleration. */
-export interface ResolvedToleration {
-  readonly key?: string;
-  readonly operator?: TolerationOperator;
-  readonly value?: string;
-  readonly effect?: TaintEffect;
-  readonly tolerationSeconds?: number;
-}
-
-/** Nested virtualization, validated: the guest CPU model and the feature it requires. */
-export interface ResolvedNestedVirtualization {
-  readonly cpuModel: NestedCpuModel;
-  /** `vmx` (Intel) or `svm` (AMD). */
-  readonly feature: string;
-}
-
-/** Where and how a runner VM runs, validated. */
-export interface ResolvedVmOptions {
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly tolerations: readonly ResolvedToleration[];
-  readonly affinity?: RunnerAffinity;
-  readonly priorityClassName?: string;
-  readonly spreadAcrossNodes: boolean;
-  readonly dedicatedCpus: boolean;
-  readonly nestedVirtualization?: ResolvedNestedVirtualization;
-  readonly dockerDataDisk?: ResolvedStorage;
-  readonly guestAgentReadinessProbe: boolean;
-  readonly sshPublicKeysSecret?: string;
-}
-
-/** A whole pool of identical runners. */
-export interface ResolvedPool {
-  readonly name: string;
-  readonly namespace: string;
-  readonly replicas: number;
-  readonly guest: ResolvedGuest;
-  /** The image every runner boots (its distribution and architecture agree with the guest's). */
-  readonly image: OsImage;
-  readonly rootDisk: ResolvedStorage;
-  /** Storage of the golden image, when the image is imported (http, registry). */
-  readonly goldenImage?: ResolvedStorage;
-  readonly sizing: ResolvedSizing;
-  readonly vmOptions: ResolvedVmOptions;
-  readonly tokenSecretName: string;
-  readonly vmLabels: Readonly<Record<string, string>>;
-  /** The refresher that keeps the token Secret fresh, when the pool has one. */
-  readonly tokenRefresher?: ResolvedTokenRefresher;
-  /** The fleet's NetworkPolicy rules; undefined when the user opted out. */
-  readonly networkPolicy?: ResolvedNetworkRules;
+  /** The operating-system image the disk is filled with. */
+  readonly osImage: OsImage;
 }
 
 /** The default Docker apt repository; the distribution is appended. */
@@ -479,11 +316,8 @@ export const MINIMUM_DOCKER_DATA_DISK_SIZE = '2Gi';
 /** The smallest disk a runner boots from: the distributions' cloud images alone are 2-3.5 GiB. */
 export const MINIMUM_BOOT_DISK_SIZE = '4Gi';
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Token refresh.
-
 
 /** A RunnerTokenRefresher for a fleet: the token Secret is kept fresh from a GitHub App or PAT. */
 export interface TokenRefresherOptions {
@@ -496,18 +330,9 @@ export interface TokenRefresherOptions {
   readonly schedule?: string;
   /** Also delete the fleet's offline runners (named `<pool>-N`) from GitHub. @default false */
   readonly deleteOfflineRunners?: boolean;
-  /** The image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
-  readonly image?: string;
+  /** The container image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
+  readonly containerImage?: string;
 }
-
-/** A validated token refresher. */
-export interface ResolvedTokenRefresher {
-  readonly githubCredentialsSecret: string;
-  readonly schedule: string;
-  readonly image: string;
-  readonly deleteOfflineRunners: boolean;
-}
-
 
 /**
  * When a warm pool runs at full size: two cron schedules in one time zone. At `start` a CronJob sets
@@ -527,17 +352,8 @@ export interface ActiveHoursOptions {
   readonly timeZone?: string;
   /** How many runners stay warm outside active hours (less than the pool's `replicas`). @default 0 */
   readonly offHoursReplicas?: number;
-  /** The image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
-  readonly image?: string;
-}
-
-/** A validated activeHours schedule. */
-export interface ResolvedActiveHours {
-  readonly start: string;
-  readonly end: string;
-  readonly timeZone: string;
-  readonly offHoursReplicas: number;
-  readonly image: string;
+  /** The container image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
+  readonly containerImage?: string;
 }
 
 /** The longest pool name that leaves room for its token refresher's CronJob name, `<pool>-refresher` (52). */

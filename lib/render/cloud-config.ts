@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isSeq, parse, Scalar, visit } from 'yaml';
-import { DockerSource, ResolvedGuest, ResolvedSetup } from '../runner-spec';
-import { deepFreeze } from './freeze';
-import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
+import { deepFreeze } from '../private/freeze';
+import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from '../private/token-disk';
+import { DockerSource } from '../spec/options';
+import { ResolvedGuest, ResolvedSetup } from '../spec/resolved';
 import { aptConfig, dockerPackages, networkFiles, removeDefaultAptSources, SYSTEM_CA_BUNDLE } from './guest-network';
-import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from './token-disk';
+import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
 
 // The cloud-config every runner VM boots with: what it writes, installs and runs, and where.
 
@@ -97,7 +98,7 @@ export function guestSettingsOf(role: GuestRole): GuestSettings {
   return {
     ...setup,
     url: guest.scope.url,
-    labels: guest.labels,
+    labels: guest.runnerLabels,
     runnerGroup: guest.runnerGroup ?? '',
     noDefaultLabels: guest.noDefaultLabels,
     // A warm pool's runner takes one job: the VM comes back clean for the next.

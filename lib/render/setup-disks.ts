@@ -1,5 +1,5 @@
-import type { ResolvedSetup } from '../runner-spec';
-import { CA_DISK_SERIAL } from './token-disk';
+import { CA_DISK_SERIAL } from '../private/token-disk';
+import type { ResolvedSetup } from '../spec/resolved';
 import type { RunnerVmDisk } from './vmi-spec';
 
 // The disks that a guest's set-up reads at boot, attached to every VM that runs the set-up's

@@ -1,18 +1,17 @@
 import { GitHubScope, GitHubScopeKind } from '../github';
 import { Distribution } from '../platform';
+import { validateLabels, validateRunnerGroup } from '../private/github-rules';
+import { at, Naming, propLabel } from '../private/naming';
+import { validateAptSigningKey } from '../private/openpgp';
+import { DEFAULT_TOKEN_KEY } from '../private/token-disk';
+import { validateUrl } from '../private/url';
+import { validateBoolean, validateBranded, validateEach, validateEnum, validateSecretKey } from '../private/validators';
 import { MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease } from '../runner-release';
-import {
-  DEFAULT_DOCKER_APT_BASE_URL, DockerSource, ResolvedGuest, ResolvedRegistration, ResolvedSetup, RunnerRegistrationOptions, RunnerSetupOptions,
-} from '../runner-spec';
-import { validateEnum } from './enum-value';
-import { validateLabels, validateRunnerGroup } from './github-rules';
-import { at, Naming, propLabel } from './naming';
-import { validateAptSigningKey } from './openpgp';
-import { resolveAptMirror, resolveCaCertificates, resolveDockerDaemon, resolveKeyReference, resolveProxy } from './resolve-network';
-import { DEFAULT_TOKEN_KEY } from './token-disk';
-import { validateUrl } from './url';
+import { resolveAptMirror, resolveCaCertificates, resolveDockerDaemon, resolveKeyReference, resolveProxy } from './network';
+import { DEFAULT_DOCKER_APT_BASE_URL, DockerSource, RunnerRegistrationOptions, RunnerSetupOptions } from './options';
+import { ResolvedGuest, ResolvedRegistration, ResolvedSetup } from './resolved';
 
-// The runner spec, part one: how the guest is set up and what a runner registers as.
+// Sub-resolvers: how the guest is set up and what a runner registers as.
 
 /** Input of resolveSetup: the setup options plus what the caller knows of release and distribution. */
 export interface SetupInput extends RunnerSetupOptions {
@@ -33,18 +32,13 @@ const RESERVED_WORK_DIRS = new Set(['.', 'bin', 'externals', '_diag']);
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/;
 // Not starting with '-': config.sh would take the value for an option.
 const WORK_DIR = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
-// Kubernetes' rule for Secret keys (IsConfigMapKey); '.', '..' and '..*' would clash with the volume's own symlinks.
-const SECRET_KEY = /^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/;
 // The comment is free text, but only printable: PyYAML (cloud-init) rejects tabs in plain scalars
 // and control characters, and reads U+0085, U+2028 and U+2029 as line breaks.
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\p{Cc}\u2028\u2029]*)?$/u;
 
 /** Validates how the guest is set up. */
 export function resolveSetup(props: SetupInput, naming: Naming): ResolvedSetup {
-  const release = props.release ?? RunnerRelease.latestKnown();
-  if (!RunnerRelease.isRunnerRelease(release)) {
-    throw new Error(`${propLabel(naming, 'release')} must be a RunnerRelease (RunnerRelease.of('2.334.0')), got ${JSON.stringify(props.release)}`);
-  }
+  const release = validateRelease(naming, props.release);
   const installPackages = validateBoolean(naming, 'installPackages', props.installPackages, true);
   const aptOnly = (['extraPackages', 'upgradePackages', 'dockerApt', 'aptMirror', 'dockerSource'] as const)
     .filter((prop) => prop === 'extraPackages' ? props.extraPackages?.length : props[prop] !== undefined && props[prop] !== false);
@@ -95,20 +89,21 @@ export function resolveRegistration(props: RunnerRegistrationOptions, naming: Na
     throw new Error(`${propLabel(naming, 'release')} is runner ${release.version}, but github.com refuses to register runners older `
       + `than ${MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM}`);
   }
-  const labels = validateLabels(...at(naming, 'labels'), props.labels ?? []);
+  const runnerLabels = validateLabels(...at(naming, 'runnerLabels'), props.runnerLabels ?? []);
   const noDefaultLabels = validateBoolean(naming, 'noDefaultLabels', props.noDefaultLabels, false);
-  if (noDefaultLabels && labels.length === 0) {
-    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in 'labels': a runner without labels cannot be targeted`);
+  if (noDefaultLabels && runnerLabels.length === 0) {
+    throw new Error(`${propLabel(naming, 'noDefaultLabels')} needs at least one entry in '${at(naming, 'runnerLabels')[1]}': `
+      + 'a runner without labels cannot be targeted');
   }
   return Object.freeze({
     scope,
-    labels: Object.freeze(labels),
+    runnerLabels: Object.freeze(runnerLabels),
     runnerGroup: resolveRunnerGroup(props.runnerGroup, scope, naming),
     noDefaultLabels,
     ephemeral: validateBoolean(naming, 'ephemeral', props.ephemeral, false),
     disableUpdate: validateBoolean(naming, 'disableUpdate', props.disableUpdate, false),
     workDir: validateWorkDir(naming, props.workDir ?? '_work'),
-    tokenKey: validateSecretKey(naming, props.tokenSecretKey ?? DEFAULT_TOKEN_KEY),
+    tokenKey: validateSecretKey(naming, 'tokenSecretKey', props.tokenSecretKey ?? DEFAULT_TOKEN_KEY),
   });
 }
 
@@ -118,7 +113,8 @@ export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
   return Object.freeze({ ...setup, ...resolveRegistration(props, naming, setup.release) });
 }
 
-function resolveRunnerGroup(group: string | undefined, scope: GitHubScope, naming: Naming): string | undefined {
+/** Validates a runner group: only organizations and enterprises have runner groups. */
+export function resolveRunnerGroup(group: string | undefined, scope: GitHubScope, naming: Naming): string | undefined {
   if (group === undefined) return undefined;
   validateRunnerGroup(...at(naming, 'runnerGroup'), group);
   // The runner only asks for a group where there are groups: organizations and enterprises.
@@ -145,27 +141,7 @@ function validateWorkDir(naming: Naming, workDir: string): string {
   return workDir;
 }
 
-export function validateSecretKey(naming: Naming, key: string): string {
-  if (typeof key !== 'string' || !SECRET_KEY.test(key)) {
-    throw new Error(`${propLabel(naming, 'tokenSecretKey')} must be a Secret key ([-._a-zA-Z0-9]+, not '.', '..' or starting with '..'), got ${JSON.stringify(key)}`);
-  }
-  return key;
-}
-
-export function validateEach(naming: Naming, prop: string, values: readonly string[] | undefined, pattern: RegExp, what: string): readonly string[] {
-  if (values !== undefined && !Array.isArray(values)) {
-    throw new Error(`${propLabel(naming, prop)} must be an array, got ${JSON.stringify(values)}`);
-  }
-  for (const value of values ?? []) {
-    if (typeof value !== 'string' || !pattern.test(value)) {
-      throw new Error(`${propLabel(naming, prop)} entry must be ${what}, got ${JSON.stringify(value)}`);
-    }
-  }
-  return Object.freeze([...(values ?? [])]);
-}
-
-export function validateBoolean(naming: Naming, prop: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new Error(`${propLabel(naming, prop)} must be true or false, got ${JSON.stringify(value)}`);
-  return value;
+/** The runner release of a `release` prop: a RunnerRelease, the newest known one when unset. */
+export function validateRelease(naming: Naming, release: RunnerRelease | undefined): RunnerRelease {
+  return validateBranded<RunnerRelease>(naming, 'release', release ?? RunnerRelease.latestKnown(), 'RunnerRelease', "RunnerRelease.of('2.334.0')");
 }

@@ -1,23 +1,22 @@
+import type { RunnerAffinity } from '../affinity';
 import {
   AccessMode, CpuVendor, EvictionStrategy, NestedCpuModel, ResourceScope, RunStrategy, TaintEffect, TolerationOperator, VolumeMode,
 } from '../kubevirt-options';
 import { OsImage } from '../os-image';
 import { Distribution, RunnerArch } from '../platform';
+import { deepFreeze } from '../private/freeze';
+import { isLabelValue, isQualifiedName, validateDnsSubdomain, validateLabelMap } from '../private/names';
+import { at, Naming, propLabel, show } from '../private/naming';
+import { parseQuantity, validateByteQuantity, validateCpu } from '../private/quantity';
+import { validateBoolean, validateEnum } from '../private/validators';
 import { RunnerRelease } from '../runner-release';
 import {
-  DiskStorageOptions, MINIMUM_DOCKER_DATA_DISK_SIZE, MINIMUM_RUNNER_MEMORY, NestedVirtualizationOptions, ResolvedNestedVirtualization,
-  ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions, ResourceReference, RunnerToleration, RunnerVmOptions,
-  RunnerVmSizeOptions,
-} from '../runner-spec';
-import type { RunnerAffinity } from '../affinity';
-import { validateEnum } from './enum-value';
-import { deepFreeze } from './freeze';
-import { at, Naming, propLabel, show } from './naming';
-import { DNS_LABEL_MAX_LENGTH, isLabelValue, isQualifiedName, validateDnsLabel, validateDnsSubdomain, validateLabelMap } from './names';
-import { parseQuantity, validateByteQuantity, validateCpu } from './quantity';
-import { validateBoolean } from './resolve-guest';
+  DiskStorageOptions, MINIMUM_DOCKER_DATA_DISK_SIZE, MINIMUM_RUNNER_MEMORY, NestedVirtualizationOptions, ResourceReference,
+  RunnerToleration, RunnerVmOptions, RunnerVmSizeOptions,
+} from './options';
+import { ResolvedNestedVirtualization, ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedToleration, ResolvedVmOptions } from './resolved';
 
-// The runner spec, part two: a VM's size, storage and boot image, and the names of its objects.
+// Sub-resolvers: a VM's size, storage and boot image, and where and how it runs.
 
 const INSTANCETYPE_KIND = { [ResourceScope.CLUSTER]: 'VirtualMachineClusterInstancetype', [ResourceScope.NAMESPACED]: 'VirtualMachineInstancetype' };
 const PREFERENCE_KIND = { [ResourceScope.CLUSTER]: 'VirtualMachineClusterPreference', [ResourceScope.NAMESPACED]: 'VirtualMachinePreference' };
@@ -85,21 +84,6 @@ export function validateBootImage(naming: Naming, prop: string, image: OsImage, 
     throw new Error(`${propLabel(naming, prop)} is ${image.arch} but the runner release is ${release.arch}`);
   }
   return image;
-}
-
-/** Validates a resource name (a DNS-1123 label, like VM and namespace names). */
-export function validateName(naming: Naming, prop: string, value: string, maxLength = DNS_LABEL_MAX_LENGTH): string {
-  return validateDnsLabel(...at(naming, prop), value, maxLength);
-}
-
-/** Validates a Secret name. */
-export function validateSecretName(naming: Naming, prop: string, value: string): string {
-  return validateDnsSubdomain(...at(naming, prop), value);
-}
-
-/** Validates extra Kubernetes labels. */
-export function validateKubernetesLabels(naming: Naming, prop: string, labels: Record<string, string> | undefined): Readonly<Record<string, string>> {
-  return Object.freeze({ ...validateLabelMap(...at(naming, prop), labels ?? {}) });
 }
 
 // ---------------------------------------------------------------------------------------------

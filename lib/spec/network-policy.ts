@@ -1,13 +1,100 @@
-import type { EgressDestination, NetworkPolicyRules, RunnerNetworkPolicyOptions } from '../runner-network-policy';
-import { Cidr, isStrictSubset, metadataAddressIn, parseCidr } from './cidr';
-import { validateEnum } from './enum-value';
-import { at, Naming, propLabel, show } from './naming';
-import { validateDnsLabel, validateLabelMap } from './names';
-import { NetworkProtocol } from './network-policy';
-import { validateBoolean } from './resolve-guest';
+import { Cidr, isStrictSubset, metadataAddressIn, parseCidr } from '../private/cidr';
+import { TreeDefaults, validateDnsLabel, validateLabelMap } from '../private/names';
+import { at, Naming, propLabel, show } from '../private/naming';
+import { NetworkProtocol } from '../private/network-policy';
+import { validateBoolean, validateEnum, validateInteger, validateName } from '../private/validators';
+import { seal, Sealed } from './sealed';
 
-// The runner spec's isolation: what a fleet's NetworkPolicy lets its runner VMs reach, validated
-// once by the construct the user called (errors name its prop, e.g. RunnerChart 'networkPolicy.allowEgressTo[0].cidr').
+// What a fleet's NetworkPolicy lets its runner VMs reach: the props, and their resolver, which
+// every kind calls once (errors name its prop, e.g. RunnerChart 'networkPolicy.allowEgressTo[0].cidr').
+
+/**
+ * One more destination the runner VMs may reach: an IP block (`cidr`), or pods in the cluster
+ * (`namespace` and/or `podLabels`), on some ports or all.
+ */
+export interface EgressDestination {
+  /**
+   * An IP block, e.g. '10.1.2.3/32' (a proxy or an apt mirror) or 'fd00:1::/64'. Not with `namespace` or `podLabels`.
+   * A block that holds a cloud metadata address (169.254.169.254, fd00:ec2::254, 100.100.100.200) is refused.
+   * @default - none: pods by `namespace`/`podLabels`
+   */
+  readonly cidr?: string;
+  /** Pods of this namespace (by its name). With `podLabels`, only those pods of it. @default - the fleet's namespace when `podLabels` is given */
+  readonly namespace?: string;
+  /** Pods with these labels (in `namespace`, else in the fleet's namespace). @default - every pod of `namespace` */
+  readonly podLabels?: Record<string, string>;
+  /** Destination ports. @default - every port */
+  readonly ports?: number[];
+  /** Protocol of `ports` (one destination, one protocol: give UDP and TCP as two destinations). @default NetworkProtocol.TCP */
+  readonly protocol?: NetworkProtocol;
+}
+
+/** Ingress for `virtctl ssh` and `virtctl port-forward`. */
+export interface PortForwardOptions {
+  /** The guest ports virt-api may reach. @default [22] */
+  readonly ports?: number[];
+  /** Namespace KubeVirt is installed in, where its virt-api pods run. @default 'kubevirt' */
+  readonly kubevirtNamespace?: string;
+}
+
+/** What a runner fleet's NetworkPolicy lets its VMs reach. */
+export interface NetworkPolicyRules {
+  /**
+   * Let the VMs reach the internet: every address except the private (10/8, 172.16/12, 192.168/16,
+   * fc00::/7), link-local (169.254/16, fe80::/10: the cloud metadata address) and shared/CGNAT
+   * (100.64/10) ranges, in which clusters keep their pod, service and node addresses.
+   * @default true
+   */
+  readonly allowInternet?: boolean;
+  /**
+   * More CIDRs the internet rule leaves out, e.g. a Kubernetes API server or an office network on
+   * public addresses. Does not take back `allowEgressTo` or DNS.
+   * @default - only the private, link-local and CGNAT ranges
+   */
+  readonly internetExcept?: string[];
+  /** More destinations: a proxy, an apt or registry mirror, a GitHub Enterprise Server on a private address, in-cluster pods. @default - none */
+  readonly allowEgressTo?: EgressDestination[];
+  /**
+   * Let `virtctl ssh` and `virtctl port-forward` in: KubeVirt's virt-api dials the VM's pod address.
+   * (`virtctl console` and `vnc` go through virt-handler and a socket in the pod, not the network:
+   * they work without this.)
+   * @default - no ingress at all
+   */
+  readonly portForward?: PortForwardOptions;
+}
+
+/** A fleet's `networkPolicy` prop: its NetworkPolicy's rules, or the opt-out. */
+export interface RunnerNetworkPolicyOptions extends NetworkPolicyRules {
+  /**
+   * Isolate the fleet's runner VMs with a NetworkPolicy. `false` emits none and marks the VMs'
+   * template with the annotation `cdk8s-kubevirt-runners/network-policy: disabled`
+   * (NETWORK_POLICY_ANNOTATION), so that validation knows it was meant (for example when the
+   * namespace has policies of its own).
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/** Props of RunnerNetworkPolicy. */
+export interface RunnerNetworkPolicyProps extends NetworkPolicyRules {
+  /**
+   * The labels of the runner VMs' VirtualMachineInstances (their template's labels). KubeVirt copies
+   * them to each VM's virt-launcher pod, which the policy selects by them and by `kubevirt.io: virt-launcher`.
+   */
+  readonly vmLabels: Record<string, string>;
+  /** `metadata.name` of the NetworkPolicy. @default - derived from the construct path */
+  readonly name?: string;
+  /** Namespace of the NetworkPolicy: the VMs'. @default - the chart's namespace, else 'default' */
+  readonly namespace?: string;
+}
+
+/** What a RunnerNetworkPolicy renders. */
+export type NetworkPolicySpec = Sealed<'network-policy', {
+  readonly name: string;
+  readonly namespace: string;
+  readonly vmLabels: Readonly<Record<string, string>>;
+  readonly rules: ResolvedNetworkRules;
+}>;
 
 /** One more allowed destination, validated. */
 export interface ResolvedDestination {
@@ -109,11 +196,7 @@ function validateCidr(naming: Naming, path: string, value: unknown): Cidr {
 
 function validatePorts(naming: Naming, path: string, ports: unknown): readonly number[] {
   const list = listOf(naming, path, ports as number[]);
-  list.forEach((port, i) => {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(`${propLabel(naming, `${path}[${i}]`)} must be a port number from 1 to 65535, got ${show(port)}`);
-    }
-  });
+  list.forEach((port, i) => validateInteger(naming, `${path}[${i}]`, port, 1, 65535, ' (a port number)'));
   const duplicate = list.find((port, i) => list.indexOf(port) !== i);
   if (duplicate !== undefined) throw new Error(`${propLabel(naming, path)} names port ${duplicate} twice`);
   return Object.freeze([...list]);
@@ -130,4 +213,24 @@ function objectOf<T>(naming: Naming, path: string, value: T): T {
     throw new Error(`${propLabel(naming, path)} must be an object, got ${show(value)}`);
   }
   return value;
+}
+
+const NAMING: Naming = { owner: 'RunnerNetworkPolicy' };
+
+/** A RunnerNetworkPolicy made alone: its own props. */
+export function resolveNetworkPolicyObject(props: RunnerNetworkPolicyProps, defaults: TreeDefaults): NetworkPolicySpec {
+  if (typeof props?.vmLabels !== 'object' || props.vmLabels === null || Object.keys(props.vmLabels).length === 0) {
+    throw new Error(`${propLabel(NAMING, 'vmLabels')} must be the runner VMs' template labels (at least one), got ${show(props?.vmLabels)}`);
+  }
+  return seal('network-policy', {
+    name: validateName(NAMING, 'name', props.name ?? defaults.name()),
+    namespace: validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace),
+    vmLabels: Object.freeze({ ...validateLabelMap(NAMING.owner, 'vmLabels', props.vmLabels) }),
+    rules: resolveNetworkRules(props, NAMING, ''),
+  });
+}
+
+/** The NetworkPolicy of a fleet whose rules its resolver validated: its VMs' template labels select them. */
+export function fleetNetworkPolicySpec(name: string, namespace: string, vmLabels: Readonly<Record<string, string>>, rules: ResolvedNetworkRules): NetworkPolicySpec {
+  return seal('network-policy', { name, namespace, vmLabels: Object.freeze({ ...vmLabels }), rules });
 }

@@ -1,4 +1,4 @@
-import { shellQuote } from './shell';
+import { shellQuote } from '../private/shell';
 
 // The contract between the library and the registration script in the guest
 // (lib/guest/register-runner.sh): the settings file's path, its variables, how values are written

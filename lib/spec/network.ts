@@ -1,14 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Distribution } from '../platform';
-import type {
-  AptMirrorOptions, DockerDaemonOptions, KeyReference, ProxyOptions, ResolvedAptMirror, ResolvedDockerDaemon, ResolvedKeyReference,
-  ResolvedProxy,
-} from '../runner-spec';
-import { validateDnsSubdomain } from './names';
-import { at, Naming, propLabel, show } from './naming';
-import { validateAptSigningKey } from './openpgp';
-import { validateUrl } from './url';
+import { validateDnsSubdomain } from '../private/names';
+import { at, Naming, propLabel, show } from '../private/naming';
+import { validateAptSigningKey } from '../private/openpgp';
+import { validateUrl } from '../private/url';
+import type { AptMirrorOptions, DockerDaemonOptions, KeyReference, ProxyOptions } from './options';
+import type { ResolvedAptMirror, ResolvedDockerDaemon, ResolvedKeyReference, ResolvedProxy } from './resolved';
 
 // The runner spec, the guest's network: proxy, extra CAs, apt mirrors and the Docker daemon, the
 // options that let a runner live inside a company network. Everything here reaches a file or a shell

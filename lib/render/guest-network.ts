@@ -1,7 +1,8 @@
 import { Distribution } from '../platform';
-import { DockerSource, ResolvedProxy, ResolvedSetup } from '../runner-spec';
-import { deepFreeze } from './freeze';
-import { shellQuote } from './shell';
+import { deepFreeze } from '../private/freeze';
+import { shellQuote } from '../private/shell';
+import { DockerSource } from '../spec/options';
+import { ResolvedProxy, ResolvedSetup } from '../spec/resolved';
 
 // The parts of the cloud-config that fit a runner into a company network: apt's sources and proxy,
 // extra CAs, the Docker daemon's proxy and settings, and the proxy for login shells. The runner's own

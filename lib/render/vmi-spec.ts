@@ -1,15 +1,14 @@
 import {
-  VirtualMachineSpecTemplateSpec,
-  VirtualMachineSpecTemplateSpecDomainResourcesLimits as DomainLimit,
-  VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity,
-  VirtualMachineSpecTemplateSpecVolumes,
+  VirtualMachineSpecTemplateSpec, VirtualMachineSpecTemplateSpecDomainResourcesLimits as DomainLimit,
+  VirtualMachineSpecTemplateSpecDomainResourcesRequests as DomainQuantity, VirtualMachineSpecTemplateSpecVolumes,
   VirtualMachineSpecTemplateSpecVolumesEmptyDiskCapacity as EmptyDiskCapacity,
 } from '../../imports/kubevirt.io';
 import { EvictionStrategy } from '../kubevirt-options';
 import { ARCH_NAME, RunnerArch } from '../platform';
-import type { ResolvedSizing, ResolvedVmOptions } from '../runner-spec';
-import { vcpusFor } from './quantity';
-import { DOCKER_DATA_DISK_SERIAL } from './token-disk';
+import { deepFreeze } from '../private/freeze';
+import { vcpusFor } from '../private/quantity';
+import { DOCKER_DATA_DISK_SERIAL } from '../private/token-disk';
+import type { ResolvedSizing, ResolvedVmOptions } from '../spec/resolved';
 
 // The spec of a runner's VirtualMachineInstance, shared by the long-lived VMs (a VirtualMachine's
 // template) and the per-job VMs (the template the launcher creates VMIs from): one place decides
@@ -152,3 +151,9 @@ function dockerDataDisk(input: RunnerVmiInput): RunnerVmDisk[] {
       : { emptyDisk: { capacity: EmptyDiskCapacity.fromString(storage.size) } },
   }];
 }
+
+/** The library's own Kubernetes labels on every VM and its pods, for selectors and cost reports. */
+export const RUNNER_KUBERNETES_LABELS: Readonly<Record<string, string>> = deepFreeze({
+  'app.kubernetes.io/name': 'github-actions-runner',
+  'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
+});
