@@ -260,7 +260,12 @@ export function main(argv: readonly string[]): void {
     return;
   }
   const shown = outputFolder(args.output);
-  const problem = outputFolderProblem(shown, app);
+  let problem: string | undefined;
+  try {
+    problem = outputFolderProblem(shown, app);
+  } catch (e) {
+    problem = `cannot read ${shown}: ${(e as Error).message}`;
+  }
   if (problem) {
     console.error(`synth: ${problem}; nothing was touched`);
     process.exitCode = 2;

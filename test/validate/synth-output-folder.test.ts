@@ -112,6 +112,9 @@ describe('kubevirt-runners-synth output folders', () => {
     expectRefused(['--output', 'src'], /refusing to replace src: it holds files an earlier synth did not write \(notes\.ts\)/);
     writeFileSync(join(project, 'file'), 'mine\n');
     expectRefused(['--output', 'file'], /refusing to replace file: it is not a folder;/);
+    const below = synth(VALID_APP, ['--output', 'file/dist']);
+    expect(below.status).toBe(2);
+    expect(below.stderr).toMatch(/^synth: cannot read file\/dist: ENOTDIR: .*; nothing was touched\n$/);
   }, 120_000);
 
   test("an earlier synth's output is replaced; a file added to it or changed since makes it refused", () => {

@@ -14,11 +14,11 @@ function everything(): ManifestObject[] {
   const cloned = new RunnerImage(chart, 'cloned', { name: 'cloned', sharing: ImageSharing.CLONE_PER_JOB });
   new RunnerPool(chart, 'pool', { url, tokenSecretName: 'token', replicas: 2, name: 'pool', tokenRefresher: { githubCredentialsSecret: 'github-app' } });
   new RunnerWarmPool(chart, 'warm', {
-    url, image, replicas: 1, tokenSecretName: 'warm-token', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' },
+    url, runnerImage: image, replicas: 1, tokenSecretName: 'warm-token', name: 'warm', tokenRefresher: { githubCredentialsSecret: 'github-app' },
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5' },
   });
-  new RunnerScaleSet(chart, 'arc', { url, githubConfigSecret: 'github-app', image, name: 'arc' });
-  new RunnerKedaScaleSet(chart, 'keda', { url, githubCredentialsSecret: 'github-app', image: cloned, name: 'keda', labels: ['vm'] });
+  new RunnerScaleSet(chart, 'arc', { url, githubCredentialsSecret: 'github-app', runnerImage: image, name: 'arc' });
+  new RunnerKedaScaleSet(chart, 'keda', { url, githubCredentialsSecret: 'github-app', runnerImage: cloned, name: 'keda', runnerLabels: ['vm'] });
   return Testing.synth(chart).map((object) => ({ file: 'fleet.yaml', object }));
 }
 
