@@ -89,14 +89,15 @@ describe('the packed library in a fresh project', () => {
       expect(synthesis).toContain(`│ ${shipped} `);
 
       // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
-      // the same manifests, validated on the way, and nothing else but FLEET.md (no
-      // construct-metadata.json, which cdk8s synth writes for its plugins).
+      // the same manifests, validated on the way, and nothing else but FLEET.md and the marker listing
+      // what it wrote (no construct-metadata.json: the plugin removes the one cdk8s records for it); it
+      // may replace dist/ because the plugin marked what cdk8s synth wrote.
       const written = () => Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
       const compiled = written();
       const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts'], project);
       expect(synth).toContain('synth: 7 objects in 1 files, valid against');
       expect(written()).toEqual(compiled);
-      expect(readdirSync(dist)).toEqual(['FLEET.md', 'runners.k8s.yaml']);
+      expect(readdirSync(dist)).toEqual(['.kubevirt-runners-synth.sha256', 'FLEET.md', 'runners.k8s.yaml']);
       expect(readFileSync(join(dist, 'FLEET.md'), 'utf8')).toContain('| **total** |  | 4 |');
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.

@@ -1,7 +1,7 @@
 import { GitHubScope } from '../../github';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
 import { Finding, ManifestObject } from '../finding';
-import { namespaceOf } from '../manifest-values';
+import { arrayAt, namespaceOf } from '../manifest-values';
 import { Report, reporterFor } from '../report';
 
 // What actions-runner-controller 0.14 needs of an AutoscalingRunnerSet that its CRD does not enforce
@@ -75,7 +75,7 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
       report(`/spec/runnerScaleSetLabels/${i}`, `a scale set label must be non-empty and shorter than 256 characters, got ${JSON.stringify(label)}`);
     }
   });
-  const containers: any[] = spec.template?.spec?.containers ?? [];
+  const containers = arrayAt(spec.template?.spec?.containers);
   if (spec.template !== undefined && !containers.some((c) => c?.name === 'runner')) {
     report('/spec/template/spec/containers', "no container is named 'runner': the controller gives the JIT config only to that container");
   }
@@ -84,7 +84,7 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
 // A cleanup finalizer is removed only if an AutoscalingRunnerSet in the namespace names the object;
 // otherwise the object hangs in Terminating for ever.
 function checkCleanupFinalizer(object: any, sets: readonly any[], report: Report): void {
-  const finalizers: unknown[] = object?.metadata?.finalizers ?? [];
+  const finalizers = arrayAt(object?.metadata?.finalizers);
   if (!finalizers.includes(CLEANUP_FINALIZER)) return;
   const annotations = CLEANUP_ANNOTATIONS[object.kind] ?? [];
   const named = sets.some((set) => namespaceOf(set) === namespaceOf(object)

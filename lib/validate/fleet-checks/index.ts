@@ -1,6 +1,6 @@
 import { checkAdmission } from '../admission';
 import { Finding, ManifestObject } from '../finding';
-import { namespaceOf, objectKey } from '../manifest-values';
+import { arrayAt, namespaceOf, objectKey } from '../manifest-values';
 import { reporterFor } from '../report';
 import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
@@ -38,7 +38,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
     const report = reporterFor(findings, item);
     if (item.object?.apiVersion === 'kubevirt.io/v1' && item.object?.kind === 'VirtualMachine') {
       checkVirtualMachine(item.object, present, options, report);
-      (item.object.spec?.dataVolumeTemplates ?? []).forEach((template: any, i: number) =>
+      arrayAt(item.object.spec?.dataVolumeTemplates).forEach((template: any, i: number) =>
         checkCloneSource(item.object, template?.spec, `/spec/dataVolumeTemplates/${i}/spec`, present, options, report));
     }
     if (item.object?.apiVersion === 'cdi.kubevirt.io/v1beta1' && item.object?.kind === 'DataVolume') {

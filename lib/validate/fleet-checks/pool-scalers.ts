@@ -1,5 +1,5 @@
 import { Finding, ManifestObject, objectLabel } from '../finding';
-import { namespaceOf } from '../manifest-values';
+import { arrayAt, namespaceOf } from '../manifest-values';
 
 // The warm pool's scaler (lib/cluster/entries/pool-scaler.ts) scales the VirtualMachinePool that its
 // config file names (`node <mount>/pool-scaler.js <mount>/<config>.json`, both from the ConfigMap
@@ -28,7 +28,7 @@ export function checkPoolScalers(items: readonly ManifestObject[]): Finding[] {
         && includes(rule?.verbs, verb) && (!Array.isArray(rule?.resourceNames) || rule.resourceNames.length === 0 || rule.resourceNames.includes(pool)));
       const missing = ['get', 'patch'].filter((verb) => !allows(verb));
       if (missing.length > 0) {
-        const named = rules.filter((r) => includes(r?.resources, 'virtualmachinepools/scale')).flatMap((r) => r?.resourceNames ?? []);
+        const named = rules.filter((r) => includes(r?.resources, 'virtualmachinepools/scale')).flatMap((r) => arrayAt(r?.resourceNames));
         report(`the scaler scales VirtualMachinePool '${pool}', but no Role in the output bound to its ServiceAccount '${account}' in namespace ${namespace} `
           + `allows ${missing.join(' and ')} on virtualmachinepools/scale of that pool (resourceNames there: ${JSON.stringify(named)}): every run would fail with 403`);
       }
@@ -58,7 +58,7 @@ function scalerPoolOf(container: any, podSpec: any, objects: readonly any[], nam
 /** The RBAC rules that RoleBindings of `namespace` grant the ServiceAccount `account` of `accountNamespace`. */
 function rulesOf(objects: readonly any[], namespace: string, accountNamespace: string, account: string): any[] {
   const rbac = (o: any, kind: string) => o?.apiVersion === 'rbac.authorization.k8s.io/v1' && o?.kind === kind;
-  return objects.filter((b) => rbac(b, 'RoleBinding') && namespaceOf(b) === namespace && (b.subjects ?? []).some((s: any) =>
+  return objects.filter((b) => rbac(b, 'RoleBinding') && namespaceOf(b) === namespace && arrayAt(b.subjects).some((s: any) =>
     s?.kind === 'ServiceAccount' && s.name === account && (s.namespace ?? namespace) === accountNamespace))
     .flatMap((binding) => {
       const ref = binding.roleRef ?? {};

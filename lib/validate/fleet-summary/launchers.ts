@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { isObject, namespaceOf } from '../manifest-values';
+import { arrayAt, isObject, namespaceOf } from '../manifest-values';
 import { unknownTerm } from './amount';
 import { Context, PerRunnerVolume, Runner } from './model';
 import { memoryOf, vcpuOf } from './runner-size';
@@ -22,7 +22,7 @@ export function launcherRunner(podSpec: any, namespace: string, fleet: string, c
   // The launcher names each job's DataVolume: the VMI template's reference to it is a placeholder.
   const perJob = (name: string) => isObject(dataVolumeTemplate) && !context.has(namespace, name);
   if (isObject(dataVolumeTemplate)) {
-    const attached = (vmi.volumes ?? []).find((v: any) => typeof v?.dataVolume?.name === 'string' && perJob(v.dataVolume.name));
+    const attached = arrayAt(vmi.volumes).find((v: any) => typeof v?.dataVolume?.name === 'string' && perJob(v.dataVolume.name));
     volumes.push({
       volume: '<job>',
       what: [attached ? diskRole(vmi, attached.dataVolume.name, attached.name) : '', `DataVolume per job, ${cloneOf(dataVolumeTemplate.spec, namespace, fleet, context, 'cloned per job')}`]
@@ -41,7 +41,7 @@ export function launcherRunner(podSpec: any, namespace: string, fleet: string, c
  * names the template files (`vmiTemplateFile`, `dataVolumeTemplateFile`); all are in a mounted ConfigMap.
  */
 function launcherFile(podSpec: any, field: 'vmiTemplateFile' | 'dataVolumeTemplateFile', namespace: string, context: Context): unknown {
-  for (const container of podSpec?.containers ?? []) {
+  for (const container of arrayAt(podSpec?.containers)) {
     const config = mountedJson(podSpec, container, Array.isArray(container?.command) ? container.command[2] : undefined, namespace, context);
     const file = mountedJson(podSpec, container, isObject(config) ? config[field] : undefined, namespace, context);
     if (file !== undefined) return file;
@@ -52,9 +52,9 @@ function launcherFile(podSpec: any, field: 'vmiTemplateFile' | 'dataVolumeTempla
 /** The parsed JSON of the file at `path` in a ConfigMap the container mounts. */
 function mountedJson(podSpec: any, container: any, path: unknown, namespace: string, context: Context): unknown {
   if (typeof path !== 'string') return undefined;
-  for (const mount of container.volumeMounts ?? []) {
+  for (const mount of arrayAt(container?.volumeMounts)) {
     if (typeof mount?.mountPath !== 'string' || posix.dirname(path) !== posix.normalize(mount.mountPath)) continue;
-    const configMapName = (podSpec.volumes ?? []).find((v: any) => v?.name === mount.name)?.configMap?.name;
+    const configMapName = arrayAt(podSpec.volumes).find((v: any) => v?.name === mount?.name)?.configMap?.name;
     const configMap = context.objects.find((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'
       && o.metadata?.name === configMapName && namespaceOf(o) === namespace);
     const text = configMap?.data?.[posix.basename(path)];
