@@ -6,10 +6,12 @@ import { reporterFor } from '../report';
 import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
+import { checkKedaTriggers } from './keda-triggers';
 import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
 import { checkPoolScalers } from './pool-scalers';
 import { checkRunnerNames } from './runner-names';
+import { checkServiceAccounts } from './service-accounts';
 import { checkSpreadSelectors } from './spread-selectors';
 import { checkRunnerLabels, checkUserDataSecrets } from './user-data';
 import { checkCloneSource, checkVirtualMachine } from './virtual-machine';
@@ -60,5 +62,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkSpreadSelectors(items), ...checkPoolScalers(items), ...checkMetadataEgress(items));
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
+  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items));
   return findings;
 }
