@@ -109,6 +109,12 @@ export const DEFECTS: readonly Defect[] = [
   // API server ValidateConfigMap: keys by IsConfigMapKey.
   { fleet: 'arc', name: 'a ConfigMap key with a space', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/launcher cjs',
     mutate: (i) => { get(i, 'ConfigMap').data['launcher cjs'] = '1'; } },
+  // kubelet: the launcher's ConfigMap volume names a ConfigMap that does not exist; the pod never starts.
+  { fleet: 'arc', name: 'the launcher volume names a ConfigMap that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/volumes/0/configMap/name`,
+    mutate: (i) => { arsPod(i).volumes[0].configMap.name = 'kubevirt-vm-launcher-config'; } },
+  // Runtime: node cannot find the script its command names in the mounted ConfigMap.
+  { fleet: 'arc', name: 'a command naming a script the ConfigMap lacks', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/command/1`,
+    mutate: (i) => { const c = arsPod(i).containers[0]; c.command[1] = c.command[1].replace(/\.c?js$/, '.mjs'); } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
@@ -183,6 +189,9 @@ export const DEFECTS: readonly Defect[] = [
   // Runtime: the scaler's Role names another pool; every scale fails with 403 (checkPoolScalers).
   { fleet: 'warm', name: 'the scaler Role names another pool', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/env/1/value`,
     mutate: (i) => { get(i, 'Role', 'warm-scaler').rules[0].resourceNames = ['warm-pool']; } },
+  // Runtime: the scaler's ConfigMap no longer holds the script its command runs.
+  { fleet: 'warm', name: 'the scaler ConfigMap without the script', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/1`,
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'warm-scaler'); for (const key of Object.keys(cm.data)) if (/\.c?js$/.test(key) && key.includes('scaler')) { cm.data[`old-${key}`] = cm.data[key]; delete cm.data[key]; } } },
   // ---- RunnerKedaScaleSet ----------------------------------------------------------------------
   // KEDA TypedConfig: 'ownr' is ignored, so "missing required parameter owner".
   { fleet: 'keda', name: 'a misspelt trigger parameter', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/ownr',
@@ -220,6 +229,9 @@ export const DEFECTS: readonly Defect[] = [
   // API server validateJobSpec on each Job KEDA creates: backoffLimit non-negative.
   { fleet: 'keda', name: 'a negative backoffLimit in jobTargetRef', object: 'ScaledJob/kubevirt-vm', path: '/spec/jobTargetRef/backoffLimit',
     mutate: (i) => { get(i, 'ScaledJob').spec.jobTargetRef.backoffLimit = -1; } },
+  // kubelet: the credentials volume names a Secret neither emitted nor declared external.
+  { fleet: 'keda', name: 'a credentials volume naming an undeclared Secret', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/volumes/1/secret/secretName`,
+    mutate: (i) => { scaledPod(i).volumes[1].secret.secretName = 'github-app-key'; } },
   // API server validateContainerPorts: a port out of range.
   { fleet: 'keda', name: 'a container port out of range', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/containers/0/ports/0/containerPort`,
     mutate: (i) => { scaledPod(i).containers[0].ports = [{ containerPort: 70000 }]; } },

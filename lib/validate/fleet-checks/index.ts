@@ -9,6 +9,7 @@ import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
 import { checkKedaTriggers } from './keda-triggers';
 import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
+import { checkPodReferences } from './pod-references';
 import { checkPoolScalers } from './pool-scalers';
 import { checkRunnerNames } from './runner-names';
 import { checkServiceAccounts } from './service-accounts';
@@ -62,6 +63,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkSpreadSelectors(items), ...checkPoolScalers(items), ...checkMetadataEgress(items));
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
-  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items));
+  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options));
   return findings;
 }

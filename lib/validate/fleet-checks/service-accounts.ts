@@ -47,7 +47,7 @@ const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
 };
 
 /** Pod specs of the kinds that make pods, and where each is. */
-function podSpecOf(object: any): [any, string] | undefined {
+export function podSpecOf(object: any): [any, string] | undefined {
   const at = ({
     'batch/v1 Job': '/spec/template/spec',
     'batch/v1 CronJob': '/spec/jobTemplate/spec/template/spec',
