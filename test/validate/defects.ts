@@ -115,6 +115,15 @@ export const DEFECTS: readonly Defect[] = [
   // Runtime: node cannot find the script its command names in the mounted ConfigMap.
   { fleet: 'arc', name: 'a command naming a script the ConfigMap lacks', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/command/1`,
     mutate: (i) => { const c = arsPod(i).containers[0]; c.command[1] = c.command[1].replace(/\.c?js$/, '.mjs'); } },
+  // API server validatePullPolicy.
+  { fleet: 'arc', name: 'an imagePullPolicy Kubernetes does not know', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/imagePullPolicy`,
+    mutate: (i) => { arsPod(i).containers[0].imagePullPolicy = 'Sometimes'; } },
+  // API server ValidatePodSecurityContext: ids are non-negative.
+  { fleet: 'arc', name: 'a negative runAsUser', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/securityContext/runAsUser`,
+    mutate: (i) => { arsPod(i).securityContext.runAsUser = -1; } },
+  // RBAC authorizer: a binding to a Role that does not exist grants the controller nothing.
+  { fleet: 'arc', name: 'the manager RoleBinding names a Role that is not emitted', object: 'RoleBinding/kubevirt-vm-gha-rs-manager', path: '/roleRef/name',
+    mutate: (i) => { get(i, 'RoleBinding', 'kubevirt-vm-gha-rs-manager').roleRef.name = 'kubevirt-vm-manager'; } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
@@ -192,6 +201,9 @@ export const DEFECTS: readonly Defect[] = [
   // Runtime: the scaler's ConfigMap no longer holds the script its command runs.
   { fleet: 'warm', name: 'the scaler ConfigMap without the script', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/1`,
     mutate: (i) => { const cm = get(i, 'ConfigMap', 'warm-scaler'); for (const key of Object.keys(cm.data)) if (/\.c?js$/.test(key) && key.includes('scaler')) { cm.data[`old-${key}`] = cm.data[key]; delete cm.data[key]; } } },
+  // API server ValidateResourceRequirements: a request above its limit.
+  { fleet: 'warm', name: 'a memory limit below the request', object: 'Job/warm-refresher-now', path: '/spec/template/spec/containers/0/resources/requests/memory',
+    mutate: (i) => { get(i, 'Job').spec.template.spec.containers[0].resources.limits.memory = '32Mi'; } },
   // ---- RunnerKedaScaleSet ----------------------------------------------------------------------
   // KEDA TypedConfig: 'ownr' is ignored, so "missing required parameter owner".
   { fleet: 'keda', name: 'a misspelt trigger parameter', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/ownr',
@@ -232,6 +244,9 @@ export const DEFECTS: readonly Defect[] = [
   // kubelet: the credentials volume names a Secret neither emitted nor declared external.
   { fleet: 'keda', name: 'a credentials volume naming an undeclared Secret', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/volumes/1/secret/secretName`,
     mutate: (i) => { scaledPod(i).volumes[1].secret.secretName = 'github-app-key'; } },
+  // KEDA buildScaler: "no scaler found for type".
+  { fleet: 'keda', name: 'a misspelt trigger type', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/type',
+    mutate: (i) => { trigger(i).type = 'github-runners'; } },
   // API server validateContainerPorts: a port out of range.
   { fleet: 'keda', name: 'a container port out of range', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/containers/0/ports/0/containerPort`,
     mutate: (i) => { scaledPod(i).containers[0].ports = [{ containerPort: 70000 }]; } },

@@ -1,5 +1,5 @@
 import { isDnsLabel, isDnsSubdomain } from '../../private/names';
-import { arrayAt, isObject } from '../manifest-values';
+import { arrayAt, isObject, quantity } from '../manifest-values';
 import { Report } from '../report';
 import { checkObjectMeta } from './object-meta';
 import { CONFIG_KEY_RULE, isConfigKey } from './secret';
@@ -10,6 +10,7 @@ import { CONFIG_KEY_RULE, isConfigKey } from './secret';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 const VOLUME_SOURCES = [
   'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
@@ -62,6 +63,7 @@ function checkPodSpec(spec: any, at: string, report: Report): void {
   if (spec.activeDeadlineSeconds !== undefined && !(Number.isInteger(spec.activeDeadlineSeconds) && spec.activeDeadlineSeconds > 0)) {
     report(`${at}/activeDeadlineSeconds`, `activeDeadlineSeconds must be a positive integer, got ${JSON.stringify(spec.activeDeadlineSeconds)}`);
   }
+  checkSecurityContextIds(spec.securityContext, `${at}/securityContext`, report);
   if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) {
     report(`${at}/terminationGracePeriodSeconds`, `terminationGracePeriodSeconds must not be negative, got ${spec.terminationGracePeriodSeconds}`);
   }
@@ -100,7 +102,8 @@ function checkPodVolumes(list: unknown, at: string, report: Report): Set<string>
 }
 
 // validateContainers / validateContainerCommon: names unique DNS labels, an image (validateContainerOnlyForPod:
-// without it the pod the template makes is rejected), ports (validateContainerPorts), env (ValidateEnv),
+// without it the pod the template makes is rejected), validatePullPolicy, resources, security context ids,
+// ports (validateContainerPorts), env (ValidateEnv),
 // volume mounts (ValidateVolumeMounts).
 function checkContainer(container: any, at: string, volumes: Set<string>, names: Map<string, string>, report: Report): void {
   const name = container?.name;
@@ -112,9 +115,35 @@ function checkContainer(container: any, at: string, volumes: Set<string>, names:
   } else if (container.image !== container.image.trim()) {
     report(`${at}/image`, `image ${JSON.stringify(container.image)} has leading or trailing whitespace`);
   }
+  if (container?.imagePullPolicy !== undefined && !PULL_POLICIES.includes(container.imagePullPolicy)) {
+    report(`${at}/imagePullPolicy`, `imagePullPolicy ${JSON.stringify(container.imagePullPolicy)} is not one of ${PULL_POLICIES.join(', ')}`);
+  }
+  checkResources(container?.resources, `${at}/resources`, report);
+  checkSecurityContextIds(container?.securityContext, `${at}/securityContext`, report);
   checkPorts(container?.ports, `${at}/ports`, report);
   checkEnv(container?.env, `${at}/env`, report);
   checkVolumeMounts(container?.volumeMounts, `${at}/volumeMounts`, volumes, report);
+}
+
+// ValidateResourceRequirements: each request at most its limit ("must be less than or equal to ... limit").
+function checkResources(resources: any, at: string, report: Report): void {
+  const requests = isObject(resources?.requests) ? resources.requests : {};
+  const limits = isObject(resources?.limits) ? resources.limits : {};
+  for (const [name, request] of Object.entries(requests)) {
+    const asked = quantity(request);
+    const limit = quantity(limits[name]);
+    if (asked !== undefined && limit !== undefined && asked > limit) {
+      report(`${at}/requests/${name}`, `the ${name} request ${JSON.stringify(request)} must be less than or equal to its limit ${JSON.stringify(limits[name])}`);
+    }
+  }
+}
+
+// ValidatePodSecurityContext / ValidateSecurityContext: user and group ids between 0 and 2147483647.
+function checkSecurityContextIds(context: any, at: string, report: Report): void {
+  for (const field of ['runAsUser', 'runAsGroup', 'fsGroup']) {
+    const id = context?.[field];
+    if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id <= 2147483647)) report(`${at}/${field}`, `${field} must be between 0 and 2147483647, got ${JSON.stringify(id)}`);
+  }
 }
 
 function checkPorts(list: unknown, at: string, report: Report): void {

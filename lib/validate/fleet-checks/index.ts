@@ -11,6 +11,7 @@ import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
 import { checkPodReferences } from './pod-references';
 import { checkPoolScalers } from './pool-scalers';
+import { checkRoleBindings } from './role-bindings';
 import { checkRunnerNames } from './runner-names';
 import { checkServiceAccounts } from './service-accounts';
 import { checkSpreadSelectors } from './spread-selectors';
@@ -63,6 +64,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkSpreadSelectors(items), ...checkPoolScalers(items), ...checkMetadataEgress(items));
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
-  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options));
+  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options), ...checkRoleBindings(items));
   return findings;
 }

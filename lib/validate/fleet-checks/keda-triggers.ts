@@ -19,6 +19,17 @@ const PARAMETERS = [...STRINGS, ...BOOLEANS, ...INTEGERS];
 const REQUIRED = ['owner', 'runnerScope'];
 const SCOPES = ['org', 'ent', 'repo'];
 const AUTH_PARAMETERS = ['appKey', 'personalAccessToken'];
+// kedacore/keda pkg/scaling/scalers_builder.go buildScaler: any other type is "no scaler found for type".
+const SCALER_TYPES = [
+  'activemq', 'apache-kafka', 'arangodb', 'artemis-queue', 'aws-cloudwatch', 'aws-dynamodb', 'aws-dynamodb-streams', 'aws-kinesis-stream',
+  'aws-sqs-queue', 'azure-app-insights', 'azure-blob', 'azure-data-explorer', 'azure-eventhub', 'azure-log-analytics', 'azure-monitor',
+  'azure-pipelines', 'azure-queue', 'azure-servicebus', 'beanstalkd', 'cassandra', 'couchdb', 'cpu', 'cron', 'datadog', 'dynatrace',
+  'elasticsearch', 'etcd', 'external', 'external-push', 'gcp-cloudtasks', 'gcp-pubsub', 'gcp-stackdriver', 'gcp-storage', 'github-runner',
+  'graphite', 'huawei-cloudeye', 'ibmmq', 'influxdb', 'kafka', 'kubernetes-workload', 'liiklus', 'loki', 'memory', 'metrics-api', 'mongodb',
+  'mssql', 'mysql', 'nats-jetstream', 'new-relic', 'nsq', 'openstack-metric', 'openstack-swift', 'postgresql', 'predictkube', 'prometheus',
+  'pulsar', 'rabbitmq', 'redis', 'redis-cluster', 'redis-cluster-streams', 'redis-sentinel', 'redis-sentinel-streams', 'redis-streams',
+  'selenium-grid', 'solace-event-queue', 'solr', 'splunk', 'stan',
+];
 
 /** The github-runner triggers of ScaledJobs and ScaledObjects, against KEDA's parser and the objects they reference. */
 export function checkKedaTriggers(items: readonly ManifestObject[], present: Set<string>, options: FleetCheckOptions): Finding[] {
@@ -30,8 +41,9 @@ export function checkKedaTriggers(items: readonly ManifestObject[], present: Set
     const report = reporterFor(findings, item);
     const env = containerEnv(object);
     arrayAt(object.spec?.triggers).forEach((trigger: any, t: number) => {
-      if (trigger?.type !== 'github-runner') return;
       const at = `/spec/triggers/${t}`;
+      if (typeof trigger?.type === 'string' && !SCALER_TYPES.includes(trigger.type)) report(`${at}/type`, `KEDA has no scaler of type ${JSON.stringify(trigger.type)} ("no scaler found for type")`);
+      if (trigger?.type !== 'github-runner') return;
       const values = checkMetadata(trigger.metadata, `${at}/metadata`, env, report);
       const auth = findAuthentication(trigger.authenticationRef, namespaceOf(object), auths);
       if (trigger.authenticationRef === undefined) {
