@@ -20,6 +20,7 @@ import { checkCloneSource, checkVirtualMachine } from './virtual-machine';
 
 export type { FleetCheckOptions } from './options';
 export { launcherTemplatesOf } from './launcher-templates';
+export type { LauncherTemplate } from './launcher-templates';
 export { userDataOf } from './user-data';
 export { INLINE_USER_DATA_MAX_BYTES } from './virtual-machine';
 

@@ -14,9 +14,9 @@ export interface LauncherTemplate {
   readonly kind: 'VirtualMachineInstance' | 'DataVolume';
   /** Where it is in the ConfigMap, as a finding path: `/data/vmi.json#`. */
   readonly at: string;
-  /** The template, parsed; undefined when it is not JSON (`problem` says why). */
+  /** The template, parsed. @default - none: it is not JSON (`problem` says why) */
   readonly object?: any;
-  /** Why the template cannot be read. */
+  /** Why the template cannot be read. @default - none: it was read */
   readonly problem?: string;
 }
 
