@@ -6,6 +6,7 @@ import { reporterFor } from '../report';
 import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
+import { checkGitHubCredentialKeys } from './github-credentials';
 import { checkKedaTriggers } from './keda-triggers';
 import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
@@ -13,6 +14,7 @@ import { checkPodReferences } from './pod-references';
 import { checkPoolScalers } from './pool-scalers';
 import { checkRoleBindings } from './role-bindings';
 import { checkRunnerNames } from './runner-names';
+import { checkTokenDisks } from './token-disks';
 import { checkServiceAccounts } from './service-accounts';
 import { checkSpreadSelectors } from './spread-selectors';
 import { checkRunnerLabels, checkUserDataSecrets } from './user-data';
@@ -66,5 +68,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
   findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options), ...checkRoleBindings(items));
+  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items));
   return findings;
 }
