@@ -124,6 +124,12 @@ export const DEFECTS: readonly Defect[] = [
   // RBAC authorizer: a binding to a Role that does not exist grants the controller nothing.
   { fleet: 'arc', name: 'the manager RoleBinding names a Role that is not emitted', object: 'RoleBinding/kubevirt-vm-gha-rs-manager', path: '/roleRef/name',
     mutate: (i) => { get(i, 'RoleBinding', 'kubevirt-vm-gha-rs-manager').roleRef.name = 'kubevirt-vm-manager'; } },
+  // Runtime: the guest reads its JIT config from the disk with serial RUNNERJIT; with another the runner never starts.
+  { fleet: 'arc', name: 'vmi.json jit disk with another serial', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/domain/devices/disks/2/serial',
+    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit').serial = 'JIT'; setVmi(cm, vmi); } },
+  // cloud-init (schema validation of user-data, warnings and a skipped module) in every job's guest.
+  { fleet: 'arc', name: 'vmi.json inline cloud-config with a misspelt key', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/1/cloudInitNoCloud/userData#',
+    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
@@ -204,6 +210,9 @@ export const DEFECTS: readonly Defect[] = [
   // API server ValidateResourceRequirements: a request above its limit.
   { fleet: 'warm', name: 'a memory limit below the request', object: 'Job/warm-refresher-now', path: '/spec/template/spec/containers/0/resources/requests/memory',
     mutate: (i) => { get(i, 'Job').spec.template.spec.containers[0].resources.limits.memory = '32Mi'; } },
+  // Runtime: the guest reads the registration token from the disk with serial RUNNERTOKEN.
+  { fleet: 'warm', name: 'the pool token disk with another serial', object: 'VirtualMachinePool/warm', path: `${POOL_VMI}/domain/devices/disks/2/serial`,
+    mutate: (i) => { get(i, 'VirtualMachinePool').spec.virtualMachineTemplate.spec.template.spec.domain.devices.disks[2].serial = 'TOKEN'; } },
   // ---- RunnerKedaScaleSet ----------------------------------------------------------------------
   // KEDA TypedConfig: 'ownr' is ignored, so "missing required parameter owner".
   { fleet: 'keda', name: 'a misspelt trigger parameter', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/ownr',
@@ -247,6 +256,18 @@ export const DEFECTS: readonly Defect[] = [
   // KEDA buildScaler: "no scaler found for type".
   { fleet: 'keda', name: 'a misspelt trigger type', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/type',
     mutate: (i) => { trigger(i).type = 'github-runners'; } },
+  // KEDA reads key 'private_key' from a Secret that holds ARC's keys: "no appKey given" / missing key.
+  { fleet: 'keda', name: 'a TriggerAuthentication key the credentials Secret lacks', object: 'TriggerAuthentication/kubevirt-vm-github', path: '/spec/secretTargetRef/0/key',
+    mutate: (i) => { get(i, 'TriggerAuthentication').spec.secretTargetRef[0].key = 'private_key'; } },
+  // Runtime: KEDA counts jobs for labels the runners do not have.
+  { fleet: 'keda', name: "trigger labels that are not the runners'", object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/labels',
+    mutate: (i) => { trigger(i).metadata.labels = 'kubevirt,gpu'; } },
+  // Runtime: KEDA watches another organization's queue.
+  { fleet: 'keda', name: "a trigger owner that is not the launcher's", object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/owner',
+    mutate: (i) => { trigger(i).metadata.owner = 'acme-corp'; } },
+  // Runtime: KEDA calls a GitHub Enterprise Server path on github.com.
+  { fleet: 'keda', name: 'a githubApiURL of another host', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/githubApiURL',
+    mutate: (i) => { trigger(i).metadata.githubApiURL = 'https://github.com/api/v3'; } },
   // API server validateContainerPorts: a port out of range.
   { fleet: 'keda', name: 'a container port out of range', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/containers/0/ports/0/containerPort`,
     mutate: (i) => { scaledPod(i).containers[0].ports = [{ containerPort: 70000 }]; } },

@@ -7,6 +7,7 @@ import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
 import { checkGitHubCredentialKeys } from './github-credentials';
+import { checkKedaLaunchers } from './keda-launchers';
 import { checkKedaTriggers } from './keda-triggers';
 import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
@@ -68,6 +69,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
   findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options), ...checkRoleBindings(items));
-  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items));
+  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items), ...checkKedaLaunchers(items));
   return findings;
 }

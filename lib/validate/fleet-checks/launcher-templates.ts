@@ -1,4 +1,5 @@
 import { checkDataVolumeSpec } from '../admission/data-volume';
+import { CloudConfigSchema } from '../cloud-config';
 import { checkVmiTemplate, rebased } from '../admission/vm-templates';
 import { Finding, ManifestObject } from '../finding';
 import { KubernetesSchemas } from '../kubernetes-schemas';
@@ -58,11 +59,12 @@ function parsed(text: string, at: string, kind: LauncherTemplate['kind']): Launc
 }
 
 let schemas: KubernetesSchemas | undefined;
+let cloudConfigSchema: CloudConfigSchema | undefined;
 
 /**
  * The launcher's templates are objects the launcher creates per job: each is checked as its kind
  * (the JSON schema, then KubeVirt's VMI or CDI's DataVolume admission rules), its references (the
- * baked image, Secrets) must exist, and the VMI needs the `jit` secret volume the launcher fills in
+ * baked image, Secrets) must exist, its inline cloud-config is checked as cloud-init reads it, and the VMI needs the `jit` secret volume the launcher fills in
  * (launcher.cjs refuses a template without it). A template that cannot be read fails every job.
  */
 export function checkLauncherTemplates(items: readonly ManifestObject[], present: Set<string>, options: FleetCheckOptions): Finding[] {
@@ -94,6 +96,15 @@ export function checkLauncherTemplates(items: readonly ManifestObject[], present
 
 function checkVmi(configMap: any, vmi: any, at: string, present: Set<string>, options: FleetCheckOptions, report: Report): void {
   checkVmiTemplate(vmi, at, report);
+  // Inline user-data of the template is read by cloud-init in every job's guest, as a Secret's is.
+  arrayAt(vmi.spec?.volumes).forEach((volume: any, i: number) => {
+    for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
+      const userData = volume?.[source]?.userData;
+      if (typeof userData !== 'string' || !userData.startsWith('#cloud-config')) continue;
+      cloudConfigSchema ??= new CloudConfigSchema(SHIPPED_SCHEMA_DIR);
+      for (const problem of cloudConfigSchema.validate(userData)) report(`${at}/spec/volumes/${i}/${source}/userData#${problem.path}`, problem.message);
+    }
+  });
   const jit = arrayAt(vmi.spec?.volumes).find((v: any) => v?.name === 'jit');
   if (!isObject(jit?.secret)) report(`${at}/spec/volumes`, "the launcher's VMI template needs a volume named 'jit' of kind secret (the disk that carries the runner's JIT config)");
   // The references, as a VM's are checked, with the launcher's per-job names left out.

@@ -1,9 +1,10 @@
+import { GitHubScope } from '../../github';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
 import { Finding, ManifestObject } from '../finding';
 import { arrayAt, isObject, namespaceOf } from '../manifest-values';
 import { Report, reporterFor } from '../report';
 import { FleetCheckOptions } from './options';
-import { podSpecOf } from './service-accounts';
+import { configOf, podSpecOf } from './service-accounts';
 
 // What a pod of the output needs from other objects before its containers start, and what the
 // library's entry points read from their mounts:
@@ -12,7 +13,7 @@ import { podSpecOf } from './service-accounts';
 //   CreateContainerConfigError (pkg/kubelet/volumemanager, kubecontainer.MakeEnvironmentVariables);
 // - node runs the script its command names: a file missing from the mounted ConfigMap fails every run;
 // - the entry points read files and folders their environment names (`*_DIR`, `*_TEMPLATE`): those
-//   must be mounted; the launcher waits for the image's bake VM (LAUNCHER_IMAGE_READY_VMI), which
+//   must be mounted, the GitHub URL they register with must be one; the launcher waits for the image's bake VM (LAUNCHER_IMAGE_READY_VMI), which
 //   must be in the output.
 
 export function checkPodReferences(items: readonly ManifestObject[], options: FleetCheckOptions): Finding[] {
@@ -79,6 +80,17 @@ function checkEntryFiles(container: any, at: string, pod: any, objects: readonly
     const field = i < command.length - 1 ? `command/${i + 1}` : `args/${i - command.length + 1}`;
     if (problem) report(`${at}/${field}`, `node cannot load ${problem}: every run fails`);
   });
+  const config = configOf(container, pod, objects, namespace);
+  if (typeof config?.imageReadyVmi === 'string' && !hasVm(objects, namespace, config.imageReadyVmi)) {
+    report(at, `the launcher's config.json names imageReadyVmi '${config.imageReadyVmi}', a VirtualMachine that is not in the output: the launcher waits for an image that never gets ready`);
+  }
+  if (typeof config?.github?.url === 'string') {
+    try {
+      GitHubScope.fromUrl(config.github.url, 'config.json', 'github.url');
+    } catch (error) {
+      report(at, `${(error as Error).message}: the entry point refuses to start`);
+    }
+  }
   arrayAt(container?.env).forEach((env: any, e: number) => {
     const value = env?.value;
     if (typeof env?.name !== 'string' || typeof value !== 'string') return;
@@ -89,9 +101,19 @@ function checkEntryFiles(container: any, at: string, pod: any, objects: readonly
     if (/_SECONDS$|^SCALER_REPLICAS$/.test(env.name) && !/^(0|[1-9][0-9]*)$/.test(value)) {
       report(`${at}/env/${e}/value`, `${env.name} must be a non-negative integer, got ${JSON.stringify(value)}: the entry point refuses to start`);
     }
-    if (env.name === 'LAUNCHER_IMAGE_READY_VMI'
-      && !objects.some((o) => o?.kind === 'VirtualMachine' && o.metadata?.name === value && namespaceOf(o) === namespace)) {
+    if (/_GITHUB_URL$/.test(env.name)) {
+      try {
+        GitHubScope.fromUrl(value, env.name, 'value');
+      } catch (error) {
+        report(`${at}/env/${e}/value`, `${(error as Error).message}: the entry point refuses to start`);
+      }
+    }
+    if (env.name === 'LAUNCHER_IMAGE_READY_VMI' && !hasVm(objects, namespace, value)) {
       report(`${at}/env/${e}/value`, `LAUNCHER_IMAGE_READY_VMI names VirtualMachine '${value}', which is not in the output: the launcher waits for an image that never gets ready`);
     }
   });
+}
+
+function hasVm(objects: readonly any[], namespace: string, name: string): boolean {
+  return objects.some((o) => o?.kind === 'VirtualMachine' && o.metadata?.name === name && namespaceOf(o) === namespace);
 }

@@ -115,7 +115,8 @@ function settingsOf(container: any, pod: any, objects: readonly any[], namespace
   };
 }
 
-function configOf(container: any, pod: any, objects: readonly any[], namespace: string): any {
+/** The config.json in the ConfigMap mounted where the container's script is, parsed (the entry points' settings). */
+export function configOf(container: any, pod: any, objects: readonly any[], namespace: string): any {
   const script = [...arrayAt(container?.command), ...arrayAt(container?.args)].find((a) => typeof a === 'string' && /\.c?js$/.test(a));
   const dir = typeof script === 'string' ? script.slice(0, script.lastIndexOf('/')) : undefined;
   const mount = arrayAt(container?.volumeMounts).find((m: any) => m?.mountPath === dir);
