@@ -10,7 +10,8 @@ import { reporterFor } from '../report';
 // gets, lists, watches and deletes VirtualMachineInstances (launcher.cjs createOrAdopt, waitForVmi,
 // cleanUp), and in mint mode its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
-// Secret (token-refresher.cjs). The pool scaler's rights are checkPoolScalers'. Rights as the RBAC
+// Secret (token-refresher.cjs); the pool scaler gets and patches its pool's /scale (pool-scaler.cjs;
+// checkPoolScalers checks a scaler configured by its environment). Rights as the RBAC
 // authorizer grants them (plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows): create, list, watch
 // and deletecollection carry no name, so a rule with resourceNames never grants them.
 
@@ -26,6 +27,8 @@ interface EntrySettings {
   readonly mint: boolean;
   readonly clone: boolean;
   readonly secretName?: string;
+  /** The pool a scaler scales, when its config.json names it (a SCALER_POOL environment is checkPoolScalers'). */
+  readonly configPool?: string;
 }
 
 const LAUNCHER = (s: EntrySettings): Need[] => [
@@ -43,7 +46,7 @@ const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
   'arc-launcher': LAUNCHER,
   'mint-launcher': (s) => LAUNCHER({ ...s, mint: true }),
   'token-refresher': (s) => (s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []),
-  'pool-scaler': () => [],
+  'pool-scaler': (s) => (s.configPool ? [{ group: 'pool.kubevirt.io', resource: 'virtualmachinepools/scale', verbs: ['get', 'patch'], name: s.configPool }] : []),
 };
 
 /** Pod specs of the kinds that make pods, and where each is. */
@@ -112,6 +115,7 @@ function settingsOf(container: any, pod: any, objects: readonly any[], namespace
     mint: env.get('LAUNCHER_MINT_JIT') === '1',
     clone: env.has('LAUNCHER_DATAVOLUME_TEMPLATE') || text.includes('"dataVolumeTemplate'),
     secretName: typeof env.get('REFRESHER_SECRET_NAME') === 'string' ? env.get('REFRESHER_SECRET_NAME') as string : config?.secretName,
+    configPool: !env.has('SCALER_POOL') && typeof config?.pool === 'string' ? config.pool : undefined,
   };
 }
 
