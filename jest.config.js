@@ -13,4 +13,6 @@ module.exports = {
   // 1.5 MB of generated KubeVirt types from being checked again in every worker.
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // In-cluster bundles and scripts appear in snapshots as a hash and a size, not as their text.
+  snapshotSerializers: ['<rootDir>/test/snapshot-bundles.ts'],
 };

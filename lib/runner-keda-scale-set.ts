@@ -6,12 +6,13 @@ import { EvictionStrategy } from './kubevirt-options';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { treeDefaults } from './private/names';
+import { clusterMount } from './render/cluster-pod';
 import { networkPolicyAnnotations } from './private/network-policy';
-import { CONFIG_MOUNT, launcherConfigData, launcherPodSpec, launcherRules } from './render/launcher-pod';
+import { launcherConfigData, launcherPodSpec, launcherRules, launcherTemplates, launcherVmSettings } from './render/launcher-pod';
 import { caSecretNames, podNetwork } from './render/pod-network';
 import { fleetLabel, RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
 import { RunnerNetworkPolicy } from './runner-network-policy';
-import { clusterNetworkOf } from './spec/cluster-network';
+import { clusterNetworkOf, clusterNoProxy } from './spec/cluster-network';
 import { ImageSharing } from './spec/image';
 import { GitHubCredentialsKind, resolveKedaScaleSet, RunnerKedaScaleSetProps } from './spec/keda-scale-set';
 import { fleetNetworkPolicySpec } from './spec/network-policy';
@@ -89,12 +90,22 @@ export class RunnerKedaScaleSet extends Construct {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', fleetNetworkPolicySpec(this.name, this.namespace, vmiLabels, networkPolicy));
     }
     // The baked image's proxy and CA: the launcher mints JIT configs on GitHub the way the runners reach it.
-    const network = podNetwork(clusterNetworkOf(image.setup), CONFIG_MOUNT);
+    const setup = clusterNetworkOf(image.setup);
+    const network = podNetwork(setup, clusterMount('mint-launcher'));
+    const templates = launcherTemplates(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+      networkPolicyAnnotations(networkPolicy !== undefined));
+    // The proxy's https URL only: GitHub's API is https.
+    const proxy = setup.proxy?.https ? { url: setup.proxy.https, noProxy: clusterNoProxy(setup.proxy) } : undefined;
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, 'launcher'),
       data: {
-        ...launcherConfigData(image, sizing, EvictionStrategy.NONE, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
-          networkPolicyAnnotations(networkPolicy !== undefined)),
+        ...launcherConfigData('mint-launcher', {
+          ...launcherVmSettings('mint-launcher', image, templates, { bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout }),
+          github: { url: github.url, credentialsDir: CREDENTIALS_MOUNT, ...(proxy ? { proxy } : {}) },
+          runnerLabels: this.runnerLabels,
+          ...(runnerGroup !== undefined ? { runnerGroup } : {}),
+          idleTimeoutSeconds: spec.idleTimeout,
+        }, templates),
         ...network.configData,
       },
     });
@@ -118,25 +129,18 @@ export class RunnerKedaScaleSet extends Construct {
     const [owner, repo] = github.path.split('/');
     const secretEnv = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: credentialsSecret, key } } });
     const podSpec = launcherPodSpec({
-      serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage, clone,
-      bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout,
-      readyVmiName: image.readyVmiName,
+      entry: 'mint-launcher', serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage,
+      // The credentials' files are root's; the group lets the launcher (uid 1000) read them.
       fsGroup: 1000,
       env: [
-        { name: 'LAUNCHER_MINT_JIT', value: '1' },
-        { name: 'LAUNCHER_GITHUB_URL', value: github.url },
-        { name: 'LAUNCHER_GITHUB_CREDENTIALS_DIR', value: CREDENTIALS_MOUNT },
-        { name: 'LAUNCHER_RUNNER_LABELS', value: this.runnerLabels.join(',') },
-        ...(runnerGroup !== undefined ? [{ name: 'LAUNCHER_RUNNER_GROUP', value: runnerGroup }] : []),
-        { name: 'LAUNCHER_IDLE_TIMEOUT_SECONDS', value: String(spec.idleTimeout) },
         // For KEDA's scaler (applicationIDFromEnv, installationIDFromEnv); the launcher reads the files.
         ...(app ? [secretEnv(APP_ID_ENV, 'github_app_id'), secretEnv(INSTALLATION_ID_ENV, 'github_app_installation_id')] : []),
         ...network.env,
       ],
-      mounts: [{
-        volume: { name: 'github-credentials', secret: { secretName: credentialsSecret, defaultMode: 0o440 } },
-        mountPath: CREDENTIALS_MOUNT,
-      }, ...network.mounts],
+      mounts: [
+        { volume: { name: 'github-credentials', secret: { secretName: credentialsSecret, defaultMode: 0o440 } }, mountPath: CREDENTIALS_MOUNT },
+        ...network.mounts.map((m) => ({ volume: m.volume as k8s.Volume, mountPath: m.mountPath })),
+      ],
     });
 
     this.apiObject = new ApiObject(this, 'Resource', {

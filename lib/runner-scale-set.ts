@@ -5,7 +5,7 @@ import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
-import { launcherConfigData, launcherPodSpec, launcherRules } from './render/launcher-pod';
+import { launcherConfigData, launcherPodSpec, launcherRules, launcherTemplates, launcherVmSettings } from './render/launcher-pod';
 import { fleetLabel, RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
 import { RunnerNetworkPolicy } from './runner-network-policy';
 import { clusterNetworkOf, clusterNoProxy } from './spec/cluster-network';
@@ -88,10 +88,11 @@ export class RunnerScaleSet extends Construct {
     if (networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', fleetNetworkPolicySpec(this.name, this.namespace, vmiLabels, networkPolicy));
     }
+    const templates = launcherTemplates(image, sizing, sizing.evictionStrategy, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
+      networkPolicyAnnotations(networkPolicy !== undefined));
     new k8s.KubeConfigMap(this, 'LauncherConfig', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      data: launcherConfigData(image, sizing, sizing.evictionStrategy, { ...vmiLabels, ...fleet }, { options: vmOptions, fleetSelector: fleet },
-        networkPolicyAnnotations(networkPolicy !== undefined)),
+      data: launcherConfigData('arc-launcher', launcherVmSettings('arc-launcher', image, templates, { bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout }), templates),
     });
 
     // ARC's controller and listener talk to GitHub: the baked image's proxy and CA, as the runners use them.
@@ -130,11 +131,7 @@ export class RunnerScaleSet extends Construct {
         ...(tls ? { githubServerTLS: { certificateFrom: { configMapKeyRef: tls.configMapKeyRef } } } : {}),
         template: {
           metadata: { labels: { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'launcher' } },
-          spec: launcherPodSpec({
-            serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage, clone,
-            bootTimeout: spec.bootTimeout, jobTimeout: spec.jobTimeout,
-            readyVmiName: image.readyVmiName,
-          }),
+          spec: launcherPodSpec({ entry: 'arc-launcher', serviceAccountName: launcherName, configMapName: launcherName, launcherImage: spec.launcherContainerImage }),
         },
       },
     });

@@ -1,25 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { CONFIG_FILE, type TokenRefresherConfig } from './cluster/contract';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { treeDefaults } from './private/names';
+import { clusterConfigMapData, clusterMount, clusterPodSpec } from './render/cluster-pod';
 import { caSecretNames, podNetwork } from './render/pod-network';
 import { RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
+import { clusterNoProxy } from './spec/cluster-network';
 import { isSealed } from './spec/sealed';
 import { RefresherSpec, resolveTokenRefresher, RunnerTokenRefresherProps } from './spec/token-refresher';
 
-const SCRIPT_MOUNT = '/etc/token-refresher';
 const CREDENTIALS_MOUNT = '/etc/github-credentials';
 
 /**
  * Keeps the registration-token Secret of a fleet fresh, so that no human handles a token: a
  * CronJob (every 30 minutes; registration tokens live one hour) and a Job that runs at once on
- * apply, both running a dependency-free Node.js script (in a ConfigMap) that authenticates as a
- * GitHub App or with a PAT from a Secret you create, requests a registration token for the fleet's
- * scope and writes it into the token Secret the VMs read. Its ServiceAccount may only get, patch and
+ * apply, both running the library's token-refresher (one Node.js file and its config.json in a
+ * ConfigMap), which authenticates as a GitHub App or with a PAT from a Secret you create, requests a
+ * registration token for the fleet's scope and writes it into the token Secret the VMs read. Its ServiceAccount may only get, patch and
  * update that one Secret. A failure leaves the last token in place and fails the Job. With `proxy`,
  * it reaches GitHub through the proxy's `https` URL (a CONNECT tunnel; the Kubernetes API directly);
  * with `caCertificates` or `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a
@@ -66,59 +66,27 @@ export class RunnerTokenRefresher extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
       subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
     });
-    const network = podNetwork(spec.network, SCRIPT_MOUNT);
+    const network = podNetwork(spec.network, clusterMount('token-refresher'));
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: metadata(this.name),
-      data: {
-        'token-refresher.cjs': readFileSync(join(__dirname, 'cluster', 'token-refresher.cjs'), 'utf8'),
-        'https-proxy.cjs': readFileSync(join(__dirname, 'cluster', 'https-proxy.cjs'), 'utf8'),
-        ...network.configData,
-      },
+      data: { ...clusterConfigMapData('token-refresher', { [CONFIG_FILE]: refresherConfig(spec) }), ...network.configData },
     });
-
-    const env: k8s.EnvVar[] = [
-      { name: 'REFRESHER_GITHUB_URL', value: spec.url },
-      { name: 'REFRESHER_CREDENTIALS_DIR', value: CREDENTIALS_MOUNT },
-      { name: 'REFRESHER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'REFRESHER_SECRET_NAME', value: this.tokenSecretName },
-      { name: 'REFRESHER_SECRET_KEY', value: spec.tokenKey },
-      ...(spec.options.deleteOfflineRunners ? [{ name: 'REFRESHER_DELETE_OFFLINE_PREFIX', value: spec.runnerNamePrefix }] : []),
-      ...network.env,
-    ];
     const jobSpec: k8s.JobSpec = {
       backoffLimit: 2,
       // A run takes seconds; one that hangs must not hold the next schedule back.
       activeDeadlineSeconds: 300,
       template: {
         metadata: { labels },
-        spec: {
-          serviceAccountName: this.name,
-          automountServiceAccountToken: true,
-          restartPolicy: 'Never',
-          // fsGroup: the credentials' files are root's; the group lets the script (uid 1000) read them.
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{
-            name: 'refresher',
-            image,
-            command: ['node', `${SCRIPT_MOUNT}/token-refresher.cjs`],
-            env,
-            resources: {
-              requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
-              limits: { memory: k8s.Quantity.fromString('128Mi') },
-            },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-            volumeMounts: [
-              { name: 'script', mountPath: SCRIPT_MOUNT, readOnly: true },
-              { name: 'github-credentials', mountPath: CREDENTIALS_MOUNT, readOnly: true },
-              ...network.mounts.map((m) => ({ name: m.volume.name, mountPath: m.mountPath, readOnly: true })),
-            ],
-          }],
-          volumes: [
-            { name: 'script', configMap: { name: this.name } },
-            { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o440 } },
-            ...network.mounts.map((m) => m.volume as k8s.Volume),
+        spec: clusterPodSpec({
+          entry: 'token-refresher', containerName: 'refresher', image, serviceAccountName: this.name, configMapName: this.name, identity: ['namespace'],
+          env: network.env,
+          mounts: [
+            { volume: { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o440 } }, mountPath: CREDENTIALS_MOUNT },
+            ...network.mounts.map((m) => ({ volume: m.volume as k8s.Volume, mountPath: m.mountPath })),
           ],
-        },
+          // The credentials' files are root's; the group lets the runtime (uid 1000) read them.
+          fsGroup: 1000,
+        }),
       },
     };
     // The first token at once, not up to one schedule later; finished Jobs go after a day.
@@ -138,4 +106,19 @@ export class RunnerTokenRefresher extends Construct {
       },
     }));
   }
+}
+
+/** The runtime's configuration, from the resolved spec (the proxy's https URL only: GitHub is https). */
+function refresherConfig(spec: RefresherSpec): TokenRefresherConfig {
+  const proxy = spec.network?.proxy;
+  return {
+    github: {
+      url: spec.url,
+      credentialsDir: CREDENTIALS_MOUNT,
+      ...(proxy?.https ? { proxy: { url: proxy.https, noProxy: clusterNoProxy(proxy) } } : {}),
+    },
+    secretName: spec.tokenSecretName,
+    secretKey: spec.tokenKey,
+    ...(spec.options.deleteOfflineRunners ? { deleteOfflineRunnersPrefix: spec.runnerNamePrefix } : {}),
+  };
 }

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { toJson_VirtualMachineSpecTemplateSpec } from '../imports/kubevirt.io';
+import type { PoolScalerConfig } from './cluster/contract';
 import { EvictionStrategy, RunStrategy } from './kubevirt-options';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
@@ -12,6 +11,7 @@ import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { renderCloudConfig } from './render/cloud-config';
+import { clusterConfigMapData, clusterPodSpec } from './render/cluster-pod';
 import { fleetLabel, RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
 import { RunnerNetworkPolicy } from './runner-network-policy';
 import { RunnerTokenRefresher } from './runner-token-refresher';
@@ -21,7 +21,6 @@ import { ResolvedActiveHours } from './spec/resolved';
 import { fleetRefresherSpec } from './spec/token-refresher';
 import { resolveWarmPool, RunnerWarmPoolProps } from './spec/warm-pool';
 
-const SCALER_MOUNT = '/etc/pool-scaler';
 
 /**
  * A fixed-size pool of one-job runners without actions-runner-controller: a KubeVirt
@@ -125,8 +124,8 @@ export class RunnerWarmPool extends Construct {
   }
 
   /**
-   * Two CronJobs that set the pool's replicas through its /scale subresource (lib/cluster/pool-scaler.cjs),
-   * with a ServiceAccount that may only get and patch that one pool's scale (the script's GET and merge PATCH).
+   * Two CronJobs that set the pool's replicas through its /scale subresource (lib/cluster/entries/pool-scaler.ts,
+   * one config file each), with a ServiceAccount that may only get and patch that one pool's scale (its GET and merge PATCH).
    */
   private scaleOnSchedule(hours: ResolvedActiveHours, activeReplicas: number): [ApiObject, ApiObject] {
     const name = `${this.name}-scaler`;
@@ -142,11 +141,12 @@ export class RunnerWarmPool extends Construct {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace: this.namespace }],
     });
+    const config = (replicas: number): PoolScalerConfig => ({ pool: this.name, replicas });
     new k8s.KubeConfigMap(this, 'ScalerScript', {
       metadata: metadata(name),
-      data: { 'pool-scaler.cjs': readFileSync(join(__dirname, 'cluster', 'pool-scaler.cjs'), 'utf8') },
+      data: clusterConfigMapData('pool-scaler', { 'scale-up.json': config(activeReplicas), 'scale-down.json': config(hours.offHoursReplicas) }),
     });
-    const cronJob = (id: string, suffix: string, schedule: string, replicas: number) => ApiObject.of(new k8s.KubeCronJob(this, id, {
+    const cronJob = (id: string, suffix: string, schedule: string) => ApiObject.of(new k8s.KubeCronJob(this, id, {
       metadata: metadata(`${this.name}-${suffix}`),
       spec: {
         schedule,
@@ -164,37 +164,18 @@ export class RunnerWarmPool extends Construct {
             activeDeadlineSeconds: 300,
             template: {
               metadata: { labels },
-              spec: {
-                serviceAccountName: name,
-                automountServiceAccountToken: true,
-                restartPolicy: 'Never',
-                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-                containers: [{
-                  name: 'scaler',
-                  image: hours.containerImage,
-                  command: ['node', `${SCALER_MOUNT}/pool-scaler.cjs`],
-                  env: [
-                    { name: 'SCALER_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                    { name: 'SCALER_POOL', value: this.name },
-                    { name: 'SCALER_REPLICAS', value: String(replicas) },
-                  ],
-                  resources: {
-                    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
-                    limits: { memory: k8s.Quantity.fromString('128Mi') },
-                  },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-                  volumeMounts: [{ name: 'script', mountPath: SCALER_MOUNT, readOnly: true }],
-                }],
-                volumes: [{ name: 'script', configMap: { name } }],
-              },
+              spec: clusterPodSpec({
+                entry: 'pool-scaler', containerName: 'scaler', image: hours.containerImage, serviceAccountName: name, configMapName: name,
+                configFile: `${suffix}.json`, identity: ['namespace'],
+              }),
             },
           },
         },
       },
     }));
     return [
-      cronJob('ScaleUp', 'scale-up', hours.start, activeReplicas),
-      cronJob('ScaleDown', 'scale-down', hours.end, hours.offHoursReplicas),
+      cronJob('ScaleUp', 'scale-up', hours.start),
+      cronJob('ScaleDown', 'scale-down', hours.end),
     ];
   }
 }

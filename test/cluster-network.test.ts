@@ -15,6 +15,9 @@ const NO_PROXY = 'localhost,127.0.0.1,::1,.corp,10.0.0.0/8,.svc,.cluster.local';
 const REFRESHER = { githubCredentialsSecret: 'github-app' };
 
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const NO_PROXY_LIST = NO_PROXY.split(',');
+/** The token refresher's config file, from the ConfigMap its pod mounts. */
+const refresherConfig = (objects: K8sObject[], pod: any) => JSON.parse(named(objects, 'ConfigMap', pod.volumes[0].configMap.name).data['config.json']);
 const envOf = (container: any): Record<string, unknown> => Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
 const cronPod = (objects: K8sObject[], name: string) => named(objects, 'CronJob', name).spec.jobTemplate.spec.template.spec;
 const valid = (objects: K8sObject[], externalSecrets: string[] = []) =>
@@ -29,18 +32,17 @@ function image(c: Chart, setup: RunnerSetupOptions) {
 }
 
 describe('the token refresher uses the fleet\'s proxy and CA', () => {
-  test('RunnerPool: HTTPS_PROXY, HTTP_PROXY, NO_PROXY with the cluster\'s domains; inline CAs in the script\'s ConfigMap, NODE_EXTRA_CA_CERTS', () => {
+  test('RunnerPool: the https proxy and noProxy with the cluster\'s domains in its config (GitHub is https); inline CAs in its ConfigMap, NODE_EXTRA_CA_CERTS', () => {
     const c = chart();
     new RunnerPool(c, 'pool', {
       url: 'https://ghes.corp/acme', tokenSecretName: 'ci-token', replicas: 1, name: 'ci', proxy: PROXY, caCertificates: [TEST_CA_PEM], tokenRefresher: REFRESHER,
     });
     const objects = synth(c);
     const [container] = cronPod(objects, 'ci-refresher').containers;
-    expect(envOf(container)).toMatchObject({
-      HTTPS_PROXY: 'http://proxy.corp:3129', HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY, NODE_EXTRA_CA_CERTS: '/etc/token-refresher/ca-certificates.pem',
-    });
+    expect(envOf(container)).toEqual({ POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, NODE_EXTRA_CA_CERTS: '/etc/token-refresher/ca-certificates.pem' });
+    expect(refresherConfig(objects, cronPod(objects, 'ci-refresher')).github.proxy).toEqual({ url: 'http://proxy.corp:3129', noProxy: NO_PROXY_LIST });
     const data = named(objects, 'ConfigMap', 'ci-refresher').data;
-    expect(Object.keys(data).sort()).toEqual(['ca-certificates.pem', 'https-proxy.cjs', 'token-refresher.cjs']);
+    expect(Object.keys(data).sort()).toEqual(['ca-certificates.pem', 'config.json', 'token-refresher.js']);
     expect(data['ca-certificates.pem']).toBe(TEST_CA_PEM);
     // The Job that runs at once is the same pod.
     expect(named(objects, 'Job', 'ci-refresher-now').spec.template.spec.containers[0].env).toEqual(container.env);
@@ -54,8 +56,9 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
     const pod = cronPod(objects, 'ci-refresher');
     expect(Object.keys(envOf(pod.containers[0]))).not.toEqual(expect.arrayContaining(['HTTPS_PROXY']));
     expect(Object.keys(envOf(pod.containers[0])).filter((n) => /PROXY|CA_CERTS/.test(n))).toEqual([]);
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['script', 'github-credentials']);
-    expect(Object.keys(named(objects, 'ConfigMap', 'ci-refresher').data).sort()).toEqual(['https-proxy.cjs', 'token-refresher.cjs']);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'github-credentials']);
+    expect(Object.keys(named(objects, 'ConfigMap', 'ci-refresher').data).sort()).toEqual(['config.json', 'token-refresher.js']);
+    expect(refresherConfig(objects, pod).github).toEqual({ url: 'https://github.com/acme', credentialsDir: '/etc/github-credentials' });
   });
 
   test('RunnerTokenRefresher on its own, CA from a Secret key: a volume of that key, NODE_EXTRA_CA_CERTS, the Secret declared external', () => {
@@ -68,8 +71,8 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
     const pod = cronPod(objects, 'refresher');
     expect(pod.volumes).toContainEqual({ name: 'extra-ca', secret: { secretName: 'corp-ca', items: [{ key: 'ca.pem', path: 'ca-certificates.pem' }], defaultMode: 0o444 } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'extra-ca', mountPath: '/etc/extra-ca', readOnly: true });
-    expect(envOf(pod.containers[0])).toMatchObject({ HTTPS_PROXY: 'http://proxy.corp:3129', NODE_EXTRA_CA_CERTS: '/etc/extra-ca/ca-certificates.pem' });
-    expect(envOf(pod.containers[0])).not.toHaveProperty('HTTP_PROXY');
+    expect(envOf(pod.containers[0])).toMatchObject({ NODE_EXTRA_CA_CERTS: '/etc/extra-ca/ca-certificates.pem' });
+    expect(refresherConfig(objects, pod).github.proxy).toEqual({ url: 'http://proxy.corp:3129', noProxy: ['localhost', '127.0.0.1', '::1', '.svc', '.cluster.local'] });
     expect(named(objects, 'CronJob', 'refresher').metadata.annotations['cdk8s-kubevirt-runners/external-secrets']).toBe('github-app,corp-ca');
     valid(objects, ['ci-token']);
   });
@@ -86,7 +89,8 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
     new RunnerWarmPool(c, 'warm', { url: 'https://ghes.corp/acme', runnerImage: img, replicas: 1, tokenSecretName: 't', name: 'warm', tokenRefresher: REFRESHER });
     const objects = synth(c);
     const pod = cronPod(objects, 'warm-refresher');
-    expect(envOf(pod.containers[0])).toMatchObject({ HTTPS_PROXY: 'http://proxy.corp:3129', NO_PROXY, NODE_EXTRA_CA_CERTS: '/etc/extra-ca/ca-certificates.pem' });
+    expect(envOf(pod.containers[0])).toMatchObject({ NODE_EXTRA_CA_CERTS: '/etc/extra-ca/ca-certificates.pem' });
+    expect(refresherConfig(objects, pod).github.proxy).toEqual({ url: 'http://proxy.corp:3129', noProxy: NO_PROXY_LIST });
     expect(pod.volumes).toContainEqual({ name: 'extra-ca', configMap: { name: 'corp-ca', items: [{ key: 'ca.crt', path: 'ca-certificates.pem' }] } });
   });
 
@@ -103,16 +107,20 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
 });
 
 describe('the KEDA launcher (mint mode) uses its image\'s proxy and CA', () => {
-  test('env, the CA in the launcher\'s ConfigMap; KEDA\'s trigger itself has no proxy or CA field', () => {
+  test('the proxy in its config.json, the CA in the launcher\'s ConfigMap; KEDA\'s trigger itself has no proxy or CA field', () => {
     const c = chart();
     const img = image(c, { proxy: PROXY, caCertificates: [TEST_CA_PEM] });
     new RunnerKedaScaleSet(c, 'runners', { url: 'https://ghes.corp/acme', githubCredentialsSecret: 'github-app', runnerImage: img, name: 'kvm', runnerLabels: ['kubevirt'] });
     const objects = synth(c);
     const pod = named(objects, 'ScaledJob', 'kvm').spec.jobTargetRef.template.spec;
-    expect(envOf(pod.containers[0])).toMatchObject({
-      HTTPS_PROXY: 'http://proxy.corp:3129', HTTP_PROXY: 'http://proxy.corp:3128', NO_PROXY, NODE_EXTRA_CA_CERTS: '/etc/kubevirt-runner/ca-certificates.pem',
+    const env = envOf(pod.containers[0]);
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/etc/mint-launcher/ca-certificates.pem');
+    expect(Object.keys(env).filter((name) => /proxy/i.test(name))).toEqual([]);
+    const data = named(objects, 'ConfigMap', 'kvm-launcher').data;
+    expect(data['ca-certificates.pem']).toBe(TEST_CA_PEM);
+    expect(JSON.parse(data['config.json']).github).toEqual({
+      url: 'https://ghes.corp/acme', credentialsDir: '/etc/github-credentials', proxy: { url: 'http://proxy.corp:3129', noProxy: NO_PROXY_LIST },
     });
-    expect(named(objects, 'ConfigMap', 'kvm-launcher').data['ca-certificates.pem']).toBe(TEST_CA_PEM);
   });
 
   test('a CA from a Secret: mounted, and declared external on the ScaledJob', () => {

@@ -148,8 +148,13 @@ describe('what the examples synthesize', () => {
     const cron = (name: string) => objects.find((o) => o.kind === 'CronJob' && o.metadata.name === name);
     expect(cron('warm-scale-up').spec).toMatchObject({ schedule: '0 7 * * 1-5', timeZone: 'Europe/Berlin' });
     expect(cron('warm-scale-down').spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin' });
-    const replicasOf = (name: string) => cron(name).spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'SCALER_REPLICAS').value;
-    expect([replicasOf('warm-scale-up'), replicasOf('warm-scale-down')]).toEqual(['8', '1']);
+    // Each CronJob runs the scaler with its own config file (`node <mount>/pool-scaler.js <mount>/<suffix>.json`) from the scaler's ConfigMap.
+    const replicasOf = (name: string) => {
+      const pod = cron(name).spec.jobTemplate.spec.template.spec;
+      const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === pod.volumes[0].configMap.name);
+      return JSON.parse(configMap.data[pod.containers[0].command[2].split('/').pop()]).replicas;
+    };
+    expect([replicasOf('warm-scale-up'), replicasOf('warm-scale-down')]).toEqual([8, 1]);
   });
 
   test('corporate networks: the example synthesizes runners with the CA disk, behind the proxy, on the mirror', () => {

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 
 // A stranger's project: `npm pack` this package, install the tarball next to only cdk8s, constructs
 // and TypeScript, compile the README's library example, synthesize it, validate the result with
@@ -33,12 +34,12 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/guest/docker-apt-key.asc', 'package/build/lib/guest/register-actions-runner.service',
         'package/build/lib/validate/cli.js', 'package/build/lib/validate/plugin.cjs', 'package/build/lib/validate/synth.js',
         'package/build/lib/validate/typescript-hook.cjs', 'package/build/imports/kubevirt.io.js',
-        'package/build/lib/cluster/token-refresher.cjs', 'package/build/lib/cluster/pool-scaler.cjs',
+        'package/build/lib/cluster/bundles/token-refresher.js', 'package/build/lib/cluster/bundles/pool-scaler.js',
         'package/build/lib/validate/schemas/kinds.json', 'package/build/lib/validate/schemas/kubevirt.io/virtualmachine_v1.json',
         'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
         'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',
         'package/build/lib/validate/schemas/LICENSES/Apache-2.0.txt', 'package/build/lib/validate/schemas/LICENSES/cloud-init-LICENSE.txt',
-        'package/build/lib/bin/render-diff.sh', 'package/build/lib/cluster/launcher.cjs', 'package/examples/pr-review/workflow.yml',
+        'package/build/lib/bin/render-diff.sh', 'package/build/lib/cluster/bundles/arc-launcher.js', 'package/build/lib/cluster/bundles/mint-launcher.js', 'package/examples/pr-review/workflow.yml',
       ]));
       expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts') || f.endsWith('.mjs'))).toEqual([]);
 
@@ -70,6 +71,14 @@ describe('the packed library in a fresh project', () => {
       const validation = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-validate'), [dist], project);
       expect(validation).toBe(`validate: 7 objects in 1 files against ${shipped}: all valid\n`);
 
+      // The in-cluster bundles come prebuilt in the package (no bundler in a user's project), the same
+      // bytes as this repository builds from its sources.
+      expect(existsSync(join(project, 'node_modules', 'esbuild'))).toBe(false);
+      const refresherScript = 'const { Chart, Testing } = require("cdk8s"); const { RunnerTokenRefresher } = require("cdk8s-kubevirt-runners");'
+        + ' const chart = new Chart(Testing.app(), "c"); new RunnerTokenRefresher(chart, "r", { url: "https://github.com/acme", githubCredentialsSecret: "app", tokenSecretName: "t" });'
+        + ' process.stdout.write(Testing.synth(chart).find((o) => o.kind === "ConfigMap").data["token-refresher.js"]);';
+      expect(run('node', ['-e', refresherScript], project)).toBe(clusterBundle('token-refresher'));
+
       // The README's cdk8s.yaml plugin entry, as written, under cdk8s synth (this repository's CLI).
       const plugin = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).find((text) => text.includes('KubevirtRunnersValidation'))!;
       expect(plugin).not.toContain('schemas');
@@ -80,14 +89,15 @@ describe('the packed library in a fresh project', () => {
       expect(synthesis).toContain(`│ ${shipped} `);
 
       // The package's in-process synth runs main.ts itself (with the project's TypeScript) and writes
-      // the same manifests, validated on the way, and nothing else but FLEET.md (no
-      // construct-metadata.json, which cdk8s synth writes for its plugins).
+      // the same manifests, validated on the way, and nothing else but FLEET.md and the marker listing
+      // what it wrote (no construct-metadata.json: the plugin removes the one cdk8s records for it); it
+      // may replace dist/ because the plugin marked what cdk8s synth wrote.
       const written = () => Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(dist, f), 'utf8')]));
       const compiled = written();
       const synth = run(join(project, 'node_modules', '.bin', 'kubevirt-runners-synth'), ['main.ts'], project);
       expect(synth).toContain('synth: 7 objects in 1 files, valid against');
       expect(written()).toEqual(compiled);
-      expect(readdirSync(dist)).toEqual(['FLEET.md', 'runners.k8s.yaml']);
+      expect(readdirSync(dist)).toEqual(['.kubevirt-runners-synth.sha256', 'FLEET.md', 'runners.k8s.yaml']);
       expect(readFileSync(join(dist, 'FLEET.md'), 'utf8')).toContain('| **total** |  | 4 |');
 
       // The pull-request recipe, as examples/pr-review/workflow.yml runs it in such a project.

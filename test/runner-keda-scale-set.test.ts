@@ -7,7 +7,8 @@ import { GitHubCredentialsKind, ImageSharing, RunnerImage, RunnerKedaScaleSet, R
 import { formatFinding, validateObjects } from '../lib/validate';
 import { FakeGitHubApi } from './cluster/fake-github-api';
 import { FakeKube, FakeKubeOptions } from './cluster/fake-kube';
-import { LAUNCHER, LauncherRun } from './cluster/launcher-run';
+import { LauncherRun } from './cluster/launcher-run';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 import { K8sObject, ofKind, synth } from './util';
 import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
@@ -54,22 +55,26 @@ describe('RunnerKedaScaleSet', () => {
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
     expect(pod.securityContext.fsGroup).toBe(1000);
+    expect(pod.terminationGracePeriodSeconds).toBe(60);
     expect(pod.volumes).toEqual([
-      { name: 'launcher', configMap: { name: 'kubevirt-vm-launcher' } },
+      { name: 'config', configMap: { name: 'kubevirt-vm-launcher' } },
       { name: 'github-credentials', secret: { secretName: 'github-app', defaultMode: 0o440 } },
     ]);
     const [container] = pod.containers;
+    expect(container.name).toBe('runner');
+    expect(container.command).toEqual(['node', '/etc/mint-launcher/mint-launcher.js', '/etc/mint-launcher/config.json']);
     expect(container.volumeMounts).toEqual([
-      { name: 'launcher', mountPath: '/etc/kubevirt-runner', readOnly: true },
+      { name: 'config', mountPath: '/etc/mint-launcher', readOnly: true },
       { name: 'github-credentials', mountPath: '/etc/github-credentials', readOnly: true },
     ]);
     expect(envOf(container)).toEqual({
-      LAUNCHER_POD_NAME: 'metadata.name', LAUNCHER_POD_NAMESPACE: 'metadata.namespace', LAUNCHER_POD_UID: 'metadata.uid',
-      LAUNCHER_VMI_TEMPLATE: '/etc/kubevirt-runner/vmi.json', LAUNCHER_IMAGE_READY_VMI: image.readyVmiName,
-      LAUNCHER_BOOT_TIMEOUT_SECONDS: '900', LAUNCHER_JOB_TIMEOUT_SECONDS: '86400',
-      LAUNCHER_MINT_JIT: '1', LAUNCHER_GITHUB_URL: 'https://github.com/acme', LAUNCHER_GITHUB_CREDENTIALS_DIR: '/etc/github-credentials',
-      LAUNCHER_RUNNER_LABELS: 'kubevirt,docker', LAUNCHER_RUNNER_GROUP: 'vm runners', LAUNCHER_IDLE_TIMEOUT_SECONDS: '600',
+      POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', POD_UID: 'metadata.uid',
       GITHUB_APP_ID: { name: 'github-app', key: 'github_app_id' }, GITHUB_APP_INSTALLATION_ID: { name: 'github-app', key: 'github_app_installation_id' },
+    });
+    expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toEqual({
+      vmiTemplateFile: '/etc/mint-launcher/vmi.json', imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
+      github: { url: 'https://github.com/acme', credentialsDir: '/etc/github-credentials' },
+      runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', idleTimeoutSeconds: 600,
     });
     expect(named(objects, 'TriggerAuthentication', 'kubevirt-vm-github').spec).toEqual({
       secretTargetRef: [{ parameter: 'appKey', name: 'github-app', key: 'github_app_private_key' }],
@@ -92,20 +97,22 @@ describe('RunnerKedaScaleSet', () => {
     expect(ofKind(objects, 'ScaledJob')[0].spec.triggers[0].metadata).toMatchObject({ owner: 'big', runnerScope: 'ent' });
   });
 
-  test('the launcher Role: VMIs as the ARC launcher, and Secrets (create, get, delete)', () => {
+  test('the launcher Role: VMIs as the ARC launcher, update on pods/finalizers (blockOwnerDeletion), and Secrets (create, get, delete)', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+      { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
     ]);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: NS }]);
   });
 
-  test('the ConfigMap ships the launcher and the templates', () => {
+  test('the ConfigMap ships the mint launcher\'s bundle, its config and the templates', () => {
     const { objects } = build({}, ImageSharing.CLONE_PER_JOB);
     const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
-    expect(Object.keys(data).sort()).toEqual(['datavolume.json', 'https-proxy.cjs', 'launcher.cjs', 'vmi.json']);
-    expect(data['launcher.cjs']).toBe(readFileSync(LAUNCHER, 'utf8'));
+    expect(Object.keys(data).sort()).toEqual(['config.json', 'datavolume.json', 'mint-launcher.js', 'vmi.json']);
+    expect(data['mint-launcher.js']).toBe(clusterBundle('mint-launcher'));
+    expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/mint-launcher/datavolume.json');
     expect(JSON.parse(data['vmi.json']).spec.volumes.find((v: any) => v.name === 'jit')).toEqual({ name: 'jit', secret: { secretName: 'set-by-launcher' } });
   });
 
@@ -116,8 +123,8 @@ describe('RunnerKedaScaleSet', () => {
 
   test('timeouts', () => {
     const { objects } = build({ idleTimeout: Duration.minutes(3), bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6) });
-    const env = envOf(ofKind(objects, 'ScaledJob')[0].spec.jobTargetRef.template.spec.containers[0]);
-    expect(env).toMatchObject({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '180', LAUNCHER_BOOT_TIMEOUT_SECONDS: '300', LAUNCHER_JOB_TIMEOUT_SECONDS: '21600' });
+    const config = JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json']);
+    expect(config).toMatchObject({ idleTimeoutSeconds: 180, bootTimeoutSeconds: 300, jobTimeoutSeconds: 21600 });
   });
 
   test.each([
@@ -200,17 +207,24 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     }
     const pod = { name: 'kubevirt-vm-x7k2p-9qv4d', uid: randomUUID() };
     const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': NS, 'metadata.uid': pod.uid };
-    const env: Record<string, string> = { PATH: process.env.PATH!, LAUNCHER_KUBE_API: api.url, LAUNCHER_KUBE_TOKEN_FILE: join(dir, 'token'), LAUNCHER_RETRY_BASE_MS: '5', LAUNCHER_GITHUB_API_URL: github.url };
+    const env: Record<string, string> = { PATH: process.env.PATH! };
     for (const variable of container.env) {
       const value: string = variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath]
         : variable.valueFrom?.secretKeyRef ? credentials[variable.valueFrom.secretKeyRef.key] : variable.value;
       env[variable.name] = value.startsWith('/') ? mounted(value) : value;
     }
-    expect(readFileSync(mounted(container.command[1]), 'utf8')).toBe(readFileSync(LAUNCHER, 'utf8'));
+    expect(readFileSync(mounted(container.command[1]), 'utf8')).toBe(clusterBundle('mint-launcher'));
+    // The config as rendered, its paths moved under the test folder; the fakes' URLs and small delays added.
+    const configFile = mounted(container.command[2]);
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    writeFileSync(configFile, JSON.stringify({
+      ...config, vmiTemplateFile: mounted(config.vmiTemplateFile), kubernetes: { apiUrl: api.url, tokenFile: join(dir, 'token') }, retryBaseDelayMs: 5,
+      github: { ...config.github, apiUrl: github.url, credentialsDir: mounted(config.github.credentialsDir) },
+    }));
     api.put('virtualmachineinstances', { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: image.readyVmiName, namespace: NS }, spec: { domain: { devices: {} } } });
     api.setStatus('virtualmachineinstances', NS, image.readyVmiName, { phase: 'Succeeded' });
 
-    const launcher = new LauncherRun(env, mounted(container.command[1]));
+    const launcher = new LauncherRun(mounted(container.command[1]), configFile, env);
     run.push(launcher);
     return { launcher, pod, image, token, pem };
   }
@@ -234,18 +248,18 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     }
   });
 
-  test('on OpenShift (OwnerReferencesPermissionEnforcement): the pod-owned JIT Secret is refused, the launcher exits 1', async () => {
-    // Known bug, reported not fixed here: the launcher sets blockOwnerDeletion on its objects' owner (the
-    // pod), which this admission plugin allows only with `update` on pods/finalizers; the synthesized Role lacks it.
-    const { launcher } = await startPod({ ownerReferencesPermissionEnforcement: true });
-    expect(await launcher.exit).toBe(1);
-    expect(launcher.stderr).toContain('cannot set blockOwnerDeletion if an ownerReference refers to a resource you can\'t set finalizers on');
-    expect(launcher.stderr).toContain(`secrets "kubevirt-vm-x7k2p-9qv4d-jit" is forbidden: cannot set blockOwnerDeletion`);
-    // Its hint names the Role's `create` on secrets (which it has), not the finalizers it lacks: also reported.
-    expect(launcher.stderr).toContain("its Role needs the verb 'create' on 'secrets'");
-    // The runner it minted is removed from GitHub; nothing else was created.
-    expect(github.requests.map((r) => `${r.method} ${r.url}`)).toContain('DELETE /orgs/acme/actions/runners/70000');
-    expect(api.requestsOf('POST').map((r) => r.url)).toEqual([`/api/v1/namespaces/${NS}/secrets`]);
+  test('on OpenShift (OwnerReferencesPermissionEnforcement): the synthesized Role (update on pods/finalizers) lets the pod own its JIT Secret and VMI, exit 0', async () => {
+    // The launcher sets blockOwnerDeletion on its objects' owner (the pod), which this admission
+    // plugin allows only with `update` on pods/finalizers: the Role has it.
+    const { launcher, pod } = await startPod({ ownerReferencesPermissionEnforcement: true });
+    await api.until(() => api.object('virtualmachineinstances', NS, pod.name) !== undefined);
+    expect(api.object('secrets', NS, `${pod.name}-jit`).metadata.ownerReferences[0]).toMatchObject({ uid: pod.uid, blockOwnerDeletion: true });
+    api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Running' });
+    api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Succeeded' });
+    expect(await launcher.exit).toBe(0);
+    expect(launcher.stderr).toBe('');
+    expect(api.requestsOf('POST').map((r) => r.url)).toEqual([`/api/v1/namespaces/${NS}/secrets`, `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`]);
+    expect(api.violations).toEqual([]);
   });
 
   describe('VM options', () => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerScaleSet, RunnerScaleSetProps } from '../lib';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
@@ -36,12 +35,14 @@ describe('RunnerScaleSet', () => {
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
     expect(pod.containers).toHaveLength(1);
-    expect(pod.containers[0]).toMatchObject({ name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/kubevirt-runner/launcher.cjs'] });
+    expect(pod.containers[0]).toMatchObject({
+      name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/arc-launcher/arc-launcher.js', '/etc/arc-launcher/config.json'],
+    });
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
-    expect(env).toEqual({
-      LAUNCHER_POD_NAME: 'metadata.name', LAUNCHER_POD_NAMESPACE: 'metadata.namespace', LAUNCHER_POD_UID: 'metadata.uid',
-      LAUNCHER_VMI_TEMPLATE: '/etc/kubevirt-runner/vmi.json', LAUNCHER_IMAGE_READY_VMI: expect.stringMatching(/^ci-image-[0-9a-f]{10}-bake$/),
-      LAUNCHER_BOOT_TIMEOUT_SECONDS: '900', LAUNCHER_JOB_TIMEOUT_SECONDS: '86400',
+    expect(env).toEqual({ POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', POD_UID: 'metadata.uid' });
+    expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toEqual({
+      vmiTemplateFile: '/etc/arc-launcher/vmi.json', imageReadyVmi: expect.stringMatching(/^ci-image-[0-9a-f]{10}-bake$/),
+      bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
     });
     expect(objects).toMatchSnapshot();
   });
@@ -56,10 +57,11 @@ describe('RunnerScaleSet', () => {
     expect(role.rules.map((r: any) => r.resources[0])).toEqual(['pods', 'pods/status', 'secrets', 'serviceaccounts', 'rolebindings', 'roles']);
   });
 
-  test('the launcher may only create, watch and delete VMIs', () => {
+  test('the launcher may only create, watch and delete VMIs, and own them by its pod (update on pods/finalizers, for OwnerReferencesPermissionEnforcement)', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+      { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
     ]);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
     expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
@@ -68,8 +70,8 @@ describe('RunnerScaleSet', () => {
   test('the ConfigMap ships the launcher and the per-job VMI template: a copy-on-write layer over the baked volume, the JIT Secret by serial', () => {
     const { image, objects } = build({ cpu: 8, memory: '32Gi' });
     const data = named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data;
-    expect(data['launcher.cjs']).toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'launcher.cjs'), 'utf8'));
-    expect(Object.keys(data).sort()).toEqual(['https-proxy.cjs', 'launcher.cjs', 'vmi.json']);
+    expect(data['arc-launcher.js']).toBe(clusterBundle('arc-launcher'));
+    expect(Object.keys(data).sort()).toEqual(['arc-launcher.js', 'config.json', 'vmi.json']);
     const vmi = JSON.parse(data['vmi.json']);
     expect(vmi.kind).toBe('VirtualMachineInstance');
     expect(vmi.spec.volumes).toEqual([
@@ -93,9 +95,8 @@ describe('RunnerScaleSet', () => {
     expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
     expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source']);
-    const env = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0].env.map((e: any) => e.name);
-    expect(env).toContain('LAUNCHER_DATAVOLUME_TEMPLATE');
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers']);
+    expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/arc-launcher/datavolume.json');
   });
 
   test('the whole output, image included, is valid: schemas, admission and ARC rules', () => {
@@ -107,9 +108,7 @@ describe('RunnerScaleSet', () => {
     const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.13.0-alpine3.24' });
     const container = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0];
     expect(container.image).toBe('registry.internal/node:26.13.0-alpine3.24');
-    expect(container.env).toEqual(expect.arrayContaining([
-      { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: '300' }, { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: '21600' },
-    ]));
+    expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toMatchObject({ bootTimeoutSeconds: 300, jobTimeoutSeconds: 21600 });
   });
 
   test.each([

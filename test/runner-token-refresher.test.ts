@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { RunnerChart, RunnerChartProps, RunnerTokenRefresher, RunnerTokenRefresherProps } from '../lib';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 
@@ -36,14 +35,19 @@ describe('RunnerTokenRefresher', () => {
 
   test('the script, its settings, and the credentials mounted in its pod only; the token Secret is synthesized empty', () => {
     const objects = standalone({ deleteOfflineRunners: true, runnerNamePrefix: 'gpu-runner' });
-    expect(named(objects, 'ConfigMap', 'tokens').data['token-refresher.cjs'])
-      .toBe(readFileSync(join(__dirname, '..', 'lib', 'cluster', 'token-refresher.cjs'), 'utf8'));
-    const container = containerOf(objects);
-    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
-    expect(env).toEqual({
-      REFRESHER_GITHUB_URL: 'https://github.com/acme', REFRESHER_CREDENTIALS_DIR: '/etc/github-credentials', REFRESHER_NAMESPACE: 'metadata.namespace',
-      REFRESHER_SECRET_NAME: 'runner-token', REFRESHER_SECRET_KEY: 'token', REFRESHER_DELETE_OFFLINE_PREFIX: 'gpu-runner',
+    const data = named(objects, 'ConfigMap', 'tokens').data;
+    expect(Object.keys(data).sort()).toEqual(['config.json', 'token-refresher.js']);
+    expect(data['token-refresher.js']).toBe(clusterBundle('token-refresher'));
+    expect(JSON.parse(data['config.json'])).toEqual({
+      github: { url: 'https://github.com/acme', credentialsDir: '/etc/github-credentials' },
+      secretName: 'runner-token', secretKey: 'token', deleteOfflineRunnersPrefix: 'gpu-runner',
     });
+    const container = containerOf(objects);
+    expect(container.command).toEqual(['node', '/etc/token-refresher/token-refresher.js', '/etc/token-refresher/config.json']);
+    expect(container.env).toEqual([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+    expect(container.volumeMounts).toEqual([
+      { name: 'config', mountPath: '/etc/token-refresher', readOnly: true }, { name: 'github-credentials', mountPath: '/etc/github-credentials', readOnly: true },
+    ]);
     const pod = named(objects, 'CronJob', 'tokens').spec.jobTemplate.spec.template.spec;
     expect(pod.volumes).toContainEqual({ name: 'github-credentials', secret: { secretName: 'github-app', defaultMode: 0o440 } });
     const secret = named(objects, 'Secret', 'runner-token');
@@ -77,8 +81,8 @@ describe('a fleet with a token refresher', () => {
   test('one prop: the refresher fills the Secret the VMs read, and the App key reaches no VM', () => {
     const objects = fleet();
     const cron = named(objects, 'CronJob', 'runners-refresher');
-    const env = Object.fromEntries(cron.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    expect(env).toMatchObject({ REFRESHER_SECRET_NAME: 'ci-runner-token', REFRESHER_DELETE_OFFLINE_PREFIX: 'runners', REFRESHER_GITHUB_URL: 'https://github.com/acme' });
+    const config = JSON.parse(named(objects, 'ConfigMap', cron.spec.jobTemplate.spec.template.spec.volumes[0].configMap.name).data['config.json']);
+    expect(config).toMatchObject({ secretName: 'ci-runner-token', deleteOfflineRunnersPrefix: 'runners', github: { url: 'https://github.com/acme' } });
     expect(named(objects, 'Secret', 'ci-runner-token')).toBeDefined();
     for (const vm of ofKind(objects, 'VirtualMachine')) {
       expect(vm.spec.template.spec.volumes).toContainEqual({ name: 'token', secret: { secretName: 'ci-runner-token', optional: true } });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
+import { clusterBundle } from '../lib/render/cluster-bundle';
 import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
@@ -55,8 +56,8 @@ describe('RunnerWarmPool', () => {
   test('with a token refresher no human creates tokens; the output is valid', () => {
     const { objects } = build({ tokenRefresher: { githubCredentialsSecret: 'github-app', deleteOfflineRunners: true } });
     const cron = named(objects, 'CronJob', 'warm-refresher');
-    const env = Object.fromEntries(cron.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    expect(env).toMatchObject({ REFRESHER_SECRET_NAME: 'ci-runner-token', REFRESHER_DELETE_OFFLINE_PREFIX: 'warm' });
+    const config = JSON.parse(named(objects, 'ConfigMap', cron.spec.jobTemplate.spec.template.spec.volumes[0].configMap.name).data['config.json']);
+    expect(config).toMatchObject({ secretName: 'ci-runner-token', deleteOfflineRunnersPrefix: 'warm' });
     expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
     expect(ofKind(objects, 'VirtualMachinePool')[0].metadata.annotations).toBeUndefined();
   });
@@ -125,7 +126,11 @@ describe('RunnerWarmPool', () => {
   describe('activeHours', () => {
     const BERLIN = { start: '0 7 * * 1-5', end: '0 19 * * 1-5', timeZone: 'Europe/Berlin' };
     const podOf = (cron: K8sObject) => cron.spec.jobTemplate.spec.template.spec;
-    const envOf = (cron: K8sObject) => Object.fromEntries(podOf(cron).containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
+    /** The config file the CronJob's container runs the scaler with, parsed from the ConfigMap it mounts. */
+    const configOf = (objects: K8sObject[], cron: K8sObject) => {
+      const file = podOf(cron).containers[0].command[2].replace('/etc/pool-scaler/', '');
+      return JSON.parse(named(objects, 'ConfigMap', podOf(cron).volumes[0].configMap.name).data[file]);
+    };
 
     test('off by default: no CronJob, no scaler', () => {
       const { objects, pool } = build();
@@ -140,8 +145,9 @@ describe('RunnerWarmPool', () => {
       const down = named(objects, 'CronJob', 'warm-scale-down');
       expect(up.spec).toMatchObject({ schedule: '0 7 * * 1-5', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
       expect(down.spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
-      expect(envOf(up)).toEqual({ SCALER_NAMESPACE: 'metadata.namespace', SCALER_POOL: 'warm', SCALER_REPLICAS: '3' });
-      expect(envOf(down)).toEqual({ SCALER_NAMESPACE: 'metadata.namespace', SCALER_POOL: 'warm', SCALER_REPLICAS: '0' });
+      expect(configOf(objects, up)).toEqual({ pool: 'warm', replicas: 3 });
+      expect(configOf(objects, down)).toEqual({ pool: 'warm', replicas: 0 });
+      expect(podOf(up).containers[0].env).toEqual([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
       expect(pool.scaleUpCronJob?.name).toBe('warm-scale-up');
       expect(pool.scaleDownCronJob?.name).toBe('warm-scale-down');
       // The pool is always synthesized at its active-hours size: the same output whenever it is synthesized.
@@ -149,21 +155,22 @@ describe('RunnerWarmPool', () => {
       expect(objects.filter((o) => ['CronJob', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap'].includes(o.kind))).toMatchSnapshot();
     });
 
-    test('the script from lib/cluster in a ConfigMap, run by the pinned node image as a non-root user with nothing else mounted', () => {
+    test('the pool-scaler bundle and its two configs in a ConfigMap, run by the pinned node image as a non-root user with nothing else mounted', () => {
       const { objects } = build({ activeHours: { ...BERLIN, offHoursReplicas: 1, containerImage: 'registry.example/node:26-alpine' } });
       expect(named(objects, 'ConfigMap', 'warm-scaler').data).toEqual({
-        'pool-scaler.cjs': readFileSync(join(__dirname, '..', 'lib', 'cluster', 'pool-scaler.cjs'), 'utf8'),
+        'pool-scaler.js': clusterBundle('pool-scaler'),
+        'scale-up.json': '{\n  "pool": "warm",\n  "replicas": 3\n}\n',
+        'scale-down.json': '{\n  "pool": "warm",\n  "replicas": 1\n}\n',
       });
       const down = named(objects, 'CronJob', 'warm-scale-down');
-      expect(envOf(down).SCALER_REPLICAS).toBe('1');
       const pod = podOf(down);
       expect(pod).toMatchObject({ serviceAccountName: 'warm-scaler', restartPolicy: 'Never', securityContext: { runAsNonRoot: true, runAsUser: 1000 } });
       expect(pod.containers[0]).toMatchObject({
         image: 'registry.example/node:26-alpine',
-        command: ['node', '/etc/pool-scaler/pool-scaler.cjs'],
+        command: ['node', '/etc/pool-scaler/pool-scaler.js', '/etc/pool-scaler/scale-down.json'],
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
       });
-      expect(pod.volumes).toEqual([{ name: 'script', configMap: { name: 'warm-scaler' } }]);
+      expect(pod.volumes).toEqual([{ name: 'config', configMap: { name: 'warm-scaler' } }]);
       expect(podOf(named(build({ activeHours: BERLIN }).objects, 'CronJob', 'warm-scale-up')).containers[0].image).toBe(DEFAULT_NODE_IMAGE);
     });
 

@@ -1,21 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { k8s } from 'cdk8s-plus-28';
 import {
   toJson_VirtualMachineSpecTemplateSpec, VirtualMachineSpecDataVolumeTemplatesSpecStorageResourcesRequests as StorageQuantity,
 } from '../../imports/kubevirt.io';
+import { CONFIG_FILE, type ClusterEntryConfigs, type LauncherVmSettings } from '../cluster/contract';
 import { EvictionStrategy } from '../kubevirt-options';
 import { JIT_DISK_SERIAL } from '../private/token-disk';
 import { ImageSharing, IRunnerImage } from '../spec/image';
 import type { ResolvedVmOptions } from '../spec/resolved';
 import { resolveSizing } from '../spec/vm-options';
 import { renderJobCloudConfig } from './cloud-config';
+import { clusterConfigMapData, clusterMount, clusterPodSpec, type ClusterPodMount } from './cluster-pod';
 import { dataVolumeSpec } from './data-volume';
 import { RunnerVmDisk, runnerVmiSpec } from './vmi-spec';
 
 // What the per-job constructs (RunnerScaleSet on ARC, RunnerKedaScaleSet on KEDA) share: the
-// launcher's pod, its ConfigMap (lib/cluster/launcher.cjs and the templates of what it creates), its Role.
+// launcher's pod, its ConfigMap (the arc-launcher or mint-launcher bundle, its config.json rendered
+// through the contract's types, and the templates of what it creates), its Role.
 
-export const CONFIG_MOUNT = '/etc/kubevirt-runner';
 // Names the launcher replaces per job (pod name): valid names, so that the template is a valid object.
 const SET_BY_LAUNCHER = 'set-by-launcher';
 
@@ -63,19 +64,55 @@ export function dataVolumeTemplate(image: IRunnerImage, labels: Record<string, s
   };
 }
 
-/** The launcher ConfigMap's files: the script and the templates. */
-export function launcherConfigData(image: IRunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
-  labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): Record<string, string> {
+/** The two launchers: ARC's runner pod, KEDA's Job pod. */
+export type LauncherEntry = 'arc-launcher' | 'mint-launcher';
+
+const VMI_TEMPLATE_FILE = 'vmi.json';
+const DATA_VOLUME_TEMPLATE_FILE = 'datavolume.json';
+
+/** What the launcher makes per job: the VMI template, and the DataVolume template when cloning per job. */
+export interface LauncherTemplates {
+  readonly vmi: ReturnType<typeof vmiTemplate>;
+  readonly dataVolume?: ReturnType<typeof dataVolumeTemplate>;
+}
+
+/** The templates of a scale set's jobs. */
+export function launcherTemplates(image: IRunnerImage, sizing: ReturnType<typeof resolveSizing>, evictionStrategy: EvictionStrategy,
+  labels: Record<string, string>, vm: LauncherVmOptions, annotations?: Record<string, string>): LauncherTemplates {
   return {
-    'launcher.cjs': readFileSync(join(__dirname, '..', 'cluster', 'launcher.cjs'), 'utf8'),
-    // Required by launcher.cjs (HTTPS to GitHub through a proxy, in mint mode).
-    'https-proxy.cjs': readFileSync(join(__dirname, '..', 'cluster', 'https-proxy.cjs'), 'utf8'),
-    'vmi.json': `${JSON.stringify(vmiTemplate(image, sizing, evictionStrategy, labels, vm, annotations), null, 2)}\n`,
-    ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { 'datavolume.json': `${JSON.stringify(dataVolumeTemplate(image, labels), null, 2)}\n` } : {}),
+    vmi: vmiTemplate(image, sizing, evictionStrategy, labels, vm, annotations),
+    ...(image.sharing === ImageSharing.CLONE_PER_JOB ? { dataVolume: dataVolumeTemplate(image, labels) } : {}),
   };
 }
 
-/** The launcher's rights on what it creates: VMIs (and, cloning per job, DataVolumes). */
+/** The settings both launchers share, as their config.json holds them (the templates are files beside it). */
+export function launcherVmSettings(entry: LauncherEntry, image: IRunnerImage, templates: LauncherTemplates,
+  timeouts: { readonly bootTimeout: number; readonly jobTimeout: number }): LauncherVmSettings {
+  const mount = clusterMount(entry);
+  return {
+    vmiTemplateFile: `${mount}/${VMI_TEMPLATE_FILE}`,
+    ...(templates.dataVolume ? { dataVolumeTemplateFile: `${mount}/${DATA_VOLUME_TEMPLATE_FILE}` } : {}),
+    imageReadyVmi: image.readyVmiName,
+    bootTimeoutSeconds: timeouts.bootTimeout,
+    jobTimeoutSeconds: timeouts.jobTimeout,
+  };
+}
+
+/** The launcher ConfigMap's data: the bundle, config.json and the templates. */
+export function launcherConfigData<E extends LauncherEntry>(entry: E, config: ClusterEntryConfigs[E], templates: LauncherTemplates): Record<string, string> {
+  return {
+    ...clusterConfigMapData(entry, { [CONFIG_FILE]: config }),
+    [VMI_TEMPLATE_FILE]: `${JSON.stringify(templates.vmi, null, 2)}\n`,
+    ...(templates.dataVolume ? { [DATA_VOLUME_TEMPLATE_FILE]: `${JSON.stringify(templates.dataVolume, null, 2)}\n` } : {}),
+  };
+}
+
+/**
+ * The launcher's rights on what it creates: VMIs (and, cloning per job, DataVolumes), and `update`
+ * on pods/finalizers: each object is owned by the pod with blockOwnerDeletion, which clusters with
+ * the OwnerReferencesPermissionEnforcement admission plugin (OpenShift) allow only with that right.
+ * No resourceNames: the pods are per job.
+ */
 export function launcherRules(clone: boolean) {
   return [
     { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -84,62 +121,31 @@ export function launcherRules(clone: boolean) {
       // CDI authorizes a clone by `create` on the source namespace's `datavolumes/source`.
       { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
     ] : []),
+    { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
   ];
 }
 
 export interface LauncherPodInput {
+  readonly entry: LauncherEntry;
   readonly serviceAccountName: string;
   readonly configMapName: string;
   readonly launcherImage: string;
-  readonly clone: boolean;
-  readonly bootTimeout: number;
-  readonly jobTimeout: number;
-  readonly readyVmiName: string;
-  /** More environment variables of the launcher container. */
-  readonly env?: readonly Record<string, unknown>[];
-  /** More volumes, and where the container mounts them (read-only). */
-  readonly mounts?: readonly { readonly volume: Record<string, unknown> & { readonly name: string }; readonly mountPath: string }[];
-  /** The pod's fsGroup (mounted Secrets readable by the launcher's group). */
+  /** More environment variables of the launcher container. @default none */
+  readonly env?: readonly k8s.EnvVar[];
+  /** More volumes, and where the container mounts them (read-only). @default none */
+  readonly mounts?: readonly ClusterPodMount[];
+  /** The pod's fsGroup (mounted Secrets readable by the launcher's group). @default none */
   readonly fsGroup?: number;
 }
 
-/** The runner pod: ARC injects its JIT config into the container named `runner`, which is the launcher. */
-export function launcherPodSpec(input: LauncherPodInput) {
-  const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
-  const mounts = input.mounts ?? [];
+/** The runner pod: ARC injects its JIT config into the container named `runner`, which is the launcher (and never reads it). */
+export function launcherPodSpec(input: LauncherPodInput): Record<string, any> {
   return {
-    serviceAccountName: input.serviceAccountName,
-    automountServiceAccountToken: true,
-    restartPolicy: 'Never',
-    // Time to delete the VMI when ARC stops a runner.
+    ...k8s.toJson_PodSpec(clusterPodSpec({
+      entry: input.entry, containerName: 'runner', image: input.launcherImage, serviceAccountName: input.serviceAccountName,
+      configMapName: input.configMapName, identity: ['name', 'namespace', 'uid'], env: input.env, mounts: input.mounts, fsGroup: input.fsGroup,
+    })),
+    // Time to delete the VMI (and remove the runner from GitHub) when ARC or KEDA stops a runner.
     terminationGracePeriodSeconds: 60,
-    securityContext: {
-      runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000,
-      ...(input.fsGroup !== undefined ? { fsGroup: input.fsGroup } : {}),
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-    containers: [{
-      name: 'runner',
-      image: input.launcherImage,
-      command: ['node', `${CONFIG_MOUNT}/launcher.cjs`],
-      env: [
-        { name: 'LAUNCHER_POD_NAME', ...field('metadata.name') },
-        { name: 'LAUNCHER_POD_NAMESPACE', ...field('metadata.namespace') },
-        { name: 'LAUNCHER_POD_UID', ...field('metadata.uid') },
-        { name: 'LAUNCHER_VMI_TEMPLATE', value: `${CONFIG_MOUNT}/vmi.json` },
-        ...(input.clone ? [{ name: 'LAUNCHER_DATAVOLUME_TEMPLATE', value: `${CONFIG_MOUNT}/datavolume.json` }] : []),
-        { name: 'LAUNCHER_IMAGE_READY_VMI', value: input.readyVmiName },
-        { name: 'LAUNCHER_BOOT_TIMEOUT_SECONDS', value: String(input.bootTimeout) },
-        { name: 'LAUNCHER_JOB_TIMEOUT_SECONDS', value: String(input.jobTimeout) },
-        ...(input.env ?? []),
-      ],
-      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-      volumeMounts: [
-        { name: 'launcher', mountPath: CONFIG_MOUNT, readOnly: true },
-        ...mounts.map((m) => ({ name: m.volume.name, mountPath: m.mountPath, readOnly: true })),
-      ],
-    }],
-    volumes: [{ name: 'launcher', configMap: { name: input.configMapName } }, ...mounts.map((m) => m.volume)],
   };
 }

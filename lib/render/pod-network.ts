@@ -1,6 +1,7 @@
-import { ClusterNetwork, clusterNoProxy } from '../spec/cluster-network';
+import { ClusterNetwork } from '../spec/cluster-network';
 
-// The env, files and volumes that give an in-cluster pod the fleet's proxy and extra CA.
+// The env, files and volumes that give an in-cluster pod the fleet's extra CA. The proxy is not here:
+// each entry point reads it from its config.json (lib/cluster/contract.ts, `github.proxy`).
 
 /** The key of the inline certificates in the script's ConfigMap. */
 export const CA_CONFIG_KEY = 'ca-certificates.pem';
@@ -15,18 +16,13 @@ export interface PodNetwork {
   readonly mounts: { volume: Record<string, unknown> & { name: string }; mountPath: string }[];
 }
 
-/** The env, ConfigMap files and volumes that give a script's pod the fleet's proxy and CA. */
+/** The env, ConfigMap files and volumes that give a script's pod the fleet's CA (trusted through NODE_EXTRA_CA_CERTS). */
 export function podNetwork(network: ClusterNetwork | undefined, scriptMount: string): PodNetwork {
   const env: { name: string; value: string }[] = [];
   const configData: Record<string, string> = {};
   const mounts: PodNetwork['mounts'] = [];
   if (!network) return { env, configData, mounts };
-  const { proxy, caCertificates, caCertificatesFrom: from } = network;
-  if (proxy) {
-    if (proxy.https) env.push({ name: 'HTTPS_PROXY', value: proxy.https });
-    if (proxy.http) env.push({ name: 'HTTP_PROXY', value: proxy.http });
-    env.push({ name: 'NO_PROXY', value: clusterNoProxy(proxy).join(',') });
-  }
+  const { caCertificates, caCertificatesFrom: from } = network;
   if (caCertificates.length > 0) {
     configData[CA_CONFIG_KEY] = caCertificates.join('');
     env.push({ name: 'NODE_EXTRA_CA_CERTS', value: `${scriptMount}/${CA_CONFIG_KEY}` });

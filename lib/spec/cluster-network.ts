@@ -4,7 +4,7 @@ import type { ResolvedProxy, ResolvedSetup } from './resolved';
 // The in-cluster parts that talk to GitHub (the token refresher, the KEDA launcher in mint mode, ARC's
 // controller through the AutoscalingRunnerSet) use the fleet's proxy and extra CA, the same settings
 // its guests use: a fleet behind a proxy with a private CA is expressed once. The scripts tunnel
-// HTTPS through HTTPS_PROXY themselves (lib/cluster/https-proxy.cjs) and trust NODE_EXTRA_CA_CERTS.
+// HTTPS through the proxy themselves (lib/cluster/runtime/proxy.ts) and trust NODE_EXTRA_CA_CERTS.
 
 /** The fleet's network settings the in-cluster pods use. */
 export type ClusterNetwork = Pick<ResolvedSetup, 'proxy' | 'caCertificates' | 'caCertificatesFrom'>;

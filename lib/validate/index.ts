@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { CloudConfigSchema, cloudInitCliProblem } from './cloud-config';
 import { Finding, ManifestObject, objectLabel } from './finding';
 import { checkFleet, FleetCheckOptions, userDataOf } from './fleet-checks';
+import { arrayAt } from './manifest-values';
 import { KubernetesSchemas } from './kubernetes-schemas';
 import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 
@@ -116,7 +117,7 @@ function cloudConfigsOf(object: any): Array<[string, string]> {
   if (object?.apiVersion === 'v1' && object?.kind === 'Secret') return userDataOf(object);
   if (object?.kind !== 'VirtualMachine') return [];
   const result: Array<[string, string]> = [];
-  (object.spec?.template?.spec?.volumes ?? []).forEach((volume: any, i: number) => {
+  arrayAt(object.spec?.template?.spec?.volumes).forEach((volume: any, i: number) => {
     for (const source of ['cloudInitNoCloud', 'cloudInitConfigDrive']) {
       const inline = volume?.[source]?.userData;
       if (typeof inline === 'string' && inline.startsWith('#cloud-config')) {

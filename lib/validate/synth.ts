@@ -2,17 +2,21 @@
 // `kubevirt-runners-synth [APP] [--output DIR] [--schemas DIR] [--external-secret NAME]... [--external-volume NAME]... [--no-validate]`
 // Runs a cdk8s app and validates what it synthesized in the same process, from the objects it had
 // in memory (no YAML is read back), then moves the output into place. A failed synth (the app
-// throws, or its output has findings) exits 1, prints why, and leaves no output folder behind.
+// throws, or its output has findings) exits 1, prints why, and leaves the output folder as it was.
+// It replaces only a folder it owns (./output-folder.ts): never the working folder, the project,
+// or a folder holding files it did not write; those it refuses (exit 2) before the app runs.
 //
 // What `cdk8s synth` does for an app, and this keeps: the app runs with CDK8S_OUTDIR set and writes
 // its files there. What it does differently: the files land in a temporary folder beside the
 // output folder, cdk8s's public `Yaml.save` is wrapped to keep the objects it is given, and the
 // folder replaces the output folder only when those objects are valid. Beside the manifests it
-// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary/), and prints it.
+// writes FLEET.md, the fleet at a glance (lib/validate/fleet-summary/), and prints it, and the
+// marker that lists what it wrote (OUTPUT_MARKER), which lets the next synth replace the folder.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { argsOrUsage, parseCommandLine, ValidationArgs } from './command-line';
 import { Finding, formatFinding, ManifestObject } from './finding';
+import { markOutput, outputFolderProblem, outputTarget, removeOwnedOutput } from './output-folder';
 import { findSchemaDir, schemaDirProblem } from './schema-dir';
 
 const USAGE = 'usage: kubevirt-runners-synth [APP] [--output DIR] [--schemas DIR] [--external-secret NAME]... [--external-volume NAME]... [--no-validate]';
@@ -122,7 +126,12 @@ class Synthesis {
     const { fleetMarkdown, summarizeFleet, FLEET_SUMMARY_FILE } = require('./fleet-summary') as typeof import('./fleet-summary');
     const fleet = fleetMarkdown(summarizeFleet(items));
     writeFileSync(join(this.temp, FLEET_SUMMARY_FILE), fleet);
-    replaceFolder(this.temp, this.outdir);
+    // Checked again: the folder may have changed while the app ran.
+    const problem = outputFolderProblem(this.outdir, this.app);
+    if (problem) return this.fail(`${problem}; nothing was written`);
+    markOutput(this.temp);
+    const left = replaceFolder(this.temp, this.outdir);
+    if (left) console.error(`synth: ${left} holds files that appeared during the synth; they were left there`);
     this.done = true;
     console.log(fleet);
     for (const file of files) console.log(`  - ${this.show(file)}`);
@@ -131,19 +140,17 @@ class Synthesis {
     return 0;
   }
 
-  /** Prints why the synth failed and removes every output; the exit code. */
+  /** Prints why the synth failed and removes what it wrote, leaving the output folder as it was; the exit code. */
   public fail(message: string): number {
     console.error(`synth: ${message}`);
     this.cleanUp();
-    rmSync(this.outdir, { recursive: true, force: true });
     return 1;
   }
 
-  /** Removes the temporary folder; on a synth that did not finish, the stale output folder too. */
+  /** Removes the temporary folder of a synth that did not finish. */
   public abandon(): void {
     if (this.done) return;
     this.cleanUp();
-    rmSync(this.outdir, { recursive: true, force: true });
   }
 
   private cleanUp(): void {
@@ -193,12 +200,16 @@ class Synthesis {
   }
 }
 
-/** Removes the temporary folders of synths that were killed (their process is gone). */
+/**
+ * Removes what synths that were killed (their process is gone) left: their temporary folders, which
+ * only they wrote to, and an earlier output moved aside (`.old`), as far as its marker lists it.
+ */
 function removeAbandoned(parent: string, prefix: string): void {
   for (const name of readdirSync(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).replace(/\.old$/, ''));
-    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    const match = name.startsWith(prefix) ? /^([0-9]+)(\.old)?$/.exec(name.slice(prefix.length)) : null;
+    if (!match || isRunning(Number(match[1]))) continue;
+    if (match[2]) removeOwnedOutput(join(parent, name));
+    else rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 
@@ -220,12 +231,15 @@ function manifestFiles(dir: string): string[] {
   });
 }
 
-/** Puts `from` where `to` is: two renames, so `to` is never half-written. */
-function replaceFolder(from: string, to: string): void {
+/**
+ * Puts `from` where `to` is: two renames, so `to` is never half-written; then removes the earlier
+ * output as far as its marker lists it. The folder left behind when something else is in it.
+ */
+function replaceFolder(from: string, to: string): string | undefined {
   const old = existsSync(to) ? `${from}.old` : undefined;
   if (old) renameSync(to, old);
   renameSync(from, to);
-  if (old) rmSync(old, { recursive: true, force: true });
+  return old ? removeOwnedOutput(old) : undefined;
 }
 
 export function main(argv: readonly string[]): void {
@@ -246,9 +260,20 @@ export function main(argv: readonly string[]): void {
     return;
   }
   const shown = outputFolder(args.output);
+  let problem: string | undefined;
+  try {
+    problem = outputFolderProblem(shown, app);
+  } catch (e) {
+    problem = `cannot read ${shown}: ${(e as Error).message}`;
+  }
+  if (problem) {
+    console.error(`synth: ${problem}; nothing was touched`);
+    process.exitCode = 2;
+    return;
+  }
   let synthesis: Synthesis;
   try {
-    synthesis = new Synthesis(app, resolve(shown), shown);
+    synthesis = new Synthesis(app, outputTarget(shown), shown);
   } catch (e) {
     console.error(`synth: ${(e as Error).message}`);
     process.exitCode = 1;

@@ -12,7 +12,7 @@ import { RecordedRequest, RecordingServer } from './fake-http';
 //   registration token to a bearer that may (an installation of the App on that account with the
 //   right permission, or a classic PAT with the right scope); enterprise endpoints, as GitHub
 //   documents them, take classic PATs only;
-// - GET .../actions/runners pages with per_page/page and a Link header whose URLs, like GitHub's,
+// - GET .../actions/runners (optionally ?name=) pages with per_page/page and a Link header whose URLs, like GitHub's,
 //   name repositories and organizations by id; DELETE .../actions/runners/{id} deletes an idle runner
 //   (422 for a busy one); GET .../actions/runners/{id} reads one;
 // - POST .../actions/runners/generate-jitconfig registers a runner (name, runner_group_id, labels,
@@ -87,7 +87,9 @@ export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete
 export type Fault =
   | { readonly status: number; readonly message?: string; readonly headers?: Readonly<Record<string, string>> }
   /** The connection is closed with no answer. */
-  | { readonly reset: true };
+  | { readonly reset: true }
+  /** The request is carried out, but its answer never comes. */
+  | { readonly lostAnswer: true };
 
 interface Scope {
   readonly kind: ScopeKind;
@@ -258,6 +260,12 @@ export class FakeGitHubApi {
     rule.remaining--;
     const { fault } = rule;
     if ('reset' in fault) return void req.socket.destroy();
+    if ('lostAnswer' in fault) {
+      // The work is done, the answer is swallowed: the client waits in vain (stop() closes the connection).
+      res.writeHead = (() => res) as typeof res.writeHead;
+      res.end = (() => res) as typeof res.end;
+      return answer();
+    }
     this.json(res, fault.status, { message: fault.message ?? 'Server Error', documentation_url: DOCS }, fault.headers);
   }
 
@@ -341,9 +349,11 @@ export class FakeGitHubApi {
   private list(res: ServerResponse, scope: Scope, url: URL): void {
     const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30);
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
-    const all = this.runners(scope.key);
+    // `name` filters by the runner's exact name, and the Link header keeps it.
+    const name = url.searchParams.get('name');
+    const all = this.runners(scope.key).filter((r) => name === null || r.name === name);
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const link = (n: number) => `<${this.options.linkOrigin ?? this.http.origin}${this.options.basePath}${scope.linkPath}/actions/runners?per_page=${perPage}&page=${n}>`;
+    const link = (n: number) => `<${this.options.linkOrigin ?? this.http.origin}${this.options.basePath}${scope.linkPath}/actions/runners?${name === null ? '' : `name=${encodeURIComponent(name)}&`}per_page=${perPage}&page=${n}>`;
     const links = [];
     if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
     if (page > 1) links.push(`${link(page - 1)}; rel="prev"`, `${link(1)}; rel="first"`);

@@ -72,6 +72,16 @@ export class KubeStore {
   }
 
 
+  /**
+   * Starts a graceful deletion, as the API server does for an object with finalizers (a VMI: KubeVirt
+   * shuts its guest down first): metadata.deletionTimestamp is set (a MODIFIED event); remove() ends it.
+   */
+  public beginDeletion(plural: Plural, namespace: string, name: string): void {
+    const current = this.existing(plural, namespace, name);
+    this.write(plural, { ...current, metadata: { ...current.metadata, resourceVersion: this.nextVersion(), deletionTimestamp: now(), deletionGracePeriodSeconds: 30 } });
+  }
+
+
   /** Deletes an object as someone else would (a DELETED event). */
   public remove(plural: Plural, namespace: string, name: string): void {
     this.delete(plural, this.existing(plural, namespace, name));

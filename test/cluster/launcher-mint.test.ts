@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { ConnectProxy, hasOpenssl, makeServerPki } from './connect-proxy';
 import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } from './fake-github-api';
 import { FakeKube, Plural } from './fake-kube';
-import { LauncherRun } from './launcher-run';
+import { bundleFile, LauncherRun, writeConfig } from './launcher-run';
+import { CLUSTER_NODES } from './node-binaries';
+import type { MintLauncherConfig } from '../../lib/cluster/contract';
 import { launcherRules } from '../../lib/render/launcher-pod';
 
-// The launcher in mint mode (LAUNCHER_MINT_JIT=1, RunnerKedaScaleSet's Job pods): it registers its
-// own JIT runner on a fake GitHub (./fake-github-api.ts), stores the config in a pod-owned Secret on a
-// fake Kubernetes API (./fake-kube.ts), and removes the runner when it is not needed. Small
-// timeouts and poll intervals; the tests assert on exit codes, requests and logs, never on durations.
+// The mint launcher's bundle (lib/cluster/entries/mint-launcher.ts, RunnerKedaScaleSet's Job pods)
+// with a config.json: it registers its own JIT runner on a fake GitHub (./fake-github-api.ts), stores
+// the config in a pod-owned Secret on a fake Kubernetes API (./fake-kube.ts), and removes the runner
+// when it is not needed. Small timeouts and poll intervals; the tests assert on exit codes, requests
+// and logs, never on durations.
 
 jest.setTimeout(30_000);
 
@@ -117,32 +120,28 @@ afterEach(async () => {
   for (const request of github.requests) for (const config of github.jitRunners.map((r) => r.encodedJitConfig)) expect(JSON.stringify(request)).not.toContain(config);
   for (const runner of github.jitRunners) {
     const carriers = api.requests.filter((r) => r.body.includes(Buffer.from(runner.encodedJitConfig).toString('base64')) || r.body.includes(runner.encodedJitConfig));
-    expect(carriers.map((r) => `${r.method} ${r.url}`)).toEqual([`POST /api/v1/namespaces/${NS}/secrets`]);
+    // At most the one Secret create (none for a registration whose answer was lost).
+    expect(carriers.map((r) => `${r.method} ${r.url}`)).toEqual(carriers.length === 0 ? [] : [`POST /api/v1/namespaces/${NS}/secrets`]);
   }
   expect(api.violations).toEqual([]);
   expect(github.violations).toEqual([]);
 });
 
-function launch(overrides: Record<string, string | undefined> = {}): LauncherRun {
-  const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    LAUNCHER_POD_NAME: POD.name,
-    LAUNCHER_POD_NAMESPACE: NS,
-    LAUNCHER_POD_UID: POD.uid,
-    LAUNCHER_VMI_TEMPLATE: join(dir, 'vmi.json'),
-    LAUNCHER_KUBE_API: api.url,
-    LAUNCHER_KUBE_TOKEN_FILE: join(dir, 'token'),
-    LAUNCHER_RETRY_BASE_MS: '5',
-    LAUNCHER_MINT_JIT: '1',
-    LAUNCHER_GITHUB_URL: `https://github.example.com/${ORG}`,
-    LAUNCHER_GITHUB_API_URL: github.url,
-    LAUNCHER_GITHUB_CREDENTIALS_DIR: appCredentials(),
-    LAUNCHER_RUNNER_LABELS: LABELS.join(','),
-    LAUNCHER_POLL_SECONDS: '0.02',
-    LAUNCHER_IDLE_TIMEOUT_SECONDS: '3600',
-    ...overrides,
+type Overrides = Partial<Record<keyof MintLauncherConfig, unknown>> & { readonly githubUrl?: string; readonly credentialsDir?: string; readonly proxy?: object };
+
+/** Starts the mint launcher; `overrides` replace fields of its config.json (undefined removes one). */
+function launch(overrides: Overrides = {}, env: Record<string, string | undefined> = {}, node = CLUSTER_NODES[0].path): LauncherRun {
+  const { githubUrl, credentialsDir, proxy, ...fields } = overrides;
+  const config: Record<string, unknown> = {
+    vmiTemplateFile: join(dir, 'vmi.json'), bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
+    kubernetes: { apiUrl: api.url, tokenFile: join(dir, 'token') }, retryBaseDelayMs: 5,
+    github: { url: githubUrl ?? `https://github.example.com/${ORG}`, apiUrl: github.url, credentialsDir: credentialsDir ?? appCredentials(), ...(proxy ? { proxy } : {}) },
+    runnerLabels: LABELS, idleTimeoutSeconds: 3600, idlePollMs: 20,
+    ...fields,
   };
-  const run = new LauncherRun(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
+  const podEnv = { PATH: process.env.PATH, POD_NAME: POD.name, POD_NAMESPACE: NS, POD_UID: POD.uid, ...env };
+  const run = new LauncherRun(bundleFile('mint-launcher'), writeConfig(dir, JSON.parse(JSON.stringify(config)), `config-${runs.length}.json`),
+    Object.fromEntries(Object.entries(podEnv).filter((e): e is [string, string] => e[1] !== undefined)), node);
   runs.push(run);
   return run;
 }
@@ -155,7 +154,7 @@ const githubDeletes = () => github.requestsOf('DELETE').map((r) => r.url);
 
 describe('mint mode: the launcher registers its own JIT runner', () => {
   test('organization with a runner group: the JIT config is minted for the group, stored in a pod-owned Secret that the VMI mounts; a job that ran is not touched on GitHub', async () => {
-    const run = launch({ LAUNCHER_RUNNER_GROUP: 'kubevirt' });
+    const run = launch({ runnerGroup: 'kubevirt' });
     await created();
     expect(github.jitRunners).toEqual([expect.objectContaining({ name: POD.name, scope: `orgs/${ORG}`, runnerGroupId: 42, labels: LABELS, workFolder: '_work' })]);
     const [runner] = github.jitRunners;
@@ -198,10 +197,9 @@ describe('mint mode: the launcher registers its own JIT runner', () => {
     secrets.push(pat);
     await startGitHub({ pats: { [pat]: ['repo', 'admin:org', 'manage_runners:enterprise'] } });
     const run = launch({
-      LAUNCHER_GITHUB_URL: url,
-      LAUNCHER_RUNNER_GROUP: group,
-      LAUNCHER_GITHUB_API_URL: github.url,
-      ...(scope.startsWith('enterprises') ? { LAUNCHER_GITHUB_CREDENTIALS_DIR: credentials({ github_token: pat }) } : {}),
+      githubUrl: url,
+      runnerGroup: group,
+      ...(scope.startsWith('enterprises') ? { credentialsDir: credentials({ github_token: pat }) } : {}),
     });
     await created();
     expect(github.requestsOf('POST', 'generate-jitconfig').map((r) => r.url)).toEqual([`/api/v3/${scope}/actions/runners/generate-jitconfig`]);
@@ -219,9 +217,69 @@ describe('mint mode: the launcher registers its own JIT runner', () => {
   });
 });
 
+describe.each(CLUSTER_NODES.map((node) => [node.label, node.path]))('the mint launcher under %s', (_label, node) => {
+  test('registers, runs the VM, and removes a runner still idle when the guest powered off, exit 0', async () => {
+    const run = launch({}, {}, node);
+    await created();
+    const [runner] = github.jitRunners;
+    expect(runner).toEqual(expect.objectContaining({ name: POD.name, scope: `orgs/${ORG}`, runnerGroupId: 1, labels: LABELS }));
+    setPhase('Running');
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${runner.id}`]);
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+    // Per job on GitHub: an installation token, the registration, the state at the end, the removal.
+    expect(github.requests.map((r) => `${r.method} ${r.url.replace(/runners\/\d+$/, 'runners/ID')}`)).toEqual([
+      `POST /api/v3/app/installations/${INSTALLATION}/access_tokens`, `POST /api/v3/orgs/${ORG}/actions/runners/generate-jitconfig`,
+      `GET /api/v3/orgs/${ORG}/actions/runners/ID`, `DELETE /api/v3/orgs/${ORG}/actions/runners/ID`,
+    ]);
+  });
+});
+
+describe('mint mode: a registration whose answer was lost (GitHub answers the retry 409)', () => {
+  test('the leftover runner of the pod\'s name is found, removed, and the registration made again; exit 0', async () => {
+    github.inject('generate-jitconfig', { lostAnswer: true });
+    const run = launch({ requestTimeoutMs: 500 });
+    await created();
+    expect(github.jitRunners.map((r) => r.name)).toEqual([POD.name, POD.name]);
+    const [lost, kept] = github.jitRunners;
+    expect(github.requestsOf('GET', '/actions/runners?').map((r) => r.url)).toEqual([`/api/v3/orgs/${ORG}/actions/runners?name=${POD.name}&per_page=100`]);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${lost.id}`]);
+    expect(Buffer.from(jitSecret().data.jitToken, 'base64').toString('utf8')).toBe(kept.encodedJitConfig);
+    expect(run.stdout).toContain(`removed the runner ${POD.name} (id ${lost.id}) that a registration of this pod whose answer was lost left on GitHub`);
+    expect(run.stderr).toMatch(/generate a JIT runner config for \S+: no complete answer within 0.5s; retry 1 of 5/);
+    setPhase('Running');
+    github.removeRunner(`orgs/${ORG}`, kept.id);
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(github.runners(`orgs/${ORG}`)).toEqual([]);
+  });
+
+  test('a runner of that name that is running a job is not removed: exit 1, nothing created', async () => {
+    github.setRunners(`orgs/${ORG}`, [{ id: 123, name: POD.name, status: 'online', busy: true }]);
+    const run = launch();
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`a runner named ${POD.name} (id 123) is on https://github.example.com/${ORG} already and running a job`);
+    expect(github.runners(`orgs/${ORG}`)).toHaveLength(1);
+    expect(api.requests).toEqual([]);
+  });
+
+  test('SIGTERM while GitHub registers it: the runner GitHub made is found by name and removed, exit 143', async () => {
+    github.inject('generate-jitconfig', { lostAnswer: true });
+    const run = launch();
+    while (github.jitRunners.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    run.kill('SIGTERM');
+    expect(await run.exit).toBe(143);
+    expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${github.jitRunners[0].id}`]);
+    expect(github.runners(`orgs/${ORG}`)).toEqual([]);
+    expect(api.requests).toEqual([]);
+  });
+});
+
 describe('mint mode: the idle timeout', () => {
   test('a runner never busy within the idle timeout: removed from GitHub, VMI and Secret deleted, exit 0', async () => {
-    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.2' });
+    const run = launch({ idleTimeoutSeconds: 1 });
     await created();
     const [runner] = github.jitRunners;
     setPhase('Running');
@@ -231,11 +289,11 @@ describe('mint mode: the idle timeout', () => {
     expect(vmi()).toBeUndefined();
     expect(jitSecret()).toBeUndefined();
     expect(github.requestsOf('GET', `/actions/runners/${runner.id}`).length).toBeGreaterThan(0);
-    expect(run.stdout).toContain(`the runner ${POD.name} (id ${runner.id}) took no job within 0.2s of its VM running (LAUNCHER_IDLE_TIMEOUT_SECONDS): removed it from GitHub`);
+    expect(run.stdout).toContain(`the runner ${POD.name} (id ${runner.id}) took no job within 1s of its VM running (idleTimeoutSeconds): removed it from GitHub`);
   });
 
   test('a runner that got busy is never removed by the idle timeout: the job runs to the end', async () => {
-    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.2' });
+    const run = launch({ idleTimeoutSeconds: 1 });
     await created();
     const [runner] = github.jitRunners;
     github.setBusy(`orgs/${ORG}`, runner.id, true);
@@ -243,7 +301,7 @@ describe('mint mode: the idle timeout', () => {
     await run.untilOutput(/took a job/);
     // Past the idle timeout (a wait, not an assertion on time), the VMI is still there: no more polls.
     const polls = github.requestsOf('GET', `/actions/runners/${runner.id}`).length;
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(vmi()).toBeDefined();
     setPhase('Succeeded');
     expect(await run.exit).toBe(0);
@@ -254,7 +312,7 @@ describe('mint mode: the idle timeout', () => {
   });
 
   test('a runner that takes a job as the idle timeout deletes it (422): kept, and the job runs to the end', async () => {
-    const run = launch({ LAUNCHER_IDLE_TIMEOUT_SECONDS: '0.1' });
+    const run = launch({ idleTimeoutSeconds: 1 });
     await created();
     const [runner] = github.jitRunners;
     github.inject('delete', { status: 422, message: `Bad request - Runner "${POD.name}" is still running a job` });
@@ -286,14 +344,17 @@ describe('mint mode: GitHub refuses', () => {
     ['401: a key of another App', () => ({ app: app({ publicKey: otherKey.publicKey }) }), {}, /cannot create an access token for installation 99001 of GitHub App 424242: HTTP 401: .*GitHub does not accept the App's JWT/],
     ['403: no permission on self-hosted runners', () => ({ app: app({ permissions: { administration: 'write' } }) }), {},
       /cannot generate a JIT runner config for https:\/\/github.example.com\/acme: HTTP 403: Resource not accessible by integration.*lacks the permission: the organization permission "Self-hosted runners: read and write"/],
-    ['404: the App is not installed on that organization', () => ({ organizations: [ORG, 'other'] }), { LAUNCHER_GITHUB_URL: 'https://github.example.com/other' },
-      /cannot generate a JIT runner config for https:\/\/github.example.com\/other: HTTP 404: Not Found.*Either LAUNCHER_GITHUB_URL is wrong \(no the organization other\) or the GitHub App \(installation 99001\) cannot reach it/],
-    ['404: no such runner group', () => ({}), { LAUNCHER_RUNNER_GROUP: 'nope' }, /the runner group "nope" \(LAUNCHER_RUNNER_GROUP\) does not exist in https:\/\/github.example.com\/acme/],
-  ])('%s: exit 1 with a clear message, nothing created', async (_name, options, env, message) => {
+    ['404: the App is not installed on that organization', () => ({ organizations: [ORG, 'other'] }), { githubUrl: 'https://github.example.com/other' },
+      /cannot generate a JIT runner config for https:\/\/github.example.com\/other: HTTP 404: Not Found.*Either github.url is wrong \(no the organization other .*\) or the GitHub App is not installed there \(installation 99001 belongs to another account\)/],
+    ['404: no such runner group', () => ({}), { runnerGroup: 'nope' }, /the runner group "nope" \(runnerGroup\) does not exist in https:\/\/github.example.com\/acme/],
+  ])('%s: exit 1 with a clear message, nothing created', async (_name, options, config: Overrides, message) => {
     await startGitHub(options());
-    const run = launch({ LAUNCHER_GITHUB_API_URL: github.url, ...env });
+    const run = launch(config);
     expect(await run.exit).toBe(1);
     expect(run.stderr).toMatch(message);
+    // A refusal registered nothing: no search for a leftover runner.
+    expect(run.stderr).not.toContain('may stay on GitHub');
+    expect(github.requestsOf('GET', '/actions/runners?')).toEqual([]);
     expect(api.requests).toEqual([]);
     expect(github.jitRunners).toEqual([]);
   });
@@ -306,14 +367,14 @@ describe('mint mode: GitHub refuses', () => {
     expect(github.requestsOf('POST', 'generate-jitconfig')).toHaveLength(3);
     setPhase('Failed');
     expect(await run.exit).toBe(1);
-    expect(run.stderr).toMatch(/generate a JIT runner config for .*: HTTP 500.*retry 1 of 7/);
+    expect(run.stderr).toMatch(/generate a JIT runner config for .*: HTTP 500.*retry 1 of 5/);
   });
 
   test('the Secret cannot be created (403): the runner is removed from GitHub, exit 1', async () => {
     api.inject('POST', SECRETS, { status: 403, message: 'secrets is forbidden' });
     const run = launch();
     expect(await run.exit).toBe(1);
-    expect(run.stderr).toContain("its Role needs the verb 'create' on 'secrets' in apiGroup ''");
+    expect(run.stderr).toContain(`cannot create Secret ${NS}/${JIT_SECRET}: HTTP 403 Forbidden: secrets is forbidden. The API server refused the pod's ServiceAccount: see its message`);
     expect(github.jitRunners).toHaveLength(1);
     expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${github.jitRunners[0].id}`]);
     expect(vmi()).toBeUndefined();
@@ -322,13 +383,15 @@ describe('mint mode: GitHub refuses', () => {
 
 describe('mint mode: bad configuration exits 2 before any request', () => {
   test.each([
-    ['no labels', { LAUNCHER_RUNNER_LABELS: ' , ' }, 'LAUNCHER_RUNNER_LABELS must name at least one runner label'],
-    ['no GitHub URL', { LAUNCHER_GITHUB_URL: undefined }, 'LAUNCHER_GITHUB_URL is not set'],
-    ['a runner group for a repository', { LAUNCHER_GITHUB_URL: `https://github.com/${REPO}`, LAUNCHER_RUNNER_GROUP: 'x' }, 'runner groups belong to organizations and enterprises'],
-    ['no credentials folder', { LAUNCHER_GITHUB_CREDENTIALS_DIR: '/nonexistent' }, 'the GitHub credentials folder /nonexistent (LAUNCHER_GITHUB_CREDENTIALS_DIR) cannot be read'],
-    ['a bad mode', { LAUNCHER_MINT_JIT: 'yes' }, "LAUNCHER_MINT_JIT must be 1"],
-  ])('%s', async (_name, env, message) => {
-    const run = launch(env);
+    ['no labels', { runnerLabels: [] }, 'runnerLabels must be a list of 1 to 100 entries'],
+    ['a label too long', { runnerLabels: ['x'.repeat(257)] }, 'runnerLabels[0] must be a runner label of 1 to 256 characters'],
+    ['no GitHub URL', { github: { credentialsDir: '/etc/github-credentials' } }, 'github.url is required'],
+    ['a runner group for a repository', { githubUrl: `https://github.com/${REPO}`, runnerGroup: 'x' }, 'runnerGroup is set but github.url https://github.com/acme/app is a repository: runner groups belong to organizations and enterprises'],
+    ['no credentials folder', { credentialsDir: '/nonexistent' }, 'the GitHub credentials folder /nonexistent (github.credentialsDir) cannot be read'],
+    ['no idle timeout', { idleTimeoutSeconds: undefined }, 'idleTimeoutSeconds must be a whole number from 1 to 2147483'],
+    ['an unknown field', { mintJit: true } as Overrides, 'mintJit is not a known field'],
+  ])('%s', async (_name, config: Overrides, message) => {
+    const run = launch(config);
     expect(await run.exit).toBe(2);
     expect(run.stderr).toContain(message);
     expect(api.requests).toEqual([]);
@@ -346,14 +409,13 @@ describe('mint mode behind a proxy, GHES with a private CA', () => {
     const proxy = new ConnectProxy({ [GHES]: '127.0.0.1' });
     await proxy.start();
     try {
-      const env = {
-        LAUNCHER_GITHUB_URL: `https://${GHES}:${github.port}/${ORG}`,
-        LAUNCHER_GITHUB_API_URL: `https://${GHES}:${github.port}/api/v3`,
-        HTTPS_PROXY: proxy.url.replace('http://', 'http://corp-user:S3cretProxyPass@'),
-        NO_PROXY: 'localhost,127.0.0.1,::1,.svc,.cluster.local',
-        NODE_EXTRA_CA_CERTS: pki.caFile,
+      const config: Overrides = {
+        github: {
+          url: `https://${GHES}:${github.port}/${ORG}`, apiUrl: `https://${GHES}:${github.port}/api/v3`, credentialsDir: appCredentials(),
+          proxy: { url: proxy.url.replace('http://', 'http://corp-user:S3cretProxyPass@'), noProxy: ['localhost', '127.0.0.1', '::1', '.svc', '.cluster.local'] },
+        },
       };
-      const run = launch(env);
+      const run = launch(config, { NODE_EXTRA_CA_CERTS: pki.caFile });
       await created();
       const [runner] = github.jitRunners;
       expect(runner).toEqual(expect.objectContaining({ name: POD.name, scope: `orgs/${ORG}` }));
@@ -367,13 +429,13 @@ describe('mint mode behind a proxy, GHES with a private CA', () => {
       github.removeRunner(`orgs/${ORG}`, runner.id);
       setPhase('Succeeded');
       expect(await run.exit).toBe(0);
-      expect(run.stdout).toContain(`launcher: GitHub's API: ${GHES}:${github.port} through the proxy ${proxy.url}\n`);
+      expect(run.stdout).toContain(`mint-launcher: GitHub's API: ${GHES}:${github.port} through the proxy ${proxy.url}\n`);
       for (const output of [run.stdout, run.stderr]) expect(output).not.toMatch(/S3cretProxyPass|corp-user/);
 
       // Without the CA: the first call fails on TLS, clearly, and nothing is created.
-      const untrusted = launch({ ...env, NODE_EXTRA_CA_CERTS: undefined, LAUNCHER_POD_UID: randomUUID() });
+      const untrusted = launch(config, { POD_UID: randomUUID() });
       expect(await untrusted.exit).not.toBe(0);
-      expect(untrusted.stderr).toContain(`TLS: GitHub's API at https://${GHES}:${github.port} is not trusted (a server with a private CA needs NODE_EXTRA_CA_CERTS)`);
+      expect(untrusted.stderr).toBe(`mint-launcher: TLS: GitHub's API at https://${GHES}:${github.port}/api/v3 is not trusted (a server with a private CA needs NODE_EXTRA_CA_CERTS): unable to verify the first certificate\n`);
     } finally {
       await proxy.stop();
     }

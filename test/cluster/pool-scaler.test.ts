@@ -1,32 +1,28 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerWarmPool } from '../../lib';
+import type { PoolScalerConfig } from '../../lib/cluster/contract';
 import { FakeKube, FakeKubeOptions, PolicyRule } from './fake-kube';
 import { synth, testIf } from '../util';
 import { freePort } from './fake-http';
 import { hasOpenssl, makePki } from './fake-tls';
+import { CLUSTER_NODES, ClusterNode } from './node-binaries';
+import { BundleRun, runBundle } from './run-bundle';
 
-// lib/cluster/pool-scaler.cjs runs as node runs it in the CronJob's pod: a child process with only its
-// environment, against a fake Kubernetes API (./fake-kube.ts) on 127.0.0.1 that holds the
-// VirtualMachinePool the library synthesizes and answers its /scale subresource. Retries are
-// configured small; the tests assert on exit codes, requests, the stored pool and log lines. After
-// every test, the ServiceAccount token may appear in no output.
+// The pool-scaler bundle (lib/cluster/entries/pool-scaler.ts) runs as its CronJob's pod runs it:
+// `node pool-scaler.js config.json`, a child process with only POD_NAMESPACE in its environment, under
+// the project's Node and the pinned image's major, against a fake Kubernetes API (./fake-kube.ts) on
+// 127.0.0.1 that holds the VirtualMachinePool the library synthesizes and answers its /scale
+// subresource. Retries are configured small; the tests assert on exit codes, requests, the stored
+// pool and log lines. After every test, the ServiceAccount token may appear in no output.
 
 jest.setTimeout(30_000);
 
-const SCRIPT = join(__dirname, '..', '..', 'lib', 'cluster', 'pool-scaler.cjs');
 const NS = 'ci';
 const POOL = 'warm';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** The pool and the scaler's Role exactly as RunnerWarmPool synthesizes them (with activeHours), replicas 3. */
 const [synthesizedPool, scalerRules] = (() => {
@@ -52,7 +48,7 @@ let dir: string;
 let kubeToken: string;
 let kubeTokenFile: string;
 let kube: FakeKube;
-const runs: Run[] = [];
+const runs: BundleRun[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pool-scaler-'));
@@ -78,42 +74,31 @@ afterEach(async () => {
   runs.length = 0;
 });
 
-function scalerEnv(overrides: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    SCALER_NAMESPACE: NS,
-    SCALER_POOL: POOL,
-    SCALER_REPLICAS: '0',
-    SCALER_KUBE_API: kube.url,
-    SCALER_KUBE_TOKEN_FILE: kubeTokenFile,
-    SCALER_RETRY_BASE_MS: '5',
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+/** The config the test runs with: the library's (pool, replicas) and the API server's location, small retries. */
+function scalerConfig(overrides: Partial<Record<keyof PoolScalerConfig, unknown>>): Record<string, unknown> {
+  return { pool: POOL, replicas: 0, kubernetes: { apiUrl: kube.url, tokenFile: kubeTokenFile }, retryBaseDelayMs: 5, ...overrides };
 }
 
-function scale(overrides: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SCRIPT], { env: scalerEnv(overrides), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    child.on('close', (code) => {
-      const run = { code, stdout, stderr };
-      runs.push(run);
-      resolve(run);
-    });
-  });
+let node: ClusterNode;
+
+/** One run of the scaler's bundle with `config` (over scalerConfig's) and the pod's environment (over POD_NAMESPACE). */
+async function scale(config: Partial<Record<keyof PoolScalerConfig, unknown>> = {}, env: Record<string, string | undefined> = {}): Promise<BundleRun> {
+  const run = await runBundle(node, 'pool-scaler', join(dir, 'scale.json'), scalerConfig(config), { POD_NAMESPACE: NS, ...env });
+  runs.push(run);
+  return run;
 }
 
 const calls = () => kube.requests.map((r) => `${r.method} ${r.url}`);
 const SCALE_PATH = `/apis/pool.kubevirt.io/v1beta1/namespaces/${NS}/virtualmachinepools/${POOL}/scale`;
 
-describe('the pool scaler: the warm pool\'s replicas through its /scale subresource', () => {
+describe.each(CLUSTER_NODES)('the pool scaler under $label: the warm pool\'s replicas through its /scale subresource', (clusterNode) => {
+  beforeAll(() => {
+    node = clusterNode;
+  });
+
   test('end of active hours: a JSON merge patch of the Scale\'s spec.replicas; the pool\'s spec follows, nothing else changes', async () => {
     const before = pool();
-    const run = await scale({ SCALER_REPLICAS: '0' });
+    const run = await scale({ replicas: 0 });
 
     expect(run).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 3 to 0 replicas\n`, stderr: '' });
     expect(calls()).toEqual([`GET ${SCALE_PATH}`, `PATCH ${SCALE_PATH}`]);
@@ -127,25 +112,25 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 
   test('start of active hours: back to the pool\'s replicas', async () => {
-    expect((await scale({ SCALER_REPLICAS: '0' })).code).toBe(0);
-    const run = await scale({ SCALER_REPLICAS: '3' });
+    expect((await scale({ replicas: 0 })).code).toBe(0);
+    const run = await scale({ replicas: 3 });
     expect(run).toMatchObject({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 0 to 3 replicas\n` });
     expect(pool().spec.replicas).toBe(3);
   });
 
   test('to 0 and from 0: the Scale at 0 is "spec": {} on the wire (ScaleSpec.replicas is omitempty), read as 0', async () => {
-    expect(await scale({ SCALER_REPLICAS: '0' })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 3 to 0 replicas\n`, stderr: '' });
+    expect(await scale({ replicas: 0 })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 3 to 0 replicas\n`, stderr: '' });
     const atZero = await fetch(`${kube.url}${SCALE_PATH}`, { headers: { Authorization: `Bearer ${kubeToken}` } });
     expect((await atZero.json() as any).spec).toEqual({});
-    expect(await scale({ SCALER_REPLICAS: '0' })).toEqual({ code: 0, stdout: `pool-scaler: VirtualMachinePool ${NS}/${POOL} already has 0 replicas; nothing to do\n`, stderr: '' });
-    expect(await scale({ SCALER_REPLICAS: '2' })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 0 to 2 replicas\n`, stderr: '' });
+    expect(await scale({ replicas: 0 })).toEqual({ code: 0, stdout: `pool-scaler: VirtualMachinePool ${NS}/${POOL} already has 0 replicas; nothing to do\n`, stderr: '' });
+    expect(await scale({ replicas: 2 })).toEqual({ code: 0, stdout: `pool-scaler: scaled VirtualMachinePool ${NS}/${POOL} from 0 to 2 replicas\n`, stderr: '' });
     expect(kube.requestsOf('PATCH').map((r) => JSON.parse(r.body))).toEqual([{ spec: { replicas: 0 } }, { spec: { replicas: 2 } }]);
     expect(pool().spec.replicas).toBe(2);
   });
 
   test('a pool already at the count is left alone (no write, no new resourceVersion)', async () => {
     const before = pool();
-    const run = await scale({ SCALER_REPLICAS: '3' });
+    const run = await scale({ replicas: 3 });
     expect(run).toMatchObject({ code: 0, stdout: `pool-scaler: VirtualMachinePool ${NS}/${POOL} already has 3 replicas; nothing to do\n`, stderr: '' });
     expect(kube.requestsOf('PATCH')).toEqual([]);
     expect(pool()).toEqual(before);
@@ -156,7 +141,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
     kube.inject('GET', POOLS, { reset: true });
     kube.inject('PATCH', POOLS, { status: 429, message: 'too many requests', retryAfter: '0' });
     kube.inject('PATCH', POOLS, { status: 500, message: 'etcdserver: request timed out' });
-    const run = await scale({ SCALER_REPLICAS: '1' });
+    const run = await scale({ replicas: 1 });
 
     expect(run.code).toBe(0);
     expect(pool().spec.replicas).toBe(1);
@@ -179,7 +164,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
 
   test('no API server at all: network errors are retried, then exit 1', async () => {
     const port = await freePort();
-    const run = await scale({ SCALER_KUBE_API: `http://127.0.0.1:${port}` });
+    const run = await scale({ kubernetes: { apiUrl: `http://127.0.0.1:${port}`, tokenFile: kubeTokenFile } });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('retry 5 of 5');
     expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^pool-scaler: cannot get the scale of VirtualMachinePool ci\/warm: .*ECONNREFUSED.*; gave up after 6 attempts$/);
@@ -200,7 +185,7 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
   });
 
   test('another pool is not the scaler\'s (403); a pool not applied, or a cluster without pool.kubevirt.io/v1beta1, is 404: exit 1 saying so', async () => {
-    const run = await scale({ SCALER_POOL: 'other' });
+    const run = await scale({ pool: 'other' });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('pool-scaler: cannot get the scale of VirtualMachinePool ci/other: HTTP 403 Forbidden');
     kube.violations.length = 0;
@@ -251,26 +236,27 @@ describe('the pool scaler: the warm pool\'s replicas through its /scale subresou
       kube = newKube({ tls: { key: pki.serverKey, cert: pki.serverCert } });
       await kube.start();
       kube.put(POOLS, synthesizedPool);
-      const inCluster = { SCALER_KUBE_API: undefined, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) };
-      const trusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.caFile });
+      const inCluster = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) };
+      const trusted = await scale({ kubernetes: { tokenFile: kubeTokenFile, caFile: pki.caFile } }, inCluster);
       expect(trusted.code).toBe(0);
       expect(pool().spec.replicas).toBe(0);
-      const untrusted = await scale({ ...inCluster, SCALER_KUBE_CA_FILE: pki.otherCaFile, SCALER_REPLICAS: '2' });
+      const untrusted = await scale({ kubernetes: { tokenFile: kubeTokenFile, caFile: pki.otherCaFile }, replicas: 2 }, inCluster);
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toContain(`TLS: the API server at https://127.0.0.1:${kube.port} is not trusted with the CA certificate`);
       expect(untrusted.stderr).not.toContain('retry');
     });
 
   test.each([
-    [{ SCALER_REPLICAS: '-1' }, 'SCALER_REPLICAS must be a whole number from 0 to 10000, got "-1"'],
-    [{ SCALER_REPLICAS: '3; reboot' }, 'SCALER_REPLICAS must be a whole number'],
-    [{ SCALER_REPLICAS: undefined }, 'SCALER_REPLICAS must be a whole number from 0 to 10000, got undefined'],
-    [{ SCALER_POOL: 'Warm/../x' }, 'SCALER_POOL must be a VirtualMachinePool name (a DNS label), got "Warm/../x"'],
-    [{ SCALER_NAMESPACE: undefined }, 'SCALER_NAMESPACE is not set'],
-    [{ SCALER_KUBE_API: undefined }, 'KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set'],
-    [{ SCALER_KUBE_TOKEN_FILE: '/nonexistent/token' }, 'SCALER_KUBE_TOKEN_FILE /nonexistent/token cannot be read: ENOENT'],
-  ])('a bad configuration %j: exit 2 before any request', async (env, message) => {
-    const run = await scale(env);
+    ['replicas must be a whole number from 0 to 10000, got -1', { replicas: -1 }, {}],
+    ['replicas must be a whole number from 0 to 10000, got "3; reboot"', { replicas: '3; reboot' }, {}],
+    ['replicas must be a whole number from 0 to 10000, got undefined', { replicas: undefined }, {}],
+    ['pool must be a VirtualMachinePool name (a DNS label), got "Warm/../x"', { pool: 'Warm/../x' }, {}],
+    ['replica is not a known field', { replica: 1 }, {}],
+    ['POD_NAMESPACE is not set: the pod template sets it from the downward API (fieldRef metadata.namespace)', {}, { POD_NAMESPACE: undefined }],
+    ['KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set', { kubernetes: { tokenFile: '/nonexistent/token' } }, {}],
+    ['kubernetes.tokenFile /nonexistent/token cannot be read: ENOENT', { kubernetes: { apiUrl: 'http://127.0.0.1:1', tokenFile: '/nonexistent/token' } }, {}],
+  ])('a bad configuration, exit 2 before any request: %s', async (message, config, env) => {
+    const run = await scale(config as Partial<Record<keyof PoolScalerConfig, unknown>>, env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`pool-scaler: configuration error: ${message}`);
     expect(kube.requests).toEqual([]);

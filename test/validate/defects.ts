@@ -176,7 +176,7 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { get(i, 'CronJob', 'warm-scale-up').spec.timeZone = 'Europe/Berlinn'; } },
   // API server ValidateVolumes: volume names are unique.
   { fleet: 'warm', name: 'two volumes of one name', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/volumes/1/name`,
-    mutate: (i) => { cronPod(i, 'warm-refresher').volumes[1].name = 'script'; } },
+    mutate: (i) => { const volumes = cronPod(i, 'warm-refresher').volumes; volumes[1].name = volumes[0].name; } },
   // API server ValidateEnv: an env name with '='.
   { fleet: 'warm', name: 'an env name with =', object: 'CronJob/warm-scale-down', path: `${REFRESHER_POD}/containers/0/env/0/name`,
     mutate: (i) => { cronPod(i, 'warm-scale-down').containers[0].env.unshift({ name: 'SCALER=NAMESPACE', value: 'warm' }); } },
@@ -202,7 +202,7 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'a finalizer with a space', object: 'ServiceAccount/warm-scaler', path: '/metadata/finalizers/0',
     mutate: (i) => { get(i, 'ServiceAccount', 'warm-scaler').metadata.finalizers = ['cleanup protection']; } },
   // Runtime: the scaler's Role names another pool; every scale fails with 403 (checkPoolScalers).
-  { fleet: 'warm', name: 'the scaler Role names another pool', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/env/1/value`,
+  { fleet: 'warm', name: 'the scaler Role names another pool', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/2`,
     mutate: (i) => { get(i, 'Role', 'warm-scaler').rules[0].resourceNames = ['warm-pool']; } },
   // Runtime: the scaler's ConfigMap no longer holds the script its command runs.
   { fleet: 'warm', name: 'the scaler ConfigMap without the script', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/1`,

@@ -3,11 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { markOutput, OUTPUT_MARKER } from '../../lib/validate/output-folder';
 
 // The in-process synth (lib/validate/synth.ts, the kubevirt-runners-synth binary and `npm run synth`)
 // run as a process on small apps in a throw-away project: valid output lands in the output folder
-// and nothing else does (but FLEET.md, the fleet at a glance); a failing app or invalid output exits
-// non-zero, says why, and leaves no output folder, not even an earlier one, so no FLEET.md either.
+// and nothing else does (but FLEET.md, the fleet at a glance, and the marker listing what it wrote);
+// a failing app or invalid output exits non-zero, says why, and leaves an earlier output as it was.
+// Which folders it may replace: test/validate/synth-output-folder.test.ts.
 const ROOT = join(__dirname, '..', '..');
 
 const fleetApp = (extra = '') => `import { App } from 'cdk8s';
@@ -47,10 +49,13 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
   };
   // What the synth left in the project: its output folder, and temporary folders it failed to remove.
   const entries = () => readdirSync(project).filter((f) => f !== 'node_modules' && f !== 'main.ts').sort();
+  // An earlier synth's output (marked as the synth marks it).
   const staleDist = () => {
     mkdirSync(join(project, 'dist'));
     writeFileSync(join(project, 'dist', 'old.k8s.yaml'), 'kind: Stale\n');
+    markOutput(join(project, 'dist'));
   };
+  const stale = () => readdirSync(join(project, 'dist')).map((f) => `${f}: ${readFileSync(join(project, 'dist', f), 'utf8')}`);
 
   test('a valid app: exit 0, dist/ holds its objects and nothing else, nothing is left beside it', () => {
     staleDist();
@@ -62,7 +67,7 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
     expect(result.stdout).toContain('  - dist/fleet.k8s.yaml\n');
     expect(result.stdout).toMatch(/synth: 5 objects in 1 files, valid against /);
     expect(entries()).toEqual(['dist']);
-    expect(readdirSync(join(project, 'dist'))).toEqual(['FLEET.md', 'fleet.k8s.yaml']);
+    expect(readdirSync(join(project, 'dist'))).toEqual([OUTPUT_MARKER, 'FLEET.md', 'fleet.k8s.yaml']);
     const objects = parseAllDocuments(readFileSync(join(project, 'dist', 'fleet.k8s.yaml'), 'utf8')).map((d) => d.toJS());
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Secret/actions-runner-cloud-init', 'DataVolume/actions-runner-image', 'NetworkPolicy/actions-runner', 'VirtualMachine/actions-runner-0', 'VirtualMachine/actions-runner-1',
@@ -86,30 +91,36 @@ describe('kubevirt-runners-synth (lib/validate/synth.ts)', () => {
     expect(readFileSync(join(project, 'dist', 'FLEET.md'), 'utf8')).toContain('| `default/actions-runner` | VirtualMachine | 2 | 4 | 16Gi | 50Gi | 8 | 32Gi | 100Gi |\n');
   }, 60_000);
 
-  test('invalid output: exit 1, the findings, and no dist/ (an earlier one is removed too)', () => {
+  test('invalid output: exit 1, the findings, and an earlier dist/ left as it was', () => {
     staleDist();
+    const before = stale();
     const result = synth(fleetApp(`import { ApiObject, JsonPatch } from 'cdk8s';
 for (const c of app.node.findAll()) if (c instanceof ApiObject && c.kind === 'VirtualMachine') c.addJsonPatch(JsonPatch.add('/spec/runStrategy', 'Sometimes'));`));
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('dist/fleet.k8s.yaml: VirtualMachine/actions-runner-0: /spec/runStrategy: runStrategy "Sometimes" is not one of Always, RerunOnFailure, Manual, Halted, Once\n');
     expect(result.stderr).toMatch(/^synth: 2 problems in 5 objects in 1 files against .*; nothing was written\n$/);
-    expect(entries()).toEqual([]);
+    expect(entries()).toEqual(['dist']);
+    expect(stale()).toEqual(before);
   }, 60_000);
 
-  test('an app that throws: exit 1, its message, and no dist/', () => {
+  test('an app that throws: exit 1, its message, and an earlier dist/ left as it was', () => {
     staleDist();
+    const before = stale();
     const result = synth(fleetApp().replace('replicas: 2', 'replicas: 0'));
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^synth: main.ts failed: Error: .*'replicas' must be an integer from 1 to 10000, got 0\n/);
-    expect(entries()).toEqual([]);
+    expect(entries()).toEqual(['dist']);
+    expect(stale()).toEqual(before);
   }, 60_000);
 
-  test('an app that fails after loading (a rejected promise): non-zero, its message, and no dist/', () => {
+  test('an app that fails after loading (a rejected promise): non-zero, its message, and an earlier dist/ left as it was', () => {
     staleDist();
+    const before = stale();
     const result = synth(fleetApp().replace('app.synth();', "setTimeout(() => { throw new Error('late failure'); }, 10);"));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('late failure');
-    expect(entries()).toEqual([]);
+    expect(entries()).toEqual(['dist']);
+    expect(stale()).toEqual(before);
   }, 60_000);
 
   test('an app that synthesizes asynchronously is validated once it is done', () => {
@@ -131,7 +142,7 @@ writeFileSync(join(process.env.CDK8S_OUTDIR!, 'extra.yaml'), 'apiVersion: v1\\nk
     const result = synth(fleetApp(), '--no-validate', '--output', 'out/manifests');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('  - out/manifests/fleet.k8s.yaml\n');
-    expect(readdirSync(join(project, 'out', 'manifests'))).toEqual(['FLEET.md', 'fleet.k8s.yaml']);
+    expect(readdirSync(join(project, 'out', 'manifests'))).toEqual([OUTPUT_MARKER, 'FLEET.md', 'fleet.k8s.yaml']);
     expect(readdirSync(join(project, 'out'))).toEqual(['manifests']);
   }, 60_000);
 

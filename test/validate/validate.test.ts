@@ -145,7 +145,7 @@ describe('validateObjects', () => {
       breakIt(items);
       const lines = findingLines(items, { externalSecrets: ['t'] });
       for (const cron of ['warm-scale-up', 'warm-scale-down']) {
-        expect(lines).toContain(`warm.yaml: CronJob/${cron}: /spec/jobTemplate/spec/template/spec/containers/0/env/1/value: the scaler scales VirtualMachinePool 'warm', `
+        expect(lines).toContain(`warm.yaml: CronJob/${cron}: /spec/jobTemplate/spec/template/spec/containers/0/command/2: the scaler scales VirtualMachinePool 'warm', `
           + `but no Role in the output bound to its ServiceAccount 'warm-scaler' in namespace ci allows ${verbs} on virtualmachinepools/scale of that pool `
           + `(resourceNames there: ${names}): every run would fail with 403`);
       }
@@ -154,7 +154,7 @@ describe('validateObjects', () => {
     test('reports a pool that is not in the output', () => {
       const items = warmPool().filter((i) => i.object.kind !== 'VirtualMachinePool');
       expect(findingLines(items, { externalSecrets: ['t'] })).toContainEqual(expect.stringContaining(
-        "CronJob/warm-scale-up: /spec/jobTemplate/spec/template/spec/containers/0/env/1/value: the scaler scales VirtualMachinePool 'ci/warm', which is not in the output"));
+        "CronJob/warm-scale-up: /spec/jobTemplate/spec/template/spec/containers/0/command/2: the scaler scales VirtualMachinePool 'ci/warm', which is not in the output"));
     });
   });
 

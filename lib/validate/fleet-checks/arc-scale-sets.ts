@@ -1,7 +1,7 @@
 import { GitHubScope } from '../../github';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
 import { Finding, ManifestObject } from '../finding';
-import { namespaceOf } from '../manifest-values';
+import { arrayAt, namespaceOf } from '../manifest-values';
 import { Report, reporterFor } from '../report';
 
 // What actions-runner-controller 0.14 needs of an AutoscalingRunnerSet that its CRD does not enforce
@@ -92,7 +92,7 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
   if (spec.template?.spec?.restartPolicy === 'Always') {
     report('/spec/template/spec/restartPolicy', 'an ephemeral runner pod runs one job: with restartPolicy Always its container restarts after the job and the runner never finishes (the chart sets Never)');
   }
-  const containers: any[] = spec.template?.spec?.containers ?? [];
+  const containers = arrayAt(spec.template?.spec?.containers);
   if (spec.template !== undefined && !containers.some((c) => c?.name === 'runner')) {
     report('/spec/template/spec/containers', "no container is named 'runner': the controller gives the JIT config only to that container");
   }
@@ -101,7 +101,7 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
 // A cleanup finalizer is removed only if an AutoscalingRunnerSet in the namespace names the object;
 // otherwise the object hangs in Terminating for ever.
 function checkCleanupFinalizer(object: any, sets: readonly any[], report: Report): void {
-  const finalizers: unknown[] = object?.metadata?.finalizers ?? [];
+  const finalizers = arrayAt(object?.metadata?.finalizers);
   if (!finalizers.includes(CLEANUP_FINALIZER)) return;
   const annotations = CLEANUP_ANNOTATIONS[object.kind] ?? [];
   const named = sets.some((set) => namespaceOf(set) === namespaceOf(object)

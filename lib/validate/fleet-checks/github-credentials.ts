@@ -8,7 +8,7 @@ import { configOf, podSpecOf } from './service-accounts';
 // and github_app_private_key for a GitHub App, or github_token for a PAT. ARC reads it by those names,
 // the library's in-cluster scripts read the files of the same names, and the user creates it so
 // (docs). A Secret is a credentials Secret when an AutoscalingRunnerSet names it, or a pod mounts it
-// where its entry point reads credentials (`*_CREDENTIALS_DIR`, or `github.credentialsDir` in its config.json). Any other key of it that a pod's env,
+// where its entry point reads credentials (`github.credentialsDir` in its config file). Any other key of it that a pod's env,
 // a volume's items or a KEDA TriggerAuthentication reads does not exist: the pod never starts, or
 // KEDA cannot build its scaler.
 const ARC_KEYS = ['github_app_id', 'github_app_installation_id', 'github_app_private_key', 'github_token'];
@@ -21,8 +21,7 @@ export function checkGitHubCredentialKeys(items: readonly ManifestObject[]): Fin
     const found = podSpecOf(object);
     if (!found) continue;
     for (const container of arrayAt(found[0].containers)) {
-      const dirs = [...arrayAt(container?.env).filter((e: any) => /_CREDENTIALS_DIR$/.test(e?.name ?? '')).map((e: any) => e.value),
-        configOf(container, found[0], items.map((i) => i.object), namespaceOf(object))?.github?.credentialsDir];
+      const dirs = [configOf(container, found[0], items.map((i) => i.object), namespaceOf(object))?.github?.credentialsDir];
       for (const mount of arrayAt(container?.volumeMounts).filter((m: any) => dirs.includes(m?.mountPath))) {
         const volume = arrayAt(found[0].volumes).find((v: any) => v?.name === mount.name);
         if (volume?.secret?.secretName) credentials.add(key(namespaceOf(object), volume.secret.secretName));

@@ -1,7 +1,7 @@
 import { checkAdmission } from '../admission';
 import { Finding, ManifestObject } from '../finding';
 import { rebased } from '../admission/vm-templates';
-import { isObject, namespaceOf, objectKey } from '../manifest-values';
+import { arrayAt, isObject, namespaceOf, objectKey } from '../manifest-values';
 import { reporterFor } from '../report';
 import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
@@ -49,7 +49,7 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
     const report = reporterFor(findings, item);
     if (item.object?.apiVersion === 'kubevirt.io/v1' && item.object?.kind === 'VirtualMachine') {
       checkVirtualMachine(item.object, present, options, report);
-      (item.object.spec?.dataVolumeTemplates ?? []).forEach((template: any, i: number) =>
+      arrayAt(item.object.spec?.dataVolumeTemplates).forEach((template: any, i: number) =>
         checkCloneSource(item.object, template?.spec, `/spec/dataVolumeTemplates/${i}/spec`, present, options, report));
     }
     if (item.object?.apiVersion === 'pool.kubevirt.io/v1beta1' && item.object?.kind === 'VirtualMachinePool') {

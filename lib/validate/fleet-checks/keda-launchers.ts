@@ -55,15 +55,12 @@ export function checkKedaLaunchers(items: readonly ManifestObject[]): Finding[] 
   return findings;
 }
 
-/** The launcher's GitHub URL and runner labels: from its environment, or its config.json (`github.url`, `runnerLabels`). */
+/** The launcher's GitHub URL and runner labels, from its config file (`github.url`, `runnerLabels`). */
 function launcherSettings(pod: any, objects: readonly any[], namespace: string): { url: string; labels?: string[] } | undefined {
   for (const container of arrayAt(pod?.containers)) {
-    const env = new Map<string, unknown>(arrayAt(container?.env).map((v: any) => [v?.name, v?.value]));
     const config = configOf(container, pod, objects, namespace);
-    const url = env.get('LAUNCHER_GITHUB_URL') ?? config?.github?.url;
-    if (typeof url !== 'string') continue;
-    const labels = env.get('LAUNCHER_RUNNER_LABELS');
-    return { url, labels: typeof labels === 'string' ? labels.split(',') : Array.isArray(config?.runnerLabels) ? config.runnerLabels : undefined };
+    if (typeof config?.github?.url !== 'string') continue;
+    return { url: config.github.url, labels: Array.isArray(config.runnerLabels) ? config.runnerLabels : undefined };
   }
   return undefined;
 }

@@ -21,31 +21,30 @@ export interface LauncherTemplate {
   readonly problem?: string;
 }
 
-const FILES = { 'vmi.json': 'VirtualMachineInstance', 'datavolume.json': 'DataVolume' } as const;
 // The names the launcher sets per job (the JIT Secret, a per-job DataVolume): placeholders here.
 const SET_BY_LAUNCHER = 'set-by-launcher';
 
 /**
- * The templates in a launcher's ConfigMap: the files `vmi.json` and `datavolume.json`, or the same
- * templates inside its `config.json` (as `vmiTemplate` / `dataVolumeTemplate`). The one place that
- * knows where a launcher keeps them.
+ * The templates in a launcher's ConfigMap: the files its config.json names (`vmiTemplateFile`,
+ * `dataVolumeTemplateFile`; `vmi.json` and `datavolume.json` by default), or templates held inside
+ * the config.json itself (`vmiTemplate`, `dataVolumeTemplate`). The one place that knows where a
+ * launcher keeps them.
  */
 export function launcherTemplatesOf(configMap: any): LauncherTemplate[] {
   const data = isObject(configMap?.data) ? configMap.data : {};
+  let config: any;
+  try {
+    config = typeof data['config.json'] === 'string' ? JSON.parse(data['config.json']) : undefined;
+  } catch {
+    config = undefined; // not a launcher's config: other entry points' configs are not this check's
+  }
+  const fileOf = (field: string, fallback: string) => (typeof config?.[field] === 'string' ? config[field].slice(config[field].lastIndexOf('/') + 1) : fallback);
   const templates: LauncherTemplate[] = [];
-  for (const [file, kind] of Object.entries(FILES)) {
+  for (const [file, kind] of [[fileOf('vmiTemplateFile', 'vmi.json'), 'VirtualMachineInstance'], [fileOf('dataVolumeTemplateFile', 'datavolume.json'), 'DataVolume']] as const) {
     if (typeof data[file] === 'string') templates.push(parsed(data[file], `/data/${file}#`, kind));
   }
-  if (typeof data['config.json'] === 'string') {
-    let config: any;
-    try {
-      config = JSON.parse(data['config.json']);
-    } catch {
-      return templates; // not a launcher's config: other entry points' configs are not this check's
-    }
-    for (const [field, kind] of [['vmiTemplate', 'VirtualMachineInstance'], ['dataVolumeTemplate', 'DataVolume']] as const) {
-      if (config?.[field] !== undefined) templates.push({ kind, at: `/data/config.json#/${field}`, object: config[field] });
-    }
+  for (const [field, kind] of [['vmiTemplate', 'VirtualMachineInstance'], ['dataVolumeTemplate', 'DataVolume']] as const) {
+    if (config?.[field] !== undefined) templates.push({ kind, at: `/data/config.json#/${field}`, object: config[field] });
   }
   return templates;
 }
@@ -65,7 +64,7 @@ let cloudConfigSchema: CloudConfigSchema | undefined;
  * The launcher's templates are objects the launcher creates per job: each is checked as its kind
  * (the JSON schema, then KubeVirt's VMI or CDI's DataVolume admission rules), its references (the
  * baked image, Secrets) must exist, its inline cloud-config is checked as cloud-init reads it, and the VMI needs the `jit` secret volume the launcher fills in
- * (launcher.cjs refuses a template without it). A template that cannot be read fails every job.
+ * (the launcher refuses a template without it). A template that cannot be read fails every job.
  */
 export function checkLauncherTemplates(items: readonly ManifestObject[], present: Set<string>, options: FleetCheckOptions): Finding[] {
   const findings: Finding[] = [];

@@ -12,9 +12,9 @@ import { configOf, podSpecOf } from './service-accounts';
 //   secretKeyRef: a missing object (not `optional`) leaves the pod in ContainerCreating or
 //   CreateContainerConfigError (pkg/kubelet/volumemanager, kubecontainer.MakeEnvironmentVariables);
 // - node runs the script its command names: a file missing from the mounted ConfigMap fails every run;
-// - the entry points read files and folders their environment names (`*_DIR`, `*_TEMPLATE`): those
-//   must be mounted, the GitHub URL they register with must be one; the launcher waits for the image's bake VM (LAUNCHER_IMAGE_READY_VMI), which
-//   must be in the output.
+// - each entry point reads the config file its command names (lib/cluster/contract.ts): the template
+//   files and credentials folder it names must be mounted, its numbers within the ranges the runtime
+//   accepts, its GitHub URL one, and the bake VM the launcher waits for (imageReadyVmi) in the output.
 
 export function checkPodReferences(items: readonly ManifestObject[], options: FleetCheckOptions): Finding[] {
   const objects = items.map((i) => i.object);
@@ -81,39 +81,35 @@ function checkEntryFiles(container: any, at: string, pod: any, objects: readonly
     if (problem) report(`${at}/${field}`, `node cannot load ${problem}: every run fails`);
   });
   const config = configOf(container, pod, objects, namespace);
-  if (typeof config?.imageReadyVmi === 'string' && !hasVm(objects, namespace, config.imageReadyVmi)) {
-    report(at, `the launcher's config.json names imageReadyVmi '${config.imageReadyVmi}', a VirtualMachine that is not in the output: the launcher waits for an image that never gets ready`);
+  if (!isObject(config)) return;
+  // Findings about the config point at the command's argument that names it.
+  const argv = [...command, ...arrayAt(container?.args)];
+  const arg = argv.findIndex((a) => typeof a === 'string' && a.endsWith('.json'));
+  const where = arg < 0 ? `${at}/command` : arg < command.length ? `${at}/command/${arg}` : `${at}/args/${arg - command.length}`;
+  const problems: string[] = [];
+  for (const field of ['vmiTemplateFile', 'dataVolumeTemplateFile']) {
+    if (typeof config[field] === 'string') {
+      const problem = fileProblem(config[field]);
+      if (problem) problems.push(`${field}: ${problem}`);
+    }
   }
-  if (typeof config?.github?.url === 'string') {
+  const credentials = config.github?.credentialsDir;
+  if (typeof credentials === 'string' && !mountOf(credentials)) problems.push(`github.credentialsDir: ${credentials} is on no volume the container mounts`);
+  for (const [field, value] of Object.entries(config)) {
+    if (field.endsWith('Seconds') && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 2147483)) problems.push(`${field} must be an integer from 1 to 2147483, got ${JSON.stringify(value)}`);
+  }
+  if (config.replicas !== undefined && !(Number.isInteger(config.replicas) && config.replicas >= 0 && config.replicas <= 10000)) {
+    problems.push(`replicas must be an integer from 0 to 10000, got ${JSON.stringify(config.replicas)}`);
+  }
+  if (typeof config.github?.url === 'string') {
     try {
-      GitHubScope.fromUrl(config.github.url, 'config.json', 'github.url');
+      GitHubScope.fromUrl(config.github.url, 'config', 'github.url');
     } catch (error) {
-      report(at, `${(error as Error).message}: the entry point refuses to start`);
+      problems.push((error as Error).message);
     }
   }
-  arrayAt(container?.env).forEach((env: any, e: number) => {
-    const value = env?.value;
-    if (typeof env?.name !== 'string' || typeof value !== 'string') return;
-    if (/_(DIR|TEMPLATE|FILE)$/.test(env.name) && value.startsWith('/')) {
-      const problem = env.name.endsWith('_DIR') ? (mountOf(value) ? undefined : `${value} is on no volume the container mounts`) : fileProblem(value);
-      if (problem) report(`${at}/env/${e}/value`, `${env.name}: ${problem}; the entry point cannot read it`);
-    }
-    if (/_SECONDS$|^SCALER_REPLICAS$/.test(env.name) && !/^(0|[1-9][0-9]*)$/.test(value)) {
-      report(`${at}/env/${e}/value`, `${env.name} must be a non-negative integer, got ${JSON.stringify(value)}: the entry point refuses to start`);
-    }
-    if (/_GITHUB_URL$/.test(env.name)) {
-      try {
-        GitHubScope.fromUrl(value, env.name, 'value');
-      } catch (error) {
-        report(`${at}/env/${e}/value`, `${(error as Error).message}: the entry point refuses to start`);
-      }
-    }
-    if (env.name === 'LAUNCHER_IMAGE_READY_VMI' && !hasVm(objects, namespace, value)) {
-      report(`${at}/env/${e}/value`, `LAUNCHER_IMAGE_READY_VMI names VirtualMachine '${value}', which is not in the output: the launcher waits for an image that never gets ready`);
-    }
-  });
-}
-
-function hasVm(objects: readonly any[], namespace: string, name: string): boolean {
-  return objects.some((o) => o?.kind === 'VirtualMachine' && o.metadata?.name === name && namespaceOf(o) === namespace);
+  if (typeof config.imageReadyVmi === 'string' && !objects.some((o) => o?.kind === 'VirtualMachine' && o.metadata?.name === config.imageReadyVmi && namespaceOf(o) === namespace)) {
+    problems.push(`imageReadyVmi names VirtualMachine '${config.imageReadyVmi}', which is not in the output: the launcher waits for an image that never gets ready`);
+  }
+  for (const problem of problems) report(where, `the entry point's configuration: ${problem}; it refuses to start or fails every run`);
 }

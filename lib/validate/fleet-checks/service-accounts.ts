@@ -7,11 +7,10 @@ import { reporterFor } from '../report';
 // ServiceAccount admission plugin, plugin/pkg/admission/serviceaccount, refuses a pod whose account
 // is missing), and an in-cluster entry point of this library needs its token and the rights its
 // calls use. What each entry point calls, read from its script (lib/cluster/): the launcher creates,
-// gets, lists, watches and deletes VirtualMachineInstances (launcher.cjs createOrAdopt, waitForVmi,
-// cleanUp), and in mint mode its JIT Secret, and cloning per job a DataVolume (with CDI's clone
+// gets, lists, watches and deletes VirtualMachineInstances (lib/cluster/launcher), and the mint
+// launcher its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
-// Secret (token-refresher.cjs); the pool scaler gets and patches its pool's /scale (pool-scaler.cjs;
-// checkPoolScalers checks a scaler configured by its environment). Rights as the RBAC
+// Secret (token-refresher); the pool scaler's rights on its pool are checkPoolScalers'. Rights as the RBAC
 // authorizer grants them (plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows): create, list, watch
 // and deletecollection carry no name, so a rule with resourceNames never grants them.
 
@@ -27,8 +26,6 @@ interface EntrySettings {
   readonly mint: boolean;
   readonly clone: boolean;
   readonly secretName?: string;
-  /** The pool a scaler scales, when its config.json names it (a SCALER_POOL environment is checkPoolScalers'). */
-  readonly configPool?: string;
 }
 
 const LAUNCHER = (s: EntrySettings): Need[] => [
@@ -40,13 +37,12 @@ const LAUNCHER = (s: EntrySettings): Need[] => [
   ...(s.mint ? [{ group: '', resource: 'secrets', verbs: ['create', 'get', 'delete'] }] : []),
 ];
 
-/** The entry points by script name (`launcher.cjs` today, `<entry>.js` with a config.json tomorrow), and what each calls. */
+/** The entry points by bundle name (`node <mount>/<entry>.js <mount>/<config>.json`), and what each calls. */
 const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
-  'launcher': LAUNCHER,
   'arc-launcher': LAUNCHER,
   'mint-launcher': (s) => LAUNCHER({ ...s, mint: true }),
   'token-refresher': (s) => (s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []),
-  'pool-scaler': (s) => (s.configPool ? [{ group: 'pool.kubevirt.io', resource: 'virtualmachinepools/scale', verbs: ['get', 'patch'], name: s.configPool }] : []),
+  'pool-scaler': () => [], // its rights on its pool are checkPoolScalers'
 };
 
 /** Pod specs of the kinds that make pods, and where each is. */
@@ -106,28 +102,33 @@ function entryOf(container: any): string | undefined {
   return undefined;
 }
 
-/** The entry point's settings: from its environment, or from the config.json beside its script. */
+/** The entry point's settings, from its config file. */
 function settingsOf(container: any, pod: any, objects: readonly any[], namespace: string): EntrySettings {
-  const env = new Map<string, unknown>(arrayAt(container?.env).map((v: any) => [v?.name, v?.value]));
   const config = configOf(container, pod, objects, namespace);
-  const text = JSON.stringify(config ?? {});
   return {
-    mint: env.get('LAUNCHER_MINT_JIT') === '1',
-    clone: env.has('LAUNCHER_DATAVOLUME_TEMPLATE') || text.includes('"dataVolumeTemplate'),
-    secretName: typeof env.get('REFRESHER_SECRET_NAME') === 'string' ? env.get('REFRESHER_SECRET_NAME') as string : config?.secretName,
-    configPool: !env.has('SCALER_POOL') && typeof config?.pool === 'string' ? config.pool : undefined,
+    mint: false,
+    clone: typeof config?.dataVolumeTemplateFile === 'string',
+    secretName: typeof config?.secretName === 'string' ? config.secretName : undefined,
   };
 }
 
-/** The config.json in the ConfigMap mounted where the container's script is, parsed (the entry points' settings). */
+/**
+ * The entry point's configuration, parsed: the JSON file its command names (`node <mount>/<entry>.js
+ * <mount>/<config>.json`), or the config.json beside its script, read from the mounted ConfigMap.
+ */
 export function configOf(container: any, pod: any, objects: readonly any[], namespace: string): any {
-  const script = [...arrayAt(container?.command), ...arrayAt(container?.args)].find((a) => typeof a === 'string' && /\.c?js$/.test(a));
-  const dir = typeof script === 'string' ? script.slice(0, script.lastIndexOf('/')) : undefined;
+  const argv = [...arrayAt(container?.command), ...arrayAt(container?.args)].filter((a): a is string => typeof a === 'string');
+  const script = argv.find((a) => /\.c?js$/.test(a));
+  const file = argv.find((a) => a.startsWith('/') && a.endsWith('.json'))
+    ?? (script !== undefined ? `${script.slice(0, script.lastIndexOf('/'))}/config.json` : undefined);
+  if (file === undefined) return undefined;
+  const dir = file.slice(0, file.lastIndexOf('/'));
   const mount = arrayAt(container?.volumeMounts).find((m: any) => m?.mountPath === dir);
   const volume = arrayAt(pod.volumes).find((v: any) => v?.name === mount?.name);
   const configMap = objects.find((o) => o?.kind === 'ConfigMap' && o.metadata?.name === volume?.configMap?.name && namespaceOf(o) === namespace);
+  const text = configMap?.data?.[file.slice(dir.length + 1)];
   try {
-    return typeof configMap?.data?.['config.json'] === 'string' ? JSON.parse(configMap.data['config.json']) : undefined;
+    return typeof text === 'string' ? JSON.parse(text) : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { RunStrategy } from '../../kubevirt-options';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATION } from '../../private/external-references';
-import { namespaceOf, objectKey } from '../manifest-values';
+import { arrayAt, namespaceOf, objectKey } from '../manifest-values';
 import { Report } from '../report';
 import { FleetCheckOptions } from './options';
 
@@ -18,20 +18,20 @@ export function checkVirtualMachine(vm: any, present: Set<string>, options: Flee
     report('/spec/running', "'running' and 'runStrategy' are mutually exclusive; set only runStrategy");
   }
   const vmi = spec.template?.spec ?? {};
-  const volumes: any[] = vmi.volumes ?? [];
+  const volumes = arrayAt(vmi.volumes);
   const devices = vmi.domain?.devices ?? {};
-  const attached = new Set<string>([...(devices.disks ?? []), ...(devices.filesystems ?? [])].map((d: any) => d.name));
+  const attached = new Set<string>([...arrayAt(devices.disks), ...arrayAt(devices.filesystems)].map((d: any) => d?.name));
   const volumeNames = new Set(volumes.map((v) => v.name));
-  (devices.disks ?? []).forEach((disk: any, i: number) => {
+  arrayAt(devices.disks).forEach((disk: any, i: number) => {
     if (!volumeNames.has(disk.name)) report(`/spec/template/spec/domain/devices/disks/${i}`, `disk '${disk.name}' has no volume of that name`);
   });
-  const networkNames = new Set((vmi.networks ?? []).map((n: any) => n.name));
-  (devices.interfaces ?? []).forEach((iface: any, i: number) => {
+  const networkNames = new Set(arrayAt(vmi.networks).map((n: any) => n?.name));
+  arrayAt(devices.interfaces).forEach((iface: any, i: number) => {
     if (!networkNames.has(iface.name)) report(`/spec/template/spec/domain/devices/interfaces/${i}`, `interface '${iface.name}' has no network of that name`);
   });
 
   const namespace = namespaceOf(vm);
-  const templates = new Set((spec.dataVolumeTemplates ?? []).map((t: any) => t.metadata?.name));
+  const templates = new Set(arrayAt(spec.dataVolumeTemplates).map((t: any) => t?.metadata?.name));
   const externalSecrets = new Set([...annotationReferences(vm, EXTERNAL_SECRETS_ANNOTATION), ...(options.externalSecrets ?? [])]);
   const externalVolumes = new Set(options.externalVolumes ?? []);
   const secretExists = (name: string) => externalSecrets.has(name) || present.has(objectKey('Secret', namespace, name));

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { isObject, namespaceOf } from '../manifest-values';
+import { arrayAt, isObject, namespaceOf } from '../manifest-values';
 import { unknownTerm } from './amount';
 import { Context, PerRunnerVolume, Runner } from './model';
 import { memoryOf, vcpuOf } from './runner-size';
@@ -11,8 +11,8 @@ import { cloneOf, diskRole, sizeOf, storageOf, vmiVolumes } from './volumes';
  * per job, the DataVolume) templates the pod's container reads from files of a mounted ConfigMap.
  */
 export function launcherRunner(podSpec: any, namespace: string, fleet: string, context: Context): Runner {
-  const vmiTemplate = launcherFile(podSpec, 'LAUNCHER_VMI_TEMPLATE', namespace, context);
-  const dataVolumeTemplate = launcherFile(podSpec, 'LAUNCHER_DATAVOLUME_TEMPLATE', namespace, context);
+  const vmiTemplate = launcherFile(podSpec, 'vmiTemplateFile', namespace, context);
+  const dataVolumeTemplate = launcherFile(podSpec, 'dataVolumeTemplateFile', namespace, context);
   if (!isObject(vmiTemplate)) {
     const none = unknownTerm('no VM template');
     return { vcpu: none, memory: none, volumes: [] };
@@ -22,7 +22,7 @@ export function launcherRunner(podSpec: any, namespace: string, fleet: string, c
   // The launcher names each job's DataVolume: the VMI template's reference to it is a placeholder.
   const perJob = (name: string) => isObject(dataVolumeTemplate) && !context.has(namespace, name);
   if (isObject(dataVolumeTemplate)) {
-    const attached = (vmi.volumes ?? []).find((v: any) => typeof v?.dataVolume?.name === 'string' && perJob(v.dataVolume.name));
+    const attached = arrayAt(vmi.volumes).find((v: any) => typeof v?.dataVolume?.name === 'string' && perJob(v.dataVolume.name));
     volumes.push({
       volume: '<job>',
       what: [attached ? diskRole(vmi, attached.dataVolume.name, attached.name) : '', `DataVolume per job, ${cloneOf(dataVolumeTemplate.spec, namespace, fleet, context, 'cloned per job')}`]
@@ -36,23 +36,33 @@ export function launcherRunner(podSpec: any, namespace: string, fleet: string, c
   return { vcpu: vcpuOf(undefined, vmi), memory: memoryOf(undefined, vmi), volumes };
 }
 
-/** The parsed JSON of the file an environment variable of the pod's first container names, from a mounted ConfigMap. */
-function launcherFile(podSpec: any, variable: string, namespace: string, context: Context): unknown {
-  for (const container of podSpec?.containers ?? []) {
-    const path = (container?.env ?? []).find((e: any) => e?.name === variable)?.value;
-    if (typeof path !== 'string') continue;
-    for (const mount of container.volumeMounts ?? []) {
-      if (typeof mount?.mountPath !== 'string' || posix.dirname(path) !== posix.normalize(mount.mountPath)) continue;
-      const configMapName = (podSpec.volumes ?? []).find((v: any) => v?.name === mount.name)?.configMap?.name;
-      const configMap = context.objects.find((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'
-        && o.metadata?.name === configMapName && namespaceOf(o) === namespace);
-      const text = configMap?.data?.[posix.basename(path)];
-      if (typeof text !== 'string') continue;
-      try {
-        return JSON.parse(text);
-      } catch {
-        return undefined;
-      }
+/**
+ * A template file of a launcher pod: its container runs `node <bundle> <config.json>`, and the config
+ * names the template files (`vmiTemplateFile`, `dataVolumeTemplateFile`); all are in a mounted ConfigMap.
+ */
+function launcherFile(podSpec: any, field: 'vmiTemplateFile' | 'dataVolumeTemplateFile', namespace: string, context: Context): unknown {
+  for (const container of arrayAt(podSpec?.containers)) {
+    const config = mountedJson(podSpec, container, Array.isArray(container?.command) ? container.command[2] : undefined, namespace, context);
+    const file = mountedJson(podSpec, container, isObject(config) ? config[field] : undefined, namespace, context);
+    if (file !== undefined) return file;
+  }
+  return undefined;
+}
+
+/** The parsed JSON of the file at `path` in a ConfigMap the container mounts. */
+function mountedJson(podSpec: any, container: any, path: unknown, namespace: string, context: Context): unknown {
+  if (typeof path !== 'string') return undefined;
+  for (const mount of arrayAt(container?.volumeMounts)) {
+    if (typeof mount?.mountPath !== 'string' || posix.dirname(path) !== posix.normalize(mount.mountPath)) continue;
+    const configMapName = arrayAt(podSpec.volumes).find((v: any) => v?.name === mount?.name)?.configMap?.name;
+    const configMap = context.objects.find((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'
+      && o.metadata?.name === configMapName && namespaceOf(o) === namespace);
+    const text = configMap?.data?.[posix.basename(path)];
+    if (typeof text !== 'string') continue;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
     }
   }
   return undefined;

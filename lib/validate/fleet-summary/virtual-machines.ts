@@ -1,4 +1,4 @@
-import { namespaceOf } from '../manifest-values';
+import { arrayAt, namespaceOf } from '../manifest-values';
 import { formatAmount } from './amount';
 import { Context, PerRunnerVolume, Runner } from './model';
 import { memoryOf, vcpuOf } from './runner-size';
@@ -9,7 +9,7 @@ import { cloneOf, diskRole, sizeOf, storageOf, vmiVolumes } from './volumes';
 export function recordBake(vm: any, context: Context): void {
   const vmi = vm.spec?.template?.spec ?? {};
   const size = `${formatAmount(vcpuOf(vm.spec, vmi), 'vcpu')} vCPU, ${formatAmount(memoryOf(vm.spec, vmi), 'bytes')} memory`;
-  for (const volume of vmi.volumes ?? []) {
+  for (const volume of arrayAt(vmi.volumes)) {
     const name = volume?.dataVolume?.name ?? volume?.persistentVolumeClaim?.claimName;
     context.use(namespaceOf(vm), name, undefined, `baked by VM ${vm.metadata?.name} (${size}, once)`);
   }

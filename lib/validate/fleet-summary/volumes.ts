@@ -1,4 +1,4 @@
-import { quantity } from '../manifest-values';
+import { arrayAt, quantity } from '../manifest-values';
 import { Amount, known, unknownTerm } from './amount';
 import { Context, PerRunnerVolume } from './model';
 import { StorageLocation } from './types';
@@ -10,7 +10,7 @@ import { StorageLocation } from './types';
  */
 export function vmiVolumes(vmi: any, namespace: string, fleet: string, context: Context, own: (name: string) => boolean): PerRunnerVolume[] {
   const result: PerRunnerVolume[] = [];
-  for (const volume of vmi.volumes ?? []) {
+  for (const volume of arrayAt(vmi.volumes)) {
     const name = String(volume?.name);
     const role = diskRole(vmi, name, name);
     if (volume?.ephemeral?.persistentVolumeClaim) {
@@ -42,11 +42,11 @@ export function vmiVolumes(vmi: any, namespace: string, fleet: string, context: 
 
 /** `boot disk` or `disk serial X` for the VMI disk of a volume, when it says so. */
 export function diskRole(vmi: any, dataVolumeName: string, volumeName?: string): string {
-  const volumes: any[] = vmi.volumes ?? [];
+  const volumes = arrayAt(vmi.volumes);
   const volume = volumeName !== undefined ? volumes.find((v) => v?.name === volumeName)
     : volumes.find((v) => v?.dataVolume?.name === dataVolumeName || v?.persistentVolumeClaim?.claimName === dataVolumeName);
   if (!volume) return '';
-  const disks: any[] = vmi.domain?.devices?.disks ?? [];
+  const disks = arrayAt(vmi.domain?.devices?.disks);
   const disk = disks.find((d) => d?.name === volume.name);
   if (!disk) return '';
   if (typeof disk.serial === 'string') return `disk serial ${disk.serial}`;

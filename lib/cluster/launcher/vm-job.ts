@@ -1,0 +1,82 @@
+import type { LauncherVmSettings } from '../contract';
+import { podIdentity } from '../runtime/config';
+import { AbortedError, KubeStatusError } from '../runtime/errors';
+import { KubeClient } from '../runtime/kube';
+import { kubeConnection, retryBaseDelayOf } from '../runtime/kube-connection';
+import type { Runtime } from '../runtime/main';
+import { VmiFollower, waitForImage } from './follow-vmi';
+import { failed, JobControl, type Outcome } from './job-control';
+import { withKubeHint } from './kube-hints';
+import { OwnedObjects } from './owned-objects';
+import { readTemplates } from './settings';
+import { buildDataVolume, buildVmi, DATA_VOLUME, type Pod, type Templates, VMI } from './vm-objects';
+
+// One job's VM, the same for both launchers: wait for the runner image, create the VMI (and in clone
+// mode its DataVolume) owned by the pod, follow it to its end, delete what was created. What differs
+// per launcher comes in as hooks: the mint launcher registers its runner before the VM, watches it
+// while the VM runs and removes it at the end.
+
+/** What a launcher needs to run a job's VM, checked before the first request. */
+export interface VmJob {
+  readonly settings: LauncherVmSettings;
+  readonly pod: Pod;
+  readonly kube: KubeClient;
+  readonly templates: Templates;
+}
+
+export interface VmJobHooks {
+  /** The JIT Secret the VMI mounts as its `jit` disk. */
+  readonly jitSecretName: string;
+  /** After the image is ready, before the VM: may create objects through `owned`. */
+  beforeVm?(control: JobControl, owned: OwnedObjects): Promise<void>;
+  /** The VMI first reached phase Running. */
+  onRunning?(control: JobControl): void;
+  /** At the end, before the Kubernetes objects are deleted (never throws). */
+  afterVm?(): Promise<void>;
+}
+
+/** Reads the pod's identity, the API connection and the templates: every ConfigError before any request. */
+export function prepareVmJob(settings: LauncherVmSettings, { log, env }: Runtime, client: string): VmJob {
+  const pod = podIdentity(env, ['name', 'namespace', 'uid']);
+  const connection = kubeConnection(settings.kubernetes, log, env);
+  const templates = readTemplates(settings);
+  const kube = new KubeClient(connection, { log, client, retryBaseDelayMs: retryBaseDelayOf(settings), requestTimeoutMs: settings.requestTimeoutMs });
+  return { settings, pod, kube, templates };
+}
+
+/** Runs the job's VM to its end; resolves on success, throws the failure (AbortedError after a signal). */
+export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks): Promise<void> {
+  const { settings, pod, kube, templates } = job;
+  const { log } = runtime;
+  const control = new JobControl(runtime.signal, log);
+  const owned = new OwnedObjects(kube, pod, log);
+  const follower = new VmiFollower(kube, pod.namespace, pod.name, log, Date.now());
+  let imageState: string | undefined;
+  control.arm(settings.bootTimeoutSeconds, () => (imageState !== undefined
+    ? failed(`the runner image was not ready within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds): its bake VM's `
+      + `${KubeClient.describe(VMI, pod.namespace, settings.imageReadyVmi!)} has not succeeded (${imageState}); see its console (virtctl console ${settings.imageReadyVmi})`)
+    : failed(`${follower.ref} did not reach phase Running within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds); last phase: ${follower.phase ?? 'none yet'}`)));
+  let outcome: Outcome;
+  try {
+    if (settings.imageReadyVmi) await waitForImage(kube, pod.namespace, settings.imageReadyVmi, log, control.signal, (state) => (imageState = state));
+    await hooks.beforeVm?.(control, owned);
+    if (templates.dataVolume) await owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal);
+    const vmi = await owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal);
+    outcome = await follower.follow(vmi, {
+      signal: control.signal,
+      onRunning: () => {
+        control.arm(settings.jobTimeoutSeconds, () => failed(`${follower.ref} was still running ${settings.jobTimeoutSeconds}s after it reached phase Running `
+          + '(jobTimeoutSeconds): the job took too long, or the guest did not power off after it'));
+        hooks.onRunning?.(control);
+      },
+    });
+  } catch (error) {
+    outcome = control.outcomeOf(error);
+  }
+  control.end();
+  if (outcome !== 'signal' && outcome.ok) log.info(outcome.message);
+  await hooks.afterVm?.();
+  await owned.cleanup();
+  if (outcome === 'signal') throw new AbortedError();
+  if (!outcome.ok) throw outcome.error instanceof KubeStatusError ? withKubeHint(outcome.error, pod.namespace) : outcome.error;
+}
