@@ -130,6 +130,9 @@ export const DEFECTS: readonly Defect[] = [
   // cloud-init (schema validation of user-data, warnings and a skipped module) in every job's guest.
   { fleet: 'arc', name: 'vmi.json inline cloud-config with a misspelt key', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/1/cloudInitNoCloud/userData#',
     mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
+  // Runtime: the launcher waits for the image's bake VM, which its config names wrong; every job times out.
+  { fleet: 'arc', name: 'the launcher config names a bake VM that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/command/2`,
+    mutate: (i) => { const cm = get(i, 'ConfigMap'); const config = JSON.parse(cm.data['config.json']); config.imageReadyVmi = 'ci-image-bake'; cm.data['config.json'] = JSON.stringify(config); } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
@@ -213,6 +216,9 @@ export const DEFECTS: readonly Defect[] = [
   // Runtime: the guest reads the registration token from the disk with serial RUNNERTOKEN.
   { fleet: 'warm', name: 'the pool token disk with another serial', object: 'VirtualMachinePool/warm', path: `${POOL_VMI}/domain/devices/disks/2/serial`,
     mutate: (i) => { get(i, 'VirtualMachinePool').spec.virtualMachineTemplate.spec.template.spec.domain.devices.disks[2].serial = 'TOKEN'; } },
+  // Runtime: the refresher reads its credentials from a folder nothing is mounted at.
+  { fleet: 'warm', name: 'the refresher config reads credentials from an unmounted folder', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/containers/0/command/2`,
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'warm-refresher'); const config = JSON.parse(cm.data['config.json']); config.github.credentialsDir = '/etc/github'; cm.data['config.json'] = JSON.stringify(config); } },
   // ---- RunnerKedaScaleSet ----------------------------------------------------------------------
   // KEDA TypedConfig: 'ownr' is ignored, so "missing required parameter owner".
   { fleet: 'keda', name: 'a misspelt trigger parameter', object: 'ScaledJob/kubevirt-vm', path: '/spec/triggers/0/metadata/ownr',
