@@ -263,7 +263,7 @@ describe('RunnerWarmPool', () => {
         const cronJobs = ofKind(objects, 'CronJob');
         expect(cronJobs.map((c) => [c.spec.schedule, c.spec.timeZone])).toEqual([[start, zone ?? 'Etc/UTC'], [end, zone ?? 'Etc/UTC']]);
         // With the scaler's Role and its pool: the validator checks that the Role lets the CronJobs scale it.
-        const scaler = objects.filter((o) => ['CronJob', 'Role', 'RoleBinding', 'VirtualMachinePool', 'NetworkPolicy'].includes(o.kind));
+        const scaler = objects.filter((o) => ['CronJob', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap', 'VirtualMachinePool', 'NetworkPolicy', 'Secret', 'DataVolume'].includes(o.kind));
         expect(validateObjects(scaler.map((object) => ({ file: 'warm.yaml', object }))).map(formatFinding)).toEqual([]);
       }), { seed: 20261128, numRuns: 200 });
       if (process.env.PROPERTY_STATS) console.log(`activeHours: ${accepted} accepted, ${rejected} rejected`);

@@ -20,6 +20,12 @@ const CLEANUP_ANNOTATIONS: Record<string, readonly string[]> = {
   ServiceAccount: ['actions.github.com/cleanup-no-permission-service-account-name', 'actions.github.com/cleanup-kubernetes-mode-service-account-name'],
   Secret: ['actions.github.com/cleanup-github-secret-name'],
 };
+/**
+ * The ARC minor whose CRDs the shipped schemas hold (schemas/SOURCES.md: ARC 0.14.2). ARC's controller
+ * (autoscalingrunnerset_controller.go, IsVersionAllowed) deletes an AutoscalingRunnerSet whose version
+ * label names another major.minor than its own; a controller of another minor also serves other CRDs.
+ */
+export const KNOWN_ARC_MINOR = '0.14';
 const SEMVER = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$/;
 
 /** The rules of actions-runner-controller for AutoscalingRunnerSets and the objects that carry its cleanup finalizer. */
@@ -45,9 +51,17 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
     report('/metadata/name', `name is ${name.length} characters; actions-runner-controller allows at most ${MAX_NAME_LENGTH}`);
   }
   const version = set.metadata?.labels?.['app.kubernetes.io/version'];
-  if (typeof version !== 'string' || !SEMVER.test(version)) {
+  const semver = typeof version === 'string' ? SEMVER.exec(version) : null;
+  if (semver === null) {
     report('/metadata/labels', "label 'app.kubernetes.io/version' must be the controller's version (e.g. \"0.14.2\"): "
       + `without a matching major.minor the controller deletes the AutoscalingRunnerSet, got ${JSON.stringify(version)}`);
+  } else if (`${semver[1]}.${semver[2]}` !== KNOWN_ARC_MINOR) {
+    report('/metadata/labels/app.kubernetes.io~1version', `version ${JSON.stringify(version)} is not ARC ${KNOWN_ARC_MINOR}.x, the only version whose CRDs `
+      + 'this validator knows: a controller of another minor deletes this AutoscalingRunnerSet');
+  }
+  // The controller writes runner-scale-set-id itself; a copied one makes it adopt another set's scale set on GitHub.
+  if (set.metadata?.annotations?.['runner-scale-set-id'] !== undefined) {
+    report('/metadata/annotations/runner-scale-set-id', 'runner-scale-set-id is written by the controller: an id copied into the manifest points the set at a scale set it did not register');
   }
   const spec = set.spec ?? {};
   for (const field of ['githubConfigUrl', 'githubConfigSecret', 'template']) {
@@ -75,6 +89,9 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
       report(`/spec/runnerScaleSetLabels/${i}`, `a scale set label must be non-empty and shorter than 256 characters, got ${JSON.stringify(label)}`);
     }
   });
+  if (spec.template?.spec?.restartPolicy === 'Always') {
+    report('/spec/template/spec/restartPolicy', 'an ephemeral runner pod runs one job: with restartPolicy Always its container restarts after the job and the runner never finishes (the chart sets Never)');
+  }
   const containers = arrayAt(spec.template?.spec?.containers);
   if (spec.template !== undefined && !containers.some((c) => c?.name === 'runner')) {
     report('/spec/template/spec/containers', "no container is named 'runner': the controller gives the JIT config only to that container");

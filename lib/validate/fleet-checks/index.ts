@@ -1,18 +1,29 @@
 import { checkAdmission } from '../admission';
 import { Finding, ManifestObject } from '../finding';
-import { arrayAt, namespaceOf, objectKey } from '../manifest-values';
+import { rebased } from '../admission/vm-templates';
+import { arrayAt, isObject, namespaceOf, objectKey } from '../manifest-values';
 import { reporterFor } from '../report';
 import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
+import { checkGitHubCredentialKeys } from './github-credentials';
+import { checkKedaLaunchers } from './keda-launchers';
+import { checkKedaTriggers } from './keda-triggers';
+import { checkLauncherTemplates } from './launcher-templates';
 import { FleetCheckOptions } from './options';
+import { checkPodReferences } from './pod-references';
 import { checkPoolScalers } from './pool-scalers';
+import { checkRoleBindings } from './role-bindings';
 import { checkRunnerNames } from './runner-names';
+import { checkTokenDisks } from './token-disks';
+import { checkServiceAccounts } from './service-accounts';
 import { checkSpreadSelectors } from './spread-selectors';
 import { checkRunnerLabels, checkUserDataSecrets } from './user-data';
 import { checkCloneSource, checkVirtualMachine } from './virtual-machine';
 
 export type { FleetCheckOptions } from './options';
+export { launcherTemplatesOf } from './launcher-templates';
+export type { LauncherTemplate } from './launcher-templates';
 export { userDataOf } from './user-data';
 export { INLINE_USER_DATA_MAX_BYTES } from './virtual-machine';
 
@@ -41,6 +52,11 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
       arrayAt(item.object.spec?.dataVolumeTemplates).forEach((template: any, i: number) =>
         checkCloneSource(item.object, template?.spec, `/spec/dataVolumeTemplates/${i}/spec`, present, options, report));
     }
+    if (item.object?.apiVersion === 'pool.kubevirt.io/v1beta1' && item.object?.kind === 'VirtualMachinePool') {
+      // The pool's VMs are its template: their references must exist as a VM's must.
+      const template = item.object.spec?.virtualMachineTemplate;
+      if (isObject(template)) checkVirtualMachine({ metadata: item.object.metadata, spec: template.spec }, present, options, rebased(report, '', '/spec/virtualMachineTemplate'));
+    }
     if (item.object?.apiVersion === 'cdi.kubevirt.io/v1beta1' && item.object?.kind === 'DataVolume') {
       checkCloneSource(item.object, item.object.spec, '/spec', present, options, report);
     }
@@ -51,6 +67,8 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkDuplicateObjects(items), ...checkUserDataSecrets(items), ...checkRunnerNames(items), ...checkRunnerIsolation(items));
   findings.push(...checkSpreadSelectors(items), ...checkPoolScalers(items), ...checkMetadataEgress(items));
   findings.push(...checkAdmission(items));
-  findings.push(...checkRunnerScaleSets(items, options.externalSecrets));
+  findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
+  findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options), ...checkRoleBindings(items));
+  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items), ...checkKedaLaunchers(items));
   return findings;
 }

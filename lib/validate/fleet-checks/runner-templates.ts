@@ -1,4 +1,5 @@
 import { ManifestObject } from '../finding';
+import { launcherTemplatesOf } from './launcher-templates';
 
 /** A fleet's runner VM template: its metadata and where it is, and its VMI spec and where that is. */
 export interface RunnerTemplate {
@@ -30,14 +31,10 @@ export function runnerTemplates(items: readonly ManifestObject[]): RunnerTemplat
           spec: template.spec, specPath: '/spec/virtualMachineTemplate/spec/template/spec',
         });
       }
-    } else if (object?.apiVersion === 'v1' && object?.kind === 'ConfigMap' && typeof object.data?.['vmi.json'] === 'string') {
-      let vmi: any;
-      try {
-        vmi = JSON.parse(object.data['vmi.json']);
-      } catch {
-        continue; // not a launcher's template
+    } else if (object?.apiVersion === 'v1' && object?.kind === 'ConfigMap') {
+      for (const { object: vmi, at } of launcherTemplatesOf(object)) {
+        if (vmi?.kind === 'VirtualMachineInstance') templates.push({ item, path: `${at}/metadata`, metadata: vmi.metadata, spec: vmi.spec, specPath: `${at}/spec` });
       }
-      if (vmi?.kind === 'VirtualMachineInstance') templates.push({ item, path: '/data/vmi.json#/metadata', metadata: vmi.metadata, spec: vmi.spec, specPath: '/data/vmi.json#/spec' });
     }
   }
   return templates;

@@ -47,6 +47,10 @@ export function checkVirtualMachine(vm: any, present: Set<string>, options: Flee
     if (volume.persistentVolumeClaim && !volumeExists(volume.persistentVolumeClaim.claimName)) {
       report(`${at}/persistentVolumeClaim/claimName`, `PVC '${volume.persistentVolumeClaim.claimName}' is neither in the output nor declared external`);
     }
+    const ephemeral = volume.ephemeral?.persistentVolumeClaim?.claimName;
+    if (typeof ephemeral === 'string' && !volumeExists(ephemeral)) {
+      report(`${at}/ephemeral/persistentVolumeClaim/claimName`, `PVC '${ephemeral}' (the ephemeral root's base image) is neither in the output nor declared external: the VM never starts`);
+    }
     for (const [field, name] of secretReferences(volume)) {
       if (!secretExists(name)) {
         report(`${at}/${field}`, `Secret '${name}' is neither in the output nor declared external (annotation ${EXTERNAL_SECRETS_ANNOTATION})`);

@@ -1,0 +1,58 @@
+import { ARC_VERSION } from '../../lib';
+import { selectorMatches } from '../../lib/validate/admission/vm-templates';
+import { KNOWN_ARC_MINOR } from '../../lib/validate/fleet-checks/arc-scale-sets';
+import { formatFinding, launcherTemplatesOf, validateObjects } from '../../lib/validate';
+import { fleet } from './defect-fleets';
+
+const launcherConfigMap = () => {
+  const items = fleet('arc-clone');
+  return { items, configMap: items.find((i) => i.object.kind === 'ConfigMap')!.object };
+};
+
+describe('launcherTemplatesOf', () => {
+  test('reads the template files of a launcher ConfigMap', () => {
+    const { configMap } = launcherConfigMap();
+    expect(launcherTemplatesOf(configMap).map((t) => [t.kind, t.at, t.object?.kind])).toEqual([
+      ['VirtualMachineInstance', '/data/vmi.json#', 'VirtualMachineInstance'],
+      ['DataVolume', '/data/datavolume.json#', 'DataVolume'],
+    ]);
+  });
+
+  test('reads the same templates inside a config.json, and the validator checks them there', () => {
+    const { items, configMap } = launcherConfigMap();
+    const vmi = JSON.parse(configMap.data['vmi.json']);
+    const dataVolume = JSON.parse(configMap.data['datavolume.json']);
+    delete configMap.data['vmi.json'];
+    delete configMap.data['datavolume.json'];
+    vmi.spec.hostname = 'Runner_1';
+    configMap.data['config.json'] = JSON.stringify({ vmiTemplate: vmi, dataVolumeTemplate: dataVolume });
+    expect(launcherTemplatesOf(configMap).map((t) => [t.kind, t.at])).toEqual([
+      ['VirtualMachineInstance', '/data/config.json#/vmiTemplate'], ['DataVolume', '/data/config.json#/dataVolumeTemplate'],
+    ]);
+    // (The launcher's env still names the files: that is reported on the AutoscalingRunnerSet.)
+    expect(validateObjects(items).map(formatFinding).filter((line) => line.includes('ConfigMap/'))).toEqual([
+      'arc-clone.yaml: ConfigMap/kubevirt-vm-launcher: /data/config.json#/vmiTemplate/spec/hostname: hostname "Runner_1" is not a DNS-1123 label (lower-case letters, digits and \'-\', at most 63 characters)',
+    ]);
+  });
+
+  test('a config.json of another entry point holds no templates', () => {
+    expect(launcherTemplatesOf({ data: { 'config.json': '{"pool":"warm","replicas":3}' } })).toEqual([]);
+    expect(launcherTemplatesOf({ data: { 'config.json': 'not json' } })).toEqual([]);
+  });
+});
+
+test("the ARC minor the validator accepts is the library's ARC_VERSION's", () => {
+  expect(ARC_VERSION.split('.').slice(0, 2).join('.')).toBe(KNOWN_ARC_MINOR);
+});
+
+test.each([
+  [{ matchLabels: { a: '1' } }, { a: '1', b: '2' }, true],
+  [{ matchLabels: { a: '1' } }, { a: '2' }, false],
+  [{ matchExpressions: [{ key: 'a', operator: 'In', values: ['1', '2'] }] }, { a: '2' }, true],
+  [{ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, { a: '1' }, false],
+  [{ matchExpressions: [{ key: 'a', operator: 'Exists' }] }, {}, false],
+  [{ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}, true],
+  [{ matchExpressions: [{ key: 'a', operator: 'Equals', values: ['1'] }] }, { a: '1' }, false],
+])('selector %j matches labels %j: %s', (selector, labels, matches) => {
+  expect(selectorMatches(selector, labels)).toBe(matches);
+});
