@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { ServerResponse } from 'node:http';
 import { schemaProblems } from './fake-kube-admission';
-import { apiVersionOf, Plural, RESOURCES, statusObject } from './fake-kube-wire';
+import { apiVersionOf, mergePatch, Plural, RESOURCES, statusObject } from './fake-kube-wire';
 
 // The fake Kubernetes API's state: objects by resource, namespace and name, the event history with
 // string resourceVersions, and the watch streams that follow it. ./fake-kube.ts serves it over HTTP.
 
 export type Reply = (status: number, object: unknown) => void;
-interface Watcher { readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly bookmarks: boolean; readonly res: ServerResponse }
+interface Watcher {
+  readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly labels: LabelSelector; readonly bookmarks: boolean; readonly res: ServerResponse;
+}
+type LabelSelector = (labels: Readonly<Record<string, string>>) => boolean;
 interface StoredEvent { readonly rv: number; readonly plural: Plural; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: any }
 
 export class KubeStore {
@@ -62,6 +65,15 @@ export class KubeStore {
     this.store.set(key(plural, stored.metadata.namespace, stored.metadata.name), stored);
     this.emit('ADDED', plural, stored);
     return structuredClone(stored);
+  }
+
+
+  /** Changes an object as someone else would (`kubectl patch --type merge`; a MODIFIED event). The result must be schema-valid. */
+  public modify(plural: Plural, namespace: string, name: string, patch: object): void {
+    const updated = mergePatch(this.existing(plural, namespace, name), patch);
+    const problems = schemaProblems(updated);
+    if (problems.length > 0) throw new Error(`fake API: invalid ${RESOURCES[plural].kind}: ${problems.join('; ')}`);
+    this.write(plural, { ...updated, metadata: { ...updated.metadata, resourceVersion: this.nextVersion() } });
   }
 
 
@@ -153,8 +165,10 @@ export class KubeStore {
 
   protected list(plural: Plural, namespace: string, url: URL, reply: Reply): void {
     const name = nameSelector(url);
+    const labels = this.labelSelector(plural, url);
+    if (!labels) return reply(400, statusObject(400, `unable to parse requirement: ${url.searchParams.get('labelSelector')}`, 'BadRequest'));
     const items = [...this.store.entries()].filter(([k]) => k.startsWith(`${plural}/${namespace}/`)).map(([, o]) => o)
-      .filter((o) => name === undefined || o.metadata.name === name);
+      .filter((o) => (name === undefined || o.metadata.name === name) && labels(o.metadata.labels ?? {}));
     const resourceVersion = String(this.resourceVersion);
     this.listedVersions.push(resourceVersion);
     reply(200, { apiVersion: apiVersionOf(plural), kind: RESOURCES[plural].listKind, metadata: { resourceVersion }, items });
@@ -163,6 +177,11 @@ export class KubeStore {
 
   protected watch(plural: Plural, namespace: string, url: URL, res: ServerResponse): void {
     const name = nameSelector(url);
+    const labels = this.labelSelector(plural, url);
+    if (!labels) {
+      return void res.writeHead(400, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify(statusObject(400, `unable to parse requirement: ${url.searchParams.get('labelSelector')}`, 'BadRequest')));
+    }
     const from = url.searchParams.get('resourceVersion') ?? '';
     if (name === undefined || !/^[1-9]\d*$/.test(from)) this.violations.push(`watch ${plural}${url.search}: not one object by name, from a list's resourceVersion`);
     this.watchesOpened++;
@@ -173,12 +192,14 @@ export class KubeStore {
       send(res, { type: 'ERROR', object: statusObject(410, `too old resource version: ${from} (${this.resourceVersion})`, 'Expired') });
       return void res.end();
     }
-    const watcher: Watcher = { plural, namespace, name, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true', res };
+    const watcher: Watcher = { plural, namespace, name, labels, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true', res };
     if (/^[1-9]\d*$/.test(from)) {
       for (const event of this.history) if (event.rv > Number(from) && matches(watcher, event)) send(res, { type: event.type, object: event.object });
     } else {
       // No resourceVersion ("" or "0"): the current state as synthetic ADDED events, then changes.
-      for (const [k, object] of this.store) if (k.startsWith(`${plural}/${namespace}/`) && (name === undefined || object.metadata.name === name)) send(res, { type: 'ADDED', object });
+      for (const [k, object] of this.store) {
+        if (k.startsWith(`${plural}/${namespace}/`) && (name === undefined || object.metadata.name === name) && labels(object.metadata.labels ?? {})) send(res, { type: 'ADDED', object });
+      }
     }
     this.watchers.add(watcher);
     // The API server ends a watch after its timeoutSeconds.
@@ -188,6 +209,18 @@ export class KubeStore {
       clearTimeout(timer);
       this.watchers.delete(watcher);
     });
+  }
+
+
+  /** The request's labelSelector as a predicate (everything without one); undefined, and a violation, when it does not parse. */
+  private labelSelector(plural: Plural, url: URL): LabelSelector | undefined {
+    const selector = url.searchParams.get('labelSelector');
+    const requirements = selector ? selector.split(/,(?![^(]*\))/).map(parseRequirement) : [];
+    if (requirements.some((r) => r === undefined)) {
+      this.violations.push(`${plural}: labelSelector ${JSON.stringify(selector)} does not parse`);
+      return undefined;
+    }
+    return (labels) => requirements.every((r) => r!(labels));
   }
 
 
@@ -203,13 +236,27 @@ export class KubeStore {
 export const key = (plural: Plural, namespace: string, name: string) => `${plural}/${namespace}/${name}`;
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-const matches = (watcher: Watcher, event: StoredEvent) => watcher.plural === event.plural
-  && event.object.metadata.namespace === watcher.namespace && (watcher.name === undefined || event.object.metadata.name === watcher.name);
+const matches = (watcher: Watcher, event: StoredEvent) => watcher.plural === event.plural && event.object.metadata.namespace === watcher.namespace
+  && (watcher.name === undefined || event.object.metadata.name === watcher.name) && watcher.labels(event.object.metadata.labels ?? {});
 
 function nameSelector(url: URL): string | undefined {
   const selector = url.searchParams.get('fieldSelector');
   if (selector === null) return undefined;
   return /^metadata\.name=([^,]+)$/.exec(selector)?.[1] ?? '\0no such name';
+}
+
+/** One requirement of a label selector (k8s.io/apimachinery/pkg/labels): `k`, `!k`, `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`. */
+function parseRequirement(text: string): LabelSelector | undefined {
+  const requirement = text.trim();
+  const key = '([A-Za-z0-9][-A-Za-z0-9_./]*)';
+  let m = new RegExp(`^(!?)${key}$`).exec(requirement);
+  if (m) return (labels) => Object.hasOwn(labels, m![2]) !== (m![1] === '!');
+  m = new RegExp(`^${key}\\s*(==|=|!=)\\s*([-A-Za-z0-9_.]*)$`).exec(requirement);
+  if (m) return (labels) => (labels[m![1]] === m![3]) !== (m![2] === '!=');
+  m = new RegExp(`^${key}\\s+(in|notin)\\s+\\(([^()]*)\\)$`).exec(requirement);
+  if (!m) return undefined;
+  const values = m[3].split(',').map((v) => v.trim());
+  return (labels) => (Object.hasOwn(labels, m![1]) && values.includes(labels[m![1]])) !== (m![2] === 'notin');
 }
 
 function send(res: ServerResponse, event: unknown): void {
