@@ -11,7 +11,7 @@ interface Watcher {
   readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly labels: LabelSelector; readonly bookmarks: boolean; readonly res: ServerResponse;
 }
 type LabelSelector = (labels: Readonly<Record<string, string>>) => boolean;
-interface StoredEvent { readonly rv: number; readonly plural: Plural; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: any }
+interface StoredEvent { readonly rv: number; readonly plural: Plural; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: any; readonly previous?: any }
 
 export class KubeStore {
   /** The resourceVersion of every list answer, in order. */
@@ -62,8 +62,9 @@ export class KubeStore {
     stored.metadata = {
       uid: randomUUID(), creationTimestamp: now(), ...(group ? { generation: 1 } : {}), ...stored.metadata, resourceVersion: this.nextVersion(),
     };
+    const previous = this.store.get(key(plural, stored.metadata.namespace, stored.metadata.name));
     this.store.set(key(plural, stored.metadata.namespace, stored.metadata.name), stored);
-    this.emit('ADDED', plural, stored);
+    this.emit('ADDED', plural, stored, previous);
     return structuredClone(stored);
   }
 
@@ -143,16 +144,18 @@ export class KubeStore {
 
 
   protected write(plural: Plural, object: any, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void {
+    const previous = this.store.get(key(plural, object.metadata.namespace, object.metadata.name));
     this.store.set(key(plural, object.metadata.namespace, object.metadata.name), object);
-    this.emit(type, plural, object);
+    this.emit(type, plural, object, previous);
   }
 
 
-  protected emit(type: StoredEvent['type'], plural: Plural, object: any): void {
-    const event: StoredEvent = { rv: Number(object.metadata.resourceVersion), plural, type, object: structuredClone(object) };
+  protected emit(type: StoredEvent['type'], plural: Plural, object: any, previous?: any): void {
+    const event: StoredEvent = { rv: Number(object.metadata.resourceVersion), plural, type, object: structuredClone(object), previous: structuredClone(previous) };
     this.history.push(event);
     for (const watcher of this.watchers) {
-      if (matches(watcher, event)) send(watcher.res, { type, object: event.object });
+      const seen = eventFor(watcher, event);
+      if (seen) send(watcher.res, seen);
     }
     this.changed();
   }
@@ -194,7 +197,10 @@ export class KubeStore {
     }
     const watcher: Watcher = { plural, namespace, name, labels, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true', res };
     if (/^[1-9]\d*$/.test(from)) {
-      for (const event of this.history) if (event.rv > Number(from) && matches(watcher, event)) send(res, { type: event.type, object: event.object });
+      for (const event of this.history) {
+        const seen = event.rv > Number(from) ? eventFor(watcher, event) : undefined;
+        if (seen) send(res, seen);
+      }
     } else {
       // No resourceVersion ("" or "0"): the current state as synthetic ADDED events, then changes.
       for (const [k, object] of this.store) {
@@ -228,7 +234,7 @@ export class KubeStore {
     const { namespace, name } = current.metadata;
     this.store.delete(key(plural, namespace, name));
     const deleted = { ...current, metadata: { ...current.metadata, resourceVersion: this.nextVersion(), deletionTimestamp: now() } };
-    this.emit('DELETED', plural, deleted);
+    this.emit('DELETED', plural, deleted, current);
     return deleted;
   }
 }
@@ -236,8 +242,22 @@ export class KubeStore {
 export const key = (plural: Plural, namespace: string, name: string) => `${plural}/${namespace}/${name}`;
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-const matches = (watcher: Watcher, event: StoredEvent) => watcher.plural === event.plural && event.object.metadata.namespace === watcher.namespace
-  && (watcher.name === undefined || event.object.metadata.name === watcher.name) && watcher.labels(event.object.metadata.labels ?? {});
+const selects = (watcher: Watcher, plural: Plural, object: any) => watcher.plural === plural && object.metadata.namespace === watcher.namespace
+  && (watcher.name === undefined || object.metadata.name === watcher.name) && watcher.labels(object.metadata.labels ?? {});
+
+/**
+ * What a watcher sees of an event, as the watch cache filters it (cacheWatcher.convertToWatchEvent):
+ * an object that comes into the selection is ADDED, one that leaves it is DELETED (its last selected
+ * state at the event's resourceVersion).
+ */
+function eventFor(watcher: Watcher, event: StoredEvent): { type: StoredEvent['type']; object: any } | undefined {
+  const now = event.type !== 'DELETED' && selects(watcher, event.plural, event.object);
+  const before = event.previous !== undefined && selects(watcher, event.plural, event.previous);
+  if (now) return { type: before ? event.type : 'ADDED', object: event.object };
+  if (!before) return undefined;
+  if (event.type === 'DELETED') return { type: 'DELETED', object: event.object };
+  return { type: 'DELETED', object: { ...event.previous, metadata: { ...event.previous.metadata, resourceVersion: event.object.metadata.resourceVersion } } };
+}
 
 function nameSelector(url: URL): string | undefined {
   const selector = url.searchParams.get('fieldSelector');
