@@ -87,8 +87,9 @@ export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete
 /** What an injected fault does to the next matching request instead of answering it. */
 export type Fault =
   | { readonly status: number; readonly message?: string; readonly headers?: Readonly<Record<string, string>> }
-  /** A rate limit in GitHub's words and headers: `primary` lifts at x-ratelimit-reset, `secondary` after Retry-After; both in `seconds`. */
-  | { readonly rateLimit: 'primary' | 'secondary'; readonly seconds: number; readonly status?: 403 | 429 }
+  /** A rate limit in GitHub's words and headers, lifting in `seconds`: `primary` at x-ratelimit-reset, `secondary` after Retry-After (which GitHub may leave out). */
+  | { readonly rateLimit: 'primary'; readonly seconds: number; readonly status?: 403 | 429 }
+  | { readonly rateLimit: 'secondary'; readonly seconds?: number; readonly status?: 403 | 429 }
   /** The connection is closed with no answer. */
   | { readonly reset: true }
   /** The request is carried out, but its answer never comes. */
@@ -277,11 +278,12 @@ export class FakeGitHubApi {
   private rateLimited(req: IncomingMessage, res: ServerResponse, { rateLimit, seconds, status = 403 }: Extract<Fault, { rateLimit: string }>): void {
     const documentation = { documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api' };
     if (rateLimit === 'secondary') {
-      return this.json(res, status, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', ...documentation }, { 'Retry-After': String(seconds) });
+      return this.json(res, status, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', ...documentation },
+        seconds === undefined ? {} : { 'Retry-After': String(seconds) });
     }
     const who = this.bearer(req.headers.authorization)?.kind === 'pat' ? 'user ID 583231' : `installation ID ${this.options.app?.installationId}`;
     this.json(res, status, { message: `API rate limit exceeded for ${who}.`, ...documentation }, {
-      'X-RateLimit-Remaining': '0', 'X-RateLimit-Used': '5000', 'X-RateLimit-Reset': String(Math.floor(Date.now() / 1000) + seconds), 'X-RateLimit-Resource': 'core',
+      'X-RateLimit-Remaining': '0', 'X-RateLimit-Used': '5000', 'X-RateLimit-Reset': String(Math.floor(Date.now() / 1000) + seconds!), 'X-RateLimit-Resource': 'core',
     });
   }
 

@@ -129,6 +129,15 @@ describe('GitHubClient', () => {
     expect(github!.requests).toHaveLength(4);
   });
 
+  test('a secondary rate limit without Retry-After (GitHub: wait at least a minute) is a rate limit, not a refusal', async () => {
+    const personal = await client(pat());
+    github!.inject('list', { rateLimit: 'secondary' });
+    const error = await personal.scoped('read it', 'GET', '/orgs/acme/actions/runners').catch((e) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.message).toMatch(/^cannot read it: HTTP 403: You have exceeded a secondary rate limit\..*; the rate limit lifts in 60s, later than this run waits: the next run will try again$/);
+    expect(github!.requests).toHaveLength(1);
+  });
+
   test('5xx is retried until the attempts are used up; a 403 that is no rate limit is not retried', async () => {
     const personal = await client(pat());
     github!.inject('list', { status: 503, message: 'Service Unavailable' }, MAX_ATTEMPTS);
