@@ -2,9 +2,9 @@ import { KeyObject, randomBytes, randomInt, verify } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { RecordedRequest, RecordingServer } from './fake-http';
 
-// GitHub's REST API as the in-cluster runtime uses it, for every in-cluster test: a real HTTP(S) server on
-// 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as GitHub
-// Enterprise Server does), and answers the way GitHub does:
+// GitHub's REST API as the in-cluster runtime uses it, for every in-cluster test: a real HTTP(S)
+// server on 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as
+// GitHub Enterprise Server does), and answers the way GitHub does:
 // - POST /app/installations/{id}/access_tokens verifies the App's JWT (header, RS256 signature with
 //   the App's public key, iat in the past, exp in the future and at most 10 minutes after iat, iss)
 //   and issues an installation token;
