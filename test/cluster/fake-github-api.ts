@@ -2,9 +2,9 @@ import { KeyObject, randomBytes, randomInt, verify } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { RecordedRequest, RecordingServer } from './fake-http';
 
-// GitHub's REST API as the token refresher uses it, for its tests: a real HTTP(S) server on
-// 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as GitHub
-// Enterprise Server does), and answers the way GitHub does:
+// GitHub's REST API as the in-cluster runtime uses it, for every in-cluster test: a real HTTP(S)
+// server on 127.0.0.1 that serves either at the root (as api.github.com does) or under /api/v3 (as
+// GitHub Enterprise Server does), and answers the way GitHub does:
 // - POST /app/installations/{id}/access_tokens verifies the App's JWT (header, RS256 signature with
 //   the App's public key, iat in the past, exp in the future and at most 10 minutes after iat, iss)
 //   and issues an installation token;
@@ -20,6 +20,7 @@ import { RecordedRequest, RecordingServer } from './fake-http';
 //   body) and answers { runner, encoded_jit_config };
 // - GET {orgs/O | enterprises/E}/actions/runner-groups pages the scope's runner groups (a repository
 //   has none: 404).
+// Faults (5xx, resets, lost answers, GitHub's rate limits) can be injected per endpoint.
 // Every token it issues is opaque: of random length and alphabet. Requests that GitHub would refuse
 // for their form (no User-Agent, wrong Accept or API version) are kept in `violations`.
 
@@ -86,6 +87,9 @@ export type Endpoint = 'access_tokens' | 'registration-token' | 'list' | 'delete
 /** What an injected fault does to the next matching request instead of answering it. */
 export type Fault =
   | { readonly status: number; readonly message?: string; readonly headers?: Readonly<Record<string, string>> }
+  /** A rate limit in GitHub's words and headers, lifting in `seconds`: `primary` at x-ratelimit-reset, `secondary` after Retry-After (which GitHub may leave out). */
+  | { readonly rateLimit: 'primary'; readonly seconds: number; readonly status?: 403 | 429 }
+  | { readonly rateLimit: 'secondary'; readonly seconds?: number; readonly status?: 403 | 429 }
   /** The connection is closed with no answer. */
   | { readonly reset: true }
   /** The request is carried out, but its answer never comes. */
@@ -260,6 +264,7 @@ export class FakeGitHubApi {
     rule.remaining--;
     const { fault } = rule;
     if ('reset' in fault) return void req.socket.destroy();
+    if ('rateLimit' in fault) return this.rateLimited(req, res, fault);
     if ('lostAnswer' in fault) {
       // The work is done, the answer is swallowed: the client waits in vain (stop() closes the connection).
       res.writeHead = (() => res) as typeof res.writeHead;
@@ -267,6 +272,19 @@ export class FakeGitHubApi {
       return answer();
     }
     this.json(res, fault.status, { message: fault.message ?? 'Server Error', documentation_url: DOCS }, fault.headers);
+  }
+
+  /** docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit */
+  private rateLimited(req: IncomingMessage, res: ServerResponse, { rateLimit, seconds, status = 403 }: Extract<Fault, { rateLimit: string }>): void {
+    const documentation = { documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api' };
+    if (rateLimit === 'secondary') {
+      return this.json(res, status, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', ...documentation },
+        seconds === undefined ? {} : { 'Retry-After': String(seconds) });
+    }
+    const who = this.bearer(req.headers.authorization)?.kind === 'pat' ? 'user ID 583231' : `installation ID ${this.options.app?.installationId}`;
+    this.json(res, status, { message: `API rate limit exceeded for ${who}.`, ...documentation }, {
+      'X-RateLimit-Remaining': '0', 'X-RateLimit-Used': '5000', 'X-RateLimit-Reset': String(Math.floor(Date.now() / 1000) + seconds!), 'X-RateLimit-Resource': 'core',
+    });
   }
 
   private scopeOf(path: string): Scope | undefined {

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 // The fake Kubernetes API's wire format: the resources it serves, the metav1.Status bodies and the
 // autoscaling/v1 Scale the API server writes, RBAC as the API server evaluates a Role, and JSON merge
 // patches. Shapes follow Kubernetes 1.34 (k8s.io/apimachinery/pkg/api/errors, staging
@@ -119,4 +121,70 @@ export function mergePatch(target: any, patch: any): any {
     else result[field] = mergePatch(result[field], value);
   }
   return result;
+}
+
+/**
+ * RFC 6902 JSON patch as the API server applies it (evanphx/json-patch): the operations in order on
+ * a copy; an operation that cannot apply (a missing path, a failed `test`) throws, and the API server
+ * answers 422 with a generic Status (NewGenericServerResponse: no cause, `details: {}`).
+ */
+export function jsonPatch(target: unknown, operations: readonly any[]): any {
+  let document = structuredClone(target);
+  const parse = (pointer: unknown): string[] => {
+    if (typeof pointer !== 'string' || (pointer !== '' && !pointer.startsWith('/'))) throw new Error(`invalid JSON pointer ${JSON.stringify(pointer)}`);
+    return pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  };
+  const parentOf = (tokens: string[]) => {
+    let node: any = document;
+    for (const token of tokens.slice(0, -1)) {
+      node = Array.isArray(node) ? node[Number(token)] : isObject(node) && Object.hasOwn(node, token) ? node[token] : undefined;
+      if (node === undefined) throw new Error(`missing value at ${tokens.join('/')}`);
+    }
+    return node;
+  };
+  const read = (tokens: string[]) => {
+    if (tokens.length === 0) return document;
+    const parent = parentOf(tokens);
+    const last = tokens.at(-1)!;
+    if (Array.isArray(parent) ? !/^\d+$/.test(last) || Number(last) >= parent.length : !isObject(parent) || !Object.hasOwn(parent, last)) {
+      throw new Error(`missing value at ${tokens.join('/')}`);
+    }
+    return parent[last as any];
+  };
+  const remove = (tokens: string[]) => {
+    const value = read(tokens);
+    const parent = parentOf(tokens);
+    if (Array.isArray(parent)) parent.splice(Number(tokens.at(-1)), 1);
+    else delete parent[tokens.at(-1)!];
+    return value;
+  };
+  const add = (tokens: string[], value: unknown) => {
+    if (tokens.length === 0) return void (document = structuredClone(value));
+    const parent = parentOf(tokens);
+    const last = tokens.at(-1)!;
+    if (Array.isArray(parent)) {
+      const index = last === '-' ? parent.length : Number(last);
+      if (!/^(\d+|-)$/.test(last) || index > parent.length) throw new Error(`index out of bounds at ${tokens.join('/')}`);
+      parent.splice(index, 0, structuredClone(value));
+    } else if (isObject(parent)) {
+      parent[last] = structuredClone(value);
+    } else {
+      throw new Error(`missing value at ${tokens.join('/')}`);
+    }
+  };
+  for (const operation of operations) {
+    const path = parse(operation?.path);
+    switch (operation?.op) {
+      case 'add': add(path, operation.value); break;
+      case 'remove': remove(path); break;
+      case 'replace': read(path); if (path.length > 0) remove(path); add(path, operation.value); break;
+      case 'move': add(path, remove(parse(operation.from))); break;
+      case 'copy': add(path, read(parse(operation.from))); break;
+      case 'test':
+        if (!isDeepStrictEqual(read(path), operation.value)) throw new Error(`testing value ${operation.path} failed`);
+        break;
+      default: throw new Error(`Unexpected kind: ${operation?.op}`);
+    }
+  }
+  return document;
 }

@@ -18,6 +18,7 @@ import { hasSharedSchemas, SHARED_SCHEMAS_DIR, testIf } from '../util';
 const NS = 'ci';
 const TOKEN = 'sa-token';
 const POOLS = 'virtualmachinepools';
+const SECRETS = 'secrets';
 const POOL_PATH = `/apis/pool.kubevirt.io/v1beta1/namespaces/${NS}/virtualmachinepools`;
 const SECRET_PATH = `/api/v1/namespaces/${NS}/secrets`;
 const VMI_PATH = `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`;
@@ -171,7 +172,69 @@ describe('the fake Kubernetes API speaks the real wire format', () => {
     expect((await call('GET', `${POOL_PATH}/warm/scale`)).body).toMatchObject({ code: 503, reason: 'ServiceUnavailable' });
     kube.inject('GET', POOLS, { reset: true });
     await expect(call('GET', `${POOL_PATH}/warm/scale`)).rejects.toThrow();
+    // Something in front of the API server (a proxy, a load balancer) answers with its own page.
+    kube.inject('GET', POOLS, { status: 502, page: '<html><body>Bad Gateway</body></html>' });
+    const page = await fetch(`${kube.url}${POOL_PATH}/warm/scale`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect([page.status, page.headers.get('content-type'), await page.text()]).toEqual([502, 'text/html', '<html><body>Bad Gateway</body></html>']);
     expect((await call('GET', `${POOL_PATH}/warm/scale`)).status).toBe(200);
+  });
+
+  testIf(hasSharedSchemas, '../shared/schemas')('a JSON patch (RFC 6902) applies in order; one that cannot apply is the generic 422, a body that is no patch a 400', async () => {
+    kube.put(SECRETS, { metadata: { name: 'token', namespace: NS }, data: { a: 'YQ==', b: 'Yg==' } });
+    kube.put(POOLS, POOL);
+    const patch = (path: string, operations: unknown) => call('PATCH', path, operations, 'application/json-patch+json');
+    const patched = await patch(`${SECRET_PATH}/token`, [
+      { op: 'test', path: '/data/a', value: 'YQ==' }, { op: 'move', from: '/data/a', path: '/data/c' }, { op: 'remove', path: '/data/b' },
+      { op: 'add', path: '/metadata/labels', value: { x: 'y' } }, { op: 'copy', from: '/data/c', path: '/data/d' }, { op: 'replace', path: '/data/d', value: 'ZA==' },
+    ]);
+    expect(patched).toMatchObject({ status: 200, body: { data: { c: 'YQ==', d: 'ZA==' }, metadata: { labels: { x: 'y' } } } });
+    expect(Object.keys(patched.body.data)).toEqual(['c', 'd']);
+    expect((await patch(`${POOL_PATH}/warm/scale`, [{ op: 'replace', path: '/spec/replicas', value: 5 }])).body.spec).toEqual({ replicas: 5 });
+    expect(kube.object(POOLS, NS, 'warm').spec.replicas).toBe(5);
+    // apiserver's patch.go: Apply's error is NewGenericServerResponse(422, ...): the generic message, no cause.
+    const failed = await patch(`${SECRET_PATH}/token`, [{ op: 'test', path: '/data/c', value: 'eA==' }]);
+    expect(failed).toMatchObject({ status: 422, body: { kind: 'Status', status: 'Failure', reason: 'Invalid', code: 422, message: 'the server rejected our request due to an error in our request', details: {} } });
+    expect(problems(STATUS, failed.body)).toEqual([]);
+    expect((await patch(`${SECRET_PATH}/token`, [{ op: 'remove', path: '/data/nope' }])).status).toBe(422);
+    expect((await patch(`${SECRET_PATH}/token`, { op: 'remove', path: '/data/c' })).body).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(kube.object(SECRETS, NS, 'token').data).toEqual({ c: 'YQ==', d: 'ZA==' });
+    expect(kube.violations).toEqual([
+      'PATCH secrets/token: the JSON patch does not apply: missing value at data/nope',
+      'PATCH secrets/token: the JSON patch is not a list of operations',
+    ]);
+    kube.violations.length = 0;
+  });
+
+  test('lists and watches select by label (=, ==, !=, exists, !exists, in, notin; a watch sees objects leave and enter); a selector that does not parse is 400', async () => {
+    for (const [name, labels] of [['a', { tier: 'warm', zone: 'x' }], ['b', { tier: 'cold' }], ['c', {}]] as const) {
+      kube.put(SECRETS, { metadata: { name, namespace: NS, labels } });
+    }
+    const names = async (selector: string) => (await call('GET', `${SECRET_PATH}?labelSelector=${encodeURIComponent(selector)}`)).body.items.map((s: any) => s.metadata.name);
+    expect(await names('tier=warm')).toEqual(['a']);
+    expect(await names('tier==cold')).toEqual(['b']);
+    expect(await names('tier!=warm')).toEqual(['b', 'c']);
+    expect(await names('tier')).toEqual(['a', 'b']);
+    expect(await names('!zone')).toEqual(['b', 'c']);
+    expect(await names('tier in (warm, cold),zone')).toEqual(['a']);
+    expect(await names('tier notin (warm)')).toEqual(['b', 'c']);
+    const bad = await call('GET', `${SECRET_PATH}?labelSelector=${encodeURIComponent('tier=(warm')}`);
+    expect(bad.body).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
+    expect(kube.violations).toEqual(['secrets: labelSelector "tier=(warm" does not parse']);
+    kube.violations.length = 0;
+
+    // A watch sees an object leave its selection as DELETED (its last selected state) and come back as ADDED.
+    const from = (await call('GET', SECRET_PATH)).body.metadata.resourceVersion;
+    const res = await fetch(`${kube.url}${SECRET_PATH}?watch=1&fieldSelector=metadata.name%3Da&labelSelector=tier%3Dwarm&resourceVersion=${from}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    await kube.until(() => kube.openWatches === 1);
+    kube.modify(SECRETS, NS, 'a', { metadata: { labels: { zone: 'y' } } });
+    kube.modify(SECRETS, NS, 'a', { metadata: { labels: { tier: 'cold' } } });
+    kube.modify(SECRETS, NS, 'b', { metadata: { labels: { tier: 'warm' } } });
+    kube.modify(SECRETS, NS, 'a', { metadata: { labels: { tier: 'warm' } } });
+    const events = await readLines(res.body!.getReader(), 3);
+    const rv = Number(from);
+    expect(events.map((e) => [e.type, e.object.metadata.labels.tier, e.object.metadata.resourceVersion])).toEqual([
+      ['MODIFIED', 'warm', String(rv + 1)], ['DELETED', 'warm', String(rv + 2)], ['ADDED', 'warm', String(rv + 4)],
+    ]);
   });
 
   test('it refuses a Scale the API server would refuse: negative replicas, unknown fields, a non-merge patch', async () => {

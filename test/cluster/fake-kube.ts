@@ -5,7 +5,7 @@ import { admissionProblems, base64Problems, schemaProblems, scaleProblems, secre
 import { key, KubeStore, now, Reply } from './fake-kube-store';
 import {
   allows, alreadyExists, apiVersionOf, Attributes, conflict, forbidden, invalid, isObject, mergePatch, notFound, Plural, PolicyRule,
-  REASONS, RESOURCES, scaleOf, statusObject, verbOf,
+  jsonPatch, REASONS, RESOURCES, scaleOf, statusObject, verbOf,
 } from './fake-kube-wire';
 
 export { admissionProblems } from './fake-kube-admission';
@@ -16,10 +16,10 @@ export type { Plural, PolicyRule } from './fake-kube-wire';
 // VirtualMachineInstances, DataVolumes, VirtualMachinePools (with their /scale subresource) and
 // Secrets in memory and answers as the API server does: bearer token, RBAC from a Role, admission
 // (the kinds' JSON schemas plus the rules schemas cannot express, and optionally OpenShift's
-// OwnerReferencesPermissionEnforcement), metav1.Status bodies, string resourceVersions, lists,
-// newline-delimited watch streams with BOOKMARKs and 410 Expired, JSON merge patches, delete
-// preconditions. Requests a client should not send (outside its contract, or that the server
-// refuses for their form) are kept in `violations`.
+// OwnerReferencesPermissionEnforcement), metav1.Status bodies, string resourceVersions, lists and
+// newline-delimited watch streams (name and label selectors) with BOOKMARKs and 410 Expired, JSON
+// merge patches and JSON patches, delete preconditions. Requests a client should not send (outside
+// its contract, or that the server refuses for their form) are kept in `violations`.
 
 export type { RecordedRequest } from './fake-http';
 
@@ -27,6 +27,8 @@ export type { RecordedRequest } from './fake-http';
 export type Fault =
   /** An error answer (Status body), e.g. 429 with Retry-After, 500, 503. */
   | { readonly status: number; readonly reason?: string; readonly message?: string; readonly retryAfter?: string }
+  /** An answer from something in front of the API server (a proxy's or load balancer's HTML page), not a Status. */
+  | { readonly status: number; readonly page: string }
   /** The connection is closed with no answer; nothing was done. */
   | { readonly reset: true }
   /** The request is carried out, but its answer never comes. */
@@ -50,6 +52,7 @@ interface FaultRule { readonly method: string; readonly plural: Plural; readonly
 interface Target { readonly plural: Plural; readonly namespace: string; readonly name?: string; readonly subresource?: string }
 
 const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const JSON_PATCH = 'application/json-patch+json';
 
 export class FakeKube extends KubeStore {
   /** The bearer token the server accepts; change it to rotate. */
@@ -123,6 +126,7 @@ export class FakeKube extends KubeStore {
     if (rule) rule.remaining--;
     const fault = rule?.fault;
     if (fault && 'reset' in fault) return void req.socket.destroy();
+    if (fault && 'page' in fault) return void res.writeHead(fault.status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(fault.page) }).end(fault.page);
     if (fault && 'status' in fault) {
       const status = statusObject(fault.status, fault.message ?? REASONS[fault.status] ?? 'fault', fault.reason);
       return json(res, fault.status, status, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {});
@@ -166,12 +170,33 @@ export class FakeKube extends KubeStore {
     if (method === 'PATCH') {
       // Strategic merge patch is for built-in kinds only: a custom resource and its /scale refuse it.
       const accepted = RESOURCES[plural].group === '' ? PATCH_TYPES : PATCH_TYPES.slice(0, 1);
-      if (!accepted.includes(contentType)) {
+      if (!accepted.includes(contentType) && contentType !== JSON_PATCH) {
         this.violations.push(`PATCH ${plural}/${name}: Content-Type ${JSON.stringify(req.headers['content-type'])} is not a merge patch`);
-        return reply(415, statusObject(415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, ${accepted.join(', ')}, application/apply-patch+yaml`));
+        return reply(415, statusObject(415, `the body of the request was in an unknown format - accepted media types include: ${JSON_PATCH}, ${accepted.join(', ')}, application/apply-patch+yaml`));
       }
+      if (contentType === JSON_PATCH) return this.jsonPatchRequest(current, parsed, target, reply);
     }
     return subresource ? this.writeScale(method, current, parsed, reply) : this.writeObject(method, plural, current, parsed, reply);
+  }
+
+  /**
+   * A JSON patch (RFC 6902): applied to the object (or its Scale), then written as an update is, so a
+   * patched resourceVersion is checked like a PUT's. A body that is no list of operations is 400.
+   */
+  private jsonPatchRequest(current: any, operations: unknown, { plural, name, subresource }: Target, reply: Reply): void {
+    if (!Array.isArray(operations) || !operations.every(isObject)) {
+      this.violations.push(`PATCH ${plural}/${name}: the JSON patch is not a list of operations`);
+      return reply(400, statusObject(400, `json: cannot unmarshal ${Array.isArray(operations) ? 'array element' : typeof operations} into Go value of type jsonpatch.Patch`));
+    }
+    let patched: any;
+    try {
+      patched = jsonPatch(subresource ? scaleOf(current) : current, operations);
+    } catch (error) {
+      // A failed `test` is the client's precondition at work; anything else is a patch that cannot apply.
+      if (!(error as Error).message.startsWith('testing value')) this.violations.push(`PATCH ${plural}/${name}: the JSON patch does not apply: ${(error as Error).message}`);
+      return reply(422, statusObject(422, 'the server rejected our request due to an error in our request', 'Invalid', {}));
+    }
+    return subresource ? this.writeScale('PUT', current, patched, reply) : this.writeObject('PUT', plural, current, patched, reply);
   }
 
   private create(plural: Plural, namespace: string, body: string, reply: Reply): void {

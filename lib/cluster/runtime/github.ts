@@ -132,8 +132,11 @@ export class GitHubClient {
   }
 }
 
-/** How long a GitHub rate limit asks to wait (403/429 with Retry-After or no requests remaining); undefined when the answer is none. */
-export function rateLimitWaitMs({ status, headers }: HttpAnswer): number | undefined {
+// GitHub's rule for a secondary rate limit that names no time: "wait for at least one minute".
+const SECONDARY_RATE_LIMIT_MS = 60_000;
+
+/** How long a GitHub rate limit asks to wait (403/429 with Retry-After, no requests remaining, or a secondary limit's message); undefined when the answer is none. */
+export function rateLimitWaitMs({ status, headers, json }: HttpAnswer): number | undefined {
   if (status !== 403 && status !== 429) return undefined;
   const retryAfter = retryAfterMs(headers['retry-after']);
   if (retryAfter > 0 || headers['retry-after'] === '0') return retryAfter;
@@ -141,6 +144,7 @@ export function rateLimitWaitMs({ status, headers }: HttpAnswer): number | undef
     const reset = Number(headers['x-ratelimit-reset']);
     return Number.isFinite(reset) ? Math.max(0, reset * 1000 - Date.now()) : 0;
   }
+  if (isObject(json) && typeof json.message === 'string' && /secondary rate limit/i.test(json.message)) return SECONDARY_RATE_LIMIT_MS;
   return status === 429 ? 0 : undefined;
 }
 

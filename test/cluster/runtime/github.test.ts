@@ -1,4 +1,4 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,17 +6,20 @@ import { GitHubError, RateLimitedError, RetriesExhaustedError } from '../../../l
 import { GitHubClient } from '../../../lib/cluster/runtime/github';
 import { apiUrlOf, GitHubAuth, readGitHubAuth, scopeOf } from '../../../lib/cluster/runtime/github-access';
 import { Logger } from '../../../lib/cluster/runtime/log';
-import { json, ScriptedServer } from './scripted-server';
+import { MAX_ATTEMPTS } from '../../../lib/cluster/runtime/retry';
+import { FakeGitHubApi, FakeGitHubOptions, Runner } from '../fake-github-api';
 
-// The GitHub client against a server on 127.0.0.1 that answers as GitHub's REST API does: the App
-// JWT and the installation token, the PAT, GitHub's rate limits (Retry-After, x-ratelimit-*), pages
+// The GitHub client against the fake GitHub API (../fake-github-api.ts), at the root as
+// api.github.com serves it and under /api/v3 as GHES does: the App JWT and the installation token
+// (made again when it gets old), the PAT, GitHub's rate limits (Retry-After, x-ratelimit-*), pages
 // through the Link header, and no credential in any line.
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const PAT = 'ghp_personal';
 
 let dir: string;
-let server: ScriptedServer | undefined;
+let github: FakeGitHubApi | undefined;
 let lines: string[];
 let log: Logger;
 
@@ -27,10 +30,14 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await server?.stop();
-  server = undefined;
+  await github?.stop();
   rmSync(dir, { recursive: true, force: true });
-  for (const line of lines) expect(line).not.toMatch(/ghs_|ghp_|eyJ/);
+  for (const line of lines) {
+    expect(line).not.toMatch(/ghs_|ghp_|eyJ/);
+    for (const credential of github?.issued ?? []) expect(line).not.toContain(credential);
+  }
+  expect(github?.violations ?? []).toEqual([]);
+  github = undefined;
 });
 
 function credentials(files: Record<string, string>): GitHubAuth {
@@ -38,89 +45,134 @@ function credentials(files: Record<string, string>): GitHubAuth {
   return readGitHubAuth(dir, log);
 }
 
-const app = () => credentials({ github_app_id: '123', github_app_installation_id: '456', github_app_private_key: PEM });
+const app = (installationId = '456') => credentials({ github_app_id: '123', github_app_installation_id: installationId, github_app_private_key: PEM });
+const pat = () => credentials({ github_token: PAT });
 
-async function client(auth: GitHubAuth, handler: ConstructorParameters<typeof ScriptedServer>[0], retryBaseDelayMs = 2): Promise<GitHubClient> {
-  server = new ScriptedServer(handler);
-  const apiUrl = await server.start();
+/** GitHub with the organization acme and its repository app; the App 123 installed on acme as 456; the PAT with repo and admin:org. */
+async function client(auth: GitHubAuth, options: Partial<FakeGitHubOptions> = {}, retryBaseDelayMs = 2): Promise<GitHubClient> {
+  await github?.stop();
+  github = new FakeGitHubApi({
+    basePath: '', repositories: ['acme/app'], pats: { [PAT]: ['repo', 'admin:org'] },
+    app: { issuer: '123', publicKey, installationId: '456', account: 'acme', permissions: { administration: 'write', organization_self_hosted_runners: 'write' } },
+    ...options,
+  });
+  const apiUrl = await github.start();
   return new GitHubClient({ apiUrl, auth, log, retryBaseDelayMs, client: 'test' });
 }
 
+const runners = (count: number): Runner[] => Array.from({ length: count }, (_, i) => ({ id: i + 1, name: `r-${i + 1}`, status: 'online', busy: false }));
+
 describe('GitHubClient', () => {
-  test('App: a JWT signed with the App\'s key (RS256, iss = App ID, 9 minutes) buys an installation token, kept for later calls', async () => {
-    const github = await client(app(), (req, res) => (req.url.startsWith('/app/') ? json(res, 201, { token: 'ghs_installation', expires_at: '2026-12-07T20:00:00Z' }) : json(res, 200, { ok: true })));
-    expect(await github.bearer()).toBe('ghs_installation');
-    await github.scoped('read it', 'GET', '/orgs/acme/actions/runners');
-    const [mint, call] = server!.requests;
-    expect([mint.method, mint.url, call.url]).toEqual(['POST', '/app/installations/456/access_tokens', '/orgs/acme/actions/runners']);
-    expect(mint.headers['x-github-api-version']).toBe('2022-11-28');
-    expect(call.headers.authorization).toBe('Bearer ghs_installation');
+  test('App: a JWT signed with the App\'s key (RS256, iss = App ID, 9 minutes) buys an installation token, kept for 50 minutes, then bought again', async () => {
+    const api = await client(app());
+    github!.setRunners('orgs/acme', runners(1));
+    const token = await api.bearer();
+    expect(token).toBe(github!.issued[1]);
+    expect((await api.scoped('read it', 'GET', '/orgs/acme/actions/runners')).status).toBe(200);
+    expect((await api.scoped('read it', 'GET', '/repos/acme/app/actions/runners')).status).toBe(200);
+    const [mint, ...calls] = github!.requests;
+    expect([mint.method, mint.url, ...calls.map((c) => c.url)]).toEqual(['POST', '/app/installations/456/access_tokens', '/orgs/acme/actions/runners', '/repos/acme/app/actions/runners']);
+    expect(calls.map((c) => c.headers.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
     const jwt = mint.headers.authorization!.replace('Bearer ', '');
-    const [header, claims, signature] = jwt.split('.');
+    const [header, claims] = jwt.split('.');
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT' });
     const { iat, exp, iss } = JSON.parse(Buffer.from(claims, 'base64url').toString());
     expect([iss, exp - iat]).toEqual(['123', 600]);
-    expect(verify('sha256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
-    expect(log.redact(`${jwt} ghs_installation`)).toBe('[redacted] [redacted]');
+    expect(log.redact(`${jwt} ${token}`)).toBe('[redacted] [redacted]');
+
+    // 51 minutes on, a new JWT buys a new token (GitHub's last an hour).
+    const now = Date.now();
+    const later = jest.spyOn(Date, 'now').mockReturnValue(now + 51 * 60_000);
+    try {
+      expect((await api.scoped('read it', 'GET', '/orgs/acme/actions/runners')).status).toBe(200);
+    } finally {
+      later.mockRestore();
+    }
+    const renewed = github!.requestsOf('POST', '/access_tokens');
+    expect(renewed).toHaveLength(2);
+    expect(renewed[1].headers.authorization).not.toBe(mint.headers.authorization);
+    expect(github!.requests.at(-1)!.headers.authorization).toBe(`Bearer ${github!.issued[3]}`);
+    expect(github!.issued[3]).not.toBe(token);
   });
 
   test('PAT: the bearer as it is; refusals are the caller\'s (GitHubError with a hint for the installation)', async () => {
-    const pat = credentials({ github_token: 'ghp_personal' });
-    const github = await client(pat, (_req, res) => json(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com' }, { 'x-github-request-id': 'AB:CD' }));
-    const answer = await github.scoped('read it', 'GET', '/repos/acme/app/actions/runners/1');
+    const personal = await client(pat());
+    const answer = await personal.scoped('read it', 'GET', '/repos/acme/app/actions/runners/1');
     expect(answer.status).toBe(404);
-    expect(server!.requests[0].headers.authorization).toBe('Bearer ghp_personal');
+    expect(github!.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${PAT}`]);
 
     rmSync(join(dir, 'github_token'));
-    await server!.stop();
-    const installation = await client(app(), (_req, res) => json(res, 404, { message: 'Not Found' }));
+    const installation = await client(app('457'));
     const error = await installation.bearer().catch((e) => e);
     expect(error).toBeInstanceOf(GitHubError);
-    expect(error.message).toBe('cannot create an access token for installation 456 of GitHub App 123: HTTP 404: Not Found. '
-      + 'GitHub App 123 has no installation 456: check github_app_installation_id (the number in the URL of the installation\'s settings page)');
+    expect(error.message).toBe('cannot create an access token for installation 457 of GitHub App 123: HTTP 404: Not Found [GitHub request C0DE:1234:5678:9ABC:DEF0]. '
+      + 'GitHub App 123 has no installation 457: check github_app_installation_id (the number in the URL of the installation\'s settings page)');
+    // A key of another App: GitHub cannot verify the JWT (401).
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const wrongKey = await client(credentials({ github_app_installation_id: '456', github_app_private_key: other }));
+    expect((await wrongKey.bearer().catch((e) => e)).message).toMatch(/^cannot create an access token for installation 456 of GitHub App 123: HTTP 401: A JSON web token could not be decoded .*GitHub does not accept the App's JWT/);
+    expect(github!.requests).toHaveLength(1);
   });
 
-  test('rate limits: a short one (429, Retry-After: 0; 403 with x-ratelimit-remaining 0 and a reset now) is waited out; a long one is not', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const pat = credentials({ github_token: 'ghp_personal' });
-    const github = await client(pat, (_req, res, i) => {
-      if (i === 0) return json(res, 429, { message: 'You have exceeded a secondary rate limit' }, { 'Retry-After': '0' });
-      if (i === 1) return json(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now) });
-      if (i === 2) return json(res, 200, { ok: true });
-      return json(res, 403, { message: 'API rate limit exceeded for installation' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now + 3600) });
-    });
-    expect((await github.scoped('read it', 'GET', '/x')).status).toBe(200);
+  test('rate limits: a short one (429 with Retry-After: 0; 403 with x-ratelimit-remaining 0 and a reset now) is waited out; a long one is not', async () => {
+    const personal = await client(pat());
+    github!.inject('list', { rateLimit: 'secondary', status: 429, seconds: 0 });
+    github!.inject('list', { rateLimit: 'primary', seconds: 0 });
+    expect((await personal.scoped('read it', 'GET', '/orgs/acme/actions/runners')).status).toBe(200);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^test: read it: HTTP 429: You have exceeded a secondary rate limit; retry 1 of 5 in /);
-    const error = await github.scoped('read it', 'GET', '/x').catch((e) => e);
+    expect(lines[0]).toMatch(/^test: read it: HTTP 429: You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\. \[GitHub request [^\]]+\]; retry 1 of 5 in /);
+    expect(lines[1]).toMatch(/^test: read it: HTTP 403: API rate limit exceeded for user ID \d+\. \[GitHub request [^\]]+\]; retry 2 of 5 in /);
+    github!.inject('list', { rateLimit: 'primary', seconds: 3600 });
+    const error = await personal.scoped('read it', 'GET', '/orgs/acme/actions/runners').catch((e) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
-    expect(error.message).toMatch(/^cannot read it: HTTP 403: API rate limit exceeded for installation; the rate limit lifts in \d+s, later than this run waits: the next run will try again$/);
-    expect(server!.requests).toHaveLength(4);
+    expect(error.message).toMatch(/^cannot read it: HTTP 403: API rate limit exceeded for user ID \d+\. \[GitHub request [^\]]+\]; the rate limit lifts in 3(599|600)s, later than this run waits: the next run will try again$/);
+    expect(github!.requests).toHaveLength(4);
   });
 
-  test('5xx and a 403 that is no rate limit: retried, and not', async () => {
-    const pat = credentials({ github_token: 'ghp_personal' });
-    const github = await client(pat, (_req, res, i) => (i < 10 ? json(res, 503, { message: 'Service Unavailable' }) : json(res, 403, { message: 'Resource not accessible by integration' })));
-    const error = await github.scoped('read it', 'GET', '/x').catch((e) => e);
+  test('a secondary rate limit without Retry-After (GitHub: wait at least a minute) is a rate limit, not a refusal', async () => {
+    const personal = await client(pat());
+    github!.inject('list', { rateLimit: 'secondary' });
+    const error = await personal.scoped('read it', 'GET', '/orgs/acme/actions/runners').catch((e) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.message).toMatch(/^cannot read it: HTTP 403: You have exceeded a secondary rate limit\..*; the rate limit lifts in 60s, later than this run waits: the next run will try again$/);
+    expect(github!.requests).toHaveLength(1);
+  });
+
+  test('5xx is retried until the attempts are used up; a 403 that is no rate limit is not retried', async () => {
+    const personal = await client(pat());
+    github!.inject('list', { status: 503, message: 'Service Unavailable' }, MAX_ATTEMPTS);
+    const error = await personal.scoped('read it', 'GET', '/orgs/acme/actions/runners').catch((e) => e);
     expect(error).toBeInstanceOf(RetriesExhaustedError);
-    expect(error.message).toBe('cannot read it: HTTP 503: Service Unavailable; gave up after 6 attempts');
+    expect(error.message).toBe(`cannot read it: HTTP 503: Service Unavailable [GitHub request C0DE:1234:5678:9ABC:DEF0]; gave up after ${MAX_ATTEMPTS} attempts`);
+    // The installation lacks the organization permission: 403 with what GitHub accepts, handed to the caller at once.
+    rmSync(join(dir, 'github_token'));
+    const installation = await client(app(), { app: { issuer: '123', publicKey, installationId: '456', account: 'acme', permissions: { administration: 'write' } } });
+    const refused = await installation.scoped('read it', 'GET', '/orgs/acme/actions/runners');
+    expect([refused.status, refused.headers['x-accepted-github-permissions']]).toEqual([403, 'organization_self_hosted_runners=write']);
+    expect(github!.requestsOf('GET')).toHaveLength(1);
   });
 
-  test('pages: follows Link rel="next" under the API; a next page elsewhere is refused (the token stays with its API)', async () => {
-    const pat = credentials({ github_token: 'ghp_personal' });
-    let base = '';
-    const github = await client(pat, (req, res) => {
-      const page = new URL(req.url, 'http://x').searchParams.get('page');
-      if (!page) return json(res, 200, { runners: [{ id: 1 }] }, { Link: `<${base}/orgs/acme/actions/runners?per_page=100&page=2>; rel="next", <${base}/x?page=9>; rel="last"` });
-      if (page === '2') return json(res, 200, { runners: [{ id: 2 }] }, { Link: '<http://127.0.0.2:1/orgs/acme/actions/runners?page=3>; rel="next"' });
-      return json(res, 200, { runners: [] });
-    });
-    base = github.options.apiUrl;
+  test.each(['', '/api/v3'] as const)('pages (API at "%s"): follows Link rel="next" under the API to the last page', async (basePath) => {
+    const api = await client(pat(), { basePath });
+    github!.setRunners('orgs/acme', runners(250));
     const pick = (body: any) => (Array.isArray(body?.runners) ? body.runners : undefined);
-    const error = await github.pages('list the runners', '/orgs/acme/actions/runners', pick, () => new Error('refused')).catch((e) => e);
-    expect(error.message).toBe('cannot list the runners: GitHub\'s next page "http://127.0.0.2:1/orgs/acme/actions/runners?page=3" is not under '
-      + `${base}; not sending the token there`);
-    expect(server!.requests.map((r) => r.url)).toEqual(['/orgs/acme/actions/runners?per_page=100', '/orgs/acme/actions/runners?per_page=100&page=2']);
+    const all = await api.pages('list the runners', '/orgs/acme/actions/runners', pick, () => new Error('refused'));
+    expect(all.map((r: any) => r.id)).toEqual(runners(250).map((r) => r.id));
+    // GitHub's Link names the organization by id.
+    expect(github!.requests.map((r) => r.url)).toEqual([
+      `${basePath}/orgs/acme/actions/runners?per_page=100`,
+      `${basePath}/organizations/9000/actions/runners?per_page=100&page=2`,
+      `${basePath}/organizations/9000/actions/runners?per_page=100&page=3`,
+    ]);
+  });
+
+  test('pages: a next page elsewhere is refused (the token stays with its API)', async () => {
+    const api = await client(pat(), { linkOrigin: 'http://127.0.0.2:1' });
+    github!.setRunners('orgs/acme', runners(150));
+    const error = await api.pages('list the runners', '/orgs/acme/actions/runners', (body: any) => body.runners, () => new Error('refused')).catch((e) => e);
+    expect(error.message).toBe('cannot list the runners: GitHub\'s next page "http://127.0.0.2:1/organizations/9000/actions/runners?per_page=100&page=2" is not under '
+      + `${api.options.apiUrl}; not sending the token there`);
+    expect(github!.requests.map((r) => r.url)).toEqual(['/orgs/acme/actions/runners?per_page=100']);
   });
 });
 
