@@ -1,5 +1,5 @@
 import { brandOf, hasBrand, setBrand } from './private/brand';
-import { validateUrl } from './private/url';
+import { redact, validateUrl } from './private/url';
 
 /** What a runner registers with: a repository, an organization or an enterprise. */
 export enum GitHubScopeKind {
@@ -14,6 +14,22 @@ const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
 const ENTERPRISE = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 const BRAND = brandOf('GitHubScope');
+
+// www.github.com only redirects to github.com: taken for a GitHub Enterprise Server host, it would
+// send the runner and KEDA to https://www.github.com/api/v3, which does not exist. Checked before
+// the URL rules, so that a port or capitals still get this hint.
+function refuseWwwGitHub(owner: string, prop: string, url: string): void {
+  let hostname: string;
+  try {
+    hostname = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  if (hostname === 'www.github.com') {
+    throw new Error(`${owner} '${prop}' must not name www.github.com, which is github.com and not a GitHub Enterprise Server: `
+      + `write https://github.com/... instead, got ${JSON.stringify(redact(url))}`);
+  }
+}
 
 /**
  * A GitHub URL that runners register with: `https://HOST/OWNER`, `https://HOST/OWNER/REPO` or
@@ -31,6 +47,7 @@ export class GitHubScope {
       throw new Error(`${owner} '${prop}' ${why}; expected https://github.com/OWNER, https://github.com/OWNER/REPO `
         + `or https://github.com/enterprises/SLUG (or the same on a GitHub Enterprise Server host), got ${JSON.stringify(url)}`);
     };
+    refuseWwwGitHub(owner, prop, url);
     const { parsed } = validateUrl(owner, prop, url, { protocols: ['https:'] });
     const segments = parsed.pathname.replace(/\/$/, '').split('/').slice(1);
     if (segments.some((s) => s === '')) fail('must not have empty path segments');
