@@ -55,7 +55,7 @@ export class RunnerCloudInit extends Construct implements IRunnerCloudInit {
   constructor(scope: Construct, id: string, input: RunnerCloudInitProps | CloudInitSpec) {
     super(scope, id);
     setBrand(this, BRAND);
-    const spec = isSealed<CloudInitSpec>(input, 'cloud-init') ? input : resolveCloudInit(input, treeDefaults(this));
+    const spec = isSealed<CloudInitSpec>(input, 'cloud-init') ? input : resolveCloudInit(input, treeDefaults(this, 'RunnerCloudInit'));
     this.secretName = spec.name;
     this.namespace = spec.namespace;
     this.scope = spec.guest.scope;

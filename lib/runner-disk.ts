@@ -30,7 +30,7 @@ export class RunnerDisk extends Construct {
   constructor(scope: Construct, id: string, spec: DiskObjectSpec);
   constructor(scope: Construct, id: string, input: RunnerDiskProps | DiskObjectSpec) {
     super(scope, id);
-    const spec = isSealed<DiskObjectSpec>(input, 'disk') ? input : resolveDisk(input, treeDefaults(this));
+    const spec = isSealed<DiskObjectSpec>(input, 'disk') ? input : resolveDisk(input, treeDefaults(this, 'RunnerDisk'));
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.osImage = spec.disk.osImage;

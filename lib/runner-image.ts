@@ -69,7 +69,7 @@ export class RunnerImage extends Construct implements IRunnerImage {
   constructor(scope: Construct, id: string, props: RunnerImageProps = {}) {
     super(scope, id);
     setBrand(this, BRAND);
-    const spec = resolveImage(props, treeDefaults(this));
+    const spec = resolveImage(props, treeDefaults(this, 'RunnerImage'));
     const { name, baseOsImage: baseImage } = spec;
     this.namespace = spec.namespace;
     this.sharing = spec.sharing;

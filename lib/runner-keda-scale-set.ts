@@ -51,7 +51,7 @@ export class RunnerKedaScaleSet extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerKedaScaleSetProps) {
     super(scope, id);
-    const spec = resolveKedaScaleSet(props, treeDefaults(this));
+    const spec = resolveKedaScaleSet(props, treeDefaults(this, 'RunnerKedaScaleSet'));
     const { runnerImage: image, sizing, vmOptions, networkPolicy, scope: github, githubCredentialsSecret: credentialsSecret, runnerGroup } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;

@@ -30,7 +30,7 @@ export class RunnerNetworkPolicy extends Construct {
   constructor(scope: Construct, id: string, spec: NetworkPolicySpec);
   constructor(scope: Construct, id: string, input: RunnerNetworkPolicyProps | NetworkPolicySpec) {
     super(scope, id);
-    const spec = isSealed<NetworkPolicySpec>(input, 'network-policy') ? input : resolveNetworkPolicyObject(input, treeDefaults(this));
+    const spec = isSealed<NetworkPolicySpec>(input, 'network-policy') ? input : resolveNetworkPolicyObject(input, treeDefaults(this, 'RunnerNetworkPolicy'));
     this.name = spec.name;
     this.namespace = spec.namespace;
     const instance = spec.vmLabels[INSTANCE_LABEL];

@@ -45,7 +45,7 @@ export class RunnerPool extends Construct {
   constructor(scope: Construct, id: string, spec: PoolSpec);
   constructor(scope: Construct, id: string, input: RunnerPoolProps | PoolSpec) {
     super(scope, id);
-    const pool = isSealed<PoolSpec>(input, 'pool') ? input : resolvePool(input, NAMING, treeDefaults(this));
+    const pool = isSealed<PoolSpec>(input, 'pool') ? input : resolvePool(input, NAMING, treeDefaults(this, 'RunnerPool'));
     this.name = pool.name;
     this.namespace = pool.namespace;
 

@@ -42,7 +42,7 @@ export class RunnerScaleSet extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerScaleSetProps) {
     super(scope, id);
-    const spec = resolveScaleSet(props, treeDefaults(this));
+    const spec = resolveScaleSet(props, treeDefaults(this, 'RunnerScaleSet'));
     const { runnerImage: image, sizing, vmOptions, networkPolicy } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;

@@ -40,7 +40,7 @@ export class RunnerTokenRefresher extends Construct {
   constructor(scope: Construct, id: string, spec: RefresherSpec);
   constructor(scope: Construct, id: string, input: RunnerTokenRefresherProps | RefresherSpec) {
     super(scope, id);
-    const spec = isSealed<RefresherSpec>(input, 'token-refresher') ? input : resolveTokenRefresher(input, treeDefaults(this));
+    const spec = isSealed<RefresherSpec>(input, 'token-refresher') ? input : resolveTokenRefresher(input, treeDefaults(this, 'RunnerTokenRefresher'));
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.tokenSecretName = spec.tokenSecretName;

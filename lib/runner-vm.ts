@@ -36,7 +36,7 @@ export class RunnerVm extends Construct {
   constructor(scope: Construct, id: string, spec: VmSpec);
   constructor(scope: Construct, id: string, input: RunnerVmProps | VmSpec) {
     super(scope, id);
-    const spec = isSealed<VmSpec>(input, 'vm') ? input : resolveVm(input, treeDefaults(this));
+    const spec = isSealed<VmSpec>(input, 'vm') ? input : resolveVm(input, treeDefaults(this, 'RunnerVm'));
     this.name = spec.name;
     this.namespace = spec.namespace;
     this.rootDiskName = `${this.name}-root`;

@@ -51,7 +51,7 @@ export class RunnerWarmPool extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerWarmPoolProps) {
     super(scope, id);
-    const spec = resolveWarmPool(props, treeDefaults(this));
+    const spec = resolveWarmPool(props, treeDefaults(this, 'RunnerWarmPool'));
     const { runnerImage: image, registration, tokenSecretName, tokenRefresher: refresher } = spec;
     this.name = spec.name;
     this.namespace = spec.namespace;

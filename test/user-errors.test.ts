@@ -1,4 +1,5 @@
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
+import { Construct as Group } from 'constructs';
 import { Construct } from 'constructs';
 import * as lib from '../lib';
 
@@ -37,5 +38,39 @@ describe('www.github.com is github.com, not a GitHub Enterprise Server', () => {
   test('GitHubScope.fromUrl says the same, and a www. GHES host stays a GHES host', () => {
     expect(() => lib.GitHubScope.fromUrl('https://www.github.com/enterprises/corp')).toThrow("GitHubScope 'url' must not name www.github.com");
     expect(lib.GitHubScope.fromUrl('https://www.ghes.example.com/acme').host).toBe('www.ghes.example.com');
+  });
+});
+
+/** Every construct kind, built in `scope` from working props (what they use made in a chart of their own). */
+const CONSTRUCT_KINDS: Array<[string, (scope: Construct) => unknown]> = [
+  ...URL_KINDS.filter(([kind]) => kind !== 'RunnerChart').map(([kind, build]): [string, (scope: Construct) => unknown] => [kind, (scope) => build(scope, {})]),
+  ['RunnerImage', (scope) => new lib.RunnerImage(scope, 'image')],
+  ['RunnerDisk', (scope) => new lib.RunnerDisk(scope, 'golden', { osImage: lib.OsImage.debian12(), size: '10Gi' })],
+  ['RunnerVm', (scope) => {
+    const cloudInit = new lib.RunnerCloudInit(Testing.chart(), 'ci', { url: 'https://github.com/acme' });
+    return new lib.RunnerVm(scope, 'vm', { cloudInit, ...TOKEN, rootDisk: { osImage: lib.OsImage.ubuntu2404(), size: '20Gi' } });
+  }],
+  ['RunnerNetworkPolicy', (scope) => new lib.RunnerNetworkPolicy(scope, 'isolate', { vmLabels: { app: 'runner' } })],
+];
+
+describe('a construct outside a Chart says so, and what to do', () => {
+  test('the table covers every construct the library exports (RunnerChart is a Chart itself)', () => {
+    const constructs = Object.entries(lib).filter(([name, value]) => typeof value === 'function' && value.prototype instanceof Group && name !== 'RunnerChart');
+    expect(CONSTRUCT_KINDS.map(([kind]) => kind).sort()).toEqual(constructs.map(([name]) => name).sort());
+  });
+
+  test.each(CONSTRUCT_KINDS)('%s with the App as its scope, or a construct outside any Chart', (kind, build) => {
+    const app = Testing.app();
+    let error = '';
+    try {
+      build(app);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    expect(error).toMatch(new RegExp(`^${kind} '[a-z]+' needs a Chart \\(or a construct inside one\\) as its scope, got the App: `
+      + `create one with new Chart\\(app, 'runners', \\{ namespace: 'ci' \\}\\) and pass it: new ${kind}\\(chart, '[a-z]+', \\.\\.\\.\\)$`));
+    expect(() => build(new Group(app, 'group'))).toThrow(`${kind} `);
+    expect(() => build(new Group(app, 'group2'))).toThrow("as its scope, got 'group2', which is not in a Chart: ");
+    expect(() => build(new Group(new Chart(app, 'runners'), 'group'))).not.toThrow();
   });
 });

@@ -91,8 +91,18 @@ export interface TreeDefaults {
   readonly chartNamespace?: string;
 }
 
-/** The tree defaults of `construct`. */
-export function treeDefaults(construct: IConstruct): TreeDefaults {
+/**
+ * The tree defaults of `construct`, which `owner` (the construct's class) names in the error when it
+ * is not inside a Chart: cdk8s's own "cannot find a parent chart" names neither it nor the fix.
+ */
+export function treeDefaults(construct: IConstruct, owner: string): TreeDefaults {
+  const chart = construct.node.scopes.find((scope) => Chart.isChart(scope));
+  if (chart === undefined) {
+    const scope = construct.node.scope;
+    const given = scope === undefined || scope.node.scope === undefined ? 'the App' : `'${scope.node.path}', which is not in a Chart`;
+    throw new Error(`${owner} '${construct.node.id}' needs a Chart (or a construct inside one) as its scope, got ${given}: `
+      + `create one with new Chart(app, 'runners', { namespace: 'ci' }) and pass it: new ${owner}(chart, '${construct.node.id}', ...)`);
+  }
   const chartNamespace = Chart.of(construct).namespace;
   return { name: (maxLength) => defaultDnsLabel(construct, maxLength), namespace: chartNamespace ?? 'default', chartNamespace };
 }
