@@ -74,3 +74,59 @@ describe('a construct outside a Chart says so, and what to do', () => {
     expect(() => build(new Group(new Chart(app, 'runners'), 'group'))).not.toThrow();
   });
 });
+
+// Fakes made at test time, so no credential-shaped literal sits in the repository.
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+const fakeSecret = (length: number, seed: number) => Array.from({ length }, (_, i) => ALPHABET[(i * 13 + seed * 7) % ALPHABET.length]).join('');
+const CREDENTIALS: Array<[string, string]> = [
+  ...['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'].map((prefix, i): [string, string] => [prefix, `${prefix}${fakeSecret(36, i)}`]),
+  ['github_pat_', `github_pat_${fakeSecret(22, 5)}_${fakeSecret(59, 6)}`],
+  ['PEM private key', [`-----BEGIN ${'OPENSSH'} PRIVATE ${'KEY'}-----`, fakeSecret(64, 7), '-----END OPENSSH PRIVATE KEY-----'].join('\n')],
+];
+
+/** The props a pasted credential could land in, per kind: [kind, user's prop name, props that put `value` there]. */
+const FREE_TEXT_PROPS: Array<[string, string, (value: string) => Record<string, unknown>]> = [
+  ...URL_KINDS.filter(([kind]) => kind !== 'RunnerTokenRefresher').flatMap(([kind]): Array<[string, string, (value: string) => Record<string, unknown>]> => [
+    [kind, 'runnerLabels[1]', (value) => ({ runnerLabels: ['linux', value] })],
+    [kind, 'runnerGroup', (value) => ({ runnerGroup: value })],
+    [kind, 'tokenSecretKey', (value) => ({ tokenSecretKey: value })],
+    [kind, 'name', (value) => ({ name: value })],
+  ]),
+  ['RunnerChart', 'tokenSecretName', (value) => ({ tokenSecretName: value })],
+  ['RunnerChart', 'user', (value) => ({ user: value })],
+  ['RunnerChart', 'workDir', (value) => ({ workDir: value })],
+  ['RunnerChart', 'extraPackages[0]', (value) => ({ extraPackages: [value] })],
+  ['RunnerChart', 'sshAuthorizedKeys[0]', (value) => ({ sshAuthorizedKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG00000000000000000000000000000000000000000000 ${value}`] })],
+  ['RunnerChart', 'proxy.noProxy[0]', (value) => ({ proxy: { http: 'http://proxy.corp:3128', noProxy: [value] } })],
+  ['RunnerChart', 'nodeSelector.role', (value) => ({ nodeSelector: { role: value } })],
+  ['RunnerPool', 'sshAuthorizedKeys[0]', (value) => ({ sshAuthorizedKeys: [value] })],
+  ['RunnerCloudInit', 'extraPackages[0]', (value) => ({ extraPackages: [value] })],
+  ['RunnerTokenRefresher', 'tokenSecretKey', (value) => ({ tokenSecretKey: value })],
+  ['RunnerTokenRefresher', 'runnerNamePrefix', (value) => ({ runnerNamePrefix: value })],
+  ['RunnerTokenRefresher', 'tokenSecretName', (value) => ({ tokenSecretName: value })],
+];
+
+function errorOf(build: () => unknown): string {
+  try {
+    build();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
+
+describe('a credential pasted into a free-text prop is refused and never repeated', () => {
+  const builders = new Map(URL_KINDS);
+  test.each(FREE_TEXT_PROPS.flatMap(([kind, prop, props]) => CREDENTIALS.map(([what, credential]) => [kind, prop, what, credential, props] as const)))(
+    "%s '%s' refuses a %s", (kind, prop, _what, credential, props) => {
+      const message = errorOf(() => builders.get(kind)!(Testing.chart(), props(credential)));
+      expect(message).toBe(`${kind} '${prop}' holds what looks like a GitHub credential (a token or a private key), which would be written `
+        + 'in clear text into the manifests: a credential belongs in a Secret, referenced by name (the value is not shown here)');
+      const secretPart = credential.replace(/^(gh[a-z]_|github_pat_)/, '').replace(/-----[A-Z ]+-----/g, '').trim();
+      for (let i = 0; i + 6 <= secretPart.length; i++) expect(message).not.toContain(secretPart.slice(i, i + 6));
+    });
+
+  test('words that merely contain a prefix are fine', () => {
+    expect(errorOf(() => builders.get('RunnerChart')!(Testing.chart(), { runnerLabels: ['highp_vm', 'xghs_1'], runnerGroup: 'ghp' }))).toBe('(no error)');
+  });
+});

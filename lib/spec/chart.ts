@@ -6,6 +6,7 @@ import { DEFAULT_RUNNER_VERSION, RunnerRelease } from '../runner-release';
 import { RunnerNetworkPolicyOptions } from './network-policy';
 import { DEFAULT_ROOT_DISK_SIZE, RunnerGuestOptions, RunnerVmOptions, RunnerVmSizeOptions, TokenRefresherOptions } from './options';
 import { PoolSpec, resolvePool } from './pool';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerChart: one object for a whole fleet. */
 export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
@@ -66,6 +67,7 @@ const NAMING: Naming = {
 
 /** A RunnerChart's fleet: its flat props as a pool's, resolved once; errors name the flat props. */
 export function resolveChart(props: RunnerChartProps): PoolSpec {
+  checkFreeText(NAMING, props);
   const namespace = props.namespace ?? 'default';
   const release = RunnerRelease.resolve(NAMING, props.runnerVersion ?? DEFAULT_RUNNER_VERSION, {
     arch: props.arch,

@@ -8,6 +8,7 @@ import { resolveGuest } from './guest';
 import { RunnerGuestOptions } from './options';
 import { ResolvedGuest } from './resolved';
 import { seal, Sealed } from './sealed';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerCloudInit. */
 export interface RunnerCloudInitProps extends RunnerGuestOptions {
@@ -53,6 +54,7 @@ const NAMING: Naming = { owner: 'RunnerCloudInit' };
 
 /** A RunnerCloudInit made alone: its own props. */
 export function resolveCloudInit(props: RunnerCloudInitProps, defaults: TreeDefaults): CloudInitSpec {
+  checkFreeText(NAMING, props);
   return seal('cloud-init', {
     name: validateName(NAMING, 'name', props.name ?? defaults.name()),
     namespace: validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace),

@@ -5,6 +5,7 @@ import { DiskSpec } from './options';
 import { ResolvedDisk } from './resolved';
 import { seal, Sealed } from './sealed';
 import { resolveStorage, validateImage } from './vm-options';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of a standalone DataVolume. */
 export interface RunnerDiskProps extends DiskSpec {
@@ -32,6 +33,7 @@ const NAMING: Naming = { owner: 'RunnerDisk' };
 
 /** A RunnerDisk made alone: its own props. */
 export function resolveDisk(props: RunnerDiskProps, defaults: TreeDefaults): DiskObjectSpec {
+  checkFreeText(NAMING, props);
   return seal('disk', {
     name: validateName(NAMING, 'name', props.name ?? defaults.name()),
     namespace: validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace),

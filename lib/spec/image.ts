@@ -10,6 +10,7 @@ import { ResolvedNetworkRules, resolveNetworkPolicy, RunnerNetworkPolicyOptions 
 import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, RunnerSetupOptions, RunnerVmOptions } from './options';
 import { ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedVmOptions } from './resolved';
 import { resolveSizing, resolveStorage, resolveVmOptions, validateBootImage } from './vm-options';
+import { checkFreeText } from '../private/free-text';
 
 /** How per-job VMs use a baked image. */
 export enum ImageSharing {
@@ -118,6 +119,7 @@ const MAX_NAME_LENGTH = 63 - `-${'0'.repeat(IMAGE_HASH_LENGTH)}-bake`.length;
 
 /** Validates a RunnerImage's props. */
 export function resolveImage(props: RunnerImageProps, defaults: TreeDefaults): ImageSpec {
+  checkFreeText(NAMING, props);
   const name = validateName(NAMING, 'name', props.name ?? defaults.name(MAX_NAME_LENGTH), MAX_NAME_LENGTH);
   const namespace = validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace);
   const sharing = validateEnum(NAMING.owner, 'sharing', ImageSharing, props.sharing ?? ImageSharing.SHARED);

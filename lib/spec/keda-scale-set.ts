@@ -8,6 +8,7 @@ import { IRunnerImage } from './image';
 import { RunnerNetworkPolicyOptions } from './network-policy';
 import { RunnerVmOptions, RunnerVmSizeOptions } from './options';
 import { PerJobSpec, resolvePerJob } from './per-job';
+import { checkFreeText } from '../private/free-text';
 
 /** What the GitHub credentials Secret holds. */
 export enum GitHubCredentialsKind {
@@ -78,6 +79,7 @@ const MAX_NAME_LENGTH = 50;
 
 /** Validates a RunnerKedaScaleSet's props, against its image. */
 export function resolveKedaScaleSet(props: RunnerKedaScaleSetProps, defaults: TreeDefaults): KedaScaleSetSpec {
+  checkFreeText(NAMING, props);
   // A per-job VM on KEDA always stops on a drain: the prop is ARC's only.
   const common = resolvePerJob({ ...props, evictionStrategy: undefined }, NAMING, defaults, MAX_NAME_LENGTH);
   if (props.runnerLabels === undefined || (Array.isArray(props.runnerLabels) && props.runnerLabels.length === 0)) {

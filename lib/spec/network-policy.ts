@@ -4,6 +4,7 @@ import { at, Naming, propLabel, show } from '../private/naming';
 import { NetworkProtocol } from '../private/network-policy';
 import { validateBoolean, validateEnum, validateInteger, validateName } from '../private/validators';
 import { seal, Sealed } from './sealed';
+import { checkFreeText } from '../private/free-text';
 
 // What a fleet's NetworkPolicy lets its runner VMs reach: the props, and their resolver, which
 // every kind calls once (errors name its prop, e.g. RunnerChart 'networkPolicy.allowEgressTo[0].cidr').
@@ -219,6 +220,7 @@ const NAMING: Naming = { owner: 'RunnerNetworkPolicy' };
 
 /** A RunnerNetworkPolicy made alone: its own props. */
 export function resolveNetworkPolicyObject(props: RunnerNetworkPolicyProps, defaults: TreeDefaults): NetworkPolicySpec {
+  checkFreeText(NAMING, props);
   if (typeof props?.vmLabels !== 'object' || props.vmLabels === null || Object.keys(props.vmLabels).length === 0) {
     throw new Error(`${propLabel(NAMING, 'vmLabels')} must be the runner VMs' template labels (at least one), got ${show(props?.vmLabels)}`);
   }

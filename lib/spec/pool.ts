@@ -16,6 +16,7 @@ import { ResolvedPool } from './resolved';
 import { seal, Sealed } from './sealed';
 import { resolveTokenRefresherOptions } from './token-refresher';
 import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage } from './vm-options';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerPool. */
 export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions, RunnerVmOptions {
@@ -61,6 +62,7 @@ export type PoolSpec = Sealed<'pool', ResolvedPool>;
 
 /** Validates a whole pool: every runner prop once, and the parts against each other. */
 export function resolvePool(props: RunnerPoolProps, naming: Naming, defaults: TreeDefaults): PoolSpec {
+  checkFreeText(naming, props);
   const replicas = validateInteger(naming, 'replicas', props.replicas, 1, MAX_REPLICAS);
   // The longest derived name, `<pool>-<N-1>-root` (`-docker` with a Docker disk), must still be a DNS label.
   const maxName = DNS_LABEL_MAX_LENGTH - `-${replicas - 1}-${props.dockerDataDisk !== undefined ? 'docker' : 'root'}`.length;

@@ -9,6 +9,7 @@ import { IRunnerImage } from './image';
 import { RunnerNetworkPolicyOptions } from './network-policy';
 import { MAX_REPLICAS, RunnerVmOptions, RunnerVmSizeOptions } from './options';
 import { PerJobSpec, resolvePerJob } from './per-job';
+import { checkFreeText } from '../private/free-text';
 
 /** A ServiceAccount in another namespace. */
 export interface ServiceAccountReference {
@@ -86,6 +87,7 @@ const NAMING: Naming = { owner: 'RunnerScaleSet' };
 const MAX_SCALE_SET_NAME_LENGTH = 44;
 /** Validates a RunnerScaleSet's props, against its image. */
 export function resolveScaleSet(props: RunnerScaleSetProps, defaults: TreeDefaults): ScaleSetSpec {
+  checkFreeText(NAMING, props);
   const common = resolvePerJob({ ...props, githubCredentialsSecret: props.githubCredentialsSecret }, NAMING, defaults, MAX_SCALE_SET_NAME_LENGTH);
   const minRunners = validateInteger(NAMING, 'minRunners', props.minRunners ?? 0, 0, MAX_REPLICAS);
   if (minRunners > common.maxRunners) {

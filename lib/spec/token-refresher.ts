@@ -9,6 +9,7 @@ import { resolveCaCertificates, resolveKeyReference, resolveProxy } from './netw
 import { RunnerSetupOptions, TokenRefresherOptions } from './options';
 import { ResolvedTokenRefresher } from './resolved';
 import { seal, Sealed } from './sealed';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerTokenRefresher. */
 export interface RunnerTokenRefresherProps extends TokenRefresherOptions, Pick<RunnerSetupOptions, 'proxy' | 'caCertificates' | 'caCertificatesFrom'> {
@@ -64,6 +65,7 @@ export function resolveTokenRefresherOptions(options: TokenRefresherOptions, nam
 
 /** A RunnerTokenRefresher made alone: its own props. */
 export function resolveTokenRefresher(props: RunnerTokenRefresherProps, defaults: TreeDefaults): RefresherSpec {
+  checkFreeText(NAMING, props);
   const name = validateName(NAMING, 'name', props.name ?? defaults.name(MAX_CRONJOB_NAME_LENGTH), MAX_CRONJOB_NAME_LENGTH);
   const tokenSecretName = validateSecretName(NAMING, 'tokenSecretName', props.tokenSecretName);
   const network = clusterNetworkOf({

@@ -7,6 +7,7 @@ import { DiskSpec, MINIMUM_BOOT_DISK_SIZE, RunnerVmOptions, RunnerVmSizeOptions 
 import { ResolvedDisk, ResolvedSizing, ResolvedVmOptions } from './resolved';
 import { seal, Sealed } from './sealed';
 import { defaultEvictionStrategy, resolveSizing, resolveStorage, resolveVmOptions, validateBootImage } from './vm-options';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerVm. */
 export interface RunnerVmProps extends RunnerVmSizeOptions, Omit<RunnerVmOptions, 'spreadAcrossNodes'> {
@@ -47,6 +48,7 @@ const NAMING: Naming = { owner: 'RunnerVm' };
 
 /** A RunnerVm made alone: its own props, and its parts (the cloud-init, the image) checked against each other. */
 export function resolveVm(props: RunnerVmProps, defaults: TreeDefaults): VmSpec {
+  checkFreeText(NAMING, props);
   const cloudInit = validateBranded<IRunnerCloudInit>(NAMING, 'cloudInit', props.cloudInit, 'RunnerCloudInit');
   const namespace = validateName(NAMING, 'namespace', props.namespace ?? cloudInit.namespace);
   if (namespace !== cloudInit.namespace) {

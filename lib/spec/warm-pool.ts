@@ -11,6 +11,7 @@ import { ActiveHoursOptions, MAX_REPLICAS, RunnerRegistrationOptions, RunnerVmOp
 import { ResolvedActiveHours, ResolvedRegistration, ResolvedSizing, ResolvedTokenRefresher, ResolvedVmOptions } from './resolved';
 import { resolveTokenRefresherOptions } from './token-refresher';
 import { resolveSizing, resolveVmOptions } from './vm-options';
+import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerWarmPool. */
 export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<RunnerVmSizeOptions, 'cpu' | 'memory'>, RunnerVmOptions {
@@ -63,6 +64,7 @@ const MAX_NAME_LENGTH = 52 - '-scale-down'.length;
 
 /** Validates a RunnerWarmPool's props, against its image. */
 export function resolveWarmPool(props: RunnerWarmPoolProps, defaults: TreeDefaults): WarmPoolSpec {
+  checkFreeText(NAMING, props);
   const runnerImage = validateRunnerImage(NAMING, 'runnerImage', props.runnerImage, defaults.chartNamespace, 'a VM can only boot a volume of its own namespace');
   validateSharedImage(NAMING, 'runnerImage', runnerImage, 'every boot starts from a copy-on-write layer over the one baked volume');
   const name = validateName(NAMING, 'name', props.name ?? defaults.name(MAX_NAME_LENGTH), MAX_NAME_LENGTH);
