@@ -247,13 +247,14 @@ describe('cloud-init reads the cloud-config as the library meant it (YAML 1.1, P
     expect(pyYamlLoad(secret.stringData.userdata)).toEqual(parse(secret.stringData.userdata));
   });
 
+  const NOT_ONE_LINE = "RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line";
   test.each([
-    ['a tab', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\tthere'],
-    ['a line separator', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u2028there'],
-    ['a next-line character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0085there'],
-    ['a control character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0007there'],
-  ])('an SSH key comment with %s is refused (PyYAML would reject or split it)', (_, key) => {
-    expect(() => render({ sshAuthorizedKeys: [key] })).toThrow("RunnerCloudInit 'sshAuthorizedKeys' entry must be one OpenSSH public key line");
+    ['a tab', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\tthere', NOT_ONE_LINE],
+    ['a line separator', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u2028there', NOT_ONE_LINE],
+    ['a next-line character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0085there', NOT_ONE_LINE],
+    ['a control character', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 me\u0007there', "RunnerCloudInit 'sshAuthorizedKeys[0]' holds the character U+0007 at index 35"],
+  ])('an SSH key comment with %s is refused (PyYAML would reject or split it)', (_, key, message) => {
+    expect(() => render({ sshAuthorizedKeys: [key] })).toThrow(message);
   });
 });
 

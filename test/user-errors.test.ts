@@ -2,6 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import { Construct as Group } from 'constructs';
 import { Construct } from 'constructs';
 import * as lib from '../lib';
+import { hasPyYaml, ofKind, pyYamlLoad, synth, testIf } from './util';
 
 // Mistakes a new user makes, refused on every kind they can make them on.
 
@@ -128,5 +129,32 @@ describe('a credential pasted into a free-text prop is refused and never repeate
 
   test('words that merely contain a prefix are fine', () => {
     expect(errorOf(() => builders.get('RunnerChart')!(Testing.chart(), { runnerLabels: ['highp_vm', 'xghs_1'], runnerGroup: 'ghp' }))).toBe('(no error)');
+  });
+});
+
+describe("every character cloud-init's YAML 1.1 reader (PyYAML) refuses is refused at synth", () => {
+  const builders = new Map(URL_KINDS);
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG00000000000000000000000000000000000000000000';
+  const CHARACTERS: Array<[string, string]> = [['U+FFFE', '\uFFFE'], ['U+FFFF', '\uFFFF'], ['U+D800', '\uD800'], ['U+001B', '\x1B']];
+  const PLACES: Array<[string, string, (character: string) => Record<string, unknown>, number]> = [
+    ...['RunnerChart', 'RunnerPool', 'RunnerCloudInit'].flatMap((kind): Array<[string, string, (character: string) => Record<string, unknown>, number]> => [
+      [kind, 'sshAuthorizedKeys[0]', (c) => ({ sshAuthorizedKeys: [`${KEY} ops${c}laptop`] }), KEY.length + 4],
+      [kind, 'proxy.noProxy[1]', (c) => ({ proxy: { http: 'http://proxy.corp:3128', noProxy: ['.corp', `git${c}.corp`] } }), 3],
+    ]),
+    ...URL_KINDS.filter(([kind]) => kind !== 'RunnerTokenRefresher')
+      .map(([kind]): [string, string, (character: string) => Record<string, unknown>, number] => [kind, 'runnerLabels[0]', (c) => ({ runnerLabels: [`gpu${c}`] }), 3]),
+  ];
+
+  test.each(PLACES.flatMap(([kind, prop, props, index]) => CHARACTERS.map(([codePoint, character]) => [kind, prop, codePoint, character, props, index] as const)))(
+    "%s '%s' refuses %s", (kind, prop, codePoint, character, props, index) => {
+      expect(errorOf(() => builders.get(kind)!(Testing.chart(), props(character)))).toBe(`${kind} '${prop}' holds the character ${codePoint} at index ${index}, `
+        + "which cloud-init's YAML 1.1 reader (PyYAML) refuses: with it in the user-data, cloud-init would read none of it; remove it");
+    });
+
+  testIf(hasPyYaml, 'python3-yaml')('what PyYAML reads is fine, and reaches the guest: non-BMP characters, the BMP up to U+FFFD, NBSP', () => {
+    const key = `${KEY} ${['emoji\u{1F680}', 'cjk\u4E2D', 'last\uFFFD', 'nbsp\xA0'].join(' ')}`;
+    const fleet = new lib.RunnerChart(Testing.app(), 'fleet', { url: 'https://github.com/acme', ...TOKEN, sshAuthorizedKeys: [key] });
+    const [secret] = ofKind(synth(fleet), 'Secret').filter((s) => typeof s.stringData?.userdata === 'string');
+    expect(JSON.stringify(pyYamlLoad(secret.stringData.userdata))).toContain(JSON.stringify(key));
   });
 });
