@@ -12,7 +12,7 @@ const CREDENTIAL = /(?:^|[^A-Za-z0-9])(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]|---
 // PyYAML's reader (yaml/reader.py NON_PRINTABLE), cloud-init's YAML 1.1 reader: one such character
 // anywhere in the user-data, and cloud-init reads none of it. lib/validate/cloud-init-yaml.ts checks
 // the rendered cloud-config by the same set.
-const NOT_YAML_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+export const NOT_YAML_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Whether `text` is shaped like a GitHub credential: a token of a documented prefix, or a PEM private key. */
 export function looksLikeCredential(text: string): boolean {

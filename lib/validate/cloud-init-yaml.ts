@@ -1,4 +1,5 @@
 import { Composer, Document, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { NOT_YAML_PRINTABLE } from '../private/free-text';
 import type { CloudConfigProblem } from './cloud-config-problem';
 
 // cloud-init reads user-data with PyYAML (YAML 1.1, yaml.safe_load); the library writes YAML 1.2 with
@@ -70,8 +71,9 @@ const PYYAML_OPTIONS = {
   }),
 };
 
-// yaml/reader.py NON_PRINTABLE, and the line breaks of yaml/scanner.py that YAML 1.2 does not have.
-const NOT_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+// yaml/reader.py NON_PRINTABLE (the set synth refuses in every string prop), and the line breaks of
+// yaml/scanner.py that YAML 1.2 does not have.
+const NOT_PRINTABLE = new RegExp(NOT_YAML_PRINTABLE.source, 'gu');
 const PYYAML_LINE_BREAKS = /[\x85\u2028\u2029]/g;
 
 function read(userData: string): CloudConfigReading {
