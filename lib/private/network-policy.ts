@@ -47,10 +47,13 @@ export function runnerPodSelector(vmLabels: Readonly<Record<string, string>>): P
 }
 
 /** Whether a label selector selects an object with these labels (Kubernetes' LabelSelectorAsSelector semantics). */
-export function selectorMatches(selector: any, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(selector: any, labels: Readonly<Record<string, unknown>>): boolean {
   if (typeof selector !== 'object' || selector === null) return false;
-  const matchLabels: Record<string, unknown> = selector.matchLabels ?? {};
-  if (!Object.entries(matchLabels).every(([k, v]) => labels[k] === v)) return false;
+  const matchLabels = selector.matchLabels;
+  const byLabels = typeof matchLabels !== 'object' || matchLabels === null || Array.isArray(matchLabels)
+    ? matchLabels === undefined || matchLabels === null
+    : Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+  if (!byLabels) return false;
   const expressions: any[] = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
   return expressions.every((e) => {
     const has = Object.prototype.hasOwnProperty.call(labels, e?.key);

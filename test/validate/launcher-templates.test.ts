@@ -1,5 +1,5 @@
 import { ARC_VERSION } from '../../lib';
-import { selectorMatches } from '../../lib/validate/admission/vm-templates';
+import { selectorMatches } from '../../lib/private/network-policy';
 import { KNOWN_ARC_MINOR } from '../../lib/validate/fleet-checks/arc-scale-sets';
 import { formatFinding, launcherTemplatesOf, validateObjects } from '../../lib/validate';
 import { fleet } from './defect-fleets';

@@ -1,4 +1,5 @@
-import { arrayAt, isObject } from '../manifest-values';
+import { selectorMatches } from '../../private/network-policy';
+import { isObject } from '../manifest-values';
 import { Report } from '../report';
 import { checkObjectMeta } from './object-meta';
 import { checkVirtualMachine } from './virtual-machine';
@@ -33,21 +34,4 @@ export function checkVirtualMachinePool(pool: any, report: Report): void {
  */
 export function checkVmiTemplate(vmi: any, at: string, report: Report): void {
   checkVirtualMachine({ spec: { runStrategy: 'Once', template: { metadata: vmi?.metadata, spec: vmi?.spec } } }, rebased(report, '/spec/template', at));
-}
-
-/** metav1.LabelSelectorAsSelector(selector).Matches(labels), for matchLabels and the four operators. */
-export function selectorMatches(selector: any, labels: Record<string, unknown>): boolean {
-  const byLabels = Object.entries(isObject(selector.matchLabels) ? selector.matchLabels : {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = arrayAt(selector.matchExpressions).every((e: any) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, e?.key);
-    const values = arrayAt(e?.values);
-    switch (e?.operator) {
-      case 'In': return has && values.includes(labels[e.key]);
-      case 'NotIn': return !has || !values.includes(labels[e.key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
-  return byLabels && byExpressions;
 }

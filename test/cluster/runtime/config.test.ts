@@ -5,7 +5,6 @@ import { validate as validatePoolScaler } from '../../../lib/cluster/entries/poo
 import { podIdentity, readConfigFile } from '../../../lib/cluster/runtime/config';
 import { ConfigError, ExitCode, exitCodeOf, KubeStatusError, RunnerDeprecatedError } from '../../../lib/cluster/runtime/errors';
 import { Logger } from '../../../lib/cluster/runtime/log';
-import { bypasses, Proxy } from '../../../lib/cluster/runtime/proxy';
 
 // The configuration reader (one JSON file, errors that name the field), the exit codes, the
 // redacting logger and the proxy's route choice.
@@ -83,46 +82,4 @@ test('Logger: prefixed lines; every registered credential replaced, the longest 
   log.info('token abcdef and abc and ab');
   log.warn('multi\nline abc');
   expect(out).toEqual(['out token-refresher: token [redacted] and [redacted] and ab\n', 'err token-refresher: multi\nline [redacted]\n']);
-});
-
-describe('Proxy: which hosts go through it', () => {
-  const route = (url: string, noProxy: string[] = [], kubernetesHost?: string) =>
-    (new Proxy({ url: 'http://proxy.corp:3128', noProxy }, kubernetesHost).agentFor(url) === false ? 'direct' : 'proxy');
-
-  test.each([
-    ['https://api.github.com', [], 'proxy'],
-    ['https://api.github.com', ['github.com'], 'direct'],
-    ['https://notgithub.com', ['github.com'], 'proxy'],
-    ['https://ghes.corp/api/v3', ['.corp'], 'direct'],
-    ['https://corp/api/v3', ['.corp'], 'direct'],
-    ['https://ghes.corp.example.com', ['.corp'], 'proxy'],
-    ['https://GHES.Corp', ['.corp'], 'direct'],
-    ['https://10.1.2.3/api/v3', ['10.0.0.0/8'], 'direct'],
-    ['https://11.1.2.3/api/v3', ['10.0.0.0/8'], 'proxy'],
-    ['https://192.168.1.5', ['192.168.1.5'], 'direct'],
-    ['https://[fd00::5]', ['fd00::/8'], 'direct'],
-    ['https://ghes.corp:8443', ['ghes.corp:8443'], 'direct'],
-    ['https://ghes.corp', ['ghes.corp:8443'], 'proxy'],
-    ['https://anything.example', ['*'], 'direct'],
-    ['https://a.example', ['b.example', 'a.example'], 'direct'],
-  ])('%s with noProxy %j: %s', (url, noProxy, expected) => {
-    expect(route(url, noProxy)).toBe(expected);
-  });
-
-  test('always direct: loopback, the Kubernetes API host, *.svc, *.cluster.local, http://', () => {
-    expect(route('https://127.0.0.1:6443')).toBe('direct');
-    expect(route('https://localhost')).toBe('direct');
-    expect(route('https://10.96.0.1', [], '10.96.0.1')).toBe('direct');
-    expect(route('https://kubernetes.default.svc')).toBe('direct');
-    expect(route('https://ghes.tools.svc.cluster.local')).toBe('direct');
-    expect(route('http://ghes.corp')).toBe('direct');
-    expect(bypasses(['10.0.0.0/99'], '10.0.0.1', 443)).toBe(false);
-  });
-
-  test('the proxy is named without its user-info', () => {
-    const proxy = new Proxy({ url: 'http://user:S3cret@proxy.corp:3128', noProxy: ['.corp'] });
-    expect(proxy.routeOf('https://api.github.com')).toBe('api.github.com through the proxy http://proxy.corp:3128');
-    expect(proxy.routeOf('https://ghes.corp')).toBe('ghes.corp directly');
-    expect(String(proxy)).toBe('http://proxy.corp:3128');
-  });
 });

@@ -1,5 +1,5 @@
 import { Fields } from '../../../lib/cluster/runtime/config';
-import { Proxy, readProxySettings } from '../../../lib/cluster/runtime/proxy';
+import { bypasses, Proxy, readProxySettings } from '../../../lib/cluster/runtime/proxy';
 
 // lib/cluster/runtime/proxy.ts's choice of route: which hosts noProxy sends directly, and the proxy's
 // URL in messages (never its userinfo). The tunnel itself is exercised end to end by the refresher's
@@ -39,13 +39,14 @@ describe('Proxy: noProxy', () => {
     expect(route('https://kubernetes.default.svc')).toBe('direct');
     expect(route('https://ghes.tools.svc.cluster.local')).toBe('direct');
     expect(route('http://ghes.corp')).toBe('direct');
+    expect(bypasses(['10.0.0.0/99'], '10.0.0.1', 443)).toBe(false);
   });
 
   test('the proxy is named without its userinfo', () => {
     const proxy = new Proxy({ url: 'http://user:S3cret@proxy.corp:3128', noProxy: [] });
     expect(proxy.routeOf('https://api.github.com')).toBe('api.github.com through the proxy http://proxy.corp:3128');
     expect(proxy.routeOf('https://localhost')).toBe('localhost directly');
-    expect(String(proxy)).not.toContain('S3cret');
+    expect(String(proxy)).toBe('http://proxy.corp:3128');
   });
 
   test('a config whose proxy is not an http(s) URL is refused, naming the field', () => {
