@@ -74,6 +74,8 @@ export interface ArcHarness {
   env(overrides?: Record<string, string | undefined>): Record<string, string>;
   /** Starts the launcher with `config(overrides)`. */
   launch(overrides?: Partial<Record<keyof ArcLauncherConfig, unknown>>, env?: Record<string, string | undefined>, node?: string): LauncherRun;
+  /** Starts the launcher and waits until it has created its VMI and logged the VMI Running. */
+  launchRunning(): Promise<LauncherRun>;
   vmi(): any;
   setPhase(phase: string, extra?: object): void;
   created(plural: Plural, name?: string): Promise<void>;
@@ -98,6 +100,13 @@ export function arcHarness(): ArcHarness {
     launch: (overrides = {}, env = {}, node = CLUSTER_NODES[0].path) => {
       const run = new LauncherRun(bundleFile('arc-launcher'), writeConfig(h.dir, h.config(overrides), `config-${h.runs.length}.json`), h.env(env), node);
       h.runs.push(run);
+      return run;
+    },
+    launchRunning: async () => {
+      const run = h.launch();
+      await h.created(VMIS);
+      h.setPhase('Running');
+      await run.untilOutput(/phase Running after/);
       return run;
     },
     vmi: () => h.api.object(VMIS, NS, POD.name),

@@ -124,20 +124,14 @@ describe('the ARC launcher: one VirtualMachineInstance per EphemeralRunner pod',
   });
 
   test('the VMI deleted by someone else: exit 1 with a message', async () => {
-    const run = h.launch();
-    await h.created(VMIS);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
+    const run = await h.launchRunning();
     h.api.remove(VMIS, NS, POD.name);
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: ${VMI_REF} was deleted by someone else before its job ended`);
   });
 
   test('the VMI deleted gracefully by someone else mid-job (KubeVirt marks it Succeeded as it shuts the guest down): not a job done, exit 1', async () => {
-    const run = h.launch();
-    await h.created(VMIS);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
+    const run = await h.launchRunning();
     h.api.beginDeletion(VMIS, NS, POD.name);
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(1);
@@ -146,10 +140,7 @@ describe('the ARC launcher: one VirtualMachineInstance per EphemeralRunner pod',
   });
 
   test('a deletion seen only with the phase Succeeded (the watch was down meanwhile) is still a deletion, exit 1', async () => {
-    const run = h.launch();
-    await h.created(VMIS);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
+    const run = await h.launchRunning();
     await h.api.until(() => h.api.openWatches === 1);
     h.api.dropWatches();
     h.api.beginDeletion(VMIS, NS, POD.name);
@@ -160,10 +151,7 @@ describe('the ARC launcher: one VirtualMachineInstance per EphemeralRunner pod',
   });
 
   test('a watch that breaks is resumed: a phase change missed meanwhile is still seen', async () => {
-    const run = h.launch();
-    await h.created(VMIS);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
+    const run = await h.launchRunning();
     await h.api.until(() => h.api.openWatches === 1);
     // Broken mid-stream, and the guest finishes while the launcher is not watching.
     h.api.dropWatches();
@@ -176,10 +164,7 @@ describe('the ARC launcher: one VirtualMachineInstance per EphemeralRunner pod',
 
 describe('the ARC launcher: watches that end, break and expire', () => {
   test('dropped mid-job, ended, 410 Gone as an event and as a status: resumed each time, still exits 0 on Succeeded', async () => {
-    const run = h.launch();
-    await h.created(VMIS);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
+    const run = await h.launchRunning();
     const resumed = async (opened: number) => h.api.until(() => h.api.watchesOpened >= opened && h.api.openWatches === 1);
     await resumed(1);
 
