@@ -1,7 +1,8 @@
 import { Finding, ManifestObject } from '../finding';
 import { arrayAt, isObject, namespaceOf } from '../manifest-values';
 import { reporterFor } from '../report';
-import { configOf, podSpecOf } from './service-accounts';
+import { podSpecOf } from './pod-templates';
+import { configOf } from './service-accounts';
 
 // A fleet's GitHub credentials Secret holds ARC's keys (actions-runner-controller
 // apis/actions.github.com/v1alpha1/appconfig/appconfig.go): github_app_id, github_app_installation_id

@@ -2,9 +2,10 @@ import { GitHubScope } from '../../github';
 import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private/external-references';
 import { Finding, ManifestObject } from '../finding';
 import { arrayAt, isObject, namespaceOf } from '../manifest-values';
-import { Report, reporterFor } from '../report';
+import { Report } from '../report';
 import { FleetCheckOptions } from './options';
-import { configOf, podSpecOf } from './service-accounts';
+import { podTemplatesOf } from './pod-templates';
+import { configOf } from './service-accounts';
 
 // What a pod of the output needs from other objects before its containers start, and what the
 // library's entry points read from their mounts:
@@ -19,12 +20,7 @@ import { configOf, podSpecOf } from './service-accounts';
 export function checkPodReferences(items: readonly ManifestObject[], options: FleetCheckOptions): Finding[] {
   const objects = items.map((i) => i.object);
   const findings: Finding[] = [];
-  for (const item of items) {
-    const found = podSpecOf(item.object);
-    if (!found) continue;
-    const [pod, at] = found;
-    const report = reporterFor(findings, item);
-    const namespace = namespaceOf(item.object);
+  for (const { pod, at, report, namespace } of podTemplatesOf(items, findings)) {
     const has = (kind: string, name: unknown) => objects.some((o) => o?.kind === kind && o.metadata?.name === name && namespaceOf(o) === namespace);
     // A Secret any object of the namespace declares external counts as there (the declarations are per object).
     const external = new Set([...(options.externalSecrets ?? []),

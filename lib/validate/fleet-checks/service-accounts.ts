@@ -1,7 +1,7 @@
 import { UNNAMED_VERBS } from '../admission/rbac';
 import { Finding, ManifestObject } from '../finding';
-import { arrayAt, isObject, namespaceOf } from '../manifest-values';
-import { reporterFor } from '../report';
+import { arrayAt, namespaceOf } from '../manifest-values';
+import { podTemplatesOf } from './pod-templates';
 
 // Every pod the output makes runs as a ServiceAccount that must exist (the API server's
 // ServiceAccount admission plugin, plugin/pkg/admission/serviceaccount, refuses a pod whose account
@@ -45,28 +45,10 @@ const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
   'pool-scaler': () => [], // its rights on its pool are checkPoolScalers'
 };
 
-/** Pod specs of the kinds that make pods, and where each is. */
-export function podSpecOf(object: any): [any, string] | undefined {
-  const at = ({
-    'batch/v1 Job': '/spec/template/spec',
-    'batch/v1 CronJob': '/spec/jobTemplate/spec/template/spec',
-    'actions.github.com/v1alpha1 AutoscalingRunnerSet': '/spec/template/spec',
-    'keda.sh/v1alpha1 ScaledJob': '/spec/jobTargetRef/template/spec',
-  } as Record<string, string>)[`${object?.apiVersion} ${object?.kind}`];
-  if (at === undefined) return undefined;
-  const spec = at.split('/').slice(1).reduce((value: any, key) => value?.[key], object);
-  return isObject(spec) ? [spec, at] : undefined;
-}
-
 export function checkServiceAccounts(items: readonly ManifestObject[]): Finding[] {
   const objects = items.map((i) => i.object);
   const findings: Finding[] = [];
-  for (const item of items) {
-    const found = podSpecOf(item.object);
-    if (!found) continue;
-    const [pod, at] = found;
-    const report = reporterFor(findings, item);
-    const namespace = namespaceOf(item.object);
+  for (const { pod, at, report, namespace } of podTemplatesOf(items, findings)) {
     const accountName = pod.serviceAccountName ?? pod.serviceAccount ?? 'default';
     const account = objects.find((o) => o?.apiVersion === 'v1' && o?.kind === 'ServiceAccount' && o.metadata?.name === accountName && namespaceOf(o) === namespace);
     if (accountName !== 'default' && !account) {
