@@ -93,6 +93,89 @@ export interface LauncherVmSettings extends RuntimeSettings {
   readonly jobTimeoutSeconds: number;
   /** Milliseconds one request may take (1 to 600000): for tests. @default 30000 */
   readonly requestTimeoutMs?: number;
+  /** The image refresher's pointer, read once per job (RunnerImage `refresh`). @default the templates' image, always */
+  readonly imagePointer?: ImagePointerSettings;
+  /**
+   * The VMI logs its serial console (KubeVirt `logSerialConsole`): after the guest powers off, the
+   * launcher reads the `guest-console-log` container of the VMI's virt-launcher pod for the runner's
+   * exit status line (`RUNNER_EXIT_LINE`). @default false
+   */
+  readonly readRunnerExit?: boolean;
+}
+
+/**
+ * The line the guest writes to its serial console when the runner exits: `RUNNER_EXIT_LINE` then
+ * the exit status, e.g. `kubevirt-runners: runner exited 7`. Exit 7 = the runner's version is
+ * deprecated (ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1).
+ */
+export const RUNNER_EXIT_LINE = 'kubevirt-runners: runner exited ';
+
+/**
+ * Where a RunnerImage with `refresh` says which baked volume is current: a ConfigMap that only the
+ * image refresher writes (it is not in the synthesized manifests, so re-applying them never points
+ * the fleet back at an older image). Its data is an `ImagePointer`.
+ */
+export interface ImagePointerSettings {
+  /** The pointer ConfigMap, in the pod's namespace (`<image name>-current`); absent until the first refresh. */
+  readonly configMap: string;
+  /**
+   * The hash of the synthesized image's inputs (`RunnerImage.hash`). A pointer whose `source` is
+   * another hash was refreshed from other inputs (the manifests changed since): it is ignored and the
+   * templates' image is used.
+   */
+  readonly source: string;
+}
+
+/** The data of the pointer ConfigMap (every value a string, as a ConfigMap's are). */
+export interface ImagePointer {
+  /** The current baked volume (DataVolume and PVC); its bake VMI is `<volumeName>-bake`. */
+  readonly volumeName: string;
+  /** `ImagePointerSettings.source` of the manifests it was refreshed from. */
+  readonly source: string;
+  /** The runner version baked into it. */
+  readonly runnerVersion: string;
+  /** When it was baked (RFC 3339, UTC). */
+  readonly bakedAt: string;
+}
+
+/** The runner package a bake installs: what the refresher swaps in the bake templates. */
+export interface RunnerPackage {
+  readonly version: string;
+  /** SHA-256 of the package, lower-case hex. */
+  readonly sha256: string;
+  readonly downloadUrl: string;
+}
+
+/** `image-refresher`: re-bakes a RunnerImage with the newest (or a pinned) runner and the distribution's updates. */
+export interface ImageRefresherConfig extends RuntimeSettings {
+  /** The image's name prefix: refreshed volumes are `<name>-<hash of source, runner version, bake date>`. */
+  readonly name: string;
+  /** As in ImagePointerSettings: the synthesized image's input hash. */
+  readonly source: string;
+  /** The synthesized image's volume, the fleet's image until the first refresh (never deleted by the refresher). */
+  readonly volumeName: string;
+  /** The pointer ConfigMap the refresher writes. */
+  readonly pointerConfigMap: string;
+  /** The runner package in the templates (the synthesized one): the strings the refresher replaces. */
+  readonly release: RunnerPackage;
+  /** The releases API of actions/runner (or a mirror with its wire format). @default https://api.github.com/repos/actions/runner/releases */
+  readonly releasesApiUrl?: string;
+  /** `<base>/v<version>/actions-runner-linux-<arch>-<version>.tar.gz`: where the guest downloads the package. */
+  readonly downloadBaseUrl: string;
+  /** The package's architecture, as in its file name: 'x64' or 'arm64'. */
+  readonly arch: string;
+  /** Bake this version instead of the newest release. @default the newest release */
+  readonly runnerVersion?: string;
+  /** @default direct */
+  readonly proxy?: ProxySettings;
+  /** Files beside the config: the bake's DataVolume, VirtualMachine and cloud-config user data of the synthesized image. */
+  readonly templates: { readonly dataVolumeFile: string; readonly bakeVmFile: string; readonly userDataFile: string };
+  /** Refreshed images kept besides the current one (0 to 10), each deleted only when nothing uses it. */
+  readonly keep: number;
+  /** VirtualMachinePools (RunnerWarmPool) whose template the refresher points at the new image. */
+  readonly warmPools: readonly string[];
+  /** Seconds a bake may take before the refresh fails (1 to 2147483). */
+  readonly bakeTimeoutSeconds: number;
 }
 
 /** `arc-launcher`: ARC's EphemeralRunner pod (RunnerScaleSet); ARC made the runner, its JIT Secret is named after the pod. */
