@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { RunnerChart, RunnerChartProps, RunnerTokenRefresher, RunnerTokenRefresherProps } from '../lib';
 import { clusterBundle } from '../lib/render/cluster-bundle';
+import { oneOffJobName } from '../lib/render/one-off-job';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 
@@ -137,6 +138,12 @@ describe('re-applying the refresher', () => {
     const objects = standalone({ name: 'x'.repeat(52) });
     expect(oneOffJob(objects).metadata.name).toMatch(/^x{52}-now-[0-9a-f]{6}$/);
     expect(validateObjects(objects.map((object) => ({ file: 'refresher.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('a one-off Job name is <base>-now-<6 hex> and never longer than a label value', () => {
+    expect(oneOffJobName('x'.repeat(52), { spec: {} })).toMatch(/^x{52}-now-[0-9a-f]{6}$/);
+    expect(oneOffJobName('tokens', { spec: { a: 1 } })).not.toBe(oneOffJobName('tokens', { spec: { a: 2 } }));
+    expect(() => oneOffJobName('x'.repeat(53), {})).toThrow(`the one-off Job of '${'x'.repeat(53)}' would be named`);
   });
 
   test('the Job declares the Secrets it mounts and the output lacks, as the CronJob does', () => {
