@@ -189,12 +189,11 @@ function canonical(value) {
 // Both layouts name a file after the lowercased kind and its version (virtualmachine_v1.json,
 // secret-v1.json): a kind paired with another kind's file is a typo caught here, not a wrong verdict later.
 function checkKindMatchesSource({ apiVersion, kind, source, definition }) {
+  const version = apiVersion.split('/').pop();
   if (definition) {
-    const version = apiVersion.split('/').pop();
     if (!definition.endsWith(`.${version}.${kind}`)) throw new Error(`npm run schemas: '${apiVersion} ${kind}' does not match its definition '${definition}'`);
     return;
   }
-  const version = apiVersion.split('/').pop();
   const name = basename(source, '.json');
   const named = name.startsWith(`${kind.toLowerCase()}_`) || name.startsWith(`${kind.toLowerCase()}-`);
   if (!named || !name.endsWith(version)) {

@@ -20,7 +20,7 @@ import { shellQuote } from '../private/shell';
 export const OUTPUT_MARKER = '.kubevirt-runners-synth.sha256';
 
 /** cdk8s's construct metadata: `cdk8s synth` records it in its output folder when cdk8s.yaml lists validations. */
-export const CONSTRUCT_METADATA_FILE = 'construct-metadata.json';
+const CONSTRUCT_METADATA_FILE = 'construct-metadata.json';
 
 /**
  * What to tell a user whose manifests hold cdk8s's construct metadata (`{ version, resources }`, the

@@ -18,9 +18,9 @@ const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 // k8s.io/apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor, with the name rule
 // of these kinds: NameIsDNSSubdomain for Secrets (kubernetes pkg/apis/core/validation/validation.go
 // ValidateSecretName) and for custom resources (k8s.io/apiextensions-apiserver
-// pkg/registry/customresource/validator.go customResourceValidator.Validate); namespaces are DNS
-// labels (ValidateNamespaceName), a Namespace's own name too; labels by ValidateLabels, annotations by ValidateAnnotations; RBAC
-// kinds' names by ValidateRBACName (path.ValidatePathSegmentName).
+// pkg/registry/customresource/validator.go customResourceValidator.Validate); namespaces, and a
+// Namespace's own name, are DNS labels (ValidateNamespaceName); labels by ValidateLabels, annotations
+// by ValidateAnnotations; RBAC kinds' names by ValidateRBACName (path.ValidatePathSegmentName).
 export function checkObjectMeta(metadata: any, at: string, report: Report, rules: MetaRules = {}): void {
   if (!rules.nameless) {
     const name = metadata?.name;
