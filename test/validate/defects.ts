@@ -1,5 +1,5 @@
 import { ManifestObject } from '../../lib/validate';
-import { FleetName } from './defect-fleets';
+import { fleet, FleetName } from './defect-fleets';
 
 /** One defect: a mutation of a synthesized fleet, and where the validator must report it. */
 export interface Defect {
@@ -28,6 +28,8 @@ const ARS_POD = '/spec/template/spec';
 const REFRESHER_POD = '/spec/jobTemplate/spec/template/spec';
 const SCALED_POD = '/spec/jobTargetRef/template/spec';
 const POOL_VMI = '/spec/virtualMachineTemplate/spec/template/spec';
+/** The warm fleet's one Job, the refresher's first run: its name carries a hash of what it runs. */
+const REFRESHER_JOB = `Job/${get(fleet('warm'), 'Job').metadata.name}`;
 
 /** The defect set: each mutation names in a comment the component that rejects it, or what breaks at run time. */
 export const DEFECTS: readonly Defect[] = [
@@ -163,13 +165,13 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'the refresher runs as an account that is not emitted', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
     mutate: (i) => { cronPod(i, 'warm-refresher').serviceAccountName = 'refresher'; } },
   // API server validateJobSpec: restartPolicy Always is unsupported in a Job.
-  { fleet: 'warm', name: 'the one-off Job with restartPolicy Always', object: 'Job/warm-refresher-now', path: '/spec/template/spec/restartPolicy',
+  { fleet: 'warm', name: 'the one-off Job with restartPolicy Always', object: REFRESHER_JOB, path: '/spec/template/spec/restartPolicy',
     mutate: (i) => { get(i, 'Job').spec.template.spec.restartPolicy = 'Always'; } },
   // API server ValidateJobTemplateSpec (CronJob): restartPolicy absent defaults to Always, refused.
   { fleet: 'warm', name: 'a CronJob job template without restartPolicy', object: 'CronJob/warm-scale-up', path: '/spec/jobTemplate/spec/template/spec/restartPolicy',
     mutate: (i) => { delete cronPod(i, 'warm-scale-up').restartPolicy; } },
   // API server validateJobSpec: ttlSecondsAfterFinished must be non-negative.
-  { fleet: 'warm', name: 'a negative ttlSecondsAfterFinished', object: 'Job/warm-refresher-now', path: '/spec/ttlSecondsAfterFinished',
+  { fleet: 'warm', name: 'a negative ttlSecondsAfterFinished', object: REFRESHER_JOB, path: '/spec/ttlSecondsAfterFinished',
     mutate: (i) => { get(i, 'Job').spec.ttlSecondsAfterFinished = -1; } },
   // API server validateJobSpec: backoffLimit must be non-negative.
   { fleet: 'warm', name: 'a negative backoffLimit', object: 'CronJob/warm-refresher', path: '/spec/jobTemplate/spec/backoffLimit',
@@ -184,7 +186,7 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'an env name with =', object: 'CronJob/warm-scale-down', path: `${REFRESHER_POD}/containers/0/env/0/name`,
     mutate: (i) => { cronPod(i, 'warm-scale-down').containers[0].env.unshift({ name: 'SCALER=NAMESPACE', value: 'warm' }); } },
   // API server ValidatePodTemplateSpec: "ephemeral containers not allowed in pod template".
-  { fleet: 'warm', name: 'ephemeral containers in a Job template', object: 'Job/warm-refresher-now', path: '/spec/template/spec/ephemeralContainers',
+  { fleet: 'warm', name: 'ephemeral containers in a Job template', object: REFRESHER_JOB, path: '/spec/template/spec/ephemeralContainers',
     mutate: (i) => { get(i, 'Job').spec.template.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox' }]; } },
   // API server validateGeneratedSelector: a Job's selector is generated unless manualSelector.
   { fleet: 'warm', name: 'a selector in a CronJob job template', object: 'CronJob/warm-scale-down', path: '/spec/jobTemplate/spec/selector',
@@ -211,7 +213,7 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'the scaler ConfigMap without the script', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/1`,
     mutate: (i) => { const cm = get(i, 'ConfigMap', 'warm-scaler'); for (const key of Object.keys(cm.data)) if (/\.c?js$/.test(key) && key.includes('scaler')) { cm.data[`old-${key}`] = cm.data[key]; delete cm.data[key]; } } },
   // API server ValidateResourceRequirements: a request above its limit.
-  { fleet: 'warm', name: 'a memory limit below the request', object: 'Job/warm-refresher-now', path: '/spec/template/spec/containers/0/resources/requests/memory',
+  { fleet: 'warm', name: 'a memory limit below the request', object: REFRESHER_JOB, path: '/spec/template/spec/containers/0/resources/requests/memory',
     mutate: (i) => { get(i, 'Job').spec.template.spec.containers[0].resources.limits.memory = '32Mi'; } },
   // Runtime: the guest reads the registration token from the disk with serial RUNNERTOKEN.
   { fleet: 'warm', name: 'the pool token disk with another serial', object: 'VirtualMachinePool/warm', path: `${POOL_VMI}/domain/devices/disks/2/serial`,
