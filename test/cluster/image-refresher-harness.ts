@@ -193,3 +193,22 @@ export const poolImage = (): string => h.kube.object(POOLS, NS, POOL).spec.virtu
 
 /** The pointer ConfigMap's data, or undefined. */
 export const pointer = (): Record<string, string> | undefined => h.kube.object('configmaps', NS, POINTER)?.data;
+
+/**
+ * Stores a refreshed image as an earlier run left it: its DataVolume (imported), bake VM (whose VMI
+ * succeeded) and cloud-config Secret, labelled as the refresher labels them.
+ */
+export function putRefreshedImage(volume: string, runnerVersion: string, startedAt: string, image = synthesized.name): void {
+  const bakeVm = `${volume}-bake`;
+  const labels = {
+    'app.kubernetes.io/managed-by': 'kubevirt-runners-image-refresher', 'cdk8s-kubevirt-runners/image': image,
+    'cdk8s-kubevirt-runners/image-source': synthesized.source, 'cdk8s-kubevirt-runners/runner-version': runnerVersion,
+    'cdk8s-kubevirt-runners/baked-on': startedAt.slice(0, 10),
+  };
+  const metadata = (name: string) => ({ name, namespace: NS, labels, annotations: { 'cdk8s-kubevirt-runners/bake-started-at': startedAt } });
+  h.kube.put(DVS, { ...synthesized.dataVolume, metadata: metadata(volume), status: { phase: 'Succeeded', progress: '100.0%' } });
+  h.kube.put('secrets', { metadata: metadata(bakeVm), data: { userdata: Buffer.from('#cloud-config\n').toString('base64') } });
+  const vm = JSON.parse(JSON.stringify(synthesized.bakeVm).split(synthesized.volumeName).join(volume));
+  const stored = h.kube.put(VMS, { ...vm, metadata: metadata(bakeVm) });
+  putVmi(stored, 'Succeeded');
+}
