@@ -61,6 +61,7 @@ export interface FakeReleasesOptions {
 export interface FakeReleases {
   /** The releases API of actions/runner: `http://127.0.0.1:PORT/repos/actions/runner/releases`. */
   readonly url: string;
+  readonly port: number;
   /** Every request, in order. */
   readonly requests: RecordedRequest[];
   /** Requests GitHub would refuse for their form, and why. */
@@ -266,6 +267,9 @@ export async function startFakeReleases(options: FakeReleasesOptions): Promise<F
   return {
     get url() {
       return `${server.origin}/repos/${REPO}/releases`;
+    },
+    get port() {
+      return server.port;
     },
     requests: server.requests,
     violations,

@@ -84,7 +84,7 @@ export interface Harness {
 export const h = { runs: [] } as unknown as Harness;
 
 /** Before each test: the fake APIs with the synthesized fleet (image baked, pool on it) and `releases` served. */
-export async function setUp(releases: readonly FakeRelease[]): Promise<void> {
+export async function setUp(releases: readonly FakeRelease[], tls?: { readonly key: string; readonly cert: string }): Promise<void> {
   (h as { dir: string }).dir = mkdtempSync(join(tmpdir(), 'image-refresher-'));
   (h as { kubeToken: string }).kubeToken = `sa-${randomUUID()}`;
   writeFileSync(join(h.dir, 'token'), `${h.kubeToken}\n`);
@@ -93,7 +93,7 @@ export async function setUp(releases: readonly FakeRelease[]): Promise<void> {
   writeFileSync(join(h.dir, 'userdata'), synthesized.userData);
   h.kube = new FakeKube({ token: h.kubeToken, role: { namespace: NS, serviceAccount: 'ci-image-refresh', rules: REFRESHER_RULES } });
   await h.kube.start();
-  h.releases = await startFakeReleases({ releases });
+  h.releases = await startFakeReleases({ releases, tls });
   h.kube.put(DVS, { ...synthesized.dataVolume, status: { phase: 'Succeeded', progress: '100.0%' } });
   const vm = h.kube.put(VMS, synthesized.bakeVm);
   putVmi(vm, 'Succeeded');
@@ -136,11 +136,12 @@ export function refresherConfig(overrides: Partial<Record<keyof ImageRefresherCo
   return { ...config, ...overrides };
 }
 
+/** The pod's environment (downward API). */
+export const POD_ENV = { POD_NAMESPACE: NS, POD_NAME: POD, POD_UID };
+
 /** One run of the bundle. */
 export async function refresh(overrides: Partial<Record<keyof ImageRefresherConfig, unknown>> = {}, env: Record<string, string | undefined> = {}): Promise<BundleRun> {
-  const run = await runBundle(h.node, 'image-refresher', join(h.dir, 'config.json'), refresherConfig(overrides), {
-    POD_NAMESPACE: NS, POD_NAME: POD, POD_UID, ...env,
-  });
+  const run = await runBundle(h.node, 'image-refresher', join(h.dir, 'config.json'), refresherConfig(overrides), { ...POD_ENV, ...env });
   h.runs.push(run);
   return run;
 }

@@ -17,7 +17,7 @@ type Json = Record<string, any>;
 
 /** The objects one run created (or found from an earlier run of the same bake), for its cleanup. */
 export class Bake {
-  private readonly created: { resource: KubeResource; name: string; uid: string }[] = [];
+  private readonly created: { resource: KubeResource; name: string; uid?: string }[] = [];
 
   constructor(private readonly kube: KubeClient, private readonly namespace: string, private readonly imageName: string, private readonly log: Logger) {}
 
@@ -29,6 +29,8 @@ export class Bake {
     for (const [resource, object] of [[SECRET, objects.secret], [DATA_VOLUME, objects.dataVolume], [VIRTUAL_MACHINE, objects.bakeVm]] as const) {
       const name: string = object.metadata.name;
       const ref = KubeClient.describe(resource, this.namespace, name);
+      const entry: { resource: KubeResource; name: string; uid?: string } = { resource, name };
+      this.created.push(entry);
       let stored: Json;
       try {
         stored = await this.kube.create(resource, this.namespace, object, { signal });
@@ -39,7 +41,7 @@ export class Bake {
         if (!isRefreshed(stored, this.imageName)) throw new Error(`${ref} already exists and is not a refreshed image of ${this.imageName}: refusing to bake into it`);
         this.log.info(`${ref} exists from an earlier run of this bake: taking it over`);
       }
-      this.created.push({ resource, name, uid: stored.metadata.uid });
+      entry.uid = stored.metadata.uid;
     }
   }
 
@@ -87,9 +89,12 @@ export class Bake {
 
   /** Deletes what this run created, newest first, each only if it is still the object created (uid). Failures are logged: the next run's GC retries. */
   async remove(): Promise<void> {
-    for (const { resource, name, uid } of [...this.created].reverse()) {
+    for (const { resource, name, uid: known } of [...this.created].reverse()) {
       const ref = KubeClient.describe(resource, this.namespace, name);
       try {
+        // Stopped while creating it: it exists only if the request got through.
+        const uid = known ?? await this.ownUid(resource, name);
+        if (!uid) continue;
         await this.kube.delete(resource, this.namespace, name, { propagationPolicy: 'Background', preconditions: { uid } });
         this.log.info(`deleted ${ref}`);
       } catch (error) {
@@ -98,6 +103,16 @@ export class Bake {
       }
     }
     this.created.length = 0;
+  }
+
+  private async ownUid(resource: KubeResource, name: string): Promise<string | undefined> {
+    try {
+      const object: Json = await this.kube.get(resource, this.namespace, name);
+      return isRefreshed(object, this.imageName) ? object.metadata?.uid : undefined;
+    } catch (error) {
+      if (isKubeStatus(error, 404)) return undefined;
+      throw error;
+    }
   }
 
   /** `; DataVolume ns/x is in phase ImportInProgress (42.0%)`, or '' when it cannot be read. */

@@ -1,6 +1,6 @@
 import type { ImagePointer, ImageRefresherConfig, RunnerPackage } from '../contract';
 import { podIdentity } from '../runtime/config';
-import { isKubeStatus } from '../runtime/errors';
+import { AbortedError, isKubeStatus } from '../runtime/errors';
 import { KubeClient } from '../runtime/kube';
 import { kubeConnection, retryBaseDelayOf } from '../runtime/kube-connection';
 import type { Runtime } from '../runtime/main';
@@ -78,7 +78,8 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
     if (decision.bake) await bakeAndSwitch(decision.runnerPackage);
     else log.info(decision.why);
   } catch (error) {
-    await event('Warning', 'ImageRefreshFailed', (error as Error).message, true);
+    const stopped = error instanceof AbortedError ? `stopped by ${String(signal.reason)} before the refresh finished (the Job's activeDeadlineSeconds?)` : undefined;
+    await event('Warning', 'ImageRefreshFailed', stopped ?? (error as Error).message, true);
     throw error;
   }
 
@@ -94,6 +95,7 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
       await bake.waitUntilBaked(bakeName(volumeName), config.bakeTimeoutSeconds, signal);
     } catch (error) {
       await bake.remove();
+      if (error instanceof AbortedError) throw error;
       throw new Error(`the bake of runner ${runnerPackage.version} into ${volumeName} failed: ${(error as Error).message}; `
         + `the fleet keeps ${currentVolume} (runner ${inUse}), nothing else changed`);
     }
