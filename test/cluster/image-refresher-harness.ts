@@ -83,15 +83,18 @@ export interface Harness {
 
 export const h = { runs: [] } as unknown as Harness;
 
-/** Before each test: the fake APIs with the synthesized fleet (image baked, pool on it) and `releases` served. */
-export async function setUp(releases: readonly FakeRelease[], tls?: { readonly key: string; readonly cert: string }): Promise<void> {
+/**
+ * Before each test: the fake APIs with the synthesized fleet (image baked, pool on it) and `releases`
+ * served (over TLS with `tls`); RBAC from `rules` (a Role that differs from REFRESHER_RULES).
+ */
+export async function setUp(releases: readonly FakeRelease[], { tls, rules = REFRESHER_RULES }: { tls?: { key: string; cert: string }; rules?: PolicyRule[] } = {}): Promise<void> {
   (h as { dir: string }).dir = mkdtempSync(join(tmpdir(), 'image-refresher-'));
   (h as { kubeToken: string }).kubeToken = `sa-${randomUUID()}`;
   writeFileSync(join(h.dir, 'token'), `${h.kubeToken}\n`);
   writeFileSync(join(h.dir, 'datavolume.json'), JSON.stringify(synthesized.dataVolume));
   writeFileSync(join(h.dir, 'bake-vm.json'), JSON.stringify(synthesized.bakeVm));
   writeFileSync(join(h.dir, 'userdata'), synthesized.userData);
-  h.kube = new FakeKube({ token: h.kubeToken, role: { namespace: NS, serviceAccount: 'ci-image-refresh', rules: REFRESHER_RULES } });
+  h.kube = new FakeKube({ token: h.kubeToken, role: { namespace: NS, serviceAccount: 'ci-image-refresh', rules }, contract: REFRESHER_RULES });
   await h.kube.start();
   h.releases = await startFakeReleases({ releases, tls });
   h.kube.put(DVS, { ...synthesized.dataVolume, status: { phase: 'Succeeded', progress: '100.0%' } });

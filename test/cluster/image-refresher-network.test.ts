@@ -35,7 +35,7 @@ describe.each(CLUSTER_NODES)('the image refresher\'s network under $label', (clu
     testIf(hasOpenssl, 'openssl (to make a test CA; apt-get install openssl)')('the releases API through a CONNECT tunnel, unauthenticated; the Kubernetes API directly', async () => {
       const pkiDir = mkdtempSync(join(tmpdir(), 'image-refresher-pki-'));
       const pki = makeServerPki(pkiDir, API_HOST);
-      await setUp([{ version: V0 }], { key: pki.key, cert: pki.cert });
+      await setUp([{ version: V0 }], { tls: { key: pki.key, cert: pki.cert } });
       const caFile = join(h.dir, 'ca.crt');
       copyFileSync(pki.caFile, caFile);
       rmSync(pkiDir, { recursive: true, force: true });

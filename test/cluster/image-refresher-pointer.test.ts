@@ -109,6 +109,19 @@ describe.each(CLUSTER_NODES)('the image pointer under $label', (clusterNode) => 
     expect(h.kube.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url}`)).toEqual([`PATCH /apis/pool.kubevirt.io/v1beta1/namespaces/${NS}/virtualmachinepools/${POOL}`]);
   });
 
+  test('the pool changed between its read and the patch (the test operation fails, 422): read again and pointed', async () => {
+    h.releases.setReleases([{ version: V0 }, { version: V1 }]);
+    setPoolImage(synthesized.volumeName);
+    h.kube.inject('PATCH', POOLS, { status: 422, message: 'the server rejected our request due to an error in our request' });
+    const run = await refresh();
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`VirtualMachinePool ${NS}/${POOL} changed while it was being pointed at ${OLD}: reading it again`);
+    expect(h.kube.requestsOf('PATCH')).toHaveLength(2);
+    expect(h.kube.requestsOf('GET', `/virtualmachinepools/${POOL}`)).toHaveLength(2);
+    expect(poolImage()).toBe(OLD);
+  });
+
   test('a pool on another image is left alone; a pointer refreshed from other inputs is ignored', async () => {
     h.releases.setReleases([{ version: V0 }]);
     h.kube.modify('configmaps', NS, POINTER, { data: { source: 'ffffffffff' } });

@@ -1,6 +1,6 @@
 import { CLUSTER_NODES } from './node-binaries';
 import {
-  bake, created, DVS, events, h, NS, OLDER, POD, POD_UID, pointer, poolImage, refresh, setUp, synthesized, tearDown, V0, V1, VMIS, VMS,
+  REFRESHER_RULES, bake, created, DVS, events, h, NS, OLDER, POD, POD_UID, pointer, poolImage, refresh, setUp, synthesized, tearDown, V0, V1, VMIS, VMS,
 } from './image-refresher-harness';
 import { fakeSha256, runnerReleaseBody } from './fake-github-releases';
 
@@ -129,6 +129,17 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
       expect(run.stderr).toContain('runnerVersion 2.999.0 is not a published release of actions/runner');
       expect(created(DVS)).toEqual([]);
     });
+  });
+
+  test('a Role without a permission the bake needs: the refusal explained, what was made deleted, exit 1', async () => {
+    await setUp([{ version: V0 }, { version: V1 }], { rules: REFRESHER_RULES.map((r) => (r.resources?.includes('datavolumes') ? { ...r, verbs: ['get', 'list', 'delete'] } : r)) });
+    const run = await refresh();
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^image-refresher: the bake of runner .* failed: cannot create DataVolume ci\/ci-image-[0-9a-f]{10}: HTTP 403 Forbidden: .*The pod's ServiceAccount may not create datavolumes in API group cdi\.kubevirt\.io: its Role needs that verb on that resource in namespace ci; the fleet keeps/);
+    const [secret] = created('secrets');
+    expect(h.kube.object('secrets', NS, secret)).toBeUndefined();
+    expect(pointer()).toBeUndefined();
   });
 
   test('a release whose notes publish no checksum is refused: no bake, exit 1, an Event', async () => {

@@ -1,6 +1,7 @@
 import type { ImagePointer, ImageRefresherConfig, RunnerPackage } from '../contract';
 import { podIdentity } from '../runtime/config';
-import { AbortedError, isKubeStatus } from '../runtime/errors';
+import { withKubeHint } from '../launcher/kube-hints';
+import { AbortedError, isKubeStatus, KubeStatusError } from '../runtime/errors';
 import { KubeClient } from '../runtime/kube';
 import { kubeConnection, retryBaseDelayOf } from '../runtime/kube-connection';
 import type { Runtime } from '../runtime/main';
@@ -50,14 +51,16 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
   const currentVolume = current?.volumeName ?? config.volumeName;
   const inUse = current?.runnerVersion ?? config.release.version;
   log.info(`current image ${currentVolume} (runner ${inUse})`);
-  const isOurs = (claim: string) => claim === config.volumeName || (claim.startsWith(`${config.name}-`) && claim.length === config.volumeName.length);
+  // The synthesized image or a refreshed one: `<name>-<10 hex>`.
+  const isOurs = (claim: string) => new RegExp(`^${config.name}-[0-9a-f]{10}$`).test(claim);
+  const explained = (error: unknown): Error => (error instanceof KubeStatusError ? withKubeHint(error, namespace) : error as Error);
   const pointPools = async (volume: string) => {
     const failures: string[] = [];
     for (const pool of config.warmPools) {
       try {
         await pointPool(kube, namespace, pool, volume, isOurs, log, signal);
       } catch (error) {
-        failures.push((error as Error).message);
+        failures.push(explained(error).message);
       }
     }
     return failures;
@@ -78,9 +81,13 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
     if (decision.bake) await bakeAndSwitch(decision.runnerPackage);
     else log.info(decision.why);
   } catch (error) {
-    const stopped = error instanceof AbortedError ? `stopped by ${String(signal.reason)} before the refresh finished (the Job's activeDeadlineSeconds?)` : undefined;
-    await event('Warning', 'ImageRefreshFailed', stopped ?? (error as Error).message, true);
-    throw error;
+    if (error instanceof AbortedError) {
+      await event('Warning', 'ImageRefreshFailed', `stopped by ${String(signal.reason)} before the refresh finished (the Job's activeDeadlineSeconds?)`, true);
+      throw error;
+    }
+    const failure = explained(error);
+    await event('Warning', 'ImageRefreshFailed', failure.message, true);
+    throw failure;
   }
 
   async function bakeAndSwitch(runnerPackage: RunnerPackage): Promise<void> {
@@ -96,7 +103,7 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
     } catch (error) {
       await bake.remove();
       if (error instanceof AbortedError) throw error;
-      throw new Error(`the bake of runner ${runnerPackage.version} into ${volumeName} failed: ${(error as Error).message}; `
+      throw new Error(`the bake of runner ${runnerPackage.version} into ${volumeName} failed: ${explained(error).message}; `
         + `the fleet keeps ${currentVolume} (runner ${inUse}), nothing else changed`);
     }
     const next: ImagePointer = { volumeName, source: config.source, runnerVersion: runnerPackage.version, bakedAt: rfc3339(new Date()) };
@@ -118,7 +125,7 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
   try {
     deleted = await collectGarbage(kube, namespace, { name: config.name, keep: config.keep, protect }, log, signal);
   } catch (error) {
-    throw new Error(`deleting old images failed (the next run tries again): ${(error as Error).message}`);
+    throw new Error(`deleting old images failed (the next run tries again): ${explained(error).message}`);
   }
   if (deleted.length === 0) log.info(`old images: none to delete (keeping ${config.keep} besides the current one, and any in use)`);
   if (poolProblems.length > 0) {
