@@ -142,6 +142,20 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
     expect(pointer()).toBeUndefined();
   });
 
+  test('a switch the API server refuses: the baked image is deleted again, the fleet stays on its image, exit 1', async () => {
+    await setUp([{ version: V0 }, { version: V1 }], { rules: REFRESHER_RULES.filter((r) => !(r.resources?.includes('configmaps') && r.verbs.includes('create'))) });
+    const [run, vmName] = await Promise.all([refresh(), bake('Succeeded')]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot create ConfigMap ${NS}/ci-image-current: HTTP 403 Forbidden`);
+    expect(run.stderr).toContain('The pod\'s ServiceAccount may not create configmaps: its Role needs that verb on that resource in namespace ci');
+    expect(h.kube.object(VMS, NS, vmName)).toBeUndefined();
+    expect(h.kube.object(DVS, NS, vmName.replace(/-bake$/, ''))).toBeUndefined();
+    expect(pointer()).toBeUndefined();
+    expect(poolImage()).toBe(synthesized.volumeName);
+    expect(events().map((e) => e.reason)).toEqual(['ImageRefreshFailed', 'ImageRefreshFailed']);
+  });
+
   test('a release whose notes publish no checksum is refused: no bake, exit 1, an Event', async () => {
     await setUp([{ version: V0 }, { version: V1, body: runnerReleaseBody(V1, { 'linux-arm64': fakeSha256(V1, 'linux-arm64') }) }]);
     const run = await refresh();

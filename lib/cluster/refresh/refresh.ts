@@ -13,15 +13,15 @@ import { collectGarbage } from './gc';
 import { bakeName, refreshedVolumeName, VIRTUAL_MACHINE } from './image-objects';
 import { readPointer } from './pointer';
 import { decide, DEFAULT_RELEASES_API_URL, fetchRelease } from './releases';
-import { switchPointer } from './switch-pointer';
+import { switchPointer, type SwitchOutcome } from './switch-pointer';
 import { pointPool } from './warm-pools';
 
 // One run of the image refresher, in the pod's namespace: the warm pools put back on the current
 // image (a re-applied manifest resets their template), the runner release resolved, and, when it is
 // newer than the one in use, a bake; once the bake succeeded, the pointer switched and the warm pools
 // pointed at the new image; then old images that nothing uses are deleted. Any failure before the
-// switch leaves everything as it was (what the run created is deleted again) and records a Warning
-// Event on the image's bake VM and on this pod.
+// switch (the switch included) leaves the fleet as it was (what the run created is deleted again)
+// and records a Warning Event on the image's bake VM and on this pod.
 
 export async function refreshImage(config: ImageRefresherConfig, { log, env, signal }: Runtime): Promise<void> {
   const pod = podIdentity(env, ['namespace', 'name', 'uid']);
@@ -107,7 +107,13 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
         + `the fleet keeps ${currentVolume} (runner ${inUse}), nothing else changed`);
     }
     const next: ImagePointer = { volumeName, source: config.source, runnerVersion: runnerPackage.version, bakedAt: rfc3339(new Date()) };
-    const switched = await switchPointer(kube, namespace, config.pointerConfigMap, config.name, read, next, log, signal);
+    let switched: SwitchOutcome;
+    try {
+      switched = await switchPointer(kube, namespace, config.pointerConfigMap, config.name, read, next, log, signal);
+    } catch (error) {
+      await removeUnlessPointed(bake, volumeName);
+      throw error;
+    }
     if (!switched.switched) {
       await bake.remove();
       protect.add(switched.current.volumeName);
@@ -119,6 +125,17 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
     poolProblems.push(...await pointPools(volumeName));
     await event('Normal', 'ImageRefreshed', `the fleet's image is now ${volumeName}: runner ${runnerPackage.version} and the distribution's updates of ${bakeDate} `
       + `(was ${currentVolume}, runner ${inUse})`);
+  }
+
+  /** After a failed switch: the bake goes unless the pointer names it after all (a write whose answer was lost). */
+  async function removeUnlessPointed(bake: Bake, volumeName: string): Promise<void> {
+    try {
+      const now = await readPointer(kube, namespace, config.pointerConfigMap, new AbortController().signal, log);
+      if (now.pointer?.volumeName === volumeName) return log.warn(`the pointer names ${volumeName} after all: it stays`);
+    } catch (error) {
+      return log.warn(`${volumeName} stays (a later run deletes it when nothing uses it): cannot tell whether the pointer names it: ${(error as Error).message}`);
+    }
+    await bake.remove();
   }
 
   let deleted: string[];
