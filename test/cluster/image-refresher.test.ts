@@ -1,8 +1,9 @@
 import { CLUSTER_NODES } from './node-binaries';
 import {
-  REFRESHER_RULES, bake, created, DVS, events, h, NS, OLDER, POD, POD_UID, pointer, poolImage, refresh, setUp, synthesized, tearDown, V0, V1, VMIS, VMS,
+  REFRESHER_RULES, bake, putRefreshedImage, created, DVS, events, h, NS, OLDER, POD, POD_UID, pointer, poolImage, refresh, setUp, synthesized, tearDown, V0, V1, VMIS, VMS,
 } from './image-refresher-harness';
 import { fakeSha256, runnerReleaseBody } from './fake-github-releases';
+import { refreshedVolumeName } from '../../lib/cluster/refresh/image-objects';
 
 // The image refresher's run (lib/cluster/entries/image-refresher.ts, lib/cluster/refresh/): the
 // release resolved from GitHub's releases API, the bake from the synthesized image's templates with
@@ -154,6 +155,23 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
     expect(pointer()).toBeUndefined();
     expect(poolImage()).toBe(synthesized.volumeName);
     expect(events().map((e) => e.reason)).toEqual(['ImageRefreshFailed', 'ImageRefreshFailed']);
+  });
+
+  test('a rerun after a run that stopped once its bake was made (the same inputs on the same day): the bake is taken over, not made again', async () => {
+    await setUp([{ version: V0 }, { version: V1 }]);
+    // Today's name, and tomorrow's for a run that crosses midnight.
+    const days = [0, 1].map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
+    const volumes = days.map((bakeDate) => refreshedVolumeName(synthesized.name, { source: synthesized.source, runnerVersion: V1, bakeDate }));
+    for (const volume of volumes) putRefreshedImage(volume, V1, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    const run = await refresh();
+
+    expect(run.code).toBe(0);
+    const volume = pointer()!.volumeName;
+    expect(volumes).toContain(volume);
+    expect(run.stdout).toContain(`DataVolume ${NS}/${volume} exists from an earlier run of this bake: taking it over`);
+    expect(run.stdout).toContain(`VirtualMachineInstance ${NS}/${volume}-bake phase Succeeded`);
+    expect(h.kube.requestsOf('DELETE')).toEqual([]);
+    expect(poolImage()).toBe(volume);
   });
 
   test('a release whose notes publish no checksum is refused: no bake, exit 1, an Event', async () => {

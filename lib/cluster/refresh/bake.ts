@@ -57,12 +57,12 @@ export class Bake {
     let outcome: { ok: true } | { ok: false; why: string } | undefined;
     const observe = (vmi: Json | undefined, deleted = false) => {
       if (!vmi) return false;
-      if (deleted || vmi.metadata?.deletionTimestamp) return (outcome = { ok: false, why: `${ref} was deleted before the bake ended` }), true;
       const now = vmi.status?.phase;
       if (now && now !== phase) this.log.info(`${ref} phase ${now} after ${formatSeconds(Date.now() - started)}`);
       phase = now;
-      if (now === 'Succeeded') outcome = { ok: true };
-      if (now === 'Failed') outcome = { ok: false, why: `${ref} failed: ${failureReason(vmi)}` };
+      if (deleted || vmi.metadata?.deletionTimestamp) outcome = { ok: false, why: `${ref} was deleted before the bake ended` };
+      else if (now === 'Succeeded') outcome = { ok: true };
+      else if (now === 'Failed') outcome = { ok: false, why: `${ref} failed: ${failureReason(vmi)}` };
       return outcome !== undefined;
     };
     try {
