@@ -1,15 +1,15 @@
 import type { ImageRefresherConfig, RunnerPackage } from '../contract';
-import { GitHubError, RateLimitedError, TransientError } from '../runtime/errors';
-import { describeAnswer, rateLimitWaitMs } from '../runtime/github';
+import { GitHubError } from '../runtime/errors';
+import { describeAnswer, settledAnswer } from '../runtime/github';
 import { exchange, isObject, type HttpAnswer } from '../runtime/http';
 import type { Logger } from '../runtime/log';
 import type { Proxy } from '../runtime/proxy';
-import { maxDelayMs, withRetries } from '../runtime/retry';
+import { withRetries } from '../runtime/retry';
 import { compareVersions, releaseFacts, type GitHubRelease, type RunnerReleaseFacts } from '../runtime/runner-releases';
 
 // Which runner release a refresh bakes: the newest release of actions/runner (or the pinned one),
-// read from GitHub's public releases API without a credential (the refresher holds none), with the
-// runtime's retry policy and GitHub's rate limits (an unauthenticated caller gets 60 requests an hour
+// read from GitHub's public releases API without a credential (the refresher holds none, and
+// GitHubClient always sends one), with the runtime's retry policy and GitHub's rate limits (an unauthenticated caller gets 60 requests an hour
 // per address: a run makes one), through the proxy when there is one. The release's checksum comes
 // only from its notes' marked SHA block; a release without it is refused, and so is a version older
 // than the one in use.
@@ -37,11 +37,7 @@ export async function fetchRelease(access: ReleasesAccess, version: string | und
       agent: proxy ? proxy.agentFor(url) : false,
       tlsProblem: `the releases API at ${apiUrl} is not trusted (a mirror with a private CA needs NODE_EXTRA_CA_CERTS)`,
     });
-    const limit = rateLimitWaitMs(reply);
-    if (limit === undefined && reply.status !== 429 && reply.status < 500) return reply;
-    const problem = describeAnswer(reply);
-    if (limit !== undefined && limit > maxDelayMs(retryBaseDelayMs)) throw new RateLimitedError(what, problem, limit);
-    throw new TransientError(problem, limit ?? 0);
+    return settledAnswer(what, reply, retryBaseDelayMs);
   });
   if (answer.status === 404 && version !== undefined) {
     throw new GitHubError(what, 404, describeAnswer(answer), `runnerVersion ${version} is not a published release of actions/runner: pin a version listed at https://github.com/actions/runner/releases`);
