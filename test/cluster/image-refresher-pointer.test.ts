@@ -122,16 +122,39 @@ describe.each(CLUSTER_NODES)('the image pointer under $label', (clusterNode) => 
     expect(poolImage()).toBe(OLD);
   });
 
-  test('a pool on another image is left alone; a pointer refreshed from other inputs is ignored', async () => {
+  test('a pointer someone left incomplete: launchers ignore it, so the runner in use is the manifests\'; replaced by a complete one', async () => {
+    h.releases.setReleases([{ version: V0 }, { version: V1 }]);
+    h.kube.modify('configmaps', NS, POINTER, { data: { bakedAt: null, runnerVersion: 'latest' } });
+    const [run, vmName] = await Promise.all([refresh(), bake('Succeeded')]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`image-refresher: ConfigMap ${NS}/${POINTER} is not a complete image pointer (volumeName, source, runnerVersion, bakedAt): launchers ignore it; the next switch replaces it\n`);
+    expect(run.stdout).toContain(`current image ${synthesized.volumeName} (runner ${V0})`);
+    expect(pointer()).toEqual({ volumeName: vmName.replace(/-bake$/, ''), source: synthesized.source, runnerVersion: V1, bakedAt: expect.any(String) });
+    expect(h.kube.requestsOf('PUT', '/configmaps')).toHaveLength(1);
+    // Not rolled back to the manifests' image first: the pool goes from the image it booted to the new one.
+    expect(h.kube.requestsOf('PATCH').map((r) => JSON.parse(r.body)[0].value)).toEqual([OLD]);
+    expect(poolImage()).toBe(pointer()!.volumeName);
+  });
+
+  test('a pool on another image is left alone, with a warning', async () => {
+    h.releases.setReleases([{ version: V0 }, { version: V1 }]);
+    setPoolImage('other-image-0123456789');
+    const run = await refresh();
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`image-refresher: VirtualMachinePool ${NS}/${POOL} boots other-image-0123456789, not an image of this RunnerImage: left alone\n`);
+    expect(h.kube.requestsOf('PATCH')).toEqual([]);
+  });
+
+  test('a pointer refreshed from other inputs (the manifests changed since) is ignored: the manifests\' image and runner are current, the pool is theirs', async () => {
     h.releases.setReleases([{ version: V0 }]);
     h.kube.modify('configmaps', NS, POINTER, { data: { source: 'ffffffffff' } });
-    setPoolImage('other-image-0123456789');
     const run = await refresh();
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`the pointer names ${OLD}, refreshed from other inputs (ffffffffff): the manifests' image ${synthesized.volumeName} is current`);
     expect(run.stdout).toContain(`nothing newer: the latest release of actions/runner is ${V0}, the runner version in use`);
-    expect(run.stderr).toBe(`image-refresher: VirtualMachinePool ${NS}/${POOL} boots other-image-0123456789, not an image of this RunnerImage: left alone\n`);
-    expect(h.kube.requestsOf('PATCH')).toEqual([]);
+    expect(h.kube.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

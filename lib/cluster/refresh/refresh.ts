@@ -16,7 +16,7 @@ import { decide, DEFAULT_RELEASES_API_URL, fetchRelease } from './releases';
 import { switchPointer, type SwitchOutcome } from './switch-pointer';
 import { pointPool } from './warm-pools';
 
-// One run of the image refresher, in the pod's namespace: the warm pools put back on the current
+// One run of the image refresher, in the pod's namespace: the warm pools put back on the pointer's
 // image (a re-applied manifest resets their template), the runner release resolved, and, when it is
 // newer than the one in use, a bake; once the bake succeeded, the pointer switched and the warm pools
 // pointed at the new image; then old images that nothing uses are deleted. Any failure before the
@@ -71,8 +71,9 @@ export async function refreshImage(config: ImageRefresherConfig, { log, env, sig
   // A pool that cannot be pointed at its image does not hold the fleet's launchers back: reported at the end.
   const poolProblems: string[] = [];
   try {
-    // A `kubectl apply` of the manifests puts the synthesized image back into a pool's template.
-    poolProblems.push(...await pointPools(currentVolume));
+    // A `kubectl apply` of the manifests puts the synthesized image back into a pool's template. Without
+    // a pointer from these manifests the template is the manifests' to say.
+    if (current) poolProblems.push(...await pointPools(current.volumeName));
     const proxy = config.proxy ? new Proxy(config.proxy) : undefined;
     const apiUrl = (config.releasesApiUrl ?? DEFAULT_RELEASES_API_URL).replace(/\/+$/, '');
     if (proxy) log.info(`the releases API: ${proxy.routeOf(apiUrl)}`);
