@@ -51,12 +51,16 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
         expect(object.metadata.labels['cdk8s-kubevirt-runners/baked-on']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
         expect(object.metadata.annotations['cdk8s-kubevirt-runners/runner-sha256']).toBe(sha);
         expect(object.metadata.ownerReferences).toBeUndefined();
+        // Never pruned as one of the manifests' objects.
+        expect(object.metadata.labels['app.kubernetes.io/instance']).toBeUndefined();
       }
       const vm = h.kube.object(VMS, NS, vmName);
       const volumes = vm.spec.template.spec.volumes;
       expect(volumes.find((v: any) => v.name === 'rootdisk')).toEqual({ name: 'rootdisk', dataVolume: { name: volume } });
       expect(volumes.find((v: any) => v.cloudInitNoCloud).cloudInitNoCloud).toEqual({ secretRef: { name: vmName } });
       expect(vm.spec.template.spec.hostname).toBe(vmName);
+      // The bake's NetworkPolicy selects the VMI template's labels: the refreshed bake gets the same.
+      expect(vm.spec.template.metadata).toEqual(synthesized.bakeVm.spec.template.metadata);
       expect(JSON.stringify(vm)).not.toContain(synthesized.volumeName);
 
       expect(pointer()).toEqual({ volumeName: volume, source: synthesized.source, runnerVersion: V1, bakedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });

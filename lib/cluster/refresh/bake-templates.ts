@@ -98,7 +98,7 @@ export function bakeObjects(templates: BakeTemplates, synthesized: { readonly vo
   const annotations = { [BAKE_STARTED_ANNOTATION]: spec.startedAt, [RUNNER_SHA256_ANNOTATION]: spec.runnerPackage.sha256 };
   const metadata = (template: Json, name: string) => ({
     name, namespace: spec.namespace,
-    labels: { ...template.metadata?.labels, ...labels },
+    labels: { ...withoutInstance(template.metadata?.labels), ...labels },
     annotations: { ...template.metadata?.annotations, ...annotations },
   });
   const userData = swapRunnerPackage(templates.userData, synthesized.release, spec.runnerPackage);
@@ -109,6 +109,16 @@ export function bakeObjects(templates: BakeTemplates, synthesized: { readonly vo
   const bakeVm = renameBakeVm(templates.bakeVm, synthesized.volumeName, spec.volumeName);
   bakeVm.metadata = metadata(templates.bakeVm, bake);
   return { secret, dataVolume, bakeVm };
+}
+
+/**
+ * The manifests' labels without app.kubernetes.io/instance: Argo CD tracks an application's objects by
+ * that label, and `kubectl apply --prune -l` selects by it; an object the refresher made must never
+ * look like one of the manifests' (to be pruned). The VMI template's labels, which the bake's
+ * NetworkPolicy selects, stay as they are.
+ */
+function withoutInstance(labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => key !== 'app.kubernetes.io/instance'));
 }
 
 function readText(field: string, path: string): string {
