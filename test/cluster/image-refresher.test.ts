@@ -249,11 +249,21 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
     expect(run.stderr).toContain(message);
   });
 
-  test('no VMI of the bake is ever polled: the wait is one watch of its name', async () => {
+  test('the bake VMI is never polled: one list and one watch of its name, resumed when the API server ends the watch', async () => {
     await setUp([{ version: V0 }, { version: V1 }]);
-    const [run] = await Promise.all([refresh(), bake('Succeeded')]);
+    const ending = (async () => {
+      await h.kube.until(() => h.kube.openWatches > 0);
+      h.kube.endWatches();
+    })();
+    const [run, vmName] = await Promise.all([refresh(), ending.then(() => bake('Succeeded'))]);
+
     expect(run.code).toBe(0);
-    const vmiRequests = h.kube.requests.filter((r) => r.url.includes(`/${VMIS}`) && r.url.includes('fieldSelector'));
-    expect(vmiRequests.every((r) => /fieldSelector=metadata\.name%3D/.test(r.url))).toBe(true);
+    const selector = `fieldSelector=metadata.name%3D${vmName}`;
+    const vmiRequests = h.kube.requests.filter((r) => r.url.includes(`/${VMIS}`)).map((r) => r.url.replace(/^.*\?/, '').replace(/&resourceVersion=\d+/, ''));
+    expect(vmiRequests).toEqual([
+      selector,
+      `${selector}&watch=1&allowWatchBookmarks=true&timeoutSeconds=300`,
+      `${selector}&watch=1&allowWatchBookmarks=true&timeoutSeconds=300`,
+    ]);
   });
 });
