@@ -24,13 +24,13 @@ const INT32_MAX = 2 ** 31 - 1;
 
 // One validator per test file: compiling the KubeVirt schema takes a moment.
 let schemas: KubernetesSchemas | undefined;
-let scaleSchemas: KubernetesSchemas | undefined;
+let testSchemas: KubernetesSchemas | undefined;
 
 /** The object's problems against its kind's JSON schema. */
 export function schemaProblems(object: any): string[] {
   if (`${object?.apiVersion} ${object?.kind}` in TEST_SCHEMA_KINDS) {
-    scaleSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
-    return scaleSchemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
+    testSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
+    return testSchemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
   }
   schemas ??= new KubernetesSchemas();
   return schemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
@@ -38,8 +38,8 @@ export function schemaProblems(object: any): string[] {
 
 /** A Scale's problems against autoscaling/v1 Scale's schema and apimachinery's ValidateScale. */
 export function scaleProblems(scale: any): string[] {
-  scaleSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
-  const problems = scaleSchemas.validate({ file: 'request', object: scale }).map((f) => `${f.path || '/'}: ${f.message}`);
+  testSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
+  const problems = testSchemas.validate({ file: 'request', object: scale }).map((f) => `${f.path || '/'}: ${f.message}`);
   const replicas = scale?.spec?.replicas;
   if (Number.isInteger(replicas) && replicas < 0) problems.push('spec.replicas: Invalid value: must be greater than or equal to 0');
   if (Number.isInteger(replicas) && replicas > INT32_MAX) problems.push('spec.replicas: Invalid value: must fit in an int32');
