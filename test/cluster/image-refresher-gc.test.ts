@@ -67,6 +67,17 @@ describe.each(CLUSTER_NODES)('garbage collection of old images under $label', (c
     expect(deletes.map((r) => r.url.replace(/^.*\/namespaces\/ci\//, '')).slice(0, 3)).toEqual([`virtualmachines/${image(7)}-bake`, `secrets/${image(7)}-bake`, `datavolumes/${image(7)}`]);
   });
 
+  test('a cluster that serves no VirtualMachinePools (KubeVirt before 1.7): no pool uses an image; the others are still asked', async () => {
+    await setUp([{ version: V0 }]);
+    for (let n = 1; n <= 3; n++) putRefreshedImage(image(n), V1, `2026-11-0${n}T03:00:00Z`);
+    putJobVmi('arc-runner-abc12', image(1), 'Running');
+    h.kube.inject('GET', POOLS, { status: 404, message: 'the server could not find the requested resource' });
+    const run = await refresh({ warmPools: [] });
+
+    expect(run.code).toBe(0);
+    expect([1, 2, 3].map((n) => remaining(image(n)).length)).toEqual([3, 0, 3]);
+  });
+
   test('after a switch, the image current before it stays even with keep 0 (a launcher may have just read it); the one before goes', async () => {
     await setUp([{ version: V0 }, { version: V1 }, { version: V2 }]);
     putRefreshedImage(image(1), V1, '2026-11-01T03:00:00Z');

@@ -1,3 +1,4 @@
+import { isKubeStatus } from '../runtime/errors';
 import { isObject } from '../runtime/http';
 import { KubeClient } from '../runtime/kube';
 import { bakeName, DATA_VOLUME, POOL, VIRTUAL_MACHINE, VMI } from './image-objects';
@@ -25,7 +26,15 @@ function cloneSource(spec: Json | undefined, namespace: string): string | undefi
 
 /** Each volume name in use, with who uses it (`VirtualMachineInstance ci/x`). */
 export async function imageUsers(kube: KubeClient, namespace: string, signal: AbortSignal): Promise<Map<string, string[]>> {
-  const [vmis, dataVolumes, vms, pools] = await Promise.all([VMI, DATA_VOLUME, VIRTUAL_MACHINE, POOL].map((resource) => kube.list(resource, namespace, { signal })));
+  const [vmis, dataVolumes, vms, pools] = await Promise.all([VMI, DATA_VOLUME, VIRTUAL_MACHINE, POOL].map(async (resource) => {
+    try {
+      return await kube.list(resource, namespace, { signal });
+    } catch (error) {
+      // A cluster whose KubeVirt serves no pool.kubevirt.io/v1beta1 (before 1.7) has no pools to ask.
+      if (resource === POOL && isKubeStatus(error, 404)) return { items: [], resourceVersion: '' };
+      throw error;
+    }
+  }));
   const users = new Map<string, string[]>();
   const use = (claims: (string | undefined)[], who: string) => {
     for (const claim of claims) if (typeof claim === 'string') users.set(claim, [...(users.get(claim) ?? []), who]);
