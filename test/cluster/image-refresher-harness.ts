@@ -72,24 +72,25 @@ export const REFRESHER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
+/** The test's fakes and folder (set by setUp), the runs to check at tearDown, the Node binary of the describe. */
 export interface Harness {
-  readonly dir: string;
-  readonly kubeToken: string;
+  dir: string;
+  kubeToken: string;
   kube: FakeKube;
   releases: FakeReleases;
   readonly runs: BundleRun[];
   node: ClusterNode;
 }
 
-export const h = { runs: [] } as unknown as Harness;
+export const h = { runs: [] as BundleRun[] } as Harness;
 
 /**
  * Before each test: the fake APIs with the synthesized fleet (image baked, pool on it) and `releases`
  * served (over TLS with `tls`); RBAC from `rules` (a Role that differs from REFRESHER_RULES).
  */
 export async function setUp(releases: readonly FakeRelease[], { tls, rules = REFRESHER_RULES }: { tls?: { key: string; cert: string }; rules?: PolicyRule[] } = {}): Promise<void> {
-  (h as { dir: string }).dir = mkdtempSync(join(tmpdir(), 'image-refresher-'));
-  (h as { kubeToken: string }).kubeToken = `sa-${randomUUID()}`;
+  h.dir = mkdtempSync(join(tmpdir(), 'image-refresher-'));
+  h.kubeToken = `sa-${randomUUID()}`;
   writeFileSync(join(h.dir, 'token'), `${h.kubeToken}\n`);
   writeFileSync(join(h.dir, 'datavolume.json'), JSON.stringify(synthesized.dataVolume));
   writeFileSync(join(h.dir, 'bake-vm.json'), JSON.stringify(synthesized.bakeVm));
