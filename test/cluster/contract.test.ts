@@ -2,6 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerKedaScaleSet, RunnerScaleSet, RunnerTokenRefresher, RunnerWarmPool } from '../../lib';
 import { CLUSTER_ENTRIES, ClusterEntry, ClusterEntryConfigs } from '../../lib/cluster/contract';
 import { validate as validateArcLauncher } from '../../lib/cluster/entries/arc-launcher';
+import { validate as validateImageRefresher } from '../../lib/cluster/entries/image-refresher';
 import { validate as validateMintLauncher } from '../../lib/cluster/entries/mint-launcher';
 import { validate as validatePoolScaler } from '../../lib/cluster/entries/pool-scaler';
 import { validate as validateTokenRefresher } from '../../lib/cluster/entries/token-refresher';
@@ -18,6 +19,7 @@ const VALIDATORS: { readonly [E in ClusterEntry]: (fields: Fields) => ClusterEnt
   'token-refresher': validateTokenRefresher,
   'arc-launcher': validateArcLauncher,
   'mint-launcher': validateMintLauncher,
+  'image-refresher': validateImageRefresher,
 };
 
 /**

@@ -251,11 +251,12 @@ describe('the fake Kubernetes API speaks the real wire format', () => {
     expect(kube.violations.length).toBeGreaterThanOrEqual(5);
   });
 
-  testIf(hasSharedSchemas, '../shared/schemas')('its Scale schema is Kubernetes 1.34\'s autoscaling/v1 Scale, standalone-strict like the shipped schemas', () => {
+  testIf(hasSharedSchemas, '../shared/schemas')('its Scale and Event schemas are Kubernetes 1.34\'s autoscaling/v1 Scale and core/v1 Event, standalone-strict like the shipped schemas', () => {
     // The same derivation reproduces a shipped schema, so the conventions match.
     expect(standaloneStrict(definitions['io.k8s.api.core.v1.ConfigMap']))
       .toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'lib', 'validate', 'schemas', 'kubernetes', 'configmap-v1.json'), 'utf8')));
     expect(JSON.parse(readFileSync(join(SCALE_SCHEMA_DIR, 'scale-autoscaling-v1.json'), 'utf8'))).toEqual(standaloneStrict(definitions['io.k8s.api.autoscaling.v1.Scale']));
+    expect(JSON.parse(readFileSync(join(SCALE_SCHEMA_DIR, 'event-v1.json'), 'utf8'))).toEqual(standaloneStrict(definitions['io.k8s.api.core.v1.Event']));
   });
 });
 
