@@ -107,6 +107,9 @@ export class RunnerWarmPool extends Construct {
       spec: {
         // Always the active-hours size, whatever the time: the output stays the same on every synth.
         replicas: spec.replicas,
+        // A refreshed image: the refresher re-points the template, and each VM takes it when it next
+        // starts (after its job), so no busy VM is stopped.
+        ...(image.refresher ? { updateStrategy: { opportunistic: {} } } : {}),
         selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' } },
         virtualMachineTemplate: {
           metadata: { labels },
@@ -118,6 +121,7 @@ export class RunnerWarmPool extends Construct {
         },
       },
     });
+    image.refresher?.addWarmPool(this.name);
     if (spec.activeHours) {
       [this.scaleUpCronJob, this.scaleDownCronJob] = this.scaleOnSchedule(spec.activeHours, spec.replicas);
     }

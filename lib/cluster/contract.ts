@@ -200,6 +200,7 @@ export interface ClusterEntryConfigs {
   readonly 'token-refresher': TokenRefresherConfig;
   readonly 'arc-launcher': ArcLauncherConfig;
   readonly 'mint-launcher': MintLauncherConfig;
+  readonly 'image-refresher': ImageRefresherConfig;
 }
 
 export type ClusterEntry = keyof ClusterEntryConfigs;

@@ -88,27 +88,27 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { delete get(i, 'Role', 'kubevirt-vm-gha-rs-manager').rules[0].apiGroups; } },
   // Runtime: launcher.cjs cannot parse its template and every job fails.
   { fleet: 'arc', name: 'vmi.json that is not JSON', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#',
-    mutate: (i) => { get(i, 'ConfigMap').data['vmi.json'] = '{"kind": "VirtualMachineInstance",'; } },
+    mutate: (i) => { get(i, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json'] = '{"kind": "VirtualMachineInstance",'; } },
   // Runtime: launcher.cjs refuses a template without the 'jit' secret volume.
   { fleet: 'arc', name: 'vmi.json without the jit volume', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes',
     mutate: (i) => {
-      const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm);
+      const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm);
       vmi.spec.volumes = vmi.spec.volumes.filter((v: any) => v.name !== 'jit');
       vmi.spec.domain.devices.disks = vmi.spec.domain.devices.disks.filter((d: any) => d.name !== 'jit');
       setVmi(cm, vmi);
     } },
   // KubeVirt VMI admission (vmi-create-admitter.go validateHostNameNotConformingToDNSLabelRules): every job's VMI is refused.
   { fleet: 'arc', name: 'vmi.json with a hostname KubeVirt refuses', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/hostname',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.hostname = 'Runner_1'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.hostname = 'Runner_1'; setVmi(cm, vmi); } },
   // Runtime: the VMI's ephemeral root names a PVC that does not exist; every VMI stays Pending.
   { fleet: 'arc', name: 'vmi.json with a misspelt base image PVC', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/0/ephemeral/persistentVolumeClaim/claimName',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[0].ephemeral.persistentVolumeClaim.claimName = 'ci-image'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.volumes[0].ephemeral.persistentVolumeClaim.claimName = 'ci-image'; setVmi(cm, vmi); } },
   // KubeVirt's API (the VMI CRD's structural schema, unknown fields pruned or refused): a misspelt field.
   { fleet: 'arc', name: 'vmi.json with a misspelt field', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.evictionStrategyy = 'None'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.evictionStrategyy = 'None'; setVmi(cm, vmi); } },
   // API server ValidateConfigMap: keys by IsConfigMapKey.
   { fleet: 'arc', name: 'a ConfigMap key with a space', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/launcher cjs',
-    mutate: (i) => { get(i, 'ConfigMap').data['launcher cjs'] = '1'; } },
+    mutate: (i) => { get(i, 'ConfigMap', 'kubevirt-vm-launcher').data['launcher cjs'] = '1'; } },
   // kubelet: the launcher's ConfigMap volume names a ConfigMap that does not exist; the pod never starts.
   { fleet: 'arc', name: 'the launcher volume names a ConfigMap that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/volumes/0/configMap/name`,
     mutate: (i) => { arsPod(i).volumes[0].configMap.name = 'kubevirt-vm-launcher-config'; } },
@@ -126,17 +126,17 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { get(i, 'RoleBinding', 'kubevirt-vm-gha-rs-manager').roleRef.name = 'kubevirt-vm-manager'; } },
   // Runtime: the guest reads its JIT config from the disk with serial RUNNERJIT; with another the runner never starts.
   { fleet: 'arc', name: 'vmi.json jit disk with another serial', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/domain/devices/disks/2/serial',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit').serial = 'JIT'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit').serial = 'JIT'; setVmi(cm, vmi); } },
   // cloud-init (schema validation of user-data, warnings and a skipped module) in every job's guest.
   { fleet: 'arc', name: 'vmi.json inline cloud-config with a misspelt key', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/1/cloudInitNoCloud/userData#',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
   // Runtime: the launcher waits for the image's bake VM, which its config names wrong; every job times out.
   { fleet: 'arc', name: 'the launcher config names a bake VM that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/command/2`,
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const config = JSON.parse(cm.data['config.json']); config.imageReadyVmi = 'ci-image-bake'; cm.data['config.json'] = JSON.stringify(config); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const config = JSON.parse(cm.data['config.json']); config.imageReadyVmi = 'ci-image-bake'; cm.data['config.json'] = JSON.stringify(config); } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.source.pvc.name = 'ci-image'; cm.data['datavolume.json'] = JSON.stringify(dv); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.source.pvc.name = 'ci-image'; cm.data['datavolume.json'] = JSON.stringify(dv); } },
   // CDI's clone authorization (create on datavolumes/source in the source namespace): every clone is refused.
   { fleet: 'arc-clone', name: 'the launcher Role without datavolumes/source', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/serviceAccountName`,
     mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('datavolumes/source')); } },
@@ -246,7 +246,7 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { get(i, 'TriggerAuthentication').spec.secretTargetRef[0].name = 'github-app-key'; } },
   // Runtime: the mint launcher creates its JIT Secret; without the secrets rule every job fails with 403.
   { fleet: 'keda', name: 'the mint launcher Role without secrets', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/serviceAccountName`,
-    mutate: (i) => { const role = get(i, 'Role'); role.rules = role.rules.filter((r: any) => !r.resources.includes('secrets')); } },
+    mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('secrets')); } },
   // API server validateJobSpec on each Job KEDA creates: restartPolicy Always.
   { fleet: 'keda', name: 'restartPolicy Always in the ScaledJob', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/restartPolicy`,
     mutate: (i) => { scaledPod(i).restartPolicy = 'Always'; } },
