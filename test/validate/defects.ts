@@ -277,4 +277,45 @@ export const DEFECTS: readonly Defect[] = [
   // API server validateContainerPorts: a port out of range.
   { fleet: 'keda', name: 'a container port out of range', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/containers/0/ports/0/containerPort`,
     mutate: (i) => { scaledPod(i).containers[0].ports = [{ containerPort: 70000 }]; } },
+
+  // ---- RunnerImage refresh (the image-refresher CronJob and the pointer its consumers read) -------
+  // Runtime: the launcher reads the image pointer at every job; without get on it every job fails with 403.
+  { fleet: 'arc', name: 'the launcher Role without the image pointer', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('configmaps')); } },
+  // Runtime: a Role that names another ConfigMap grants nothing on the pointer.
+  { fleet: 'keda', name: 'the launcher Role names another pointer', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'kubevirt-vm-launcher').rules.find((r: any) => r.resources.includes('configmaps')).resourceNames = ['ci-image-pointer']; } },
+  // RBAC authorizer RuleAllows: create carries no name; the refresher could never write its first pointer.
+  { fleet: 'arc', name: 'the image refresher may create the pointer only by name', object: 'Role/ci-image-refresh', path: '/rules/1/resourceNames',
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules[1].resourceNames = ['ci-image-current']; } },
+  // Runtime: the refresher updates (PUT) the pointer; without update every refresh fails with 403 after its bake.
+  { fleet: 'arc', name: 'the image refresher Role without update on the pointer', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules[0].verbs = ['get', 'patch']; } },
+  // Runtime: the refresher lists what could still use an old image; without list on VMIs every refresh fails with 403.
+  { fleet: 'arc', name: 'the image refresher Role without VMIs', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'ci-image-refresh'); role.rules = role.rules.filter((r: any) => !r.resources.includes('virtualmachineinstances')); } },
+  // Runtime: the refresher patches the warm pool's template; a Role naming another pool leaves the pool on the old image (403).
+  { fleet: 'warm', name: 'the image refresher Role names another pool', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules.find((r: any) => r.resourceNames?.includes('warm')).resourceNames = ['warm-pool']; } },
+  // Runtime: the refresher gets the pool by name; one not in the output fails every refresh with 404.
+  { fleet: 'warm', name: 'the image refresher re-points a pool that is not emitted', object: 'ConfigMap/ci-image-refresh', path: '/data/config.json#/warmPools/0',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const config = JSON.parse(cm.data['config.json']); config.warmPools = ['warm-pool']; cm.data['config.json'] = JSON.stringify(config); } },
+  // Runtime: image-refresher refuses a bake VM template not named after the volume (exit 2): the image never refreshes.
+  { fleet: 'arc', name: 'the refresher\'s bake VM template of another name', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-vm.json#/metadata/name',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const vm = JSON.parse(cm.data['bake-vm.json']); vm.metadata.name = 'ci-image-bake'; cm.data['bake-vm.json'] = JSON.stringify(vm); } },
+  // KubeVirt's API (the VirtualMachine CRD's structural schema): every refreshed bake VM is refused.
+  { fleet: 'arc', name: 'the refresher\'s bake VM template with a misspelt field', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-vm.json#/spec',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const vm = JSON.parse(cm.data['bake-vm.json']); vm.spec.runStrategyy = 'Once'; cm.data['bake-vm.json'] = JSON.stringify(vm); } },
+  // Runtime: image-refresher refuses a bake cloud-config without the synthesized runner package (it could not swap it).
+  { fleet: 'warm', name: 'the refresher\'s bake cloud-config of another runner package', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-user-data.yaml#',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const { sha256 } = JSON.parse(cm.data['config.json']).release; cm.data['bake-user-data.yaml'] = cm.data['bake-user-data.yaml'].split(sha256).join('0'.repeat(64)); } },
+  // cloud-init's schema: the refreshed bake's cloud-config is refused (a misspelt module is ignored: no updates, no runner).
+  { fleet: 'keda', name: 'the refresher\'s bake cloud-config with a misspelt key', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-user-data.yaml#',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); cm.data['bake-user-data.yaml'] += 'package_upgrades: true\n'; } },
+  // CDI's DataVolume admission: a source and a sourceRef together are refused; every refresh fails at its first create.
+  { fleet: 'arc', name: 'the refresher\'s DataVolume template with two sources', object: 'ConfigMap/ci-image-refresh', path: '/data/datavolume.json#/spec',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.sourceRef = { kind: 'DataSource', name: 'ubuntu' }; cm.data['datavolume.json'] = JSON.stringify(dv); } },
+  // API server validateCronJobSpec: a schedule of four fields.
+  { fleet: 'arc', name: 'the image refresher\'s schedule of four fields', object: 'CronJob/ci-image-refresh', path: '/spec/schedule',
+    mutate: (i) => { get(i, 'CronJob', 'ci-image-refresh').spec.schedule = '17 3 * *'; } },
 ];
