@@ -66,9 +66,13 @@ export class RunnerImage extends Construct implements IRunnerImage {
   public readonly apiObject: ApiObject;
   /** The bake VM's NetworkPolicy, unless `networkPolicy.enabled` is false. */
   public readonly networkPolicy?: RunnerNetworkPolicy;
-  /** The refresher's CronJob (`<name>-refresh`), unless `refresh.enabled` is false. */
+  /** The refresher's CronJob (`<name>-refresh`), for `ApiObject.of(...).addJsonPatch(...)`, unless `refresh.enabled` is false. */
   public readonly refreshCronJob?: ApiObject;
-  /** The image's refresher, when `refresh` is on. @internal */
+  /**
+   * The image's refresher, when `refresh` is on.
+   * @default - none: refresh is off
+   * @internal
+   */
   public readonly refresher?: ImageRefresherLink;
 
   constructor(scope: Construct, id: string, props: RunnerImageProps = {}) {

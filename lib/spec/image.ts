@@ -112,7 +112,11 @@ export interface IRunnerImage {
   readonly storage: ResolvedStorage;
   /** The guest set-up baked in. @internal */
   readonly setup: ResolvedSetup;
-  /** The image's refresher, when `refresh` is on. @internal */
+  /**
+   * The image's refresher, when `refresh` is on.
+   * @default - none: refresh is off
+   * @internal
+   */
   readonly refresher?: ImageRefresherLink;
   /** The baked volume as a clone source, for a per-job (or any) DataVolume that copies it. */
   asCloneSource(): OsImage;
