@@ -1,4 +1,5 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
 import { parse } from 'yaml';
 import {
   Distribution, OsImage, RunnerImage, RunnerImageProps, RunnerKedaScaleSet, RunnerScaleSet, RunnerWarmPool,
@@ -227,6 +228,34 @@ describe('RunnerImage refresh: its options', () => {
     [{ caCertificates: [TEST_CA_PEM], caCertificatesFrom: { secret: 'corp-ca', key: 'ca.pem' } }, "RunnerImage 'caCertificatesFrom' and RunnerImage 'caCertificates' are both set, but the image refresher trusts one extra CA file"],
   ])('refuses %j', (props, message) => {
     expect(() => new RunnerImage(Testing.chart(), 'image', props)).toThrow(message);
+  });
+
+  test('random options (fast-check): an error naming the refresh prop, or a refresher the validator accepts', () => {
+    const often = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 6 }, { arbitrary: bad, weight: 1 });
+    const options = fc.record({
+      schedule: often(fc.constantFrom(undefined, '0 4 * * 1', '*/30 * * * *', '@daily', '17 3 * * MON-FRI'), fc.constantFrom('0 3 * *', '61 * * * *', '@reboot', '')),
+      timeZone: often(fc.constantFrom(undefined, 'Etc/UTC', 'Europe/Berlin', 'America/New_York'), fc.constantFrom('Local', 'europe/berlin', '+01:00')),
+      runnerVersion: often(fc.constantFrom(undefined, '2.334.0', '2.338.0', '3.0.0'), fc.constantFrom('2.333.0', 'v2.338.0', '2.338', 'latest')),
+      keep: often(fc.integer({ min: 0, max: 10 }), fc.constantFrom(-1, 11, 2.5)),
+      bakeTimeout: often(fc.integer({ min: 60, max: 86400 }), fc.constantFrom(0, 59, 86401)).map((s) => Duration.seconds(s)),
+      releasesApiUrl: often(fc.constantFrom(undefined, 'https://mirror.corp/releases', 'http://mirror.svc:8080/api'), fc.constantFrom('mirror.corp', 'https://u:p@mirror.corp', 'ftp://x.corp')),
+    }, { requiredKeys: [] });
+    let accepted = 0;
+    let rejected = 0;
+    fc.assert(fc.property(options, (refresh) => {
+      let objects: K8sObject[];
+      try {
+        objects = fleet({ refresh }, { warm: ['warm'] }).objects;
+      } catch (e) {
+        expect((e as Error).message).toMatch(/^RunnerImage 'refresh\.(schedule|timeZone|runnerVersion|keep|bakeTimeout|releasesApiUrl)' /);
+        rejected++;
+        return;
+      }
+      accepted++;
+      expect(validateObjects(objects.map((object) => ({ file: 'ci.yaml', object })), { externalSecrets: ['warm-token'] }).map(formatFinding)).toEqual([]);
+    }), { seed: 20261207, numRuns: 60 });
+    expect(accepted).toBeGreaterThan(10);
+    expect(rejected).toBeGreaterThan(10);
   });
 
   test('refresh off accepts what it would refuse with refresh on: a 45-character name, both CA sources', () => {
