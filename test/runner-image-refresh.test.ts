@@ -117,13 +117,13 @@ describe('RunnerImage refresh: on by default', () => {
   test('least privilege: by name where Kubernetes allows it', () => {
     const { objects } = fleet();
     expect(named(objects, 'Role', 'ci-image-refresh').rules).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get', 'update'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
-      { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete', 'list', 'watch'] },
-      { apiGroups: ['kubevirt.io'], resources: ['virtualmachines'], verbs: ['create', 'get', 'delete', 'list', 'watch'] },
+      { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete', 'list'] },
+      { apiGroups: ['kubevirt.io'], resources: ['virtualmachines'], verbs: ['create', 'get', 'delete', 'list'] },
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['list', 'watch'] },
-      { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], verbs: ['list', 'watch'] },
+      { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], verbs: ['list'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
   });

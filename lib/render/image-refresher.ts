@@ -79,22 +79,24 @@ export function imageRefresherConfig(input: ImageRefresherInput, warmPools: read
 }
 
 /**
- * The refresher's rights, each as narrow as Kubernetes allows: by name where the object is known
- * (the pointer, the warm pools); `create`, `list` and `watch` carry no name (RBAC cannot limit them),
- * nor do the bakes' objects, whose names are made at each refresh.
+ * The refresher's rights: what lib/cluster/refresh calls, each as narrow as Kubernetes allows. By name
+ * where the object is known (the pointer, the warm pools); `create`, `list` and `watch` carry no name
+ * (RBAC cannot limit them), nor do the bakes' objects, whose names are made at each refresh.
  */
 export function imageRefresherRules(pointerConfigMap: string, warmPools: readonly string[], cloneInOwnNamespace: boolean) {
   return [
-    { apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get', 'update', 'patch'] },
+    // The pointer: read, and replaced (PUT) with the resourceVersion read, so that two writers cannot both win.
+    { apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get', 'update'] },
     // The pointer's first write: `create` cannot be limited to one name.
     { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
-    // Each bake's cloud-init Secret, DataVolume and VirtualMachine; the objects in use are found by listing.
+    // Each bake's cloud-init Secret, DataVolume and VirtualMachine; old images are found by listing.
     { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
-    { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete', 'list', 'watch'] },
+    { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes'], verbs: ['create', 'get', 'delete', 'list'] },
     ...(cloneInOwnNamespace ? [{ apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] }] : []),
-    { apiGroups: ['kubevirt.io'], resources: ['virtualmachines'], verbs: ['create', 'get', 'delete', 'list', 'watch'] },
+    { apiGroups: ['kubevirt.io'], resources: ['virtualmachines'], verbs: ['create', 'get', 'delete', 'list'] },
+    // The bake VM's VMI, watched until it succeeds; every VMI, for the images still in use.
     { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['list', 'watch'] },
-    { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], verbs: ['list', 'watch'] },
+    { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], verbs: ['list'] },
     ...(warmPools.length > 0 ? [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], resourceNames: [...warmPools], verbs: ['get', 'patch'] }] : []),
     // What a refresh did or why it failed, in `kubectl get events`.
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
