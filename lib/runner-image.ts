@@ -35,6 +35,10 @@ const BRAND = brandOf('RunnerImage');
  * Readiness: the image is ready when the bake VM's VirtualMachineInstance (`readyVmiName`) has
  * succeeded, i.e. the guest powered itself off at the end of a successful bake (a failed bake stays
  * up and never succeeds). Every consumer waits for that before it boots the volume.
+ *
+ * Refresh (`refresh`, on by default): a CronJob `<name>-refresh` re-bakes the image in the cluster with
+ * the newest runner release and the distribution's updates, and points the fleet at each new bake
+ * through the ConfigMap `<name>-current`, which only it writes (docs/19-keeping-current.md).
  */
 export class RunnerImage extends Construct implements IRunnerImage {
   /** Whether `x` is a RunnerImage (of any copy of this library). */
