@@ -50,6 +50,7 @@ export type { RunnerVmProps } from './spec/vm';
 export { RunnerImage } from './runner-image';
 export { ImageSharing } from './spec/image';
 export type { IRunnerImage, RunnerImageProps } from './spec/image';
+export type { RunnerImageRefreshOptions } from './spec/image-refresh';
 export { RunnerWarmPool } from './runner-warm-pool';
 export type { RunnerWarmPoolProps } from './spec/warm-pool';
 export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';

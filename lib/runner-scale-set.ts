@@ -75,7 +75,7 @@ export class RunnerScaleSet extends Construct {
     new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, { component: 'launcher' }) });
     new k8s.KubeRole(this, 'LauncherRole', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      rules: launcherRules(clone),
+      rules: launcherRules(clone, image.refresher?.pointerConfigMap),
     });
     new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {
       metadata: metadata(launcherName, { component: 'launcher' }),

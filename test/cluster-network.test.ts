@@ -159,7 +159,7 @@ describe('ARC\'s AutoscalingRunnerSet: spec.proxy and spec.githubServerTLS from 
     const { objects, ars } = build({ caCertificatesFrom: { configMap: 'corp-ca', key: 'root.pem' } });
     expect(ars.spec.githubServerTLS).toEqual({ certificateFrom: { configMapKeyRef: { name: 'corp-ca', key: 'root.pem' } } });
     expect(ars.spec).not.toHaveProperty('proxy');
-    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['kvm-launcher']);
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['ci-image-refresh', 'kvm-launcher']);
   });
 
   test('neither: no githubServerTLS', () => {

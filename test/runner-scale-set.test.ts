@@ -5,9 +5,9 @@ import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
-function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
+function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED, refresh = true) {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'arc-runners' });
-  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing });
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing, ...(refresh ? {} : { refresh: { enabled: false } }) });
   const scaleSet = new RunnerScaleSet(chart, 'runners', {
     url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'kubevirt-vm', ...props,
   });
@@ -18,7 +18,8 @@ const named = (objects: K8sObject[], kind: string, name: string) => objects.find
 
 describe('RunnerScaleSet', () => {
   test('an AutoscalingRunnerSet as ARC 0.14.2 expects it', () => {
-    const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 });
+    // Image refresh off: the snapshot predates refresh, so it shows that the output without it is unchanged, byte for byte.
+    const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 }, ImageSharing.SHARED, false);
     const set = ofKind(objects, 'AutoscalingRunnerSet')[0];
     expect(set.apiVersion).toBe('actions.github.com/v1alpha1');
     expect(set.metadata.name).toBe('kubevirt-vm');
@@ -62,7 +63,13 @@ describe('RunnerScaleSet', () => {
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
+      // The refreshed image's pointer, by name, once per job.
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
     ]);
+    expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json']).imagePointer)
+      .toEqual({ configMap: 'ci-image-current', source: build().image.hash });
+    expect(named(build({}, ImageSharing.SHARED, false).objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
+      .toEqual(['virtualmachineinstances', 'pods/finalizers']);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
     expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
   });
@@ -95,7 +102,7 @@ describe('RunnerScaleSet', () => {
     expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
     expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers']);
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'configmaps']);
     expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/arc-launcher/datavolume.json');
   });
 

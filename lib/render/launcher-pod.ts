@@ -95,6 +95,7 @@ export function launcherVmSettings(entry: LauncherEntry, image: IRunnerImage, te
     imageReadyVmi: image.readyVmiName,
     bootTimeoutSeconds: timeouts.bootTimeout,
     jobTimeoutSeconds: timeouts.jobTimeout,
+    ...(image.refresher ? { imagePointer: { configMap: image.refresher.pointerConfigMap, source: image.refresher.source } } : {}),
   };
 }
 
@@ -111,9 +112,9 @@ export function launcherConfigData<E extends LauncherEntry>(entry: E, config: Cl
  * The launcher's rights on what it creates: VMIs (and, cloning per job, DataVolumes), and `update`
  * on pods/finalizers: each object is owned by the pod with blockOwnerDeletion, which clusters with
  * the OwnerReferencesPermissionEnforcement admission plugin (OpenShift) allow only with that right.
- * No resourceNames: the pods are per job.
+ * No resourceNames: the pods are per job. With a refreshed image, `get` on its pointer ConfigMap (by name).
  */
-export function launcherRules(clone: boolean) {
+export function launcherRules(clone: boolean, pointerConfigMap?: string) {
   return [
     { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
     ...(clone ? [
@@ -122,6 +123,8 @@ export function launcherRules(clone: boolean) {
       { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
     ] : []),
     { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
+    // A refreshed image: which volume is current, read once per job.
+    ...(pointerConfigMap ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get'] }] : []),
   ];
 }
 

@@ -200,7 +200,8 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
   // the env with the downward API resolved; the fake API and small delays added to the config.
   function renderedPod(sharing: ImageSharing) {
     const chart = new Chart(Testing.app(), 'scale-set', { namespace: NS });
-    const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
+    // Refresh off until the launcher reads `imagePointer` (its runtime side is another branch's).
+    const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing, refresh: { enabled: false } });
     new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubCredentialsSecret: 'arc-github-app', runnerImage: image });
     const objects = synth(chart);
     const configMap = objects.find((o) => o.kind === 'ConfigMap')!;

@@ -6,10 +6,16 @@ import { fleet } from './defect-fleets';
 
 const launcherConfigMap = () => {
   const items = fleet('arc-clone');
-  return { items, configMap: items.find((i) => i.object.kind === 'ConfigMap')!.object };
+  return { items, configMap: items.find((i) => i.object.kind === 'ConfigMap' && i.object.metadata.name === 'kubevirt-vm-launcher')!.object };
 };
 
 describe('launcherTemplatesOf', () => {
+  test('an image refresher\'s ConfigMap holds no launcher templates (its bake templates are checkImageRefreshers\')', () => {
+    const refresher = fleet('arc-clone').find((i) => i.object.kind === 'ConfigMap' && i.object.metadata.name === 'ci-image-refresh')!.object;
+    expect(Object.keys(refresher.data)).toContain('datavolume.json');
+    expect(launcherTemplatesOf(refresher)).toEqual([]);
+  });
+
   test('reads the template files of a launcher ConfigMap', () => {
     const { configMap } = launcherConfigMap();
     expect(launcherTemplatesOf(configMap).map((t) => [t.kind, t.at, t.object?.kind])).toEqual([
