@@ -15,6 +15,4 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // In-cluster bundles and scripts appear in snapshots as a hash and a size, not as their text.
   snapshotSerializers: ['<rootDir>/test/snapshot-bundles.ts'],
-  // Until the image-refresher entry point is merged (see the file).
-  setupFiles: ['<rootDir>/test/pending-bundles.ts'],
 };

@@ -14,8 +14,7 @@ import { K8sObject, synth } from '../util';
 // entry into the same object, with no field left unread. The types make a renamed field a compile
 // error on both sides; this makes a value the runtime would refuse a test failure.
 
-// image-refresher: its validator comes with its entry point (the `refresher` branch), which adds it here.
-const VALIDATORS: { readonly [E in Exclude<ClusterEntry, 'image-refresher'>]: (fields: Fields) => ClusterEntryConfigs[E] } = {
+const VALIDATORS: { readonly [E in ClusterEntry]: (fields: Fields) => ClusterEntryConfigs[E] } = {
   'pool-scaler': validatePoolScaler,
   'token-refresher': validateTokenRefresher,
   'arc-launcher': validateArcLauncher,
@@ -39,7 +38,7 @@ function renderedConfigs(objects: K8sObject[]): { entry: ClusterEntry; file: str
 
 function readBack(entry: ClusterEntry, json: Record<string, unknown>): unknown {
   const fields = new Fields(json, '');
-  const config = VALIDATORS[entry as keyof typeof VALIDATORS](fields);
+  const config = VALIDATORS[entry](fields);
   fields.done();
   return JSON.parse(JSON.stringify(config));
 }
