@@ -134,3 +134,28 @@ export const DEFAULT_ARC_VERSION = '0.15.0';
 export const KEDA_RELEASE = { version: '2.21.0', released: '2026-09-23' } as const;
 /** The oldest KEDA the library's documentation has asked for since RunnerKedaScaleSet was written (README). */
 export const KEDA_MINIMUM_VERSION = '2.17.0';
+
+/** An operating-system release whose cloud images the OsImage presets import. */
+export interface OsReleaseRecord {
+  /** What it is called: 'Ubuntu 24.04 LTS'. */
+  readonly name: string;
+  /** Release date, YYYY-MM-DD. */
+  readonly released: string;
+  /** The oldest runner that supports it. @default - any runner GitHub accepts */
+  readonly minimumRunnerVersion?: string;
+}
+
+/**
+ * The releases behind the preset images, by codename (the presets import the distribution's
+ * current daily cloud image: a URL, no checksum, since the file changes with each build; CDI
+ * downloads it over TLS). Dates: the distributions' release announcements; Ubuntu 26.04's
+ * (2026-04-23) also as cited in public issues (opendatahub-io/notebooks#3872). GitHub's `ubuntu-latest`
+ * moved to 26.04 from 2026-10-19 to 2026-11-19 (actions/runner-images#14748); a runner on 26.04
+ * must be 2.335.0 or later (issue 17).
+ */
+export const OS_RELEASES: Readonly<Record<string, OsReleaseRecord>> = {
+  jammy: { name: 'Ubuntu 22.04 LTS', released: '2022-04-21' },
+  noble: { name: 'Ubuntu 24.04 LTS', released: '2024-04-25' },
+  resolute: { name: 'Ubuntu 26.04 LTS', released: '2026-04-23', minimumRunnerVersion: '2.335.0' },
+  bookworm: { name: 'Debian 12', released: '2023-06-10' },
+};
