@@ -1,7 +1,8 @@
+import { deepFreeze } from '../private/freeze';
+import runnerReleases from './runner-releases.json';
+
 // Every version the library pins or knows, in one place, each with its date and where it was read.
-// Defaults are the newest evidenced releases (../../docs/20-versions.md says how each is kept current).
-// The block between the BEGIN/END lines is rewritten by `npm run pins -- --write` from GitHub's
-// releases API: edit it by hand only with evidence, and keep its form (one entry per version, sorted).
+// Defaults are the newest evidenced releases (docs/20-versions.md says how each is kept current).
 
 /** A runner release the library knows: its date, where that was read, and, when evidenced, its checksums. */
 export interface RunnerReleaseRecord {
@@ -16,46 +17,15 @@ export interface RunnerReleaseRecord {
   readonly source: string;
 }
 
-// BEGIN RUNNER RELEASES (npm run pins -- --write)
-/** actions/runner releases the library knows, oldest first. */
-export const RUNNER_RELEASES: Readonly<Record<string, RunnerReleaseRecord>> = {
-  '2.334.0': {
-    published: '2026-04-21',
-    sha256: {
-      'linux-x64': '048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271',
-      'linux-arm64': 'f44255bd3e80160eb25f71bc83d06ea025f6908748807a584687b3184759f7e4',
-    },
-    source: '../shared/data/actions-runner-releases.json (the release notes\' hashes as copied into public repositories: x64 in 8, arm64 in 1); date: two public records of the releases API (one of 2026-08-06)',
-  },
-  '2.335.0': {
-    published: '2026-06-08',
-    source: 'date: two public records of GET /repos/actions/runner/releases (one of 2026-08-06); no checksum evidenced',
-  },
-  '2.335.1': {
-    published: '2026-06-09',
-    source: 'date: two public records of GET /repos/actions/runner/releases (one of 2026-08-06); no checksum evidenced',
-  },
-  '2.336.0': {
-    published: '2026-07-20',
-    source: 'date: releases/latest as recorded 2026-08-06 (published_at 2026-07-20T17:45:55Z); no checksum evidenced',
-  },
-  '2.337.0': {
-    published: '2026-08-26',
-    source: 'date: a public record of GET /repos/actions/runner/releases (published_at 2026-08-26T14:33:29Z); checksums seen, arm64 only in a test fixture: not pinned',
-  },
-  '2.338.0': {
-    published: '2026-10-06',
-    sha256: {
-      'linux-x64': 'af4b794c1bc41d73d40535e3fe092a39f9679cd8d965954c2aca25a05ca41d32',
-      'linux-arm64': '628b4a7258487b80c1d3c221095a7ded349f5ae0175fd3dfab708d07428f041b',
-    },
-    source: 'the v2.338.0 release notes\' SHA blocks as copied into unrelated public repositories: x64 in 7 (Keel-Linux: "checked against the SHA-256 in the release notes, which matched the asset digest", 2026-10-07; totKtoXam/retroplay; gitmono-dev/scorpiofs; 3 Dockerfiles; a release review citing the release page of 2026-10-06), arm64 in 4 (totKtoXam/retroplay, a Debian-slim runner Dockerfile "SHA256 from the release notes", harborline mini runner, a Go client\'s fixture)',
-  },
-};
+/**
+ * actions/runner releases the library knows, oldest first: lib/versions/runner-releases.json, which
+ * `npm run pins -- --write` rewrites from GitHub's releases API (each entry's `source` says where its
+ * date and checksums were read; edit it by hand only with evidence).
+ */
+export const RUNNER_RELEASES: Readonly<Record<string, RunnerReleaseRecord>> = deepFreeze(runnerReleases as Record<string, RunnerReleaseRecord>);
 
 /** The runner version the library uses by default: the newest release in RUNNER_RELEASES with both checksums. */
-export const DEFAULT_RUNNER_VERSION = '2.338.0';
-// END RUNNER RELEASES
+export const DEFAULT_RUNNER_VERSION: string = Object.keys(RUNNER_RELEASES).filter((v) => RUNNER_RELEASES[v].sha256 !== undefined).pop()!;
 
 /**
  * The image that runs the library's in-cluster scripts. Node.js 26.12.1 is the newest Node 26 release
