@@ -28,8 +28,8 @@ export {
 export type { RunnerReleaseOptions } from './runner-release';
 export {
   ARC_RELEASES, ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_NODE_IMAGE, DEFAULT_NODE_IMAGE_PUBLISHED, KEDA_MINIMUM_VERSION, KEDA_RELEASE, RUNNER_RELEASES,
-} from './versions/table';
-export type { ArcReleaseRecord, RunnerReleaseRecord } from './versions/table';
+} from './private/versions';
+export type { ArcReleaseRecord, RunnerReleaseRecord } from './private/versions';
 
 // The options every kind shares.
 export { DEFAULT_ROOT_DISK_SIZE, DockerSource, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './spec/options';

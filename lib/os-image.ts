@@ -4,7 +4,7 @@ import { validateEnum } from './private/validators';
 import { deepFreeze } from './private/freeze';
 import { validateDnsLabel, validateDnsSubdomain } from './private/names';
 import { validateUrl } from './private/url';
-import { OS_RELEASES } from './versions/table';
+import { OS_RELEASES } from './private/versions';
 
 /** A CDI DataVolume source, in the wire format shared by DataVolumes and `dataVolumeTemplates`. */
 export interface DataVolumeSourceJson {

@@ -3,14 +3,14 @@ import { brandOf, hasBrand, setBrand } from './private/brand';
 import { at, Naming, propLabel } from './private/naming';
 import { validateUrl } from './private/url';
 import { validateEnum } from './private/validators';
-import { DEFAULT_RUNNER_VERSION, RUNNER_RELEASES } from './versions/table';
+import { compareVersions, DEFAULT_RUNNER_VERSION, RUNNER_RELEASES } from './private/versions';
 
 export { DEFAULT_RUNNER_VERSION };
 
 /**
  * SHA-256 of the published `actions-runner-linux-<arch>-<version>.tar.gz` packages that the library
  * can pin without being told. actions/runner publishes the hashes only in its release notes; the
- * values, their dates and sources are in lib/versions/table.ts (`npm run pins` adds newer ones).
+ * values, their dates and sources are in lib/private/versions.ts (`npm run pins` adds newer ones).
  */
 export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = Object.freeze(
   Object.fromEntries(Object.entries(RUNNER_RELEASES).filter(([, r]) => r.sha256 !== undefined).map(([version, r]) =>
@@ -103,11 +103,6 @@ export class RunnerRelease {
 
   /** True when this version is older than `other` (both 'x.y.z'). */
   public isOlderThan(other: string): boolean {
-    const a = this.version.split('.').map(Number);
-    const b = other.split('.').map(Number);
-    for (let i = 0; i < 3; i++) {
-      if (a[i] !== b[i]) return a[i] < b[i];
-    }
-    return false;
+    return compareVersions(this.version, other) < 0;
   }
 }

@@ -13,11 +13,11 @@ import { ImageSharing } from './spec/image';
 import { fleetNetworkPolicySpec } from './spec/network-policy';
 import { ResolvedProxy } from './spec/resolved';
 import { resolveScaleSet, RunnerScaleSetProps } from './spec/scale-set';
-import { DEFAULT_ARC_VERSION } from './versions/table';
+import { DEFAULT_ARC_VERSION } from './private/versions';
 
 /**
  * The actions-runner-controller release RunnerScaleSet targets unless `arcVersion` says otherwise
- * (the newest release the library knows; lib/versions/table.ts).
+ * (the newest release the library knows; lib/private/versions.ts).
  */
 export const ARC_VERSION: string = DEFAULT_ARC_VERSION;
 

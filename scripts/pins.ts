@@ -1,10 +1,10 @@
-// `npm run pins [-- --write]`: is the library's table of runner releases (lib/versions/runner-releases.json)
+// `npm run pins [-- --write]`: is the library's table of runner releases (lib/private/runner-releases.json)
 // behind GitHub's? Reads the releases API of actions/runner (the latest release, and every release newer
 // than the table's newest, paging with the Link header), takes each one's SHA-256 from its release notes
 // (releaseFacts: only the marked `<!-- BEGIN SHA linux-x64 -->` blocks count) and prints what is newer.
 // A release whose notes publish no checksum for linux-x64 or linux-arm64 is refused, never guessed.
 // With --write it adds the usable ones to the table, whose newest entry is the library's default runner
-// (lib/versions/table.ts); the file is rewritten byte-for-byte the same way for the same answers.
+// (lib/private/versions.ts); the file is rewritten byte-for-byte the same way for the same answers.
 //
 // Environment: PINS_RELEASES_URL (default https://api.github.com/repos/actions/runner/releases; tests
 // point it at a local fake), GITHUB_TOKEN (optional: 5000 requests an hour instead of 60; sent only to
@@ -14,10 +14,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareVersions, GitHubRelease, releaseFacts, RunnerReleaseFacts } from '../lib/cluster/runtime/runner-releases';
-import { RunnerReleaseRecord } from '../lib/versions/table';
+import { RunnerReleaseRecord } from '../lib/private/versions';
 
 export const DEFAULT_RELEASES_URL = 'https://api.github.com/repos/actions/runner/releases';
-export const DEFAULT_TABLE_FILE = join(__dirname, '..', 'lib', 'versions', 'runner-releases.json');
+export const DEFAULT_TABLE_FILE = join(__dirname, '..', 'lib', 'private', 'runner-releases.json');
 /** The packages the library installs: a release must publish both checksums. */
 const PLATFORMS = ['linux-x64', 'linux-arm64'] as const;
 /** At most this many pages of 100 releases (actions/runner publishes about one a month). */

@@ -79,7 +79,7 @@ async function run(fake: Fake, args: string[], file: string, env: Record<string,
   return { code, lines };
 }
 
-/** The library's default for a table: its newest release with both checksums (lib/versions/table.ts). */
+/** The library's default for a table: its newest release with both checksums (lib/private/versions.ts). */
 const defaultOf = (table: RunnerTable) => Object.keys(table).filter((v) => table[v].sha256).pop();
 
 const KNOWN = ['2.336.0', '2.337.0', '2.338.0'].map((version) => ({ version }));

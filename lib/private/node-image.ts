@@ -2,7 +2,7 @@ import { Naming, propLabel, show } from './naming';
 
 // The stock image that runs the library's in-cluster scripts (the ARC launcher, the token refresher).
 
-export { DEFAULT_NODE_IMAGE } from '../versions/table';
+export { DEFAULT_NODE_IMAGE } from './versions';
 
 // A container image reference: [registry[:port]/]path[:tag][@sha256:digest].
 const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;

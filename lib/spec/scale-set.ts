@@ -10,7 +10,7 @@ import { RunnerNetworkPolicyOptions } from './network-policy';
 import { MAX_REPLICAS, RunnerVmOptions, RunnerVmSizeOptions } from './options';
 import { PerJobSpec, resolvePerJob } from './per-job';
 import { checkFreeText } from '../private/free-text';
-import { ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../versions/table';
+import { ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../private/versions';
 
 /** A ServiceAccount in another namespace. */
 export interface ServiceAccountReference {

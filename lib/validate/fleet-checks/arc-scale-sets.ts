@@ -3,7 +3,7 @@ import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private
 import { Finding, ManifestObject } from '../finding';
 import { arrayAt, namespaceOf } from '../manifest-values';
 import { Report, reporterFor } from '../report';
-import { ARC_RELEASES, ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../../versions/table';
+import { ARC_RELEASES, ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../../private/versions';
 
 // What actions-runner-controller 0.14 and 0.15 need of an AutoscalingRunnerSet that its CRD does not enforce
 // (the gha-runner-scale-set chart checks some; the controller assumes the rest). Sources:
@@ -22,7 +22,7 @@ const CLEANUP_ANNOTATIONS: Record<string, readonly string[]> = {
   Secret: ['actions.github.com/cleanup-github-secret-name'],
 };
 /**
- * The ARC minors whose CRDs the library knows (lib/versions/table.ts: 0.14.2's, and 0.15.0's spec
+ * The ARC minors whose CRDs the library knows (lib/private/versions.ts: 0.14.2's, and 0.15.0's spec
  * fields, which are 0.14.2's). ARC's controller (autoscalingrunnerset_controller.go, IsVersionAllowed)
  * deletes an AutoscalingRunnerSet whose version label names another major.minor than its own; a
  * controller of another minor also serves other CRDs.
@@ -59,7 +59,7 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
       + `without a matching major.minor the controller deletes the AutoscalingRunnerSet, got ${JSON.stringify(version)}`);
   } else if (!Object.hasOwn(ARC_RELEASES, `${semver[1]}.${semver[2]}.${semver[3]}`) || semver[4] !== undefined) {
     report('/metadata/labels/app.kubernetes.io~1version', `version ${JSON.stringify(version)} is not an actions-runner-controller release `
-      + `(gha-runner-scale-set ${Object.keys(ARC_RELEASES).join(', ')}; lib/versions/table.ts): the controller deletes a set `
+      + `(gha-runner-scale-set ${Object.keys(ARC_RELEASES).join(', ')}; lib/private/versions.ts): the controller deletes a set `
       + 'whose label is not its own major.minor, so the label must be the version of the controller chart the cluster runs '
       + '(a release newer than this library: upgrade the library)');
   } else if (!KNOWN_ARC_MINORS.includes(`${semver[1]}.${semver[2]}`)) {

@@ -1,8 +1,18 @@
-import { deepFreeze } from '../private/freeze';
+import { deepFreeze } from './freeze';
 import runnerReleases from './runner-releases.json';
 
 // Every version the library pins or knows, in one place, each with its date and where it was read.
 // Defaults are the newest evidenced releases (docs/20-versions.md says how each is kept current).
+
+/** -1, 0 or 1 as release version a (x.y.z) is older than, equal to or newer than b. */
+export function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  }
+  return 0;
+}
 
 /** A runner release the library knows: its date, where that was read, and, when evidenced, its checksums. */
 export interface RunnerReleaseRecord {
@@ -18,7 +28,7 @@ export interface RunnerReleaseRecord {
 }
 
 /**
- * actions/runner releases the library knows, oldest first: lib/versions/runner-releases.json, which
+ * actions/runner releases the library knows, oldest first: lib/private/runner-releases.json, which
  * `npm run pins -- --write` rewrites from GitHub's releases API (each entry's `source` says where its
  * date and checksums were read; edit it by hand only with evidence).
  */
