@@ -4,7 +4,8 @@
 // (releaseFacts: only the marked `<!-- BEGIN SHA linux-x64 -->` blocks count) and prints what is newer.
 // A release whose notes publish no checksum for linux-x64 or linux-arm64 is refused, never guessed.
 // With --write it adds the usable ones to the table, whose newest entry is the library's default runner
-// (lib/private/versions.ts); the file is rewritten byte-for-byte the same way for the same answers.
+// (lib/private/versions.ts), and renders the table into docs/20-versions.md; both files are rewritten
+// byte-for-byte the same way for the same answers.
 //
 // Environment: PINS_RELEASES_URL (default https://api.github.com/repos/actions/runner/releases; tests
 // point it at a local fake), GITHUB_TOKEN (optional: 5000 requests an hour instead of 60; sent only to
@@ -18,6 +19,10 @@ import { RunnerReleaseRecord } from '../lib/private/versions';
 
 export const DEFAULT_RELEASES_URL = 'https://api.github.com/repos/actions/runner/releases';
 export const DEFAULT_TABLE_FILE = join(__dirname, '..', 'lib', 'private', 'runner-releases.json');
+/** The page that shows the table; its block between the markers is rendered from the table. */
+export const DEFAULT_DOCS_FILE = join(__dirname, '..', 'docs', '20-versions.md');
+const DOCS_BEGIN = '<!-- BEGIN RUNNER RELEASES: `npm run pins -- --write` renders this table from lib/private/runner-releases.json -->';
+const DOCS_END = '<!-- END RUNNER RELEASES -->';
 /** The packages the library installs: a release must publish both checksums. */
 const PLATFORMS = ['linux-x64', 'linux-arm64'] as const;
 /** At most this many pages of 100 releases (actions/runner publishes about one a month). */
@@ -49,6 +54,33 @@ export function readTable(file: string): RunnerTable {
 export function renderTable(table: RunnerTable): string {
   const sorted = Object.fromEntries(Object.keys(table).sort(compareVersions).map((v) => [v, table[v]]));
   return `${JSON.stringify(sorted, null, 2)}\n`;
+}
+
+/** The runner table as docs/20-versions.md shows it: newest first, the default marked, checksums shortened. */
+export function renderDocsTable(table: RunnerTable): string {
+  const versions = Object.keys(table).sort(compareVersions).reverse();
+  const defaultVersion = versions.find((v) => table[v].sha256 !== undefined);
+  const short = (sha: string) => `\`${sha.slice(0, 12)}…\``;
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return [
+    DOCS_BEGIN,
+    '| release | published | SHA-256 (linux-x64, linux-arm64) | source |',
+    '|---|---|---|---|',
+    ...versions.map((v) => {
+      const r = table[v];
+      const sums = r.sha256 ? `${short(r.sha256['linux-x64'])}, ${short(r.sha256['linux-arm64'])}` : 'not pinned: give `sha256`';
+      return `| ${v}${v === defaultVersion ? ' (default)' : ''} | ${r.published} | ${sums} | ${cell(r.source)} |`;
+    }),
+    DOCS_END,
+  ].join('\n');
+}
+
+/** The page with its table block replaced by the rendering of `table`. */
+export function rewriteDocs(page: string, table: RunnerTable): string {
+  const start = page.indexOf(DOCS_BEGIN);
+  const end = page.indexOf(DOCS_END);
+  if (start < 0 || end < start) throw new Error(`the page has no block between ${DOCS_BEGIN} and ${DOCS_END}`);
+  return page.slice(0, start) + renderDocsTable(table) + page.slice(end + DOCS_END.length);
 }
 
 /** The table with `releases` added, each sourced to the release notes it was read from. */
@@ -172,8 +204,16 @@ function sameOrigin(a: string, b: string): boolean {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The CLI: prints what is newer, writes with --write; resolves the exit code. */
+export interface PinsFiles {
+  /** The runner table. */
+  readonly table: string;
+  /** The page that shows it. */
+  readonly docs: string;
+}
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void = console.log,
-  tableFile = DEFAULT_TABLE_FILE, retryDelayMs?: number): Promise<number> {
+  files: PinsFiles = { table: DEFAULT_TABLE_FILE, docs: DEFAULT_DOCS_FILE }, retryDelayMs?: number): Promise<number> {
+  const tableFile = files.table;
   const unknown = argv.filter((a) => a !== '--write');
   if (unknown.length > 0) {
     out(`pins: unknown argument ${JSON.stringify(unknown[0])}; usage: npm run pins [-- --write]`);
@@ -201,8 +241,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     out(`pins: the table stops at ${report.newest}; npm run pins -- --write adds ${report.usable.length === 1 ? 'it' : 'them'} (the default becomes ${newest})`);
     return 1;
   }
-  writeFileSync(tableFile, renderTable(withReleases(table, report.usable)));
-  out(`pins: wrote ${tableFile}: the default runner is now ${newest}; run the tests and npm run docs, and commit`);
+  const next = withReleases(table, report.usable);
+  const page = rewriteDocs(readFileSync(files.docs, 'utf8'), next);
+  writeFileSync(tableFile, renderTable(next));
+  writeFileSync(files.docs, page);
+  out(`pins: wrote ${tableFile} and ${files.docs}: the default runner is now ${newest}; run the tests and npm run docs, and commit`);
   return report.refused.length > 0 ? 1 : 0;
 }
 

@@ -4,8 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEFAULT_TABLE_FILE, main, nextLink, readTable, renderTable, RunnerTable } from '../scripts/pins';
+import { dirname, join } from 'node:path';
+import { DEFAULT_DOCS_FILE, DEFAULT_TABLE_FILE, main, nextLink, readTable, renderTable, rewriteDocs, RunnerTable } from '../scripts/pins';
 import { DEFAULT_RUNNER_VERSION, RUNNER_RELEASES } from '../lib';
 
 // `npm run pins` against a local server that answers as GitHub's releases API does for actions/runner:
@@ -66,16 +66,19 @@ async function startReleases(releases: Release[]): Promise<Fake> {
   return { url: `${origin}/repos/actions/runner/releases`, requests, failNext, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** Copies of the table and its page, in a folder of their own. */
 function tableCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pins-'));
   const file = join(dir, 'runner-releases.json');
   copyFileSync(DEFAULT_TABLE_FILE, file);
+  copyFileSync(DEFAULT_DOCS_FILE, join(dir, '20-versions.md'));
   return file;
 }
+const docsOf = (file: string) => join(dirname(file), '20-versions.md');
 
 async function run(fake: Fake, args: string[], file: string, env: Record<string, string> = {}) {
   const lines: string[] = [];
-  const code = await main(args, { PINS_RELEASES_URL: fake.url, ...env }, (line) => lines.push(line), file, 1);
+  const code = await main(args, { PINS_RELEASES_URL: fake.url, ...env }, (line) => lines.push(line), { table: file, docs: docsOf(file) }, 1);
   return { code, lines };
 }
 
@@ -91,7 +94,7 @@ beforeEach(() => {
 afterEach(async () => {
   await fake?.close();
   fake = undefined;
-  rmSync(file, { force: true });
+  rmSync(dirname(file), { recursive: true, force: true });
 });
 
 describe('npm run pins', () => {
@@ -124,7 +127,7 @@ describe('npm run pins', () => {
     fake = await startReleases(releases);
     const { code, lines } = await run(fake, ['--write'], file);
     expect(code).toBe(0);
-    expect(lines[lines.length - 1]).toBe(`pins: wrote ${file}: the default runner is now 2.340.0; run the tests and npm run docs, and commit`);
+    expect(lines[lines.length - 1]).toBe(`pins: wrote ${file} and ${docsOf(file)}: the default runner is now 2.340.0; run the tests and npm run docs, and commit`);
     const table = readTable(file);
     expect(table['2.340.0']).toEqual({
       published: '2026-12-01',
@@ -137,12 +140,19 @@ describe('npm run pins', () => {
     for (const [version, record] of Object.entries(RUNNER_RELEASES)) expect(table[version]).toEqual(record);
     const written = readFileSync(file, 'utf8');
     expect(renderTable(JSON.parse(written))).toBe(written);
+    // The page shows the new table, newest first, the new default marked; the rest of the page is as it was.
+    const page = readFileSync(docsOf(file), 'utf8');
+    expect(page).toContain(`| 2.340.0 (default) | 2026-12-01 | \`${sha('2.340.0', 'linux-x64').slice(0, 12)}…\`, \`${sha('2.340.0', 'linux-arm64').slice(0, 12)}…\` | GitHub releases API`);
+    expect(page).toContain(`| ${DEFAULT_RUNNER_VERSION} | `);
+    expect(page.indexOf('| 2.340.0 (default)')).toBeLessThan(page.indexOf('| 2.339.0 |'));
+    expect(rewriteDocs(readFileSync(DEFAULT_DOCS_FILE, 'utf8'), table)).toBe(page);
     const again = tableCopy();
     try {
       await run(fake, ['--write'], again);
       expect(readFileSync(again, 'utf8')).toBe(written);
+      expect(readFileSync(docsOf(again), 'utf8')).toBe(page);
     } finally {
-      rmSync(again);
+      rmSync(dirname(again), { recursive: true });
     }
     // Written once, the table is current.
     expect((await run(fake, [], file)).code).toBe(0);
@@ -187,10 +197,10 @@ describe('npm run pins', () => {
     expect(fake.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`, `Bearer ${token}`]);
     expect(ok.lines.join('\n')).not.toContain(token);
     const before = readFileSync(file, 'utf8');
-    const missing = await main(['--write'], { PINS_RELEASES_URL: `${fake.url.replace('/runner/', '/nothing/')}` }, () => undefined, file, 1);
+    const missing = await main(['--write'], { PINS_RELEASES_URL: `${fake.url.replace('/runner/', '/nothing/')}` }, () => undefined, { table: file, docs: docsOf(file) }, 1);
     expect(missing).toBe(2);
     const lines: string[] = [];
-    expect(await main(['--writ'], {}, (l) => lines.push(l), file)).toBe(2);
+    expect(await main(['--writ'], {}, (l) => lines.push(l), { table: file, docs: docsOf(file) })).toBe(2);
     expect(lines).toEqual(['pins: unknown argument "--writ"; usage: npm run pins [-- --write]']);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
@@ -202,8 +212,11 @@ describe('npm run pins', () => {
     expect(nextLink(null)).toBeUndefined();
   });
 
-  test('the table in the repository is as --write renders it', () => {
+  test('the table in the repository, and its page, are as --write renders them', () => {
     expect(renderTable(readTable(DEFAULT_TABLE_FILE))).toBe(readFileSync(DEFAULT_TABLE_FILE, 'utf8'));
+    const page = readFileSync(DEFAULT_DOCS_FILE, 'utf8');
+    expect(rewriteDocs(page, readTable(DEFAULT_TABLE_FILE))).toBe(page);
+    expect(() => rewriteDocs('# no table here', {})).toThrow('the page has no block between');
   });
 
   test('npm run pins runs the script (typescript hook) and reads PINS_RELEASES_URL', async () => {

@@ -22,7 +22,7 @@ export interface Group extends Pick<FleetEntry, 'name' | 'kind' | 'runners'> {
   readonly shapes: Array<{ runner: Runner; count: number | undefined }>;
   /** The VMI specs of its VMs (their cloud-config names the runner), where the output holds them. */
   readonly vmis: ReadonlyArray<{ readonly spec: any; readonly namespace: string }>;
-  /** The controller that scales it, and the version an AutoscalingRunnerSet is labelled for. */
+  /** The controller that scales it, and the version an AutoscalingRunnerSet is labelled for. @default - none: VMs and pools */
   readonly controller?: { readonly kind: 'arc' | 'keda'; readonly version?: string };
 }
 
