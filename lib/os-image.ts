@@ -169,10 +169,8 @@ export class OsImage {
 
   private static ubuntuCloudImage(owner: string, release: string, options: PresetImageOptions): OsImage {
     const arch = validateEnum(owner, 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
-    const image = OsImage.http(
-      `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${ARCH_NAME[arch]}.img`,
-      { distribution: Distribution.UBUNTU, arch });
-    return new OsImage(owner, 'http', { distribution: Distribution.UBUNTU, arch }, image.wire, undefined, undefined,
+    const url = `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${ARCH_NAME[arch]}.img`;
+    return new OsImage(owner, 'http', { distribution: Distribution.UBUNTU, arch }, { source: { http: { url } } }, undefined, undefined,
       OS_RELEASES[release]?.minimumRunnerVersion);
   }
 
