@@ -96,9 +96,10 @@ export function withReleases(table: RunnerTable, releases: readonly RunnerReleas
   return next;
 }
 
-/** The releases newer than the table's newest: the latest release, and the list pages down to the table's newest. */
+/** The releases newer than the table's newest pinned one: the latest release, and the list pages down to it. */
 export async function findNewer(table: RunnerTable, options: PinsOptions): Promise<PinsReport> {
-  const newest = Object.keys(table).sort(compareVersions).pop() ?? '0.0.0';
+  // A release the table only dates (no checksums evidenced then) is looked up again.
+  const newest = Object.keys(table).filter((v) => table[v].sha256 !== undefined).sort(compareVersions).pop() ?? '0.0.0';
   const seen = new Map<string, GitHubRelease>();
   const latest = (await getJson(`${options.releasesUrl}/latest`, options)).body as GitHubRelease;
   seen.set(latest.tag_name, latest);

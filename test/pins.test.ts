@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,6 +156,15 @@ describe('npm run pins', () => {
     }
     // Written once, the table is current.
     expect((await run(fake, [], file)).code).toBe(0);
+  });
+
+  test('a release the table only dates is looked up again, and pinned once its notes publish the checksums', async () => {
+    const dated = { ...readTable(file), '2.339.0': { published: '2026-11-03', source: 'date: a public record; no checksum evidenced' } };
+    writeFileSync(file, renderTable(dated));
+    fake = await startReleases([...KNOWN, { version: '2.339.0', published: '2026-11-03T17:20:00Z' }]);
+    expect((await run(fake, ['--write'], file)).code).toBe(0);
+    expect(readTable(file)['2.339.0']).toMatchObject({ sha256: { 'linux-x64': sha('2.339.0', 'linux-x64') }, source: expect.stringContaining('GitHub releases API') });
+    expect(defaultOf(readTable(file))).toBe('2.339.0');
   });
 
   test('a release whose notes publish no arm64 checksum (or only a placeholder) is refused, and never written', async () => {

@@ -35,7 +35,7 @@ export interface RunnerReleaseRecord {
 export const RUNNER_RELEASES: Readonly<Record<string, RunnerReleaseRecord>> = deepFreeze(runnerReleases as Record<string, RunnerReleaseRecord>);
 
 /** The runner version the library uses by default: the newest release in RUNNER_RELEASES with both checksums. */
-export const DEFAULT_RUNNER_VERSION: string = Object.keys(RUNNER_RELEASES).filter((v) => RUNNER_RELEASES[v].sha256 !== undefined).pop()!;
+export const DEFAULT_RUNNER_VERSION: string = Object.keys(RUNNER_RELEASES).filter((v) => RUNNER_RELEASES[v].sha256 !== undefined).sort(compareVersions).pop()!;
 
 /**
  * The image that runs the library's in-cluster scripts. Node.js 26.12.1 is the newest Node 26 release
