@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import {
   Distribution, OsImage, RunnerImage, RunnerImageProps, RunnerKedaScaleSet, RunnerScaleSet, RunnerWarmPool,
 } from '../lib';
+import { DEFAULT_NODE_IMAGE, DEFAULT_RUNNER_VERSION } from '../lib/private/versions';
 import { renderCloudConfig } from '../lib/render/cloud-config';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
@@ -50,7 +51,7 @@ describe('RunnerImage refresh: on by default', () => {
     const pod = cron.spec.jobTemplate.spec.template.spec;
     expect(pod).toMatchObject({ serviceAccountName: 'ci-image-refresh', automountServiceAccountToken: true, restartPolicy: 'Never', securityContext: { runAsNonRoot: true } });
     expect(pod.containers[0]).toMatchObject({
-      name: 'refresher', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/image-refresher/image-refresher.js', '/etc/image-refresher/config.json'],
+      name: 'refresher', image: DEFAULT_NODE_IMAGE, command: ['node', '/etc/image-refresher/image-refresher.js', '/etc/image-refresher/config.json'],
     });
     expect(pod.containers[0].env).toEqual(['name', 'namespace', 'uid'].map((field) => ({
       name: `POD_${field.toUpperCase()}`, valueFrom: { fieldRef: { fieldPath: `metadata.${field}` } },
@@ -221,7 +222,7 @@ describe('RunnerImage refresh: its options', () => {
     [{ refresh: { bakeTimeout: Duration.seconds(30) } }, "RunnerImage 'refresh.bakeTimeout' must be from 1 minute to 24 hours, got 30 seconds"],
     [{ refresh: { bakeTimeout: Duration.hours(25) } }, "RunnerImage 'refresh.bakeTimeout' must be from 1 minute to 24 hours, got 90000 seconds"],
     [{ refresh: { runnerVersion: 'latest' } }, "RunnerImage 'refresh.runnerVersion' must be a release version such as '2.338.0', got \"latest\""],
-    [{ refresh: { runnerVersion: '2.333.9' } }, "RunnerImage 'refresh.runnerVersion' must not be older than the image's release 2.334.0 (the refresher never goes back to an older runner), got \"2.333.9\""],
+    [{ refresh: { runnerVersion: '2.333.9' } }, `RunnerImage 'refresh.runnerVersion' must not be older than the image's release ${DEFAULT_RUNNER_VERSION} (the refresher never goes back to an older runner), got "2.333.9"`],
     [{ refresh: { releasesApiUrl: 'ftp://mirror.corp/releases' } }, "RunnerImage 'refresh.releasesApiUrl' must be a URL (https, http); the scheme \"ftp:\" is not accepted"],
     [{ refresh: { containerImage: 'node:latest' } }, "RunnerImage 'refresh.containerImage' must be a pinned image reference"],
     [{ name: 'x'.repeat(45) }, `RunnerImage 'name' must be at most 44 characters with refresh on (its CronJob '<name>-refresh' may have 52), got "${'x'.repeat(45)}" (45)`],

@@ -17,13 +17,13 @@ function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
 describe('RunnerScaleSet', () => {
-  test('an AutoscalingRunnerSet as ARC 0.14.2 expects it', () => {
-    // Image refresh off: the snapshot predates refresh, so it shows that the output without it is unchanged, byte for byte.
+  test('an AutoscalingRunnerSet as ARC 0.15.0 (the default arcVersion) expects it', () => {
+    // Image refresh off: the snapshot shows the output without it (the refresher's objects have their own tests).
     const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 }, ImageSharing.SHARED, false);
     const set = ofKind(objects, 'AutoscalingRunnerSet')[0];
     expect(set.apiVersion).toBe('actions.github.com/v1alpha1');
     expect(set.metadata.name).toBe('kubevirt-vm');
-    expect(set.metadata.labels['app.kubernetes.io/version']).toBe('0.14.2');
+    expect(set.metadata.labels['app.kubernetes.io/version']).toBe('0.15.0');
     expect(set.metadata.annotations).toMatchObject({
       'actions.github.com/cleanup-manager-role-name': 'kubevirt-vm-gha-rs-manager',
       'actions.github.com/cleanup-manager-role-binding': 'kubevirt-vm-gha-rs-manager',
@@ -37,7 +37,7 @@ describe('RunnerScaleSet', () => {
     expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
     expect(pod.containers).toHaveLength(1);
     expect(pod.containers[0]).toMatchObject({
-      name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/arc-launcher/arc-launcher.js', '/etc/arc-launcher/config.json'],
+      name: 'runner', image: 'node:26.12.1-alpine', command: ['node', '/etc/arc-launcher/arc-launcher.js', '/etc/arc-launcher/config.json'],
     });
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
     expect(env).toEqual({ POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', POD_UID: 'metadata.uid' });
@@ -112,10 +112,21 @@ describe('RunnerScaleSet', () => {
   });
 
   test('timeouts and launcher image', () => {
-    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.13.0-alpine3.24' });
+    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.12.1-alpine' });
     const container = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0];
-    expect(container.image).toBe('registry.internal/node:26.13.0-alpine3.24');
+    expect(container.image).toBe('registry.internal/node:26.12.1-alpine');
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toMatchObject({ bootTimeoutSeconds: 300, jobTimeoutSeconds: 21600 });
+  });
+
+  test('arcVersion labels every object for that controller, and changes nothing else', () => {
+    const older = build({ arcVersion: '0.14.2' }).objects;
+    const newer = build().objects;
+    for (const object of older) expect(object.metadata.labels?.['app.kubernetes.io/version'] ?? '0.14.2').toBe('0.14.2');
+    expect(older.filter((o) => o.metadata.labels?.['app.kubernetes.io/version'] === '0.14.2').map((o) => o.kind).sort())
+      .toEqual(['AutoscalingRunnerSet', 'ConfigMap', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
+    const relabel = (objects: K8sObject[]) => JSON.stringify(objects).split('"app.kubernetes.io/version":"0.14.2"').join('"app.kubernetes.io/version":"0.15.0"');
+    expect(relabel(older)).toBe(JSON.stringify(newer));
+    expect(validateObjects(older.map((object) => ({ file: 'a.yaml', object })), { externalSecrets: ['github-app'] }).map(formatFinding)).toEqual([]);
   });
 
   test.each([
@@ -132,6 +143,9 @@ describe('RunnerScaleSet', () => {
     [{ bootTimeout: Duration.millis(1500) }, "RunnerScaleSet 'bootTimeout' must be a Duration of whole seconds", undefined],
     [{ runnerImage: 'ubuntu' }, "RunnerScaleSet 'runnerImage' must be a RunnerImage", undefined],
     [{ controllerServiceAccount: { name: 'arc', namespace: 'ARC' } }, "RunnerScaleSet 'controllerServiceAccount.namespace' must be a DNS-1123 label", undefined],
+    [{ arcVersion: '0.13.1' }, "RunnerScaleSet 'arcVersion' must be an actions-runner-controller release whose CRD the library knows ('0.14.2', '0.15.0'), got \"0.13.1\"", undefined],
+    [{ arcVersion: '0.14.1' }, "got \"0.14.1\": the controller compares major.minor only, so '0.14.2' serves a 0.14.x controller", undefined],
+    [{ arcVersion: 'v0.15.0' }, "RunnerScaleSet 'arcVersion' must be an actions-runner-controller release", undefined],
   ])('rejects %j', (props, message, more) => {
     expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(message);
     if (more) expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(more);

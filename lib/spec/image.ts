@@ -36,7 +36,7 @@ export enum ImageSharing {
  * (`readyVmiName`) and apply again.
  */
 export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptions, 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'> {
-  /** The runner package baked into the image. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  /** The runner package baked into the image. @default RunnerRelease.latestKnown() (DEFAULT_RUNNER_VERSION, x64) */
   readonly release?: RunnerRelease;
   /** The operating system the image is baked from. @default OsImage.ubuntu2404() for the release's architecture */
   readonly baseOsImage?: OsImage;

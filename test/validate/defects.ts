@@ -34,9 +34,9 @@ const REFRESHER_JOB = `Job/${get(fleet('warm'), 'Job').metadata.name}`;
 /** The defect set: each mutation names in a comment the component that rejects it, or what breaks at run time. */
 export const DEFECTS: readonly Defect[] = [
   // ---- RunnerImage + RunnerScaleSet (ARC) ------------------------------------------------------
-  // ARC autoscalingrunnerset_controller.go IsVersionAllowed: a controller of 0.14 deletes a set labelled 0.15.
+  // ARC autoscalingrunnerset_controller.go IsVersionAllowed: a controller of 0.14 or 0.15 deletes a set labelled 0.13 (a minor whose CRDs the validator does not know).
   { fleet: 'arc', name: 'ARC version label of another minor', object: 'AutoscalingRunnerSet/kubevirt-vm', path: '/metadata/labels/app.kubernetes.io~1version',
-    mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/version'] = '0.15.0'; } },
+    mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/version'] = '0.13.1'; } },
   // API server ValidateLabels (every object's metadata).
   { fleet: 'arc', name: 'a label value with a space', object: 'AutoscalingRunnerSet/kubevirt-vm', path: '/metadata/labels/app.kubernetes.io~1name',
     mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/name'] = 'kubevirt vm'; } },

@@ -1,6 +1,6 @@
 import { ARC_VERSION } from '../../lib';
 import { selectorMatches } from '../../lib/private/network-policy';
-import { KNOWN_ARC_MINOR } from '../../lib/validate/fleet-checks/arc-scale-sets';
+import { KNOWN_ARC_MINORS } from '../../lib/validate/fleet-checks/arc-scale-sets';
 import { formatFinding, launcherTemplatesOf, validateObjects } from '../../lib/validate';
 import { fleet } from './defect-fleets';
 
@@ -47,8 +47,9 @@ describe('launcherTemplatesOf', () => {
   });
 });
 
-test("the ARC minor the validator accepts is the library's ARC_VERSION's", () => {
-  expect(ARC_VERSION.split('.').slice(0, 2).join('.')).toBe(KNOWN_ARC_MINOR);
+test("the ARC minors the validator accepts include the library's ARC_VERSION's, and are 0.14 and 0.15", () => {
+  expect(KNOWN_ARC_MINORS).toContain(ARC_VERSION.split('.').slice(0, 2).join('.'));
+  expect(KNOWN_ARC_MINORS).toEqual(['0.14', '0.15']);
 });
 
 test.each([
