@@ -183,8 +183,7 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     const credentials: Record<string, string> = { github_app_id: '1234', github_app_installation_id: '5678', github_app_private_key: pem };
     const token = `token-${randomUUID()}`;
     writeFileSync(join(dir, 'token'), token);
-    // Refresh off until the launcher reads `imagePointer` (its runtime side is another branch's).
-    const { objects, image } = build({ runnerGroup: 'vm runners' }, ImageSharing.SHARED, false);
+    const { objects, image } = build({ runnerGroup: 'vm runners' }, ImageSharing.SHARED);
     const podSpec = ofKind(objects, 'ScaledJob')[0].spec.jobTargetRef.template.spec;
     // RBAC from the Role the synthesized RoleBinding gives the pod's ServiceAccount.
     const binding = ofKind(objects, 'RoleBinding').find((b) => b.subjects.some((s: any) => s.name === podSpec.serviceAccountName))!;

@@ -45,9 +45,8 @@ function readBack(entry: ClusterEntry, json: Record<string, unknown>): unknown {
 
 test('every config the library renders is read back unchanged by its entry\'s validator', () => {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
-  // Refresh off until the launchers read `imagePointer` and the image-refresher's validator is here (the `refresher` branch).
   const image = new RunnerImage(chart, 'image', {
-    name: 'ci-image', sharing: ImageSharing.SHARED, proxy: { https: 'http://proxy.corp:3129', noProxy: ['.corp'] }, refresh: { enabled: false },
+    name: 'ci-image', sharing: ImageSharing.SHARED, proxy: { https: 'http://proxy.corp:3129', noProxy: ['.corp'] },
   });
   new RunnerWarmPool(chart, 'warm', {
     url: 'https://ghes.corp/acme', runnerImage: image, replicas: 3, tokenSecretName: 'warm-token', name: 'warm',
@@ -63,7 +62,7 @@ test('every config the library renders is read back unchanged by its entry\'s va
   });
   const configs = renderedConfigs(synth(chart));
   expect(configs.map((c) => `${c.entry} ${c.file}`).sort()).toEqual([
-    'arc-launcher arc-launcher/config.json', 'mint-launcher keda-launcher/config.json',
+    'arc-launcher arc-launcher/config.json', 'image-refresher ci-image-refresh/config.json', 'mint-launcher keda-launcher/config.json',
     'pool-scaler warm-scaler/scale-down.json', 'pool-scaler warm-scaler/scale-up.json', 'token-refresher tokens/config.json', 'token-refresher warm-refresher/config.json',
   ]);
   for (const { entry, json } of configs) expect(readBack(entry, json)).toEqual(json);
