@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { K8sObject, cloudConfigOf, sourceEnvFile, writtenFile } from './util';
+import { DEFAULT_RUNNER_VERSION } from '../lib/private/versions';
 
 /** Runs main.ts the way `cdk8s synth` does, into a fresh output folder, and reads what it wrote. */
 function synthDefaultApp(): { files: Record<string, string>; objects: K8sObject[] } {
@@ -50,7 +51,7 @@ describe('the default app (main.ts)', () => {
     expect(config.packages).toEqual(expect.arrayContaining(['ca-certificates', 'curl', 'git', 'docker-ce', 'docker-ce-cli',
       'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']));
     const settings = sourceEnvFile(writtenFile(config, '/etc/actions-runner/runner.env'));
-    expect(settings.RUNNER_DOWNLOAD_URL).toContain('/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz');
+    expect(settings.RUNNER_DOWNLOAD_URL).toContain(`/v${DEFAULT_RUNNER_VERSION}/actions-runner-linux-x64-${DEFAULT_RUNNER_VERSION}.tar.gz`);
     expect(settings.RUNNER_DIR).toBe('/opt/actions-runner/runner');
   });
 
