@@ -22,6 +22,7 @@ export function readLauncherVmSettings(fields: Fields): LauncherVmSettings {
     bootTimeoutSeconds: fields.integer('bootTimeoutSeconds', 1, MAX_TIMEOUT_SECONDS),
     jobTimeoutSeconds: fields.integer('jobTimeoutSeconds', 1, MAX_TIMEOUT_SECONDS),
     requestTimeoutMs: fields.optionalInteger('requestTimeoutMs', 1, 600_000),
+    readRunnerExit: fields.has('readRunnerExit') ? fields.boolean('readRunnerExit') : undefined,
     ...readRuntimeSettings(fields),
   };
 }
