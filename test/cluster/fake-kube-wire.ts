@@ -14,6 +14,9 @@ export const RESOURCES = {
   // labelSelectorPath: .status.labelSelector }`, so the API server serves `/scale` for it.
   virtualmachinepools: { group: 'pool.kubevirt.io', version: 'v1beta1', kind: 'VirtualMachinePool', listKind: 'VirtualMachinePoolList', scale: true },
   secrets: { group: '', version: 'v1', kind: 'Secret', listKind: 'SecretList', scale: false },
+  // KubeVirt's virt-launcher pods (the tests put them): listed by label, their containers' logs read.
+  pods: { group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', scale: false },
+  events: { group: '', version: 'v1', kind: 'Event', listKind: 'EventList', scale: false },
 } as const;
 export type Plural = keyof typeof RESOURCES;
 
