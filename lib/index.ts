@@ -26,6 +26,10 @@ export {
   DEFAULT_RUNNER_DOWNLOAD_BASE_URL, DEFAULT_RUNNER_VERSION, KNOWN_RUNNER_CHECKSUMS, MINIMUM_RUNNER_VERSION_FOR_GITHUB_COM, RunnerRelease,
 } from './runner-release';
 export type { RunnerReleaseOptions } from './runner-release';
+export {
+  ARC_RELEASES, ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_NODE_IMAGE, DEFAULT_NODE_IMAGE_PUBLISHED, KEDA_MINIMUM_VERSION, KEDA_RELEASE, RUNNER_RELEASES,
+} from './private/versions';
+export type { ArcReleaseRecord, RunnerReleaseRecord } from './private/versions';
 
 // The options every kind shares.
 export { DEFAULT_ROOT_DISK_SIZE, DockerSource, MAX_REPLICAS, MINIMUM_DOCKER_DATA_DISK_SIZE } from './spec/options';
@@ -50,6 +54,7 @@ export type { RunnerVmProps } from './spec/vm';
 export { RunnerImage } from './runner-image';
 export { ImageSharing } from './spec/image';
 export type { IRunnerImage, RunnerImageProps } from './spec/image';
+export type { RunnerImageRefreshOptions } from './spec/image-refresh';
 export { RunnerWarmPool } from './runner-warm-pool';
 export type { RunnerWarmPoolProps } from './spec/warm-pool';
 export { ARC_VERSION, RunnerScaleSet } from './runner-scale-set';

@@ -4,6 +4,7 @@ import { validateEnum } from './private/validators';
 import { deepFreeze } from './private/freeze';
 import { validateDnsLabel, validateDnsSubdomain } from './private/names';
 import { validateUrl } from './private/url';
+import { OS_RELEASES } from './private/versions';
 
 /** A CDI DataVolume source, in the wire format shared by DataVolumes and `dataVolumeTemplates`. */
 export interface DataVolumeSourceJson {
@@ -80,6 +81,14 @@ const BRAND = brandOf('OsImage');
  * in a registry, an existing PVC or DataSource to clone, or a blank disk.
  */
 export class OsImage {
+  /**
+   * Ubuntu 26.04 LTS (resolute) cloud image, the current daily-built release from cloud-images.ubuntu.com:
+   * what GitHub's `ubuntu-latest` runs since November 2026. Its runner must be 2.335.0 or later.
+   */
+  public static ubuntu2604(options: PresetImageOptions = {}): OsImage {
+    return OsImage.ubuntuCloudImage('OsImage.ubuntu2604', 'resolute', options);
+  }
+
   /** Ubuntu 24.04 LTS (noble) cloud image, the current daily-built release from cloud-images.ubuntu.com. */
   public static ubuntu2404(options: PresetImageOptions = {}): OsImage {
     return OsImage.ubuntuCloudImage('OsImage.ubuntu2404', 'noble', options);
@@ -160,9 +169,9 @@ export class OsImage {
 
   private static ubuntuCloudImage(owner: string, release: string, options: PresetImageOptions): OsImage {
     const arch = validateEnum(owner, 'arch', RunnerArch, options.arch ?? RunnerArch.X64);
-    return OsImage.http(
-      `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${ARCH_NAME[arch]}.img`,
-      { distribution: Distribution.UBUNTU, arch });
+    const url = `https://cloud-images.ubuntu.com/${release}/current/${release}-server-cloudimg-${ARCH_NAME[arch]}.img`;
+    return new OsImage(owner, 'http', { distribution: Distribution.UBUNTU, arch }, { source: { http: { url } } }, undefined, undefined,
+      OS_RELEASES[release]?.minimumRunnerVersion);
   }
 
   /** The distribution in the image, undefined for a blank disk. */
@@ -179,6 +188,8 @@ export class OsImage {
     private readonly externalReference?: string,
     /** The Secret, created out of band, that CDI reads the source's credentials from. */
     public readonly secretRef?: string,
+    /** The oldest runner release that supports the image's operating system, when the library knows one. */
+    public readonly minimumRunnerVersion?: string,
   ) {
     if (kind !== 'blank') {
       if (typeof options !== 'object' || options === null) {

@@ -12,13 +12,14 @@ import { annotationValue, EXTERNAL_SECRETS_ANNOTATION, EXTERNAL_VOLUMES_ANNOTATI
 import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
 import { renderCloudConfig } from './render/cloud-config';
+import { renderImageRefresher } from './render/image-refresher';
 import { setupDisks, setupSecretNames } from './render/setup-disks';
 import { RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
 import { RunnerDisk } from './runner-disk';
 import { RunnerNetworkPolicy } from './runner-network-policy';
 import { RunnerRelease } from './runner-release';
 import { importedVolumeSpec } from './spec/disk';
-import { IMAGE_HASH_LENGTH, ImageSharing, IRunnerImage, resolveImage, RunnerImageProps } from './spec/image';
+import { IMAGE_HASH_LENGTH, ImageRefresherLink, ImageSharing, IRunnerImage, resolveImage, RunnerImageProps } from './spec/image';
 import { fleetNetworkPolicySpec } from './spec/network-policy';
 import { ResolvedSetup, ResolvedStorage } from './spec/resolved';
 
@@ -34,6 +35,10 @@ const BRAND = brandOf('RunnerImage');
  * Readiness: the image is ready when the bake VM's VirtualMachineInstance (`readyVmiName`) has
  * succeeded, i.e. the guest powered itself off at the end of a successful bake (a failed bake stays
  * up and never succeeds). Every consumer waits for that before it boots the volume.
+ *
+ * Refresh (`refresh`, on by default): a CronJob `<name>-refresh` re-bakes the image in the cluster with
+ * the newest runner release and the distribution's updates, and points the fleet at each new bake
+ * through the ConfigMap `<name>-current`, which only it writes (docs/19-keeping-current.md).
  */
 export class RunnerImage extends Construct implements IRunnerImage {
   /** Whether `x` is a RunnerImage (of any copy of this library). */
@@ -65,6 +70,14 @@ export class RunnerImage extends Construct implements IRunnerImage {
   public readonly apiObject: ApiObject;
   /** The bake VM's NetworkPolicy, unless `networkPolicy.enabled` is false. */
   public readonly networkPolicy?: RunnerNetworkPolicy;
+  /** The refresher's CronJob (`<name>-refresh`), for `ApiObject.of(...).addJsonPatch(...)`, unless `refresh.enabled` is false. */
+  public readonly refreshCronJob?: ApiObject;
+  /**
+   * The image's refresher, when `refresh` is on.
+   * @default - none: refresh is off
+   * @internal
+   */
+  public readonly refresher?: ImageRefresherLink;
 
   constructor(scope: Construct, id: string, props: RunnerImageProps = {}) {
     super(scope, id);
@@ -87,7 +100,7 @@ export class RunnerImage extends Construct implements IRunnerImage {
     this.readyVmiName = `${this.volumeName}-bake`;
     checkCollisionsAtSynth(this);
 
-    new RunnerDisk(this, 'Volume', importedVolumeSpec(this.volumeName, this.namespace, { ...this.storage, osImage: baseImage }));
+    const volume = new RunnerDisk(this, 'Volume', importedVolumeSpec(this.volumeName, this.namespace, { ...this.storage, osImage: baseImage }));
     const cloudInit = new kplus.Secret(this, 'BakeCloudInit', {
       metadata: { name: this.readyVmiName, namespace: this.namespace },
       stringData: { userdata: userData },
@@ -130,6 +143,20 @@ export class RunnerImage extends Construct implements IRunnerImage {
         },
       },
     });
+    if (spec.refresh) {
+      const warmPools: string[] = [];
+      const pointerConfigMap = `${name}-current`;
+      this.refresher = { pointerConfigMap, source: this.hash, addWarmPool: (pool) => warmPools.push(pool) };
+      const source = baseImage.toDataVolumeSource();
+      const bakeVm = this.apiObject;
+      this.refreshCronJob = renderImageRefresher(this, {
+        name, namespace: this.namespace, hash: this.hash, volumeName: this.volumeName, release: this.release, setup: this.setup, refresh: spec.refresh,
+        pointerConfigMap,
+        cloneSourceNamespace: source.source?.pvc?.namespace ?? (source.sourceRef ? source.sourceRef.namespace ?? this.namespace : undefined),
+        templates: () => ({ dataVolume: volume.apiObject.toJson(), bakeVm: bakeVm.toJson() }),
+        warmPools: () => warmPools,
+      });
+    }
   }
 
   /** The baked volume as a clone source, for a per-job (or any) DataVolume that copies it. */

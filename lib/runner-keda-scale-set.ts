@@ -77,7 +77,7 @@ export class RunnerKedaScaleSet extends Construct {
     new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, 'launcher') });
     new k8s.KubeRole(this, 'LauncherRole', {
       metadata: metadata(launcherName, 'launcher'),
-      rules: [...launcherRules(clone), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
+      rules: [...launcherRules(clone, image.refresher?.pointerConfigMap), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create'] }],
     });
     new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {

@@ -3,21 +3,18 @@ import { brandOf, hasBrand, setBrand } from './private/brand';
 import { at, Naming, propLabel } from './private/naming';
 import { validateUrl } from './private/url';
 import { validateEnum } from './private/validators';
+import { compareVersions, DEFAULT_RUNNER_VERSION, RUNNER_RELEASES } from './private/versions';
+
+export { DEFAULT_RUNNER_VERSION };
 
 /**
  * SHA-256 of the published `actions-runner-linux-<arch>-<version>.tar.gz` packages that the library
- * can pin without being told. actions/runner publishes the hashes only in its release notes; these
- * values come from ../shared/data/actions-runner-releases.json (a test keeps the two equal).
+ * can pin without being told. actions/runner publishes the hashes only in its release notes; the
+ * values, their dates and sources are in lib/private/versions.ts (`npm run pins` adds newer ones).
  */
-export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = Object.freeze({
-  '2.334.0': Object.freeze({
-    [RunnerArch.X64]: '048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271',
-    [RunnerArch.ARM64]: 'f44255bd3e80160eb25f71bc83d06ea025f6908748807a584687b3184759f7e4',
-  }),
-});
-
-/** The runner version the library uses by default. */
-export const DEFAULT_RUNNER_VERSION = '2.334.0';
+export const KNOWN_RUNNER_CHECKSUMS: Readonly<Record<string, Readonly<Partial<Record<RunnerArch, string>>>>> = Object.freeze(
+  Object.fromEntries(Object.entries(RUNNER_RELEASES).filter(([, r]) => r.sha256 !== undefined).map(([version, r]) =>
+    [version, Object.freeze({ [RunnerArch.X64]: r.sha256!['linux-x64'], [RunnerArch.ARM64]: r.sha256!['linux-arm64'] })])));
 
 /**
  * The oldest runner github.com accepts for new registrations (GitHub changelog, enforced from
@@ -56,7 +53,7 @@ export class RunnerRelease {
     return RunnerRelease.resolve({ owner: 'RunnerRelease' }, version, options);
   }
 
-  /** The library's default version, 2.334.0, for `arch`. */
+  /** The library's default version (DEFAULT_RUNNER_VERSION) for `arch`. */
   public static latestKnown(arch: RunnerArch = RunnerArch.X64): RunnerRelease {
     return RunnerRelease.resolve({ owner: 'RunnerRelease' }, DEFAULT_RUNNER_VERSION, { arch });
   }
@@ -106,11 +103,6 @@ export class RunnerRelease {
 
   /** True when this version is older than `other` (both 'x.y.z'). */
   public isOlderThan(other: string): boolean {
-    const a = this.version.split('.').map(Number);
-    const b = other.split('.').map(Number);
-    for (let i = 0; i < 3; i++) {
-      if (a[i] !== b[i]) return a[i] < b[i];
-    }
-    return false;
+    return compareVersions(this.version, other) < 0;
   }
 }

@@ -13,9 +13,13 @@ import { ImageSharing } from './spec/image';
 import { fleetNetworkPolicySpec } from './spec/network-policy';
 import { ResolvedProxy } from './spec/resolved';
 import { resolveScaleSet, RunnerScaleSetProps } from './spec/scale-set';
+import { DEFAULT_ARC_VERSION } from './private/versions';
 
-/** The actions-runner-controller release whose objects and semantics the library emits (gha-runner-scale-set chart). */
-export const ARC_VERSION = '0.14.2';
+/**
+ * The actions-runner-controller release RunnerScaleSet targets unless `arcVersion` says otherwise
+ * (the newest release the library knows; lib/private/versions.ts).
+ */
+export const ARC_VERSION: string = DEFAULT_ARC_VERSION;
 
 const CLEANUP_FINALIZER = 'actions.github.com/cleanup-protection';
 
@@ -26,9 +30,10 @@ const CLEANUP_FINALIZER = 'actions.github.com/cleanup-protection';
  * ARC's runner pod runs a launcher (a dependency-free Node.js script, in a ConfigMap) in its
  * container `runner`: it waits for the image to be ready, creates the VMI named and owned by its pod
  * with ARC's JIT Secret as a disk, waits for the guest to run its one job and power off, and exits;
- * ARC then deletes the pod and Kubernetes the VMI. Emits the AutoscalingRunnerSet (ARC 0.14.2
- * semantics), the manager Role and RoleBinding the chart would create (with their cleanup finalizer
- * and annotation pairs), the launcher's ServiceAccount, Role and RoleBinding, and the ConfigMap.
+ * ARC then deletes the pod and Kubernetes the VMI. Emits the AutoscalingRunnerSet (labelled for
+ * `arcVersion`; the objects are the same for ARC 0.14.2 and 0.15.0), the manager Role and
+ * RoleBinding the chart would create (with their cleanup finalizer and annotation pairs), the
+ * launcher's ServiceAccount, Role and RoleBinding, and the ConfigMap.
  */
 export class RunnerScaleSet extends Construct {
   /** The scale set's name: its `runs-on` label. */
@@ -48,7 +53,7 @@ export class RunnerScaleSet extends Construct {
     this.namespace = spec.namespace;
     checkCollisionsAtSynth(this);
 
-    const common = commonLabels(this.name, this.namespace);
+    const common = commonLabels(this.name, this.namespace, spec.arcVersion);
     const managerName = `${this.name}-gha-rs-manager`;
     const launcherName = `${this.name}-launcher`;
     const clone = image.sharing === ImageSharing.CLONE_PER_JOB;
@@ -75,7 +80,7 @@ export class RunnerScaleSet extends Construct {
     new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, { component: 'launcher' }) });
     new k8s.KubeRole(this, 'LauncherRole', {
       metadata: metadata(launcherName, { component: 'launcher' }),
-      rules: launcherRules(clone),
+      rules: launcherRules(clone, image.refresher?.pointerConfigMap),
     });
     new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {
       metadata: metadata(launcherName, { component: 'launcher' }),
@@ -159,11 +164,11 @@ const MANAGER_RULES = [
 
 // The chart's common labels that the controller reads or propagates; app.kubernetes.io/version must
 // match the controller's major.minor, or the controller deletes the AutoscalingRunnerSet.
-function commonLabels(name: string, namespace: string): Record<string, string> {
+function commonLabels(name: string, namespace: string, arcVersion: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': name,
     'app.kubernetes.io/instance': name,
-    'app.kubernetes.io/version': ARC_VERSION,
+    'app.kubernetes.io/version': arcVersion,
     'app.kubernetes.io/managed-by': 'cdk8s-kubevirt-runners',
     'app.kubernetes.io/part-of': 'gha-rs',
     'actions.github.com/scale-set-name': name,

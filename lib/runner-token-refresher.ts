@@ -6,6 +6,7 @@ import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { treeDefaults } from './private/names';
 import { clusterConfigMapData, clusterMount, clusterPodSpec } from './render/cluster-pod';
+import { ONE_OFF_JOB_TTL_SECONDS, oneOffJobName } from './render/one-off-job';
 import { caSecretNames, podNetwork } from './render/pod-network';
 import { RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
 import { clusterNoProxy } from './spec/cluster-network';
@@ -17,13 +18,15 @@ const CREDENTIALS_MOUNT = '/etc/github-credentials';
 /**
  * Keeps the registration-token Secret of a fleet fresh, so that no human handles a token: a
  * CronJob (every 30 minutes; registration tokens live one hour) and a Job that runs at once on
- * apply, both running the library's token-refresher (one Node.js file and its config.json in a
- * ConfigMap), which authenticates as a GitHub App or with a PAT from a Secret you create, requests a
- * registration token for the fleet's scope and writes it into the token Secret the VMs read. Its ServiceAccount may only get, patch and
- * update that one Secret. A failure leaves the last token in place and fails the Job. With `proxy`,
- * it reaches GitHub through the proxy's `https` URL (a CONNECT tunnel; the Kubernetes API directly);
- * with `caCertificates` or `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a
- * GitHub Enterprise Server with a private CA.
+ * apply (`<name>-now-<hash>`: as a Job's pod template is immutable, an apply that changes what it
+ * runs makes a new one), both running the library's token-refresher (one Node.js file and its
+ * config.json in a ConfigMap), which authenticates as a GitHub App or with a PAT from a Secret you
+ * create, requests a registration token for the fleet's scope and writes it into the token Secret
+ * the VMs read. Its ServiceAccount may only get, patch and update that one Secret. A failure leaves
+ * the last token in place and fails the Job. With `proxy`, it reaches GitHub through the proxy's
+ * `https` URL (a CONNECT tunnel; the Kubernetes API directly); with `caCertificates` or
+ * `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a GitHub Enterprise Server
+ * with a private CA.
  */
 export class RunnerTokenRefresher extends Construct {
   /** Name prefix of the refresher's objects. */
@@ -67,10 +70,10 @@ export class RunnerTokenRefresher extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
     });
     const network = podNetwork(spec.network, clusterMount('token-refresher'));
-    new k8s.KubeConfigMap(this, 'Script', {
-      metadata: metadata(this.name),
-      data: { ...clusterConfigMapData('token-refresher', { [CONFIG_FILE]: refresherConfig(spec) }), ...network.configData },
-    });
+    const scriptData = { ...clusterConfigMapData('token-refresher', { [CONFIG_FILE]: refresherConfig(spec) }), ...network.configData };
+    new k8s.KubeConfigMap(this, 'Script', { metadata: metadata(this.name), data: scriptData });
+    // The Secrets the pods mount but the output does not hold, on both objects that run them.
+    const annotations = { [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([credentials, ...caSecretNames(spec.network)])! };
     const jobSpec: k8s.JobSpec = {
       backoffLimit: 2,
       // A run takes seconds; one that hangs must not hold the next schedule back.
@@ -89,13 +92,11 @@ export class RunnerTokenRefresher extends Construct {
         }),
       },
     };
-    // The first token at once, not up to one schedule later; finished Jobs go after a day.
-    new k8s.KubeJob(this, 'Now', { metadata: metadata(`${this.name}-now`), spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } });
+    // The first token at once, not up to one schedule later; a new Job whenever what it runs changes.
+    const nowSpec: k8s.JobSpec = { ...jobSpec, ttlSecondsAfterFinished: ONE_OFF_JOB_TTL_SECONDS };
+    new k8s.KubeJob(this, 'Now', { metadata: { ...metadata(oneOffJobName(this.name, { spec: nowSpec, scriptData })), annotations }, spec: nowSpec });
     this.apiObject = ApiObject.of(new k8s.KubeCronJob(this, 'Resource', {
-      metadata: {
-        ...metadata(this.name),
-        annotations: { [EXTERNAL_SECRETS_ANNOTATION]: annotationValue([credentials, ...caSecretNames(spec.network)])! },
-      },
+      metadata: { ...metadata(this.name), annotations },
       spec: {
         schedule,
         concurrencyPolicy: 'Forbid',

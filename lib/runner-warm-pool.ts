@@ -32,6 +32,10 @@ import { resolveWarmPool, RunnerWarmPoolProps } from './spec/warm-pool';
  * Scale-in is the pool's (KubeVirt picks which VMs to delete, busy or not): change `replicas` when
  * no jobs run, or use RunnerScaleSet, which never stops a runner that holds a job. The same holds for
  * `activeHours`: its scale-down at the end of active hours stops whatever job a deleted VM runs.
+ *
+ * With a refreshed image (RunnerImage `refresh`), the image's refresher points the pool's template at
+ * each new bake; the pool's `updateStrategy: opportunistic` lets each VM take it when it starts again
+ * after its job, so no busy VM is stopped.
  */
 export class RunnerWarmPool extends Construct {
   /** The pool's name, the prefix of its VMs and runners. */
@@ -109,6 +113,9 @@ export class RunnerWarmPool extends Construct {
       spec: {
         // Always the active-hours size, whatever the time: the output stays the same on every synth.
         replicas: spec.replicas,
+        // A refreshed image: the refresher re-points the template, and each VM takes it when it next
+        // starts (after its job), so no busy VM is stopped.
+        ...(image.refresher ? { updateStrategy: { opportunistic: {} } } : {}),
         selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' } },
         virtualMachineTemplate: {
           metadata: { labels },
@@ -120,6 +127,7 @@ export class RunnerWarmPool extends Construct {
         },
       },
     });
+    image.refresher?.addWarmPool(this.name);
     if (spec.activeHours) {
       [this.scaleUpCronJob, this.scaleDownCronJob] = this.scaleOnSchedule(spec.activeHours, spec.replicas);
     }

@@ -45,7 +45,7 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
     expect(Object.keys(data).sort()).toEqual(['ca-certificates.pem', 'config.json', 'token-refresher.js']);
     expect(data['ca-certificates.pem']).toBe(TEST_CA_PEM);
     // The Job that runs at once is the same pod.
-    expect(named(objects, 'Job', 'ci-refresher-now').spec.template.spec.containers[0].env).toEqual(container.env);
+    expect(objects.find((o) => o.kind === 'Job')!.spec.template.spec.containers[0].env).toEqual(container.env);
     valid(objects, ['ci-token', 'github-app']);
   });
 
@@ -159,7 +159,7 @@ describe('ARC\'s AutoscalingRunnerSet: spec.proxy and spec.githubServerTLS from 
     const { objects, ars } = build({ caCertificatesFrom: { configMap: 'corp-ca', key: 'root.pem' } });
     expect(ars.spec.githubServerTLS).toEqual({ certificateFrom: { configMapKeyRef: { name: 'corp-ca', key: 'root.pem' } } });
     expect(ars.spec).not.toHaveProperty('proxy');
-    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['kvm-launcher']);
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['ci-image-refresh', 'kvm-launcher']);
   });
 
   test('neither: no githubServerTLS', () => {

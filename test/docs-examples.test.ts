@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
+import { formatFinding, ManifestObject, validateObjects } from '../lib/validate';
 import { CodeBlock, DOC_FILES, ROOT, tsBlocks } from './markdown';
 
 // Every ```ts block of README.md and docs/*.md is a program a reader can paste into a stock
@@ -55,8 +56,10 @@ function typeCheck(): Map<CodeBlock, string[]> {
 }
 
 interface Run {
-  /** What the block's app.synth() wrote. */
+  /** What the block's app.synth() wrote, file by file in name order. */
   readonly objects: any[];
+  /** The same objects with the file each is in. */
+  readonly manifests: ManifestObject[];
   /** How many jest-style test(...) bodies the block ran (a snapshot-test example). */
   readonly tests: number;
   /** The values the block's tests passed to toMatchSnapshot(). */
@@ -84,8 +87,8 @@ function runExample(block: CodeBlock): Run {
     const load = (name: string) => require(name === 'cdk8s-kubevirt-runners' ? '../lib' : name);
     const runTest = (_name: string, body: () => void) => { tests++; body(); };
     new Function('require', 'exports', 'test', 'expect', js)(load, {}, runTest, recordingExpect(snapshots));
-    const objects = readdirSync(outdir).flatMap((f) => parseAllDocuments(readFileSync(join(outdir, f), 'utf8')).map((d) => d.toJS()));
-    return { objects, tests, snapshots };
+    const manifests = readdirSync(outdir).sort().flatMap((file) => parseAllDocuments(readFileSync(join(outdir, file), 'utf8')).map((d) => ({ file, object: d.toJS() })));
+    return { objects: manifests.map((m) => m.object), manifests, tests, snapshots };
   } finally {
     if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
     rmSync(outdir, { recursive: true, force: true });
@@ -155,6 +158,20 @@ describe('what the examples synthesize', () => {
       return JSON.parse(configMap.data[pod.containers[0].command[2].split('/').pop()]).replicas;
     };
     expect([replicasOf('warm-scale-up'), replicasOf('warm-scale-down')]).toEqual([8, 1]);
+  });
+
+  test.each([
+    ['docs/01-getting-started.md', 'ci', '0001-runners.k8s.yaml'],
+    ['docs/03-deploying.md', 'warm-runners', '0001-fleet.k8s.yaml'],
+  ])('%s: the namespace comes first, in a file of its own that kubectl applies first, and the output validates', (file, namespace, fleetFile) => {
+    const { manifests } = runExample(example(file, "kind: 'Namespace'"));
+    expect([...new Set(manifests.map((m) => m.file))]).toEqual(['0000-namespaces.k8s.yaml', fleetFile]);
+    // Cluster-scoped: no metadata.namespace of its own.
+    expect(manifests[0]).toEqual({ file: '0000-namespaces.k8s.yaml', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
+    const fleet = manifests.slice(1);
+    expect(fleet.length).toBeGreaterThan(3);
+    expect(fleet.filter((m) => m.object.metadata.namespace !== namespace)).toEqual([]);
+    expect(validateObjects(manifests, {}).map(formatFinding)).toEqual([]);
   });
 
   test('corporate networks: the example synthesizes runners with the CA disk, behind the proxy, on the mirror', () => {

@@ -1,9 +1,11 @@
 import { Testing } from 'cdk8s';
-import { Distribution, OsImage, RunnerArch, RunnerPool } from '../lib';
+import { Distribution, OsImage, RunnerArch, RunnerPool, RunnerRelease } from '../lib';
 import { synth } from './util';
 
 describe('OsImage presets', () => {
   test.each([
+    [OsImage.ubuntu2604(), 'https://cloud-images.ubuntu.com/resolute/current/resolute-server-cloudimg-amd64.img', Distribution.UBUNTU, RunnerArch.X64],
+    [OsImage.ubuntu2604({ arch: RunnerArch.ARM64 }), 'https://cloud-images.ubuntu.com/resolute/current/resolute-server-cloudimg-arm64.img', Distribution.UBUNTU, RunnerArch.ARM64],
     [OsImage.ubuntu2404(), 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img', Distribution.UBUNTU, RunnerArch.X64],
     [OsImage.ubuntu2404({ arch: RunnerArch.ARM64 }), 'https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-arm64.img', Distribution.UBUNTU, RunnerArch.ARM64],
     [OsImage.ubuntu2204(), 'https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img', Distribution.UBUNTU, RunnerArch.X64],
@@ -14,6 +16,19 @@ describe('OsImage presets', () => {
     expect(image.distribution).toBe(distribution);
     expect(image.arch).toBe(arch);
     expect(image.isImport).toBe(true);
+  });
+
+  test('Ubuntu 26.04 needs runner 2.335.0 or later: an older release is an error naming both', () => {
+    expect(OsImage.ubuntu2604().minimumRunnerVersion).toBe('2.335.0');
+    expect(OsImage.ubuntu2404().minimumRunnerVersion).toBeUndefined();
+    const chart = Testing.chart();
+    expect(() => new RunnerPool(chart, 'old', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 1, osImage: OsImage.ubuntu2604(), release: RunnerRelease.of('2.334.0') }))
+      .toThrow("RunnerPool 'osImage' needs runner 2.335.0 or later, but the runner release is 2.334.0");
+    const pool = new RunnerPool(chart, 'current', { url: 'https://github.com/acme', tokenSecretName: 't', replicas: 1, osImage: OsImage.ubuntu2604({ arch: RunnerArch.ARM64 }),
+      release: RunnerRelease.latestKnown(RunnerArch.ARM64) });
+    const imports = synth(chart).filter((o) => o.kind === 'DataVolume' && o.spec.source?.http);
+    expect(imports.map((o) => [o.metadata.name, o.spec.source.http.url]))
+      .toEqual([[`${pool.name}-image`, 'https://cloud-images.ubuntu.com/resolute/current/resolute-server-cloudimg-arm64.img']]);
   });
 });
 

@@ -154,7 +154,7 @@ function expectedSettings(p: RunnerChartProps & { runnerLabels: string[] }, scop
     RUNNER_USER: p.user ?? 'actions-runner',
     RUNNER_DIR: '/opt/actions-runner/runner',
     RUNNER_WORK_DIR: p.workDir ?? '_work',
-    RUNNER_DOWNLOAD_URL: `${base}/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz`,
+    RUNNER_DOWNLOAD_URL: `${base}/v2.338.0/actions-runner-linux-x64-2.338.0.tar.gz`,
     RUNNER_SHA256: sha256,
     TOKEN_DISK_SERIAL: 'RUNNERTOKEN',
     TOKEN_FILE_NAME: p.tokenSecretKey ?? 'token',

@@ -23,14 +23,14 @@ describe('RunnerChart', () => {
     expect(chart.pool.vms).toHaveLength(2);
   });
 
-  test('defaults: namespace default, one runner, Ubuntu 24.04, 50Gi, runner 2.334.0 x64', () => {
+  test('defaults: namespace default, one runner, Ubuntu 24.04, 50Gi, runner 2.338.0 x64', () => {
     const { objects } = build();
     expect(ofKind(objects, 'VirtualMachine')).toHaveLength(1);
     expect(objects.every((o) => o.metadata.namespace === 'default')).toBe(true);
     expect(ofKind(objects, 'DataVolume')[0].spec.source.http.url).toContain('noble-server-cloudimg-amd64.img');
     expect(ofKind(objects, 'VirtualMachine')[0].spec.dataVolumeTemplates[0].spec.storage.resources.requests.storage).toBe('50Gi');
     const settings = sourceEnvFile(writtenFile(cloudConfigOf(ofKind(objects, 'Secret')[0]), '/etc/actions-runner/runner.env'));
-    expect(settings.RUNNER_DOWNLOAD_URL).toBe('https://github.com/actions/runner/releases/download/v2.334.0/actions-runner-linux-x64-2.334.0.tar.gz');
+    expect(settings.RUNNER_DOWNLOAD_URL).toBe('https://github.com/actions/runner/releases/download/v2.338.0/actions-runner-linux-x64-2.338.0.tar.gz');
   });
 
   test('runner version, checksum, mirror and arch', () => {

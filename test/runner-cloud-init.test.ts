@@ -182,14 +182,14 @@ describe('RunnerCloudInit', () => {
     expect(config.write_files.find((f: any) => f.path === RUNNER_SETTINGS_PATH).permissions).toBe('0600');
   });
 
-  test('defaults: no group, default labels kept, updates on, work dir _work, the pinned 2.334.0', () => {
+  test('defaults: no group, default labels kept, updates on, work dir _work, the pinned 2.338.0', () => {
     const settings = sourceEnvFile(writtenFile(render().config, RUNNER_SETTINGS_PATH));
     expect(settings.RUNNER_GROUP).toBe('');
     expect(settings.RUNNER_NO_DEFAULT_LABELS).toBe('false');
     expect(settings.RUNNER_EPHEMERAL).toBe('false');
     expect(settings.RUNNER_DISABLE_UPDATE).toBe('false');
     expect(settings.RUNNER_WORK_DIR).toBe('_work');
-    expect(settings.RUNNER_SHA256).toBe('048024cd2c848eb6f14d5646d56c13a4def2ae7ee3ad12122bee960c56f3d271');
+    expect(settings.RUNNER_SHA256).toBe('af4b794c1bc41d73d40535e3fe092a39f9679cd8d965954c2aca25a05ca41d32');
   });
 
   test('github.com refuses runners older than 2.329.0; GHES decides for itself', () => {

@@ -16,9 +16,9 @@ jest.setTimeout(30_000);
 
 const NS = 'ci';
 
-function build(props: Partial<RunnerKedaScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
+function build(props: Partial<RunnerKedaScaleSetProps> = {}, sharing = ImageSharing.SHARED, refresh = true) {
   const chart = new Chart(Testing.app(), 'ci', { namespace: NS });
-  const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing, ...(refresh ? {} : { refresh: { enabled: false } }) });
   const scaleSet = new RunnerKedaScaleSet(chart, 'runners', {
     url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'kubevirt-vm', runnerLabels: ['kubevirt', 'docker'], ...props,
   });
@@ -34,8 +34,9 @@ describe('RunnerKedaScaleSet', () => {
     expect(scaleSet.name).toBe('kubevirt-vm');
     expect(scaleSet.namespace).toBe(NS);
     expect(objects.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => !/^(DataVolume|Secret|VirtualMachine) /.test(o)).sort()).toEqual([
-      'ConfigMap kubevirt-vm-launcher', 'NetworkPolicy ci-image-bake', 'NetworkPolicy kubevirt-vm', 'Role kubevirt-vm-launcher', 'RoleBinding kubevirt-vm-launcher', 'ScaledJob kubevirt-vm',
-      'ServiceAccount kubevirt-vm-launcher', 'TriggerAuthentication kubevirt-vm-github',
+      'ConfigMap ci-image-refresh', 'ConfigMap kubevirt-vm-launcher', 'CronJob ci-image-refresh', 'NetworkPolicy ci-image-bake', 'NetworkPolicy kubevirt-vm',
+      'Role ci-image-refresh', 'Role kubevirt-vm-launcher', 'RoleBinding ci-image-refresh', 'RoleBinding kubevirt-vm-launcher', 'ScaledJob kubevirt-vm',
+      'ServiceAccount ci-image-refresh', 'ServiceAccount kubevirt-vm-launcher', 'TriggerAuthentication kubevirt-vm-github',
     ]);
     const job = ofKind(objects, 'ScaledJob')[0];
     expect(job.apiVersion).toBe('keda.sh/v1alpha1');
@@ -73,6 +74,7 @@ describe('RunnerKedaScaleSet', () => {
     });
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toEqual({
       vmiTemplateFile: '/etc/mint-launcher/vmi.json', imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
+      imagePointer: { configMap: 'ci-image-current', source: image.hash },
       github: { url: 'https://github.com/acme', credentialsDir: '/etc/github-credentials' },
       runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', idleTimeoutSeconds: 600, readRunnerExit: true,
     });
@@ -97,13 +99,14 @@ describe('RunnerKedaScaleSet', () => {
     expect(ofKind(objects, 'ScaledJob')[0].spec.triggers[0].metadata).toMatchObject({ owner: 'big', runnerScope: 'ent' });
   });
 
-  test('the launcher Role: VMIs and their console log as the ARC launcher, update on pods/finalizers (blockOwnerDeletion), Secrets (create, get, delete), Events (create)', () => {
+  test('the launcher Role: VMIs and their console log as the ARC launcher, update on pods/finalizers (blockOwnerDeletion), the image pointer (get, by name), Secrets (create, get, delete), Events (create)', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
       // A runner that exits 7 (deprecated): a RunnerOutdated Event on the pod and its VMI.
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
@@ -184,7 +187,7 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     const credentials: Record<string, string> = { github_app_id: '1234', github_app_installation_id: '5678', github_app_private_key: pem };
     const token = `token-${randomUUID()}`;
     writeFileSync(join(dir, 'token'), token);
-    const { objects, image } = build({ runnerGroup: 'vm runners' });
+    const { objects, image } = build({ runnerGroup: 'vm runners' }, ImageSharing.SHARED);
     const podSpec = ofKind(objects, 'ScaledJob')[0].spec.jobTargetRef.template.spec;
     // RBAC from the Role the synthesized RoleBinding gives the pod's ServiceAccount.
     const binding = ofKind(objects, 'RoleBinding').find((b) => b.subjects.some((s: any) => s.name === podSpec.serviceAccountName))!;

@@ -161,6 +161,8 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
   const { objects, image, pool, warm, arc, keda } = everything();
   const policy = (name: string) => objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name)!;
   const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+  /** A refresher's one-off Job (`<refresher>-now-<hash>`). */
+  const oneOffJob = (refresher: string) => objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith(`${refresher}-now-`))!;
   const vmiJson = (configMap: string) => JSON.parse(named('ConfigMap', configMap).data['vmi.json']);
 
   // Each fleet's VM pods, as KubeVirt labels them.
@@ -183,9 +185,9 @@ describe('every fleet kind: the policy selects its VMs\' pods and nothing that n
     },
     'ARC runner pod, had ARC\'s component label won': { ...arcTemplate, 'app.kubernetes.io/component': 'runner', 'actions-ephemeral-runner': 'True' },
     'KEDA Job pod (launcher)': { ...named('ScaledJob', 'keda').spec.jobTargetRef.template.metadata.labels, 'batch.kubernetes.io/job-name': 'keda-abcde', 'scaledjob.keda.sh/name': 'keda' },
-    'pool token refresher Job pod': { ...named('Job', 'runners-refresher-now').spec.template.metadata.labels, 'batch.kubernetes.io/job-name': 'runners-refresher-now' },
+    'pool token refresher Job pod': { ...oneOffJob('runners-refresher').spec.template.metadata.labels, 'batch.kubernetes.io/job-name': oneOffJob('runners-refresher').metadata.name },
     'pool token refresher CronJob pod': { ...named('CronJob', 'runners-refresher').spec.jobTemplate.metadata.labels },
-    'warm pool token refresher Job pod': { ...named('Job', 'warm-refresher-now').spec.template.metadata.labels },
+    'warm pool token refresher Job pod': { ...oneOffJob('warm-refresher').spec.template.metadata.labels },
     'warm pool scaler CronJob pod (activeHours)': { ...named('CronJob', 'warm-scale-down').spec.jobTemplate.spec.template.metadata.labels },
   };
 

@@ -5,9 +5,9 @@ import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 import { ALL_VM_OPTIONS, expectAllVmOptions, expectDockerEmptyDisk } from './vm-options';
 
-function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED) {
+function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.SHARED, refresh = true) {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'arc-runners' });
-  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing });
+  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing, ...(refresh ? {} : { refresh: { enabled: false } }) });
   const scaleSet = new RunnerScaleSet(chart, 'runners', {
     url: 'https://github.com/acme', githubCredentialsSecret: 'github-app', runnerImage: image, name: 'kubevirt-vm', ...props,
   });
@@ -17,12 +17,13 @@ function build(props: Partial<RunnerScaleSetProps> = {}, sharing = ImageSharing.
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
 describe('RunnerScaleSet', () => {
-  test('an AutoscalingRunnerSet as ARC 0.14.2 expects it', () => {
-    const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 });
+  test('an AutoscalingRunnerSet as ARC 0.15.0 (the default arcVersion) expects it', () => {
+    // Image refresh off: the snapshot shows the output without it (the refresher's objects have their own tests).
+    const { objects } = build({ runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', minRunners: 1, maxRunners: 5 }, ImageSharing.SHARED, false);
     const set = ofKind(objects, 'AutoscalingRunnerSet')[0];
     expect(set.apiVersion).toBe('actions.github.com/v1alpha1');
     expect(set.metadata.name).toBe('kubevirt-vm');
-    expect(set.metadata.labels['app.kubernetes.io/version']).toBe('0.14.2');
+    expect(set.metadata.labels['app.kubernetes.io/version']).toBe('0.15.0');
     expect(set.metadata.annotations).toMatchObject({
       'actions.github.com/cleanup-manager-role-name': 'kubevirt-vm-gha-rs-manager',
       'actions.github.com/cleanup-manager-role-binding': 'kubevirt-vm-gha-rs-manager',
@@ -36,7 +37,7 @@ describe('RunnerScaleSet', () => {
     expect(pod.serviceAccountName).toBe('kubevirt-vm-launcher');
     expect(pod.containers).toHaveLength(1);
     expect(pod.containers[0]).toMatchObject({
-      name: 'runner', image: 'node:26.13.0-alpine3.24', command: ['node', '/etc/arc-launcher/arc-launcher.js', '/etc/arc-launcher/config.json'],
+      name: 'runner', image: 'node:26.12.1-alpine', command: ['node', '/etc/arc-launcher/arc-launcher.js', '/etc/arc-launcher/config.json'],
     });
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
     expect(env).toEqual({ POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', POD_UID: 'metadata.uid' });
@@ -65,7 +66,13 @@ describe('RunnerScaleSet', () => {
       // The runner's exit status: the VMI's virt-launcher pod (by its label) and its guest-console-log container.
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      // The refreshed image's pointer, by name, once per job.
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
     ]);
+    expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json']).imagePointer)
+      .toEqual({ configMap: 'ci-image-current', source: build().image.hash });
+    expect(named(build({}, ImageSharing.SHARED, false).objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
+      .toEqual(['virtualmachineinstances', 'pods/finalizers', 'pods', 'pods/log']);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
     expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
   });
@@ -98,7 +105,7 @@ describe('RunnerScaleSet', () => {
     expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
     expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'pods', 'pods/log']);
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'pods', 'pods/log', 'configmaps']);
     expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/arc-launcher/datavolume.json');
   });
 
@@ -108,10 +115,21 @@ describe('RunnerScaleSet', () => {
   });
 
   test('timeouts and launcher image', () => {
-    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.13.0-alpine3.24' });
+    const { objects } = build({ bootTimeout: Duration.minutes(5), jobTimeout: Duration.hours(6), launcherContainerImage: 'registry.internal/node:26.12.1-alpine' });
     const container = ofKind(objects, 'AutoscalingRunnerSet')[0].spec.template.spec.containers[0];
-    expect(container.image).toBe('registry.internal/node:26.13.0-alpine3.24');
+    expect(container.image).toBe('registry.internal/node:26.12.1-alpine');
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toMatchObject({ bootTimeoutSeconds: 300, jobTimeoutSeconds: 21600 });
+  });
+
+  test('arcVersion labels every object for that controller, and changes nothing else', () => {
+    const older = build({ arcVersion: '0.14.2' }).objects;
+    const newer = build().objects;
+    for (const object of older) expect(object.metadata.labels?.['app.kubernetes.io/version'] ?? '0.14.2').toBe('0.14.2');
+    expect(older.filter((o) => o.metadata.labels?.['app.kubernetes.io/version'] === '0.14.2').map((o) => o.kind).sort())
+      .toEqual(['AutoscalingRunnerSet', 'ConfigMap', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
+    const relabel = (objects: K8sObject[]) => JSON.stringify(objects).split('"app.kubernetes.io/version":"0.14.2"').join('"app.kubernetes.io/version":"0.15.0"');
+    expect(relabel(older)).toBe(JSON.stringify(newer));
+    expect(validateObjects(older.map((object) => ({ file: 'a.yaml', object })), { externalSecrets: ['github-app'] }).map(formatFinding)).toEqual([]);
   });
 
   test.each([
@@ -128,6 +146,9 @@ describe('RunnerScaleSet', () => {
     [{ bootTimeout: Duration.millis(1500) }, "RunnerScaleSet 'bootTimeout' must be a Duration of whole seconds", undefined],
     [{ runnerImage: 'ubuntu' }, "RunnerScaleSet 'runnerImage' must be a RunnerImage", undefined],
     [{ controllerServiceAccount: { name: 'arc', namespace: 'ARC' } }, "RunnerScaleSet 'controllerServiceAccount.namespace' must be a DNS-1123 label", undefined],
+    [{ arcVersion: '0.13.1' }, "RunnerScaleSet 'arcVersion' must be an actions-runner-controller release whose CRD the library knows ('0.14.2', '0.15.0'), got \"0.13.1\"", undefined],
+    [{ arcVersion: '0.14.1' }, "got \"0.14.1\": the controller compares major.minor only, so '0.14.2' serves a 0.14.x controller", undefined],
+    [{ arcVersion: 'v0.15.0' }, "RunnerScaleSet 'arcVersion' must be an actions-runner-controller release", undefined],
   ])('rejects %j', (props, message, more) => {
     expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(message);
     if (more) expect(() => build(props as Partial<RunnerScaleSetProps>)).toThrow(more);

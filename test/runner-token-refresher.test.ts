@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { RunnerChart, RunnerChartProps, RunnerTokenRefresher, RunnerTokenRefresherProps } from '../lib';
 import { clusterBundle } from '../lib/render/cluster-bundle';
+import { oneOffJobName } from '../lib/render/one-off-job';
 import { formatFinding, validateObjects } from '../lib/validate';
 import { K8sObject, ofKind, synth } from './util';
 
@@ -13,17 +14,25 @@ function standalone(props: Partial<RunnerTokenRefresherProps> = {}) {
 }
 
 const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+/** The one Job of an output (the refresher's first run; its name carries a hash). */
+const oneOffJob = (objects: K8sObject[]) => {
+  const jobs = ofKind(objects, 'Job');
+  expect(jobs).toHaveLength(1);
+  return jobs[0];
+};
 const containerOf = (objects: K8sObject[]) => named(objects, 'CronJob', 'tokens').spec.jobTemplate.spec.template.spec.containers[0];
 
 describe('RunnerTokenRefresher', () => {
   test('a CronJob every 30 minutes, never two at once, and a Job for the first token now', () => {
     const objects = standalone();
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Secret/runner-token', 'ServiceAccount/tokens', 'Role/tokens', 'RoleBinding/tokens', 'ConfigMap/tokens', 'Job/tokens-now', 'CronJob/tokens',
+      'Secret/runner-token', 'ServiceAccount/tokens', 'Role/tokens', 'RoleBinding/tokens', 'ConfigMap/tokens', expect.stringMatching(/^Job\/tokens-now-[0-9a-f]{6}$/), 'CronJob/tokens',
     ]);
     const cron = named(objects, 'CronJob', 'tokens');
     expect(cron.spec).toMatchObject({ schedule: '*/30 * * * *', concurrencyPolicy: 'Forbid' });
-    expect(named(objects, 'Job', 'tokens-now').spec.template).toEqual(cron.spec.jobTemplate.spec.template);
+    const job = oneOffJob(objects);
+    expect(job.spec.template).toEqual(cron.spec.jobTemplate.spec.template);
+    expect(job.spec.ttlSecondsAfterFinished).toBe(86400);
     expect(objects).toMatchSnapshot();
   });
 
@@ -69,6 +78,81 @@ describe('RunnerTokenRefresher', () => {
     [{ tokenSecretKey: '..data' }, "RunnerTokenRefresher 'tokenSecretKey' must be a Secret key"],
   ])('rejects %j', (props, message) => {
     expect(() => standalone(props as Partial<RunnerTokenRefresherProps>)).toThrow(message);
+  });
+});
+
+// What `kubectl apply` (or a GitOps sync) of a new output over an older one meets at the API
+// server for a Job of the same name: Kubernetes ValidateJobSpecUpdate (pkg/apis/batch/validation)
+// refuses any change to its pod template, selector, completions or completionMode.
+function reapplyRefusals(before: K8sObject[], after: K8sObject[]): string[] {
+  const applied = new Map(ofKind(before, 'Job').map((job) => [`${job.metadata.namespace}/${job.metadata.name}`, job]));
+  return ofKind(after, 'Job').flatMap((job) => {
+    const old = applied.get(`${job.metadata.namespace}/${job.metadata.name}`);
+    if (!old) return [];
+    return ['template', 'selector', 'completions', 'completionMode']
+      .filter((field) => JSON.stringify(old.spec[field]) !== JSON.stringify(job.spec[field]))
+      .map((field) => `Job/${job.metadata.name}: spec.${field}: Invalid value: field is immutable`);
+  });
+}
+
+describe('re-applying the refresher', () => {
+  const EXTERNAL = 'cdk8s-kubevirt-runners/external-secrets';
+
+  test('an unchanged apply is byte-identical: the same Job, nothing for the API server to refuse', () => {
+    const before = standalone();
+    const after = standalone();
+    expect(JSON.stringify(after)).toBe(JSON.stringify(before));
+    expect(reapplyRefusals(before, after)).toEqual([]);
+  });
+
+  test.each([
+    ['another image (a mirror)', { containerImage: 'registry.corp.example/node:26.13.0-alpine3.24' }],
+    ['a CA from a Secret (a volume and NODE_EXTRA_CA_CERTS)', { caCertificatesFrom: { secret: 'corp-ca', key: 'ca.pem' } }],
+    ['another credentials Secret (a volume)', { githubCredentialsSecret: 'github-pat' }],
+  ])('with %s: a new one-off Job beside the same CronJob, and no refusal', (_change, props) => {
+    const before = standalone();
+    const after = standalone(props as Partial<RunnerTokenRefresherProps>);
+    expect(oneOffJob(after).metadata.name).not.toBe(oneOffJob(before).metadata.name);
+    expect(named(after, 'CronJob', 'tokens')).toBeDefined();
+    expect(reapplyRefusals(before, after)).toEqual([]);
+    // Under the old name the same change is what the API server refuses.
+    const sameName = after.map((o) => (o.kind === 'Job' ? { ...o, metadata: { ...o.metadata, name: oneOffJob(before).metadata.name } } : o));
+    expect(reapplyRefusals(before, sameName)).toEqual([`Job/${oneOffJob(before).metadata.name}: spec.template: Invalid value: field is immutable`]);
+  });
+
+  test.each([
+    ['another scope', { url: 'https://github.com/other' }],
+    ['a proxy', { proxy: { https: 'http://proxy.corp:3129' } }],
+  ])('a change only to what the Job reads (its config file), %s, runs it again at once', (_change, props) => {
+    const before = standalone();
+    const after = standalone(props as Partial<RunnerTokenRefresherProps>);
+    expect(oneOffJob(after).spec.template).toEqual(oneOffJob(before).spec.template);
+    expect(oneOffJob(after).metadata.name).not.toBe(oneOffJob(before).metadata.name);
+  });
+
+  test('a change to the schedule only (the CronJob, a mutable field) keeps the Job', () => {
+    expect(oneOffJob(standalone({ schedule: '*/20 * * * *' })).metadata.name).toBe(oneOffJob(standalone()).metadata.name);
+  });
+
+  test('the longest name (52) still makes a Job name that labels its pods (63) and validates', () => {
+    const objects = standalone({ name: 'x'.repeat(52) });
+    expect(oneOffJob(objects).metadata.name).toMatch(/^x{52}-now-[0-9a-f]{6}$/);
+    expect(validateObjects(objects.map((object) => ({ file: 'refresher.yaml', object })), {}).map(formatFinding)).toEqual([]);
+  });
+
+  test('a one-off Job name is <base>-now-<6 hex> and never longer than a label value', () => {
+    expect(oneOffJobName('x'.repeat(52), { spec: {} })).toMatch(/^x{52}-now-[0-9a-f]{6}$/);
+    expect(oneOffJobName('tokens', { spec: { a: 1 } })).not.toBe(oneOffJobName('tokens', { spec: { a: 2 } }));
+    expect(() => oneOffJobName('x'.repeat(53), {})).toThrow(`the one-off Job of '${'x'.repeat(53)}' would be named`);
+  });
+
+  test('the Job declares the Secrets it mounts and the output lacks, as the CronJob does', () => {
+    const objects = standalone({ caCertificatesFrom: { secret: 'corp-ca', key: 'ca.pem' } });
+    expect(oneOffJob(objects).metadata.annotations).toEqual({ [EXTERNAL]: 'github-app,corp-ca' });
+    expect(named(objects, 'CronJob', 'tokens').metadata.annotations).toEqual({ [EXTERNAL]: 'github-app,corp-ca' });
+    // Alone, without the CronJob beside it, the Job's own declaration is what the validator reads.
+    const jobAlone = objects.filter((o) => o.kind !== 'CronJob');
+    expect(validateObjects(jobAlone.map((object) => ({ file: 'refresher.yaml', object })), {}).map(formatFinding)).toEqual([]);
   });
 });
 

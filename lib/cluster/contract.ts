@@ -200,9 +200,10 @@ export interface ClusterEntryConfigs {
   readonly 'token-refresher': TokenRefresherConfig;
   readonly 'arc-launcher': ArcLauncherConfig;
   readonly 'mint-launcher': MintLauncherConfig;
+  readonly 'image-refresher': ImageRefresherConfig;
 }
 
 export type ClusterEntry = keyof ClusterEntryConfigs;
 
 /** Every entry point, in a fixed order. */
-export const CLUSTER_ENTRIES: readonly ClusterEntry[] = ['pool-scaler', 'token-refresher', 'arc-launcher', 'mint-launcher'];
+export const CLUSTER_ENTRIES: readonly ClusterEntry[] = ['pool-scaler', 'token-refresher', 'arc-launcher', 'mint-launcher', 'image-refresher'];

@@ -2,8 +2,7 @@ import { Naming, propLabel, show } from './naming';
 
 // The stock image that runs the library's in-cluster scripts (the ARC launcher, the token refresher).
 
-/** A pinned, current LTS Node.js alpine image (Node.js 26 "Lithium", LTS since October 2026). */
-export const DEFAULT_NODE_IMAGE = 'node:26.13.0-alpine3.24';
+export { DEFAULT_NODE_IMAGE } from './versions';
 
 // A container image reference: [registry[:port]/]path[:tag][@sha256:digest].
 const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;

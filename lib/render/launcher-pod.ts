@@ -96,6 +96,7 @@ export function launcherVmSettings(entry: LauncherEntry, image: IRunnerImage, te
     imageReadyVmi: image.readyVmiName,
     bootTimeoutSeconds: timeouts.bootTimeout,
     jobTimeoutSeconds: timeouts.jobTimeout,
+    ...(image.refresher ? { imagePointer: { configMap: image.refresher.pointerConfigMap, source: image.refresher.source } } : {}),
     // The runner's exit status, from the VMI's serial console (an exit 7 makes the launcher exit 7).
     readRunnerExit: true,
   };
@@ -116,9 +117,9 @@ export function launcherConfigData<E extends LauncherEntry>(entry: E, config: Cl
  * the OwnerReferencesPermissionEnforcement admission plugin (OpenShift) allow only with that right.
  * To read the runner's exit status (readRunnerExit): `list` pods (the VMI's virt-launcher pod, by
  * its label kubevirt.io/created-by) and `get` pods/log (its guest-console-log container).
- * No resourceNames: the pods are per job.
+ * No resourceNames: the pods are per job. With a refreshed image, `get` on its pointer ConfigMap (by name).
  */
-export function launcherRules(clone: boolean) {
+export function launcherRules(clone: boolean, pointerConfigMap?: string) {
   return [
     { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
     ...(clone ? [
@@ -129,6 +130,8 @@ export function launcherRules(clone: boolean) {
     { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    // A refreshed image: which volume is current, read once per job.
+    ...(pointerConfigMap ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get'] }] : []),
   ];
 }
 

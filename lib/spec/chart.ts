@@ -28,7 +28,7 @@ export interface RunnerChartProps extends RunnerGuestOptions, RunnerVmSizeOption
   readonly volumeMode?: VolumeMode;
   /** Operating-system image every runner's VM boots. @default OsImage.ubuntu2404() */
   readonly osImage?: OsImage;
-  /** Runner version. @default '2.334.0' */
+  /** Runner version. @default DEFAULT_RUNNER_VERSION, the newest release whose checksums the library knows */
   readonly runnerVersion?: string;
   /** SHA-256 of the runner package; required for versions the library has no checksum for. @default - the pinned checksum */
   readonly runnerSha256?: string;

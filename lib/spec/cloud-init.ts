@@ -12,7 +12,7 @@ import { checkFreeText } from '../private/free-text';
 
 /** Props of RunnerCloudInit. */
 export interface RunnerCloudInitProps extends RunnerGuestOptions {
-  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (DEFAULT_RUNNER_VERSION, x64) */
   readonly release?: RunnerRelease;
   /** Distribution of the guest, which decides the Docker repository. @default Distribution.UBUNTU */
   readonly distribution?: Distribution;

@@ -2,7 +2,7 @@ import { AccessMode, EvictionStrategy, VolumeMode } from '../kubevirt-options';
 import { OsImage } from '../os-image';
 import { Distribution, RunnerArch } from '../platform';
 import { TreeDefaults } from '../private/names';
-import { Naming, propLabel } from '../private/naming';
+import { Naming, propLabel, show } from '../private/naming';
 import { checkSameNamespace, validateBranded, validateEnum, validateName } from '../private/validators';
 import { RunnerRelease } from '../runner-release';
 import { resolveSetup, validateRelease } from './guest';
@@ -11,6 +11,7 @@ import { DEFAULT_ROOT_DISK_SIZE, MINIMUM_BOOT_DISK_SIZE, RunnerSetupOptions, Run
 import { ResolvedSetup, ResolvedSizing, ResolvedStorage, ResolvedVmOptions } from './resolved';
 import { resolveSizing, resolveStorage, resolveVmOptions, validateBootImage } from './vm-options';
 import { checkFreeText } from '../private/free-text';
+import { MAX_REFRESHED_IMAGE_NAME_LENGTH, refreshEnabled, ResolvedImageRefresh, resolveImageRefresh, RunnerImageRefreshOptions } from './image-refresh';
 
 /** How per-job VMs use a baked image. */
 export enum ImageSharing {
@@ -35,7 +36,7 @@ export enum ImageSharing {
  * (`readyVmiName`) and apply again.
  */
 export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptions, 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'> {
-  /** The runner package baked into the image. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  /** The runner package baked into the image. @default RunnerRelease.latestKnown() (DEFAULT_RUNNER_VERSION, x64) */
   readonly release?: RunnerRelease;
   /** The operating system the image is baked from. @default OsImage.ubuntu2404() for the release's architecture */
   readonly baseOsImage?: OsImage;
@@ -64,6 +65,27 @@ export interface RunnerImageProps extends RunnerSetupOptions, Pick<RunnerVmOptio
    * @default - on: { enabled: true }
    */
   readonly networkPolicy?: RunnerNetworkPolicyOptions;
+  /**
+   * Re-bake the image in the cluster on a schedule (newest runner release, the distribution's
+   * updates) and point the fleet at each new bake: a CronJob `<name>-refresh`; the name is then at
+   * most 44 characters. `{ enabled: false }` bakes once, as before: the fleet then stops getting jobs
+   * when its runner is more than 30 days behind a new release, until you bake again.
+   * @default - on: { enabled: true } (daily at 03:17 UTC)
+   */
+  readonly refresh?: RunnerImageRefreshOptions;
+}
+
+/**
+ * Where a refreshed image's consumers find its refresher: the pointer the launchers read per job, and
+ * the registration of the warm pools whose template the refresher re-points.
+ */
+export interface ImageRefresherLink {
+  /** The pointer ConfigMap (`<name>-current`), written only by the refresher. */
+  readonly pointerConfigMap: string;
+  /** The image's input hash: a pointer refreshed from other inputs is ignored. */
+  readonly source: string;
+  /** Adds a VirtualMachinePool (RunnerWarmPool) that the refresher re-points at each new bake. */
+  addWarmPool(name: string): void;
 }
 
 /**
@@ -90,6 +112,12 @@ export interface IRunnerImage {
   readonly storage: ResolvedStorage;
   /** The guest set-up baked in. @internal */
   readonly setup: ResolvedSetup;
+  /**
+   * The image's refresher, when `refresh` is on.
+   * @default - none: refresh is off
+   * @internal
+   */
+  readonly refresher?: ImageRefresherLink;
   /** The baked volume as a clone source, for a per-job (or any) DataVolume that copies it. */
   asCloneSource(): OsImage;
 }
@@ -109,6 +137,8 @@ export interface ImageSpec {
   /** Where the bake VM runs. */
   readonly scheduling: ResolvedVmOptions;
   readonly networkPolicy?: ResolvedNetworkRules;
+  /** The refresh, when on. */
+  readonly refresh?: ResolvedImageRefresh;
 }
 
 const NAMING: Naming = { owner: 'RunnerImage' };
@@ -120,7 +150,14 @@ const MAX_NAME_LENGTH = 63 - `-${'0'.repeat(IMAGE_HASH_LENGTH)}-bake`.length;
 /** Validates a RunnerImage's props. */
 export function resolveImage(props: RunnerImageProps, defaults: TreeDefaults): ImageSpec {
   checkFreeText(NAMING, props);
-  const name = validateName(NAMING, 'name', props.name ?? defaults.name(MAX_NAME_LENGTH), MAX_NAME_LENGTH);
+  const refreshing = refreshEnabled(NAMING, props.refresh);
+  // With refresh, the CronJob `<name>-refresh` sets the limit; without, today's limit (and names) stay.
+  const maxName = refreshing ? MAX_REFRESHED_IMAGE_NAME_LENGTH : MAX_NAME_LENGTH;
+  if (refreshing && typeof props.name === 'string' && props.name.length > maxName && props.name.length <= MAX_NAME_LENGTH) {
+    throw new Error(`${propLabel(NAMING, 'name')} must be at most ${maxName} characters with refresh on (its CronJob '<name>-refresh' may have 52), `
+      + `got ${show(props.name)} (${props.name.length}); shorten it, or set refresh: { enabled: false }`);
+  }
+  const name = validateName(NAMING, 'name', props.name ?? defaults.name(maxName), maxName);
   const namespace = validateName(NAMING, 'namespace', props.namespace ?? defaults.namespace);
   const sharing = validateEnum(NAMING.owner, 'sharing', ImageSharing, props.sharing ?? ImageSharing.SHARED);
   const release = validateRelease(NAMING, props.release);
@@ -140,7 +177,10 @@ export function resolveImage(props: RunnerImageProps, defaults: TreeDefaults): I
     spreadAcrossNodes: false, guestAgentReadinessProbe: false,
   }, NAMING, { sizing, arch: release.arch, oneJob: true, guest: { setup } });
   const networkPolicy = resolveNetworkPolicy(props.networkPolicy, NAMING);
-  return Object.freeze({ name, namespace, sharing, release, baseOsImage, setup, storage, sizing, scheduling, ...(networkPolicy ? { networkPolicy } : {}) });
+  const refresh = refreshing ? resolveImageRefresh(NAMING, props.refresh ?? {}, release, setup) : undefined;
+  return Object.freeze({
+    name, namespace, sharing, release, baseOsImage, setup, storage, sizing, scheduling, ...(networkPolicy ? { networkPolicy } : {}), ...(refresh ? { refresh } : {}),
+  });
 }
 
 /** The image a per-job kind boots: a RunnerImage, in the chart's namespace when the chart has one. */

@@ -44,7 +44,7 @@ export interface RunnerKedaScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu'
   readonly bootTimeout?: Duration;
   /** How long a job's VM may run before it is stopped. @default Duration.hours(24) */
   readonly jobTimeout?: Duration;
-  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
+  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.12.1-alpine' */
   readonly launcherContainerImage?: string;
   /** How often KEDA asks GitHub for queued jobs (each time costs API requests: rate limits). @default Duration.seconds(30) */
   readonly pollingInterval?: Duration;

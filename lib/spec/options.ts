@@ -338,7 +338,7 @@ export interface TokenRefresherOptions {
   readonly schedule?: string;
   /** Also delete the fleet's offline runners (named `<pool>-N`) from GitHub. @default false */
   readonly deleteOfflineRunners?: boolean;
-  /** The container image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
+  /** The container image that runs the refresher. @default 'node:26.12.1-alpine' */
   readonly containerImage?: string;
 }
 
@@ -360,7 +360,7 @@ export interface ActiveHoursOptions {
   readonly timeZone?: string;
   /** How many runners stay warm outside active hours (less than the pool's `replicas`). @default 0 */
   readonly offHoursReplicas?: number;
-  /** The container image that runs the scaler script. @default 'node:26.13.0-alpine3.24' */
+  /** The container image that runs the scaler script. @default 'node:26.12.1-alpine' */
   readonly containerImage?: string;
 }
 

@@ -28,7 +28,7 @@ export interface RunnerPoolProps extends RunnerGuestOptions, RunnerVmSizeOptions
   readonly name?: string;
   /** Namespace of every object of the pool. @default - the chart's namespace, else 'default' */
   readonly namespace?: string;
-  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (2.334.0, x64) */
+  /** The runner package, pinned by version and checksum. @default RunnerRelease.latestKnown() (DEFAULT_RUNNER_VERSION, x64) */
   readonly release?: RunnerRelease;
   /** Operating-system image of every runner. @default OsImage.ubuntu2404() */
   readonly osImage?: OsImage;

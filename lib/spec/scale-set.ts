@@ -10,6 +10,7 @@ import { RunnerNetworkPolicyOptions } from './network-policy';
 import { MAX_REPLICAS, RunnerVmOptions, RunnerVmSizeOptions } from './options';
 import { PerJobSpec, resolvePerJob } from './per-job';
 import { checkFreeText } from '../private/free-text';
+import { ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../private/versions';
 
 /** A ServiceAccount in another namespace. */
 export interface ServiceAccountReference {
@@ -47,7 +48,15 @@ export interface RunnerScaleSetProps extends Pick<RunnerVmSizeOptions, 'cpu' | '
   readonly runnerLabels?: string[];
   /** actions-runner-controller's ServiceAccount, which the manager RoleBinding names. @default { name: 'arc-gha-rs-controller', namespace: 'arc-systems' } */
   readonly controllerServiceAccount?: ServiceAccountReference;
-  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.13.0-alpine3.24' */
+  /**
+   * The actions-runner-controller release the cluster runs: the chart version of
+   * `gha-runner-scale-set-controller` (the AutoscalingRunnerSet's `app.kubernetes.io/version`). The
+   * controller deletes a set whose label names another major.minor than its own, so match it to the
+   * controller; one of the versions whose CRD the library knows (0.14.2 also serves any 0.14.x controller).
+   * @default ARC_VERSION ('0.15.0')
+   */
+  readonly arcVersion?: string;
+  /** The container image that runs the launcher (any image with Node.js >= 20 at `node`). @default 'node:26.12.1-alpine' */
   readonly launcherContainerImage?: string;
   /** How long a job's VM may take to boot (and the image to be ready) before the runner fails. @default Duration.minutes(15) */
   readonly bootTimeout?: Duration;
@@ -69,6 +78,8 @@ export interface ScaleSetSpec extends PerJobSpec {
   readonly minRunners: number;
   readonly runnerLabels: readonly string[];
   readonly controller: ServiceAccountReference;
+  /** The ARC release the objects are labelled for. */
+  readonly arcVersion: string;
   /** Where ARC's controller and listener read the GitHub server's CA, when the image's setup has one. */
   readonly githubServerTls?: GitHubServerTls;
 }
@@ -103,7 +114,18 @@ export function resolveScaleSet(props: RunnerScaleSetProps, defaults: TreeDefaul
     minRunners,
     runnerLabels: Object.freeze(validateLabels(...at(NAMING, 'runnerLabels'), props.runnerLabels ?? [])),
     controller: Object.freeze({ name: controller.name, namespace: controller.namespace }),
+    arcVersion: validateArcVersion(props.arcVersion ?? DEFAULT_ARC_VERSION),
   });
+}
+
+/** An ARC release whose CRD the library knows; the error lists them, and says why a 0.14.x controller takes 0.14.2. */
+function validateArcVersion(version: string): string {
+  if (ARC_VERSIONS_WITH_KNOWN_CRD.includes(version)) return version;
+  const minor = typeof version === 'string' ? /^(\d+\.\d+)\.\d+$/.exec(version)?.[1] : undefined;
+  const sameMinor = ARC_VERSIONS_WITH_KNOWN_CRD.find((known) => minor !== undefined && known.startsWith(`${minor}.`));
+  throw new Error(`${propLabel(NAMING, 'arcVersion')} must be an actions-runner-controller release whose CRD the library knows `
+    + `(${ARC_VERSIONS_WITH_KNOWN_CRD.map((v) => `'${v}'`).join(', ')}), got ${show(version)}`
+    + (sameMinor ? `: the controller compares major.minor only, so '${sameMinor}' serves a ${minor}.x controller` : ''));
 }
 
 /**

@@ -83,6 +83,9 @@ export function validateBootImage(naming: Naming, prop: string, image: OsImage, 
   if (image.arch !== release.arch) {
     throw new Error(`${propLabel(naming, prop)} is ${image.arch} but the runner release is ${release.arch}`);
   }
+  if (image.minimumRunnerVersion !== undefined && release.isOlderThan(image.minimumRunnerVersion)) {
+    throw new Error(`${propLabel(naming, prop)} needs runner ${image.minimumRunnerVersion} or later, but the runner release is ${release.version}`);
+  }
   return image;
 }
 

@@ -31,7 +31,15 @@ const KINDS = [
   { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', source: 'jsonschema/keda.sh/scaledjob_v1alpha1.json' },
   { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', source: 'jsonschema/keda.sh/triggerauthentication_v1alpha1.json' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', source: 'kubernetes/v1.34.0/networkpolicy-networking-v1.json' },
+  // Not emitted by the library: the namespace its docs show how to create beside a fleet.
+  { apiVersion: 'v1', kind: 'Namespace', source: 'kubernetes/v1.34.0/_definitions.json', definition: 'io.k8s.api.core.v1.Namespace' },
 ];
+
+// A kind with a `definition` has no file of its own in ../shared/schemas: it is made here from
+// Kubernetes' _definitions.json by the rules the standalone-strict files beside it were made with
+// (every $ref inlined; every object with properties closed, the root included). Those rules must
+// reproduce this file from its definition, or the made schema would not be one of theirs.
+const STANDALONE_STRICT_CHECK = { definition: 'io.k8s.api.core.v1.Secret', file: 'kubernetes/v1.34.0/secret-v1.json' };
 
 // Not a Kubernetes kind: the schema of the cloud-config inside the Secrets (lib/validate/cloud-config.ts).
 const CLOUD_CONFIG = { validates: 'cloud-config user-data', source: 'cloud-init/26.2/schema-cloud-config-v1.json' };
@@ -108,10 +116,14 @@ function generate(from) {
     const upstream = upstreamOf(entry.source);
     const text = readSource(from, entry.source);
     if (entry.kind) checkKindMatchesSource(entry);
-    return { ...entry, upstream, target: targetOf(entry.source, upstream), text };
+    const target = entry.definition ? targetOf(`${dirname(entry.source)}/${kubernetesFileName(entry)}`, upstream) : targetOf(entry.source, upstream);
+    return { ...entry, upstream, target, text };
   });
+  if (entries.some((e) => e.definition)) checkStandaloneStrict(from);
   const files = new Map();
-  for (const entry of entries) files.set(entry.target, minify(entry.text, entry.source));
+  for (const entry of entries) {
+    files.set(entry.target, entry.definition ? JSON.stringify(standaloneStrict(entry.text, entry.definition)) : minify(entry.text, entry.source));
+  }
   files.set(INDEX_FILE, `${JSON.stringify(Object.fromEntries(entries.filter((e) => e.kind).map((e) => [e.validates, e.target])), null, 2)}\n`);
   const licenses = [...new Set(entries.flatMap((e) => e.upstream.licenseFiles))].sort();
   for (const license of licenses) files.set(`LICENSES/${license}`, readSource(from, `LICENSES/${license}`));
@@ -136,10 +148,52 @@ function targetOf(source, upstream) {
   return upstream.folders[folder] + source.slice(folder.length);
 }
 
+// The Kubernetes layout's name of a kind's file: secret-v1.json, role-rbac-v1.json.
+function kubernetesFileName({ apiVersion, kind }) {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return `${[kind.toLowerCase(), group.split('.')[0], version].filter(Boolean).join('-')}.json`;
+}
+
+/** `definitions[name]` of a _definitions.json text as a standalone-strict schema. */
+function standaloneStrict(definitionsText, name) {
+  const definitions = JSON.parse(definitionsText).definitions;
+  if (!definitions?.[name]) throw new Error(`npm run schemas: no definition ${name} in _definitions.json`);
+  const inline = (node) => {
+    if (Array.isArray(node)) return node.map(inline);
+    if (node === null || typeof node !== 'object') return node;
+    if (typeof node.$ref === 'string') {
+      const { $ref, ...rest } = node;
+      return inline({ ...definitions[$ref.replace('#/definitions/', '')], ...rest });
+    }
+    const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, inline(value)]));
+    if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+    return out;
+  };
+  return inline(definitions[name]);
+}
+
+function checkStandaloneStrict(from) {
+  const { definition, file } = STANDALONE_STRICT_CHECK;
+  const made = standaloneStrict(readSource(from, 'kubernetes/v1.34.0/_definitions.json'), definition);
+  if (canonical(made) !== canonical(JSON.parse(readSource(from, file)))) {
+    throw new Error(`npm run schemas: the standalone-strict rules no longer make ${file} from ${definition}: fix standaloneStrict() before making a schema with it`);
+  }
+}
+
+/** JSON with every object's keys sorted: equal for JSON-equal values. */
+function canonical(value) {
+  return JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+}
+
 // Both layouts name a file after the lowercased kind and its version (virtualmachine_v1.json,
 // secret-v1.json): a kind paired with another kind's file is a typo caught here, not a wrong verdict later.
-function checkKindMatchesSource({ apiVersion, kind, source }) {
+function checkKindMatchesSource({ apiVersion, kind, source, definition }) {
   const version = apiVersion.split('/').pop();
+  if (definition) {
+    if (!definition.endsWith(`.${version}.${kind}`)) throw new Error(`npm run schemas: '${apiVersion} ${kind}' does not match its definition '${definition}'`);
+    return;
+  }
   const name = basename(source, '.json');
   const named = name.startsWith(`${kind.toLowerCase()}_`) || name.startsWith(`${kind.toLowerCase()}-`);
   if (!named || !name.endsWith(version)) {
@@ -161,8 +215,9 @@ function sha256(text) {
 }
 
 function sourcesMarkdown(entries, licenses) {
+  const made = (e) => (e.definition ? `${e.upstream.made}, made by this script from \`definitions["${e.definition}"]\`` : e.upstream.made);
   const rows = entries.map((e) => `| \`${e.target}\` | ${e.validates} | ${e.upstream.name}: ${e.upstream.repo} | `
-    + `${e.upstream.version} (${e.upstream.commit}) | ${e.upstream.made} | \`${e.source}\` | \`${sha256(e.text)}\` | ${e.upstream.license} |`);
+    + `${e.upstream.version} (${e.upstream.commit}) | ${made(e)} | \`${e.source}\` | \`${sha256(e.text)}\` | ${e.upstream.license} |`);
   return `# Schemas shipped with cdk8s-kubevirt-runners
 
 Generated by \`npm run schemas\` (lib/validate/generate-schemas.mjs) from ../shared/schemas; do not

@@ -7,6 +7,7 @@ import { Finding, ManifestObject, objectLabel } from './finding';
 import { checkFleet, FleetCheckOptions, userDataOf } from './fleet-checks';
 import { arrayAt } from './manifest-values';
 import { KubernetesSchemas } from './kubernetes-schemas';
+import { constructMetadataHint } from './output-folder';
 import { SHIPPED_SCHEMA_DIR } from './schema-dir';
 
 export * from './cloud-config';
@@ -44,6 +45,11 @@ export function readManifests(paths: readonly string[]): { files: string[]; item
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const objects = readFast(text);
+    const hint = objects && constructMetadataHint(file, objects);
+    if (hint) {
+      findings.push({ file, object: '-', path: '', message: hint });
+      continue;
+    }
     if (objects) {
       for (const object of objects) if (object !== null && object !== undefined) items.push({ file, object });
       continue;

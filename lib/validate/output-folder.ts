@@ -11,12 +11,32 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, parse, relative, resolve, sep } from 'node:path';
+import { shellQuote } from '../private/shell';
 
 /**
  * The marker: `sha256sum`'s format (`sha256sum -c` checks it), and an extension that
  * `kubectl apply -f`, Argo CD and Flux skip (they read *.yaml, *.yml and *.json).
  */
 export const OUTPUT_MARKER = '.kubevirt-runners-synth.sha256';
+
+/** cdk8s's construct metadata: `cdk8s synth` records it in its output folder when cdk8s.yaml lists validations. */
+const CONSTRUCT_METADATA_FILE = 'construct-metadata.json';
+
+/**
+ * What to tell a user whose manifests hold cdk8s's construct metadata (`{ version, resources }`, the
+ * construct path of each object, for validation plugins): what it is, and how it goes. Undefined
+ * for any other file. `kubectl apply -f` cannot decode it either ("Object 'Kind' is missing").
+ */
+export function constructMetadataHint(file: string, documents: readonly unknown[]): string | undefined {
+  const [metadata] = documents as any[];
+  const isMetadata = basename(file) === CONSTRUCT_METADATA_FILE && documents.length === 1 && typeof metadata === 'object' && metadata !== null
+    && metadata.kind === undefined && metadata.apiVersion === undefined && (metadata.resources !== undefined || metadata.version !== undefined);
+  if (!isMetadata) return undefined;
+  return 'not a Kubernetes object: cdk8s\'s construct metadata (the construct path of each object, for validation plugins), '
+    + 'which `cdk8s synth` writes into its output folder when cdk8s.yaml lists validations; `kubectl apply -f` fails on it too. '
+    + `Delete it (rm ${shellQuote(file)}). It does not come back with \`npm run synth\` (kubevirt-runners-synth), nor with \`cdk8s synth\` `
+    + 'when cdk8s.yaml\'s validations list the cdk8s-kubevirt-runners plugin, which removes it once cdk8s has read it';
+}
 
 /** The files under a folder, as paths relative to it with `/` between folders, sorted; symlinks and other non-files are returned as they are. */
 function filesUnder(dir: string, prefix = ''): string[] {

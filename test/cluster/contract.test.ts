@@ -2,6 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage, RunnerKedaScaleSet, RunnerScaleSet, RunnerTokenRefresher, RunnerWarmPool } from '../../lib';
 import { CLUSTER_ENTRIES, ClusterEntry, ClusterEntryConfigs } from '../../lib/cluster/contract';
 import { validate as validateArcLauncher } from '../../lib/cluster/entries/arc-launcher';
+import { validate as validateImageRefresher } from '../../lib/cluster/entries/image-refresher';
 import { validate as validateMintLauncher } from '../../lib/cluster/entries/mint-launcher';
 import { validate as validatePoolScaler } from '../../lib/cluster/entries/pool-scaler';
 import { validate as validateTokenRefresher } from '../../lib/cluster/entries/token-refresher';
@@ -18,6 +19,7 @@ const VALIDATORS: { readonly [E in ClusterEntry]: (fields: Fields) => ClusterEnt
   'token-refresher': validateTokenRefresher,
   'arc-launcher': validateArcLauncher,
   'mint-launcher': validateMintLauncher,
+  'image-refresher': validateImageRefresher,
 };
 
 /**
@@ -43,7 +45,9 @@ function readBack(entry: ClusterEntry, json: Record<string, unknown>): unknown {
 
 test('every config the library renders is read back unchanged by its entry\'s validator', () => {
   const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
-  const image = new RunnerImage(chart, 'image', { name: 'ci-image', sharing: ImageSharing.SHARED, proxy: { https: 'http://proxy.corp:3129', noProxy: ['.corp'] } });
+  const image = new RunnerImage(chart, 'image', {
+    name: 'ci-image', sharing: ImageSharing.SHARED, proxy: { https: 'http://proxy.corp:3129', noProxy: ['.corp'] },
+  });
   new RunnerWarmPool(chart, 'warm', {
     url: 'https://ghes.corp/acme', runnerImage: image, replicas: 3, tokenSecretName: 'warm-token', name: 'warm',
     activeHours: { start: '0 7 * * 1-5', end: '0 19 * * 1-5', offHoursReplicas: 1 },
@@ -58,7 +62,7 @@ test('every config the library renders is read back unchanged by its entry\'s va
   });
   const configs = renderedConfigs(synth(chart));
   expect(configs.map((c) => `${c.entry} ${c.file}`).sort()).toEqual([
-    'arc-launcher arc-launcher/config.json', 'mint-launcher keda-launcher/config.json',
+    'arc-launcher arc-launcher/config.json', 'image-refresher ci-image-refresh/config.json', 'mint-launcher keda-launcher/config.json',
     'pool-scaler warm-scaler/scale-down.json', 'pool-scaler warm-scaler/scale-up.json', 'token-refresher tokens/config.json', 'token-refresher warm-refresher/config.json',
   ]);
   for (const { entry, json } of configs) expect(readBack(entry, json)).toEqual(json);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiVersionOf, isObject, Plural, RESOURCES } from './fake-kube-wire';
 import { KubernetesSchemas } from '../../lib/validate/kubernetes-schemas';
@@ -6,10 +7,12 @@ import { KubernetesSchemas } from '../../lib/validate/kubernetes-schemas';
 // not: object-meta, ownerReference, volume and Secret rules, and the Scale's own validation. Request
 // bodies are checked against the kinds' JSON schemas (ajv, as the validator does).
 
-/** Where the standalone-strict autoscaling/v1 Scale and v1 Event schemas are (see their drift test in fake-kube.test.ts). */
+/**
+ * Where the standalone-strict schemas of kinds the library never synthesizes are: autoscaling/v1 Scale
+ * and core/v1 Event (see their drift test in fake-kube.test.ts).
+ */
 export const SCALE_SCHEMA_DIR = join(__dirname, 'schemas');
-/** Kinds the library never synthesizes, whose schemas only the fake needs (in SCALE_SCHEMA_DIR). */
-const FAKE_ONLY_KINDS = new Set(['v1 Event']);
+const TEST_SCHEMA_KINDS: Record<string, string> = JSON.parse(readFileSync(join(SCALE_SCHEMA_DIR, 'kinds.json'), 'utf8'));
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -21,22 +24,25 @@ const INT32_MAX = 2 ** 31 - 1;
 
 // One validator per test file: compiling the KubeVirt schema takes a moment.
 let schemas: KubernetesSchemas | undefined;
-let scaleSchemas: KubernetesSchemas | undefined;
+let testSchemas: KubernetesSchemas | undefined;
 
 /** The object's problems against its kind's JSON schema. */
-export function schemaProblems(object: unknown): string[] {
-  const kind = isObject(object) ? `${object.apiVersion} ${object.kind}` : '';
+export function schemaProblems(object: any): string[] {
   // Pods are made by the kubelet's side (KubeVirt's virt-launcher pods), never by a client under test:
   // the tests put them, and Pod's standalone schema would be 580 kB.
-  if (kind === 'v1 Pod') return [];
-  const validator = FAKE_ONLY_KINDS.has(kind) ? (scaleSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR)) : (schemas ??= new KubernetesSchemas());
-  return validator.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
+  if (`${object?.apiVersion} ${object?.kind}` === 'v1 Pod') return [];
+  if (`${object?.apiVersion} ${object?.kind}` in TEST_SCHEMA_KINDS) {
+    testSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
+    return testSchemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
+  }
+  schemas ??= new KubernetesSchemas();
+  return schemas.validate({ file: 'request', object }).map((f) => `${f.path || '/'}: ${f.message}`);
 }
 
 /** A Scale's problems against autoscaling/v1 Scale's schema and apimachinery's ValidateScale. */
 export function scaleProblems(scale: any): string[] {
-  scaleSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
-  const problems = scaleSchemas.validate({ file: 'request', object: scale }).map((f) => `${f.path || '/'}: ${f.message}`);
+  testSchemas ??= new KubernetesSchemas(SCALE_SCHEMA_DIR);
+  const problems = testSchemas.validate({ file: 'request', object: scale }).map((f) => `${f.path || '/'}: ${f.message}`);
   const replicas = scale?.spec?.replicas;
   if (Number.isInteger(replicas) && replicas < 0) problems.push('spec.replicas: Invalid value: must be greater than or equal to 0');
   if (Number.isInteger(replicas) && replicas > INT32_MAX) problems.push('spec.replicas: Invalid value: must fit in an int32');
@@ -62,7 +68,9 @@ export function admissionProblems(plural: Plural, namespace: string, object: any
   }
   problems.push(...ownerProblems(meta.ownerReferences ?? []));
   if (plural === 'secrets') problems.push(...secretProblems(object));
-  if (plural === 'events') problems.push(...eventProblems(object, namespace));
+  // ValidateEvent: an Event lives in the namespace of the object it is about.
+  if (plural === 'events' && object.involvedObject?.namespace !== namespace) problems.push('involvedObject.namespace: Invalid value: does not match event.namespace');
+  if (plural === 'events') problems.push(...eventProblems(object));
   if (plural === 'virtualmachineinstances') {
     const spec = object.spec ?? {};
     if (spec.hostname !== undefined && !DNS_LABEL.test(spec.hostname)) problems.push(`spec.hostname: must be a DNS label, got ${JSON.stringify(spec.hostname)}`);
@@ -75,11 +83,9 @@ export function admissionProblems(plural: Plural, namespace: string, object: any
   return problems;
 }
 
-/** What ValidateEventCreate (pkg/apis/core/validation/events.go) checks of a core/v1 Event beyond its schema. */
-function eventProblems(event: any, namespace: string): string[] {
+/** What ValidateEventCreate (pkg/apis/core/validation/events.go) checks of a core/v1 Event beyond its schema and namespace. */
+function eventProblems(event: any): string[] {
   const problems: string[] = [];
-  const involved = event.involvedObject ?? {};
-  if (involved.namespace !== namespace) problems.push(`involvedObject.namespace: Invalid value: ${JSON.stringify(involved.namespace)}: does not match event.namespace`);
   if (event.type !== undefined && !['Normal', 'Warning'].includes(event.type)) problems.push(`type: Unsupported value: ${JSON.stringify(event.type)}`);
   if (typeof event.reason === 'string' && event.reason.length > 128) problems.push('reason: Too long: may not be more than 128 bytes');
   if (typeof event.message === 'string' && Buffer.byteLength(event.message) > 1024) problems.push('message: Too long: may not be more than 1024 bytes');

@@ -14,6 +14,9 @@ export const RESOURCES = {
   // labelSelectorPath: .status.labelSelector }`, so the API server serves `/scale` for it.
   virtualmachinepools: { group: 'pool.kubevirt.io', version: 'v1beta1', kind: 'VirtualMachinePool', listKind: 'VirtualMachinePoolList', scale: true },
   secrets: { group: '', version: 'v1', kind: 'Secret', listKind: 'SecretList', scale: false },
+  // The image refresher's: its pointer, the bake VM, and the Events it records.
+  configmaps: { group: '', version: 'v1', kind: 'ConfigMap', listKind: 'ConfigMapList', scale: false },
+  virtualmachines: { group: 'kubevirt.io', version: 'v1', kind: 'VirtualMachine', listKind: 'VirtualMachineList', scale: false },
   // KubeVirt's virt-launcher pods (the tests put them): listed by label, their containers' logs read.
   pods: { group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', scale: false },
   events: { group: '', version: 'v1', kind: 'Event', listKind: 'EventList', scale: false },

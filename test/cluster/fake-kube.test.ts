@@ -293,7 +293,7 @@ describe('the fake Kubernetes API speaks the real wire format', () => {
     expect(kube.violations).toHaveLength(3);
   });
 
-  testIf(hasSharedSchemas, '../shared/schemas')('its Scale schema is Kubernetes 1.34\'s autoscaling/v1 Scale, standalone-strict like the shipped schemas', () => {
+  testIf(hasSharedSchemas, '../shared/schemas')('its Scale and Event schemas are Kubernetes 1.34\'s autoscaling/v1 Scale and core/v1 Event, standalone-strict like the shipped schemas', () => {
     // The same derivation reproduces a shipped schema, so the conventions match.
     expect(standaloneStrict(definitions['io.k8s.api.core.v1.ConfigMap']))
       .toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'lib', 'validate', 'schemas', 'kubernetes', 'configmap-v1.json'), 'utf8')));

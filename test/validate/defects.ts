@@ -1,5 +1,5 @@
 import { ManifestObject } from '../../lib/validate';
-import { FleetName } from './defect-fleets';
+import { fleet, FleetName } from './defect-fleets';
 
 /** One defect: a mutation of a synthesized fleet, and where the validator must report it. */
 export interface Defect {
@@ -28,13 +28,15 @@ const ARS_POD = '/spec/template/spec';
 const REFRESHER_POD = '/spec/jobTemplate/spec/template/spec';
 const SCALED_POD = '/spec/jobTargetRef/template/spec';
 const POOL_VMI = '/spec/virtualMachineTemplate/spec/template/spec';
+/** The warm fleet's one Job, the refresher's first run: its name carries a hash of what it runs. */
+const REFRESHER_JOB = `Job/${get(fleet('warm'), 'Job').metadata.name}`;
 
 /** The defect set: each mutation names in a comment the component that rejects it, or what breaks at run time. */
 export const DEFECTS: readonly Defect[] = [
   // ---- RunnerImage + RunnerScaleSet (ARC) ------------------------------------------------------
-  // ARC autoscalingrunnerset_controller.go IsVersionAllowed: a controller of 0.14 deletes a set labelled 0.15.
+  // ARC autoscalingrunnerset_controller.go IsVersionAllowed: a controller of 0.14 or 0.15 deletes a set labelled 0.13 (a minor whose CRDs the validator does not know).
   { fleet: 'arc', name: 'ARC version label of another minor', object: 'AutoscalingRunnerSet/kubevirt-vm', path: '/metadata/labels/app.kubernetes.io~1version',
-    mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/version'] = '0.15.0'; } },
+    mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/version'] = '0.13.1'; } },
   // API server ValidateLabels (every object's metadata).
   { fleet: 'arc', name: 'a label value with a space', object: 'AutoscalingRunnerSet/kubevirt-vm', path: '/metadata/labels/app.kubernetes.io~1name',
     mutate: (i) => { get(i, 'AutoscalingRunnerSet').metadata.labels['app.kubernetes.io/name'] = 'kubevirt vm'; } },
@@ -88,27 +90,27 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { delete get(i, 'Role', 'kubevirt-vm-gha-rs-manager').rules[0].apiGroups; } },
   // Runtime: launcher.cjs cannot parse its template and every job fails.
   { fleet: 'arc', name: 'vmi.json that is not JSON', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#',
-    mutate: (i) => { get(i, 'ConfigMap').data['vmi.json'] = '{"kind": "VirtualMachineInstance",'; } },
+    mutate: (i) => { get(i, 'ConfigMap', 'kubevirt-vm-launcher').data['vmi.json'] = '{"kind": "VirtualMachineInstance",'; } },
   // Runtime: launcher.cjs refuses a template without the 'jit' secret volume.
   { fleet: 'arc', name: 'vmi.json without the jit volume', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes',
     mutate: (i) => {
-      const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm);
+      const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm);
       vmi.spec.volumes = vmi.spec.volumes.filter((v: any) => v.name !== 'jit');
       vmi.spec.domain.devices.disks = vmi.spec.domain.devices.disks.filter((d: any) => d.name !== 'jit');
       setVmi(cm, vmi);
     } },
   // KubeVirt VMI admission (vmi-create-admitter.go validateHostNameNotConformingToDNSLabelRules): every job's VMI is refused.
   { fleet: 'arc', name: 'vmi.json with a hostname KubeVirt refuses', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/hostname',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.hostname = 'Runner_1'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.hostname = 'Runner_1'; setVmi(cm, vmi); } },
   // Runtime: the VMI's ephemeral root names a PVC that does not exist; every VMI stays Pending.
   { fleet: 'arc', name: 'vmi.json with a misspelt base image PVC', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/0/ephemeral/persistentVolumeClaim/claimName',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[0].ephemeral.persistentVolumeClaim.claimName = 'ci-image'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.volumes[0].ephemeral.persistentVolumeClaim.claimName = 'ci-image'; setVmi(cm, vmi); } },
   // KubeVirt's API (the VMI CRD's structural schema, unknown fields pruned or refused): a misspelt field.
   { fleet: 'arc', name: 'vmi.json with a misspelt field', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.evictionStrategyy = 'None'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.evictionStrategyy = 'None'; setVmi(cm, vmi); } },
   // API server ValidateConfigMap: keys by IsConfigMapKey.
   { fleet: 'arc', name: 'a ConfigMap key with a space', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/launcher cjs',
-    mutate: (i) => { get(i, 'ConfigMap').data['launcher cjs'] = '1'; } },
+    mutate: (i) => { get(i, 'ConfigMap', 'kubevirt-vm-launcher').data['launcher cjs'] = '1'; } },
   // kubelet: the launcher's ConfigMap volume names a ConfigMap that does not exist; the pod never starts.
   { fleet: 'arc', name: 'the launcher volume names a ConfigMap that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/volumes/0/configMap/name`,
     mutate: (i) => { arsPod(i).volumes[0].configMap.name = 'kubevirt-vm-launcher-config'; } },
@@ -126,17 +128,17 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { get(i, 'RoleBinding', 'kubevirt-vm-gha-rs-manager').roleRef.name = 'kubevirt-vm-manager'; } },
   // Runtime: the guest reads its JIT config from the disk with serial RUNNERJIT; with another the runner never starts.
   { fleet: 'arc', name: 'vmi.json jit disk with another serial', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/domain/devices/disks/2/serial',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit').serial = 'JIT'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit').serial = 'JIT'; setVmi(cm, vmi); } },
   // cloud-init (schema validation of user-data, warnings and a skipped module) in every job's guest.
   { fleet: 'arc', name: 'vmi.json inline cloud-config with a misspelt key', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/vmi.json#/spec/volumes/1/cloudInitNoCloud/userData#',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const vmi = vmiOf(cm); vmi.spec.volumes[1].cloudInitNoCloud.userData += 'packagez: [jq]\n'; setVmi(cm, vmi); } },
   // Runtime: the launcher waits for the image's bake VM, which its config names wrong; every job times out.
   { fleet: 'arc', name: 'the launcher config names a bake VM that is not emitted', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/containers/0/command/2`,
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const config = JSON.parse(cm.data['config.json']); config.imageReadyVmi = 'ci-image-bake'; cm.data['config.json'] = JSON.stringify(config); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const config = JSON.parse(cm.data['config.json']); config.imageReadyVmi = 'ci-image-bake'; cm.data['config.json'] = JSON.stringify(config); } },
   // ---- cloning per job -------------------------------------------------------------------------
   // Runtime: CDI waits for ever for a clone source that does not exist.
   { fleet: 'arc-clone', name: 'datavolume.json clones a PVC that does not exist', object: 'ConfigMap/kubevirt-vm-launcher', path: '/data/datavolume.json#/spec/source/pvc',
-    mutate: (i) => { const cm = get(i, 'ConfigMap'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.source.pvc.name = 'ci-image'; cm.data['datavolume.json'] = JSON.stringify(dv); } },
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'kubevirt-vm-launcher'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.source.pvc.name = 'ci-image'; cm.data['datavolume.json'] = JSON.stringify(dv); } },
   // CDI's clone authorization (create on datavolumes/source in the source namespace): every clone is refused.
   { fleet: 'arc-clone', name: 'the launcher Role without datavolumes/source', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/serviceAccountName`,
     mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('datavolumes/source')); } },
@@ -163,13 +165,13 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'the refresher runs as an account that is not emitted', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
     mutate: (i) => { cronPod(i, 'warm-refresher').serviceAccountName = 'refresher'; } },
   // API server validateJobSpec: restartPolicy Always is unsupported in a Job.
-  { fleet: 'warm', name: 'the one-off Job with restartPolicy Always', object: 'Job/warm-refresher-now', path: '/spec/template/spec/restartPolicy',
+  { fleet: 'warm', name: 'the one-off Job with restartPolicy Always', object: REFRESHER_JOB, path: '/spec/template/spec/restartPolicy',
     mutate: (i) => { get(i, 'Job').spec.template.spec.restartPolicy = 'Always'; } },
   // API server ValidateJobTemplateSpec (CronJob): restartPolicy absent defaults to Always, refused.
   { fleet: 'warm', name: 'a CronJob job template without restartPolicy', object: 'CronJob/warm-scale-up', path: '/spec/jobTemplate/spec/template/spec/restartPolicy',
     mutate: (i) => { delete cronPod(i, 'warm-scale-up').restartPolicy; } },
   // API server validateJobSpec: ttlSecondsAfterFinished must be non-negative.
-  { fleet: 'warm', name: 'a negative ttlSecondsAfterFinished', object: 'Job/warm-refresher-now', path: '/spec/ttlSecondsAfterFinished',
+  { fleet: 'warm', name: 'a negative ttlSecondsAfterFinished', object: REFRESHER_JOB, path: '/spec/ttlSecondsAfterFinished',
     mutate: (i) => { get(i, 'Job').spec.ttlSecondsAfterFinished = -1; } },
   // API server validateJobSpec: backoffLimit must be non-negative.
   { fleet: 'warm', name: 'a negative backoffLimit', object: 'CronJob/warm-refresher', path: '/spec/jobTemplate/spec/backoffLimit',
@@ -184,7 +186,7 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'an env name with =', object: 'CronJob/warm-scale-down', path: `${REFRESHER_POD}/containers/0/env/0/name`,
     mutate: (i) => { cronPod(i, 'warm-scale-down').containers[0].env.unshift({ name: 'SCALER=NAMESPACE', value: 'warm' }); } },
   // API server ValidatePodTemplateSpec: "ephemeral containers not allowed in pod template".
-  { fleet: 'warm', name: 'ephemeral containers in a Job template', object: 'Job/warm-refresher-now', path: '/spec/template/spec/ephemeralContainers',
+  { fleet: 'warm', name: 'ephemeral containers in a Job template', object: REFRESHER_JOB, path: '/spec/template/spec/ephemeralContainers',
     mutate: (i) => { get(i, 'Job').spec.template.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox' }]; } },
   // API server validateGeneratedSelector: a Job's selector is generated unless manualSelector.
   { fleet: 'warm', name: 'a selector in a CronJob job template', object: 'CronJob/warm-scale-down', path: '/spec/jobTemplate/spec/selector',
@@ -211,7 +213,7 @@ export const DEFECTS: readonly Defect[] = [
   { fleet: 'warm', name: 'the scaler ConfigMap without the script', object: 'CronJob/warm-scale-up', path: `${REFRESHER_POD}/containers/0/command/1`,
     mutate: (i) => { const cm = get(i, 'ConfigMap', 'warm-scaler'); for (const key of Object.keys(cm.data)) if (/\.c?js$/.test(key) && key.includes('scaler')) { cm.data[`old-${key}`] = cm.data[key]; delete cm.data[key]; } } },
   // API server ValidateResourceRequirements: a request above its limit.
-  { fleet: 'warm', name: 'a memory limit below the request', object: 'Job/warm-refresher-now', path: '/spec/template/spec/containers/0/resources/requests/memory',
+  { fleet: 'warm', name: 'a memory limit below the request', object: REFRESHER_JOB, path: '/spec/template/spec/containers/0/resources/requests/memory',
     mutate: (i) => { get(i, 'Job').spec.template.spec.containers[0].resources.limits.memory = '32Mi'; } },
   // Runtime: the guest reads the registration token from the disk with serial RUNNERTOKEN.
   { fleet: 'warm', name: 'the pool token disk with another serial', object: 'VirtualMachinePool/warm', path: `${POOL_VMI}/domain/devices/disks/2/serial`,
@@ -246,7 +248,7 @@ export const DEFECTS: readonly Defect[] = [
     mutate: (i) => { get(i, 'TriggerAuthentication').spec.secretTargetRef[0].name = 'github-app-key'; } },
   // Runtime: the mint launcher creates its JIT Secret; without the secrets rule every job fails with 403.
   { fleet: 'keda', name: 'the mint launcher Role without secrets', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/serviceAccountName`,
-    mutate: (i) => { const role = get(i, 'Role'); role.rules = role.rules.filter((r: any) => !r.resources.includes('secrets')); } },
+    mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('secrets')); } },
   // API server validateJobSpec on each Job KEDA creates: restartPolicy Always.
   { fleet: 'keda', name: 'restartPolicy Always in the ScaledJob', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/restartPolicy`,
     mutate: (i) => { scaledPod(i).restartPolicy = 'Always'; } },
@@ -277,4 +279,45 @@ export const DEFECTS: readonly Defect[] = [
   // API server validateContainerPorts: a port out of range.
   { fleet: 'keda', name: 'a container port out of range', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/containers/0/ports/0/containerPort`,
     mutate: (i) => { scaledPod(i).containers[0].ports = [{ containerPort: 70000 }]; } },
+
+  // ---- RunnerImage refresh (the image-refresher CronJob and the pointer its consumers read) -------
+  // Runtime: the launcher reads the image pointer at every job; without get on it every job fails with 403.
+  { fleet: 'arc', name: 'the launcher Role without the image pointer', object: 'AutoscalingRunnerSet/kubevirt-vm', path: `${ARS_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'kubevirt-vm-launcher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('configmaps')); } },
+  // Runtime: a Role that names another ConfigMap grants nothing on the pointer.
+  { fleet: 'keda', name: 'the launcher Role names another pointer', object: 'ScaledJob/kubevirt-vm', path: `${SCALED_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'kubevirt-vm-launcher').rules.find((r: any) => r.resources.includes('configmaps')).resourceNames = ['ci-image-pointer']; } },
+  // RBAC authorizer RuleAllows: create carries no name; the refresher could never write its first pointer.
+  { fleet: 'arc', name: 'the image refresher may create the pointer only by name', object: 'Role/ci-image-refresh', path: '/rules/1/resourceNames',
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules[1].resourceNames = ['ci-image-current']; } },
+  // Runtime: the refresher updates (PUT) the pointer; without update every refresh fails with 403 after its bake.
+  { fleet: 'arc', name: 'the image refresher Role without update on the pointer', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules[0].verbs = ['get', 'patch']; } },
+  // Runtime: the refresher lists what could still use an old image; without list on VMIs every refresh fails with 403.
+  { fleet: 'arc', name: 'the image refresher Role without VMIs', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'ci-image-refresh'); role.rules = role.rules.filter((r: any) => !r.resources.includes('virtualmachineinstances')); } },
+  // Runtime: the refresher patches the warm pool's template; a Role naming another pool leaves the pool on the old image (403).
+  { fleet: 'warm', name: 'the image refresher Role names another pool', object: 'CronJob/ci-image-refresh', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { get(i, 'Role', 'ci-image-refresh').rules.find((r: any) => r.resourceNames?.includes('warm')).resourceNames = ['warm-pool']; } },
+  // Runtime: the refresher gets the pool by name; one not in the output fails every refresh with 404.
+  { fleet: 'warm', name: 'the image refresher re-points a pool that is not emitted', object: 'ConfigMap/ci-image-refresh', path: '/data/config.json#/warmPools/0',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const config = JSON.parse(cm.data['config.json']); config.warmPools = ['warm-pool']; cm.data['config.json'] = JSON.stringify(config); } },
+  // Runtime: image-refresher refuses a bake VM template not named after the volume (exit 2): the image never refreshes.
+  { fleet: 'arc', name: 'the refresher\'s bake VM template of another name', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-vm.json#/metadata/name',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const vm = JSON.parse(cm.data['bake-vm.json']); vm.metadata.name = 'ci-image-bake'; cm.data['bake-vm.json'] = JSON.stringify(vm); } },
+  // KubeVirt's API (the VirtualMachine CRD's structural schema): every refreshed bake VM is refused.
+  { fleet: 'arc', name: 'the refresher\'s bake VM template with a misspelt field', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-vm.json#/spec',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const vm = JSON.parse(cm.data['bake-vm.json']); vm.spec.runStrategyy = 'Once'; cm.data['bake-vm.json'] = JSON.stringify(vm); } },
+  // Runtime: image-refresher refuses a bake cloud-config without the synthesized runner package (it could not swap it).
+  { fleet: 'warm', name: 'the refresher\'s bake cloud-config of another runner package', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-user-data.yaml#',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const { sha256 } = JSON.parse(cm.data['config.json']).release; cm.data['bake-user-data.yaml'] = cm.data['bake-user-data.yaml'].split(sha256).join('0'.repeat(64)); } },
+  // cloud-init's schema: the refreshed bake's cloud-config is refused (a misspelt module is ignored: no updates, no runner).
+  { fleet: 'keda', name: 'the refresher\'s bake cloud-config with a misspelt key', object: 'ConfigMap/ci-image-refresh', path: '/data/bake-user-data.yaml#',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); cm.data['bake-user-data.yaml'] += 'package_upgrades: true\n'; } },
+  // CDI's DataVolume admission: a source and a sourceRef together are refused; every refresh fails at its first create.
+  { fleet: 'arc', name: 'the refresher\'s DataVolume template with two sources', object: 'ConfigMap/ci-image-refresh', path: '/data/datavolume.json#/spec',
+    mutate: (i) => { const cm = get(i, 'ConfigMap', 'ci-image-refresh'); const dv = JSON.parse(cm.data['datavolume.json']); dv.spec.sourceRef = { kind: 'DataSource', name: 'ubuntu' }; cm.data['datavolume.json'] = JSON.stringify(dv); } },
+  // API server validateCronJobSpec: a schedule of four fields.
+  { fleet: 'arc', name: 'the image refresher\'s schedule of four fields', object: 'CronJob/ci-image-refresh', path: '/spec/schedule',
+    mutate: (i) => { get(i, 'CronJob', 'ci-image-refresh').spec.schedule = '17 3 * *'; } },
 ];

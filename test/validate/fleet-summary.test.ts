@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import {
   ImageSharing, ResourceScope, RunnerChart, RunnerImage, RunnerKedaScaleSet, RunnerPool, RunnerScaleSet, RunnerWarmPool,
 } from '../../lib';
+import { ARC_RELEASES, ARC_VERSION, DEFAULT_RUNNER_VERSION, KEDA_RELEASE, OsImage, RUNNER_RELEASES, RunnerRelease } from '../../lib';
 import { Amount, FleetSummary, fleetMarkdown, formatAmount, formatGi, StorageLocation, summarizeFleet } from '../../lib/validate/fleet-summary';
 
 // The fleet at a glance is read from the synthesized objects only: every kind of fleet, its runners
@@ -56,6 +57,34 @@ describe('summarizeFleet', () => {
     expect(summary.volumesAtMost).toEqual(gi(200));
     expect(summary.nodeStorageAtMost).toEqual(n(0));
     expect(summary.runners).toEqual({ min: 3, max: 3 });
+    expect(summary.versions).toEqual([{
+      fleet: 'default/actions-runner', kind: 'VirtualMachine', runners: [{ version: DEFAULT_RUNNER_VERSION, released: RUNNER_RELEASES[DEFAULT_RUNNER_VERSION].published }],
+      baseImages: ['Ubuntu 24.04 LTS (2024-04-25): https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img'],
+    }]);
+    expect(summary.warnings).toEqual([]);
+  });
+
+  test('versions: a pinned runner older than the newest the library knows is a warning; an unknown release has no date', () => {
+    const chart = new Chart(Testing.app(), 'pins', { namespace: 'ci' });
+    new RunnerPool(chart, 'old', { url: 'https://github.com/acme', tokenSecretName: 'token', replicas: 1, name: 'old', release: RunnerRelease.of('2.334.0') });
+    new RunnerPool(chart, 'next', {
+      url: 'https://github.com/acme', tokenSecretName: 'token', replicas: 1, name: 'next', osImage: OsImage.ubuntu2604(),
+      release: RunnerRelease.of('2.400.0', { sha256: 'a'.repeat(64) }),
+    });
+    const image = new RunnerImage(chart, 'image', { name: 'old-image', release: RunnerRelease.of('2.334.0') });
+    new RunnerScaleSet(chart, 'arc', { url: 'https://github.com/acme', githubCredentialsSecret: 'app', runnerImage: image, name: 'arc', arcVersion: '0.14.2' });
+    const summary = summaryOf(chart);
+    expect(summary.versions.map((v) => [v.fleet, v.runners, v.baseImages.map((b) => b.split(':')[0]), v.controller])).toEqual([
+      ['ci/arc', [{ version: '2.334.0', released: '2026-04-21' }], ['Ubuntu 24.04 LTS (2024-04-25)'], { name: 'actions-runner-controller', version: '0.14.2', released: '2026-05-22' }],
+      ['ci/next', [{ version: '2.400.0' }], ['Ubuntu 26.04 LTS (2026-04-23)'], undefined],
+      ['ci/old', [{ version: '2.334.0', released: '2026-04-21' }], ['Ubuntu 24.04 LTS (2024-04-25)'], undefined],
+    ]);
+    const newest = Object.keys(RUNNER_RELEASES).pop()!;
+    expect(summary.warnings).toEqual([{ fleet: 'ci/arc', runner: '2.334.0', newest }, { fleet: 'ci/old', runner: '2.334.0', newest }]);
+    const markdown = fleetMarkdown(summary);
+    expect(markdown).toContain('| `ci/next` | VirtualMachine | 2.400.0 (not in the library\'s table) | Ubuntu 26.04 LTS (2026-04-23): '
+      + 'https://cloud-images.ubuntu.com/resolute/current/resolute-server-cloudimg-amd64.img | — |');
+    expect(markdown).toContain(`> **Warning:** \`ci/old\` runs runner 2.334.0 (2026-04-21), older than ${newest} (${RUNNER_RELEASES[newest].published}), the newest release this library knows`);
   });
 
   test('RunnerPool with an instancetype: the size is named, not guessed, and totals carry it', () => {
@@ -108,6 +137,14 @@ describe('summarizeFleet', () => {
     // The baked volumes once, the per-job clones at the maximum; the layers on the nodes.
     expect(summary.volumesAtMost).toEqual(gi(40 + 30 + 4 * 30));
     expect(summary.nodeStorageAtMost).toEqual(gi(5 * 40 + 3 * 40));
+    // Each fleet's runner is the bake's, through the clone per job too; KEDA's version is not in the output.
+    const noble = 'Ubuntu 24.04 LTS (2024-04-25): https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
+    const runner = [{ version: DEFAULT_RUNNER_VERSION, released: RUNNER_RELEASES[DEFAULT_RUNNER_VERSION].published }];
+    expect(summary.versions).toEqual([
+      { fleet: 'ci/arc', kind: 'AutoscalingRunnerSet', runners: runner, baseImages: [noble], controller: { name: 'actions-runner-controller', version: ARC_VERSION, released: ARC_RELEASES[ARC_VERSION].released } },
+      { fleet: 'ci/keda', kind: 'ScaledJob', runners: runner, baseImages: [noble], controller: { name: 'KEDA (2.17.0 or later), current release', version: '2.21.0', released: '2026-09-23' } },
+      { fleet: 'ci/warm', kind: 'VirtualMachinePool', runners: runner, baseImages: [noble] },
+    ]);
   });
 
   test('a docker data disk: every DataVolume template and emptyDisk counts, by its serial', () => {
@@ -187,12 +224,14 @@ spec: {minRunners: 2, template: {spec: {containers: [{name: runner, image: runne
     expect(markdown).toContain('| **total** |  | 4–unbounded |  |  |  | unbounded | unbounded | size of ci/external |');
   });
 
-  test('the Markdown: sorted, no dates, the same for the same objects in any order', () => {
+  test('the Markdown: sorted, no date but the releases\' from the library\'s table, the same for the same objects in any order', () => {
     const { chart, shared, cloned } = perJobCharts();
     const objects = Testing.synth(chart).map((object) => ({ file: 'x.yaml', object }));
     const markdown = fleetMarkdown(summarizeFleet(objects));
     expect(fleetMarkdown(summarizeFleet([...objects].reverse()))).toBe(markdown);
-    expect(markdown).not.toMatch(/20\d\d-\d\d-\d\d/);
+    const tableDates = new Set([...Object.values(RUNNER_RELEASES).map((r) => r.published), ...Object.values(ARC_RELEASES).map((r) => r.released), KEDA_RELEASE.released,
+      '2024-04-25']);
+    expect((markdown.match(/20\d\d-\d\d-\d\d/g) ?? []).filter((date) => !tableDates.has(date))).toEqual([]);
     expect(markdown).toContain('| `ci/arc` | AutoscalingRunnerSet | 1–5 | 2 | 8Gi | 40Gi | 10 | 40Gi | 200Gi |');
     expect(markdown).toContain('| **total** |  | 4–12 |  |  |  | 32 | 122Gi | 440Gi |');
     // The images' hashes change with every change of the guest set-up; the snapshot is about the tables.

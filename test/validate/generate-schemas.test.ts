@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasSharedSchemas, SHARED_SCHEMAS_DIR, testIf } from '../util';
@@ -35,6 +35,38 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
     }
   });
 
+  sharedTest('a schema made from a definition (Namespace) follows the rules the Secret file was made with, or nothing is written', () => {
+    const from = mkdtempSync(join(tmpdir(), 'schemas-from-'));
+    const copy = mkdtempSync(join(tmpdir(), 'schemas-script-'));
+    try {
+      cpSync(SHARED_SCHEMAS_DIR, from, { recursive: true });
+      copyFileSync(join(VALIDATE, 'generate-schemas.mjs'), join(copy, 'generate-schemas.mjs'));
+      const secretFile = join(from, 'kubernetes', 'v1.34.0', 'secret-v1.json');
+      const secret = JSON.parse(readFileSync(secretFile, 'utf8'));
+      expect(secret.additionalProperties).toBe(false);
+      // Another rule upstream (an open root) than the one the script applies.
+      delete secret.additionalProperties;
+      rmSync(secretFile);
+      writeFileSync(secretFile, JSON.stringify(secret));
+      const result = spawnSync('node', [join(copy, 'generate-schemas.mjs'), '--from', from], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('the standalone-strict rules no longer make kubernetes/v1.34.0/secret-v1.json from io.k8s.api.core.v1.Secret');
+      expect(readdirSync(copy)).toEqual(['generate-schemas.mjs']);
+    } finally {
+      rmSync(from, { recursive: true, force: true });
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('the shipped Namespace schema is closed and knows the kind\'s fields', () => {
+    const schema = JSON.parse(readFileSync(join(VALIDATE, 'schemas', 'kubernetes', 'namespace-v1.json'), 'utf8'));
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+    expect(schema.properties.spec).toMatchObject({ additionalProperties: false, properties: { finalizers: { type: 'array' } } });
+    expect(schema.properties.metadata.additionalProperties).toBe(false);
+    expect(JSON.stringify(schema)).not.toContain('$ref');
+  });
+
   test('the shipped index lists the kinds the library synthesizes', () => {
     expect(JSON.parse(readFileSync(join(VALIDATE, 'schemas', 'kinds.json'), 'utf8'))).toEqual({
       'kubevirt.io/v1 VirtualMachine': 'kubevirt.io/virtualmachine_v1.json',
@@ -52,6 +84,7 @@ describe('npm run schemas (lib/validate/generate-schemas.mjs)', () => {
       'keda.sh/v1alpha1 ScaledJob': 'keda.sh/scaledjob_v1alpha1.json',
       'keda.sh/v1alpha1 TriggerAuthentication': 'keda.sh/triggerauthentication_v1alpha1.json',
       'networking.k8s.io/v1 NetworkPolicy': 'kubernetes/networkpolicy-networking-v1.json',
+      'v1 Namespace': 'kubernetes/namespace-v1.json',
     });
   });
 });

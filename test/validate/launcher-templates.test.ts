@@ -1,15 +1,21 @@
 import { ARC_VERSION } from '../../lib';
 import { selectorMatches } from '../../lib/private/network-policy';
-import { KNOWN_ARC_MINOR } from '../../lib/validate/fleet-checks/arc-scale-sets';
+import { KNOWN_ARC_MINORS } from '../../lib/validate/fleet-checks/arc-scale-sets';
 import { formatFinding, launcherTemplatesOf, validateObjects } from '../../lib/validate';
 import { fleet } from './defect-fleets';
 
 const launcherConfigMap = () => {
   const items = fleet('arc-clone');
-  return { items, configMap: items.find((i) => i.object.kind === 'ConfigMap')!.object };
+  return { items, configMap: items.find((i) => i.object.kind === 'ConfigMap' && i.object.metadata.name === 'kubevirt-vm-launcher')!.object };
 };
 
 describe('launcherTemplatesOf', () => {
+  test('an image refresher\'s ConfigMap holds no launcher templates (its bake templates are checkImageRefreshers\')', () => {
+    const refresher = fleet('arc-clone').find((i) => i.object.kind === 'ConfigMap' && i.object.metadata.name === 'ci-image-refresh')!.object;
+    expect(Object.keys(refresher.data)).toContain('datavolume.json');
+    expect(launcherTemplatesOf(refresher)).toEqual([]);
+  });
+
   test('reads the template files of a launcher ConfigMap', () => {
     const { configMap } = launcherConfigMap();
     expect(launcherTemplatesOf(configMap).map((t) => [t.kind, t.at, t.object?.kind])).toEqual([
@@ -41,8 +47,9 @@ describe('launcherTemplatesOf', () => {
   });
 });
 
-test("the ARC minor the validator accepts is the library's ARC_VERSION's", () => {
-  expect(ARC_VERSION.split('.').slice(0, 2).join('.')).toBe(KNOWN_ARC_MINOR);
+test("the ARC minors the validator accepts include the library's ARC_VERSION's, and are 0.14 and 0.15", () => {
+  expect(KNOWN_ARC_MINORS).toContain(ARC_VERSION.split('.').slice(0, 2).join('.'));
+  expect(KNOWN_ARC_MINORS).toEqual(['0.14', '0.15']);
 });
 
 test.each([

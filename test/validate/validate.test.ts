@@ -211,6 +211,15 @@ kind: Second
     expect(readManifests([dir]).items.map((i) => i.object)).toEqual([{ enabled: true }]);
   });
 
+  test('only cdk8s\'s construct metadata is named as such: the same content under another name, or an object under its name, is read as usual', () => {
+    const shape = JSON.stringify({ version: '1.0.0', resources: {} });
+    writeFileSync(join(dir, 'construct-metadata.json'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    writeFileSync(join(dir, 'metadata.json'), shape);
+    const { items, findings } = readManifests([dir]);
+    expect(findings).toEqual([]);
+    expect(items.map((i) => [i.file, i.object.kind])).toEqual([[join(dir, 'construct-metadata.json'), 'ConfigMap'], [join(dir, 'metadata.json'), undefined]]);
+  });
+
   test('a syntax error is a finding for its file; the file\'s other documents and other files are still read', () => {
     writeFileSync(join(dir, 'a-broken.yaml'), 'kind: First\n---\nkind: [Second\n---\nkind: Third\n');
     writeFileSync(join(dir, 'b-fine.yaml'), 'kind: Fourth\n');
@@ -298,6 +307,21 @@ describe('npm run validate (lib/validate/cli.ts)', () => {
       `validate: KUBEVIRT_RUNNERS_SCHEMAS ${join(dir, 'nothing-here-either')}: not a schemas folder (no kinds.json in it); unset it to use the shipped schemas. Nothing was validated.`,
     ]);
     expect(out).toEqual([]);
+  });
+
+  test('cdk8s\'s construct-metadata.json beside the fleet: one line saying what it is and how to be rid of it; gone, the folder is valid', () => {
+    write(fleet());
+    const metadata = join(dir, 'construct-metadata.json');
+    writeFileSync(metadata, JSON.stringify({ version: '1.0.0', resources: { 'actions-runner-0': { path: 'fleet/Pool/Vm0/Resource' } } }));
+    expect(validateCli([dir])).toBe(1);
+    expect(out).toEqual([`${metadata}: -: /: not a Kubernetes object: cdk8s's construct metadata (the construct path of each object, for validation plugins), `
+      + 'which `cdk8s synth` writes into its output folder when cdk8s.yaml lists validations; `kubectl apply -f` fails on it too. '
+      + `Delete it (rm '${metadata}'). It does not come back with \`npm run synth\` (kubevirt-runners-synth), nor with \`cdk8s synth\` `
+      + 'when cdk8s.yaml\'s validations list the cdk8s-kubevirt-runners plugin, which removes it once cdk8s has read it']);
+    expect(err).toEqual([`validate: 1 problems in 5 objects in 2 files against ${SHIPPED_SCHEMA_DIR}`]);
+    rmSync(metadata);
+    out.length = 0;
+    expect(validateCli([dir])).toBe(0);
   });
 
   test('exits 2 on a missing path or an unknown option', () => {

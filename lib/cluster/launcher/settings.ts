@@ -4,6 +4,7 @@ import { DNS_LABEL, type Fields } from '../runtime/config';
 import { ConfigError } from '../runtime/errors';
 import { isObject } from '../runtime/http';
 import { readRuntimeSettings } from '../runtime/kube-connection';
+import { readImagePointerSettings } from './image-pointer';
 import { DATA_VOLUME, type Template, type Templates, VMI } from './vm-objects';
 
 // The settings both launchers share (LauncherVmSettings in ../contract.ts), and the templates they
@@ -22,6 +23,7 @@ export function readLauncherVmSettings(fields: Fields): LauncherVmSettings {
     bootTimeoutSeconds: fields.integer('bootTimeoutSeconds', 1, MAX_TIMEOUT_SECONDS),
     jobTimeoutSeconds: fields.integer('jobTimeoutSeconds', 1, MAX_TIMEOUT_SECONDS),
     requestTimeoutMs: fields.optionalInteger('requestTimeoutMs', 1, 600_000),
+    imagePointer: readImagePointerSettings(fields),
     readRunnerExit: fields.has('readRunnerExit') ? fields.boolean('readRunnerExit') : undefined,
     ...readRuntimeSettings(fields),
   };

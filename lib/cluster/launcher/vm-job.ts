@@ -8,6 +8,7 @@ import { VmiFollower, waitForImage } from './follow-vmi';
 import { failed, JobControl, type Outcome } from './job-control';
 import { withKubeHint } from './kube-hints';
 import { OwnedObjects } from './owned-objects';
+import { checkPointerTemplates, jobImage } from './image-pointer';
 import { readRunnerExit, RUNNER_VERSION_DEPRECATED, type RunnerExit } from './runner-exit';
 import { readTemplates } from './settings';
 import { buildDataVolume, buildVmi, DATA_VOLUME, type Pod, type Templates, VMI } from './vm-objects';
@@ -43,27 +44,32 @@ export function prepareVmJob(settings: LauncherVmSettings, { log, env }: Runtime
   const pod = podIdentity(env, ['name', 'namespace', 'uid']);
   const connection = kubeConnection(settings.kubernetes, log, env);
   const templates = readTemplates(settings);
+  checkPointerTemplates(settings, templates);
   const kube = new KubeClient(connection, { log, client, retryBaseDelayMs: retryBaseDelayOf(settings), requestTimeoutMs: settings.requestTimeoutMs });
   return { settings, pod, kube, templates };
 }
 
 /** Runs the job's VM to its end; resolves on success, throws the failure (AbortedError after a signal). */
 export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks): Promise<void> {
-  const { settings, pod, kube, templates } = job;
+  const { settings, pod, kube } = job;
   const { log } = runtime;
   const control = new JobControl(runtime.signal, log);
   const owned = new OwnedObjects(kube, pod, log);
   const follower = new VmiFollower(kube, pod.namespace, pod.name, log, Date.now());
   let imageState: string | undefined;
+  let readyVmi = settings.imageReadyVmi;
   control.arm(settings.bootTimeoutSeconds, () => (imageState !== undefined
     ? failed(`the runner image was not ready within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds): its bake VM's `
-      + `${KubeClient.describe(VMI, pod.namespace, settings.imageReadyVmi!)} has not succeeded (${imageState}); see its console (virtctl console ${settings.imageReadyVmi})`)
+      + `${KubeClient.describe(VMI, pod.namespace, readyVmi!)} has not succeeded (${imageState}); see its console (virtctl console ${readyVmi})`)
     : failed(`${follower.ref} did not reach phase Running within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds); last phase: ${follower.phase ?? 'none yet'}`)));
   let outcome: Outcome;
   let vmiIdentity: { name: string; uid: string } | undefined;
   let runnerExit: RunnerExit | undefined;
   try {
-    if (settings.imageReadyVmi) await waitForImage(kube, pod.namespace, settings.imageReadyVmi, log, control.signal, (state) => (imageState = state));
+    const image = await jobImage(kube, pod.namespace, settings, job.templates, log, control.signal);
+    const templates = image.templates;
+    readyVmi = image.readyVmi;
+    if (readyVmi) await waitForImage(kube, pod.namespace, readyVmi, log, control.signal, (state) => (imageState = state));
     await hooks.beforeVm?.(control, owned);
     if (templates.dataVolume) await owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal);
     const vmi = await owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal);

@@ -61,11 +61,7 @@ export class GitHubClient {
         agent: proxy ? proxy.agentFor(url, requestTimeoutMs) : false,
         tlsProblem: `GitHub's API at ${apiUrl} is not trusted (a server with a private CA needs NODE_EXTRA_CA_CERTS)`,
       });
-      const limit = rateLimitWaitMs(answer);
-      if (limit === undefined && answer.status !== 429 && answer.status < 500) return answer;
-      const problem = describeAnswer(answer);
-      if (limit !== undefined && limit > maxDelayMs(retryBaseDelayMs)) throw new RateLimitedError(what, problem, limit);
-      throw new TransientError(problem, limit ?? 0);
+      return settledAnswer(what, answer, retryBaseDelayMs);
     });
   }
 
@@ -130,6 +126,20 @@ export class GitHubClient {
     }
     return undefined;
   }
+}
+
+/**
+ * One attempt's answer as the retry policy takes it: a rate limit that lifts within the policy's
+ * longest delay, a 429 or a 5xx is a TransientError (tried again); a longer rate limit is a
+ * RateLimitedError; anything else is the caller's answer. Also for the unauthenticated caller of
+ * the public releases API (../refresh/releases.ts).
+ */
+export function settledAnswer(what: string, answer: HttpAnswer, retryBaseDelayMs: number): HttpAnswer {
+  const limit = rateLimitWaitMs(answer);
+  if (limit === undefined && answer.status !== 429 && answer.status < 500) return answer;
+  const problem = describeAnswer(answer);
+  if (limit !== undefined && limit > maxDelayMs(retryBaseDelayMs)) throw new RateLimitedError(what, problem, limit);
+  throw new TransientError(problem, limit ?? 0);
 }
 
 // GitHub's rule for a secondary rate limit that names no time: "wait for at least one minute".

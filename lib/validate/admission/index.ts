@@ -112,6 +112,9 @@ const RULES: readonly KindRules[] = [
     },
   },
   { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', check: (auth, report) => checkObjectMeta(auth.metadata, '/metadata', report) },
+  // Cluster-scoped: a metadata.namespace on it (cdk8s sets the chart's) is cleared by the API server
+  // (k8s.io/apiserver pkg/registry/rest EnsureObjectNamespaceMatchesRequestNamespace) and by kubectl, not refused.
+  { apiVersion: 'v1', kind: 'Namespace', check: (namespace, report) => checkObjectMeta(namespace.metadata, '/metadata', report, { names: 'label' }) },
 ];
 
 /** Findings of the admission rules over every object in `items` of a kind the table above lists. */

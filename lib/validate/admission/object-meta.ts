@@ -9,8 +9,8 @@ import { isRbacName } from './rbac';
 interface MetaRules {
   /** Metadata without a name of its own (a VM's template): only labels and annotations apply. */
   readonly nameless?: boolean;
-  /** The kind's name rule: a DNS subdomain (most kinds) or a path segment (RBAC kinds). @default 'subdomain' */
-  readonly names?: 'subdomain' | 'path-segment';
+  /** The kind's name rule: a DNS subdomain (most kinds), a DNS label (Namespace) or a path segment (RBAC kinds). @default 'subdomain' */
+  readonly names?: 'subdomain' | 'label' | 'path-segment';
 }
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
@@ -18,14 +18,16 @@ const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 // k8s.io/apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor, with the name rule
 // of these kinds: NameIsDNSSubdomain for Secrets (kubernetes pkg/apis/core/validation/validation.go
 // ValidateSecretName) and for custom resources (k8s.io/apiextensions-apiserver
-// pkg/registry/customresource/validator.go customResourceValidator.Validate); namespaces are DNS
-// labels (ValidateNamespaceName); labels by ValidateLabels, annotations by ValidateAnnotations; RBAC
-// kinds' names by ValidateRBACName (path.ValidatePathSegmentName).
+// pkg/registry/customresource/validator.go customResourceValidator.Validate); namespaces, and a
+// Namespace's own name, are DNS labels (ValidateNamespaceName); labels by ValidateLabels, annotations
+// by ValidateAnnotations; RBAC kinds' names by ValidateRBACName (path.ValidatePathSegmentName).
 export function checkObjectMeta(metadata: any, at: string, report: Report, rules: MetaRules = {}): void {
   if (!rules.nameless) {
     const name = metadata?.name;
     if (name === undefined || name === '') {
       if (!metadata?.generateName) report(`${at}/name`, 'metadata.name is required (the API server rejects an object without a name)');
+    } else if (rules.names === 'label') {
+      if (!isDnsLabel(name)) report(`${at}/name`, `name ${JSON.stringify(name)} is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
     } else if (rules.names === 'path-segment') {
       if (!isRbacName(name)) report(`${at}/name`, `name ${JSON.stringify(name)} may not be '.' or '..' nor contain '/' or '%'`);
     } else if (!isDnsSubdomain(name)) {

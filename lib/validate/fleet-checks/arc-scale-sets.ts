@@ -3,8 +3,9 @@ import { annotationReferences, EXTERNAL_SECRETS_ANNOTATION } from '../../private
 import { Finding, ManifestObject } from '../finding';
 import { arrayAt, namespaceOf } from '../manifest-values';
 import { Report, reporterFor } from '../report';
+import { ARC_RELEASES, ARC_VERSIONS_WITH_KNOWN_CRD, DEFAULT_ARC_VERSION } from '../../private/versions';
 
-// What actions-runner-controller 0.14 needs of an AutoscalingRunnerSet that its CRD does not enforce
+// What actions-runner-controller 0.14 and 0.15 need of an AutoscalingRunnerSet that its CRD does not enforce
 // (the gha-runner-scale-set chart checks some; the controller assumes the rest). Sources:
 // ../shared/reference/arc-0.14.2/README.md, read from the controller and chart at gha-runner-scale-set-0.14.2.
 
@@ -21,11 +22,12 @@ const CLEANUP_ANNOTATIONS: Record<string, readonly string[]> = {
   Secret: ['actions.github.com/cleanup-github-secret-name'],
 };
 /**
- * The ARC minor whose CRDs the shipped schemas hold (schemas/SOURCES.md: ARC 0.14.2). ARC's controller
- * (autoscalingrunnerset_controller.go, IsVersionAllowed) deletes an AutoscalingRunnerSet whose version
- * label names another major.minor than its own; a controller of another minor also serves other CRDs.
+ * The ARC minors whose CRDs the library knows (lib/private/versions.ts: 0.14.2's, and 0.15.0's spec
+ * fields, which are 0.14.2's). ARC's controller (autoscalingrunnerset_controller.go, IsVersionAllowed)
+ * deletes an AutoscalingRunnerSet whose version label names another major.minor than its own; a
+ * controller of another minor also serves other CRDs.
  */
-export const KNOWN_ARC_MINOR = '0.14';
+export const KNOWN_ARC_MINORS: readonly string[] = [...new Set(ARC_VERSIONS_WITH_KNOWN_CRD.map((v) => v.split('.').slice(0, 2).join('.')))];
 const SEMVER = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$/;
 
 /** The rules of actions-runner-controller for AutoscalingRunnerSets and the objects that carry its cleanup finalizer. */
@@ -53,11 +55,16 @@ function checkScaleSet(set: any, secrets: Set<string>, externalSecrets: readonly
   const version = set.metadata?.labels?.['app.kubernetes.io/version'];
   const semver = typeof version === 'string' ? SEMVER.exec(version) : null;
   if (semver === null) {
-    report('/metadata/labels', "label 'app.kubernetes.io/version' must be the controller's version (e.g. \"0.14.2\"): "
+    report('/metadata/labels', `label 'app.kubernetes.io/version' must be the controller's version (e.g. "${DEFAULT_ARC_VERSION}"): `
       + `without a matching major.minor the controller deletes the AutoscalingRunnerSet, got ${JSON.stringify(version)}`);
-  } else if (`${semver[1]}.${semver[2]}` !== KNOWN_ARC_MINOR) {
-    report('/metadata/labels/app.kubernetes.io~1version', `version ${JSON.stringify(version)} is not ARC ${KNOWN_ARC_MINOR}.x, the only version whose CRDs `
-      + 'this validator knows: a controller of another minor deletes this AutoscalingRunnerSet');
+  } else if (!Object.hasOwn(ARC_RELEASES, `${semver[1]}.${semver[2]}.${semver[3]}`) || semver[4] !== undefined) {
+    report('/metadata/labels/app.kubernetes.io~1version', `version ${JSON.stringify(version)} is not an actions-runner-controller release `
+      + `(gha-runner-scale-set ${Object.keys(ARC_RELEASES).join(', ')}; lib/private/versions.ts): the controller deletes a set `
+      + 'whose label is not its own major.minor, so the label must be the version of the controller chart the cluster runs '
+      + '(a release newer than this library: upgrade the library)');
+  } else if (!KNOWN_ARC_MINORS.includes(`${semver[1]}.${semver[2]}`)) {
+    report('/metadata/labels/app.kubernetes.io~1version', `version ${JSON.stringify(version)} is not ARC ${KNOWN_ARC_MINORS.map((m) => `${m}.x`).join(' or ')}, `
+      + 'the versions whose CRDs this validator knows: a controller of another minor serves other CRDs');
   }
   // The controller writes runner-scale-set-id itself; a copied one makes it adopt another set's scale set on GitHub.
   if (set.metadata?.annotations?.['runner-scale-set-id'] !== undefined) {

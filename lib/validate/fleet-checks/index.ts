@@ -7,6 +7,7 @@ import { checkRunnerScaleSets } from './arc-scale-sets';
 import { checkDuplicateObjects } from './duplicate-objects';
 import { checkMetadataEgress, checkRunnerIsolation } from './network-policies';
 import { checkGitHubCredentialKeys } from './github-credentials';
+import { checkImageRefreshers } from './image-refreshers';
 import { checkKedaLaunchers } from './keda-launchers';
 import { checkKedaTriggers } from './keda-triggers';
 import { checkLauncherTemplates } from './launcher-templates';
@@ -38,7 +39,7 @@ export { INLINE_USER_DATA_MAX_BYTES } from './virtual-machine';
  * labels in a runner cloud-config, objects defined twice, runners that would replace each other on
  * GitHub, runner fleets that no NetworkPolicy isolates, a fleet NetworkPolicy that lets jobs reach the
  * cloud metadata address, topology spreads that do not select their own VMs, a warm pool scaler whose
- * Role does not allow scaling its pool, and the rules the cluster's admission (API server, KubeVirt,
+ * Role does not allow scaling its pool, an image refresher's bake templates and warm pools, and the rules the cluster's admission (API server, KubeVirt,
  * CDI) enforces.
  */
 export function checkFleet(items: readonly ManifestObject[], options: FleetCheckOptions = {}): Finding[] {
@@ -69,6 +70,6 @@ export function checkFleet(items: readonly ManifestObject[], options: FleetCheck
   findings.push(...checkAdmission(items));
   findings.push(...checkRunnerScaleSets(items, options.externalSecrets), ...checkLauncherTemplates(items, present, options));
   findings.push(...checkKedaTriggers(items, present, options), ...checkServiceAccounts(items), ...checkPodReferences(items, options), ...checkRoleBindings(items));
-  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items), ...checkKedaLaunchers(items));
+  findings.push(...checkTokenDisks(items), ...checkGitHubCredentialKeys(items), ...checkKedaLaunchers(items), ...checkImageRefreshers(items));
   return findings;
 }

@@ -32,6 +32,8 @@ const SET_BY_LAUNCHER = 'set-by-launcher';
  */
 export function launcherTemplatesOf(configMap: any): LauncherTemplate[] {
   const data = isObject(configMap?.data) ? configMap.data : {};
+  // An image refresher's templates (a bake's DataVolume and VM) are checkImageRefreshers'.
+  if (typeof data['image-refresher.js'] === 'string') return [];
   let config: any;
   try {
     config = typeof data['config.json'] === 'string' ? JSON.parse(data['config.json']) : undefined;

@@ -10,7 +10,11 @@ import { podTemplatesOf } from './pod-templates';
 // gets, lists, watches and deletes VirtualMachineInstances (lib/cluster/launcher), and the mint
 // launcher its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
-// Secret (token-refresher); the pool scaler's rights on its pool are checkPoolScalers'. Rights as the RBAC
+// Secret (token-refresher); a launcher whose image is refreshed gets that image's pointer ConfigMap;
+// the image refresher (image-refresher) gets, updates and creates its pointer ConfigMap, creates,
+// gets and deletes each bake's Secret, DataVolume and VirtualMachine, watches the bake's VMI, lists
+// what could still use an old image (VMIs, DataVolumes, VMs, pools), gets and JSON-patches each warm
+// pool it re-points, and records Events; the pool scaler's rights on its pool are checkPoolScalers'. Rights as the RBAC
 // authorizer grants them (plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows): create, list, watch
 // and deletecollection carry no name, so a rule with resourceNames never grants them.
 
@@ -26,6 +30,10 @@ interface EntrySettings {
   readonly mint: boolean;
   readonly clone: boolean;
   readonly secretName?: string;
+  /** A launcher's `imagePointer.configMap`, an image refresher's `pointerConfigMap`. */
+  readonly pointer?: string;
+  /** An image refresher's `warmPools`. */
+  readonly warmPools: readonly string[];
 }
 
 const LAUNCHER = (s: EntrySettings): Need[] => [
@@ -35,6 +43,21 @@ const LAUNCHER = (s: EntrySettings): Need[] => [
     { group: 'cdi.kubevirt.io', resource: 'datavolumes/source', verbs: ['create'] },
   ] : []),
   ...(s.mint ? [{ group: '', resource: 'secrets', verbs: ['create', 'get', 'delete'] }] : []),
+  ...(s.pointer ? [{ group: '', resource: 'configmaps', verbs: ['get'], name: s.pointer }] : []),
+];
+
+const IMAGE_REFRESHER = (s: EntrySettings): Need[] => [
+  ...(s.pointer ? [
+    { group: '', resource: 'configmaps', verbs: ['get', 'update'], name: s.pointer },
+    { group: '', resource: 'configmaps', verbs: ['create'] },
+  ] : []),
+  { group: '', resource: 'secrets', verbs: ['create', 'get', 'delete'] },
+  { group: 'cdi.kubevirt.io', resource: 'datavolumes', verbs: ['create', 'get', 'delete', 'list'] },
+  { group: 'kubevirt.io', resource: 'virtualmachines', verbs: ['create', 'get', 'delete', 'list'] },
+  { group: 'kubevirt.io', resource: 'virtualmachineinstances', verbs: ['list', 'watch'] },
+  { group: 'pool.kubevirt.io', resource: 'virtualmachinepools', verbs: ['list'] },
+  ...s.warmPools.map((pool) => ({ group: 'pool.kubevirt.io', resource: 'virtualmachinepools', verbs: ['get', 'patch'], name: pool })),
+  { group: '', resource: 'events', verbs: ['create'] },
 ];
 
 /** The entry points by bundle name (`node <mount>/<entry>.js <mount>/<config>.json`), and what each calls. */
@@ -43,6 +66,7 @@ const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
   'mint-launcher': (s) => LAUNCHER({ ...s, mint: true }),
   'token-refresher': (s) => (s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []),
   'pool-scaler': () => [], // its rights on its pool are checkPoolScalers'
+  'image-refresher': IMAGE_REFRESHER,
 };
 
 export function checkServiceAccounts(items: readonly ManifestObject[]): Finding[] {
@@ -91,6 +115,8 @@ function settingsOf(container: any, pod: any, objects: readonly any[], namespace
     mint: false,
     clone: typeof config?.dataVolumeTemplateFile === 'string',
     secretName: typeof config?.secretName === 'string' ? config.secretName : undefined,
+    pointer: [config?.imagePointer?.configMap, config?.pointerConfigMap].find((name): name is string => typeof name === 'string'),
+    warmPools: arrayAt(config?.warmPools).filter((pool): pool is string => typeof pool === 'string'),
   };
 }
 

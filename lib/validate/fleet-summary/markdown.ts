@@ -1,5 +1,6 @@
 import { formatAmount, times } from './amount';
-import { FleetSummary, RunnerCount, StorageLocation } from './types';
+import { FleetSummary, RunnerCount, StorageLocation, VersionEntry } from './types';
+import { RUNNER_RELEASES } from '../../private/versions';
 
 /** The file `npm run synth` writes beside the manifests. */
 export const FLEET_SUMMARY_FILE = 'FLEET.md';
@@ -12,6 +13,30 @@ function formatCount(count: RunnerCount): string {
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (text: string) => `\`${text}\``;
 const row = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+
+const dated = (v: VersionEntry) => `${v.version} (${v.released ?? 'not in the library\'s table'})`;
+
+/** What each fleet runs, with release dates, and a warning for each runner older than the newest the library knows. */
+function versionLines(summary: FleetSummary): string[] {
+  if (summary.versions.length === 0) return [];
+  const lines = [
+    '', '## Versions', '',
+    row(['fleet', 'kind', 'runner', 'base image', 'scaled by']),
+    '|---|---|---|---|---|',
+    ...summary.versions.map((v) => row([code(v.fleet), v.kind, v.runners.length > 0 ? v.runners.map(dated).join(', ') : '—',
+      v.baseImages.length > 0 ? v.baseImages.join('; ') : '—', v.controller ? `${v.controller.name} ${dated(v.controller)}` : '—'])),
+    '',
+    'Release dates are from the library\'s table (`npm run pins` in the library keeps it current). GitHub stops sending jobs',
+    'to a runner that has not installed a new release within 30 days of its publication.',
+  ];
+  for (const w of summary.warnings) {
+    lines.push('', `> **Warning:** \`${w.fleet}\` runs runner ${dated({ version: w.runner, released: RUNNER_RELEASES[w.runner]?.published })}, `
+      + `older than ${dated({ version: w.newest, released: RUNNER_RELEASES[w.newest]?.published })}, the newest release this library knows: `
+      + 'its runners stop getting jobs 30 days after a newer release unless they update themselves (per-job and warm-pool VMs boot a '
+      + 'baked image and do not); pin a current release (or upgrade the library) and re-bake.');
+  }
+  return lines;
+}
 
 /** FLEET.md: the runners and the storage of every fleet, and the totals, as Markdown tables (deterministic: sorted, no dates). */
 export function fleetMarkdown(summary: FleetSummary): string {
@@ -38,6 +63,7 @@ export function fleetMarkdown(summary: FleetSummary): string {
         formatAmount(summary.memoryAtMost, 'bytes'), formatAmount(summary.diskAtMost, 'bytes')]),
     );
   }
+  lines.push(...versionLines(summary));
   lines.push('', '## Storage', '');
   if (summary.storage.length === 0) {
     lines.push('No volumes.');

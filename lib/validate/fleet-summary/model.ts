@@ -20,6 +20,10 @@ export type PerRunnerVolume = Pick<StorageEntry, 'volume' | 'what' | 'location' 
 export interface Group extends Pick<FleetEntry, 'name' | 'kind' | 'runners'> {
   /** Each runner (or runner shape) and how many of it at most (undefined: unbounded). */
   readonly shapes: Array<{ runner: Runner; count: number | undefined }>;
+  /** The VMI specs of its VMs (their cloud-config names the runner), where the output holds them. */
+  readonly vmis: ReadonlyArray<{ readonly spec: any; readonly namespace: string }>;
+  /** The controller that scales it, and the version an AutoscalingRunnerSet is labelled for. @default - none: VMs and pools */
+  readonly controller?: { readonly kind: 'arc' | 'keda'; readonly version?: string };
 }
 
 /** A DataVolume or PVC in the output, the fleets that use it, and how. */

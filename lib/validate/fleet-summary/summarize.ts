@@ -6,6 +6,7 @@ import { Context, Group, SharedVolume } from './model';
 import { summaryOf } from './totals';
 import { FleetSummary } from './types';
 import { recordBake, vmRunner } from './virtual-machines';
+import { versionsOf } from './versions';
 import { storageRequest } from './volumes';
 
 const BAKE_COMPONENT = 'runner-image-bake';
@@ -57,25 +58,29 @@ export function summarizeFleet(items: readonly ManifestObject[]): FleetSummary {
       const name = `${namespace}/${object.metadata?.name}`;
       const replicas = typeof object.spec?.replicas === 'number' ? object.spec.replicas : 1;
       const runner = vmRunner(object.spec?.virtualMachineTemplate?.spec, namespace, name, undefined, context);
-      groups.push({ name, kind: object.kind, runners: { min: replicas, max: replicas }, shapes: [{ runner, count: replicas }] });
+      groups.push({ name, kind: object.kind, runners: { min: replicas, max: replicas }, shapes: [{ runner, count: replicas }],
+        vmis: [{ spec: object.spec?.virtualMachineTemplate?.spec?.template?.spec, namespace }] });
     } else if (apiGroupOf(object) === 'actions.github.com' && object.kind === 'AutoscalingRunnerSet') {
       const name = `${namespace}/${object.metadata?.name}`;
       const min = typeof object.spec?.minRunners === 'number' ? object.spec.minRunners : 0;
       const max = typeof object.spec?.maxRunners === 'number' ? object.spec.maxRunners : undefined;
       const runner = launcherRunner(object.spec?.template?.spec, namespace, name, context);
-      groups.push({ name, kind: object.kind, runners: { min, max }, shapes: [{ runner, count: max }] });
+      const version = object.metadata?.labels?.['app.kubernetes.io/version'];
+      groups.push({ name, kind: object.kind, runners: { min, max }, shapes: [{ runner, count: max }], vmis: [],
+        controller: { kind: 'arc', ...(typeof version === 'string' ? { version } : {}) } });
     } else if (apiGroupOf(object) === 'keda.sh' && object.kind === 'ScaledJob') {
       const name = `${namespace}/${object.metadata?.name}`;
       const min = typeof object.spec?.minReplicaCount === 'number' ? object.spec.minReplicaCount : 0;
       const max = typeof object.spec?.maxReplicaCount === 'number' ? object.spec.maxReplicaCount : KEDA_DEFAULT_MAX_REPLICAS;
       const runner = launcherRunner(object.spec?.jobTargetRef?.template?.spec, namespace, name, context);
-      groups.push({ name, kind: object.kind, runners: { min, max }, shapes: [{ runner, count: max }] });
+      groups.push({ name, kind: object.kind, runners: { min, max }, shapes: [{ runner, count: max }], vmis: [], controller: { kind: 'keda' } });
     }
   }
   for (const { name, vms } of vmGroups.values()) {
     const shapes = vms.map((vm) => ({ runner: vmRunner(vm.spec, namespaceOf(vm), name, vm.metadata?.name, context), count: 1 }));
-    groups.push({ name, kind: 'VirtualMachine', runners: { min: vms.length, max: vms.length }, shapes });
+    groups.push({ name, kind: 'VirtualMachine', runners: { min: vms.length, max: vms.length }, shapes,
+      vmis: vms.map((vm) => ({ spec: vm.spec?.template?.spec, namespace: namespaceOf(vm) })) });
   }
   groups.sort((a, b) => compare(a.name, b.name) || compare(a.kind, b.kind));
-  return summaryOf(groups, [...shared.values()]);
+  return { ...summaryOf(groups, [...shared.values()]), ...versionsOf(groups, [...shared.values()], objects) };
 }

@@ -4,7 +4,7 @@ import { Group, PerRunnerVolume, Runner, SharedVolume } from './model';
 import { FleetEntry, FleetSummary, StorageEntry, StorageLocation } from './types';
 import { sourceOf, storageOf, storageRequest } from './volumes';
 
-export function summaryOf(groups: readonly Group[], sharedVolumes: readonly SharedVolume[]): FleetSummary {
+export function summaryOf(groups: readonly Group[], sharedVolumes: readonly SharedVolume[]): Omit<FleetSummary, 'versions' | 'warnings'> {
   const fleets: FleetEntry[] = [];
   const perRunner: StorageEntry[] = [];
   for (const g of groups) {

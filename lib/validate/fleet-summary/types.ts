@@ -56,6 +56,38 @@ export interface StorageEntry {
   readonly count?: number;
 }
 
+/** A release a fleet runs, and its date where the library's table knows it. */
+export interface VersionEntry {
+  /** x.y.z. */
+  readonly version: string;
+  /** Release date, YYYY-MM-DD. @default - not in the library's table */
+  readonly released?: string;
+}
+
+/** What one fleet runs. */
+export interface FleetVersions {
+  /** The fleet's name, as in FleetEntry. */
+  readonly fleet: string;
+  /** Its kind, as in FleetEntry. */
+  readonly kind: string;
+  /** The runner releases its VMs install (their cloud-config's, or the bake's of the image they boot), oldest first. */
+  readonly runners: readonly VersionEntry[];
+  /** The images at the root of its volumes (a URL, with the OS release of a preset; a DataSource; a PVC outside the output). */
+  readonly baseImages: readonly string[];
+  /** The controller that scales it: actions-runner-controller (its version label) or KEDA. @default - none */
+  readonly controller?: VersionEntry & { readonly name: string };
+}
+
+/** A fleet whose runner is older than the newest release the library knows. */
+export interface VersionWarning {
+  /** The fleet. */
+  readonly fleet: string;
+  /** Its runner release. */
+  readonly runner: string;
+  /** The newest release the library knows. */
+  readonly newest: string;
+}
+
 /** The whole output at a glance. */
 export interface FleetSummary {
   /** Every fleet, sorted by name and kind. */
@@ -74,4 +106,8 @@ export interface FleetSummary {
   readonly volumesAtMost: Amount;
   /** All node storage at the maximum, in bytes. */
   readonly nodeStorageAtMost: Amount;
+  /** What each fleet runs, in the order of `fleets`. */
+  readonly versions: readonly FleetVersions[];
+  /** Fleets whose runner is older than the newest release the library knows. */
+  readonly warnings: readonly VersionWarning[];
 }
