@@ -91,6 +91,8 @@ export class RunnerWarmPool extends Construct {
       options: spec.vmOptions,
       fleetSelector: fleet,
       sshUser: image.setup.user,
+      // A one-job VM is gone once it powered off: its console stays readable (kubectl logs -c guest-console-log).
+      logSerialConsole: true,
       // A one-job VM cannot move (its layer is on the node): a drain stops it, and the pool starts another.
       evictionStrategy: EvictionStrategy.NONE,
       disks: [

@@ -82,7 +82,7 @@ describe('RunnerCloudInit', () => {
     expect(config.package_update).toBe(true);
     expect(config.package_upgrade).toBe(false);
     expect(config.packages).toEqual([
-      'ca-certificates', 'curl', 'git', 'qemu-guest-agent',
+      'ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'unattended-upgrades',
       'docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin',
       'build-essential', 'jq=1.7.1-3',
     ]);
@@ -117,7 +117,10 @@ describe('RunnerCloudInit', () => {
     expect(config.users[0].groups).toEqual(['kvm']);
     expect(config.packages).not.toContain('docker-ce');
     expect(config.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
-    expect(config.runcmd).toEqual([['systemctl', 'enable', '--now', 'qemu-guest-agent'], ['systemctl', 'enable', '--now', 'register-actions-runner.service']]);
+    expect(config.runcmd).toEqual([
+      ['systemctl', 'enable', '--now', 'qemu-guest-agent'], ['systemctl', 'enable', '--now', 'reboot-when-idle.timer'],
+      ['systemctl', 'enable', '--now', 'register-actions-runner.service'],
+    ]);
   });
 
   test('writes the registration script and its systemd unit from lib/guest unchanged, and starts the unit last', () => {
@@ -299,13 +302,13 @@ describe('corporate networks: proxy, CAs, mirrors', () => {
 
   test('Docker from the distribution: docker.io (and on Ubuntu buildx and Compose v2), no Docker repository or key', () => {
     const ubuntu = render({ dockerSource: DockerSource.DISTRIBUTION }).config;
-    expect(ubuntu.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'docker.io', 'docker-buildx', 'docker-compose-v2']);
+    expect(ubuntu.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'unattended-upgrades', 'docker.io', 'docker-buildx', 'docker-compose-v2']);
     expect(ubuntu.apt).toBeUndefined();
     expect(ubuntu.write_files.map((f: any) => f.path)).not.toContain(DOCKER_APT_KEY_PATH);
     expect(ubuntu.users[0].groups).toEqual(['docker', 'kvm']);
     expect(ubuntu.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'docker']);
     const debian = render({ dockerSource: DockerSource.DISTRIBUTION, distribution: Distribution.DEBIAN }).config;
-    expect(debian.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'docker.io']);
+    expect(debian.packages).toEqual(['ca-certificates', 'curl', 'git', 'qemu-guest-agent', 'unattended-upgrades', 'docker.io']);
   });
 
   test('the proxy reaches apt (with the exact hosts of noProxy DIRECT), the Docker daemon and login shells', () => {

@@ -76,7 +76,7 @@ describe('RunnerKedaScaleSet', () => {
       vmiTemplateFile: '/etc/mint-launcher/vmi.json', imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
       imagePointer: { configMap: 'ci-image-current', source: image.hash },
       github: { url: 'https://github.com/acme', credentialsDir: '/etc/github-credentials' },
-      runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', idleTimeoutSeconds: 600,
+      runnerLabels: ['kubevirt', 'docker'], runnerGroup: 'vm runners', idleTimeoutSeconds: 600, readRunnerExit: true,
     });
     expect(named(objects, 'TriggerAuthentication', 'kubevirt-vm-github').spec).toEqual({
       secretTargetRef: [{ parameter: 'appKey', name: 'github-app', key: 'github_app_private_key' }],
@@ -99,13 +99,17 @@ describe('RunnerKedaScaleSet', () => {
     expect(ofKind(objects, 'ScaledJob')[0].spec.triggers[0].metadata).toMatchObject({ owner: 'big', runnerScope: 'ent' });
   });
 
-  test('the launcher Role: VMIs as the ARC launcher, update on pods/finalizers (blockOwnerDeletion), the image pointer (get, by name) and Secrets (create, get, delete)', () => {
+  test('the launcher Role: VMIs and their console log as the ARC launcher, update on pods/finalizers (blockOwnerDeletion), the image pointer (get, by name), Secrets (create, get, delete), Events (create)', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
+      // A runner that exits 7 (deprecated): a RunnerOutdated Event on the pod and its VMI.
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: NS }]);
   });
@@ -257,6 +261,12 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     const { launcher, pod } = await startPod({ ownerReferencesPermissionEnforcement: true });
     await api.until(() => api.object('virtualmachineinstances', NS, pod.name) !== undefined);
     expect(api.object('secrets', NS, `${pod.name}-jit`).metadata.ownerReferences[0]).toMatchObject({ uid: pod.uid, blockOwnerDeletion: true });
+    // KubeVirt's virt-launcher pod, whose console log the synthesized Role may read: the runner exited 0.
+    api.put('pods', {
+      metadata: { name: `virt-launcher-${pod.name}-abcde`, namespace: NS, labels: { 'kubevirt.io/created-by': api.object('virtualmachineinstances', NS, pod.name).metadata.uid } },
+      spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+    });
+    api.setContainerLog(NS, `virt-launcher-${pod.name}-abcde`, 'guest-console-log', 'kubevirt-runners: runner exited 0\n');
     api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Running' });
     api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Succeeded' });
     expect(await launcher.exit).toBe(0);

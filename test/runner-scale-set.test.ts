@@ -43,7 +43,7 @@ describe('RunnerScaleSet', () => {
     expect(env).toEqual({ POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', POD_UID: 'metadata.uid' });
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json'])).toEqual({
       vmiTemplateFile: '/etc/arc-launcher/vmi.json', imageReadyVmi: expect.stringMatching(/^ci-image-[0-9a-f]{10}-bake$/),
-      bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
+      bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400, readRunnerExit: true,
     });
     expect(objects).toMatchSnapshot();
   });
@@ -58,18 +58,21 @@ describe('RunnerScaleSet', () => {
     expect(role.rules.map((r: any) => r.resources[0])).toEqual(['pods', 'pods/status', 'secrets', 'serviceaccounts', 'rolebindings', 'roles']);
   });
 
-  test('the launcher may only create, watch and delete VMIs, and own them by its pod (update on pods/finalizers, for OwnerReferencesPermissionEnforcement)', () => {
+  test('the launcher may only create, watch and delete VMIs, own them by its pod (update on pods/finalizers, for OwnerReferencesPermissionEnforcement), and read their serial console log', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
+      // The runner's exit status: the VMI's virt-launcher pod (by its label) and its guest-console-log container.
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       // The refreshed image's pointer, by name, once per job.
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
     ]);
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json']).imagePointer)
       .toEqual({ configMap: 'ci-image-current', source: build().image.hash });
     expect(named(build({}, ImageSharing.SHARED, false).objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'pods/finalizers']);
+      .toEqual(['virtualmachineinstances', 'pods/finalizers', 'pods', 'pods/log']);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
     expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
   });
@@ -102,7 +105,7 @@ describe('RunnerScaleSet', () => {
     expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
     expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'configmaps']);
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'pods', 'pods/log', 'configmaps']);
     expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/arc-launcher/datavolume.json');
   });
 

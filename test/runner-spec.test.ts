@@ -22,6 +22,7 @@ const BAD_CHART_PROPS: Record<keyof RunnerChartProps, unknown> = {
   noDefaultLabels: 'yes',
   ephemeral: 1,
   disableUpdate: 'no',
+  automaticSecurityUpdates: 'weekly',
   user: 'root',
   passwordlessSudo: 'true',
   docker: null,

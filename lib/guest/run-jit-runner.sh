@@ -7,11 +7,22 @@
 # KubeVirt `secret` disk found by its serial; it is handed to run.sh in the environment
 # (ACTIONS_RUNNER_INPUT_JITCONFIG), never in argv, a file or a log. No config.sh: a JIT runner is
 # registered for exactly one job by the config itself.
+#
+# The runner's exit status leaves the VM on its serial console, the one thing KubeVirt keeps of a
+# guest after it powered off (logSerialConsole: the `guest-console-log` container of its
+# virt-launcher pod): the launcher reads the line `kubevirt-runners: runner exited <status>` there.
+# With ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1 in run.sh's environment (run.sh and
+# run-helper.sh test it in theirs; the listener only in its own, so the runner's .env is not enough)
+# a runner whose version GitHub deprecated exits 7 instead of 0.
 set -euo pipefail
 
 readonly SETTINGS_FILE="${RUNNER_SETTINGS_FILE:-/etc/actions-runner/runner.env}"
 # Where udev links disks by serial; tests point it elsewhere.
 readonly DISK_BY_ID_DIR="${RUNNER_DISK_BY_ID_DIR:-/dev/disk/by-id}"
+# The VM's first serial port, which KubeVirt logs (ttyS0 on x86-64, ttyAMA0 on arm64); tests point it elsewhere.
+readonly SERIAL_CONSOLE="${RUNNER_SERIAL_CONSOLE:-}"
+# RUNNER_EXIT_LINE in lib/cluster/contract.ts: what the launcher looks for.
+readonly EXIT_LINE='kubevirt-runners: runner exited '
 
 JIT_CONFIG=""
 MOUNT_DIR=""
@@ -73,12 +84,33 @@ read_jit_config() {
   [[ -n "$JIT_CONFIG" ]] || die "the JIT config disk has no non-empty key '$TOKEN_FILE_NAME'"
 }
 
+serial_console() {
+  if [[ -n "$SERIAL_CONSOLE" ]]; then
+    printf '%s' "$SERIAL_CONSOLE"
+  elif [[ "$(uname -m)" == aarch64 ]]; then
+    printf '/dev/ttyAMA0'
+  else
+    printf '/dev/ttyS0'
+  fi
+}
+
+# On a line of its own: the kernel or systemd may be writing on the same port.
+report_exit() {
+  local status=$1 device
+  device=$(serial_console)
+  if ! printf '\n%s%s\n' "$EXIT_LINE" "$status" 2>/dev/null >"$device"; then
+    log "cannot write the runner's exit status on the serial console $device"
+  fi
+}
+
 run_job() {
   local status=0
   log "starting the just-in-time runner as $RUNNER_USER"
   cd "$RUNNER_DIR"
-  ACTIONS_RUNNER_INPUT_JITCONFIG="$JIT_CONFIG" runuser -u "$RUNNER_USER" -- ./run.sh || status=$?
+  ACTIONS_RUNNER_INPUT_JITCONFIG="$JIT_CONFIG" ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1 \
+    runuser -u "$RUNNER_USER" -- ./run.sh || status=$?
   JIT_CONFIG=""
+  report_exit "$status"
   log "the runner exited with status $status; powering off"
   return "$status"
 }

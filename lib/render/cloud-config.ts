@@ -5,7 +5,7 @@ import { Document, isSeq, parse, Scalar, visit } from 'yaml';
 import { deepFreeze } from '../private/freeze';
 import { ARC_JIT_SECRET_KEY, JIT_DISK_SERIAL, TOKEN_DISK_SERIAL } from '../private/token-disk';
 import { DockerSource } from '../spec/options';
-import { ResolvedGuest, ResolvedSetup } from '../spec/resolved';
+import { ResolvedGuest, ResolvedRegistration, ResolvedSetup } from '../spec/resolved';
 import { aptConfig, dockerPackages, networkFiles, removeDefaultAptSources, SYSTEM_CA_BUNDLE } from './guest-network';
 import { GuestSettings, renderGuestSettings, RUNNER_SETTINGS_PATH } from './guest-settings';
 
@@ -36,7 +36,7 @@ export type GuestRole =
    * A warm pool's one-job VM booting a baked image: everything is installed; it registers an
    * ephemeral runner at every boot and powers off after the job.
    */
-  | { readonly kind: 'warm'; readonly guest: ResolvedGuest };
+  | { readonly kind: 'warm'; readonly guest: ResolvedSetup & ResolvedRegistration };
 
 /** Fingerprint of Docker's apt signing key ("Docker Release (CE deb)"), as docs.docker.com publishes it. */
 export const DOCKER_APT_KEY_FINGERPRINT = '9DC858229FC7DD38854AE2D88D81803C0EBFCD88';
@@ -64,6 +64,43 @@ function dockerDataFiles() {
     ...['containerd', 'docker'].map((unit) => ({
       path: `/etc/systemd/system/${unit}.service.d/runner-docker-data.conf`, owner: 'root:root', permissions: '0644', content: dropIn,
     })),
+  ];
+}
+
+/** Where a long-lived runner's security-update settings go (read after the packages' 20auto-upgrades and 50unattended-upgrades). */
+export const SECURITY_UPDATES_APT_CONF_PATH = '/etc/apt/apt.conf.d/52kubevirt-runners-security-updates';
+/** needrestart (Ubuntu) restarts services after library updates: never the runner's or Docker's, whose jobs would die. */
+export const NEEDRESTART_CONF_PATH = '/etc/needrestart/conf.d/kubevirt-runners.conf';
+export const REBOOT_WHEN_IDLE_SCRIPT_PATH = '/usr/local/sbin/reboot-when-idle';
+export const REBOOT_WHEN_IDLE_TIMER = 'reboot-when-idle.timer';
+
+/**
+ * A long-lived runner's security updates: unattended-upgrades daily, never rebooting by itself
+ * (Automatic-Reboot off); the reboot an update asks for (/var/run/reboot-required) waits until the
+ * runner is idle (lib/guest/reboot-when-idle.sh, on a timer). Fixed text: no value of the user's.
+ */
+function securityUpdateFiles() {
+  const aptConf = [
+    '// cdk8s-kubevirt-runners: the security updates every day, and never a reboot in the middle of a job',
+    '// (reboot-when-idle.timer reboots when the runner is idle).',
+    'APT::Periodic::Update-Package-Lists "1";',
+    'APT::Periodic::Unattended-Upgrade "1";',
+    'Unattended-Upgrade::Automatic-Reboot "false";',
+    '',
+  ].join('\n');
+  const needrestart = [
+    '# cdk8s-kubevirt-runners: a restart would end the job that runs; the next idle reboot picks the update up.',
+    '$nrconf{override_rc}{qr(^actions\\.runner\\.)} = 0;',
+    '$nrconf{override_rc}{qr(^docker)} = 0;',
+    '$nrconf{override_rc}{qr(^containerd)} = 0;',
+    '',
+  ].join('\n');
+  return [
+    { path: SECURITY_UPDATES_APT_CONF_PATH, owner: 'root:root', permissions: '0644', content: aptConf },
+    { path: NEEDRESTART_CONF_PATH, owner: 'root:root', permissions: '0644', content: needrestart },
+    { path: REBOOT_WHEN_IDLE_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('reboot-when-idle.sh') },
+    { path: '/etc/systemd/system/reboot-when-idle.service', owner: 'root:root', permissions: '0644', content: readGuestFile('reboot-when-idle.service') },
+    { path: `/etc/systemd/system/${REBOOT_WHEN_IDLE_TIMER}`, owner: 'root:root', permissions: '0644', content: readGuestFile(REBOOT_WHEN_IDLE_TIMER) },
   ];
 }
 
@@ -119,6 +156,7 @@ export function renderCloudConfig(role: GuestRole): string {
   const guest = role.guest;
   // A warm pool boots a baked image: everything is installed there already.
   const installs = role.kind !== 'warm' && guest.installPackages;
+  const securityUpdates = role.kind === 'static' && role.guest.automaticSecurityUpdates;
   const registers = role.kind !== 'bake';
   // Docker's key is shipped with the library and written as a file, so apt checks the repository
   // with it directly: no keyserver to reach and no gpg in the image (Debian 12's cloud image has none,
@@ -142,7 +180,9 @@ export function renderCloudConfig(role: GuestRole): string {
     ...(guest.passwordlessSudo ? { sudo: 'ALL=(ALL) NOPASSWD:ALL' } : {}),
     ...(guest.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...guest.sshAuthorizedKeys] } : {}),
   };
-  const packages = installs ? [...BASE_PACKAGES, ...(guest.docker ? dockerPackages(guest, DOCKER_PACKAGES) : []), ...guest.extraPackages] : undefined;
+  const packages = installs
+    ? [...BASE_PACKAGES, ...(securityUpdates ? ['unattended-upgrades'] : []), ...(guest.docker ? dockerPackages(guest, DOCKER_PACKAGES) : []), ...guest.extraPackages]
+    : undefined;
   const bootcmd = [
     // The script's own text: bootcmd runs before write_files.
     ...(setsUp && guest.caCertificatesFrom ? [['bash', '-c', readGuestFile('install-runner-ca.sh'), 'install-runner-ca', guest.caCertificatesFrom.key]] : []),
@@ -183,10 +223,12 @@ export function renderCloudConfig(role: GuestRole): string {
       }] : []),
       ...(setsUp ? networkFiles(guest, installs) : []),
       ...(setsUp && guest.docker ? dockerDataFiles() : []),
+      ...(securityUpdates ? securityUpdateFiles() : []),
     ],
     runcmd: [
       ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
       ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
+      ...(securityUpdates ? [['systemctl', 'enable', '--now', REBOOT_WHEN_IDLE_TIMER]] : []),
       // A runner: the registration unit runs now and at every boot, and retries until the runner is
       // up. A bake: the bake script runs once and powers the VM off when the image is done.
       registers ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],

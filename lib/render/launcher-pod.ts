@@ -44,6 +44,7 @@ export function vmiTemplate(image: IRunnerImage, sizing: ReturnType<typeof resol
       options: vm.options,
       fleetSelector: vm.fleetSelector,
       sshUser: image.setup.user,
+      logSerialConsole: true,
       disks: [
         rootdisk,
         { name: 'cloudinitdisk', volume: { cloudInitNoCloud: { userData: renderJobCloudConfig() } } },
@@ -96,6 +97,8 @@ export function launcherVmSettings(entry: LauncherEntry, image: IRunnerImage, te
     bootTimeoutSeconds: timeouts.bootTimeout,
     jobTimeoutSeconds: timeouts.jobTimeout,
     ...(image.refresher ? { imagePointer: { configMap: image.refresher.pointerConfigMap, source: image.refresher.source } } : {}),
+    // The runner's exit status, from the VMI's serial console (an exit 7 makes the launcher exit 7).
+    readRunnerExit: true,
   };
 }
 
@@ -112,6 +115,8 @@ export function launcherConfigData<E extends LauncherEntry>(entry: E, config: Cl
  * The launcher's rights on what it creates: VMIs (and, cloning per job, DataVolumes), and `update`
  * on pods/finalizers: each object is owned by the pod with blockOwnerDeletion, which clusters with
  * the OwnerReferencesPermissionEnforcement admission plugin (OpenShift) allow only with that right.
+ * To read the runner's exit status (readRunnerExit): `list` pods (the VMI's virt-launcher pod, by
+ * its label kubevirt.io/created-by) and `get` pods/log (its guest-console-log container).
  * No resourceNames: the pods are per job. With a refreshed image, `get` on its pointer ConfigMap (by name).
  */
 export function launcherRules(clone: boolean, pointerConfigMap?: string) {
@@ -123,6 +128,8 @@ export function launcherRules(clone: boolean, pointerConfigMap?: string) {
       { apiGroups: ['cdi.kubevirt.io'], resources: ['datavolumes/source'], verbs: ['create'] },
     ] : []),
     { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     // A refreshed image: which volume is current, read once per job.
     ...(pointerConfigMap ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get'] }] : []),
   ];

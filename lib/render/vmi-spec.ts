@@ -43,6 +43,11 @@ export interface RunnerVmiInput {
   readonly sshUser?: string;
   /** The DataVolume of Docker's disk (long-lived VMs); without one, Docker's disk is an emptyDisk. @default - an emptyDisk */
   readonly dockerDataVolume?: string;
+  /**
+   * Log the serial console (KubeVirt's `guest-console-log` container of the virt-launcher pod): a
+   * one-job VM writes its runner's exit status there, for after it powered off. @default false
+   */
+  readonly logSerialConsole?: boolean;
 }
 
 /** A label on every runner VMI of a fleet, `<kind>.<name>`, which its topology spread selects. */
@@ -88,6 +93,8 @@ export function runnerVmiSpec(input: RunnerVmiInput): VirtualMachineSpecTemplate
         })),
         interfaces: [{ name: 'default', masquerade: {} }],
         rng: {},
+        // Set either way on a one-job VM: the cluster's default (disableSerialConsoleLog) must not decide it.
+        ...(input.logSerialConsole ? { logSerialConsole: true } : {}),
       },
     },
     networks: [{ name: 'default', pod: {} }],

@@ -20,7 +20,9 @@ export interface SetupInput extends RunnerSetupOptions {
 }
 
 /** Input of resolveGuest. */
-export interface GuestInput extends SetupInput, RunnerRegistrationOptions {}
+export interface GuestInput extends SetupInput, RunnerRegistrationOptions {
+  readonly automaticSecurityUpdates?: boolean;
+}
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 // Accounts that Ubuntu and Debian cloud images (or packages the runner installs) already have.
@@ -110,7 +112,11 @@ export function resolveRegistration(props: RunnerRegistrationOptions, naming: Na
 /** Validates a long-lived runner's guest: its setup, then its registration. */
 export function resolveGuest(props: GuestInput, naming: Naming): ResolvedGuest {
   const setup = resolveSetup(props, naming);
-  return Object.freeze({ ...setup, ...resolveRegistration(props, naming, setup.release) });
+  return Object.freeze({
+    ...setup,
+    ...resolveRegistration(props, naming, setup.release),
+    automaticSecurityUpdates: validateBoolean(naming, 'automaticSecurityUpdates', props.automaticSecurityUpdates, true),
+  });
 }
 
 /** Validates a runner group: only organizations and enterprises have runner groups. */

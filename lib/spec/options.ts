@@ -174,7 +174,15 @@ export interface RunnerRegistrationOptions {
 }
 
 /** What a long-lived runner registers as and how its guest is set up. */
-export interface RunnerGuestOptions extends RunnerRegistrationOptions, RunnerSetupOptions {}
+export interface RunnerGuestOptions extends RunnerRegistrationOptions, RunnerSetupOptions {
+  /**
+   * Install the distribution's security updates automatically (unattended-upgrades, Ubuntu and
+   * Debian) and reboot for them only while the runner is idle, never in the middle of a job.
+   * With `installPackages: false` the image must have the unattended-upgrades package.
+   * @default true
+   */
+  readonly automaticSecurityUpdates?: boolean;
+}
 
 /** A reference to an instancetype or preference. */
 export interface ResourceReference {

@@ -82,7 +82,10 @@ export interface ResolvedRegistration {
 }
 
 /** Everything a long-lived runner's guest needs. */
-export interface ResolvedGuest extends ResolvedSetup, ResolvedRegistration {}
+export interface ResolvedGuest extends ResolvedSetup, ResolvedRegistration {
+  /** unattended-upgrades, and a reboot when the runner is idle (long-lived VMs only: a warm pool's VM lives for one job). */
+  readonly automaticSecurityUpdates: boolean;
+}
 
 /** A VM's sizing and run policy. */
 export interface ResolvedSizing {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,8 +47,10 @@ echo ok | curl -fsS --data-binary @- http://10.0.2.100:8080/report/installdepend
 // JIT config's SHA-256, never the config) and what it sees of the machine, as the runner user; asks
 // root whether any file holds the JIT config (grep reads it from a pipe: sudo logs command lines and
 // the variables it passes on); then does what a job does, leaves files in the runner user's home
-// and work folder, and exits: 0, or 3 on a VM whose name ends in -2 (a runner that fails), after
-// which the VM must power off all the same.
+// and work folder, and exits. On a VM whose name ends in -2 the runner's version is deprecated: its
+// listener exits 7, which run.sh passes on only with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1
+// in its environment and turns into 0 otherwise (actions/runner src/Misc/layoutroot/run.sh); the VM
+// must power off all the same, and say 7 on its serial console.
 const JIT_RUN_SH = `#!/bin/bash
 ${REPORT}
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report jit-start
@@ -59,6 +61,8 @@ previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '
   echo "pwd=$PWD"
   echo "host=$(hostname)"
   echo "args=$#"
+  echo "version=$(cat runner-version)"
+  echo "deprecated_exit_code=\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}"
   echo "jit_sha256=$(printf '%s' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sha256sum | cut -d' ' -f1)"
   echo "previous_job=\${previous:-none}"
   echo "system=$(systemctl is-system-running 2>&1)"
@@ -71,7 +75,8 @@ previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '
 printf '%s\\n' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sudo -n grep -rlF -f - /etc /home /opt /root /run /srv /tmp /var 2>/dev/null | report jit-files
 echo "job on $(hostname)" > "$HOME/job-was-here"
 mkdir -p _work && echo "job on $(hostname)" > _work/job-was-here
-case $(hostname) in *-2) exit 3 ;; esac
+case $(hostname) in *-2) [ "\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}" = 1 ] && exit 7 ;; esac
+exit 0
 `;
 
 // run.sh of a warm pool's ephemeral runner (RunnerWarmPool), which the runner's unit runs through
@@ -139,20 +144,38 @@ awk -v a="$started" -v b="$loaded" -v c="$finished" 'BEGIN { printf "load=%.1f r
 sudo -n systemctl poweroff
 `;
 
+// run.sh of a baked image, which per-job VMs (jit.boot.ts) and warm pool VMs (warm.boot.ts) boot
+// alike: the image is one, baked once for both (baked-image.ts shares it), and the warm pool's
+// cloud-config writes its marker file.
+const BAKED_RUN_SH = `#!/bin/bash
+if [ -e /etc/actions-runner/warm-pool ]; then exec ./run-warm.sh "$@"; fi
+exec ./run-jit.sh "$@"
+`;
+
 /**
- * The fake runner package as a .tar.gz; `jit`: with the run.sh of a per-job VM; `warm`: with the
- * run.sh of a warm pool's runner; `docker`: with the run.sh that runs a container as the runner user.
+ * The fake runner package as a .tar.gz, byte for byte the same at every call (its checksum names
+ * the baked image); `baked`: with the run.sh of a baked image (one job per boot, per-job or warm
+ * pool); `docker`: with the run.sh that runs a container as the runner user. `version` goes into
+ * the package's file runner-version, which the per-job run.sh reports.
  */
-export function fakeRunnerTarball(options: { jit?: boolean; warm?: boolean; docker?: boolean } = {}): Buffer {
+export function fakeRunnerTarball(options: { baked?: boolean; docker?: boolean; version?: string } = {}): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fake-runner-'));
   try {
     mkdirSync(join(dir, 'pkg', 'bin'), { recursive: true });
-    for (const [name, body] of Object.entries({ ...FILES, ...(options.jit ? { 'run.sh': JIT_RUN_SH } : {}), ...(options.warm ? { 'run.sh': WARM_RUN_SH } : {}), ...(options.docker ? { 'run.sh': DOCKER_RUN_SH } : {}) })) {
+    const files = {
+      ...FILES,
+      'runner-version': `${options.version ?? '2.334.0'}\n`,
+      ...(options.baked ? { 'run.sh': BAKED_RUN_SH, 'run-jit.sh': JIT_RUN_SH, 'run-warm.sh': WARM_RUN_SH } : {}),
+      ...(options.docker ? { 'run.sh': DOCKER_RUN_SH } : {}),
+    };
+    for (const [name, body] of Object.entries(files)) {
       writeFileSync(join(dir, 'pkg', name), body);
       chmodSync(join(dir, 'pkg', name), 0o755);
     }
-    execFileSync('tar', ['-czf', join(dir, 'runner.tar.gz'), '-C', join(dir, 'pkg'), '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return readFileSync(join(dir, 'runner.tar.gz'));
+    // Deterministic: names sorted, no times or owners of this machine, gzip without a name or time.
+    const tar = execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', '-C', join(dir, 'pkg'), '.'],
+      { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('gzip', ['-n', '-c'], { input: tar, maxBuffer: 64 * 1024 * 1024 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

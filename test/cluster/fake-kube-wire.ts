@@ -17,6 +17,8 @@ export const RESOURCES = {
   // The image refresher's: its pointer, the bake VM, and the Events it records.
   configmaps: { group: '', version: 'v1', kind: 'ConfigMap', listKind: 'ConfigMapList', scale: false },
   virtualmachines: { group: 'kubevirt.io', version: 'v1', kind: 'VirtualMachine', listKind: 'VirtualMachineList', scale: false },
+  // KubeVirt's virt-launcher pods (the tests put them): listed by label, their containers' logs read.
+  pods: { group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', scale: false },
   events: { group: '', version: 'v1', kind: 'Event', listKind: 'EventList', scale: false },
 } as const;
 export type Plural = keyof typeof RESOURCES;

@@ -251,6 +251,48 @@ describe('the fake Kubernetes API speaks the real wire format', () => {
     expect(kube.violations.length).toBeGreaterThanOrEqual(5);
   });
 
+  test('pods/log is text/plain, the last tailLines lines of the named container; an unknown container is 400, a gone pod 404', async () => {
+    const POD_PATH = `/api/v1/namespaces/${NS}/pods`;
+    await start({ role: { namespace: NS, serviceAccount: 'launcher', rules: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] }, { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ] } });
+    kube.put('pods', {
+      metadata: { name: 'virt-launcher-vm-1-abcde', namespace: NS, labels: { 'kubevirt.io/created-by': 'uid-1' } },
+      spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+    });
+    kube.setContainerLog(NS, 'virt-launcher-vm-1-abcde', 'guest-console-log', 'one\ntwo\nthree\n');
+    const read = (query: string) => fetch(`${kube.url}${POD_PATH}/virt-launcher-vm-1-abcde/log${query}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const tail = await read('?container=guest-console-log&tailLines=2');
+    expect(tail.status).toBe(200);
+    expect(tail.headers.get('content-type')).toBe('text/plain');
+    expect(await tail.text()).toBe('two\nthree\n');
+    expect(await (await read('?container=guest-console-log')).text()).toBe('one\ntwo\nthree\n');
+    expect(await (await read('?container=compute')).text()).toBe('');
+    const unknown = await read('?container=nope');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'container nope is not valid for pod virt-launcher-vm-1-abcde' });
+    expect(await (await read('')).json()).toMatchObject({ code: 400, message: 'a container name must be specified for pod virt-launcher-vm-1-abcde, choose one of: [guest-console-log compute]' });
+    const listed = await call('GET', `${POD_PATH}?labelSelector=${encodeURIComponent('kubevirt.io/created-by=uid-1')}`);
+    expect(listed.body.items.map((p: any) => p.metadata.name)).toEqual(['virt-launcher-vm-1-abcde']);
+    kube.remove('pods', NS, 'virt-launcher-vm-1-abcde');
+    expect(await (await read('?container=guest-console-log')).json()).toMatchObject({ code: 404, reason: 'NotFound', message: 'pods "virt-launcher-vm-1-abcde" not found' });
+    expect((await call('GET', `${POD_PATH}/virt-launcher-vm-1-abcde`)).status).toBe(403);
+    expect(kube.violations).toEqual(['get pods "virt-launcher-vm-1-abcde" in ci: outside the client\'s Role']);
+  });
+
+  test('an Event is admitted as ValidateEventCreate admits it: its involved object in its own namespace', async () => {
+    const EVENT_PATH = `/api/v1/namespaces/${NS}/events`;
+    const event = {
+      apiVersion: 'v1', kind: 'Event', metadata: { name: 'vm-1.17a2b3c4d5e6f708' }, type: 'Warning', reason: 'RunnerOutdated', message: 'the runner exited 7',
+      involvedObject: { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace: NS, name: 'vm-1', uid: 'uid-1' }, count: 1,
+    };
+    expect((await call('POST', EVENT_PATH, event)).status).toBe(201);
+    expect((await call('POST', EVENT_PATH, { ...event, metadata: { name: 'vm-1.2' }, involvedObject: { ...event.involvedObject, namespace: 'other' } })).status).toBe(422);
+    expect((await call('POST', EVENT_PATH, { ...event, metadata: { name: 'vm-1.3' }, type: 'Error' })).status).toBe(422);
+    expect((await call('POST', EVENT_PATH, { ...event, metadata: { name: 'vm-1.4' }, reasons: 'x' })).status).toBe(422);
+    expect(kube.violations).toHaveLength(3);
+  });
+
   testIf(hasSharedSchemas, '../shared/schemas')('its Scale and Event schemas are Kubernetes 1.34\'s autoscaling/v1 Scale and core/v1 Event, standalone-strict like the shipped schemas', () => {
     // The same derivation reproduces a shipped schema, so the conventions match.
     expect(standaloneStrict(definitions['io.k8s.api.core.v1.ConfigMap']))

@@ -13,8 +13,8 @@ export { apiVersionOf, RESOURCES, scaleOf } from './fake-kube-wire';
 export type { Plural, PolicyRule } from './fake-kube-wire';
 
 // One Kubernetes API server for every in-cluster test: a real HTTP(S) server on 127.0.0.1 that keeps
-// VirtualMachineInstances, DataVolumes, VirtualMachinePools (with their /scale subresource) and
-// Secrets in memory and answers as the API server does: bearer token, RBAC from a Role, admission
+// VirtualMachineInstances, DataVolumes, VirtualMachinePools (with their /scale subresource),
+// Secrets, Events and Pods (with their containers' /log) in memory and answers as the API server does: bearer token, RBAC from a Role, admission
 // (the kinds' JSON schemas plus the rules schemas cannot express, and optionally OpenShift's
 // OwnerReferencesPermissionEnforcement), metav1.Status bodies, string resourceVersions, lists and
 // newline-delimited watch streams (name and label selectors) with BOOKMARKs and 410 Expired, JSON
@@ -59,6 +59,7 @@ export class FakeKube extends KubeStore {
   public token: string;
   private readonly http: RecordingServer;
   private readonly faults: FaultRule[] = [];
+  private readonly containerLogs = new Map<string, string>();
 
   constructor(private readonly options: FakeKubeOptions) {
     super();
@@ -99,6 +100,11 @@ export class FakeKube extends KubeStore {
   /** Requests of one method, optionally only those whose URL contains `part`. */
   public requestsOf(method: string, part = ''): RecordedRequest[] {
     return this.http.requestsOf(method, part);
+  }
+
+  /** What a container of a pod (put with its spec) has logged: `pods/<pod>/log?container=` answers it. */
+  public setContainerLog(namespace: string, pod: string, container: string, text: string): void {
+    this.containerLogs.set(`${namespace}/${pod}/${container}`, text);
   }
 
   /** The next `times` matching requests (watches only if `watch`) get `fault`. */
@@ -159,6 +165,7 @@ export class FakeKube extends KubeStore {
     }
     const current = this.store.get(key(plural, namespace, name));
     if (!current) return reply(404, notFound(plural, name));
+    if (method === 'GET' && subresource === 'log') return this.containerLog(current, url, reply, res);
     if (method === 'GET') return reply(200, subresource ? scaleOf(current) : current);
     if (method === 'DELETE') return this.deleteRequest(plural, current, body, reply);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -226,6 +233,28 @@ export class FakeKube extends KubeStore {
     };
     this.write(plural, stored, 'ADDED');
     reply(201, stored);
+  }
+
+  /**
+   * GET pods/<name>/log as the kubelet answers through the API server: text/plain, the last
+   * `tailLines` lines of `container` (the only container when the pod has one); a container the pod
+   * does not have, or none named where it has several, is 400 with the API server's words.
+   */
+  private containerLog(pod: any, url: URL, reply: Reply, res: ServerResponse): void {
+    const { name, namespace } = pod.metadata;
+    const containers: string[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => c.name);
+    const unknown = [...url.searchParams.keys()].filter((p) => !['container', 'tailLines', 'limitBytes', 'timestamps', 'previous', 'sinceSeconds'].includes(p));
+    if (unknown.length > 0) this.violations.push(`GET pods/${name}/log: unknown parameters ${unknown.join(', ')}`);
+    const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
+    if (container === undefined) {
+      return reply(400, statusObject(400, `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`, 'BadRequest'));
+    }
+    if (!containers.includes(container)) return reply(400, statusObject(400, `container ${container} is not valid for pod ${name}`, 'BadRequest'));
+    const tail = url.searchParams.get('tailLines');
+    if (tail !== null && !/^\d+$/.test(tail)) return reply(400, statusObject(400, `tailLines: Invalid value: ${JSON.stringify(tail)}`, 'BadRequest'));
+    const lines = (this.containerLogs.get(`${namespace}/${name}/${container}`) ?? '').split(/(?<=\n)/).filter(Boolean);
+    const text = (tail === null ? lines : lines.slice(Math.max(0, lines.length - Number(tail)))).join('');
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) }).end(text);
   }
 
   /** OwnerReferencesPermissionEnforcement (plugin/pkg/admission/gc): blockOwnerDeletion needs `update` on the owner's finalizers. */
@@ -329,7 +358,7 @@ export class FakeKube extends KubeStore {
 }
 
 
-/** `/api/v1/...` or `/apis/<group>/<version>/...`, namespaced, one of RESOURCES, `/scale` only where the CRD declares it. */
+/** `/api/v1/...` or `/apis/<group>/<version>/...`, namespaced, one of RESOURCES, `/scale` only where the CRD declares it, `/log` of pods. */
 function parsePath(pathname: string): Target | undefined {
   const match = /^\/(?:apis\/([^/]+)|api)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(pathname);
   const plural = match?.[4] as Plural;
@@ -337,7 +366,7 @@ function parsePath(pathname: string): Target | undefined {
   const resource = RESOURCES[plural];
   if (resource.group !== (match[1] ?? '') || resource.version !== match[2]) return undefined;
   const subresource = match[6];
-  if (subresource !== undefined && !(subresource === 'scale' && resource.scale)) return undefined;
+  if (subresource !== undefined && !(subresource === 'scale' && resource.scale) && !(subresource === 'log' && plural === 'pods')) return undefined;
   return { plural, namespace: decodeURIComponent(match[3]), name: match[5] === undefined ? undefined : decodeURIComponent(match[5]), subresource };
 }
 

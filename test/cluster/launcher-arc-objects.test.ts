@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { ImageSharing, RunnerImage } from '../../lib';
+import { RUNNER_EXIT_LINE } from '../../lib/cluster/contract';
 import { clusterBundle } from '../../lib/render/cluster-bundle';
 import { launcherRules } from '../../lib/render/launcher-pod';
 import { RunnerScaleSet } from '../../lib/runner-scale-set';
@@ -234,7 +235,7 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
     expect(config).toEqual({
       vmiTemplateFile: '/etc/arc-launcher/vmi.json',
       ...(sharing === ImageSharing.CLONE_PER_JOB ? { dataVolumeTemplateFile: '/etc/arc-launcher/datavolume.json' } : {}),
-      imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400,
+      imageReadyVmi: image.readyVmiName, bootTimeoutSeconds: 900, jobTimeoutSeconds: 86400, readRunnerExit: true,
       imagePointer: { configMap: 'ci-image-current', source: image.hash },
     });
     h.api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: image.readyVmiName, namespace: NS } });
@@ -245,7 +246,15 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
     expect(h.api.requests[0].url).toBe(`/api/v1/namespaces/${NS}/configmaps/ci-image-current`);
     expect(h.api.requests[1].url).toBe(`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${image.readyVmiName}`);
     expect(h.vmi().spec.hostname).toBe(POD.name);
+    expect(h.vmi().spec.domain.devices.logSerialConsole).toBe(true);
     expect(h.vmi().spec.volumes.find((v: any) => v.name === 'jit')).toEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: POD.name }) }));
+    // KubeVirt's virt-launcher pod, whose guest-console-log container the synthesized Role may read.
+    const launcherPod = `virt-launcher-${POD.name}-abcde`;
+    h.api.put('pods', {
+      metadata: { name: launcherPod, namespace: NS, labels: { 'kubevirt.io/created-by': h.vmi().metadata.uid } },
+      spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+    });
+    h.api.setContainerLog(NS, launcherPod, 'guest-console-log', `actions-runner-jit: starting\n${RUNNER_EXIT_LINE}0\nreboot: Power down\n`);
     if (sharing === ImageSharing.CLONE_PER_JOB) {
       expect(h.vmi().spec.volumes.find((v: any) => v.name === 'rootdisk')).toEqual({ name: 'rootdisk', dataVolume: { name: DV_NAME } });
       expect(h.api.object(DVS, NS, DV_NAME).metadata.ownerReferences[0].uid).toBe(POD.uid);
@@ -255,6 +264,8 @@ describe('the ARC launcher as RunnerScaleSet renders it (its ConfigMap and runne
     h.setPhase('Running');
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(0);
+    expect(run.stdout).toContain('arc-launcher: the runner exited 0');
+    expect(run.stderr).toBe('');
     expect(h.vmi()).toBeUndefined();
     expect(h.api.object(DVS, NS, DV_NAME)).toBeUndefined();
   });

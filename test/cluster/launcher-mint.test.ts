@@ -7,7 +7,7 @@ import { FakeApp, FakeGitHubApi, FakeGitHubOptions, opaqueToken, RunnerGroup } f
 import { FakeKube, Plural } from './fake-kube';
 import { bundleFile, LauncherRun, writeConfig } from './launcher-run';
 import { CLUSTER_NODES } from './node-binaries';
-import type { MintLauncherConfig } from '../../lib/cluster/contract';
+import { RUNNER_EXIT_LINE, type MintLauncherConfig } from '../../lib/cluster/contract';
 import { launcherRules } from '../../lib/render/launcher-pod';
 
 // The mint launcher's bundle (lib/cluster/entries/mint-launcher.ts, RunnerKedaScaleSet's Job pods)
@@ -60,8 +60,9 @@ const ORG_GROUPS: RunnerGroup[] = [
 let dir: string;
 let kubeToken: string;
 let api: FakeKube;
-/** The mint launcher's Role as RunnerKedaScaleSet synthesizes it: the VMI, and its own JIT Secret. */
-const MINT_RULES = [...launcherRules(false), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] }];
+/** The mint launcher's Role as RunnerKedaScaleSet synthesizes it: the VMI, its own JIT Secret, Events. */
+const MINT_RULES = [...launcherRules(false), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] }];
 let github: FakeGitHubApi;
 let runs: LauncherRun[];
 let secrets: string[];
@@ -234,6 +235,56 @@ describe.each(CLUSTER_NODES.map((node) => [node.label, node.path]))('the mint la
       `POST /api/v3/app/installations/${INSTALLATION}/access_tokens`, `POST /api/v3/orgs/${ORG}/actions/runners/generate-jitconfig`,
       `GET /api/v3/orgs/${ORG}/actions/runners/ID`, `DELETE /api/v3/orgs/${ORG}/actions/runners/ID`,
     ]);
+  });
+});
+
+describe('mint mode: a runner whose version is deprecated (exit 7 on the serial console)', () => {
+  test('logged, a Warning Event RunnerOutdated on the pod and on its VMI, exit 7; the VMI and Secret deleted all the same', async () => {
+    const run = launch({ readRunnerExit: true });
+    await created();
+    const vmiUid = vmi().metadata.uid;
+    api.put('pods', {
+      metadata: { name: `virt-launcher-${POD.name}-q2w7z`, namespace: NS, labels: { 'kubevirt.io/created-by': vmiUid } },
+      spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+    });
+    api.setContainerLog(NS, `virt-launcher-${POD.name}-q2w7z`, 'guest-console-log', `${RUNNER_EXIT_LINE}7\n[  OK  ] Reached target Power-Off.\n`);
+    setPhase('Running');
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(7);
+    const message = 'the runner exited 7: its version is deprecated and GitHub gives it no jobs; bake the runner image again with a current runner release (RunnerImage release or refresh)';
+    expect(run.stderr).toBe(`mint-launcher: ${message}\n`);
+    const events = api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body));
+    expect(events).toEqual([
+      expect.objectContaining({ involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid } }),
+      expect.objectContaining({ involvedObject: { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace: NS, name: POD.name, uid: vmiUid } }),
+    ]);
+    for (const event of events) {
+      expect(event).toMatchObject({ type: 'Warning', reason: 'RunnerOutdated', message, source: { component: 'mint-launcher' }, reportingComponent: 'mint-launcher', reportingInstance: POD.name, count: 1 });
+      expect(event.metadata.name).toMatch(new RegExp(`^${POD.name}\\.[0-9a-f]{16}$`));
+    }
+    expect(run.stdout).toContain(`mint-launcher: recorded a Warning Event RunnerOutdated on VirtualMachineInstance ${NS}/${POD.name}`);
+    // The Events are recorded before the VMI goes; the VMI and the JIT Secret go all the same.
+    const order = api.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`);
+    expect(order.lastIndexOf(`POST /api/v1/namespaces/${NS}/events`)).toBeLessThan(order.indexOf(`DELETE /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`));
+    expect(vmi()).toBeUndefined();
+    expect(jitSecret()).toBeUndefined();
+  });
+
+  test('a Role without events: the Event is one warning line each, and the exit is still 7', async () => {
+    await api.stop();
+    api = new FakeKube({ token: kubeToken, role: { namespace: NS, serviceAccount: 'keda-launcher', rules: MINT_RULES.filter((r) => r.resources[0] !== 'events') }, contract: MINT_RULES });
+    await api.start();
+    const run = launch({ readRunnerExit: true });
+    await created();
+    api.put('pods', {
+      metadata: { name: 'virt-launcher-x', namespace: NS, labels: { 'kubevirt.io/created-by': vmi().metadata.uid } },
+      spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+    });
+    api.setContainerLog(NS, 'virt-launcher-x', 'guest-console-log', `${RUNNER_EXIT_LINE}7\n`);
+    setPhase('Running');
+    setPhase('Succeeded');
+    expect(await run.exit).toBe(7);
+    expect(run.stderr.split('\n').filter((l) => l.includes('the Role needs create on events; no Event RunnerOutdated on'))).toHaveLength(2);
   });
 });
 

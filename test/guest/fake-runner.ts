@@ -232,14 +232,21 @@ fi
 // run.sh: what a per-job VM runs. The real one runs the listener, which takes a just-in-time
 // runner's config from --jitconfig or ACTIONS_RUNNER_INPUT_JITCONFIG, runs one job and exits. The
 // fake records who ran it, where, its arguments and the config's SHA-256 (never the config), and
-// exits with FAKE_RUN_STATUS.
+// exits with FAKE_RUN_STATUS. FAKE_RUN_STATUS=deprecated: the listener exits 7 (its version is
+// deprecated), which run.sh passes on only with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1
+// in its environment, and turns into 0 otherwise (src/Misc/layoutroot/run.sh, run-helper.sh.template).
 const RUN_SH = `#!/bin/bash
 {
   echo "user=\${STUB_AS_USER:-root}"
   echo "pwd=$PWD"
   echo "args=$#"
   echo "jit_sha256=$(printf '%s' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sha256sum | cut -d' ' -f1)"
+  echo "deprecated_exit_code=\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}"
 } >> "$STUB_LOG/run.log"
+if [ "\${FAKE_RUN_STATUS:-0}" = deprecated ]; then
+  [ "\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}" = 1 ] && exit 7
+  exit 0
+fi
 exit "\${FAKE_RUN_STATUS:-0}"
 `;
 

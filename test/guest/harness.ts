@@ -127,6 +127,8 @@ export class FakeGuest {
   public readonly tarballSha256: string;
   public readonly token = `AAAAFAKE${createHash('sha256').update(this.root).digest('hex').slice(0, 21).toUpperCase()}`;
   public readonly settingsFile = join(this.root, 'etc', 'actions-runner', 'runner.env');
+  /** What the per-job script writes on the VM's serial console goes here (a file). */
+  public readonly serialConsole = join(this.root, 'serial-console');
   public readonly unitTemplateFile = join(this.root, 'etc', 'actions-runner', 'actions.runner.service.template');
   /** A per-job VM's disk of ARC's JIT Secret (serial RUNNERJIT), and the JIT config on it: opaque, base64 like ARC's. */
   public readonly jitDisk = join(this.root, 'dev', 'virtio-RUNNERJIT');
@@ -258,6 +260,7 @@ export class FakeGuest {
         TMPDIR: join(this.root, 'tmp'),
         RUNNER_SETTINGS_FILE: this.settingsFile,
         RUNNER_DISK_BY_ID_DIR: join(this.root, 'dev'),
+        RUNNER_SERIAL_CONSOLE: this.serialConsole,
         RUNNER_UNIT_TEMPLATE: this.unitTemplateFile,
         RUNNER_SYSTEMD_UNIT_DIR: this.unitDir,
         RUNNER_CACHE_DIR: this.cacheDir,

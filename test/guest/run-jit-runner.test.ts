@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUNNER_EXIT_LINE } from '../../lib/cluster/contract';
+import { parseRunnerExit } from '../../lib/cluster/launcher/runner-exit';
 import { testIf } from '../util';
 import { FakeGuest } from './harness';
 
@@ -26,7 +28,7 @@ describe('run-jit-runner.sh', () => {
     const run = guest.runJob();
     expect(run.stderr).not.toContain('error:');
     expect(run.status).toBe(0);
-    expect(runs()).toEqual([{ user: 'actions-runner', pwd: guest.runnerDir, args: '0', jit_sha256: sha256(guest.jitConfig) }]);
+    expect(runs()).toEqual([{ user: 'actions-runner', pwd: guest.runnerDir, args: '0', jit_sha256: sha256(guest.jitConfig), deprecated_exit_code: '1' }]);
     expect(guest.log('runuser.args')?.split('\0').slice(0, -1)).toEqual(['-u', 'actions-runner', '--', './run.sh']);
     expect(run.stderr.trim().split('\n')).toEqual([
       'actions-runner-jit: starting the just-in-time runner as actions-runner',
@@ -52,11 +54,28 @@ describe('run-jit-runner.sh', () => {
     expect(runs()?.[0].jit_sha256).toBe(sha256(guest.jitConfig));
   });
 
-  test.each([[1], [3], [130]])('the runner\'s exit status %d is the script\'s (the unit powers off either way)', (status) => {
+  const serialConsole = () => (existsSync(guest.serialConsole) ? readFileSync(guest.serialConsole, 'utf8') : undefined);
+
+  test.each([[0], [1], [3], [130]])('the runner\'s exit status %d is the script\'s (the unit powers off either way), and on the serial console', (status) => {
     const run = guest.runJob({ FAKE_RUN_STATUS: String(status) });
     expect(run.status).toBe(status);
     expect(run.stderr).toContain(`actions-runner-jit: the runner exited with status ${status}; powering off`);
     expect(runs()).toHaveLength(1);
+    expect(serialConsole()).toBe(`\n${RUNNER_EXIT_LINE}${status}\n`);
+    expect(parseRunnerExit(serialConsole()!)).toBe(status);
+  });
+
+  test('a runner whose version is deprecated exits 7, which the launcher reads on the serial console', () => {
+    const run = guest.runJob({ FAKE_RUN_STATUS: 'deprecated' });
+    expect(run.status).toBe(7);
+    expect(runs()?.[0].deprecated_exit_code).toBe('1');
+    expect(parseRunnerExit(serialConsole()!)).toBe(7);
+  });
+
+  test('a serial console it cannot write is one log line, and the runner\'s status stays the script\'s', () => {
+    const run = guest.runJob({ FAKE_RUN_STATUS: '3', RUNNER_SERIAL_CONSOLE: join(guest.root, 'no-such-dir', 'ttyS0') });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`actions-runner-jit: cannot write the runner's exit status on the serial console ${join(guest.root, 'no-such-dir', 'ttyS0')}`);
   });
 
   test('a missing JIT disk is a clear error after waiting for it, and nothing runs', () => {
@@ -66,6 +85,8 @@ describe('run-jit-runner.sh', () => {
     expect(run.stderr).toContain(`actions-runner-jit: error: JIT config disk ${guest.jitDisk} not found after 3s: is the runner's Secret attached with serial RUNNERJIT?`);
     expect(guest.logLines('sleep.log')).toEqual(['1', '1', '1']);
     expect(runs()).toBeUndefined();
+    // No runner ran: no exit line, which the launcher reports as an unknown status, not as a runner's.
+    expect(serialConsole()).toBeUndefined();
   });
 
   test.each([

@@ -24,6 +24,7 @@ export function readLauncherVmSettings(fields: Fields): LauncherVmSettings {
     jobTimeoutSeconds: fields.integer('jobTimeoutSeconds', 1, MAX_TIMEOUT_SECONDS),
     requestTimeoutMs: fields.optionalInteger('requestTimeoutMs', 1, 600_000),
     imagePointer: readImagePointerSettings(fields),
+    readRunnerExit: fields.has('readRunnerExit') ? fields.boolean('readRunnerExit') : undefined,
     ...readRuntimeSettings(fields),
   };
 }

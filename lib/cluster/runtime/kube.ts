@@ -138,6 +138,12 @@ export class KubeClient {
     return (answer as HttpAnswer).json;
   }
 
+  /** A GET whose 2xx answer is plain text (a container's log: `pods/<name>/log`); refusals throw as `request`'s do. */
+  async text(request: Omit<KubeRequest, 'method' | 'body' | 'contentType'>): Promise<string> {
+    const answer = await this.retried({ ...request, method: 'GET' }, false, true);
+    return (answer as HttpAnswer).text;
+  }
+
   /**
    * A watch request: resolves the stream of a 200 answer, or a KubeStatusError `expired` for 410 Gone
    * (the resourceVersion was compacted away: list again); throws like `request` otherwise.
@@ -157,11 +163,12 @@ export class KubeClient {
     return this.request({ ...options, what, method, path: KubeClient.path(resource, namespace, name, options.subresource), body, contentType }) as Promise<Record<string, unknown>>;
   }
 
-  private retried(request: KubeRequest, stream: boolean): Promise<HttpAnswer | HttpStream> {
+  private retried(request: KubeRequest, stream: boolean, text = false): Promise<HttpAnswer | HttpStream> {
     const { log, retryBaseDelayMs, client } = this.options;
     return withRetries(request.what, log, { baseDelayMs: retryBaseDelayMs, attempts: request.attempts, signal: request.signal }, async () => {
       const { token, ca } = requestCredentials(this.connection, log);
-      const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${token}` };
+      // A log is text/plain; its refusals are still Status bodies in JSON.
+      const headers: Record<string, string> = { Accept: text ? 'text/plain, application/json' : 'application/json', Authorization: `Bearer ${token}` };
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
       if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
       const http: HttpRequest = {
@@ -172,7 +179,7 @@ export class KubeClient {
       const answer = stream ? await openStream(http) : await exchange(http);
       if ('stream' in answer) return answer;
       if (answer.status >= 200 && answer.status < 300) {
-        if (answer.json === undefined && request.method !== 'DELETE') throw new TransientError(`HTTP ${answer.status} with a body that is not JSON`);
+        if (!text && answer.json === undefined && request.method !== 'DELETE') throw new TransientError(`HTTP ${answer.status} with a body that is not JSON`);
         return answer;
       }
       const status = statusOf(answer);
