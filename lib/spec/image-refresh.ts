@@ -47,7 +47,7 @@ export interface RunnerImageRefreshOptions {
    * @default 'https://api.github.com/repos/actions/runner/releases'
    */
   readonly releasesApiUrl?: string;
-  /** The container image that runs the refresher. @default 'node:26.13.0-alpine3.24' */
+  /** The container image that runs the refresher. @default 'node:26.12.1-alpine' */
   readonly containerImage?: string;
 }
 
