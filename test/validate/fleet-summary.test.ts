@@ -60,8 +60,22 @@ describe('summarizeFleet', () => {
     expect(summary.versions).toEqual([{
       fleet: 'default/actions-runner', kind: 'VirtualMachine', runners: [{ version: DEFAULT_RUNNER_VERSION, released: RUNNER_RELEASES[DEFAULT_RUNNER_VERSION].published }],
       baseImages: ['Ubuntu 24.04 LTS (2024-04-25): https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img'],
+      updates: ['runner self-update', 'security updates daily, reboot when idle'],
     }]);
     expect(summary.warnings).toEqual([]);
+  });
+
+  test('versions: how each fleet stays current, and a fleet that does not', () => {
+    const chart = new Chart(Testing.app(), 'updates', { namespace: 'ci' });
+    new RunnerPool(chart, 'frozen', { url: 'https://github.com/acme', tokenSecretName: 'token', replicas: 1, name: 'frozen', automaticSecurityUpdates: false, disableUpdate: true });
+    const image = new RunnerImage(chart, 'image', { name: 'fixed-image', refresh: { enabled: false } });
+    new RunnerScaleSet(chart, 'arc', { url: 'https://github.com/acme', githubCredentialsSecret: 'app', runnerImage: image, name: 'arc' });
+    const summary = summaryOf(chart);
+    expect(summary.versions.map((v) => [v.fleet, v.updates])).toEqual([
+      ['ci/arc', []],
+      ['ci/frozen', ['no automatic security updates', 'runner self-update off']],
+    ]);
+    expect(fleetMarkdown(summary)).toContain('| nothing: change the image to re-bake it |');
   });
 
   test('versions: a pinned runner older than the newest the library knows is a warning; an unknown release has no date', () => {
@@ -140,11 +154,14 @@ describe('summarizeFleet', () => {
     // Each fleet's runner is the bake's, through the clone per job too; KEDA's version is not in the output.
     const noble = 'Ubuntu 24.04 LTS (2024-04-25): https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img';
     const runner = [{ version: DEFAULT_RUNNER_VERSION, released: RUNNER_RELEASES[DEFAULT_RUNNER_VERSION].published }];
+    // Each baked image re-bakes itself (refresh on by default): its CronJob and schedule.
+    const refreshedBy = (image: string) => [`image refresher \`${image}-refresh\` (17 3 * * *)`];
     expect(summary.versions).toEqual([
-      { fleet: 'ci/arc', kind: 'AutoscalingRunnerSet', runners: runner, baseImages: [noble], controller: { name: 'actions-runner-controller', version: ARC_VERSION, released: ARC_RELEASES[ARC_VERSION].released } },
-      { fleet: 'ci/keda', kind: 'ScaledJob', runners: runner, baseImages: [noble], controller: { name: 'KEDA (2.17.0 or later), current release', version: '2.21.0', released: '2026-09-23' } },
-      { fleet: 'ci/warm', kind: 'VirtualMachinePool', runners: runner, baseImages: [noble] },
+      { fleet: 'ci/arc', kind: 'AutoscalingRunnerSet', runners: runner, baseImages: [noble], updates: refreshedBy('shared-image'), controller: { name: 'actions-runner-controller', version: ARC_VERSION, released: ARC_RELEASES[ARC_VERSION].released } },
+      { fleet: 'ci/keda', kind: 'ScaledJob', runners: runner, baseImages: [noble], updates: refreshedBy('cloned-image'), controller: { name: 'KEDA (2.17.0 or later), current release', version: '2.21.0', released: '2026-09-23' } },
+      { fleet: 'ci/warm', kind: 'VirtualMachinePool', runners: runner, baseImages: [noble], updates: refreshedBy('shared-image') },
     ]);
+    expect(fleetMarkdown(summary)).toContain('| image refresher `cloned-image-refresh` (17 3 * * *) |');
   });
 
   test('a docker data disk: every DataVolume template and emptyDisk counts, by its serial', () => {

@@ -21,10 +21,11 @@ function versionLines(summary: FleetSummary): string[] {
   if (summary.versions.length === 0) return [];
   const lines = [
     '', '## Versions', '',
-    row(['fleet', 'kind', 'runner', 'base image', 'scaled by']),
-    '|---|---|---|---|---|',
+    row(['fleet', 'kind', 'runner', 'base image', 'scaled by', 'stays current by']),
+    '|---|---|---|---|---|---|',
     ...summary.versions.map((v) => row([code(v.fleet), v.kind, v.runners.length > 0 ? v.runners.map(dated).join(', ') : '—',
-      v.baseImages.length > 0 ? v.baseImages.join('; ') : '—', v.controller ? `${v.controller.name} ${dated(v.controller)}` : '—'])),
+      v.baseImages.length > 0 ? v.baseImages.join('; ') : '—', v.controller ? `${v.controller.name} ${dated(v.controller)}` : '—',
+      v.updates.length > 0 ? v.updates.join('; ') : 'nothing: change the image to re-bake it'])),
     '',
     'Release dates are from the library\'s table (`npm run pins` in the library keeps it current). GitHub stops sending jobs',
     'to a runner that has not installed a new release within 30 days of its publication.',

@@ -74,6 +74,8 @@ export interface FleetVersions {
   readonly runners: readonly VersionEntry[];
   /** The images at the root of its volumes (a URL, with the OS release of a preset; a DataSource; a PVC outside the output). */
   readonly baseImages: readonly string[];
+  /** How it stays current by itself: the runner's self-update and security updates of long-lived VMs, the image refresher of a baked image. */
+  readonly updates: readonly string[];
   /** The controller that scales it: actions-runner-controller (its version label) or KEDA. @default - none */
   readonly controller?: VersionEntry & { readonly name: string };
 }

@@ -1,4 +1,5 @@
 import { ARC_RELEASES, compareVersions, KEDA_MINIMUM_VERSION, KEDA_RELEASE, OS_RELEASES, RUNNER_RELEASES } from '../../private/versions';
+import { SECURITY_UPDATES_APT_CONF_PATH } from '../../render/cloud-config';
 import { arrayAt, isObject, namespaceOf } from '../manifest-values';
 import { runnerSettingsOf, userDataOf } from '../fleet-checks/user-data';
 import { compare } from './amount';
@@ -33,16 +34,20 @@ export function versionsOf(groups: readonly Group[], shared: readonly SharedVolu
       for (const version of runnersOfVmi(vmi, namespaceOf(vm), secrets)) baked.set(key, new Set([...(baked.get(key) ?? []), version]));
     }
   }
+  const refreshers = imageRefreshers(objects);
   const versions: FleetVersions[] = [];
   const warnings: VersionWarning[] = [];
   for (const group of groups) {
     const runners = new Set<string>(group.vmis.flatMap((v) => runnersOfVmi(v.spec, v.namespace, secrets)));
+    const updates = new Set<string>(group.vmis.flatMap((v) => guestUpdatesOf(v.spec, v.namespace, secrets)));
     const baseImages = new Set<string>();
     for (const volume of shared.filter((v) => v.usedBy.has(group.name))) {
       // Up the clone chain to the volume the content was imported into.
       const seen = new Set<string>();
       for (let current: SharedVolume | undefined = volume; current && !seen.has(current.key);) {
         seen.add(current.key);
+        const refresher = refreshers.get(current.key);
+        if (refresher) updates.add(refresher);
         for (const version of baked.get(current.key) ?? []) runners.add(version);
         const spec = current.object.spec ?? {};
         const pvc = spec.source?.pvc;
@@ -63,6 +68,7 @@ export function versionsOf(groups: readonly Group[], shared: readonly SharedVolu
       kind: group.kind,
       runners: sortedRunners.map((version) => ({ version, ...dateOf(RUNNER_RELEASES[version]?.published) })),
       baseImages: [...baseImages].sort(compare),
+      updates: [...updates].sort(compare),
       ...(group.controller ? { controller: controllerOf(group.controller) } : {}),
     });
     for (const version of sortedRunners.filter((v) => compareVersions(v, NEWEST_KNOWN_RUNNER) < 0)) {
@@ -74,18 +80,50 @@ export function versionsOf(groups: readonly Group[], shared: readonly SharedVolu
 
 const dateOf = (date: string | undefined) => (date !== undefined ? { released: date } : {});
 
+/** The cloud-configs a VMI boots with (inline, or from its Secret). */
+function userDataOfVmi(vmi: any, namespace: string, secrets: Map<string, any>): string[] {
+  return arrayAt(vmi?.volumes).flatMap((volume: any) => {
+    const source = volume?.cloudInitNoCloud ?? volume?.cloudInitConfigDrive;
+    if (!isObject(source)) return [];
+    return typeof source.userData === 'string' ? [source.userData]
+      : userDataOf(secrets.get(`${namespace}/${source.secretRef?.name}`)).map(([, text]) => text);
+  });
+}
+
 /** The runner releases a VMI's cloud-config installs (its settings file's package URL). */
 function runnersOfVmi(vmi: any, namespace: string, secrets: Map<string, any>): string[] {
-  const found: string[] = [];
-  for (const volume of arrayAt(vmi?.volumes)) {
-    const source = volume?.cloudInitNoCloud ?? volume?.cloudInitConfigDrive;
-    if (!isObject(source)) continue;
-    const userData = typeof source.userData === 'string' ? [source.userData]
-      : userDataOf(secrets.get(`${namespace}/${source.secretRef?.name}`)).map(([, text]) => text);
-    for (const text of userData) {
-      const version = RUNNER_PACKAGE.exec(runnerSettingsOf(text)?.settings.downloadUrl ?? '')?.[1];
-      if (version) found.push(version);
+  return userDataOfVmi(vmi, namespace, secrets).flatMap((text) => RUNNER_PACKAGE.exec(runnerSettingsOf(text)?.settings.downloadUrl ?? '')?.[1] ?? []);
+}
+
+/** How a long-lived VM stays current by itself: the runner's self-update, the distribution's security updates. */
+function guestUpdatesOf(vmi: any, namespace: string, secrets: Map<string, any>): string[] {
+  return userDataOfVmi(vmi, namespace, secrets).flatMap((text) => {
+    const settings = runnerSettingsOf(text)?.settings;
+    if (!settings || settings.ephemeral) return [];
+    return [
+      settings.disableUpdate ? 'runner self-update off' : 'runner self-update',
+      // The path alone: the apt settings file only long-lived VMs with automaticSecurityUpdates write.
+      text.includes(SECURITY_UPDATES_APT_CONF_PATH) ? 'security updates daily, reboot when idle' : 'no automatic security updates',
+    ];
+  });
+}
+
+/** The image refreshers of the output, by the volume they re-bake: `image refresher <CronJob> (<schedule>)`. */
+function imageRefreshers(objects: readonly any[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const configMap of objects.filter((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap' && isObject(o.data) && 'image-refresher.js' in o.data)) {
+    let config: any;
+    try {
+      config = JSON.parse(String(configMap.data['config.json']));
+    } catch {
+      continue; // the launcher-templates and image-refresher rules report it
     }
+    if (typeof config?.volumeName !== 'string') continue;
+    const namespace = namespaceOf(configMap);
+    const cronJob = objects.find((o) => o.kind === 'CronJob' && namespaceOf(o) === namespace
+      && arrayAt(o.spec?.jobTemplate?.spec?.template?.spec?.volumes).some((v: any) => v?.configMap?.name === configMap.metadata?.name));
+    const name = cronJob?.metadata?.name ?? configMap.metadata?.name;
+    found.set(`${namespace}/${config.volumeName}`, `image refresher \`${name}\`${cronJob?.spec?.schedule ? ` (${cronJob.spec.schedule})` : ''}`);
   }
   return found;
 }
