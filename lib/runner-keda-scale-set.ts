@@ -73,12 +73,10 @@ export class RunnerKedaScaleSet extends Construct {
     // Secret. RBAC cannot limit `create` by name (the name is not known when it is authorized), so the
     // launcher may create any Secret in this namespace; get and delete are as broad, since the names
     // (<pod>-jit) are only known per job. Keep other secrets out of this namespace or trust the launcher.
-    // Events: a runner that exits 7 (deprecated) leaves a RunnerOutdated Event on the pod and its VMI.
     new k8s.KubeServiceAccount(this, 'LauncherServiceAccount', { metadata: metadata(launcherName, 'launcher') });
     new k8s.KubeRole(this, 'LauncherRole', {
       metadata: metadata(launcherName, 'launcher'),
-      rules: [...launcherRules(clone, image.refresher?.pointerConfigMap), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+      rules: [...launcherRules(clone, image.refresher?.pointerConfigMap), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] }],
     });
     new k8s.KubeRoleBinding(this, 'LauncherRoleBinding', {
       metadata: metadata(launcherName, 'launcher'),

@@ -118,6 +118,7 @@ export function launcherConfigData<E extends LauncherEntry>(entry: E, config: Cl
  * To read the runner's exit status (readRunnerExit): `list` pods (the VMI's virt-launcher pod, by
  * its label kubevirt.io/created-by) and `get` pods/log (its guest-console-log container).
  * No resourceNames: the pods are per job. With a refreshed image, `get` on its pointer ConfigMap (by name).
+ * `create` on events (no get, list or patch: each Event is new): the job's steps in `kubectl get events`.
  */
 export function launcherRules(clone: boolean, pointerConfigMap?: string) {
   return [
@@ -130,6 +131,7 @@ export function launcherRules(clone: boolean, pointerConfigMap?: string) {
     { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     // A refreshed image: which volume is current, read once per job.
     ...(pointerConfigMap ? [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [pointerConfigMap], verbs: ['get'] }] : []),
   ];

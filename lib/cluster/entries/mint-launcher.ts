@@ -5,8 +5,9 @@
 // ARC launcher does. A runner never busy within idleTimeoutSeconds of its VM running is removed and
 // the run ends with exit 0 (its job went elsewhere); whatever the end, a runner still on GitHub and
 // not busy is removed. A runner that exits 7 (its version deprecated, read from the VM's serial
-// console) leaves a Warning Event RunnerOutdated on the pod and its VMI, and the run exits 7: the
-// Job fails (backoffLimit 0) and stays in the ScaledJob's failed history; KEDA reads no exit code.
+// console) makes the run exit 7: the Job fails (backoffLimit 0) and stays in the ScaledJob's failed
+// history; KEDA reads no exit code, so the Warning Event RunnerOutdated (on the pod and its VMI, as
+// every step's Event: ../launcher/job-events.ts) is what tells the admin.
 // The App key, JWTs, installation tokens and the JIT config are never logged.
 import type { MintLauncherConfig } from '../contract';
 import type { Fields } from '../runtime/config';
@@ -17,7 +18,6 @@ import { retryBaseDelayOf } from '../runtime/kube-connection';
 import { runEntry, type Runtime } from '../runtime/main';
 import { Proxy } from '../runtime/proxy';
 import { RunnerWatch } from '../launcher/idle-runner';
-import { recordEvent } from '../launcher/kube-event';
 import { JitRunners } from '../launcher/jit-runner';
 import { MAX_TIMEOUT_SECONDS, readLauncherVmSettings } from '../launcher/settings';
 import { buildJitSecret } from '../launcher/vm-objects';
@@ -65,13 +65,6 @@ async function launch(config: MintLauncherConfig, runtime: Runtime): Promise<voi
       await owned.createOrAdopt(SECRET, buildJitSecret(job.pod, `${name}-jit`, runner.config), control.signal);
     },
     onRunning: (control) => void watch?.watchIdle(control, config.idleTimeoutSeconds, config.idlePollMs ?? DEFAULT_IDLE_POLL_MS),
-    // No ARC to mark anything Outdated: the admin sees it in `kubectl get events`, on this pod and its VMI.
-    onRunnerDeprecated: async (vmi, message) => {
-      const event = { type: 'Warning', reason: 'RunnerOutdated', message, component: 'mint-launcher', instance: name } as const;
-      const { namespace, uid } = job.pod;
-      await recordEvent(job.kube, log, { apiVersion: 'v1', kind: 'Pod', namespace, name, uid }, event);
-      await recordEvent(job.kube, log, { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace, name: vmi.name, uid: vmi.uid }, event);
-    },
     afterVm: async () => {
       // First off GitHub, so that no job goes to a runner whose VM is going away.
       if (watch) return watch.removeAtEnd();

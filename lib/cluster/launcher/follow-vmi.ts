@@ -3,6 +3,7 @@ import { watch } from '../runtime/kube-watch';
 import type { Logger } from '../runtime/log';
 import { backoffMs, formatSeconds, sleep } from '../runtime/retry';
 import { failed, type Outcome } from './job-control';
+import { JobStepError, LauncherEventReason, vmiObject } from './job-events';
 import { getOrNone } from './owned-objects';
 import { failureReason, VMI } from './vm-objects';
 
@@ -85,10 +86,10 @@ export class VmiFollower {
 /**
  * Waits until the runner image is ready: its bake VM's VMI has succeeded. A bake still under way is
  * waited for (the boot timeout bounds it); one that failed never will succeed: an error at once.
- * `state` is told what the bake is at each look, for the boot timeout's message.
+ * `state` is told what the bake is at each look (and its uid once it exists), for the boot timeout's message and Events.
  */
 export async function waitForImage(kube: KubeClient, namespace: string, name: string, log: Logger, signal: AbortSignal,
-  state: (now: string | undefined) => void): Promise<void> {
+  state: (now: string | undefined, uid?: string) => void): Promise<void> {
   const ref = KubeClient.describe(VMI, namespace, name);
   let last: string | undefined;
   for (let polls = 1; ; polls++) {
@@ -98,11 +99,14 @@ export async function waitForImage(kube: KubeClient, namespace: string, name: st
       if (last !== undefined) log.info(`the runner image is ready: ${ref} succeeded`);
       return state(undefined);
     }
-    if (phase === 'Failed') throw new Error(`the runner image is not usable: its bake VM's ${ref} failed (${failureReason(bake!)}); bake it again`);
+    if (phase === 'Failed') {
+      throw new JobStepError(`the runner image is not usable: its bake VM's ${ref} failed (${failureReason(bake!)}); bake it again`,
+        LauncherEventReason.IMAGE_NOT_READY, vmiObject(namespace, name, bake!.metadata?.uid));
+    }
     const now = bake ? `phase ${phase || 'none yet'}` : 'not created yet';
     if (now !== last) log.info(`waiting for the runner image: its bake VM's ${ref} has not succeeded (${now})`);
     last = now;
-    state(now);
+    state(now, bake?.metadata?.uid);
     await sleep(backoffMs(kube.options.retryBaseDelayMs, polls), signal);
   }
 }

@@ -3,8 +3,12 @@ import { isKubeStatus } from '../runtime/errors';
 import type { KubeClient, KubeResource } from '../runtime/kube';
 import type { Logger } from '../runtime/log';
 
-// A core/v1 Event, as `kubectl get events` and `kubectl describe` show it: what an admin sees of a
-// launcher's run without reading its log. Recording one is never worth failing a run for.
+// Core/v1 Events, as `kubectl get events` and `kubectl describe` show them: what an admin sees of an
+// in-cluster job's run without reading its log. The one recorder of the launchers, the token
+// refresher and the pool scaler. Recording one is never worth failing or slowing a run for: Events
+// go out one at a time behind the run (`record` returns at once, `flush` waits for them at the end),
+// every message passes through the logger's redaction, and a Role without `create` on events (403)
+// is one warning line, after which the run records no more.
 
 export const EVENT: KubeResource = { kind: 'Event', group: '', version: 'v1', plural: 'events' };
 
@@ -14,45 +18,77 @@ export interface InvolvedObject {
   readonly kind: string;
   readonly namespace: string;
   readonly name: string;
-  readonly uid: string;
+  /** `kubectl describe` lists the Events whose involvedObject has the object's uid. @default none (an object not created yet) */
+  readonly uid?: string;
 }
 
-export interface EventInput {
-  readonly type: 'Normal' | 'Warning';
-  /** UpperCamelCase, as kubectl's REASON column shows it. */
-  readonly reason: string;
-  readonly message: string;
-  /** The entry point, the Event's source and reporting controller. */
+export type EventType = 'Normal' | 'Warning';
+
+/** Who records: the entry point (source and reporting component) and this pod's name (reporting instance). */
+export interface EventSource {
   readonly component: string;
-  /** This pod's name: the reporting instance. */
   readonly instance: string;
 }
 
-/** Records an Event about `object` in its namespace; a refusal is one warning line, never an error. */
-export async function recordEvent(kube: KubeClient, log: Logger, object: InvolvedObject, event: EventInput): Promise<void> {
+/** The API server refuses a message over 1 KiB (ValidateEventCreate). */
+const MAX_MESSAGE_BYTES = 1024;
+
+export class EventRecorder {
+  private queue: Promise<void> = Promise.resolve();
+  private refused = false;
+
+  constructor(private readonly kube: KubeClient, private readonly log: Logger, private readonly source: EventSource) {}
+
+  /** Queues an Event about `object` in its namespace (UpperCamelCase `reason`, as kubectl's REASON column shows it). */
+  record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
+    const body = eventBody(object, type, reason, this.log.redact(message), this.source);
+    this.queue = this.queue.then(() => this.send(object, body));
+  }
+
+  /** Resolves once every queued Event is recorded or given up; never rejects. */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
+  private async send(object: InvolvedObject, body: Record<string, any>): Promise<void> {
+    if (this.refused) return;
+    try {
+      await this.kube.create(EVENT, object.namespace, body, { attempts: 3 });
+    } catch (error) {
+      const where = `${object.kind} ${object.namespace}/${object.name}`;
+      if (isKubeStatus(error, 403)) {
+        this.refused = true;
+        this.log.warn(`${(error as Error).message}: the Role needs create on events; no Event ${body.reason} on ${where}, nor any later Event of this run`);
+      } else {
+        this.log.warn(`${(error as Error).message}; no Event ${body.reason} on ${where}`);
+      }
+    }
+  }
+}
+
+function eventBody(object: InvolvedObject, type: EventType, reason: string, message: string, source: EventSource): Record<string, any> {
   const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const body = {
+  return {
     apiVersion: 'v1',
     kind: 'Event',
     // As client-go's recorder names them: the object's name and a unique suffix.
     metadata: { name: `${object.name}.${randomBytes(8).toString('hex')}`, namespace: object.namespace },
     involvedObject: { ...object },
-    type: event.type,
-    reason: event.reason,
-    // The API server refuses a message over 1 KiB.
-    message: event.message.slice(0, 1024),
-    source: { component: event.component },
-    reportingComponent: event.component,
-    reportingInstance: event.instance,
+    type,
+    reason,
+    message: truncate(message),
+    source: { component: source.component },
+    reportingComponent: source.component,
+    reportingInstance: source.instance,
     firstTimestamp: time,
     lastTimestamp: time,
     count: 1,
   };
-  try {
-    await kube.create(EVENT, object.namespace, body, { attempts: 3 });
-    log.info(`recorded a ${event.type} Event ${event.reason} on ${object.kind} ${object.namespace}/${object.name}`);
-  } catch (error) {
-    const hint = isKubeStatus(error, 403) ? ': the Role needs create on events' : '';
-    log.warn(`${(error as Error).message}${hint}; no Event ${event.reason} on ${object.kind} ${object.namespace}/${object.name}`);
-  }
+}
+
+function truncate(message: string): string {
+  if (Buffer.byteLength(message) <= MAX_MESSAGE_BYTES) return message;
+  let cut = message.slice(0, MAX_MESSAGE_BYTES - 3);
+  while (Buffer.byteLength(cut) > MAX_MESSAGE_BYTES - 3) cut = cut.slice(0, -1);
+  return `${cut}...`;
 }

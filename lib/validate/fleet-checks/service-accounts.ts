@@ -7,7 +7,7 @@ import { podTemplatesOf } from './pod-templates';
 // ServiceAccount admission plugin, plugin/pkg/admission/serviceaccount, refuses a pod whose account
 // is missing), and an in-cluster entry point of this library needs its token and the rights its
 // calls use. What each entry point calls, read from its script (lib/cluster/): the launcher creates,
-// gets, lists, watches and deletes VirtualMachineInstances (lib/cluster/launcher), and the mint
+// gets, lists, watches and deletes VirtualMachineInstances and records Events (lib/cluster/launcher), and the mint
 // launcher its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
 // Secret (token-refresher); a launcher whose image is refreshed gets that image's pointer ConfigMap;
@@ -36,6 +36,9 @@ interface EntrySettings {
   readonly warmPools: readonly string[];
 }
 
+/** Every entry point records core/v1 Events (create only: each is new). */
+const EVENTS: Need = { group: '', resource: 'events', verbs: ['create'] };
+
 const LAUNCHER = (s: EntrySettings): Need[] => [
   { group: 'kubevirt.io', resource: 'virtualmachineinstances', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   ...(s.clone ? [
@@ -44,6 +47,7 @@ const LAUNCHER = (s: EntrySettings): Need[] => [
   ] : []),
   ...(s.mint ? [{ group: '', resource: 'secrets', verbs: ['create', 'get', 'delete'] }] : []),
   ...(s.pointer ? [{ group: '', resource: 'configmaps', verbs: ['get'], name: s.pointer }] : []),
+  EVENTS,
 ];
 
 const IMAGE_REFRESHER = (s: EntrySettings): Need[] => [
@@ -57,7 +61,7 @@ const IMAGE_REFRESHER = (s: EntrySettings): Need[] => [
   { group: 'kubevirt.io', resource: 'virtualmachineinstances', verbs: ['list', 'watch'] },
   { group: 'pool.kubevirt.io', resource: 'virtualmachinepools', verbs: ['list'] },
   ...s.warmPools.map((pool) => ({ group: 'pool.kubevirt.io', resource: 'virtualmachinepools', verbs: ['get', 'patch'], name: pool })),
-  { group: '', resource: 'events', verbs: ['create'] },
+  EVENTS,
 ];
 
 /** The entry points by bundle name (`node <mount>/<entry>.js <mount>/<config>.json`), and what each calls. */
