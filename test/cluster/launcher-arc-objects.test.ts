@@ -30,7 +30,7 @@ describe('the ARC launcher: an object of the same name already exists', () => {
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(0);
     expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}`);
-    expect(h.api.requestsOf('POST')).toHaveLength(1);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
     expect(h.deletes()).toEqual([expect.objectContaining({ options: expect.objectContaining({ preconditions: { uid: existing.metadata.uid } }) })]);
   });
 
@@ -182,7 +182,12 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: the runner image was not ready within 1s (bootTimeoutSeconds): its bake VM's `
       + `VirtualMachineInstance ${NS}/${BAKE} has not succeeded (not created yet); see its console (virtctl console ${BAKE})`);
-    expect(h.api.requestsOf('POST')).toEqual([]);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    // ImageNotReady on the pod and on the bake VMI, not created yet: no uid.
+    expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).map((e) => [e.type, e.reason, e.involvedObject])).toEqual([
+      ['Warning', 'ImageNotReady', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],
+      ['Warning', 'ImageNotReady', { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace: NS, name: BAKE }],
+    ]);
     expect(h.api.requestsOf('DELETE')).toEqual([]);
   });
 
@@ -191,7 +196,12 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     const run = h.launch({ imageReadyVmi: BAKE });
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: the runner image is not usable: its bake VM's VirtualMachineInstance ${NS}/${BAKE} failed`);
-    expect(h.api.requestsOf('POST')).toEqual([]);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    const events = h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body));
+    expect(events.map((e) => [e.reason, e.involvedObject.kind, e.involvedObject.name, e.involvedObject.uid])).toEqual([
+      ['ImageNotReady', 'Pod', POD.name, POD.uid], ['ImageNotReady', 'VirtualMachineInstance', BAKE, h.api.object(VMIS, NS, BAKE).metadata.uid],
+    ]);
+    expect(events[0].message).toContain('bake it again');
   });
 });
 

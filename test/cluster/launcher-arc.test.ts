@@ -53,9 +53,10 @@ describe.each(CLUSTER_NODES.map((node) => [node.label, node.path]))('the ARC lau
       '',
     ]);
     expect(run.stderr).toBe('');
-    // Per job: create, one watch, delete.
-    expect(h.api.requests.map((r) => `${r.method} ${r.url.includes('watch=1') ? 'watch' : r.url.split('?')[0].split('/').at(-1)}`))
+    // Per job: create, one watch, delete; and three Events (VmiCreated, VmiRunning, JobFinished), none waited for.
+    expect(h.api.requests.map((r) => `${r.method} ${r.url.includes('watch=1') ? 'watch' : r.url.split('?')[0].split('/').at(-1)}`).filter((r) => r !== 'POST events'))
       .toEqual(['POST virtualmachineinstances', 'GET watch', `DELETE ${POD.name}`]);
+    expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body).reason)).toEqual(['VmiCreated', 'VmiRunning', 'JobFinished']);
   });
 
   test('SIGTERM while Running: deletes the VMI (background propagation), exits 143', async () => {
@@ -108,7 +109,7 @@ describe('the ARC launcher: one VirtualMachineInstance per EphemeralRunner pod',
     const run = h.launch({ bootTimeoutSeconds: 1 });
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: ${VMI_REF} did not reach phase Running within 1s (bootTimeoutSeconds); last phase: none yet`);
-    expect(h.api.requestsOf('POST')).toHaveLength(1);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
     expect(h.vmi()).toBeUndefined();
     expect(h.deletes()).toHaveLength(1);
   });
@@ -220,7 +221,7 @@ describe('the ARC launcher: API errors', () => {
     await h.created(VMIS);
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(0);
-    expect(h.api.requestsOf('POST')).toHaveLength(3);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(3);
     expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 500 InternalError: etcdserver: leader changed; retry 1 of 5 in [\d.]+s$/m);
     expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 429 TooManyRequests: too many requests, please try again later; retry 2 of 5 in [\d.]+s$/m);
   });
@@ -245,7 +246,7 @@ describe('the ARC launcher: API errors', () => {
     expect(await run.exit).toBe(0);
     expect(run.stderr).toMatch(/create VirtualMachineInstance \S+: no complete answer within 0.3s; retry 1 of 5/);
     expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}: this pod created it before its container restarted`);
-    expect(h.api.requestsOf('POST')).toHaveLength(2);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(2);
     expect(h.vmi()).toBeUndefined();
   });
 
@@ -282,20 +283,24 @@ describe('the ARC launcher: API errors', () => {
     h.api.inject('POST', VMIS, { status: 503, message: 'etcd is down' }, { times: 100 });
     const run = h.launch();
     expect(await run.exit).toBe(1);
-    expect(h.api.requestsOf('POST')).toHaveLength(6);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(6);
     expect(run.stderr).toContain(`arc-launcher: cannot create ${VMI_REF}: HTTP 503 ServiceUnavailable: etcd is down; gave up after 6 attempts`);
   });
 
   test('403 on create: fatal at once, the hint names what the authorizer refused', async () => {
     await h.api.stop();
-    h.api = h.newApi({ role: { namespace: NS, serviceAccount: 'arc-runners-launcher', rules: [{ apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['get', 'list', 'watch', 'delete'] }] }, contract: launcherRules(true) });
+    h.api = h.newApi({ role: { namespace: NS, serviceAccount: 'arc-runners-launcher', rules: [{ apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['get', 'list', 'watch', 'delete'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] }] }, contract: launcherRules(true) });
     await h.api.start();
     const run = h.launch();
     expect(await run.exit).toBe(1);
     const message = `virtualmachineinstances.kubevirt.io is forbidden: User "system:serviceaccount:${NS}:arc-runners-launcher" cannot create resource "virtualmachineinstances" in API group "kubevirt.io" in the namespace "${NS}"`;
     expect(run.stderr).toBe(`arc-launcher: cannot create ${VMI_REF}: HTTP 403 Forbidden: ${message}. `
       + `The pod's ServiceAccount may not create virtualmachineinstances in API group kubevirt.io: its Role needs that verb on that resource in namespace ${NS}\n`);
-    expect(h.api.requestsOf('POST')).toHaveLength(1);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
+    expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'JobFailed', involvedObject: expect.objectContaining({ kind: 'Pod' }), message: expect.stringContaining('its Role needs that verb') }),
+    ]);
     expect(h.api.requestsOf('DELETE')).toEqual([]);
   });
 

@@ -82,7 +82,7 @@ describe('the launcher and a refreshed image', () => {
     if (data) pointer(data as Record<string, string>);
     bakeSucceeded('baked-image-bake');
     const run = await runJob(settings());
-    expect(h.api.requestsOf('POST').map((r) => JSON.parse(r.body).spec.volumes?.find((v: any) => v.name === 'rootdisk')?.ephemeral.persistentVolumeClaim.claimName))
+    expect(h.api.requestsOf('POST', VMIS).map((r) => JSON.parse(r.body).spec.volumes?.find((v: any) => v.name === 'rootdisk')?.ephemeral.persistentVolumeClaim.claimName))
       .toEqual(['baked-image']);
     expect(gets(POINTER_PATH)).toHaveLength(1);
     expect(run.stdout + run.stderr).toContain(said);

@@ -60,9 +60,12 @@ const ORG_GROUPS: RunnerGroup[] = [
 let dir: string;
 let kubeToken: string;
 let api: FakeKube;
-/** The mint launcher's Role as RunnerKedaScaleSet synthesizes it: the VMI, its own JIT Secret, Events. */
-const MINT_RULES = [...launcherRules(false), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create'] }];
+/** The mint launcher's Role as RunnerKedaScaleSet synthesizes it: the VMI, Events, its own JIT Secret. */
+const MINT_RULES = [...launcherRules(false), { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] }];
+/** The Events the launcher recorded, as it sent them. */
+const events = () => api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body));
+/** The API requests besides Events. */
+const kubeCalls = () => api.requests.filter((r) => !r.url.includes('/events'));
 let github: FakeGitHubApi;
 let runs: LauncherRun[];
 let secrets: string[];
@@ -253,24 +256,23 @@ describe('mint mode: a runner whose version is deprecated (exit 7 on the serial 
     expect(await run.exit).toBe(7);
     const message = 'the runner exited 7: its version is deprecated and GitHub gives it no jobs; bake the runner image again with a current runner release (RunnerImage release or refresh)';
     expect(run.stderr).toBe(`mint-launcher: ${message}\n`);
-    const events = api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body));
-    expect(events).toEqual([
-      expect.objectContaining({ involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid } }),
-      expect.objectContaining({ involvedObject: { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace: NS, name: POD.name, uid: vmiUid } }),
+    // VmiCreated and VmiRunning on the pod, then RunnerOutdated on the pod and on the VMI: four Events, the most a job records.
+    expect(events().map((e) => [e.type, e.reason, e.involvedObject])).toEqual([
+      ['Normal', 'VmiCreated', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],
+      ['Normal', 'VmiRunning', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],
+      ['Warning', 'RunnerOutdated', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],
+      ['Warning', 'RunnerOutdated', { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', namespace: NS, name: POD.name, uid: vmiUid }],
     ]);
-    for (const event of events) {
-      expect(event).toMatchObject({ type: 'Warning', reason: 'RunnerOutdated', message, source: { component: 'mint-launcher' }, reportingComponent: 'mint-launcher', reportingInstance: POD.name, count: 1 });
+    for (const event of events()) {
+      expect(event).toMatchObject({ source: { component: 'mint-launcher' }, reportingComponent: 'mint-launcher', reportingInstance: POD.name, count: 1 });
       expect(event.metadata.name).toMatch(new RegExp(`^${POD.name}\\.[0-9a-f]{16}$`));
     }
-    expect(run.stdout).toContain(`mint-launcher: recorded a Warning Event RunnerOutdated on VirtualMachineInstance ${NS}/${POD.name}`);
-    // The Events are recorded before the VMI goes; the VMI and the JIT Secret go all the same.
-    const order = api.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`);
-    expect(order.lastIndexOf(`POST /api/v1/namespaces/${NS}/events`)).toBeLessThan(order.indexOf(`DELETE /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`));
+    expect(events().slice(2).map((e) => e.message)).toEqual([message, message]);
     expect(vmi()).toBeUndefined();
     expect(jitSecret()).toBeUndefined();
   });
 
-  test('a Role without events: the Event is one warning line each, and the exit is still 7', async () => {
+  test('a Role without events: one warning line, no Event after the first refusal, and the exit is still 7', async () => {
     await api.stop();
     api = new FakeKube({ token: kubeToken, role: { namespace: NS, serviceAccount: 'keda-launcher', rules: MINT_RULES.filter((r) => r.resources[0] !== 'events') }, contract: MINT_RULES });
     await api.start();
@@ -284,7 +286,11 @@ describe('mint mode: a runner whose version is deprecated (exit 7 on the serial 
     setPhase('Running');
     setPhase('Succeeded');
     expect(await run.exit).toBe(7);
-    expect(run.stderr.split('\n').filter((l) => l.includes('the Role needs create on events; no Event RunnerOutdated on'))).toHaveLength(2);
+    expect(run.stderr.split('\n').filter((l) => l.includes('events'))).toEqual([expect.stringMatching(
+      /^mint-launcher: cannot create Event \S+: HTTP 403 Forbidden: .*: the Role needs create on events; no Event VmiCreated on Pod ci\/\S+, nor any later Event of this run$/,
+    )]);
+    expect(api.requestsOf('POST', '/events')).toHaveLength(1);
+    expect(vmi()).toBeUndefined();
   });
 });
 
@@ -313,7 +319,8 @@ describe('mint mode: a registration whose answer was lost (GitHub answers the re
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`a runner named ${POD.name} (id 123) is on https://github.example.com/${ORG} already and running a job`);
     expect(github.runners(`orgs/${ORG}`)).toHaveLength(1);
-    expect(api.requests).toEqual([]);
+    expect(kubeCalls()).toEqual([]);
+    expect(events().map((e) => [e.type, e.reason, e.involvedObject.kind])).toEqual([['Warning', 'JobFailed', 'Pod']]);
   });
 
   test('SIGTERM while GitHub registers it: the runner GitHub made is found by name and removed, exit 143', async () => {
@@ -324,7 +331,8 @@ describe('mint mode: a registration whose answer was lost (GitHub answers the re
     expect(await run.exit).toBe(143);
     expect(githubDeletes()).toEqual([`/api/v3/orgs/${ORG}/actions/runners/${github.jitRunners[0].id}`]);
     expect(github.runners(`orgs/${ORG}`)).toEqual([]);
-    expect(api.requests).toEqual([]);
+    expect(kubeCalls()).toEqual([]);
+    expect(events().map((e) => [e.type, e.reason, e.message])).toEqual([['Normal', 'JobStopped', expect.stringMatching(/^stopped by SIGTERM [\d.]+s after the launcher started/)]]);
   });
 });
 
@@ -406,7 +414,10 @@ describe('mint mode: GitHub refuses', () => {
     // A refusal registered nothing: no search for a leftover runner.
     expect(run.stderr).not.toContain('may stay on GitHub');
     expect(github.requestsOf('GET', '/actions/runners?')).toEqual([]);
-    expect(api.requests).toEqual([]);
+    expect(kubeCalls()).toEqual([]);
+    // Why the job never started, on its pod: GitHub's refusal and what it means.
+    expect(events()).toEqual([expect.objectContaining({ type: 'Warning', reason: 'JobFailed', involvedObject: expect.objectContaining({ kind: 'Pod', name: POD.name }) })]);
+    expect(events()[0].message).toMatch(message);
     expect(github.jitRunners).toEqual([]);
   });
 
