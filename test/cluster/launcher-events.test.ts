@@ -132,7 +132,8 @@ describe('the Event reasons are a documented interface', () => {
   test('docs/13 lists exactly the launchers\' reasons, each with its type and object', () => {
     const page = readFileSync(join(__dirname, '..', '..', 'docs', '13-in-cluster-components.md'), 'utf8');
     const table = page.slice(page.indexOf('| reason | type | on | when |'));
-    const rows = table.split('\n').slice(2).filter((l) => l.startsWith('| `')).map((l) => l.split('|')[1].trim().replace(/`/g, ''));
+    const lines = table.split('\n').slice(2);
+    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split('|')[1].trim().replace(/`/g, ''));
     expect(rows).toEqual(Object.values(LauncherEventReason));
     for (const reason of Object.values(LauncherEventReason)) expect(reason).toMatch(/^[A-Z][a-zA-Z]+$/);
   });
