@@ -106,10 +106,9 @@ describe('RunnerKedaScaleSet', () => {
       { apiGroups: [''], resources: ['pods/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
-      // A runner that exits 7 (deprecated): a RunnerOutdated Event on the pod and its VMI.
-      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: NS }]);
   });
@@ -271,7 +270,10 @@ describe('the synthesized launcher in mint mode, as the ScaledJob runs it', () =
     api.setStatus('virtualmachineinstances', NS, pod.name, { phase: 'Succeeded' });
     expect(await launcher.exit).toBe(0);
     expect(launcher.stderr).toBe('');
-    expect(api.requestsOf('POST').map((r) => r.url)).toEqual([`/api/v1/namespaces/${NS}/secrets`, `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`]);
+    expect(api.requestsOf('POST').map((r) => r.url).filter((url) => !url.endsWith('/events')))
+      .toEqual([`/api/v1/namespaces/${NS}/secrets`, `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`]);
+    // The synthesized Role lets the launcher record its Events: VmiCreated, VmiRunning, JobFinished.
+    expect(api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body).reason)).toEqual(['VmiCreated', 'VmiRunning', 'JobFinished']);
     expect(api.violations).toEqual([]);
   });
 

@@ -58,7 +58,7 @@ describe('RunnerScaleSet', () => {
     expect(role.rules.map((r: any) => r.resources[0])).toEqual(['pods', 'pods/status', 'secrets', 'serviceaccounts', 'rolebindings', 'roles']);
   });
 
-  test('the launcher may only create, watch and delete VMIs, own them by its pod (update on pods/finalizers, for OwnerReferencesPermissionEnforcement), and read their serial console log', () => {
+  test('the launcher may only create, watch and delete VMIs, own them by its pod (update on pods/finalizers, for OwnerReferencesPermissionEnforcement), read their serial console log, and record Events', () => {
     const { objects } = build();
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules).toEqual([
       { apiGroups: ['kubevirt.io'], resources: ['virtualmachineinstances'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -66,13 +66,15 @@ describe('RunnerScaleSet', () => {
       // The runner's exit status: the VMI's virt-launcher pod (by its label) and its guest-console-log container.
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      // The job's steps in `kubectl get events`: create only.
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       // The refreshed image's pointer, by name, once per job.
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['ci-image-current'], verbs: ['get'] },
     ]);
     expect(JSON.parse(named(objects, 'ConfigMap', 'kubevirt-vm-launcher').data['config.json']).imagePointer)
       .toEqual({ configMap: 'ci-image-current', source: build().image.hash });
     expect(named(build({}, ImageSharing.SHARED, false).objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'pods/finalizers', 'pods', 'pods/log']);
+      .toEqual(['virtualmachineinstances', 'pods/finalizers', 'pods', 'pods/log', 'events']);
     expect(named(objects, 'RoleBinding', 'kubevirt-vm-launcher').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kubevirt-vm-launcher', namespace: 'arc-runners' }]);
     expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.includes('github'))).toBe(false);
   });
@@ -105,7 +107,7 @@ describe('RunnerScaleSet', () => {
     expect(dataVolume.spec.storage).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } });
     expect(JSON.parse(data['vmi.json']).spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: 'set-by-launcher' } });
     expect(named(objects, 'Role', 'kubevirt-vm-launcher').rules.map((r: any) => r.resources[0]))
-      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'pods', 'pods/log', 'configmaps']);
+      .toEqual(['virtualmachineinstances', 'datavolumes', 'datavolumes/source', 'pods/finalizers', 'pods', 'pods/log', 'events', 'configmaps']);
     expect(JSON.parse(data['config.json']).dataVolumeTemplateFile).toBe('/etc/arc-launcher/datavolume.json');
   });
 
