@@ -39,7 +39,7 @@ describe('the packed library in a fresh project', () => {
         'package/build/lib/validate/schemas/cdi.kubevirt.io/datavolume_v1beta1.json', 'package/build/lib/validate/schemas/kubernetes/secret-v1.json',
         'package/build/lib/validate/schemas/cloud-init/schema-cloud-config-v1.json', 'package/build/lib/validate/schemas/SOURCES.md',
         'package/build/lib/validate/schemas/LICENSES/Apache-2.0.txt', 'package/build/lib/validate/schemas/LICENSES/cloud-init-LICENSE.txt',
-        'package/build/lib/bin/render-diff.sh', 'package/build/lib/cluster/bundles/arc-launcher.js', 'package/build/lib/cluster/bundles/mint-launcher.js', 'package/examples/pr-review/workflow.yml',
+        'package/build/lib/bin/render-diff.sh', 'package/build/lib/observability/grafana-dashboard.json', 'package/build/lib/cluster/bundles/arc-launcher.js', 'package/build/lib/cluster/bundles/mint-launcher.js', 'package/examples/pr-review/workflow.yml',
       ]));
       expect(files.filter((f) => /^package\/(lib|test)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts') || f.endsWith('.mjs'))).toEqual([]);
 
