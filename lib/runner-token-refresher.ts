@@ -62,7 +62,9 @@ export class RunnerTokenRefresher extends Construct {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.name) });
     new k8s.KubeRole(this, 'Role', {
       metadata: metadata(this.name),
-      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [this.tokenSecretName], verbs: ['get', 'patch', 'update'] }],
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [this.tokenSecretName], verbs: ['get', 'patch', 'update'] },
+        // A failed refresh: a Warning Event TokenRefreshFailed on the Job's pod.
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] }],
     });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: metadata(this.name),
@@ -81,7 +83,7 @@ export class RunnerTokenRefresher extends Construct {
       template: {
         metadata: { labels },
         spec: clusterPodSpec({
-          entry: 'token-refresher', containerName: 'refresher', image, serviceAccountName: this.name, configMapName: this.name, identity: ['namespace'],
+          entry: 'token-refresher', containerName: 'refresher', image, serviceAccountName: this.name, configMapName: this.name, identity: ['name', 'namespace', 'uid'],
           env: network.env,
           mounts: [
             { volume: { name: 'github-credentials', secret: { secretName: credentials, defaultMode: 0o440 } }, mountPath: CREDENTIALS_MOUNT },

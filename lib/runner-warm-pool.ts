@@ -144,7 +144,9 @@ export class RunnerWarmPool extends Construct {
     new k8s.KubeServiceAccount(this, 'ScalerServiceAccount', { metadata: metadata(name) });
     new k8s.KubeRole(this, 'ScalerRole', {
       metadata: metadata(name),
-      rules: [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: [this.name], verbs: ['get', 'patch'] }],
+      rules: [{ apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: [this.name], verbs: ['get', 'patch'] },
+        // A failed scaling: a Warning Event PoolScaleFailed on the Job's pod.
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] }],
     });
     new k8s.KubeRoleBinding(this, 'ScalerRoleBinding', {
       metadata: metadata(name),
@@ -176,7 +178,7 @@ export class RunnerWarmPool extends Construct {
               metadata: { labels },
               spec: clusterPodSpec({
                 entry: 'pool-scaler', containerName: 'scaler', image: hours.containerImage, serviceAccountName: name, configMapName: name,
-                configFile: `${suffix}.json`, identity: ['namespace'],
+                configFile: `${suffix}.json`, identity: ['name', 'namespace', 'uid'],
               }),
             },
           },

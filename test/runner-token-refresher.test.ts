@@ -36,9 +36,10 @@ describe('RunnerTokenRefresher', () => {
     expect(objects).toMatchSnapshot();
   });
 
-  test('its ServiceAccount may only get, patch and update the one token Secret', () => {
+  test('its ServiceAccount may only get, patch and update the one token Secret, and create Events', () => {
     const objects = standalone();
-    expect(named(objects, 'Role', 'tokens').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['runner-token'], verbs: ['get', 'patch', 'update'] }]);
+    expect(named(objects, 'Role', 'tokens').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['runner-token'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
     expect(named(objects, 'RoleBinding', 'tokens').subjects).toEqual([{ kind: 'ServiceAccount', name: 'tokens', namespace: 'ci' }]);
   });
 
@@ -53,7 +54,8 @@ describe('RunnerTokenRefresher', () => {
     });
     const container = containerOf(objects);
     expect(container.command).toEqual(['node', '/etc/token-refresher/token-refresher.js', '/etc/token-refresher/config.json']);
-    expect(container.env).toEqual([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+    expect(container.env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]))
+      .toEqual([['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace'], ['POD_UID', 'metadata.uid']]);
     expect(container.volumeMounts).toEqual([
       { name: 'config', mountPath: '/etc/token-refresher', readOnly: true }, { name: 'github-credentials', mountPath: '/etc/github-credentials', readOnly: true },
     ]);

@@ -149,7 +149,9 @@ describe('RunnerWarmPool', () => {
       expect(down.spec).toMatchObject({ schedule: '0 19 * * 1-5', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 3600 });
       expect(configOf(objects, up)).toEqual({ pool: 'warm', replicas: 3 });
       expect(configOf(objects, down)).toEqual({ pool: 'warm', replicas: 0 });
-      expect(podOf(up).containers[0].env).toEqual([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+      // The pool's namespace, and the pod's name and uid for a failure's Event.
+      expect(podOf(up).containers[0].env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]))
+        .toEqual([['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace'], ['POD_UID', 'metadata.uid']]);
       expect(pool.scaleUpCronJob?.name).toBe('warm-scale-up');
       expect(pool.scaleDownCronJob?.name).toBe('warm-scale-down');
       // The pool is always synthesized at its active-hours size: the same output whenever it is synthesized.
@@ -176,10 +178,11 @@ describe('RunnerWarmPool', () => {
       expect(podOf(named(build({ activeHours: BERLIN }).objects, 'CronJob', 'warm-scale-up')).containers[0].image).toBe(DEFAULT_NODE_IMAGE);
     });
 
-    test('its ServiceAccount may only get and patch (the script never updates) the scale of this one pool', () => {
+    test('its ServiceAccount may only get and patch (the script never updates) the scale of this one pool, and create Events', () => {
       const { objects } = build({ activeHours: BERLIN });
       expect(named(objects, 'Role', 'warm-scaler').rules).toEqual([
         { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools/scale'], resourceNames: ['warm'], verbs: ['get', 'patch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       ]);
       expect(named(objects, 'RoleBinding', 'warm-scaler')).toMatchObject({
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'warm-scaler' },

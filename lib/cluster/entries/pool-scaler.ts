@@ -2,7 +2,7 @@
 // and at the end of active hours: it sets the replicas of one KubeVirt VirtualMachinePool (in the
 // pod's namespace) through the pool's `/scale` subresource, with a JSON merge patch of the
 // autoscaling/v1 Scale object: {"spec":{"replicas":N}}. Its Role allows get and patch on that one
-// pool's `virtualmachinepools/scale`, nothing else.
+// pool's `virtualmachinepools/scale`, and create on events (a failure is a Warning Event PoolScaleFailed on its pod).
 //
 // Scaling in is KubeVirt's: the pool deletes VMs by its scaleInStrategy, whether their runner is
 // running a job or not. This job only says how many VMs the pool should have.
@@ -12,7 +12,9 @@ import { KubeStatusError } from '../runtime/errors';
 import { isObject } from '../runtime/http';
 import { KubeClient, type KubeResource } from '../runtime/kube';
 import { kubeConnection, readRuntimeSettings, retryBaseDelayOf } from '../runtime/kube-connection';
+import type { Logger } from '../runtime/log';
 import { runEntry, type Runtime } from '../runtime/main';
+import { withFailureEvent } from '../launcher/kube-event';
 
 const POOL: KubeResource = { kind: 'VirtualMachinePool', group: 'pool.kubevirt.io', version: 'v1beta1', plural: 'virtualmachinepools' };
 // A VirtualMachinePool's replicas are an int32; the library allows at most 10,000.
@@ -29,6 +31,11 @@ export function validate(fields: Fields): PoolScalerConfig {
 async function scale(config: PoolScalerConfig, { log, env }: Runtime): Promise<void> {
   const { namespace } = podIdentity(env, ['namespace']);
   const kube = new KubeClient(kubeConnection(config.kubernetes, log, env), { log, retryBaseDelayMs: retryBaseDelayOf(config), client: 'pool-scaler' });
+  // A failed scaling leaves the pool as it was: a Warning Event PoolScaleFailed on this pod says why.
+  await withFailureEvent(kube, log, env, namespace, { component: 'pool-scaler', reason: 'PoolScaleFailed' }, () => scalePool(config, kube, namespace, log));
+}
+
+async function scalePool(config: PoolScalerConfig, kube: KubeClient, namespace: string, log: Logger): Promise<void> {
   const ref = KubeClient.describe(POOL, namespace, config.pool);
   const call = async (verb: 'get' | 'patch', request: () => Promise<Record<string, unknown>>) => {
     try {

@@ -5,8 +5,9 @@
 // their token from (secretName in the pod's namespace, key secretKey). With
 // deleteOfflineRunnersPrefix it then deletes the fleet's offline runners from GitHub.
 //
-// A failure before the write leaves the old token in place. It never creates or lists Secrets: its
-// Role allows get and patch on that one Secret only.
+// A failure before the write leaves the old token in place; any failure is a Warning Event
+// TokenRefreshFailed on its pod. It never creates or lists Secrets: its Role allows get and patch on
+// that one Secret, and create on events.
 import type { TokenRefresherConfig } from '../contract';
 import { DNS_SUBDOMAIN, podIdentity, type Fields } from '../runtime/config';
 import { GitHubError, KubeStatusError } from '../runtime/errors';
@@ -19,6 +20,7 @@ import { kubeConnection, readRuntimeSettings, retryBaseDelayOf } from '../runtim
 import type { Logger } from '../runtime/log';
 import { runEntry, type Runtime } from '../runtime/main';
 import { Proxy } from '../runtime/proxy';
+import { withFailureEvent } from '../launcher/kube-event';
 
 export function validate(fields: Fields): TokenRefresherConfig {
   return {
@@ -76,6 +78,11 @@ class Fleet {
 async function refresh(config: TokenRefresherConfig, { log, env }: Runtime): Promise<void> {
   const { namespace } = podIdentity(env, ['namespace']);
   const kube = new KubeClient(kubeConnection(config.kubernetes, log, env), { log, retryBaseDelayMs: retryBaseDelayOf(config), client: 'token-refresher' });
+  // The VMs keep the last token: a Warning Event TokenRefreshFailed on this pod says why there is no new one.
+  await withFailureEvent(kube, log, env, namespace, { component: 'token-refresher', reason: 'TokenRefreshFailed' }, () => refreshToken(config, kube, namespace, log));
+}
+
+async function refreshToken(config: TokenRefresherConfig, kube: KubeClient, namespace: string, log: Logger): Promise<void> {
   const auth = readGitHubAuth(config.github.credentialsDir, log);
   const proxy = config.github.proxy ? new Proxy(config.github.proxy) : undefined;
   const apiUrl = apiUrlOf(config.github);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isKubeStatus } from '../runtime/errors';
+import { AbortedError, isKubeStatus } from '../runtime/errors';
 import type { KubeClient, KubeResource } from '../runtime/kube';
 import type { Logger } from '../runtime/log';
 
@@ -91,4 +91,25 @@ function truncate(message: string): string {
   let cut = message.slice(0, MAX_MESSAGE_BYTES - 3);
   while (Buffer.byteLength(cut) > MAX_MESSAGE_BYTES - 3) cut = cut.slice(0, -1);
   return `${cut}...`;
+}
+
+/**
+ * Runs `job`; when it fails (a signal's abort aside), a Warning Event `reason` with the error's message on this pod before the
+ * error goes on. A scheduled job's failure is then in `kubectl get events` beside its CronJob's. The pod is named by the downward
+ * API (POD_NAME, POD_UID): without POD_NAME (a pod template of an earlier version), no Event.
+ */
+export async function withFailureEvent(kube: KubeClient, log: Logger, env: NodeJS.ProcessEnv, namespace: string,
+  event: { readonly component: string; readonly reason: string }, job: () => Promise<void>): Promise<void> {
+  try {
+    await job();
+  } catch (error) {
+    const name = env.POD_NAME;
+    if (name && !(error instanceof AbortedError)) {
+      const recorder = new EventRecorder(kube, log, { component: event.component, instance: name });
+      const pod = { apiVersion: 'v1', kind: 'Pod', namespace, name, ...(env.POD_UID ? { uid: env.POD_UID } : {}) };
+      recorder.record(pod, 'Warning', event.reason, (error as Error).message);
+      await recorder.flush();
+    }
+    throw error;
+  }
 }

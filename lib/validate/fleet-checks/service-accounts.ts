@@ -6,7 +6,7 @@ import { podTemplatesOf } from './pod-templates';
 // Every pod the output makes runs as a ServiceAccount that must exist (the API server's
 // ServiceAccount admission plugin, plugin/pkg/admission/serviceaccount, refuses a pod whose account
 // is missing), and an in-cluster entry point of this library needs its token and the rights its
-// calls use. What each entry point calls, read from its script (lib/cluster/): the launcher creates,
+// calls use. What each entry point calls, read from its script (lib/cluster/): each records Events; the launcher creates,
 // gets, lists, watches and deletes VirtualMachineInstances and records Events (lib/cluster/launcher), and the mint
 // launcher its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
@@ -68,8 +68,8 @@ const IMAGE_REFRESHER = (s: EntrySettings): Need[] => [
 const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
   'arc-launcher': LAUNCHER,
   'mint-launcher': (s) => LAUNCHER({ ...s, mint: true }),
-  'token-refresher': (s) => (s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []),
-  'pool-scaler': () => [], // its rights on its pool are checkPoolScalers'
+  'token-refresher': (s) => [...(s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []), EVENTS],
+  'pool-scaler': () => [EVENTS], // its rights on its pool are checkPoolScalers'
   'image-refresher': IMAGE_REFRESHER,
 };
 
