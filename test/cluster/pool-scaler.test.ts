@@ -200,6 +200,26 @@ describe.each(CLUSTER_NODES)('the pool scaler under $label: the warm pool\'s rep
     expect(kube.requestsOf('GET')).toHaveLength(1);
   });
 
+  test('a failure, the pod named by the downward API: a Warning Event PoolScaleFailed on the pod, the token redacted from it', async () => {
+    kube.inject('GET', POOLS, { status: 400, message: `bad request from Bearer ${kubeToken}` });
+    const pod = { name: 'warm-scale-down-29412345-x7k2p', uid: randomUUID() };
+    const run = await scale({}, { POD_NAME: pod.name, POD_UID: pod.uid });
+    expect(run.code).toBe(1);
+    const events = kube.requestsOf('POST', '/events').map((r) => kube.object('events', NS, JSON.parse(r.body).metadata.name));
+    expect(events).toEqual([expect.objectContaining({
+      type: 'Warning', reason: 'PoolScaleFailed', involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: NS, ...pod },
+      source: { component: 'pool-scaler' }, reportingComponent: 'pool-scaler', reportingInstance: pod.name,
+    })]);
+    expect(events[0].message).toContain('cannot get the scale of VirtualMachinePool ci/warm: HTTP 400 BadRequest: bad request from Bearer [redacted]');
+    expect(JSON.stringify(kube.requests.map((r) => r.body))).not.toContain(kubeToken);
+  });
+
+  test('a success records no Event', async () => {
+    const run = await scale({}, { POD_NAME: 'warm-scale-down-29412345-x7k2p', POD_UID: randomUUID() });
+    expect(run.code).toBe(0);
+    expect(kube.requestsOf('POST')).toEqual([]);
+  });
+
   test('401: exit 1; the rejected token is not printed', async () => {
     kube.token = 'another-token';
     const run = await scale();

@@ -34,11 +34,12 @@ export type Run = BundleRun;
 export let dir: string;
 export let kubeTokenFile: string;
 export let kube: FakeKube;
-/** The refresher's Role as RunnerTokenRefresher synthesizes it (lib/runner-token-refresher.ts). */
-export const REFRESHER_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get', 'patch', 'update'] }];
-/** The API server, with RBAC from the refresher's Role, or one with other `verbs`. */
+/** The refresher's Role as RunnerTokenRefresher synthesizes it (lib/runner-token-refresher.ts): its Secret, and Events. */
+export const REFRESHER_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['secrets'], resourceNames: [SECRET], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] }];
+/** The API server, with RBAC from the refresher's Role, or one with other `verbs` on the Secret. */
 export const newKube = (token: string, { verbs, ...options }: Partial<FakeKubeOptions> & { verbs?: string[] } = {}) => new FakeKube({
-  token, role: { namespace: NS, serviceAccount: 'token-refresher', rules: verbs ? [{ ...REFRESHER_RULES[0], verbs }] : REFRESHER_RULES },
+  token, role: { namespace: NS, serviceAccount: 'token-refresher', rules: verbs ? [{ ...REFRESHER_RULES[0], verbs }, ...REFRESHER_RULES.slice(1)] : REFRESHER_RULES },
   contract: REFRESHER_RULES, ...options,
 });
 export const SECRETS = 'secrets';

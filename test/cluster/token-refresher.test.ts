@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { jwtProblem, opaqueToken, Runner } from './fake-github-api';
 import { freePort } from './fake-http';
 import { CLUSTER_NODES } from './node-binaries';
@@ -130,6 +131,21 @@ describe.each(CLUSTER_NODES)('under $label', (clusterNode) => {
       expect(run.stderr).toContain('github_app_id (App ID or client ID) and github_app_private_key must belong to the same App');
       expect(run.stderr).not.toContain('retry');
       expectUnchanged(before);
+    });
+
+    test('a failure, the pod named by the downward API: a Warning Event TokenRefreshFailed on the pod, with what to fix and no credential', async () => {
+      await startGitHub();
+      const pat = `ghp_${opaqueToken()}`;
+      const pod = { name: 'tokens-29412345-x7k2p', uid: randomUUID() };
+      const run = await refresh({ credentialsDir: patCredentials(pat), env: { POD_NAME: pod.name, POD_UID: pod.uid } });
+      expect(run.code).toBe(1);
+      const events = kube.requestsOf('POST', '/events').map((r) => kube.object('events', NS, JSON.parse(r.body).metadata.name));
+      expect(events).toEqual([expect.objectContaining({
+        type: 'Warning', reason: 'TokenRefreshFailed', involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: NS, ...pod },
+        source: { component: 'token-refresher' }, reportingComponent: 'token-refresher', reportingInstance: pod.name,
+      })]);
+      expect(events[0].message).toContain('GitHub does not accept the PAT in github_token: it is wrong, expired or revoked');
+      expect(JSON.stringify(kube.requests.map((r) => r.body))).not.toContain(pat);
     });
 
     test('401: a PAT GitHub does not know', async () => {
