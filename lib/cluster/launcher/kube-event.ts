@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AbortedError, isKubeStatus } from '../runtime/errors';
 import type { KubeClient, KubeResource } from '../runtime/kube';
 import type { Logger } from '../runtime/log';
+import { formatSeconds } from '../runtime/retry';
 
 // Core/v1 Events, as `kubectl get events` and `kubectl describe` show them: what an admin sees of an
 // in-cluster job's run without reading its log. The one recorder of the launchers, the token
@@ -30,6 +31,8 @@ export interface EventSource {
   readonly instance: string;
 }
 
+/** How long the end of a run waits for its last Events: well inside a pod's grace period (the launchers' is 60 s). */
+const FLUSH_LIMIT_MS = 10_000;
 /** The API server refuses a message over 1 KiB (ValidateEventCreate). */
 const MAX_MESSAGE_BYTES = 1024;
 
@@ -45,9 +48,18 @@ export class EventRecorder {
     this.queue = this.queue.then(() => this.send(object, body));
   }
 
-  /** Resolves once every queued Event is recorded or given up; never rejects. */
-  flush(): Promise<void> {
-    return this.queue;
+  /**
+   * Resolves once every queued Event is recorded or given up, or after `limitMs` (an API server that does not answer must not hold
+   * the exit past a pod's grace period: one warning line then); never rejects.
+   */
+  async flush(limitMs = FLUSH_LIMIT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limitMs);
+    });
+    const result = await Promise.race([this.queue, late]);
+    clearTimeout(timer);
+    if (result === 'late') this.log.warn(`gave up waiting for the API server to record this run's last Events after ${formatSeconds(limitMs)}`);
   }
 
   private async send(object: InvolvedObject, body: Record<string, any>): Promise<void> {
