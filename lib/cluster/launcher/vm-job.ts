@@ -18,7 +18,8 @@ import { buildDataVolume, buildVmi, DATA_VOLUME, type Pod, type Templates, VMI }
 // One job's VM, the same for both launchers: wait for the runner image, create the VMI (and in clone
 // mode its DataVolume) owned by the pod, follow it to its end, delete what was created. What differs
 // per launcher comes in as hooks: the mint launcher registers its runner before the VM, watches it
-// while the VM runs and removes it at the end.
+// while the VM runs and removes it at the end. Each step is a Kubernetes Event (./job-events.ts),
+// recorded behind the run: no request of the job waits for one.
 
 /** What a launcher needs to run a job's VM, checked before the first request. */
 export interface VmJob {
