@@ -39,7 +39,10 @@ describe('the token refresher uses the fleet\'s proxy and CA', () => {
     });
     const objects = synth(c);
     const [container] = cronPod(objects, 'ci-refresher').containers;
-    expect(envOf(container)).toEqual({ POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, NODE_EXTRA_CA_CERTS: '/etc/token-refresher/ca-certificates.pem' });
+    expect(envOf(container)).toEqual({
+      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } }, POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, POD_UID: { fieldRef: { fieldPath: 'metadata.uid' } },
+      NODE_EXTRA_CA_CERTS: '/etc/token-refresher/ca-certificates.pem',
+    });
     expect(refresherConfig(objects, cronPod(objects, 'ci-refresher')).github.proxy).toEqual({ url: 'http://proxy.corp:3129', noProxy: NO_PROXY_LIST });
     const data = named(objects, 'ConfigMap', 'ci-refresher').data;
     expect(Object.keys(data).sort()).toEqual(['ca-certificates.pem', 'config.json', 'token-refresher.js']);
