@@ -53,6 +53,8 @@ export interface Exchange {
   answeredAt?: number;
   /** The Retry-After header sent, in seconds. */
   retryAfterSeconds?: number;
+  /** A write answered 504 after it landed: the status its handler came to (201 created, 200 deleted). */
+  landedStatus?: number;
 }
 
 export const clock = (): number => performance.now();
@@ -80,8 +82,6 @@ export class LoadModel {
     res.once('finish', () => {
       exchange.status = res.statusCode;
       exchange.answeredAt = clock();
-      const retryAfter = res.getHeader('retry-after');
-      if (retryAfter !== undefined) exchange.retryAfterSeconds = Number(retryAfter);
     });
     return exchange;
   }
@@ -112,11 +112,12 @@ export class LoadModel {
   }
 
   /** Priority and fairness's refusal (apiserver filters tooManyRequests): plain text, not a Status. */
-  public tooManyRequests(res: ServerResponse): void {
+  public tooManyRequests(res: ServerResponse, exchange: Exchange): void {
     const text = 'Too many requests, please try again later.\n';
+    exchange.retryAfterSeconds = this.options.retryAfterSeconds ?? 1;
     res.writeHead(429, {
       'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text),
-      'Retry-After': String(this.options.retryAfterSeconds ?? 1),
+      'Retry-After': String(exchange.retryAfterSeconds),
     }).end(text);
   }
 }

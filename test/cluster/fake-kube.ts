@@ -170,11 +170,20 @@ export class FakeKube extends KubeStore {
     // A lost answer: the work is done, the client waits in vain (stop() closes the connection).
     let reply: Reply = fault && 'lostAnswer' in fault ? () => undefined : (status, object) => json(res, status, object);
     const load = fault ? undefined : this.load.faultFor(exchange);
-    if (load === 'tooManyRequests') return this.load.tooManyRequests(res);
+    if (load === 'tooManyRequests') return this.load.tooManyRequests(res, exchange);
     if (load === 'internalError') return json(res, 500, internalError());
     // The write lands; its answer is a timeout. A write refused anyway is answered as it is.
-    if (load === 'timeoutAfterWrite') reply = (status, object) => (status < 300 ? json(res, 504, timeout()) : json(res, status, object));
-    if (typeof load === 'object') setTimeout(() => res.end(), load.endWatchAfterMs);
+    if (load === 'timeoutAfterWrite') {
+      reply = (status, object) => {
+        if (status >= 300) {
+          exchange.fault = undefined;
+          return json(res, status, object);
+        }
+        exchange.landedStatus = status;
+        json(res, 504, timeout());
+      };
+    }
+    if (typeof load === 'object') setTimeout(() => res.end(), load.endWatchAfterMs).unref();
     this.dispatch(req, res, body, target, url, watch, reply);
   }
 
