@@ -16,8 +16,8 @@ import { bundleFile } from '../launcher-run';
 // console, for readRunnerExit), reaches phase Running and, after its "job", Succeeded. Shared by the
 // load test (./launchers.test.ts) and `npm run bench:launcher` (test/bench/launcher.ts).
 
-export const BAKE_VMI = 'baked-image-bake';
-export const POINTER = 'baked-image-pointer';
+const BAKE_VMI = 'baked-image-bake';
+const POINTER = 'baked-image-pointer';
 const REFRESHED = 'baked-image-20261207';
 const SOURCE = 'abcdef0123';
 

@@ -139,10 +139,9 @@ function timeline(job: JobRun, mine: readonly Exchange[]): string {
 
 /** The figures for docs/15-performance.md. */
 function report({ api, jobs, startedAt, endedAt, peakRssKb, loadBefore, loadAfter }: FleetResult, requests: number[], byClient: Map<string, Exchange[]>): void {
-  const faults = new Map<string, number>();
-  for (const e of api.exchanges) if (e.fault) faults.set(typeof e.fault === 'object' ? 'watch ended early' : e.fault, (faults.get(typeof e.fault === 'object' ? 'watch ended early' : e.fault) ?? 0) + 1);
-  const kinds = new Map<string, number>();
-  for (const e of api.exchanges) kinds.set(verbAndResource(e.request.method, e.request.url, e.watch), (kinds.get(verbAndResource(e.request.method, e.request.url, e.watch)) ?? 0) + 1);
+  const count = (keys: string[]) => [...keys.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>())].map(([k, n]) => `${k} ${n}`).join(', ');
+  const faults = count(api.exchanges.filter((e) => e.fault).map((e) => (typeof e.fault === 'object' ? 'watch ended early' : e.fault!)));
+  const kinds = count(api.exchanges.map((e) => verbAndResource(e.request.method, e.request.url, e.watch)));
   const created = (job: JobRun) => byClient.get(job.client)!.find((e) => isVmiPost(e) && (e.status === 201 || e.landedStatus === 201))!.receivedAt - job.spawnedAt!;
   const q = (xs: number[], unit = '') => { const r = quantiles(xs); return `${r.min.toFixed(0)} / ${r.median.toFixed(0)} / ${r.p95.toFixed(0)} / ${r.max.toFixed(0)}${unit}`; };
   const total = requests.reduce((a, b) => a + b, 0);
@@ -150,8 +149,8 @@ function report({ api, jobs, startedAt, endedAt, peakRssKb, loadBefore, loadAfte
     `${JOBS} ARC launchers at once (${cpus().length} CPUs; load before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')})`,
     `wall time for ${JOBS}: ${((endedAt - startedAt) / 1000).toFixed(1)} s (jobs: Running 1-8 s after the VMI is created, then 2-10 s to power-off)`,
     `requests: ${total} in all, ${(total / JOBS).toFixed(2)} per job; per job min / median / p95 / max: ${q(requests)} (bound: ${BASE_REQUESTS} + 2 per refusal + 1 per watch ended early)`,
-    `  by kind: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`,
-    `faults injected: ${[...faults].map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    `  by kind: ${kinds}`,
+    `faults injected: ${faults}`,
     `peak concurrent watches: ${api.peakWatches}; watches opened: ${api.watchesOpened}`,
     `process start -> first request, ms min / median / p95 / max: ${q(jobs.map((j) => byClient.get(j.client)![0].receivedAt - j.spawnedAt!))}`,
     `process start -> VMI create request that landed, ms: ${q(jobs.map(created))}`,
