@@ -13,7 +13,7 @@ import { FleetResult, JobRun, runFleet, verbAndResource } from './launcher-fleet
 // WATCH it, LIST its virt-launcher pod, GET the pod's log, DELETE the VMI: `npm run bench:launcher`);
 // each refusal costs at most 2 more (the retry; after a 504 on a POST that landed, the POST's 409 and
 // the GET that adopts the object), each watch the server ends early 1 more (the resume), each Event
-// the launcher records 1 more (none yet; the launchers' Events are on their way).
+// the launcher records 1 more.
 
 const JOBS = 200;
 /**
