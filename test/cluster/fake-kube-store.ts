@@ -17,6 +17,8 @@ export class KubeStore {
   /** The resourceVersion of every list answer, in order. */
   public readonly listedVersions: string[] = [];
   public watchesOpened = 0;
+  /** The most watches open at once. */
+  public peakWatches = 0;
   protected readonly store = new Map<string, any>();
   protected readonly history: StoredEvent[] = [];
   protected readonly watchers = new Set<Watcher>();
@@ -208,6 +210,7 @@ export class KubeStore {
       }
     }
     this.watchers.add(watcher);
+    this.peakWatches = Math.max(this.peakWatches, this.watchers.size);
     // The API server ends a watch after its timeoutSeconds.
     const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds'));
     const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;

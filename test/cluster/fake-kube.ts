@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { RecordedRequest, RecordingServer } from './fake-http';
 import { admissionProblems, base64Problems, schemaProblems, scaleProblems, secretProblems } from './fake-kube-admission';
+import { Exchange, internalError, LoadModel, LoadOptions, timeout } from './fake-kube-load';
 import { key, KubeStore, now, Reply } from './fake-kube-store';
 import {
   allows, alreadyExists, apiVersionOf, Attributes, conflict, forbidden, invalid, isObject, mergePatch, notFound, Plural, PolicyRule,
@@ -9,6 +10,7 @@ import {
 } from './fake-kube-wire';
 
 export { admissionProblems } from './fake-kube-admission';
+export type { Exchange, LoadFault, LoadOptions } from './fake-kube-load';
 export { apiVersionOf, RESOURCES, scaleOf } from './fake-kube-wire';
 export type { Plural, PolicyRule } from './fake-kube-wire';
 
@@ -46,6 +48,8 @@ export interface FakeKubeOptions {
   readonly contract?: readonly PolicyRule[];
   /** OpenShift's admission plugin: blockOwnerDeletion needs `update` on the owner's `<resource>/finalizers`. @default false */
   readonly ownerReferencesPermissionEnforcement?: boolean;
+  /** A busy server: latency and a share of faults on every request (./fake-kube-load.ts). @default none */
+  readonly load?: LoadOptions;
 }
 
 interface FaultRule { readonly method: string; readonly plural: Plural; readonly watch: boolean; readonly fault: Fault; remaining: number }
@@ -60,16 +64,24 @@ export class FakeKube extends KubeStore {
   private readonly http: RecordingServer;
   private readonly faults: FaultRule[] = [];
   private readonly containerLogs = new Map<string, string>();
+  private readonly clients = new Map<string, string>();
+  private readonly load: LoadModel;
 
   constructor(private readonly options: FakeKubeOptions) {
     super();
     this.token = options.token;
+    this.load = new LoadModel(options.load);
     this.http = new RecordingServer(options.tls, (req, res, body) => {
-      try {
-        this.route(req, res, body);
-      } finally {
-        this.changed();
-      }
+      const exchange = this.load.received(this.http.requests.at(-1)!, this.clientOf(req), isWatch(req), res);
+      const answer = () => {
+        try {
+          this.route(req, res, body, exchange);
+        } finally {
+          this.changed();
+        }
+      };
+      if (this.load.latencyMs > 0) setTimeout(answer, this.load.latencyMs);
+      else answer();
     });
   }
 
@@ -89,6 +101,16 @@ export class FakeKube extends KubeStore {
   /** Every request, in order. */
   public get requests(): RecordedRequest[] {
     return this.http.requests;
+  }
+
+  /** Every request with its client, fault and answer, on the fake's clock (ms): for assertions on timing. */
+  public get exchanges(): readonly Exchange[] {
+    return this.load.exchanges;
+  }
+
+  /** Accepts `token` too, as `client`'s: the same ServiceAccount (and Role), another pod's token. */
+  public addToken(token: string, client: string): void {
+    this.clients.set(token, client);
   }
 
   public stop(): Promise<void> {
@@ -111,9 +133,16 @@ export class FakeKube extends KubeStore {
   public inject(method: string, plural: Plural, fault: Fault, { times = 1, watch = false } = {}): void {
     this.faults.push({ method, plural, watch, fault, remaining: times });
   }
-  private route(req: IncomingMessage, res: ServerResponse, body: string): void {
+  /** Who sent a request: `default` for the server's token, the client of an added token, `unknown` otherwise (answered 401). */
+  private clientOf(req: IncomingMessage): string {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token === this.token) return 'default';
+    return (token !== undefined && this.clients.get(token)) || 'unknown';
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, body: string, exchange: Exchange): void {
     const method = req.method ?? '';
-    if (req.headers.authorization !== `Bearer ${this.token}`) return json(res, 401, statusObject(401, 'Unauthorized'));
+    if (exchange.client === 'unknown') return json(res, 401, statusObject(401, 'Unauthorized'));
     const url = new URL(req.url ?? '/', 'http://fake');
     const target = parsePath(url.pathname);
     if (!target) {
@@ -121,7 +150,7 @@ export class FakeKube extends KubeStore {
       return json(res, 404, statusObject(404, 'the server could not find the requested resource', 'NotFound', {}));
     }
     const { plural, namespace, name, subresource } = target;
-    const watch = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
+    const { watch } = exchange;
     const attributes: Attributes = {
       verb: verbOf(method, name, watch), group: RESOURCES[plural].group, resource: subresource ? `${plural}/${subresource}` : plural, name,
     };
@@ -139,7 +168,22 @@ export class FakeKube extends KubeStore {
     }
     if (fault && 'delayMs' in fault) return void setTimeout(() => this.dispatch(req, res, body, target, url, watch), fault.delayMs);
     // A lost answer: the work is done, the client waits in vain (stop() closes the connection).
-    const reply: Reply = fault && 'lostAnswer' in fault ? () => undefined : (status, object) => json(res, status, object);
+    let reply: Reply = fault && 'lostAnswer' in fault ? () => undefined : (status, object) => json(res, status, object);
+    const load = fault ? undefined : this.load.faultFor(exchange);
+    if (load === 'tooManyRequests') return this.load.tooManyRequests(res, exchange);
+    if (load === 'internalError') return json(res, 500, internalError());
+    // The write lands; its answer is a timeout. A write refused anyway is answered as it is.
+    if (load === 'timeoutAfterWrite') {
+      reply = (status, object) => {
+        if (status >= 300) {
+          exchange.fault = undefined;
+          return json(res, status, object);
+        }
+        exchange.landedStatus = status;
+        json(res, 504, timeout());
+      };
+    }
+    if (typeof load === 'object') setTimeout(() => res.end(), load.endWatchAfterMs).unref();
     this.dispatch(req, res, body, target, url, watch, reply);
   }
 
@@ -368,6 +412,11 @@ function parsePath(pathname: string): Target | undefined {
   const subresource = match[6];
   if (subresource !== undefined && !(subresource === 'scale' && resource.scale) && !(subresource === 'log' && plural === 'pods')) return undefined;
   return { plural, namespace: decodeURIComponent(match[3]), name: match[5] === undefined ? undefined : decodeURIComponent(match[5]), subresource };
+}
+
+function isWatch(req: IncomingMessage): boolean {
+  const watch = new URL(req.url ?? '/', 'http://fake').searchParams.get('watch');
+  return watch === '1' || watch === 'true';
 }
 
 function parseJson(text: string): any {
