@@ -5,7 +5,7 @@ import { CONFIG_FILE, type TokenRefresherConfig } from './cluster/contract';
 import { checkCollisionsAtSynth } from './private/collisions';
 import { annotationValue, EXTERNAL_SECRETS_ANNOTATION } from './private/external-references';
 import { treeDefaults } from './private/names';
-import { clusterConfigMapData, clusterMount, clusterPodSpec } from './render/cluster-pod';
+import { clusterConfigMapData, clusterCronJobSpec, clusterMount, clusterPodSpec } from './render/cluster-pod';
 import { ONE_OFF_JOB_TTL_SECONDS, oneOffJobName } from './render/one-off-job';
 import { caSecretNames, podNetwork } from './render/pod-network';
 import { RUNNER_KUBERNETES_LABELS } from './render/vmi-spec';
@@ -99,14 +99,7 @@ export class RunnerTokenRefresher extends Construct {
     new k8s.KubeJob(this, 'Now', { metadata: { ...metadata(oneOffJobName(this.name, { spec: nowSpec, scriptData })), annotations }, spec: nowSpec });
     this.apiObject = ApiObject.of(new k8s.KubeCronJob(this, 'Resource', {
       metadata: { ...metadata(this.name), annotations },
-      spec: {
-        schedule,
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: 300,
-        successfulJobsHistoryLimit: 1,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: { metadata: { labels }, spec: jobSpec },
-      },
+      spec: clusterCronJobSpec({ schedule, startingDeadlineSeconds: 300, labels, job: jobSpec }),
     }));
   }
 }

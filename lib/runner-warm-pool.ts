@@ -11,7 +11,7 @@ import { treeDefaults } from './private/names';
 import { networkPolicyAnnotations } from './private/network-policy';
 import { TOKEN_DISK_SERIAL } from './private/token-disk';
 import { renderCloudConfig } from './render/cloud-config';
-import { clusterConfigMapData, clusterPodSpec } from './render/cluster-pod';
+import { clusterConfigMapData, clusterCronJobSpec, clusterPodSpec } from './render/cluster-pod';
 import { fleetLabel, RUNNER_KUBERNETES_LABELS, runnerVmiSpec } from './render/vmi-spec';
 import { RunnerNetworkPolicy } from './runner-network-policy';
 import { RunnerTokenRefresher } from './runner-token-refresher';
@@ -160,30 +160,22 @@ export class RunnerWarmPool extends Construct {
     });
     const cronJob = (id: string, suffix: string, schedule: string) => ApiObject.of(new k8s.KubeCronJob(this, id, {
       metadata: metadata(`${this.name}-${suffix}`),
-      spec: {
-        schedule,
-        timeZone: hours.timeZone,
-        concurrencyPolicy: 'Forbid',
-        // A start or end missed by up to an hour (controller down, cluster upgrade) still runs.
-        startingDeadlineSeconds: 3600,
-        successfulJobsHistoryLimit: 1,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: 2,
-            // A run takes a second; one that hangs must not hold the next schedule back.
-            activeDeadlineSeconds: 300,
-            template: {
-              metadata: { labels },
-              spec: clusterPodSpec({
-                entry: 'pool-scaler', containerName: 'scaler', image: hours.containerImage, serviceAccountName: name, configMapName: name,
-                configFile: `${suffix}.json`, identity: ['name', 'namespace', 'uid'],
-              }),
-            },
+      // A start or end missed by up to an hour (controller down, cluster upgrade) still runs.
+      spec: clusterCronJobSpec({
+        schedule, timeZone: hours.timeZone, startingDeadlineSeconds: 3600, labels,
+        job: {
+          backoffLimit: 2,
+          // A run takes a second; one that hangs must not hold the next schedule back.
+          activeDeadlineSeconds: 300,
+          template: {
+            metadata: { labels },
+            spec: clusterPodSpec({
+              entry: 'pool-scaler', containerName: 'scaler', image: hours.containerImage, serviceAccountName: name, configMapName: name,
+              configFile: `${suffix}.json`, identity: ['name', 'namespace', 'uid'],
+            }),
           },
         },
-      },
+      }),
     }));
     return [
       cronJob('ScaleUp', 'scale-up', hours.start),

@@ -4,7 +4,10 @@ import runnerReleases from './runner-releases.json';
 // Every version the library pins or knows, in one place, each with its date and where it was read.
 // Defaults are the newest evidenced releases (docs/20-versions.md says how each is kept current).
 
-/** -1, 0 or 1 as release version a (x.y.z) is older than, equal to or newer than b. */
+/**
+ * -1, 0 or 1 as release version a (x.y.z) is older than, equal to or newer than b. The in-cluster runtime
+ * keeps its own copy (lib/cluster/runtime/runner-releases.ts): its bundles hold lib/cluster sources only.
+ */
 export function compareVersions(a: string, b: string): number {
   const x = a.split('.').map(Number);
   const y = b.split('.').map(Number);

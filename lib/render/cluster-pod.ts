@@ -80,3 +80,32 @@ export function clusterPodSpec(input: ClusterPodInput): k8s.PodSpec {
     volumes: [{ name: 'config', configMap: { name: input.configMapName } }, ...mounts.map((m) => m.volume)],
   };
 }
+
+/** What differs between the library's scheduled in-cluster jobs. */
+export interface ClusterCronJobInput {
+  readonly schedule: string;
+  /** @default the controller's time zone */
+  readonly timeZone?: string;
+  /** How late a missed run may still start (the controller was down, the cluster upgraded). */
+  readonly startingDeadlineSeconds: number;
+  /** The labels of the Jobs and their pods. */
+  readonly labels: Record<string, string>;
+  /** The Job each run makes (its pod template's labels are set here). */
+  readonly job: k8s.JobSpec;
+}
+
+/**
+ * A CronJob spec for an in-cluster entry: one run at a time (`Forbid`: each job reads, then writes the
+ * same objects), the last success and three failures kept for `kubectl logs`.
+ */
+export function clusterCronJobSpec(input: ClusterCronJobInput): k8s.CronJobSpec {
+  return {
+    schedule: input.schedule,
+    ...(input.timeZone !== undefined ? { timeZone: input.timeZone } : {}),
+    concurrencyPolicy: 'Forbid',
+    startingDeadlineSeconds: input.startingDeadlineSeconds,
+    successfulJobsHistoryLimit: 1,
+    failedJobsHistoryLimit: 3,
+    jobTemplate: { metadata: { labels: input.labels }, spec: input.job },
+  };
+}

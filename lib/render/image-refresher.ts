@@ -8,7 +8,7 @@ import { clusterNetworkOf, clusterNoProxy } from '../spec/cluster-network';
 import type { ResolvedImageRefresh } from '../spec/image-refresh';
 import type { ResolvedSetup } from '../spec/resolved';
 import { renderCloudConfig } from './cloud-config';
-import { clusterConfigMapData, clusterMount, clusterPodSpec } from './cluster-pod';
+import { clusterConfigMapData, clusterCronJobSpec, clusterMount, clusterPodSpec } from './cluster-pod';
 import { caSecretNames, podNetwork } from './pod-network';
 import { RUNNER_KUBERNETES_LABELS } from './vmi-spec';
 
@@ -154,32 +154,23 @@ export function renderImageRefresher(scope: Construct, input: ImageRefresherInpu
   const externalSecrets = annotationValue(caSecretNames(clusterNetworkOf(input.setup)));
   return ApiObject.of(new k8s.KubeCronJob(scope, 'RefresherCronJob', {
     metadata: { ...metadata(name), ...(externalSecrets ? { annotations: { [EXTERNAL_SECRETS_ANNOTATION]: externalSecrets } } : {}) },
-    spec: {
-      schedule: refresh.schedule,
-      timeZone: refresh.timeZone,
-      // One refresh at a time: two would bake twice and race for the pointer.
-      concurrencyPolicy: 'Forbid',
-      // A run missed by up to an hour (controller down, cluster upgrade) still runs.
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 1,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          // A failed refresh changed nothing; the next schedule tries again (a retry at once would bake again at once).
-          backoffLimit: 0,
-          // The bake, and time to find the release, point the fleet and delete old images.
-          activeDeadlineSeconds: refresh.bakeTimeout + 900,
-          template: {
-            metadata: { labels },
-            spec: clusterPodSpec({
-              entry: 'image-refresher', containerName: 'refresher', image: refresh.containerImage, serviceAccountName: name, configMapName: name,
-              identity: ['name', 'namespace', 'uid'], env: network.env,
-              mounts: network.mounts.map((m) => ({ volume: m.volume as k8s.Volume, mountPath: m.mountPath })),
-            }),
-          },
+    // One refresh at a time (two would bake twice and race for the pointer); a run missed by up to an hour still runs.
+    spec: clusterCronJobSpec({
+      schedule: refresh.schedule, timeZone: refresh.timeZone, startingDeadlineSeconds: 3600, labels,
+      job: {
+        // A failed refresh changed nothing; the next schedule tries again (a retry at once would bake again at once).
+        backoffLimit: 0,
+        // The bake, and time to find the release, point the fleet and delete old images.
+        activeDeadlineSeconds: refresh.bakeTimeout + 900,
+        template: {
+          metadata: { labels },
+          spec: clusterPodSpec({
+            entry: 'image-refresher', containerName: 'refresher', image: refresh.containerImage, serviceAccountName: name, configMapName: name,
+            identity: ['name', 'namespace', 'uid'], env: network.env,
+            mounts: network.mounts.map((m) => ({ volume: m.volume as k8s.Volume, mountPath: m.mountPath })),
+          }),
         },
       },
-    },
+    }),
   }));
 }

@@ -29,16 +29,25 @@ function consoleSays(status: number): void {
   h.api.setContainerLog(NS, name, 'guest-console-log', `${RUNNER_EXIT_LINE}${status}\n[  OK  ] Reached target Power-Off.\n`);
 }
 
+/** A job whose runner exits `status`: created, Running, the console's exit line, powered off. The VMI's uid and the exit code. */
+async function jobWhoseRunnerExits(status: number): Promise<{ uid: string; code: number | null }> {
+  const run = h.launch({ readRunnerExit: true });
+  await h.created(VMIS);
+  const uid = h.vmi().metadata.uid;
+  consoleSays(status);
+  h.setPhase('Running');
+  await run.untilOutput(/phase Running after/);
+  h.setPhase('Succeeded');
+  const code = await run.exit;
+  // Nothing the run did waited for an Event: no line of the run speaks of one.
+  expect(run.stdout).not.toContain('Event');
+  return { uid, code };
+}
+
 describe('the launcher\'s Events', () => {
   test('a job: VmiCreated, VmiRunning and JobFinished on the pod (how long it ran, the runner\'s exit status), with the fields kubectl shows', async () => {
-    const run = h.launch({ readRunnerExit: true });
-    await h.created(VMIS);
-    const uid = h.vmi().metadata.uid;
-    consoleSays(0);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
-    h.setPhase('Succeeded');
-    expect(await run.exit).toBe(0);
+    const { code } = await jobWhoseRunnerExits(0);
+    expect(code).toBe(0);
     expect(summary()).toEqual([['Normal', 'VmiCreated', POD_OBJECT], ['Normal', 'VmiRunning', POD_OBJECT], ['Normal', 'JobFinished', POD_OBJECT]]);
     const [created, running, finished] = events();
     expect(created.message).toMatch(new RegExp(`^VirtualMachineInstance ${POD.name} is this job's VM, [\\d.]+s after the launcher started; it boots the runner image baked-image$`));
@@ -49,20 +58,11 @@ describe('the launcher\'s Events', () => {
       expect(event.firstTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(event.metadata.name).toMatch(new RegExp(`^${POD.name}\\.[0-9a-f]{16}$`));
     }
-    expect(uid).toBeDefined();
-    // Nothing the run did waited for an Event: the VMI's delete was not held back by the last one.
-    expect(run.stdout).not.toContain('Event');
   });
 
   test('a runner that exited 7 under ARC: RunnerOutdated on the pod and the VMI, exit 7 (four Events, the most a job records)', async () => {
-    const run = h.launch({ readRunnerExit: true });
-    await h.created(VMIS);
-    const uid = h.vmi().metadata.uid;
-    consoleSays(7);
-    h.setPhase('Running');
-    await run.untilOutput(/phase Running after/);
-    h.setPhase('Succeeded');
-    expect(await run.exit).toBe(7);
+    const { uid, code } = await jobWhoseRunnerExits(7);
+    expect(code).toBe(7);
     expect(summary()).toEqual([
       ['Normal', 'VmiCreated', POD_OBJECT], ['Normal', 'VmiRunning', POD_OBJECT],
       ['Warning', 'RunnerOutdated', POD_OBJECT], ['Warning', 'RunnerOutdated', vmiObject(uid)],
