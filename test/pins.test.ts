@@ -1,70 +1,31 @@
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_DOCS_FILE, DEFAULT_TABLE_FILE, main, nextLink, readTable, renderTable, rewriteDocs, RunnerTable } from '../scripts/pins';
 import { DEFAULT_RUNNER_VERSION, RUNNER_RELEASES } from '../lib';
+import { FakeRelease, FakeReleases, fakeSha256, runnerReleaseBody, startFakeReleases } from './cluster/fake-github-releases';
 
-// `npm run pins` against a local server that answers as GitHub's releases API does for actions/runner:
-// the list newest first, at most per_page (<= 100) a page, a Link header to the next page, /latest for
-// the newest published release, and bodies as actions/runner's release workflow writes them.
-// (A minimal server of this file's own: the shared fake of the releases API, test/cluster/
-// fake-github-releases.ts, was not on main when this was written.)
+// `npm run pins` against the shared fake of GitHub's releases API for actions/runner
+// (test/cluster/fake-github-releases.ts): the list newest first, at most per_page (<= 100) a page,
+// Link headers that name the repository by id as GitHub's do, /latest for the newest published
+// release, bodies as actions/runner's release workflow writes them, and the requests GitHub would
+// refuse (no User-Agent, a wrong Accept) recorded as violations.
 
-const sha = (version: string, platform: string) => createHash('sha256').update(`${platform}-${version}`).digest('hex');
+const sha = fakeSha256;
 
-interface Release { version: string; body?: string; published?: string; prerelease?: boolean }
+interface Release { version: string; published?: string; prerelease?: boolean; body?: string; sha256?: FakeRelease['sha256'] }
 
-/** Release notes as actions/runner publishes them: one line per package, the hash between the markers. */
-function notes(version: string, platforms = ['win-x64', 'osx-x64', 'linux-x64', 'linux-arm64', 'linux-arm']): string {
-  return ['## What\'s Changed', '* Fix things by @someone', '', '## SHA-256 Checksums', '',
-    ...platforms.map((p) => `- actions-runner-${p}-${version}.tar.gz <!-- BEGIN SHA ${p} -->${sha(version, p)}<!-- END SHA ${p} -->`)].join('\r\n');
+const fakeRelease = (r: Release): FakeRelease => ({
+  version: r.version, prerelease: r.prerelease, body: r.body, sha256: r.sha256, publishedAt: r.published,
+});
+
+async function startReleases(releases: Release[], token?: string): Promise<FakeReleases> {
+  return startFakeReleases({ releases: releases.map(fakeRelease), remaining: 5000, token });
 }
 
-interface Fake { url: string; requests: Array<{ url: string; headers: IncomingHttpHeaders }>; failNext: number[]; close(): Promise<void> }
-
-async function startReleases(releases: Release[]): Promise<Fake> {
-  const newestFirst = [...releases].reverse();
-  const toJson = (r: Release, i: number) => ({
-    id: 1000 + i, tag_name: `v${r.version}`, name: `v${r.version}`, draft: false, prerelease: r.prerelease ?? false,
-    body: r.body ?? notes(r.version), published_at: r.published ?? `2026-11-${String(1 + (i % 28)).padStart(2, '0')}T12:00:00Z`,
-    html_url: `https://github.com/actions/runner/releases/tag/v${r.version}`, assets: [],
-  });
-  const requests: Fake['requests'] = [];
-  const failNext: number[] = [];
-  let origin = '';
-  const server: Server = createServer((req, res) => {
-    requests.push({ url: req.url ?? '', headers: req.headers });
-    const status = failNext.shift();
-    if (status !== undefined) {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Server Error' }));
-      return;
-    }
-    const url = new URL(req.url ?? '/', origin);
-    const json = (code: number, body: unknown, headers: Record<string, string> = {}) =>
-      res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '59', ...headers }).end(JSON.stringify(body));
-    if (url.pathname === '/repos/actions/runner/releases/latest') {
-      const index = newestFirst.findIndex((r) => !r.prerelease);
-      return json(200, toJson(newestFirst[index], releases.length - 1 - index));
-    }
-    if (url.pathname !== '/repos/actions/runner/releases') {
-      return json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
-    }
-    const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
-    const page = Number(url.searchParams.get('page') ?? 1);
-    const items = newestFirst.slice((page - 1) * perPage, page * perPage).map((r) => toJson(r, releases.indexOf(r)));
-    const last = Math.max(1, Math.ceil(newestFirst.length / perPage));
-    const link = (p: number, rel: string) => `<${origin}/repos/actions/runner/releases?per_page=${perPage}&page=${p}>; rel="${rel}"`;
-    const links = [...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []), ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : [])];
-    return json(200, items, links.length > 0 ? { link: links.join(', ') } : {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: `${origin}/repos/actions/runner/releases`, requests, failNext, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+/** The paths and queries asked, in order. */
+const asked = (fake: FakeReleases) => fake.requests.map((r) => r.url);
 
 /** Copies of the table and its page, in a folder of their own. */
 function tableCopy(): string {
@@ -76,7 +37,7 @@ function tableCopy(): string {
 }
 const docsOf = (file: string) => join(dirname(file), '20-versions.md');
 
-async function run(fake: Fake, args: string[], file: string, env: Record<string, string> = {}) {
+async function run(fake: FakeReleases, args: string[], file: string, env: Record<string, string> = {}) {
   const lines: string[] = [];
   const code = await main(args, { PINS_RELEASES_URL: fake.url, ...env }, (line) => lines.push(line), { table: file, docs: docsOf(file) }, 1);
   return { code, lines };
@@ -86,12 +47,14 @@ async function run(fake: Fake, args: string[], file: string, env: Record<string,
 const defaultOf = (table: RunnerTable) => Object.keys(table).filter((v) => table[v].sha256).pop();
 
 const KNOWN = ['2.336.0', '2.337.0', '2.338.0'].map((version) => ({ version }));
-let fake: Fake | undefined;
+let fake: FakeReleases | undefined;
 let file: string;
 beforeEach(() => {
   file = tableCopy();
 });
 afterEach(async () => {
+  // Every request as GitHub would take it (User-Agent, Accept, no credential it was not given).
+  expect(fake?.violations ?? []).toEqual([]);
   await fake?.close();
   fake = undefined;
   rmSync(dirname(file), { recursive: true, force: true });
@@ -105,7 +68,7 @@ describe('npm run pins', () => {
     expect(code).toBe(0);
     expect(lines).toEqual([`pins: no release newer than ${DEFAULT_RUNNER_VERSION} with published checksums: the table is current`]);
     expect(readFileSync(file, 'utf8')).toBe(before);
-    expect(fake.requests.map((r) => r.url)).toEqual(['/repos/actions/runner/releases/latest', '/repos/actions/runner/releases?per_page=100']);
+    expect(asked(fake)).toEqual(['/repos/actions/runner/releases/latest', '/repos/actions/runner/releases?per_page=100']);
     expect(fake.requests[0].headers).toMatchObject({ 'accept': 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' });
     expect(fake.requests[0].headers.authorization).toBeUndefined();
   });
@@ -169,8 +132,9 @@ describe('npm run pins', () => {
 
   test('a release whose notes publish no arm64 checksum (or only a placeholder) is refused, and never written', async () => {
     fake = await startReleases([...KNOWN,
-      { version: '2.339.0', body: notes('2.339.0', ['linux-x64']) },
-      { version: '2.339.1', body: notes('2.339.1', ['linux-x64']).replace(/$/, '\r\n- actions-runner-linux-arm64-2.339.1.tar.gz <!-- BEGIN SHA linux-arm64 --><LINUX_ARM64_SHA><!-- END SHA linux-arm64 -->') }]);
+      // No arm64 line at all, and the template's placeholder where the workflow did not fill the hash.
+      { version: '2.339.0', body: runnerReleaseBody('2.339.0', { 'linux-x64': sha('2.339.0', 'linux-x64') }).split('\r\n').filter((l) => !l.includes('BEGIN SHA linux-arm64')).join('\r\n') },
+      { version: '2.339.1', sha256: { 'linux-x64': sha('2.339.1', 'linux-x64') } }]);
     const before = readFileSync(file, 'utf8');
     const { code, lines } = await run(fake, ['--write'], file);
     expect(code).toBe(1);
@@ -187,20 +151,21 @@ describe('npm run pins', () => {
     fake = await startReleases([...KNOWN, ...many]);
     const { code } = await run(fake, ['--write'], file);
     expect(code).toBe(0);
-    expect(fake.requests.map((r) => r.url)).toEqual([
+    // GitHub's Link headers name the repository by its id: the script follows them as given.
+    expect(asked(fake)).toEqual([
       '/repos/actions/runner/releases/latest',
       '/repos/actions/runner/releases?per_page=100',
-      '/repos/actions/runner/releases?per_page=100&page=2',
-      '/repos/actions/runner/releases?per_page=100&page=3',
+      '/repositories/95125616/releases?per_page=100&page=2',
+      '/repositories/95125616/releases?per_page=100&page=3',
     ]);
     expect(defaultOf(readTable(file))).toBe('2.568.0');
     expect(Object.keys(readTable(file))).toHaveLength(Object.keys(RUNNER_RELEASES).length + 230);
   });
 
   test('a 502 is retried; a 404 is a failure (exit 2) that changes nothing; GITHUB_TOKEN is sent and never printed', async () => {
-    fake = await startReleases([...KNOWN, { version: '2.339.0' }]);
-    fake.failNext.push(502);
     const token = 'ghp_' + 'x'.repeat(36);
+    fake = await startReleases([...KNOWN, { version: '2.339.0' }], token);
+    fake.inject({ status: 502 });
     const ok = await run(fake, [], file, { GITHUB_TOKEN: token });
     expect(ok.code).toBe(1);
     expect(fake.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`, `Bearer ${token}`]);

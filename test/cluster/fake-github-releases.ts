@@ -56,6 +56,12 @@ export interface FakeReleasesOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Requests left in the hour. @default UNAUTHENTICATED_LIMIT */
   readonly remaining?: number;
+  /**
+   * A token the caller may send (`Authorization: Bearer <token>`, as `npm run pins` does with
+   * GITHUB_TOKEN); another one is GitHub's 401 "Bad credentials". @default none: any Authorization
+   * header is a violation (the image refresher reads the public API unauthenticated)
+   */
+  readonly token?: string;
 }
 
 export interface FakeReleases {
@@ -126,7 +132,7 @@ export function runnerReleaseBody(version: string, sha256: Readonly<Partial<Reco
 function releaseObject(origin: string, release: FakeRelease, id: number): Record<string, unknown> {
   const tag = release.tag ?? `v${release.version}`;
   // Later versions later: a week per minor version from 2020-01-06, a day per patch.
-  const [, minor, patch] = release.version.split('.').map(Number);
+  const [, minor, patch] = release.version.split(/[.-]/).map(Number);
   const derived = new Date(Date.UTC(2020, 0, 6) + ((minor - 280) * 7 + patch) * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const publishedAt = release.draft ? null : release.publishedAt === undefined ? derived : release.publishedAt;
   const sha256 = release.sha256 ?? Object.fromEntries(RUNNER_PLATFORMS.map((p) => [p, fakeSha256(release.version, p)]));
@@ -207,7 +213,10 @@ export async function startFakeReleases(options: FakeReleasesOptions): Promise<F
   const server = new RecordingServer(options.tls, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (!req.headers['user-agent']) violations.push(`${req.method} ${req.url}: no User-Agent (GitHub answers 403)`);
-    if (req.headers.authorization) violations.push(`${req.method} ${req.url}: sent an Authorization header to a public endpoint`);
+    if (req.headers.authorization && options.token === undefined) violations.push(`${req.method} ${req.url}: sent an Authorization header to a public endpoint`);
+    if (req.headers.authorization && options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    }
     const accept = req.headers.accept ?? '';
     if (accept !== 'application/vnd.github+json' && accept !== 'application/json') violations.push(`${req.method} ${req.url}: Accept is ${accept || 'missing'}`);
     const rule = faults.find((f) => f.remaining > 0);
