@@ -66,6 +66,8 @@ export class RunnerWarmPool extends Construct {
       metadata: { name: cloudInitName, namespace: this.namespace },
       stringData: { userdata: renderCloudConfig({ kind: 'warm', guest: { ...image.setup, ...registration } }) },
     });
+    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    const fleet = fleetLabel('warm-pool', this.name);
     if (refresher) {
       this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', fleetRefresherSpec({
         name: this.name,
@@ -76,11 +78,12 @@ export class RunnerWarmPool extends Construct {
         options: refresher,
         // The baked image's proxy and CA: the refresher reaches GitHub the way the runners do.
         network: clusterNetworkOf(image.setup),
+        // A VM whose runner GitHub deprecated says so on its console and holds (lib/guest/report-runner-exit.sh): the refresher reads
+        // the consoles of the pool's running VMs (their virt-launcher pods carry the VMI template's fleet label) and records RunnerOutdated.
+        warmPool: { pool: this.name, podSelector: Object.entries({ 'kubevirt.io': 'virt-launcher', ...fleet }).map(([k, v]) => `${k}=${v}`).join(',') },
       }));
     }
 
-    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
-    const fleet = fleetLabel('warm-pool', this.name);
     if (spec.networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', fleetNetworkPolicySpec(this.name, this.namespace, labels, spec.networkPolicy));
     }
