@@ -22,7 +22,8 @@ const CREDENTIALS_MOUNT = '/etc/github-credentials';
  * runs makes a new one), both running the library's token-refresher (one Node.js file and its
  * config.json in a ConfigMap), which authenticates as a GitHub App or with a PAT from a Secret you
  * create, requests a registration token for the fleet's scope and writes it into the token Secret
- * the VMs read. Its ServiceAccount may only get, patch and update that one Secret. A failure leaves
+ * the VMs read. Its ServiceAccount may only get, patch and update that one Secret (a RunnerWarmPool's
+ * refresher also lists pods and reads their logs: its VMs' serial consoles). A failure leaves
  * the last token in place and fails the Job. With `proxy`, it reaches GitHub through the proxy's
  * `https` URL (a CONNECT tunnel; the Kubernetes API directly); with `caCertificates` or
  * `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a GitHub Enterprise Server

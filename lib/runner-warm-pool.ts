@@ -36,6 +36,10 @@ import { resolveWarmPool, RunnerWarmPoolProps } from './spec/warm-pool';
  * With a refreshed image (RunnerImage `refresh`), the image's refresher points the pool's template at
  * each new bake; the pool's `updateStrategy: opportunistic` lets each VM take it when it starts again
  * after its job, so no busy VM is stopped.
+ *
+ * A VM whose runner GitHub deprecated (it exits 7) says so on its serial console and holds 40 minutes
+ * before it powers off; with `tokenRefresher`, the refresher reads the running VMs' consoles and records
+ * a Warning Event `RunnerOutdated` on the pool.
  */
 export class RunnerWarmPool extends Construct {
   /** The pool's name, the prefix of its VMs and runners. */
