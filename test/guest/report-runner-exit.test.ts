@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNNER_EXIT_LINE } from '../../lib/cluster/contract';
 import { parseRunnerExit } from '../../lib/cluster/launcher/runner-exit';
+import { GUEST_HOLD_MINUTES } from '../../lib/cluster/pool/outdated-runners';
 import { REPORT_EXIT_SCRIPT_PATH } from '../../lib/render/cloud-config';
 import { testIf } from '../util';
 
@@ -88,6 +89,8 @@ describe('report-runner-exit.sh', () => {
   });
 
   test('the default hold is 40 minutes (longer than the refresher\'s 30-minute schedule and its 5-minute deadline), the line every 5', () => {
+    // What the refresher's Event tells the admin.
+    expect(GUEST_HOLD_MINUTES).toBe(40);
     writeFileSync(join(dir, 'journal'), journal(7));
     const result = run({ RUNNER_OUTDATED_HOLD_SECONDS: '', RUNNER_OUTDATED_REPEAT_SECONDS: '' });
     expect(result.sleeps).toEqual(Array(8).fill('300'));

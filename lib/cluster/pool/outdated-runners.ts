@@ -19,6 +19,8 @@ import type { Logger } from '../runtime/log';
 
 export const VIRTUAL_MACHINE_POOL: KubeResource = { kind: 'VirtualMachinePool', group: 'pool.kubevirt.io', version: 'v1beta1', plural: 'virtualmachinepools' };
 export const RUNNER_OUTDATED_REASON = 'RunnerOutdated';
+/** How long a VM holds after its runner exited 7 (HOLD_SECONDS in lib/guest/report-runner-exit.sh). */
+export const GUEST_HOLD_MINUTES = 40;
 /** A held VM writes the line every 5 minutes and little else: the last 200 lines hold it (a boot's whole console is thousands). */
 export const POOL_CONSOLE_TAIL_LINES = 200;
 
@@ -72,7 +74,7 @@ export async function reportOutdatedRunners(kube: KubeClient, log: Logger, event
   }
   const vms = consoles.outdated.join(', ');
   const message = `the runner of VirtualMachine ${vms} exited ${RUNNER_VERSION_DEPRECATED}: its version is deprecated and GitHub gives it no jobs; `
-    + 'such a VM holds 40 minutes, then starts again on the pool\'s current image. '
+    + `such a VM holds ${GUEST_HOLD_MINUTES} minutes, then starts again on the pool's current image. `
     + 'Bake the runner image again with a current runner release (RunnerImage release or refresh)';
   log.warn(`${poolRef}: ${message}`);
   let uid: string | undefined;
