@@ -22,7 +22,8 @@ const CREDENTIALS_MOUNT = '/etc/github-credentials';
  * runs makes a new one), both running the library's token-refresher (one Node.js file and its
  * config.json in a ConfigMap), which authenticates as a GitHub App or with a PAT from a Secret you
  * create, requests a registration token for the fleet's scope and writes it into the token Secret
- * the VMs read. Its ServiceAccount may only get, patch and update that one Secret. A failure leaves
+ * the VMs read. Its ServiceAccount may only get, patch and update that one Secret (a RunnerWarmPool's
+ * refresher also lists pods and reads their logs: its VMs' serial consoles). A failure leaves
  * the last token in place and fails the Job. With `proxy`, it reaches GitHub through the proxy's
  * `https` URL (a CONNECT tunnel; the Kubernetes API directly); with `caCertificates` or
  * `caCertificatesFrom`, it trusts those CAs (NODE_EXTRA_CA_CERTS), for a GitHub Enterprise Server
@@ -63,8 +64,9 @@ export class RunnerTokenRefresher extends Construct {
     new k8s.KubeRole(this, 'Role', {
       metadata: metadata(this.name),
       rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [this.tokenSecretName], verbs: ['get', 'patch', 'update'] },
-        // A failed refresh: a Warning Event TokenRefreshFailed on the Job's pod.
-        { apiGroups: [''], resources: ['events'], verbs: ['create'] }],
+        // A failed refresh: a Warning Event TokenRefreshFailed on the Job's pod (and a warm pool's RunnerOutdated on the pool).
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+        ...(spec.warmPool ? warmPoolRules(spec.warmPool.pool) : [])],
     });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: metadata(this.name),
@@ -104,6 +106,18 @@ export class RunnerTokenRefresher extends Construct {
   }
 }
 
+/**
+ * A warm pool's serial consoles: its virt-launcher pods listed by label and their `guest-console-log` read (Kubernetes cannot limit
+ * a list, nor pods whose names KubeVirt generates, to names), and the pool itself, for the Event's uid.
+ */
+function warmPoolRules(pool: string): k8s.PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], resourceNames: [pool], verbs: ['get'] },
+  ];
+}
+
 /** The runtime's configuration, from the resolved spec (the proxy's https URL only: GitHub is https). */
 function refresherConfig(spec: RefresherSpec): TokenRefresherConfig {
   const proxy = spec.network?.proxy;
@@ -116,5 +130,6 @@ function refresherConfig(spec: RefresherSpec): TokenRefresherConfig {
     secretName: spec.tokenSecretName,
     secretKey: spec.tokenKey,
     ...(spec.options.deleteOfflineRunners ? { deleteOfflineRunnersPrefix: spec.runnerNamePrefix } : {}),
+    ...(spec.warmPool ? { warmPool: { pool: spec.warmPool.pool, podSelector: spec.warmPool.podSelector } } : {}),
   };
 }

@@ -36,6 +36,10 @@ import { resolveWarmPool, RunnerWarmPoolProps } from './spec/warm-pool';
  * With a refreshed image (RunnerImage `refresh`), the image's refresher points the pool's template at
  * each new bake; the pool's `updateStrategy: opportunistic` lets each VM take it when it starts again
  * after its job, so no busy VM is stopped.
+ *
+ * A VM whose runner GitHub deprecated (it exits 7) says so on its serial console and holds 40 minutes
+ * before it powers off; with `tokenRefresher`, the refresher reads the running VMs' consoles and records
+ * a Warning Event `RunnerOutdated` on the pool.
  */
 export class RunnerWarmPool extends Construct {
   /** The pool's name, the prefix of its VMs and runners. */
@@ -66,6 +70,8 @@ export class RunnerWarmPool extends Construct {
       metadata: { name: cloudInitName, namespace: this.namespace },
       stringData: { userdata: renderCloudConfig({ kind: 'warm', guest: { ...image.setup, ...registration } }) },
     });
+    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
+    const fleet = fleetLabel('warm-pool', this.name);
     if (refresher) {
       this.tokenRefresher = new RunnerTokenRefresher(this, 'TokenRefresher', fleetRefresherSpec({
         name: this.name,
@@ -76,11 +82,12 @@ export class RunnerWarmPool extends Construct {
         options: refresher,
         // The baked image's proxy and CA: the refresher reaches GitHub the way the runners do.
         network: clusterNetworkOf(image.setup),
+        // A VM whose runner GitHub deprecated says so on its console and holds (lib/guest/report-runner-exit.sh): the refresher reads
+        // the consoles of the pool's running VMs (their virt-launcher pods carry the VMI template's fleet label) and records RunnerOutdated.
+        warmPool: { pool: this.name, podSelector: Object.entries({ 'kubevirt.io': 'virt-launcher', ...fleet }).map(([k, v]) => `${k}=${v}`).join(',') },
       }));
     }
 
-    const labels = { ...RUNNER_KUBERNETES_LABELS, 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': 'warm-runner' };
-    const fleet = fleetLabel('warm-pool', this.name);
     if (spec.networkPolicy) {
       this.networkPolicy = new RunnerNetworkPolicy(this, 'NetworkPolicy', fleetNetworkPolicySpec(this.name, this.namespace, labels, spec.networkPolicy));
     }

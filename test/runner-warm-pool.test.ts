@@ -4,7 +4,7 @@ import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { clusterBundle } from '../lib/render/cluster-bundle';
-import { REGISTER_UNIT_NAME, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
+import { readGuestFile, REGISTER_UNIT_NAME, REPORT_EXIT_SCRIPT_PATH, REPORT_EXIT_UNIT_PATH, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
@@ -54,11 +54,33 @@ describe('RunnerWarmPool', () => {
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', REGISTER_UNIT_NAME]);
   });
 
+  test('each VM says on its serial console how its runner ended (a deprecated one holds the VM): the report script and unit, and the console logged', () => {
+    const { objects } = build();
+    const config = cloudConfigOf(named(objects, 'Secret', 'warm-cloud-init'));
+    expect(config.write_files.find((f: any) => f.path === REPORT_EXIT_SCRIPT_PATH)).toEqual({
+      path: REPORT_EXIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('report-runner-exit.sh'),
+    });
+    expect(config.write_files.find((f: any) => f.path === REPORT_EXIT_UNIT_PATH)).toEqual({
+      path: REPORT_EXIT_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('report-runner-exit.service'),
+    });
+    expect(named(objects, 'VirtualMachinePool', 'warm').spec.virtualMachineTemplate.spec.template.spec.domain.devices.logSerialConsole).toBe(true);
+    // Only a warm pool's VMs run it: a baked image's bake VM gets neither.
+    const bake = cloudConfigOf(objects.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-bake'))!);
+    expect(bake.write_files.map((f: any) => f.path)).not.toContain(REPORT_EXIT_SCRIPT_PATH);
+  });
+
   test('with a token refresher no human creates tokens; the output is valid', () => {
     const { objects } = build({ tokenRefresher: { githubCredentialsSecret: 'github-app', deleteOfflineRunners: true } });
     const cron = named(objects, 'CronJob', 'warm-refresher');
     const config = JSON.parse(named(objects, 'ConfigMap', cron.spec.jobTemplate.spec.template.spec.volumes[0].configMap.name).data['config.json']);
     expect(config).toMatchObject({ secretName: 'ci-runner-token', deleteOfflineRunnersPrefix: 'warm' });
+    // It also reads the pool's VMs' consoles for a deprecated runner (test/cluster/token-refresher-warm-pool.test.ts): pods by label, their logs, the pool.
+    expect(config.warmPool).toEqual({ pool: 'warm', podSelector: 'kubevirt.io=virt-launcher,cdk8s-kubevirt-runners/fleet=warm-pool.warm' });
+    expect(named(objects, 'Role', 'warm-refresher').rules.slice(2)).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: ['pool.kubevirt.io'], resources: ['virtualmachinepools'], resourceNames: ['warm'], verbs: ['get'] },
+    ]);
     expect(validateObjects(objects.map((object) => ({ file: 'warm.yaml', object })), {}).map(formatFinding)).toEqual([]);
     expect(ofKind(objects, 'VirtualMachinePool')[0].metadata.annotations).toBeUndefined();
   });

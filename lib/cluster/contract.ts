@@ -74,6 +74,20 @@ export interface TokenRefresherConfig extends RuntimeSettings {
   readonly secretKey: string;
   /** Delete the fleet's offline idle runners named `<prefix>-<N>` after storing the token. @default none deleted */
   readonly deleteOfflineRunnersPrefix?: string;
+  /** A warm pool's VMs whose serial consoles the refresher reads for a deprecated runner (RunnerWarmPool). @default none read */
+  readonly warmPool?: WarmPoolConsoles;
+}
+
+/**
+ * A warm pool's VMs, whose runner, when GitHub deprecated its version, exits 7 and holds its VM
+ * (lib/guest/report-runner-exit.sh): the token refresher reads RUNNER_EXIT_LINE in their consoles and
+ * records a Warning Event RunnerOutdated on the pool.
+ */
+export interface WarmPoolConsoles {
+  /** The VirtualMachinePool (pool.kubevirt.io), in the pod's namespace: the Event's object. */
+  readonly pool: string;
+  /** The label selector of its VMs' virt-launcher pods (KubeVirt copies the VMI's labels onto its pod). */
+  readonly podSelector: string;
 }
 
 /**

@@ -32,6 +32,8 @@ readonly UNIT_TEMPLATE="${RUNNER_UNIT_TEMPLATE:-/etc/actions-runner/actions.runn
 readonly SYSTEMD_UNIT_DIR="${RUNNER_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
 # Where the verified runner package is kept until the runner is installed (see fetch_package).
 readonly CACHE_DIR="${RUNNER_CACHE_DIR:-/var/cache/actions-runner}"
+# A warm pool's: reports how the runner ended, then powers the VM off (lib/guest/report-runner-exit.service).
+readonly REPORT_UNIT=report-runner-exit.service
 
 REGISTRATION_TOKEN=""
 WORK_DIR=""
@@ -359,14 +361,22 @@ install_service() {
 }
 
 # A warm pool's one-job VM powers off when its ephemeral runner's service stops after the job;
-# KubeVirt starts it again on a fresh copy-on-write layer of the baked image.
+# KubeVirt starts it again on a fresh copy-on-write layer of the baked image. The power-off is
+# report-runner-exit.service's (lib/guest/report-runner-exit.sh): it first says on the serial console
+# how the runner ended and, when its version is deprecated (exit 7), holds the VM so that the cluster
+# can read it. The runner gets the two variables that make a deprecated listener exit 7 and
+# actions/runner's service stop after it; the report unit gets the runner unit's name.
 install_power_off() {
-  local drop_in_dir="$1.d"
+  local unit_file=$1 unit=${1##*/}
+  local drop_in="$unit_file.d/power-off-after-job.conf" report_drop_in="$SYSTEMD_UNIT_DIR/$REPORT_UNIT.d/runner-unit.conf"
   if [[ "${RUNNER_POWER_OFF_AFTER_JOB:-false}" == true ]]; then
-    mkdir -p -- "$drop_in_dir"
-    printf '[Unit]\nSuccessAction=poweroff\nFailureAction=poweroff\n' >"$drop_in_dir/power-off-after-job.conf"
+    mkdir -p -- "${drop_in%/*}" "${report_drop_in%/*}"
+    # OnSuccess= is systemd 249 (Ubuntu 22.04) or later.
+    printf '%s\n' '[Unit]' "OnSuccess=$REPORT_UNIT" "OnFailure=$REPORT_UNIT" '' '[Service]' \
+      'Environment=ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1' 'Environment=GITHUB_ACTIONS_SERVICE_EXIT_AFTER_N_FAILURES=1' >"$drop_in"
+    printf '%s\n' '[Service]' "Environment=RUNNER_UNIT=$unit" >"$report_drop_in"
   else
-    rm -f -- "$drop_in_dir/power-off-after-job.conf"
+    rm -f -- "$drop_in" "$report_drop_in"
   fi
 }
 

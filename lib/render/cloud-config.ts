@@ -23,6 +23,9 @@ export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.ser
 export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
 export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
 export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
+/** A warm pool's: reports how the runner ended, holds a deprecated runner's VM, powers off (lib/guest/report-runner-exit.sh, .service). */
+export const REPORT_EXIT_SCRIPT_PATH = '/usr/local/sbin/report-runner-exit';
+export const REPORT_EXIT_UNIT_PATH = '/etc/systemd/system/report-runner-exit.service';
 /** Written by a warm pool's cloud-config; the per-job unit does not run where it exists. */
 export const WARM_POOL_MARKER_PATH = '/etc/actions-runner/warm-pool';
 
@@ -217,7 +220,12 @@ export function renderCloudConfig(role: GuestRole): string {
       ]),
       // The baked image's per-job unit would look for a JIT config disk that a warm pool's VM does not
       // have: its condition skips it where this file exists (written before it could start).
-      ...(role.kind === 'warm' ? [{ path: WARM_POOL_MARKER_PATH, owner: 'root:root', permissions: '0644', content: 'RunnerWarmPool\n' }] : []),
+      ...(role.kind === 'warm' ? [
+        { path: WARM_POOL_MARKER_PATH, owner: 'root:root', permissions: '0644', content: 'RunnerWarmPool\n' },
+        // The runner's unit starts it when it stops (the drop-in register-actions-runner writes with RUNNER_POWER_OFF_AFTER_JOB).
+        { path: REPORT_EXIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('report-runner-exit.sh') },
+        { path: REPORT_EXIT_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('report-runner-exit.service') },
+      ] : []),
       ...(dockerApt ? [{
         path: DOCKER_APT_KEY_PATH, owner: 'root:root', permissions: '0644', content: guest.dockerAptSigningKey?.armored ?? readGuestFile('docker-apt-key.asc'),
       }] : []),

@@ -41,7 +41,15 @@ export type RefresherSpec = Sealed<'token-refresher', {
   readonly options: ResolvedTokenRefresher;
   /** The proxy and extra CA for the calls to GitHub (a fleet's own settings). */
   readonly network?: ClusterNetwork;
+  /** A warm pool's refresher also reads its VMs' serial consoles for a deprecated runner (WarmPoolConsoles in lib/cluster/contract.ts). */
+  readonly warmPool?: RefresherWarmPool;
 }>;
+
+/** The warm pool whose VMs' consoles a refresher reads: the pool, and the label selector of its VMs' virt-launcher pods. */
+export interface RefresherWarmPool {
+  readonly pool: string;
+  readonly podSelector: string;
+}
 
 const NAMING: Naming = { owner: 'RunnerTokenRefresher' };
 /** Kubernetes limits CronJob names to 52 characters (the Jobs it creates add 11). */
@@ -89,7 +97,7 @@ export function resolveTokenRefresher(props: RunnerTokenRefresherProps, defaults
 /** The refresher of a fleet (`<fleet>-refresher`) whose resolver validated its options and network. */
 export function fleetRefresherSpec(fleet: {
   readonly name: string; readonly namespace: string; readonly url: string; readonly tokenSecretName: string; readonly tokenKey: string;
-  readonly options: ResolvedTokenRefresher; readonly network: ClusterNetwork;
+  readonly options: ResolvedTokenRefresher; readonly network: ClusterNetwork; readonly warmPool?: RefresherWarmPool;
 }): RefresherSpec {
   return seal('token-refresher', {
     name: `${fleet.name}-refresher`,
@@ -100,5 +108,6 @@ export function fleetRefresherSpec(fleet: {
     runnerNamePrefix: fleet.name,
     options: fleet.options,
     network: fleet.network,
+    ...(fleet.warmPool ? { warmPool: fleet.warmPool } : {}),
   });
 }

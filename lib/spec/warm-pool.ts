@@ -21,7 +21,10 @@ export interface RunnerWarmPoolProps extends RunnerRegistrationOptions, Pick<Run
   readonly replicas: number;
   /** Name of the Secret with the registration token (kept fresh by `tokenRefresher`, or created by you). */
   readonly tokenSecretName: string;
-  /** Keep the token Secret fresh from a GitHub App or PAT Secret (`<name>-refresher`). @default - none: you keep the token Secret fresh */
+  /**
+   * Keep the token Secret fresh from a GitHub App or PAT Secret (`<name>-refresher`); it also reads the VMs' serial consoles and records
+   * a Warning Event `RunnerOutdated` on the pool when a runner's version is deprecated. @default - none: you keep the token Secret fresh
+   */
   readonly tokenRefresher?: TokenRefresherOptions;
   /**
    * Scale the pool down outside active hours: a CronJob `<name>-scale-up` sets its replicas to `replicas` at

@@ -27,8 +27,20 @@ echo '{"agentName":"fake"}' > .runner
 printf '#!/bin/bash\\n%s\\necho "$* as $(id -un)" | report svc\\n' '${REPORT}' > svc.sh
 chmod 755 svc.sh
 `,
+  // As actions/runner's service (runsvc.sh runs bin/RunnerService.js) runs its listener, here run.sh: it logs each exit, stops
+  // after 0, 1 and 5 and exits 0, and starts it again 5 s after any other code, forever, unless
+  // GITHUB_ACTIONS_SERVICE_EXIT_AFTER_N_FAILURES stops it after that many in a row (2 to 4, retried 10 times, never happen here).
   'bin/runsvc.sh': `#!/bin/bash
-exec ./run.sh
+failures=0
+while :; do
+  ./run.sh
+  code=$?
+  echo "Runner listener exited with error code $code"
+  case $code in 0 | 1 | 5) exit 0 ;; esac
+  failures=$((failures + 1))
+  if [ "\${GITHUB_ACTIONS_SERVICE_EXIT_AFTER_N_FAILURES:-0}" -gt 0 ] && [ "$failures" -ge "$GITHUB_ACTIONS_SERVICE_EXIT_AFTER_N_FAILURES" ]; then exit 0; fi
+  sleep 5
+done
 `,
   'run.sh': `#!/bin/bash
 ${REPORT}
@@ -83,7 +95,9 @@ exit 0
 // runsvc.sh: it reports when it starts and what the job left from an earlier one, waits until the
 // boot is complete (so the baked per-job unit has been started or skipped by then), then reports
 // what it sees of the machine, the per-job unit and its own unit's actions, leaves files in the
-// runner user's home and work folder and exits 0, as an ephemeral runner does after its one job.
+// runner user's home and work folder and exits 0, as an ephemeral runner does after its one job. On a VM whose name ends in -1
+// the runner's version is deprecated: it exits 7 with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1 in its environment
+// (from its unit's drop-in), 1 (a terminated listener: the service stops) otherwise.
 const WARM_RUN_SH = `#!/bin/bash
 ${REPORT}
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-start
@@ -104,11 +118,12 @@ unit=$(sed -n 's|^0::.*/||p' /proc/self/cgroup)
   echo "cloud_init=$(cloud-init status 2>&1 | tr '\\n' ' ')"
   echo "machine_id=$(cat /etc/machine-id)"
   echo "jit_unit=$(systemctl show actions-runner-jit.service -p UnitFileState -p ActiveState -p ConditionResult -p ExecMainStartTimestampMonotonic | tr '\\n' ' ')"
-  echo "unit_actions=$(systemctl show "$unit" -p SuccessAction -p FailureAction -p DropInPaths | tr '\\n' ' ')"
+  echo "unit_actions=$(systemctl show "$unit" -p OnSuccess -p OnFailure -p SuccessAction -p DropInPaths | tr '\\n' ' ')"
 } | report warm-run
 echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > "$HOME/job-was-here"
 mkdir -p _work && echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > _work/job-was-here
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-done
+case $(hostname) in *-1) [ "\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}" = 1 ] && exit 7; exit 1 ;; esac
 exit 0
 `;
 

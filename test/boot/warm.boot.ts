@@ -10,6 +10,8 @@ import { boot, BootResult, bootPrerequisites } from './guest-vm';
 import { GuestImage, guestImage } from './image-cache';
 import { ReportServer } from './report-server';
 import { RunnerWarmPool, TOKEN_DISK_SERIAL } from '../../lib';
+import { RUNNER_EXIT_LINE } from '../../lib/cluster/contract';
+import { parseRunnerExit } from '../../lib/cluster/launcher/runner-exit';
 
 // A warm pool's VM, under qemu: a RunnerImage's bake cloud-config, unmodified, bakes the image;
 // then the baked disk boots twice as the pool's VM warm-0, each time on a fresh copy-on-write layer
@@ -18,8 +20,11 @@ import { RunnerWarmPool, TOKEN_DISK_SERIAL } from '../../lib';
 // register an ephemeral runner (config.sh, baked in, with --ephemeral and the token from that
 // boot's disk), run one (fake) job in the runner's unit and power off by itself when the unit
 // stops; the per-job unit baked into the image must not run, and the second job sees nothing of
-// the first. KubeVirt is not run: qemu plays the VMs, the test the rest; the guest reaches nothing
-// but the test's server.
+// the first. A third boot, as VM warm-1, whose fake runner's version is deprecated: its listener
+// exits 7 (only with the variable from the unit's drop-in), the fake service stops after it (only
+// with the other one), and the VM must say so on its console and hold instead of powering off (the
+// boot ends once the console shows the hold). KubeVirt is not run: qemu plays the VMs, the test the
+// rest; the guest reaches nothing but the test's server.
 const missing = bootPrerequisites();
 const phases = new Phases();
 const timed = <T>(phase: string, work: () => T | Promise<T>) => phases.timed(phase, work);
@@ -45,10 +50,11 @@ interface WarmBoot {
   let bake: Bake;
   let userData: string;
   const boots: WarmBoot[] = [];
+  let outdated: WarmBoot | undefined;
   const startTimes: string[] = [];
 
-  /** Boots the baked disk once as the pool's VM: a fresh overlay, the pool's user-data, the token Secret's disk. */
-  async function warmBoot(name: string): Promise<WarmBoot> {
+  /** Boots the baked disk once as the pool's VM (`vm`): a fresh overlay, the pool's user-data, the token Secret's disk. */
+  async function warmBoot(name: string, vm = VM_NAME, stopWhenConsoleMatches = /(register-actions-runner|actions-runner-jit|report-runner-exit): error: /): Promise<WarmBoot> {
     const dir = join(work, name);
     mkdirSync(dir, { recursive: true });
     const overlay = freshOverlay(bake.disk, dir);
@@ -57,9 +63,8 @@ interface WarmBoot {
     const token = newToken();
     try {
       const result = await timed(`${name}: boot, job, power off`, () => boot({
-        dir, image, rootDisk: overlay, userData, hostname: VM_NAME,
-        tokenFiles: { token: `${token}\n` }, tokenSerial: TOKEN_DISK_SERIAL, serverPort: port, timeoutSeconds: 480,
-        stopWhenConsoleMatches: /(register-actions-runner|actions-runner-jit): error: /,
+        dir, image, rootDisk: overlay, userData, hostname: vm,
+        tokenFiles: { token: `${token}\n` }, tokenSerial: TOKEN_DISK_SERIAL, serverPort: port, timeoutSeconds: 480, stopWhenConsoleMatches,
       }));
       const started = server.reportTimes.get('warm-start')?.[0];
       const done = server.reportTimes.get('warm-done')?.[0];
@@ -86,6 +91,7 @@ interface WarmBoot {
     if (!bake.result.poweredOff) return;
     boots.push(await warmBoot('boot-1'));
     boots.push(await warmBoot('boot-2'));
+    outdated = await warmBoot('boot-outdated', 'warm-1', /(register-actions-runner|actions-runner-jit|report-runner-exit): error: |Holding this VM for/);
   });
 
   afterAll(() => {
@@ -142,10 +148,14 @@ interface WarmBoot {
       expect(run().cloud_instances.trim()).toBe(`${VM_NAME}.boot-test`);
     });
 
-    test('the runner\'s unit powers the VM off when it stops (the drop-in), and it did, by itself', () => {
-      expect(run().unit_actions).toContain('SuccessAction=poweroff');
-      expect(run().unit_actions).toContain('FailureAction=poweroff');
+    test('the runner\'s unit starts the report when it stops (the drop-in), which said 0 on the console and powered the VM off, by itself', () => {
+      expect(run().unit_actions).toContain('OnSuccess=report-runner-exit.service');
+      expect(run().unit_actions).toContain('OnFailure=report-runner-exit.service');
+      expect(run().unit_actions).toContain('SuccessAction=none');
       expect(run().unit_actions).toContain(`DropInPaths=/etc/systemd/system/${RUNNER_UNIT}.d/power-off-after-job.conf`);
+      expect(warm().result.console).toContain(`\n${RUNNER_EXIT_LINE}0\n`);
+      expect(parseRunnerExit(warm().result.console)).toBe(0);
+      expect(consoleLines(warm().result.console, 'report-runner-exit')).toEqual(['report-runner-exit: the runner exited 0; powering off']);
       expect({ timedOut: warm().result.timedOut, poweredOff: warm().result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
     });
 
@@ -165,6 +175,26 @@ interface WarmBoot {
     test('the token appears neither on the console nor in anything the guest sent', () => {
       expect(warm().result.console.includes(warm().token)).toBe(false);
       expect(warm().server.everything().includes(warm().token)).toBe(false);
+    });
+  });
+
+  describe('boot-outdated: a deprecated runner (VM warm-1)', () => {
+    const held = () => {
+      if (!outdated) throw new Error('boot-outdated did not happen: the bake failed');
+      return outdated;
+    };
+
+    test('its listener ran once and exited 7 (the drop-in\'s two variables reached it): the line on the console', () => {
+      expect(held().server.reportTimes.get('warm-start')).toHaveLength(1);
+      expect(fields(held().server.report('warm-run')).unit).toBe('actions.runner.acme-corp.warm-1.service');
+      expect(held().result.console).toContain(`\n${RUNNER_EXIT_LINE}7\n`);
+      expect(parseRunnerExit(held().result.console)).toBe(7);
+    });
+
+    test('the VM holds instead of powering off (the boot was ended once the hold showed)', () => {
+      expect(consoleLines(held().result.console, 'report-runner-exit')[0]).toBe('report-runner-exit: the runner exited 7: its version is deprecated and GitHub gives it no jobs. '
+        + 'Holding this VM for 2400s so that the pool\'s token refresher reads it here and records a RunnerOutdated Event; then powering off');
+      expect(held().result).toMatchObject({ stoppedOnMatch: true, poweredOff: false, timedOut: false });
     });
   });
 });

@@ -72,5 +72,18 @@ test('every config the library renders is read back unchanged by its entry\'s va
       proxy: { url: 'http://proxy.corp:3129', noProxy: ['localhost', '127.0.0.1', '::1', '.corp', '.svc', '.cluster.local'] },
     },
     secretName: 'warm-token', secretKey: 'token', deleteOfflineRunnersPrefix: 'warm',
+    // The pool's VMs' consoles, for a deprecated runner (lib/cluster/pool/outdated-runners.ts).
+    warmPool: { pool: 'warm', podSelector: 'kubevirt.io=virt-launcher,cdk8s-kubevirt-runners/fleet=warm-pool.warm' },
   });
+  expect(configs.find((c) => c.file === 'tokens/config.json')!.json.warmPool).toBeUndefined();
+});
+
+test('the token refresher refuses a warm pool whose selector is not key=value pairs', () => {
+  const read = (warmPool: unknown) => () => readBack('token-refresher', {
+    github: { url: 'https://github.com/acme', credentialsDir: '/x' }, secretName: 's', secretKey: 'token', warmPool,
+  });
+  expect(read({ pool: 'warm', podSelector: 'a=b,c=d' })).not.toThrow();
+  expect(read({ pool: 'warm', podSelector: 'a in (b)' })).toThrow(/warmPool\.podSelector/);
+  expect(read({ pool: 'warm', podSelector: 'a=b', extra: 1 })).toThrow(/warmPool\.extra/);
+  expect(read({ pool: 'Warm!', podSelector: 'a=b' })).toThrow(/warmPool\.pool/);
 });

@@ -161,6 +161,12 @@ export const DEFECTS: readonly Defect[] = [
   // Runtime: a Role that names another Secret grants nothing on the token Secret.
   { fleet: 'warm', name: 'the refresher Role names another Secret', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
     mutate: (i) => { get(i, 'Role', 'warm-refresher').rules[0].resourceNames = ['ci-runner-tokens']; } },
+  // Runtime: a warm pool's refresher lists the pool's virt-launcher pods for their consoles; without list, 403 and no RunnerOutdated.
+  { fleet: 'warm', name: 'the refresher Role without list on pods', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'warm-refresher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('pods')); } },
+  // Runtime: pods/log of each pod; a rule on `pods` does not grant the subresource.
+  { fleet: 'warm', name: 'the refresher Role without get on pods/log', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
+    mutate: (i) => { const role = get(i, 'Role', 'warm-refresher'); role.rules = role.rules.filter((r: any) => !r.resources.includes('pods/log')); } },
   // ServiceAccount admission plugin: the refresher's pods are refused.
   { fleet: 'warm', name: 'the refresher runs as an account that is not emitted', object: 'CronJob/warm-refresher', path: `${REFRESHER_POD}/serviceAccountName`,
     mutate: (i) => { cronPod(i, 'warm-refresher').serviceAccountName = 'refresher'; } },

@@ -5,12 +5,17 @@
 // their token from (secretName in the pod's namespace, key secretKey). With
 // deleteOfflineRunnersPrefix it then deletes the fleet's offline runners from GitHub.
 //
+// With warmPool (a RunnerWarmPool's refresher) it then reads the serial consoles of the pool's running
+// VMs: a runner that exited 7 (deprecated) is a Warning Event RunnerOutdated on the pool
+// (../pool/outdated-runners.ts); it does so also when the token could not be made.
+//
 // A failure before the write leaves the old token in place; any failure is a Warning Event
 // TokenRefreshFailed on its pod. It never creates or lists Secrets: its Role allows get and patch on
-// that one Secret, and create on events.
-import type { TokenRefresherConfig } from '../contract';
+// that one Secret, and create on events; with warmPool, list on pods, get on pods/log and get on
+// that one pool.
+import type { TokenRefresherConfig, WarmPoolConsoles } from '../contract';
 import { DNS_SUBDOMAIN, podIdentity, type Fields } from '../runtime/config';
-import { GitHubError, KubeStatusError } from '../runtime/errors';
+import { AbortedError, GitHubError, KubeStatusError } from '../runtime/errors';
 import { describeAnswer, GitHubClient } from '../runtime/github';
 import { apiUrlOf, readGitHubAccess, readGitHubAuth, scopeOf, type GitHubAuth, type GitHubScope } from '../runtime/github-access';
 import { scopeHint } from '../runtime/github-hints';
@@ -20,7 +25,8 @@ import { kubeConnection, readRuntimeSettings, retryBaseDelayOf } from '../runtim
 import type { Logger } from '../runtime/log';
 import { runEntry, type Runtime } from '../runtime/main';
 import { Proxy } from '../runtime/proxy';
-import { withFailureEvent } from '../launcher/kube-event';
+import { EventRecorder, withFailureEvent } from '../launcher/kube-event';
+import { reportOutdatedRunners } from '../pool/outdated-runners';
 
 export function validate(fields: Fields): TokenRefresherConfig {
   return {
@@ -33,6 +39,11 @@ export function validate(fields: Fields): TokenRefresherConfig {
     deleteOfflineRunnersPrefix: fields.optionalString('deleteOfflineRunnersPrefix', {
       describe: 'a runner name prefix (letters, digits, \'-\', \'_\', \'.\')', pattern: /^[A-Za-z0-9][-._A-Za-z0-9]*$/,
     }),
+    warmPool: fields.optionalObject('warmPool', (pool) => ({
+      pool: pool.string('pool', { describe: 'a VirtualMachinePool name (a DNS subdomain)', pattern: DNS_SUBDOMAIN }),
+      // key=value pairs joined by ',': label keys and values only, no set-based operators.
+      podSelector: pool.string('podSelector', { describe: 'a label selector of key=value pairs', pattern: /^[-A-Za-z0-9_./]+=[-A-Za-z0-9_.]*(,[-A-Za-z0-9_./]+=[-A-Za-z0-9_.]*)*$/ }),
+    })),
     ...readRuntimeSettings(fields),
   };
 }
@@ -75,11 +86,39 @@ class Fleet {
   }
 }
 
-async function refresh(config: TokenRefresherConfig, { log, env }: Runtime): Promise<void> {
+async function refresh(config: TokenRefresherConfig, { log, env, signal }: Runtime): Promise<void> {
   const { namespace } = podIdentity(env, ['namespace']);
   const kube = new KubeClient(kubeConnection(config.kubernetes, log, env), { log, retryBaseDelayMs: retryBaseDelayOf(config), client: 'token-refresher' });
   // The VMs keep the last token: a Warning Event TokenRefreshFailed on this pod says why there is no new one.
-  await withFailureEvent(kube, log, env, namespace, { component: 'token-refresher', reason: 'TokenRefreshFailed' }, () => refreshToken(config, kube, namespace, log));
+  await withFailureEvent(kube, log, env, namespace, { component: 'token-refresher', reason: 'TokenRefreshFailed' }, async () => {
+    let tokenError: unknown;
+    try {
+      await refreshToken(config, kube, namespace, log);
+    } catch (error) {
+      tokenError = error;
+    }
+    // A deprecated runner is worth saying also when GitHub gave no token (a failure that says nothing of the runners).
+    if (config.warmPool) {
+      try {
+        await readWarmPool(config.warmPool, kube, namespace, log, env, signal);
+      } catch (error) {
+        if (error instanceof AbortedError) throw error;
+        if (tokenError === undefined) throw new Error(`the new registration token is stored, but reading the warm pool's serial consoles failed: ${(error as Error).message}`);
+        log.warn(`reading the warm pool's serial consoles failed too: ${(error as Error).message}`);
+      }
+    }
+    if (tokenError !== undefined) throw tokenError;
+  });
+}
+
+async function readWarmPool(pool: WarmPoolConsoles, kube: KubeClient, namespace: string, log: Logger, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> {
+  const { name } = podIdentity(env, ['name']);
+  const events = new EventRecorder(kube, log, { component: 'token-refresher', instance: name });
+  try {
+    await reportOutdatedRunners(kube, log, events, namespace, pool, signal);
+  } finally {
+    await events.flush();
+  }
 }
 
 async function refreshToken(config: TokenRefresherConfig, kube: KubeClient, namespace: string, log: Logger): Promise<void> {

@@ -10,7 +10,8 @@ import { podTemplatesOf } from './pod-templates';
 // gets, lists, watches and deletes VirtualMachineInstances and records Events (lib/cluster/launcher), and the mint
 // launcher its JIT Secret, and cloning per job a DataVolume (with CDI's clone
 // authorization: create on datavolumes/source); the token refresher gets and merge-patches its one
-// Secret (token-refresher); a launcher whose image is refreshed gets that image's pointer ConfigMap;
+// Secret (token-refresher) and, a warm pool's (`warmPool`), lists pods, gets their logs and gets that
+// pool (lib/cluster/pool/outdated-runners.ts); a launcher whose image is refreshed gets that image's pointer ConfigMap;
 // the image refresher (image-refresher) gets, updates and creates its pointer ConfigMap, creates,
 // gets and deletes each bake's Secret, DataVolume and VirtualMachine, watches the bake's VMI, lists
 // what could still use an old image (VMIs, DataVolumes, VMs, pools), gets and JSON-patches each warm
@@ -34,6 +35,8 @@ interface EntrySettings {
   readonly pointer?: string;
   /** An image refresher's `warmPools`. */
   readonly warmPools: readonly string[];
+  /** A token refresher's `warmPool.pool`, whose VMs' consoles it reads. */
+  readonly consolesOf?: string;
 }
 
 /** Every entry point records core/v1 Events (create only: each is new). */
@@ -68,7 +71,15 @@ const IMAGE_REFRESHER = (s: EntrySettings): Need[] => [
 const ENTRIES: Record<string, (s: EntrySettings) => Need[]> = {
   'arc-launcher': LAUNCHER,
   'mint-launcher': (s) => LAUNCHER({ ...s, mint: true }),
-  'token-refresher': (s) => [...(s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []), EVENTS],
+  'token-refresher': (s) => [
+    ...(s.secretName ? [{ group: '', resource: 'secrets', verbs: ['get', 'patch'], name: s.secretName }] : []),
+    ...(s.consolesOf ? [
+      { group: '', resource: 'pods', verbs: ['list'] },
+      { group: '', resource: 'pods/log', verbs: ['get'] },
+      { group: 'pool.kubevirt.io', resource: 'virtualmachinepools', verbs: ['get'], name: s.consolesOf },
+    ] : []),
+    EVENTS,
+  ],
   'pool-scaler': () => [EVENTS], // its rights on its pool are checkPoolScalers'
   'image-refresher': IMAGE_REFRESHER,
 };
@@ -121,6 +132,7 @@ function settingsOf(container: any, pod: any, objects: readonly any[], namespace
     secretName: typeof config?.secretName === 'string' ? config.secretName : undefined,
     pointer: [config?.imagePointer?.configMap, config?.pointerConfigMap].find((name): name is string => typeof name === 'string'),
     warmPools: arrayAt(config?.warmPools).filter((pool): pool is string => typeof pool === 'string'),
+    consolesOf: typeof config?.warmPool?.pool === 'string' ? config.warmPool.pool : undefined,
   };
 }
 
