@@ -245,9 +245,13 @@ describe('the ARC launcher: API errors', () => {
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(0);
     expect(run.stderr).toMatch(/create VirtualMachineInstance \S+: no complete answer within 0.3s; retry 1 of 5/);
-    expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}: this pod created it before its container restarted`);
+    expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}: this pod created it (an earlier attempt whose answer was lost, or before its container restarted)\n`);
     expect(h.api.requestsOf('POST', VMIS)).toHaveLength(2);
     expect(h.vmi()).toBeUndefined();
+    // The Event says so too: an admin reading `kubectl get events` sees why there was one POST too many.
+    const created = h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).find((e) => e.reason === 'VmiCreated');
+    expect(created.message).toMatch(new RegExp(`^VirtualMachineInstance ${POD.name} is this job's VM, [\\d.]+s after the launcher started; adopted: this pod created it `
+      + '\\(an earlier attempt whose answer was lost, or before its container restarted\\); it boots the runner image baked-image$'));
   });
 
   test('an API server that is not up yet (connection refused) is retried until it is', async () => {

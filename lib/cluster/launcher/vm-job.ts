@@ -9,7 +9,7 @@ import { failed, JobControl, type Outcome } from './job-control';
 import { JobEvents, JobStepError, LauncherEventReason, vmiObject } from './job-events';
 import { EventRecorder } from './kube-event';
 import { withKubeHint } from './kube-hints';
-import { OwnedObjects } from './owned-objects';
+import { ADOPTED, OwnedObjects } from './owned-objects';
 import { checkPointerTemplates, jobImage, templateImage } from './image-pointer';
 import { readRunnerExit, RUNNER_VERSION_DEPRECATED, type RunnerExit } from './runner-exit';
 import { readTemplates } from './settings';
@@ -88,7 +88,7 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
     const vmi = await owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal);
     createdAt = Date.now();
     vmiIdentity = { name: pod.name, uid: String(vmi.metadata?.uid) };
-    events.vmiCreated(vmiIdentity, templateImage(templates));
+    events.vmiCreated(vmiIdentity, templateImage(templates), owned.wasAdopted(VMI, pod.name) ? ADOPTED : undefined);
     outcome = await follower.follow(vmi, {
       signal: control.signal,
       onRunning: () => {
