@@ -75,7 +75,7 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     });
     expect(h.vmi().spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: DV_NAME } });
     expect(h.vmi().spec.volumes.slice(1)).toEqual([VMI_TEMPLATE.spec.volumes[1], { name: 'jit', secret: { secretName: POD.name } }]);
-    expect(h.api.requestsOf('POST').map((r) => r.url)).toEqual([
+    expect(h.api.requestsOf('POST').map((r) => r.url).sort()).toEqual([
       `/apis/cdi.kubevirt.io/v1beta1/namespaces/${NS}/datavolumes`,
       `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`,
     ]);
@@ -100,7 +100,32 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     expect(h.api.object(DVS, NS, DV_NAME)).toBeUndefined();
   });
 
-  test('a 403 on the VMI after the DataVolume was made: the DataVolume is deleted, exit 1', async () => {
+  test('the DataVolume and the VMI are posted at once: the VMI does not wait for the DataVolume\'s answer', async () => {
+    // KubeVirt takes a VMI whose DataVolume is not there yet and starts it once the clone is populated.
+    h.api.inject('POST', DVS, { delayMs: 600 });
+    const run = h.launch(clone());
+    await h.created(VMIS);
+    await h.api.until(() => h.api.object(DVS, NS, DV_NAME) !== undefined);
+    const post = (plural: string) => h.api.exchanges.find((e) => e.request.method === 'POST' && e.request.url.endsWith(`/${plural}`))!;
+    await h.api.until(() => post(DVS).answeredAt !== undefined);
+    expect(post(VMIS).receivedAt).toBeLessThan(post(DVS).receivedAt + 300);
+    expect(post(VMIS).answeredAt).toBeLessThan(post(DVS).answeredAt!);
+    h.setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(h.api.object(DVS, NS, DV_NAME)).toBeUndefined();
+  });
+
+  test('a DataVolume refused (CDI\'s clone authorization: 403): the VMI posted beside it is deleted, exit 1', async () => {
+    h.api.inject('POST', DVS, { status: 403, message: 'insufficient permissions in clone source namespace' });
+    const run = h.launch(clone());
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain('insufficient permissions in clone source namespace');
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
+    expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
+    expect(h.vmi()).toBeUndefined();
+  });
+
+  test('a 403 on the VMI: the DataVolume posted beside it is deleted, exit 1', async () => {
     h.api.inject('POST', VMIS, { status: 403, message: 'forbidden' });
     const run = h.launch(clone());
     expect(await run.exit).toBe(1);
@@ -109,12 +134,13 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     expect(h.deletes().map((d) => d.path)).toEqual([`/apis/cdi.kubevirt.io/v1beta1/namespaces/${NS}/datavolumes/${DV_NAME}`]);
   });
 
-  test('a DataVolume of that name owned by another pod: exit 1, no VMI', async () => {
+  test('a DataVolume of that name owned by another pod: exit 1, the VMI posted beside it deleted, the DataVolume left alone', async () => {
     h.leftover(DVS, DV_NAME, { name: 'someone-else', uid: randomUUID() });
     const run = h.launch(clone());
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: DataVolume ${NS}/${DV_NAME} already exists and is not this pod's`);
-    expect(h.api.requestsOf('POST', 'virtualmachineinstances')).toEqual([]);
+    expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
+    expect(h.vmi()).toBeUndefined();
     expect(h.api.object(DVS, NS, DV_NAME)).toBeDefined();
   });
 });

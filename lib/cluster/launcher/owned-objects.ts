@@ -73,7 +73,8 @@ export class OwnedObjects {
         return existing;
       }
       if (whose === 'foreign') {
-        this.entries.pop();
+        // Not this run's to delete; another create may have been started since (clone mode posts two at once).
+        this.entries.splice(this.entries.indexOf(entry), 1);
         throw new Error(`${ref} already exists and is not this pod's (${describeOwners(existing)}; this pod's uid is ${this.pod.uid}): `
           + 'refusing to adopt it; delete it if it is a leftover');
       }

@@ -84,8 +84,11 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
     readyVmi = image.readyVmi;
     if (readyVmi) await waitForImage(kube, pod.namespace, readyVmi, log, control.signal, (state, uid) => (bake = state === undefined ? undefined : { state, uid }));
     await hooks.beforeVm?.(control, owned);
-    if (templates.dataVolume) await owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal);
-    const vmi = await owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal);
+    // Clone mode: both at once. KubeVirt takes a VMI whose dataVolume is not there yet (virt-api checks only that it
+    // names one) and creates its virt-launcher pod once the clone is populated (virt-controller's vmi/lifecycle.go:
+    // "Delaying pod creation while DataVolume populates or while we wait for PVCs to appear").
+    const dataVolume = templates.dataVolume ? owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal) : undefined;
+    const vmi = await createdWith(owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal), dataVolume);
     createdAt = Date.now();
     vmiIdentity = { name: pod.name, uid: String(vmi.metadata?.uid) };
     events.vmiCreated(vmiIdentity, templateImage(templates), owned.wasAdopted(VMI, pod.name) ? ADOPTED : undefined);
@@ -123,6 +126,14 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
   await job.recorder.flush();
   if (outcome === 'signal') throw new AbortedError();
   if (error) throw error;
+}
+
+/** `create`'s object once `beside` has ended too (nothing is still being created when the run cleans up); the first failure otherwise. */
+async function createdWith<T>(create: Promise<T>, beside: Promise<unknown> | undefined): Promise<T> {
+  const [created, other] = await Promise.allSettled([create, beside]);
+  if (other.status === 'rejected') throw other.reason;
+  if (created.status === 'rejected') throw created.reason;
+  return created.value;
 }
 
 /**
