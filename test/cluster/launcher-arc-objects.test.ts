@@ -174,6 +174,7 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
   const bake = (phase?: string) => {
     h.api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: BAKE, namespace: NS } });
     if (phase) h.api.setStatus(VMIS, NS, BAKE, { phase });
+    return h.api.object(VMIS, NS, BAKE);
   };
 
   test('an image baked already: goes straight on, and never touches the bake VMI', async () => {
@@ -188,12 +189,19 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
   });
 
-  test('a bake still running: waits, creating nothing, until it succeeds', async () => {
-    bake('Running');
+  const bakeRequests = () => h.api.requests.filter((r) => r.url.includes(BAKE)).map((r) => `${r.method} ${decodeURIComponent(r.url).replace(/resourceVersion=\d+/, 'resourceVersion=N')}`);
+  const bakeWatch = `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}&watch=1&resourceVersion=N&allowWatchBookmarks=true&timeoutSeconds=300`;
+
+  test('a bake still running: one read and one watch from its resourceVersion, creating nothing, until it succeeds', async () => {
+    const running = bake('Running');
     const run = h.launch({ imageReadyVmi: BAKE });
     await run.untilOutput(/waiting for the runner image/);
     expect(run.stdout).toContain(`arc-launcher: waiting for the runner image: its bake VM's VirtualMachineInstance ${NS}/${BAKE} has not succeeded (phase Running)`);
-    await h.api.until(() => h.api.requestsOf('GET', BAKE).length >= 3);
+    await h.api.until(() => h.api.openWatches === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No polling: the GET, then the watch from the resourceVersion it read.
+    expect(bakeRequests()).toEqual([`GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`, bakeWatch]);
+    expect(h.api.requests.at(-1)!.url).toContain(`resourceVersion=${running.metadata.resourceVersion}&`);
     expect(h.api.requestsOf('POST')).toEqual([]);
     h.api.setStatus(VMIS, NS, BAKE, { phase: 'Succeeded' });
     await h.created(VMIS);
@@ -203,12 +211,55 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     expect(h.api.object(VMIS, NS, BAKE)).toBeDefined();
   });
 
+  test('the bake\'s watch resumes after the server ends it, lists again after 410 Gone, and follows the bake VMI deleted and made again', async () => {
+    bake('Running');
+    const run = h.launch({ imageReadyVmi: BAKE });
+    await h.api.until(() => h.api.openWatches === 1);
+    // The server's timeout: resumed from the same resourceVersion, without a line.
+    h.api.endWatches();
+    await h.api.until(() => h.api.openWatches === 1 && bakeRequests().length === 3);
+    h.api.expireNextWatch();
+    h.api.endWatches();
+    await run.untilOutput(/expired \(ERROR 410 Expired\); listing again/);
+    await h.api.until(() => h.api.openWatches === 1);
+    h.api.remove(VMIS, NS, BAKE);
+    await run.untilOutput(/has not succeeded \(not created yet\)/);
+    bake('Scheduling');
+    await run.untilOutput(/has not succeeded \(phase Scheduling\)/);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    h.api.setStatus(VMIS, NS, BAKE, { phase: 'Succeeded' });
+    await h.created(VMIS);
+    h.setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(bakeRequests()).toEqual([
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`, bakeWatch, bakeWatch, bakeWatch,
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}`, bakeWatch,
+    ]);
+  });
+
+  test('a bake that fails while the launcher watches it: exit 1 at once, ImageNotReady on the bake VMI', async () => {
+    const running = bake('Running');
+    const run = h.launch({ imageReadyVmi: BAKE });
+    await h.api.until(() => h.api.openWatches === 1);
+    h.api.setStatus(VMIS, NS, BAKE, { phase: 'Failed', reason: 'PodFailed' });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`arc-launcher: the runner image is not usable: its bake VM's VirtualMachineInstance ${NS}/${BAKE} failed (reason PodFailed); bake it again`);
+    expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).map((e) => [e.reason, e.involvedObject.name, e.involvedObject.uid]))
+      .toEqual([['ImageNotReady', POD.name, POD.uid], ['ImageNotReady', BAKE, running.metadata.uid]]);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+  });
+
   test('no bake VMI within the boot timeout: exit 1, nothing created', async () => {
     const run = h.launch({ imageReadyVmi: BAKE, bootTimeoutSeconds: 1 });
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: the runner image was not ready within 1s (bootTimeoutSeconds): its bake VM's `
       + `VirtualMachineInstance ${NS}/${BAKE} has not succeeded (not created yet); see its console (virtctl console ${BAKE})`);
     expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    // No bake VMI to read a resourceVersion from: a list, then the watch from the list's.
+    expect(bakeRequests()).toEqual([
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`,
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}`, bakeWatch,
+    ]);
     // ImageNotReady on the pod and on the bake VMI, not created yet: no uid.
     expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).map((e) => [e.type, e.reason, e.involvedObject])).toEqual([
       ['Warning', 'ImageNotReady', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],
