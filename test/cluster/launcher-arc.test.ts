@@ -223,7 +223,23 @@ describe('the ARC launcher: API errors', () => {
     expect(await run.exit).toBe(0);
     expect(h.api.requestsOf('POST', VMIS)).toHaveLength(3);
     expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 500 InternalError: etcdserver: leader changed; retry 1 of 5 in [\d.]+s$/m);
-    expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 429 TooManyRequests: too many requests, please try again later; retry 2 of 5 in [\d.]+s$/m);
+    expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 429 TooManyRequests: too many requests, please try again later; retry 2 of 5 in [\d.]+s \(Retry-After 1\.0s\)$/m);
+  });
+
+  test('a Retry-After past the boot timeout: exit 1 at once with a message that names both, not a silent wait until the timeout', async () => {
+    h.api.inject('POST', VMIS, { status: 429, message: 'the server has received too many requests and has asked us to try again later', retryAfter: '3600' });
+    const started = Date.now();
+    const run = h.launch({ bootTimeoutSeconds: 900 });
+    expect(await run.exit).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const message = new RegExp(`cannot create VirtualMachineInstance ci/${POD.name}: HTTP 429 TooManyRequests: the server has received too many requests and has asked us to try again later; `
+      + 'the server asks to wait 3600s before the next attempt \\(Retry-After\\), after the boot timeout \\(bootTimeoutSeconds 900\\) fires in (8\\d\\d|900)s: giving up now rather than at the timeout');
+    expect(run.stderr).toMatch(message);
+    const failed = h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).filter((e) => e.reason === 'JobFailed');
+    expect(failed.map((e) => e.involvedObject.kind)).toEqual(['Pod']);
+    expect(failed[0].message).toMatch(message);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
+    expect(h.vmi()).toBeUndefined();
   });
 
   test('a connection reset and a 503 on the watch are retried', async () => {

@@ -54,16 +54,18 @@ export function prepareVmJob(settings: LauncherVmSettings, { log, env }: Runtime
 
 /** Runs the job's VM to its end; resolves on success, throws the failure (AbortedError after a signal). */
 export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks): Promise<void> {
-  const { settings, pod, kube } = job;
+  const { settings, pod } = job;
   const { log } = runtime;
   const startedAt = Date.now();
   const control = new JobControl(runtime.signal, log);
+  // Until the run ends, none of its requests waits for a Retry-After past its timeout (../runtime/retry.ts); the Events (job.kube) and the cleanup have no deadline.
+  const kube = job.kube.withDeadline(() => control.deadline);
   const owned = new OwnedObjects(kube, pod, log);
   const follower = new VmiFollower(kube, pod.namespace, pod.name, log, startedAt);
   const events = new JobEvents(job.recorder, pod, startedAt);
   let bake: { state: string; uid?: string } | undefined;
   let readyVmi = settings.imageReadyVmi;
-  control.arm(settings.bootTimeoutSeconds, () => ({
+  control.arm(settings.bootTimeoutSeconds, `the boot timeout (bootTimeoutSeconds ${settings.bootTimeoutSeconds})`, () => ({
     ok: false,
     error: bake !== undefined
       ? new JobStepError(`the runner image was not ready within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds): its bake VM's `
@@ -97,7 +99,7 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
       onRunning: () => {
         runningAt = Date.now();
         events.vmiRunning(createdAt);
-        control.arm(settings.jobTimeoutSeconds, () => failed(`${follower.ref} was still running ${settings.jobTimeoutSeconds}s after it reached phase Running `
+        control.arm(settings.jobTimeoutSeconds, `the job timeout (jobTimeoutSeconds ${settings.jobTimeoutSeconds})`, () => failed(`${follower.ref} was still running ${settings.jobTimeoutSeconds}s after it reached phase Running `
           + '(jobTimeoutSeconds): the job took too long, or the guest did not power off after it'));
         hooks.onRunning?.(control);
       },
