@@ -22,6 +22,8 @@ export interface FollowOptions {
 export class VmiFollower {
   /** The last phase seen, for messages. */
   phase?: string;
+  /** The VMI's `status.migrationState` when last seen: which virt-launcher pod ran the guest last (./runner-exit.ts). */
+  migrationState?: Record<string, any>;
   private runningSince?: number;
 
   constructor(private readonly kube: KubeClient, private readonly namespace: string, private readonly name: string,
@@ -66,6 +68,7 @@ export class VmiFollower {
       return failed(`${this.ref} was deleted by someone else (deletionTimestamp ${vmi.metadata.deletionTimestamp}, phase ${vmi.status?.phase ?? 'none'}) `
         + 'before its job ended: KubeVirt shuts its guest down');
     }
+    this.migrationState = vmi.status?.migrationState;
     const phase = vmi.status?.phase;
     if (phase && phase !== this.phase) {
       this.phase = phase;

@@ -106,7 +106,7 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
     });
     endedAt = Date.now();
     // Before anything is deleted: the console log goes with the VMI's virt-launcher pod.
-    if (outcome !== 'signal' && outcome.ok && settings.readRunnerExit) runnerExit = await readRunnerExit(kube, pod.namespace, vmiIdentity, control.signal);
+    if (outcome !== 'signal' && outcome.ok && settings.readRunnerExit) runnerExit = await readRunnerExit(kube, pod.namespace, { ...vmiIdentity, migrationState: follower.migrationState }, control.signal);
   } catch (error) {
     endedAt ??= Date.now();
     outcome = control.outcomeOf(error);
