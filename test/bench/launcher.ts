@@ -5,7 +5,8 @@
 //   starting and loading the bundle: the machine's load shows most there);
 // - from the VMI's phase Succeeded to the process's exit, split at the DELETE;
 // - every request by verb and resource.
-// BENCH_LATENCY_MS (default 20) is the latency the fake adds to every answer. It only reports.
+// BENCH_LATENCY_MS (default 20) is the latency the fake adds to every answer; BENCH_ONLY runs only the
+// configurations whose label contains it. It only reports.
 import { cpus, loadavg } from 'node:os';
 import { runFleet, verbAndResource, type FleetOptions, type JobRun } from '../cluster/load/launcher-fleet';
 import type { Exchange } from '../cluster/fake-kube';
@@ -13,11 +14,12 @@ import type { Exchange } from '../cluster/fake-kube';
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 
-const CONFIGURATIONS: readonly { readonly label: string; readonly features: FleetOptions['features'] }[] = [
+const CONFIGURATIONS: readonly { readonly label: string; readonly features: FleetOptions['features']; readonly bakeMs?: number }[] = [
   { label: 'bare launcher (no image check, no exit status)', features: { imageReadyVmi: false, readRunnerExit: false } },
   { label: 'as synthesized: shared image (imageReadyVmi, readRunnerExit)', features: {} },
   { label: 'as synthesized, refreshed image (+ imagePointer)', features: { imagePointer: true } },
   { label: 'as synthesized, clone per job (+ DataVolume)', features: { clone: true } },
+  { label: 'as synthesized, shared image, its bake still running for 10 s', features: {}, bakeMs: 10_000 },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -45,11 +47,11 @@ function timingsOf(job: JobRun, exchanges: readonly Exchange[]): Timings {
 async function main(): Promise<void> {
   console.log(`the ARC launcher against the fake API with ${LATENCY_MS} ms per request, no faults; ${RUNS} runs each, one launcher at a time `
     + `(medians [min–max]); ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-  for (const { label, features } of CONFIGURATIONS) {
+  for (const { label, features, bakeMs } of CONFIGURATIONS.filter((c) => c.label.includes(process.env.BENCH_ONLY ?? ''))) {
     const runs: Timings[] = [];
     for (let i = 0; i < RUNS + 1; i++) {
       const result = await runFleet({
-        jobs: 1, load: { latencyMs: LATENCY_MS }, features, runningAfterMs: [50, 50], jobMs: [100, 100],
+        jobs: 1, load: { latencyMs: LATENCY_MS }, features, bakeMs, runningAfterMs: [50, 50], jobMs: [100, 100],
         bootTimeoutSeconds: 60, jobTimeoutSeconds: 60, retryBaseDelayMs: 1000, deadlineMs: 60_000,
       });
       // The first run warms the disk cache and the bundle: not counted.

@@ -34,6 +34,8 @@ export interface FleetOptions {
   readonly runningAfterMs: readonly [number, number];
   /** Then the guest powers off after this long (ms). */
   readonly jobMs: readonly [number, number];
+  /** The runner image's bake VMI succeeds this long after the fleet starts (ms); until then it runs. @default 0: baked already */
+  readonly bakeMs?: number;
   /** Clone mode: CDI populates a DataVolume this long after it is created (ms). @default [0, 0] */
   readonly cloneMs?: readonly [number, number];
   readonly bootTimeoutSeconds: number;
@@ -96,10 +98,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     api.put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: POINTER, namespace: NS },
       data: { volumeName: REFRESHED, source: SOURCE, runnerVersion: '2.338.0', bakedAt: '2026-12-07T03:17:00Z' } });
   }
-  for (const bake of features.imageReadyVmi ? [BAKE_VMI, `${REFRESHED}-bake`] : []) {
+  const bakes = features.imageReadyVmi ? [BAKE_VMI, `${REFRESHED}-bake`] : [];
+  for (const bake of bakes) {
     api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: bake, namespace: NS } });
-    api.setStatus(VMIS, NS, bake, { phase: 'Succeeded' });
+    api.setStatus(VMIS, NS, bake, { phase: options.bakeMs ? 'Running' : 'Succeeded' });
   }
+  const baked = options.bakeMs ? setTimeout(() => bakes.forEach((bake) => api.setStatus(VMIS, NS, bake, { phase: 'Succeeded' })), options.bakeMs) : undefined;
   const bundle = bundleFile('arc-launcher');
   const jobs: JobRun[] = Array.from({ length: options.jobs }, (_, i) => {
     const name = `arc-runners-load-runner-${String(i).padStart(4, '0')}`;
@@ -217,6 +221,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const endedAt = clock();
   const loadAfter = loadavg();
   clearTimeout(deadline);
+  clearTimeout(baked);
   clearInterval(driver);
   clearInterval(sampler);
   for (const timer of timers) clearTimeout(timer);
