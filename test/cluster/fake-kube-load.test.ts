@@ -34,6 +34,8 @@ describe('the fake Kubernetes API under load', () => {
     expect((await call('GET', `${VMI_PATH}/a`, undefined, 'stolen')).status).toBe(401);
     expect(api.exchanges.map((e) => [e.client, e.status, e.fault])).toEqual([['pod-a', 201, undefined], ['default', 200, undefined], ['unknown', 401, undefined]]);
     expect(api.exchanges.every((e) => e.answeredAt! >= e.receivedAt)).toBe(true);
+    // The head is written before the answer is finished: sentAt is when the client could first have it.
+    expect(api.exchanges.every((e) => e.sentAt! >= e.receivedAt && e.sentAt! <= e.answeredAt!)).toBe(true);
   });
 
   test('latency: every answer comes that much later', async () => {

@@ -50,6 +50,12 @@ export interface Exchange {
   fault?: LoadFault;
   /** The status sent; a watch's when its stream ends. */
   status?: number;
+  /**
+   * When the answer's head was written: the client cannot have it sooner. Its `finish` (answeredAt) comes
+   * on a later turn of this process's loop, which a busy loop (a wave of launchers spawned) can hold
+   * past the moment the client reads the answer.
+   */
+  sentAt?: number;
   /** When the answer was complete (a watch: when its stream ended). */
   answeredAt?: number;
   /** The Retry-After header sent, in seconds. */
@@ -80,6 +86,11 @@ export class LoadModel {
   public received(request: RecordedRequest, client: string, watch: boolean, res: ServerResponse): Exchange {
     const exchange: Exchange = { request, client, watch, receivedAt: clock() };
     this.exchanges.push(exchange);
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      exchange.sentAt ??= clock();
+      return writeHead(...args);
+    }) as typeof res.writeHead;
     res.once('finish', () => {
       exchange.status = res.statusCode;
       exchange.answeredAt = clock();

@@ -166,7 +166,7 @@ describe('the fake Kubernetes API speaks the real wire format', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     kube.inject('GET', POOLS, { status: 429, message: 'too many requests', retryAfter: '3' });
     const limited = await call('GET', `${POOL_PATH}/warm/scale`);
-    expect(limited).toMatchObject({ status: 429, body: { code: 429, reason: 'TooManyRequests', message: 'too many requests' } });
+    expect(limited).toMatchObject({ status: 429, body: { code: 429, reason: 'TooManyRequests', message: 'too many requests', details: { retryAfterSeconds: 3 } } });
     expect(limited.headers.get('retry-after')).toBe('3');
     kube.inject('GET', POOLS, { status: 503 });
     expect((await call('GET', `${POOL_PATH}/warm/scale`)).body).toMatchObject({ code: 503, reason: 'ServiceUnavailable' });

@@ -163,7 +163,9 @@ export class FakeKube extends KubeStore {
     if (fault && 'reset' in fault) return void req.socket.destroy();
     if (fault && 'page' in fault) return void res.writeHead(fault.status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(fault.page) }).end(fault.page);
     if (fault && 'status' in fault) {
-      const status = statusObject(fault.status, fault.message ?? REASONS[fault.status] ?? 'fault', fault.reason);
+      // apierrors.NewTooManyRequests and friends: the Retry-After header comes from the Status's details.retryAfterSeconds.
+      const details = Number(fault.retryAfter) > 0 ? { retryAfterSeconds: Number(fault.retryAfter) } : undefined;
+      const status = statusObject(fault.status, fault.message ?? REASONS[fault.status] ?? 'fault', fault.reason, details);
       return json(res, fault.status, status, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {});
     }
     if (fault && 'delayMs' in fault) return void setTimeout(() => this.dispatch(req, res, body, target, url, watch), fault.delayMs);

@@ -75,7 +75,7 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     });
     expect(h.vmi().spec.volumes[0]).toEqual({ name: 'rootdisk', dataVolume: { name: DV_NAME } });
     expect(h.vmi().spec.volumes.slice(1)).toEqual([VMI_TEMPLATE.spec.volumes[1], { name: 'jit', secret: { secretName: POD.name } }]);
-    expect(h.api.requestsOf('POST').map((r) => r.url)).toEqual([
+    expect(h.api.requestsOf('POST').map((r) => r.url).sort()).toEqual([
       `/apis/cdi.kubevirt.io/v1beta1/namespaces/${NS}/datavolumes`,
       `/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances`,
     ]);
@@ -100,7 +100,32 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     expect(h.api.object(DVS, NS, DV_NAME)).toBeUndefined();
   });
 
-  test('a 403 on the VMI after the DataVolume was made: the DataVolume is deleted, exit 1', async () => {
+  test('the DataVolume and the VMI are posted at once: the VMI does not wait for the DataVolume\'s answer', async () => {
+    // KubeVirt takes a VMI whose DataVolume is not there yet and starts it once the clone is populated.
+    h.api.inject('POST', DVS, { delayMs: 600 });
+    const run = h.launch(clone());
+    await h.created(VMIS);
+    await h.api.until(() => h.api.object(DVS, NS, DV_NAME) !== undefined);
+    const post = (plural: string) => h.api.exchanges.find((e) => e.request.method === 'POST' && e.request.url.endsWith(`/${plural}`))!;
+    await h.api.until(() => post(DVS).answeredAt !== undefined);
+    expect(post(VMIS).receivedAt).toBeLessThan(post(DVS).receivedAt + 300);
+    expect(post(VMIS).answeredAt).toBeLessThan(post(DVS).answeredAt!);
+    h.setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(h.api.object(DVS, NS, DV_NAME)).toBeUndefined();
+  });
+
+  test('a DataVolume refused (CDI\'s clone authorization: 403): the VMI posted beside it is deleted, exit 1', async () => {
+    h.api.inject('POST', DVS, { status: 403, message: 'insufficient permissions in clone source namespace' });
+    const run = h.launch(clone());
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain('insufficient permissions in clone source namespace');
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
+    expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
+    expect(h.vmi()).toBeUndefined();
+  });
+
+  test('a 403 on the VMI: the DataVolume posted beside it is deleted, exit 1', async () => {
     h.api.inject('POST', VMIS, { status: 403, message: 'forbidden' });
     const run = h.launch(clone());
     expect(await run.exit).toBe(1);
@@ -109,12 +134,13 @@ describe('the ARC launcher: clone mode (dataVolumeTemplateFile)', () => {
     expect(h.deletes().map((d) => d.path)).toEqual([`/apis/cdi.kubevirt.io/v1beta1/namespaces/${NS}/datavolumes/${DV_NAME}`]);
   });
 
-  test('a DataVolume of that name owned by another pod: exit 1, no VMI', async () => {
+  test('a DataVolume of that name owned by another pod: exit 1, the VMI posted beside it deleted, the DataVolume left alone', async () => {
     h.leftover(DVS, DV_NAME, { name: 'someone-else', uid: randomUUID() });
     const run = h.launch(clone());
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: DataVolume ${NS}/${DV_NAME} already exists and is not this pod's`);
-    expect(h.api.requestsOf('POST', 'virtualmachineinstances')).toEqual([]);
+    expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
+    expect(h.vmi()).toBeUndefined();
     expect(h.api.object(DVS, NS, DV_NAME)).toBeDefined();
   });
 });
@@ -148,6 +174,7 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
   const bake = (phase?: string) => {
     h.api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: BAKE, namespace: NS } });
     if (phase) h.api.setStatus(VMIS, NS, BAKE, { phase });
+    return h.api.object(VMIS, NS, BAKE);
   };
 
   test('an image baked already: goes straight on, and never touches the bake VMI', async () => {
@@ -162,12 +189,19 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     expect(h.deletes().map((d) => d.path)).toEqual([`/apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${POD.name}`]);
   });
 
-  test('a bake still running: waits, creating nothing, until it succeeds', async () => {
-    bake('Running');
+  const bakeRequests = () => h.api.requests.filter((r) => r.url.includes(BAKE)).map((r) => `${r.method} ${decodeURIComponent(r.url).replace(/resourceVersion=\d+/, 'resourceVersion=N')}`);
+  const bakeWatch = `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}&watch=1&resourceVersion=N&allowWatchBookmarks=true&timeoutSeconds=300`;
+
+  test('a bake still running: one read and one watch from its resourceVersion, creating nothing, until it succeeds', async () => {
+    const running = bake('Running');
     const run = h.launch({ imageReadyVmi: BAKE });
     await run.untilOutput(/waiting for the runner image/);
     expect(run.stdout).toContain(`arc-launcher: waiting for the runner image: its bake VM's VirtualMachineInstance ${NS}/${BAKE} has not succeeded (phase Running)`);
-    await h.api.until(() => h.api.requestsOf('GET', BAKE).length >= 3);
+    await h.api.until(() => h.api.openWatches === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No polling: the GET, then the watch from the resourceVersion it read.
+    expect(bakeRequests()).toEqual([`GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`, bakeWatch]);
+    expect(h.api.requests.at(-1)!.url).toContain(`resourceVersion=${running.metadata.resourceVersion}&`);
     expect(h.api.requestsOf('POST')).toEqual([]);
     h.api.setStatus(VMIS, NS, BAKE, { phase: 'Succeeded' });
     await h.created(VMIS);
@@ -177,12 +211,55 @@ describe('the ARC launcher: waits for the runner image (imageReadyVmi)', () => {
     expect(h.api.object(VMIS, NS, BAKE)).toBeDefined();
   });
 
+  test('the bake\'s watch resumes after the server ends it, lists again after 410 Gone, and follows the bake VMI deleted and made again', async () => {
+    bake('Running');
+    const run = h.launch({ imageReadyVmi: BAKE });
+    await h.api.until(() => h.api.openWatches === 1);
+    // The server's timeout: resumed from the same resourceVersion, without a line.
+    h.api.endWatches();
+    await h.api.until(() => h.api.openWatches === 1 && bakeRequests().length === 3);
+    h.api.expireNextWatch();
+    h.api.endWatches();
+    await run.untilOutput(/expired \(ERROR 410 Expired\); listing again/);
+    await h.api.until(() => h.api.openWatches === 1);
+    h.api.remove(VMIS, NS, BAKE);
+    await run.untilOutput(/has not succeeded \(not created yet\)/);
+    bake('Scheduling');
+    await run.untilOutput(/has not succeeded \(phase Scheduling\)/);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    h.api.setStatus(VMIS, NS, BAKE, { phase: 'Succeeded' });
+    await h.created(VMIS);
+    h.setPhase('Succeeded');
+    expect(await run.exit).toBe(0);
+    expect(bakeRequests()).toEqual([
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`, bakeWatch, bakeWatch, bakeWatch,
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}`, bakeWatch,
+    ]);
+  });
+
+  test('a bake that fails while the launcher watches it: exit 1 at once, ImageNotReady on the bake VMI', async () => {
+    const running = bake('Running');
+    const run = h.launch({ imageReadyVmi: BAKE });
+    await h.api.until(() => h.api.openWatches === 1);
+    h.api.setStatus(VMIS, NS, BAKE, { phase: 'Failed', reason: 'PodFailed' });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr).toContain(`arc-launcher: the runner image is not usable: its bake VM's VirtualMachineInstance ${NS}/${BAKE} failed (reason PodFailed); bake it again`);
+    expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).map((e) => [e.reason, e.involvedObject.name, e.involvedObject.uid]))
+      .toEqual([['ImageNotReady', POD.name, POD.uid], ['ImageNotReady', BAKE, running.metadata.uid]]);
+    expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+  });
+
   test('no bake VMI within the boot timeout: exit 1, nothing created', async () => {
     const run = h.launch({ imageReadyVmi: BAKE, bootTimeoutSeconds: 1 });
     expect(await run.exit).toBe(1);
     expect(run.stderr).toContain(`arc-launcher: the runner image was not ready within 1s (bootTimeoutSeconds): its bake VM's `
       + `VirtualMachineInstance ${NS}/${BAKE} has not succeeded (not created yet); see its console (virtctl console ${BAKE})`);
     expect(h.api.requestsOf('POST', VMIS)).toEqual([]);
+    // No bake VMI to read a resourceVersion from: a list, then the watch from the list's.
+    expect(bakeRequests()).toEqual([
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances/${BAKE}`,
+      `GET /apis/kubevirt.io/v1/namespaces/${NS}/virtualmachineinstances?fieldSelector=metadata.name=${BAKE}`, bakeWatch,
+    ]);
     // ImageNotReady on the pod and on the bake VMI, not created yet: no uid.
     expect(h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).map((e) => [e.type, e.reason, e.involvedObject])).toEqual([
       ['Warning', 'ImageNotReady', { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: POD.name, uid: POD.uid }],

@@ -223,7 +223,23 @@ describe('the ARC launcher: API errors', () => {
     expect(await run.exit).toBe(0);
     expect(h.api.requestsOf('POST', VMIS)).toHaveLength(3);
     expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 500 InternalError: etcdserver: leader changed; retry 1 of 5 in [\d.]+s$/m);
-    expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 429 TooManyRequests: too many requests, please try again later; retry 2 of 5 in [\d.]+s$/m);
+    expect(run.stderr).toMatch(/^arc-launcher: create VirtualMachineInstance ci\/\S+: HTTP 429 TooManyRequests: too many requests, please try again later; retry 2 of 5 in [\d.]+s \(Retry-After 1\.0s\)$/m);
+  });
+
+  test('a Retry-After past the boot timeout: exit 1 at once with a message that names both, not a silent wait until the timeout', async () => {
+    h.api.inject('POST', VMIS, { status: 429, message: 'the server has received too many requests and has asked us to try again later', retryAfter: '3600' });
+    const started = Date.now();
+    const run = h.launch({ bootTimeoutSeconds: 900 });
+    expect(await run.exit).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const message = new RegExp(`cannot create VirtualMachineInstance ci/${POD.name}: HTTP 429 TooManyRequests: the server has received too many requests and has asked us to try again later; `
+      + 'the server asks to wait 3600s before the next attempt \\(Retry-After\\), after the boot timeout \\(bootTimeoutSeconds 900\\) fires in (8\\d\\d|900)s: giving up now rather than at the timeout');
+    expect(run.stderr).toMatch(message);
+    const failed = h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).filter((e) => e.reason === 'JobFailed');
+    expect(failed.map((e) => e.involvedObject.kind)).toEqual(['Pod']);
+    expect(failed[0].message).toMatch(message);
+    expect(h.api.requestsOf('POST', VMIS)).toHaveLength(1);
+    expect(h.vmi()).toBeUndefined();
   });
 
   test('a connection reset and a 503 on the watch are retried', async () => {
@@ -245,9 +261,13 @@ describe('the ARC launcher: API errors', () => {
     h.setPhase('Succeeded');
     expect(await run.exit).toBe(0);
     expect(run.stderr).toMatch(/create VirtualMachineInstance \S+: no complete answer within 0.3s; retry 1 of 5/);
-    expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}: this pod created it before its container restarted`);
+    expect(run.stdout).toContain(`arc-launcher: adopted ${VMI_REF}: this pod created it (an earlier attempt whose answer was lost, or before its container restarted)\n`);
     expect(h.api.requestsOf('POST', VMIS)).toHaveLength(2);
     expect(h.vmi()).toBeUndefined();
+    // The Event says so too: an admin reading `kubectl get events` sees why there was one POST too many.
+    const created = h.api.requestsOf('POST', '/events').map((r) => JSON.parse(r.body)).find((e) => e.reason === 'VmiCreated');
+    expect(created.message).toMatch(new RegExp(`^VirtualMachineInstance ${POD.name} is this job's VM, [\\d.]+s after the launcher started; adopted: this pod created it `
+      + '\\(an earlier attempt whose answer was lost, or before its container restarted\\); it boots the runner image baked-image$'));
   });
 
   test('an API server that is not up yet (connection refused) is retried until it is', async () => {

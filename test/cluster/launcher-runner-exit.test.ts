@@ -1,6 +1,6 @@
 import { arcHarness, NS, POD, VMI_REF, VMIS } from './launcher-arc-harness';
 import { RUNNER_EXIT_LINE } from '../../lib/cluster/contract';
-import { CONSOLE_TAIL_LINES, parseRunnerExit } from '../../lib/cluster/launcher/runner-exit';
+import { CONSOLE_TAIL_LINES, consolePod, parseRunnerExit } from '../../lib/cluster/launcher/runner-exit';
 import { launcherRules } from '../../lib/render/launcher-pod';
 
 // The runner's exit status, read by the ARC launcher (readRunnerExit) from the serial console of its
@@ -116,6 +116,41 @@ describe('the runner\'s exit status from the VM\'s serial console', () => {
     expect(await run.exit).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`HTTP 403 Forbidden: .*: the launcher's Role needs ${needs} to read the runner's exit status\n$`));
     expect(run.stderr.split('\n')).toHaveLength(2);
+  });
+
+  test('consolePod: after a live migration its target (its source when it failed); otherwise the newest pod that is no WaitForFirstConsumer placeholder', () => {
+    const pod = (name: string, creationTimestamp: string, placeholder = false) =>
+      ({ metadata: { name, creationTimestamp, ...(placeholder ? { annotations: { 'kubevirt.io/ephemeral-provisioning': 'true' } } : {}) } });
+    const source = pod('virt-launcher-x-aaaaa', '2026-12-08T01:00:00Z');
+    const target = pod('virt-launcher-x-bbbbb', '2026-12-08T01:05:00Z');
+    expect(consolePod([source, target], { sourcePod: source.metadata.name, targetPod: target.metadata.name, completed: true })).toBe(target.metadata.name);
+    expect(consolePod([target, source], { sourcePod: source.metadata.name, targetPod: target.metadata.name, completed: true, failed: true })).toBe(source.metadata.name);
+    // A migration's pod that is gone already (the migration controller's garbage collection): the newest one left.
+    expect(consolePod([source, target], { sourcePod: 'virt-launcher-x-gone', targetPod: 'virt-launcher-x-gone2', completed: true })).toBe(target.metadata.name);
+    expect(consolePod([pod('virt-launcher-x-ccccc', '2026-12-08T01:09:00Z', true), source])).toBe(source.metadata.name);
+    expect(consolePod([pod('virt-launcher-x-ccccc', '2026-12-08T01:09:00Z', true)])).toBeUndefined();
+    expect(consolePod([])).toBeUndefined();
+  });
+
+  test('a VMI migrated during its job: the console of the pod the guest ended in, not of the one listed first', async () => {
+    const run = h.launch({ readRunnerExit: true });
+    await h.created(VMIS);
+    const uid = h.vmi().metadata.uid;
+    const launcherPod = (name: string, creationTimestamp: string, console: string) => {
+      h.api.put('pods', {
+        metadata: { name, namespace: NS, creationTimestamp, labels: { 'kubevirt.io/created-by': uid, 'kubevirt.io': 'virt-launcher' } },
+        spec: { initContainers: [{ name: 'guest-console-log', image: 'virt-launcher', restartPolicy: 'Always' }], containers: [{ name: 'compute', image: 'virt-launcher' }] },
+      });
+      h.api.setContainerLog(NS, name, 'guest-console-log', console);
+    };
+    // The source's console stops at the migration; the target's goes on to the exit line.
+    launcherPod(`virt-launcher-${POD.name}-aaaaa`, '2026-12-08T01:00:00Z', consoleOf(undefined));
+    launcherPod(`virt-launcher-${POD.name}-zzzzz`, '2026-12-08T01:05:00Z', consoleOf(7));
+    h.setPhase('Running');
+    await run.untilOutput(/phase Running after/);
+    h.setPhase('Succeeded', { migrationState: { sourcePod: `virt-launcher-${POD.name}-aaaaa`, targetPod: `virt-launcher-${POD.name}-zzzzz`, completed: true } });
+    expect(await run.exit).toBe(7);
+    expect(podRequests().filter((r) => r.includes('/log'))).toEqual([`GET /api/v1/namespaces/${NS}/pods/virt-launcher-${POD.name}-zzzzz/log?container=guest-console-log&tailLines=${CONSOLE_TAIL_LINES}`]);
   });
 
   test('without readRunnerExit (a launcher config of an earlier version): no pod is read', async () => {

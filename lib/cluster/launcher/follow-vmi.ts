@@ -1,7 +1,7 @@
 import { KubeClient } from '../runtime/kube';
 import { watch } from '../runtime/kube-watch';
 import type { Logger } from '../runtime/log';
-import { backoffMs, formatSeconds, sleep } from '../runtime/retry';
+import { formatSeconds } from '../runtime/retry';
 import { failed, type Outcome } from './job-control';
 import { JobStepError, LauncherEventReason, vmiObject } from './job-events';
 import { getOrNone } from './owned-objects';
@@ -22,6 +22,8 @@ export interface FollowOptions {
 export class VmiFollower {
   /** The last phase seen, for messages. */
   phase?: string;
+  /** The VMI's `status.migrationState` when last seen: which virt-launcher pod ran the guest last (./runner-exit.ts). */
+  migrationState?: Record<string, any>;
   private runningSince?: number;
 
   constructor(private readonly kube: KubeClient, private readonly namespace: string, private readonly name: string,
@@ -66,6 +68,7 @@ export class VmiFollower {
       return failed(`${this.ref} was deleted by someone else (deletionTimestamp ${vmi.metadata.deletionTimestamp}, phase ${vmi.status?.phase ?? 'none'}) `
         + 'before its job ended: KubeVirt shuts its guest down');
     }
+    this.migrationState = vmi.status?.migrationState;
     const phase = vmi.status?.phase;
     if (phase && phase !== this.phase) {
       this.phase = phase;
@@ -85,19 +88,22 @@ export class VmiFollower {
 
 /**
  * Waits until the runner image is ready: its bake VM's VMI has succeeded. A bake still under way is
- * waited for (the boot timeout bounds it); one that failed never will succeed: an error at once.
- * `state` is told what the bake is at each look (and its uid once it exists), for the boot timeout's message and Events.
+ * waited for (the boot timeout bounds it) with one resumable watch from the resourceVersion of the first
+ * read (a relist after 410 Gone, and when there was no bake VMI to read); one that failed never will
+ * succeed: an error at once. `state` is told what the bake is at each look (and its uid once it exists),
+ * for the boot timeout's message and Events.
  */
 export async function waitForImage(kube: KubeClient, namespace: string, name: string, log: Logger, signal: AbortSignal,
   state: (now: string | undefined, uid?: string) => void): Promise<void> {
   const ref = KubeClient.describe(VMI, namespace, name);
   let last: string | undefined;
-  for (let polls = 1; ; polls++) {
-    const bake = await getOrNone(kube, VMI, namespace, name, { signal, attempts: Infinity });
+  /** True once the bake has succeeded; throws when it failed. */
+  const observe = (bake: Record<string, any> | undefined): boolean => {
     const phase = bake?.status?.phase;
     if (phase === 'Succeeded') {
       if (last !== undefined) log.info(`the runner image is ready: ${ref} succeeded`);
-      return state(undefined);
+      state(undefined);
+      return true;
     }
     if (phase === 'Failed') {
       throw new JobStepError(`the runner image is not usable: its bake VM's ${ref} failed (${failureReason(bake!)}); bake it again`,
@@ -107,6 +113,18 @@ export async function waitForImage(kube: KubeClient, namespace: string, name: st
     if (now !== last) log.info(`waiting for the runner image: its bake VM's ${ref} has not succeeded (${now})`);
     last = now;
     state(now, bake?.metadata?.uid);
-    await sleep(backoffMs(kube.options.retryBaseDelayMs, polls), signal);
-  }
+    return false;
+  };
+  const first = await getOrNone(kube, VMI, namespace, name, { signal, attempts: Infinity });
+  if (observe(first)) return;
+  await watch(kube, VMI, namespace, {
+    fieldSelector: `metadata.name=${name}`,
+    resourceVersion: first?.metadata?.resourceVersion,
+    signal,
+    // The bake runs whether or not the API server answers: the boot timeout bounds the wait.
+    attempts: Infinity,
+    onList: (items) => observe(items.find((item: Record<string, any>) => item.metadata?.name === name)),
+    onEvent: ({ type, object }) => observe(type === 'DELETED' ? undefined : object),
+    onRestart: (why) => log.info(`watch of ${ref}: ${why}`),
+  });
 }

@@ -1,5 +1,6 @@
 import { AbortedError } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
+import type { Deadline } from '../runtime/retry';
 
 // How a launcher's run ends early: a signal (SIGTERM from ARC or the Job, SIGINT), a timeout (boot,
 // job) or a decision (the mint launcher's idle runner). Each aborts `signal`, which ends whatever is
@@ -12,6 +13,7 @@ export class JobControl {
   private readonly abort = new AbortController();
   private reason?: () => Outcome;
   private timer?: NodeJS.Timeout;
+  private until?: Deadline;
 
   constructor(stopSignal: AbortSignal, log: Logger) {
     const onSignal = () => {
@@ -35,9 +37,15 @@ export class JobControl {
     this.abort.abort();
   }
 
-  /** (Re)starts the one timer: after `seconds`, stop with `why`. */
-  arm(seconds: number, why: () => Outcome): void {
+  /** When the timer fires, and which timeout it is: the run's requests never wait past it for a Retry-After (../runtime/retry.ts). */
+  get deadline(): Deadline | undefined {
+    return this.until;
+  }
+
+  /** (Re)starts the one timer: after `seconds`, stop with `why`; `what` names it (`the boot timeout (bootTimeoutSeconds 900)`). */
+  arm(seconds: number, what: string, why: () => Outcome): void {
     clearTimeout(this.timer);
+    this.until = { at: Date.now() + seconds * 1000, what };
     this.timer = setTimeout(() => this.stop(why), seconds * 1000);
   }
 
@@ -50,6 +58,7 @@ export class JobControl {
   /** The run is over (its outcome known): no timer, and what still runs beside it (idle polls) ends. */
   end(): void {
     clearTimeout(this.timer);
+    this.until = undefined;
     this.abort.abort();
   }
 }

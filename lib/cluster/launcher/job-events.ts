@@ -11,7 +11,7 @@ import type { Pod } from './vm-objects';
 
 /** The launchers' Event reasons (docs/13-in-cluster-components.md lists them). */
 export const LauncherEventReason = {
-  /** Normal, on the pod: the job's VMI is created (or adopted after a container restart), and the image it boots. */
+  /** Normal, on the pod: the job's VMI is created (or adopted: this pod's, from an attempt whose answer was lost or before a container restart), and the image it boots. */
   VMI_CREATED: 'VmiCreated',
   /** Normal, on the pod: the VMI reached phase Running, N s after the launcher started. */
   VMI_RUNNING: 'VmiRunning',
@@ -52,10 +52,11 @@ export class JobEvents {
     this.pod = { apiVersion: 'v1', kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid };
   }
 
-  vmiCreated(vmi: { readonly name: string; readonly uid: string }, image: string | undefined): void {
+  /** `adopted`: why the VMI was there already (./owned-objects.ts ADOPTED), when it was. */
+  vmiCreated(vmi: { readonly name: string; readonly uid: string }, image: string | undefined, adopted?: string): void {
     this.vmi = vmiObject(this.pod.namespace, vmi.name, vmi.uid);
     this.normal(LauncherEventReason.VMI_CREATED, `VirtualMachineInstance ${vmi.name} is this job's VM, ${this.since(this.startedAt)} after the launcher started`
-      + `${image ? `; it boots the runner image ${image}` : ''}`);
+      + `${adopted ? `; adopted: ${adopted}` : ''}${image ? `; it boots the runner image ${image}` : ''}`);
   }
 
   vmiRunning(createdAt: number): void {

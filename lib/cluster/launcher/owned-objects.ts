@@ -5,15 +5,21 @@ import { backoffMs, sleep } from '../runtime/retry';
 import { describeOwners, ownership, type Pod } from './vm-objects';
 
 // What one run creates, and its removal at the end. An object of the same name that this pod created
-// before its container restarted is adopted; one an earlier pod of this runner left (ARC replaces a
+// is adopted: an earlier attempt of this create whose answer was lost (a timeout after the API server
+// had stored it: the retry gets 409 AlreadyExists), or a run before the container restarted. One an
+// earlier pod of this runner left (ARC replaces a
 // failed pod by one of the same name), which Kubernetes garbage-collects now that its owner is gone,
 // is waited for; any other is an error. Deletes carry the uid as a precondition: an object someone
 // made in its place is never deleted.
+
+/** Why an object of this pod's is there when its create answers 409 AlreadyExists. */
+export const ADOPTED = 'this pod created it (an earlier attempt whose answer was lost, or before its container restarted)';
 
 interface Entry {
   readonly resource: KubeResource;
   readonly name: string;
   uid?: string;
+  adopted?: boolean;
 }
 
 /** The object, or undefined when there is none (404). */
@@ -54,18 +60,21 @@ export class OwnedObjects {
       const existing = await getOrNone(this.kube, resource, namespace, name, { signal });
       if (!existing) continue;
       const whose = ownership(existing, this.pod);
-      if (whose === 'this pod' && resource.kind === 'Secret') {
-        // Another JIT config of this pod (its container restarted): replaced by this run's.
+      if (whose === 'this pod' && resource.kind === 'Secret' && !sameData(existing, object)) {
+        // Another JIT config of this pod (its container restarted and registered again): replaced by this run's.
+        this.log.info(`replacing ${ref}: this pod created it with another JIT config before its container restarted`);
         await this.deleteIf(resource, name, existing.metadata.uid, signal);
         continue;
       }
       if (whose === 'this pod') {
         entry.uid = existing.metadata.uid;
-        this.log.info(`adopted ${ref}: this pod created it before its container restarted`);
+        entry.adopted = true;
+        this.log.info(`adopted ${ref}: ${ADOPTED}`);
         return existing;
       }
       if (whose === 'foreign') {
-        this.entries.pop();
+        // Not this run's to delete; another create may have been started since (clone mode posts two at once).
+        this.entries.splice(this.entries.indexOf(entry), 1);
         throw new Error(`${ref} already exists and is not this pod's (${describeOwners(existing)}; this pod's uid is ${this.pod.uid}): `
           + 'refusing to adopt it; delete it if it is a leftover');
       }
@@ -74,6 +83,11 @@ export class OwnedObjects {
       }
       await sleep(backoffMs(this.kube.options.retryBaseDelayMs, waits), signal);
     }
+  }
+
+  /** Whether this run adopted the object rather than created it (for the VmiCreated Event). */
+  wasAdopted(resource: KubeResource, name: string): boolean {
+    return this.entries.some((e) => e.resource === resource && e.name === name && e.adopted === true);
   }
 
   /** Deletes what this run created or adopted; a failure is logged, not fatal: Kubernetes deletes it with the pod. */
@@ -113,4 +127,9 @@ export class OwnedObjects {
       throw error;
     }
   }
+}
+
+/** A Secret's data as this run would create it: the same JIT config (an earlier attempt of this run's create). */
+function sameData(existing: Record<string, any>, object: Record<string, any>): boolean {
+  return JSON.stringify(existing.data ?? {}) === JSON.stringify(object.data ?? {});
 }

@@ -7,9 +7,14 @@ import { backoffMs, sleep } from '../runtime/retry';
 // serial console before it powers off (lib/guest/run-jit-runner.sh); with logSerialConsole, KubeVirt
 // streams that console from the `guest-console-log` container of the VMI's virt-launcher pod
 // (kubevirt pkg/virt-controller/services/serialconsolelog.go), which carries the label
-// `kubevirt.io/created-by: <VMI uid>` (template.go, v1.CreatedByLabel). The launcher reads the tail
-// of that container's log once the VMI has succeeded: the pod and its log outlive the guest until
-// the VMI is deleted.
+// `kubevirt.io/created-by: <VMI uid>` (template.go podLabels, v1.CreatedByLabel). The launcher reads the
+// tail of that container's log once the VMI has succeeded: the pod and its log outlive the guest until
+// the VMI is deleted (virt-controller's vmi/lifecycle.go deletes a VMI's pods only once the VMI has a
+// deletionTimestamp; for a Succeeded one it deletes only hotplug attachment pods). Looking the pod up
+// while the VMI runs would save no request and could name the wrong pod: a live migration moves the
+// guest to another pod. Every pod rendered for the VMI carries the label, so the list can hold more
+// than one: a migration's source and target (the older one stays until the migration controller's
+// garbage collection), a WaitForFirstConsumer placeholder; the console is the pod's that ran the guest last.
 
 export const POD: KubeResource = { kind: 'Pod', group: '', version: 'v1', plural: 'pods' };
 export const GUEST_CONSOLE_CONTAINER = 'guest-console-log';
@@ -34,13 +39,34 @@ export function parseRunnerExit(console: string): number | undefined {
 /** The runner's exit status, or why it cannot be known (for one warning line). */
 export type RunnerExit = { readonly status: number } | { readonly unknown: string };
 
-/** Reads the runner's exit status from the console log of the VMI (`name`, `uid`) that has succeeded. */
-export async function readRunnerExit(kube: KubeClient, namespace: string, vmi: { readonly name: string; readonly uid: string },
-  signal: AbortSignal): Promise<RunnerExit> {
+/** KubeVirt's annotation on a WaitForFirstConsumer placeholder pod (v1.EphemeralProvisioningObject): no guest ever ran in it. */
+const PLACEHOLDER_ANNOTATION = 'kubevirt.io/ephemeral-provisioning';
+
+/**
+ * The name of the virt-launcher pod that ran the guest last, among the VMI's (`pods`, listed by its label): after a live
+ * migration (the VMI's `status.migrationState`) its target, or its source when it failed; otherwise the newest that is no placeholder.
+ */
+export function consolePod(pods: readonly Record<string, any>[], migrationState?: Record<string, any>): string | undefined {
+  const names = new Set(pods.map((p) => p.metadata?.name).filter((name): name is string => typeof name === 'string'));
+  const last = migrationState?.failed === true ? migrationState.sourcePod : migrationState?.completed === true ? migrationState.targetPod : undefined;
+  if (typeof last === 'string' && names.has(last)) return last;
+  const guests = pods.filter((p) => typeof p.metadata?.name === 'string' && p.metadata.annotations?.[PLACEHOLDER_ANNOTATION] !== 'true');
+  // RFC 3339 in UTC, whole seconds: the string order is the time order; the name breaks a tie the same way every time.
+  const newest = [...guests].sort((a, b) => String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? ''))
+    || String(a.metadata.name).localeCompare(String(b.metadata.name)))[0];
+  return newest?.metadata.name;
+}
+
+/**
+ * Reads the runner's exit status from the console log of the VMI (`name`, `uid`) that has succeeded; `migrationState`
+ * (its last status's) says which of its pods ran the guest last after a live migration.
+ */
+export async function readRunnerExit(kube: KubeClient, namespace: string,
+  vmi: { readonly name: string; readonly uid: string; readonly migrationState?: Record<string, any> }, signal: AbortSignal): Promise<RunnerExit> {
   const vmiRef = `VirtualMachineInstance ${namespace}/${vmi.name}`;
   try {
     const pods = await kube.list(POD, namespace, { labelSelector: `${CREATED_BY_LABEL}=${vmi.uid}`, signal });
-    const pod = pods.items.map((p: Record<string, any>) => p.metadata?.name).find((name): name is string => typeof name === 'string');
+    const pod = consolePod(pods.items, vmi.migrationState);
     if (!pod) return { unknown: `no virt-launcher pod of ${vmiRef} is left (label ${CREATED_BY_LABEL}=${vmi.uid}) to read its serial console from` };
     const query = new URLSearchParams({ container: GUEST_CONSOLE_CONTAINER, tailLines: String(CONSOLE_TAIL_LINES) });
     const what = `read the ${GUEST_CONSOLE_CONTAINER} log of Pod ${namespace}/${pod}`;

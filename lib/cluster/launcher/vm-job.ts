@@ -9,7 +9,7 @@ import { failed, JobControl, type Outcome } from './job-control';
 import { JobEvents, JobStepError, LauncherEventReason, vmiObject } from './job-events';
 import { EventRecorder } from './kube-event';
 import { withKubeHint } from './kube-hints';
-import { OwnedObjects } from './owned-objects';
+import { ADOPTED, OwnedObjects } from './owned-objects';
 import { checkPointerTemplates, jobImage, templateImage } from './image-pointer';
 import { readRunnerExit, RUNNER_VERSION_DEPRECATED, type RunnerExit } from './runner-exit';
 import { readTemplates } from './settings';
@@ -54,16 +54,18 @@ export function prepareVmJob(settings: LauncherVmSettings, { log, env }: Runtime
 
 /** Runs the job's VM to its end; resolves on success, throws the failure (AbortedError after a signal). */
 export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks): Promise<void> {
-  const { settings, pod, kube } = job;
+  const { settings, pod } = job;
   const { log } = runtime;
   const startedAt = Date.now();
   const control = new JobControl(runtime.signal, log);
+  // Until the run ends, none of its requests waits for a Retry-After past its timeout (../runtime/retry.ts); the Events (job.kube) and the cleanup have no deadline.
+  const kube = job.kube.withDeadline(() => control.deadline);
   const owned = new OwnedObjects(kube, pod, log);
   const follower = new VmiFollower(kube, pod.namespace, pod.name, log, startedAt);
   const events = new JobEvents(job.recorder, pod, startedAt);
   let bake: { state: string; uid?: string } | undefined;
   let readyVmi = settings.imageReadyVmi;
-  control.arm(settings.bootTimeoutSeconds, () => ({
+  control.arm(settings.bootTimeoutSeconds, `the boot timeout (bootTimeoutSeconds ${settings.bootTimeoutSeconds})`, () => ({
     ok: false,
     error: bake !== undefined
       ? new JobStepError(`the runner image was not ready within ${settings.bootTimeoutSeconds}s (bootTimeoutSeconds): its bake VM's `
@@ -84,24 +86,27 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
     readyVmi = image.readyVmi;
     if (readyVmi) await waitForImage(kube, pod.namespace, readyVmi, log, control.signal, (state, uid) => (bake = state === undefined ? undefined : { state, uid }));
     await hooks.beforeVm?.(control, owned);
-    if (templates.dataVolume) await owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal);
-    const vmi = await owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal);
+    // Clone mode: both at once. KubeVirt takes a VMI whose dataVolume is not there yet (virt-api checks only that it
+    // names one) and creates its virt-launcher pod once the clone is populated (virt-controller's vmi/lifecycle.go:
+    // "Delaying pod creation while DataVolume populates or while we wait for PVCs to appear").
+    const dataVolume = templates.dataVolume ? owned.createOrAdopt(DATA_VOLUME, buildDataVolume(templates.dataVolume, pod), control.signal) : undefined;
+    const vmi = await createdWith(owned.createOrAdopt(VMI, buildVmi(templates, pod, hooks.jitSecretName), control.signal), dataVolume);
     createdAt = Date.now();
     vmiIdentity = { name: pod.name, uid: String(vmi.metadata?.uid) };
-    events.vmiCreated(vmiIdentity, templateImage(templates));
+    events.vmiCreated(vmiIdentity, templateImage(templates), owned.wasAdopted(VMI, pod.name) ? ADOPTED : undefined);
     outcome = await follower.follow(vmi, {
       signal: control.signal,
       onRunning: () => {
         runningAt = Date.now();
         events.vmiRunning(createdAt);
-        control.arm(settings.jobTimeoutSeconds, () => failed(`${follower.ref} was still running ${settings.jobTimeoutSeconds}s after it reached phase Running `
+        control.arm(settings.jobTimeoutSeconds, `the job timeout (jobTimeoutSeconds ${settings.jobTimeoutSeconds})`, () => failed(`${follower.ref} was still running ${settings.jobTimeoutSeconds}s after it reached phase Running `
           + '(jobTimeoutSeconds): the job took too long, or the guest did not power off after it'));
         hooks.onRunning?.(control);
       },
     });
     endedAt = Date.now();
     // Before anything is deleted: the console log goes with the VMI's virt-launcher pod.
-    if (outcome !== 'signal' && outcome.ok && settings.readRunnerExit) runnerExit = await readRunnerExit(kube, pod.namespace, vmiIdentity, control.signal);
+    if (outcome !== 'signal' && outcome.ok && settings.readRunnerExit) runnerExit = await readRunnerExit(kube, pod.namespace, { ...vmiIdentity, migrationState: follower.migrationState }, control.signal);
   } catch (error) {
     endedAt ??= Date.now();
     outcome = control.outcomeOf(error);
@@ -123,6 +128,14 @@ export async function runVmJob(job: VmJob, runtime: Runtime, hooks: VmJobHooks):
   await job.recorder.flush();
   if (outcome === 'signal') throw new AbortedError();
   if (error) throw error;
+}
+
+/** `create`'s object once `beside` has ended too (nothing is still being created when the run cleans up); the first failure otherwise. */
+async function createdWith<T>(create: Promise<T>, beside: Promise<unknown> | undefined): Promise<T> {
+  const [created, other] = await Promise.allSettled([create, beside]);
+  if (other.status === 'rejected') throw other.reason;
+  if (created.status === 'rejected') throw created.reason;
+  return created.value;
 }
 
 /**

@@ -55,10 +55,15 @@ export class RetriesExhaustedError extends Error {
   }
 }
 
-/** A rate limit that lifts later than this run may wait: the next run tries again. */
+/**
+ * A rate limit that lifts later than this run may wait: the next run tries again. `beyond` says why the
+ * run does not wait for a server's Retry-After (its deadline, the longest delay); without it, GitHub's own limit.
+ */
 export class RateLimitedError extends Error {
-  constructor(readonly what: string, readonly problem: string, readonly waitMs: number) {
-    super(`cannot ${what}: ${problem}; the rate limit lifts in ${Math.ceil(waitMs / 1000)}s, later than this run waits: the next run will try again`);
+  constructor(readonly what: string, readonly problem: string, readonly waitMs: number, beyond?: string) {
+    super(beyond
+      ? `cannot ${what}: ${problem}; the server asks to wait ${Math.ceil(waitMs / 1000)}s before the next attempt (Retry-After), ${beyond}`
+      : `cannot ${what}: ${problem}; the rate limit lifts in ${Math.ceil(waitMs / 1000)}s, later than this run waits: the next run will try again`);
     this.name = 'RateLimitedError';
   }
 }

@@ -2,7 +2,7 @@ import { KubeStatusError, TransientError, describeStatusLine } from './errors';
 import { HttpAnswer, HttpRequest, HttpStream, exchange, isObject, openStream } from './http';
 import { KubeConnection, requestCredentials } from './kube-connection';
 import type { Logger } from './log';
-import { retryAfterMs, withRetries } from './retry';
+import { type Deadline, retryAfterMs, withRetries } from './retry';
 
 // The one Kubernetes client of the in-cluster runtime: JSON requests with the pod's ServiceAccount
 // (the token read again for every request, the API server checked against ca.crt), the retry policy
@@ -65,6 +65,8 @@ export interface KubeClientOptions {
   readonly client: string;
   /** Each request's deadline unless the call sets one. @default REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
+  /** When the caller's own timeout fires (a Retry-After past it fails at once: ./retry.ts). @default none */
+  readonly deadline?: () => Deadline | undefined;
 }
 
 /** One request, described for messages (`patch the scale of VirtualMachinePool ci/warm`). */
@@ -78,6 +80,11 @@ export interface KubeRequest extends KubeCallOptions {
 
 export class KubeClient {
   constructor(readonly connection: KubeConnection, readonly options: KubeClientOptions) {}
+
+  /** The same client, for calls bounded by `deadline` (a launcher's boot or job timeout). */
+  withDeadline(deadline: () => Deadline | undefined): KubeClient {
+    return new KubeClient(this.connection, { ...this.options, deadline });
+  }
 
   /** The path of a collection (`namespace` undefined: cluster-scoped) or, with `name`, of one object. */
   static path(resource: KubeResource, namespace: string | undefined, name?: string, subresource?: string): string {
@@ -164,8 +171,8 @@ export class KubeClient {
   }
 
   private retried(request: KubeRequest, stream: boolean, text = false): Promise<HttpAnswer | HttpStream> {
-    const { log, retryBaseDelayMs, client } = this.options;
-    return withRetries(request.what, log, { baseDelayMs: retryBaseDelayMs, attempts: request.attempts, signal: request.signal }, async () => {
+    const { log, retryBaseDelayMs, client, deadline } = this.options;
+    return withRetries(request.what, log, { baseDelayMs: retryBaseDelayMs, attempts: request.attempts, signal: request.signal, deadline }, async () => {
       const { token, ca } = requestCredentials(this.connection, log);
       // A log is text/plain; its refusals are still Status bodies in JSON.
       const headers: Record<string, string> = { Accept: text ? 'text/plain, application/json' : 'application/json', Authorization: `Bearer ${token}` };

@@ -1,9 +1,12 @@
-import { AbortedError, RetriesExhaustedError, TransientError } from './errors';
+import { AbortedError, RateLimitedError, RetriesExhaustedError, TransientError } from './errors';
 import type { Logger } from './log';
 
 // The one retry policy of every call to the Kubernetes and GitHub APIs: what is transient (a network
 // error, 429, 5xx, a short rate limit) is tried again after a capped, jittered exponential backoff,
-// and never longer than a server's Retry-After asks; anything else is the caller's answer.
+// and never sooner than a server's Retry-After asks; anything else is the caller's answer. A
+// Retry-After is never shortened and never outwaits the caller: one that ends after the caller's
+// deadline (a launcher's boot or job timeout), or without a deadline one longer than the longest
+// delay, is a RateLimitedError at once that names it, not a wait that a timeout cuts short without a word.
 
 /** Attempts of one call before giving up. */
 export const MAX_ATTEMPTS = 6;
@@ -19,6 +22,16 @@ export interface RetryOptions {
   readonly attempts?: number;
   /** Aborts the waits (AbortedError). */
   readonly signal?: AbortSignal;
+  /** When the caller stops waiting on its own (its timeout), asked before each wait. @default none: the longest delay bounds a Retry-After */
+  readonly deadline?: () => Deadline | undefined;
+}
+
+/** When a caller's timeout fires, and what it is called (for messages). */
+export interface Deadline {
+  /** Date.now() when it fires. */
+  readonly at: number;
+  /** `the boot timeout (bootTimeoutSeconds 900)`. */
+  readonly what: string;
 }
 
 /** The longest delay of a series that starts at `baseDelayMs`. */
@@ -45,11 +58,21 @@ export async function withRetries<T>(what: string, log: Logger, options: RetryOp
       if (!(error instanceof TransientError)) throw error;
       problem = error;
     }
+    const retryAfter = problem.waitMs;
+    const deadline = options.deadline?.();
+    const left = deadline && deadline.at - Date.now();
+    if (deadline && retryAfter > 0 && retryAfter > left!) {
+      throw new RateLimitedError(what, problem.message, retryAfter, `after ${deadline.what} fires in ${formatSeconds(Math.max(0, left!))}: giving up now rather than at the timeout`);
+    }
+    if (!deadline && retryAfter > maxDelayMs(options.baseDelayMs)) {
+      throw new RateLimitedError(what, problem.message, retryAfter, `longer than this client waits between attempts (${formatSeconds(maxDelayMs(options.baseDelayMs))})`);
+    }
     if (n >= attempts) throw new RetriesExhaustedError(what, problem.message, n);
     const backoff = backoffMs(options.baseDelayMs, n);
-    const delay = Math.max(backoff / 2 + (Math.random() * backoff) / 2, Math.min(maxDelayMs(options.baseDelayMs), problem.waitMs));
+    const delay = Math.max(backoff / 2 + (Math.random() * backoff) / 2, retryAfter);
     const of = Number.isFinite(attempts) ? ` of ${attempts - 1}` : '';
-    log.warn(`${what}: ${problem.message}; retry ${n}${of} in ${formatSeconds(delay)}`);
+    const asked = retryAfter > 0 ? ` (Retry-After ${formatSeconds(retryAfter)})` : '';
+    log.warn(`${what}: ${problem.message}; retry ${n}${of} in ${formatSeconds(delay)}${asked}`);
     await sleep(delay, options.signal);
   }
 }

@@ -13,7 +13,9 @@ import { bundleFile } from '../launcher-run';
 // Many ARC launcher bundles at once, each as its EphemeralRunner pod runs it (its own pod name, uid,
 // ServiceAccount token and JIT Secret name), against one fake Kubernetes API with latency and faults.
 // The fleet plays KubeVirt: each VMI created gets its virt-launcher pod (with the guest's serial
-// console, for readRunnerExit), reaches phase Running and, after its "job", Succeeded. Shared by the
+// console, for readRunnerExit), reaches phase Running and, after its "job", Succeeded; in clone mode
+// it plays CDI too, and a VMI stays Pending until its DataVolume is there and populated (as
+// virt-controller delays the virt-launcher pod: vmi/lifecycle.go areDataVolumesReady). Shared by the
 // load test (./launchers.test.ts) and `npm run bench:launcher` (test/bench/launcher.ts).
 
 const BAKE_VMI = 'baked-image-bake';
@@ -32,6 +34,10 @@ export interface FleetOptions {
   readonly runningAfterMs: readonly [number, number];
   /** Then the guest powers off after this long (ms). */
   readonly jobMs: readonly [number, number];
+  /** The runner image's bake VMI succeeds this long after the fleet starts (ms); until then it runs. @default 0: baked already */
+  readonly bakeMs?: number;
+  /** Clone mode: CDI populates a DataVolume this long after it is created (ms). @default [0, 0] */
+  readonly cloneMs?: readonly [number, number];
   readonly bootTimeoutSeconds: number;
   readonly jobTimeoutSeconds: number;
   readonly retryBaseDelayMs: number;
@@ -52,6 +58,8 @@ export interface JobRun {
   /** Its token's client name in the fake's exchanges (= name). */
   readonly client: string;
   spawnedAt?: number;
+  /** Clone mode: its DataVolume populated. */
+  clonedAt?: number;
   runningAt?: number;
   succeededAt?: number;
   exitedAt?: number;
@@ -90,10 +98,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     api.put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: POINTER, namespace: NS },
       data: { volumeName: REFRESHED, source: SOURCE, runnerVersion: '2.338.0', bakedAt: '2026-12-07T03:17:00Z' } });
   }
-  for (const bake of features.imageReadyVmi ? [BAKE_VMI, `${REFRESHED}-bake`] : []) {
+  const bakes = features.imageReadyVmi ? [BAKE_VMI, `${REFRESHED}-bake`] : [];
+  for (const bake of bakes) {
     api.put(VMIS, { ...VMI_TEMPLATE, metadata: { name: bake, namespace: NS } });
-    api.setStatus(VMIS, NS, bake, { phase: 'Succeeded' });
+    api.setStatus(VMIS, NS, bake, { phase: options.bakeMs ? 'Running' : 'Succeeded' });
   }
+  const baked = options.bakeMs ? setTimeout(() => bakes.forEach((bake) => api.setStatus(VMIS, NS, bake, { phase: 'Succeeded' })), options.bakeMs) : undefined;
   const bundle = bundleFile('arc-launcher');
   const jobs: JobRun[] = Array.from({ length: options.jobs }, (_, i) => {
     const name = `arc-runners-load-runner-${String(i).padStart(4, '0')}`;
@@ -137,6 +147,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   };
 
   const driven = new Set<string>();
+  const cloning = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, action: () => void) => {
     const timer = setTimeout(() => {
@@ -145,12 +156,29 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     }, ms);
     timers.add(timer);
   };
-  // KubeVirt's part: a VMI just created runs, then its guest powers off.
+  // CDI's part: a DataVolume just created is populated after a while.
+  const clone = (job: JobRun) => {
+    const name = `${job.name}-root`;
+    if (cloning.has(name) || !api.object('datavolumes', NS, name)) return;
+    cloning.add(name);
+    api.setStatus('datavolumes', NS, name, { phase: 'CloneInProgress' });
+    later(between(options.cloneMs ?? [0, 0]), () => {
+      if (!api.object('datavolumes', NS, name)) return;
+      api.setStatus('datavolumes', NS, name, { phase: 'Succeeded' });
+      job.clonedAt = clock();
+    });
+  };
+  // KubeVirt's part: a VMI just created runs (in clone mode once its DataVolume is populated), then its guest powers off.
   const drive = () => {
     for (const job of jobs) {
+      if (features.clone) clone(job);
       if (driven.has(job.name)) continue;
       const vmi = api.object(VMIS, NS, job.name);
       if (!vmi) continue;
+      if (features.clone && api.object('datavolumes', NS, `${job.name}-root`)?.status?.phase !== 'Succeeded') {
+        if (!vmi.status?.phase) api.setStatus(VMIS, NS, job.name, { phase: 'Pending' });
+        continue;
+      }
       driven.add(job.name);
       const uid = vmi.metadata.uid;
       if (features.readRunnerExit) putVirtLauncherPod(api, job.name, uid);
@@ -193,6 +221,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const endedAt = clock();
   const loadAfter = loadavg();
   clearTimeout(deadline);
+  clearTimeout(baked);
   clearInterval(driver);
   clearInterval(sampler);
   for (const timer of timers) clearTimeout(timer);

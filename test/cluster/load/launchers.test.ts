@@ -118,7 +118,8 @@ describe('the ARC launcher under load', () => {
         if (!refusal(e)) return;
         const retry = mine.slice(i + 1).find((next) => next.request.method === e.request.method && pathOf(next) === pathOf(e));
         if (!retry) return void early.push(`${e.client}: no retry of ${e.request.method} ${e.request.url} after its ${e.status}`);
-        const waited = retry.receivedAt - e.answeredAt!;
+        // From when the refusal was written (sentAt), not its `finish` (answeredAt), which this process's busy loop may report late.
+        const waited = retry.receivedAt - e.sentAt!;
         const least = (e.status === 429 ? e.retryAfterSeconds! * 1000 : RETRY_BASE_DELAY_MS / 2) - CLOCK_SLACK_MS;
         if (e.status === 429) {
           retried429++;

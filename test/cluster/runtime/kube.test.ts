@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, isKubeStatus, KubeStatusError, RetriesExhaustedError, TransientError } from '../../../lib/cluster/runtime/errors';
+import { ConfigError, isKubeStatus, KubeStatusError, RateLimitedError, RetriesExhaustedError, TransientError } from '../../../lib/cluster/runtime/errors';
 import { KubeClient, KubeResource, SECRET } from '../../../lib/cluster/runtime/kube';
 import { kubeConnection } from '../../../lib/cluster/runtime/kube-connection';
 import { Logger } from '../../../lib/cluster/runtime/log';
@@ -148,13 +148,42 @@ describe('KubeClient', () => {
     expect(stored().data.token).toBe('b25l');
   });
 
-  test('Retry-After is honoured: the next attempt waits at least as long (up to the longest delay)', async () => {
+  test('Retry-After is honoured: the next attempt waits at least as long, and the line says why', async () => {
     // Base 50 ms: the longest delay is 1.5 s, so Retry-After: 1 is waited in full.
     kube.inject('GET', SECRETS, { status: 429, message: 'slow down', retryAfter: '1' });
     const started = Date.now();
     await client(50).get(SECRET, NS, 'token');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(lines[0]).toMatch(/retry 1 of 5 in 1\.\ds\n$/);
+    expect(lines[0]).toMatch(/retry 1 of 5 in 1\.\ds \(Retry-After 1\.0s\)\n$/);
+  });
+
+  // As the API server answers a throttled request (apierrors.NewTooManyRequests): a Status with details.retryAfterSeconds and the header.
+  const throttled = (seconds: number) => kube.inject('GET', SECRETS, { status: 429, message: 'the server has received too many requests and has asked us to try again later', retryAfter: String(seconds) });
+
+  test('a Retry-After longer than the longest delay, with no deadline: RateLimitedError at once that names it, not a retry sooner than asked', async () => {
+    throttled(3600);
+    const error = await client().get(SECRET, NS, 'token').catch((e) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.message).toBe('cannot get Secret ci/token: HTTP 429 TooManyRequests: the server has received too many requests and has asked us to try again later; '
+      + 'the server asks to wait 3600s before the next attempt (Retry-After), longer than this client waits between attempts (0.1s)');
+    expect(kube.requests).toHaveLength(1);
+    expect(lines).toEqual([]);
+  });
+
+  test('with a deadline: a Retry-After that ends before it is waited in full, however long; one that ends after it fails at once, naming both', async () => {
+    const started = Date.now();
+    const api = client().withDeadline(() => ({ at: started + 5000, what: 'the boot timeout (bootTimeoutSeconds 5)' }));
+    // The longest delay is 60 ms: 1 s is waited because the deadline leaves room for it.
+    throttled(1);
+    expect(await api.get(SECRET, NS, 'token')).toEqual(stored());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    throttled(3600);
+    const error = await api.get(SECRET, NS, 'token').catch((e) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.message).toMatch(new RegExp('^cannot get Secret ci/token: HTTP 429 TooManyRequests: the server has received too many requests and has asked us to try again later; '
+      + 'the server asks to wait 3600s before the next attempt \\(Retry-After\\), after the boot timeout \\(bootTimeoutSeconds 5\\) fires in [34]\\.\\ds: giving up now rather than at the timeout$'));
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(kube.requests).toHaveLength(3);
   });
 
   test('a 2xx answer that is not JSON is retried (a proxy\'s page), not taken for the object', async () => {
