@@ -249,6 +249,16 @@ describe.each(CLUSTER_NODES)('the image refresher under $label', (clusterNode) =
     expect(run.stderr).toContain(message);
   });
 
+  test('an API server that throttles the bake\'s watch (429, Retry-After 1 s, 200 times the retry base) is waited out within the bake timeout', async () => {
+    await setUp([{ version: V0 }, { version: V1 }]);
+    h.kube.inject('GET', VMIS, { status: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.', retryAfter: '1' }, { watch: true });
+    const [run] = await Promise.all([refresh(), bake('Succeeded')]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('(Retry-After 1.0s)');
+    expect(h.kube.requests.filter((r) => r.url.includes(`/${VMIS}`) && r.url.includes('watch=1')).length).toBeGreaterThanOrEqual(2);
+  });
+
   test('the bake VMI is never polled: one list and one watch of its name, resumed when the API server ends the watch', async () => {
     await setUp([{ version: V0 }, { version: V1 }]);
     const ending = (async () => {

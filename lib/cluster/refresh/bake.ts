@@ -66,7 +66,9 @@ export class Bake {
       return outcome !== undefined;
     };
     try {
-      await watch(this.kube, VMI, this.namespace, {
+      // A Retry-After within the bake timeout is waited in full; one beyond it fails at once, naming both.
+      const kube = this.kube.withDeadline(() => ({ at: started + timeoutSeconds * 1000, what: `the bake timeout (bakeTimeoutSeconds ${timeoutSeconds})` }));
+      await watch(kube, VMI, this.namespace, {
         fieldSelector: `metadata.name=${vmiName}`,
         signal: deadline.signal,
         // The bake runs whether or not the API server answers: only the timeout bounds the wait.
