@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Bake, freshOverlay, SERVER } from './baked-image';
 import { CLOCKS_SH, REPORT } from './guest-shell';
@@ -102,6 +102,7 @@ export async function bareBoot(image: GuestImage, bake: Bake): Promise<BareBoot 
     const { result, clocksReport, blame } = JSON.parse(readFileSync(recordFile, 'utf8'));
     return { result, clocks: parseClocks(clocksReport), blame, shared: true };
   }
+  mkdirSync(dir, { recursive: true });
   const server = new ReportServer({ '/bare.sh': Buffer.from(BARE_SH) });
   const port = await server.listen();
   try {
