@@ -205,6 +205,10 @@ interface Job {
       expect(run().users.trim()).toBe('actions-runner');
     });
 
+    test('systemd found no ordering cycle (it would drop a job to break it)', () => {
+      expect(job().result.console).not.toMatch(/ordering cycle/i);
+    });
+
     test('the JIT config is in no file, not on the console and in nothing the guest sent', () => {
       expect(job().server.report('jit-files')).toBe('');
       expect(job().result.console.includes(job().jit)).toBe(false);
