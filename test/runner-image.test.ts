@@ -125,7 +125,7 @@ describe('the user-data of a per-job VM booting the image', () => {
     const userData = renderJobCloudConfig();
     expect(new CloudConfigSchema().validate(userData)).toEqual([]);
     expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(2048);
-    expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, manage_etc_hosts: true });
+    expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, ssh_genkeytypes: ['ed25519'], manage_etc_hosts: true });
   });
 });
 

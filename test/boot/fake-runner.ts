@@ -74,6 +74,8 @@ cloud-init status --wait >/dev/null 2>&1
   echo "cloud_init=$(cloud-init status 2>&1 | tr '\\n' ' ')"
   echo "machine_id=$(cat /etc/machine-id)"
   echo "journals=$(ls /var/log/journal 2>&1 | tr '\\n' ' ')"
+  echo "ssh_host_keys=$(cd /etc/ssh && ls ssh_host_*_key.pub 2>&1 | tr '\\n' ' ')"
+  echo "sshd=$(systemctl is-active ssh 2>&1)"
 } | report jit-run
 printf '%s\\n' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sudo -n grep -rlF -f - /etc /home /opt /root /run /srv /tmp /var 2>/dev/null | report jit-files
 echo "job on $(hostname)" > "$HOME/job-was-here"

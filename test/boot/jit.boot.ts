@@ -198,6 +198,8 @@ interface Job {
       expect(run().machine_id).toMatch(/^[0-9a-f]{32}$/);
       expect(run().machine_id).not.toBe(index === 1 ? fields(jobs[0]?.server.report('jit-run')).machine_id : '');
       expect(run().journals.trim()).toBe(run().machine_id);
+      // One SSH host key of its own, made at this boot (the bake's were forgotten), and sshd runs with it.
+      expect({ keys: run().ssh_host_keys.trim(), sshd: run().sshd }).toEqual({ keys: 'ssh_host_ed25519_key.pub', sshd: 'active' });
     });
 
     test('the boot completes while the job runs, and creates no user (the runner user is baked in)', () => {
