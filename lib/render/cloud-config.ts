@@ -23,7 +23,10 @@ export const RUNNER_UNIT_TEMPLATE_PATH = '/etc/actions-runner/actions.runner.ser
 export const BAKE_SCRIPT_PATH = '/usr/local/sbin/bake-runner-image';
 export const JIT_SCRIPT_PATH = '/usr/local/sbin/run-actions-runner-jit';
 export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
-/** Written by a warm pool's cloud-config; the per-job unit does not run where it exists, the baked registration unit only there. */
+/**
+ * Written by a warm pool's cloud-config: the per-job unit does not run where it exists, the baked
+ * registration unit only there.
+ */
 export const WARM_POOL_MARKER_PATH = '/etc/actions-runner/warm-pool';
 /**
  * The SSH host keys a one-job VM (per-job or warm pool) makes at boot: Ed25519 only, which every
@@ -211,7 +214,7 @@ export function renderCloudConfig(role: GuestRole): string {
     // image has the runner user, made by its bake from the same setup: `users: []` creates none.
     users: warm ? [] : [user],
     ssh_pwauth: false,
-    // A one-job VM makes one SSH host key at boot, as a per-job VM does (renderJobCloudConfig).
+    // A warm pool's one-job VM makes one SSH host key at boot, as a per-job VM does (renderJobCloudConfig).
     ...(warm ? { ssh_genkeytypes: [...ONE_JOB_SSH_HOST_KEYS] } : {}),
     // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
     // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
