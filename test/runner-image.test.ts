@@ -3,7 +3,10 @@ import {
   AccessMode, EXTERNAL_SECRETS_ANNOTATION, ImageSharing, OsImage, RunnerImage, RunnerImageProps, RunnerRelease, TaintEffect, TolerationOperator,
 } from '../lib';
 import { parse } from 'yaml';
-import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, renderJobCloudConfig } from '../lib/render/cloud-config';
+import {
+  BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, REGISTER_WARM_POOL_DROP_IN_PATH, renderJobCloudConfig, RUNNER_UNIT_TEMPLATE_PATH,
+  WARM_POOL_MARKER_PATH,
+} from '../lib/render/cloud-config';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { CloudConfigSchema, formatFinding, validateObjects } from '../lib/validate';
 import { cloudConfigOf, ofKind, synth, writtenFile } from './util';
@@ -42,7 +45,10 @@ describe('RunnerImage', () => {
     expect(config.write_files.map((f: any) => f.path)).toEqual(expect.arrayContaining([
       RUNNER_SETTINGS_PATH, REGISTER_SCRIPT_PATH, BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH,
     ]));
-    expect(config.write_files.map((f: any) => f.path)).not.toContain(REGISTER_UNIT_PATH);
+    // The registration unit too, for the warm pools that boot the image, enabled by the bake script
+    // and skipped by its drop-in wherever a warm pool's cloud-config wrote no marker.
+    expect(config.write_files.map((f: any) => f.path)).toEqual(expect.arrayContaining([REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH, REGISTER_WARM_POOL_DROP_IN_PATH]));
+    expect(writtenFile(config, REGISTER_WARM_POOL_DROP_IN_PATH)).toContain(`\n[Unit]\nConditionPathExists=${WARM_POOL_MARKER_PATH}\n`);
     expect(config.runcmd.at(-1)).toEqual([BAKE_SCRIPT_PATH]);
     expect(config.packages).toEqual(expect.arrayContaining(['git', 'docker-ce', 'jq']));
     const settings = parseGuestSettings(writtenFile(config, RUNNER_SETTINGS_PATH));
@@ -119,7 +125,7 @@ describe('the user-data of a per-job VM booting the image', () => {
     const userData = renderJobCloudConfig();
     expect(new CloudConfigSchema().validate(userData)).toEqual([]);
     expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(2048);
-    expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, manage_etc_hosts: true });
+    expect(parse(userData)).toEqual({ users: [], ssh_pwauth: false, ssh_genkeytypes: ['ed25519'], manage_etc_hosts: true });
   });
 });
 

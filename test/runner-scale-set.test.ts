@@ -88,7 +88,7 @@ describe('RunnerScaleSet', () => {
     expect(vmi.kind).toBe('VirtualMachineInstance');
     expect(vmi.spec.volumes).toEqual([
       { name: 'rootdisk', ephemeral: { persistentVolumeClaim: { claimName: image.volumeName, readOnly: true } } },
-      { name: 'cloudinitdisk', cloudInitNoCloud: { userData: '#cloud-config\nusers: []\nssh_pwauth: false\nmanage_etc_hosts: true\n' } },
+      { name: 'cloudinitdisk', cloudInitNoCloud: { userData: '#cloud-config\nusers: []\nssh_pwauth: false\nssh_genkeytypes: [ed25519]\nmanage_etc_hosts: true\n' } },
       { name: 'jit', secret: { secretName: 'set-by-launcher' } },
     ]);
     expect(vmi.spec.domain.devices.disks.find((d: any) => d.name === 'jit')).toEqual({ name: 'jit', serial: 'RUNNERJIT', disk: { bus: 'virtio', readonly: true } });

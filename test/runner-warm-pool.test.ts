@@ -4,7 +4,7 @@ import { Chart, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { ImageSharing, RunnerImage, RunnerImageProps, RunnerWarmPool, RunnerWarmPoolProps } from '../lib';
 import { clusterBundle } from '../lib/render/cluster-bundle';
-import { readGuestFile, REGISTER_UNIT_NAME, REPORT_EXIT_SCRIPT_PATH, REPORT_EXIT_UNIT_PATH, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
+import { readGuestFile, REGISTER_UNIT_NAME, REGISTER_UNIT_PATH, REPORT_EXIT_SCRIPT_PATH, REPORT_EXIT_UNIT_PATH, WARM_POOL_MARKER_PATH } from '../lib/render/cloud-config';
 import { DEFAULT_NODE_IMAGE } from '../lib/private/node-image';
 import { parseGuestSettings, RUNNER_SETTINGS_PATH } from '../lib/render/guest-settings';
 import { formatFinding, validateObjects } from '../lib/validate';
@@ -51,7 +51,13 @@ describe('RunnerWarmPool', () => {
     expect(config.apt).toBeUndefined();
     expect(config.write_files.map((f: any) => f.path)).toContain(WARM_POOL_MARKER_PATH);
     expect(readFileSync(join(__dirname, '..', 'lib', 'guest', 'actions-runner-jit.service'), 'utf8')).toContain(`ConditionPathExists=!${WARM_POOL_MARKER_PATH}`);
-    expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', REGISTER_UNIT_NAME]);
+    // Nothing to run or create at boot: the image has the runner user and the registration unit,
+    // enabled by its bake; the pool's cloud-config writes the settings and the marker its drop-in needs.
+    expect(config.runcmd).toBeUndefined();
+    expect(config.users).toEqual([]);
+    expect(config.write_files.map((f: any) => f.path)).not.toContain(REGISTER_UNIT_PATH);
+    expect(readFileSync(join(__dirname, '..', 'lib', 'guest', 'bake-runner-image.sh'), 'utf8')).toContain('systemctl enable "$JIT_UNIT" "$REGISTER_UNIT"');
+    expect(readFileSync(join(__dirname, '..', 'lib', 'guest', 'bake-runner-image.sh'), 'utf8')).toContain(`REGISTER_UNIT=${REGISTER_UNIT_NAME}\n`);
   });
 
   test('each VM says on its serial console how its runner ended (a deprecated one holds the VM): the report script and unit, and the console logged', () => {

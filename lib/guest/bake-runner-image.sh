@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Bakes a runner image: the bake VM of a RunnerImage runs it once, as root, from cloud-init after
 # the packages are installed. It installs the runner package (downloaded and checksum-verified by
-# the registration script's own functions) and enables the per-job unit; then, once cloud-init has
-# finished, it seals the image: forgets the machine's identity (cloud-init state, machine-id, SSH
-# host keys, logs), marks the image baked and powers off. The powered-off bake VM is the image's
-# readiness signal, so a failure must NOT power off: the VM stays up, showing the error on its
-# console, and nothing ever boots the half-baked disk.
+# the registration script's own functions) and enables the per-job and registration units; then,
+# once cloud-init has finished, it seals the image: forgets the machine's identity (cloud-init
+# state, machine-id, SSH host keys, logs), marks the image baked and powers off. The powered-off
+# bake VM is the image's readiness signal, so a failure must NOT power off: the VM stays up,
+# showing the error on its console, and nothing ever boots the half-baked disk.
 #
 # usage: bake-runner-image          from cloud-init (runcmd): install, then have systemd seal
 #        bake-runner-image seal     from systemd, after cloud-final.service: seal and power off
@@ -17,6 +17,8 @@ readonly BAKED_MARKER="${RUNNER_BAKED_MARKER:-/etc/actions-runner/image-baked}"
 # Where the machine's identity files are (/etc/machine-id, SSH host keys, the journal); tests point it elsewhere.
 readonly SYSTEM_ROOT="${RUNNER_SYSTEM_ROOT:-}"
 readonly JIT_UNIT=actions-runner-jit.service
+# A warm pool's VM registers with it; its drop-in skips it everywhere else (per-job VMs, a bake).
+readonly REGISTER_UNIT=register-actions-runner.service
 readonly SEAL_UNIT=bake-runner-image-seal
 SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
 readonly SELF
@@ -53,7 +55,9 @@ install_image() {
   rm -f -- "$(package_path)"
   # Per-job VMs run run.sh, which reads the proxy and CA settings from the runner's .env.
   write_runner_env
-  systemctl enable "$JIT_UNIT"
+  # Enabled in the image: each starts with the first transaction of a VM's boot, as soon as the
+  # network is up, where its condition lets it (the per-job VM's, or the warm pool VM's).
+  systemctl enable "$JIT_UNIT" "$REGISTER_UNIT"
 }
 
 # This script runs inside cloud-init's final stage, and cloud-init writes its state about this

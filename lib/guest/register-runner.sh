@@ -357,7 +357,9 @@ install_service() {
   printf '%s\n' "$unit" | as_runner_user tee -- "$RUNNER_DIR/.service" >/dev/null
   install_power_off "$unit_file"
   systemctl daemon-reload
-  systemctl enable "$unit"
+  # --no-reload: systemd has just read the unit; enable only adds its symlink (a second reload
+  # would cost a boot a second or two under software emulation for nothing).
+  systemctl enable --no-reload "$unit"
 }
 
 # A warm pool's one-job VM powers off when its ephemeral runner's service stops after the job;

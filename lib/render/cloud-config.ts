@@ -26,8 +26,18 @@ export const JIT_UNIT_PATH = '/etc/systemd/system/actions-runner-jit.service';
 /** A warm pool's: reports how the runner ended, holds a deprecated runner's VM, powers off (lib/guest/report-runner-exit.sh, .service). */
 export const REPORT_EXIT_SCRIPT_PATH = '/usr/local/sbin/report-runner-exit';
 export const REPORT_EXIT_UNIT_PATH = '/etc/systemd/system/report-runner-exit.service';
-/** Written by a warm pool's cloud-config; the per-job unit does not run where it exists. */
+/**
+ * Written by a warm pool's cloud-config: the per-job unit does not run where it exists, the baked
+ * registration unit only there.
+ */
 export const WARM_POOL_MARKER_PATH = '/etc/actions-runner/warm-pool';
+/**
+ * The SSH host keys a one-job VM (per-job or warm pool) makes at boot: Ed25519 only, which every
+ * OpenSSH since 6.5 speaks and which takes milliseconds to make (RSA 3072 takes seconds).
+ */
+export const ONE_JOB_SSH_HOST_KEYS: readonly string[] = deepFreeze(['ed25519']);
+/** The baked registration unit's drop-in: in an image, it runs only in a warm pool's VM. */
+export const REGISTER_WARM_POOL_DROP_IN_PATH = `/etc/systemd/system/${REGISTER_UNIT_NAME}.d/warm-pool-only.conf`;
 
 /** What a cloud-config sets the guest up for. */
 export type GuestRole =
@@ -49,6 +59,11 @@ export const DOCKER_APT_KEY_PATH = '/etc/apt/keyrings/docker.asc';
 export const DOCKER_PACKAGES: readonly string[] = deepFreeze(['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin']);
 /** Packages every runner gets. */
 export const BASE_PACKAGES: readonly string[] = deepFreeze(['ca-certificates', 'curl', 'git', 'qemu-guest-agent']);
+
+// The baked registration unit (enabled by the bake) registers only where a warm pool's cloud-config wrote its marker.
+const WARM_POOL_ONLY_DROP_IN = '# Baked into a RunnerImage: registers a runner only in a warm pool\'s VM (RunnerWarmPool),\n'
+  + '# whose cloud-config writes this file; a per-job VM of the image runs actions-runner-jit.service.\n'
+  + `[Unit]\nConditionPathExists=${WARM_POOL_MARKER_PATH}\n`;
 
 /** Where the Docker data disk's script and unit are written (lib/guest/mount-docker-data.sh, runner-docker-data.service). */
 export const DOCKER_DATA_SCRIPT_PATH = '/usr/local/sbin/mount-docker-data';
@@ -172,6 +187,9 @@ export function renderCloudConfig(role: GuestRole): string {
   const setsUp = role.kind !== 'warm';
   const apt = setsUp ? aptConfig(guest, installs) : undefined;
   const aptModule = apt || dockerApt ? { ...apt, ...(dockerApt ? { sources: { ...(apt?.sources as object), 'docker.list': dockerApt } } : {}) } : undefined;
+  // A warm pool's VM boots a baked image with everything of its own in it (the runner user, the
+  // registration unit, enabled): its cloud-config only writes the pool's settings and its marker.
+  const warm = role.kind === 'warm';
   // The runner user may use /dev/kvm: nested virtualization then only needs the VM side.
   const groups = guest.docker ? ['docker', 'kvm'] : ['kvm'];
   const user = {
@@ -194,10 +212,13 @@ export function renderCloudConfig(role: GuestRole): string {
   const config = {
     // The groups exist before the user joins them; Docker's packages keep an existing docker group
     // (and kvm exists already where systemd does).
-    groups: [...groups],
-    // No `default` entry: the image's default user (ubuntu, debian) is not created.
-    users: [user],
+    ...(warm ? {} : { groups: [...groups] }),
+    // No `default` entry: the image's default user (ubuntu, debian) is not created. A warm pool's
+    // image has the runner user, made by its bake from the same setup: `users: []` creates none.
+    users: warm ? [] : [user],
     ssh_pwauth: false,
+    // A warm pool's one-job VM makes one SSH host key at boot, as a per-job VM does (renderJobCloudConfig).
+    ...(warm ? { ssh_genkeytypes: [...ONE_JOB_SSH_HOST_KEYS] } : {}),
     // The hostname must resolve, or every sudo in a job warns "unable to resolve host" (found by
     // the boot test: Debian's cloud-init leaves /etc/hosts alone by default).
     manage_etc_hosts: true,
@@ -210,10 +231,15 @@ export function renderCloudConfig(role: GuestRole): string {
     write_files: [
       { path: RUNNER_SETTINGS_PATH, owner: 'root:root', permissions: '0600', content: renderGuestSettings(guestSettingsOf(role)) },
       { path: REGISTER_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('register-runner.sh') },
-      ...(registers ? [
+      // Written into the image by its bake: a warm pool's VM finds the registration unit enabled
+      // (systemd starts it with the boot's first transaction, right after the network; written
+      // at boot, it would take cloud-init's last stage and a daemon-reload to start).
+      ...(warm ? [] : [
         { path: REGISTER_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('register-actions-runner.service') },
         { path: RUNNER_UNIT_TEMPLATE_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions.runner.service.template') },
-      ] : [
+      ]),
+      ...(registers ? [] : [
+        { path: REGISTER_WARM_POOL_DROP_IN_PATH, owner: 'root:root', permissions: '0644', content: WARM_POOL_ONLY_DROP_IN },
         { path: BAKE_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('bake-runner-image.sh') },
         { path: JIT_SCRIPT_PATH, owner: 'root:root', permissions: '0755', content: readGuestFile('run-jit-runner.sh') },
         { path: JIT_UNIT_PATH, owner: 'root:root', permissions: '0644', content: readGuestFile('actions-runner-jit.service') },
@@ -233,14 +259,17 @@ export function renderCloudConfig(role: GuestRole): string {
       ...(setsUp && guest.docker ? dockerDataFiles() : []),
       ...(securityUpdates ? securityUpdateFiles() : []),
     ],
-    runcmd: [
-      ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
-      ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
-      ...(securityUpdates ? [['systemctl', 'enable', '--now', REBOOT_WHEN_IDLE_TIMER]] : []),
-      // A runner: the registration unit runs now and at every boot, and retries until the runner is
-      // up. A bake: the bake script runs once and powers the VM off when the image is done.
-      registers ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
-    ],
+    // A warm pool's image has the guest agent and Docker enabled by its bake, and its registration unit.
+    ...(warm ? {} : {
+      runcmd: [
+        ['systemctl', 'enable', '--now', 'qemu-guest-agent'],
+        ...(guest.docker ? [['systemctl', 'enable', '--now', 'docker']] : []),
+        ...(securityUpdates ? [['systemctl', 'enable', '--now', REBOOT_WHEN_IDLE_TIMER]] : []),
+        // A runner: the registration unit runs now and at every boot, and retries until the runner is
+        // up. A bake: the bake script runs once and powers the VM off when the image is done.
+        registers ? ['systemctl', 'enable', '--now', REGISTER_UNIT_NAME] : [BAKE_SCRIPT_PATH],
+      ],
+    }),
   };
   const doc = new Document(config);
   // Commands read best on one line each: `- [systemctl, enable, --now, docker]`.
@@ -267,7 +296,9 @@ export function renderCloudConfig(role: GuestRole): string {
 export function renderJobCloudConfig(): string {
   // `users: []`: user-data that names no users gets the image's default user (debian, ubuntu, with
   // passwordless sudo) created at every boot (found by the boot test); the runner user is baked in.
-  return '#cloud-config\nusers: []\nssh_pwauth: false\nmanage_etc_hosts: true\n';
+  // One SSH host key, not four: cloud-init's init stage, which every unit of the boot waits for,
+  // spent 5–25 s making them under software emulation (the boot test's `cloud-init analyze blame`).
+  return `#cloud-config\nusers: []\nssh_pwauth: false\nssh_genkeytypes: [${ONE_JOB_SSH_HOST_KEYS.join(', ')}]\nmanage_etc_hosts: true\n`;
 }
 
 // A plain scalar such as `on`, `no`, `2024-01-01` or `0o17` is a string to one YAML version and a

@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const REPORT = 'report() { curl -fsS --max-time 20 --data-binary @- "http://10.0.2.100:8080/report/$1" >/dev/null; }';
+import { CLOCKS_SH, REPORT } from './guest-shell';
 
 // Stand-ins for actions/runner's scripts: they do in the guest what the real ones do to the guest
 // and report to the test instead of to GitHub. config.sh leaves what a complete registration leaves
@@ -55,18 +54,22 @@ echo ok | curl -fsS --data-binary @- http://10.0.2.100:8080/report/installdepend
 `,
 };
 
-// run.sh of a per-job VM (a just-in-time runner): it reports when it starts, then what it got (the
+// run.sh of a per-job VM (a just-in-time runner): it reports when it starts, waits until the boot
+// and cloud-init are done (the runner's unit does not wait for them), then reports what it got (the
 // JIT config's SHA-256, never the config) and what it sees of the machine, as the runner user; asks
 // root whether any file holds the JIT config (grep reads it from a pipe: sudo logs command lines and
 // the variables it passes on); then does what a job does, leaves files in the runner user's home
-// and work folder, and exits. On a VM whose name ends in -2 the runner's version is deprecated: its
-// listener exits 7, which run.sh passes on only with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1
+// and work folder, reports the boot's clocks, and exits. On a VM whose name ends in -2 the runner's
+// version is deprecated: its listener exits 7, which run.sh passes on only with ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE=1
 // in its environment and turns into 0 otherwise (actions/runner src/Misc/layoutroot/run.sh); the VM
 // must power off all the same, and say 7 on its serial console.
 const JIT_RUN_SH = `#!/bin/bash
 ${REPORT}
+${CLOCKS_SH}
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report jit-start
 previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '\\n' ' ')
+timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
+cloud-init status --wait >/dev/null 2>&1
 {
   echo "user=$(id -un)"
   echo "home=$HOME"
@@ -83,10 +86,14 @@ previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '
   echo "cloud_init=$(cloud-init status 2>&1 | tr '\\n' ' ')"
   echo "machine_id=$(cat /etc/machine-id)"
   echo "journals=$(ls /var/log/journal 2>&1 | tr '\\n' ' ')"
+  echo "ssh_host_keys=$(cd /etc/ssh && ls ssh_host_*_key.pub 2>&1 | tr '\\n' ' ')"
+  echo "sshd=$(systemctl is-active ssh 2>&1)"
 } | report jit-run
 printf '%s\\n' "\${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" | sudo -n grep -rlF -f - /etc /home /opt /root /run /srv /tmp /var 2>/dev/null | report jit-files
 echo "job on $(hostname)" > "$HOME/job-was-here"
 mkdir -p _work && echo "job on $(hostname)" > _work/job-was-here
+clocks | report clocks
+sudo -n cloud-init analyze blame 2>&1 | head -n 20 | report blame
 case $(hostname) in *-2) [ "\${ACTIONS_RUNNER_RETURN_VERSION_DEPRECATED_EXIT_CODE:-}" = 1 ] && exit 7 ;; esac
 exit 0
 `;
@@ -100,6 +107,7 @@ exit 0
 // (from its unit's drop-in), 1 (a terminated listener: the service stops) otherwise.
 const WARM_RUN_SH = `#!/bin/bash
 ${REPORT}
+${CLOCKS_SH}
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-start
 previous=$(cat "$HOME/job-was-here" "$PWD/_work/job-was-here" 2>/dev/null | tr '\\n' ' ')
 timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
@@ -120,6 +128,8 @@ unit=$(sed -n 's|^0::.*/||p' /proc/self/cgroup)
   echo "jit_unit=$(systemctl show actions-runner-jit.service -p UnitFileState -p ActiveState -p ConditionResult -p ExecMainStartTimestampMonotonic | tr '\\n' ' ')"
   echo "unit_actions=$(systemctl show "$unit" -p OnSuccess -p OnFailure -p SuccessAction -p DropInPaths | tr '\\n' ' ')"
 } | report warm-run
+clocks "$unit" | report clocks
+sudo -n cloud-init analyze blame 2>&1 | head -n 20 | report blame
 echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > "$HOME/job-was-here"
 mkdir -p _work && echo "job on $(hostname), boot $(cat /proc/sys/kernel/random/boot_id)" > _work/job-was-here
 echo "uptime=$(cut -d' ' -f1 /proc/uptime)" | report warm-done

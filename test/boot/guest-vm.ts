@@ -28,6 +28,8 @@ export interface BootSpec {
   readonly timeoutSeconds: number;
   /** Stop early when the console shows this (a boot that is expected not to finish). */
   readonly stopWhenConsoleMatches?: RegExp;
+  /** Kernel command line parameters after the test's own (systemd.mask=, systemd.run=). Default: none. */
+  readonly extraCmdline?: readonly string[];
 }
 
 export interface BootResult {
@@ -75,7 +77,7 @@ export async function boot(spec: BootSpec): Promise<BootResult> {
     // qemu's MSR setup), and -smp 2 with multi-threaded TCG boots far faster than -smp 1.
     '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '1024',
     '-kernel', spec.image.kernel, '-initrd', spec.image.initrd,
-    '-append', 'root=LABEL=rootfs rw console=ttyS0 panic=-1',
+    '-append', ['root=LABEL=rootfs rw console=ttyS0 panic=-1', ...spec.extraCmdline ?? []].join(' '),
     '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleLog}`,
     '-drive', `if=none,id=root,file=${root},format=qcow2`, '-device', 'virtio-blk-pci,drive=root',
     '-drive', `if=none,id=seed,file=${seed},format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=seed',

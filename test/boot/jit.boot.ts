@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import {
   Bake, bakeImage, consoleLines, fields, freshOverlay, mirroredRunner, runnerPackageOf, secretUserData, sha256, testRunnerImage,
 } from './baked-image';
+import { BareBoot, bareBoot, blameLines, breakdown, multiUserReached, parseClocks } from './boot-clocks';
 import { Phases } from './phases';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
@@ -54,7 +55,9 @@ interface Job {
   let refreshUserData: string;
   let refreshRendered: string;
   let refreshedJob: Job | undefined;
+  let bare: BareBoot | undefined;
   const jobs: Job[] = [];
+  const load = [`at the start ${readFileSync('/proc/loadavg', 'utf8').trim()}`];
   const startTimes: string[] = [];
 
   /** Boots the baked disk once as a per-job VM: a fresh overlay, the per-job user-data, the JIT Secret's disk. */
@@ -97,6 +100,9 @@ interface Job {
     const chartB = Testing.chart();
     refreshRendered = secretUserData(chartB, testRunnerImage(chartB, runnerB).readyVmiName);
     if (!bake.poweredOff) return;
+    const bared = await timed('bare boot (our units masked)', () => bareBoot(image, baking));
+    if (bared.shared) phases.part('(booted earlier in this run: shared)', 0);
+    bare = bared;
     jobs.push(await runJob('job-1'));
     jobs.push(await runJob('job-2'));
     refresh = await timed('refresh bake (runner B)', () => bakeImage({
@@ -111,6 +117,15 @@ interface Job {
       `per-job boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}):`,
       ...phases.lines(),
       ...startTimes,
+      'the boot path, from the guest\'s clocks:',
+      ...breakdown('bare boot (our units masked)', bare?.clocks, bare?.result.console ?? '', []),
+      ...blameLines(bare?.blame),
+      ...jobs.flatMap((job) => [
+        ...breakdown(job.name, parseClocks(job.server.report('clocks')), job.result.console, ['actions-runner-jit.service'],
+          { label: 'run.sh started', uptime: Number(fields(job.server.report('jit-start')).uptime) }, multiUserReached(bare?.clocks)),
+        ...blameLines(job.server.report('blame')),
+      ]),
+      `  load (/proc/loadavg) ${[...load, `at the end ${readFileSync('/proc/loadavg', 'utf8').trim()}`].join(', ')}`,
     ].join('\n'));
   });
 
@@ -139,6 +154,14 @@ interface Job {
       expect(bakeServer.report('jit-start')).toBeUndefined();
       expect(bakeServer.report('config-args')).toBeUndefined();
     });
+  });
+
+  test('the bare boot reached multi-user.target with our units masked, reported its clocks and powered off', () => {
+    if (!bare) throw new Error('the bare boot did not run: the bake failed');
+    expect(multiUserReached(bare.clocks)).toBeGreaterThan(0);
+    expect(bare.clocks?.units.get('actions-runner-jit.service')?.ExecMainStartTimestampMonotonic).toBe(0);
+    expect(consoleLines(bare.result.console, 'actions-runner-jit')).toEqual([]);
+    expect({ timedOut: bare.result.timedOut, poweredOff: bare.result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
   });
 
   describe.each([['job-1', 0], ['job-2', 1]])('%s', (name, index) => {
@@ -175,11 +198,17 @@ interface Job {
       expect(run().machine_id).toMatch(/^[0-9a-f]{32}$/);
       expect(run().machine_id).not.toBe(index === 1 ? fields(jobs[0]?.server.report('jit-run')).machine_id : '');
       expect(run().journals.trim()).toBe(run().machine_id);
+      // One SSH host key of its own, made at this boot (the bake's were forgotten), and sshd runs with it.
+      expect({ keys: run().ssh_host_keys.trim(), sshd: run().sshd }).toEqual({ keys: 'ssh_host_ed25519_key.pub', sshd: 'active' });
     });
 
     test('the boot completes while the job runs, and creates no user (the runner user is baked in)', () => {
       expect(run().system).toBe('running');
       expect(run().users.trim()).toBe('actions-runner');
+    });
+
+    test('systemd found no ordering cycle (it would drop a job to break it)', () => {
+      expect(job().result.console).not.toMatch(/ordering cycle/i);
     });
 
     test('the JIT config is in no file, not on the console and in nothing the guest sent', () => {

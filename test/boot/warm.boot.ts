@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { Bake, bakeImage, consoleLines, fields, freshOverlay, mirroredRunner, secretUserData, sha256, testRunnerImage } from './baked-image';
+import { BareBoot, bareBoot, blameLines, breakdown, multiUserReached, parseClocks } from './boot-clocks';
 import { Phases } from './phases';
 import { fakeRunnerTarball } from './fake-runner';
 import { boot, BootResult, bootPrerequisites } from './guest-vm';
@@ -49,9 +50,11 @@ interface WarmBoot {
   let image: GuestImage;
   let bake: Bake;
   let userData: string;
+  let bare: BareBoot | undefined;
   const boots: WarmBoot[] = [];
   let outdated: WarmBoot | undefined;
   const startTimes: string[] = [];
+  const load = [`at the start ${readFileSync('/proc/loadavg', 'utf8').trim()}`];
 
   /** Boots the baked disk once as the pool's VM (`vm`): a fresh overlay, the pool's user-data, the token Secret's disk. */
   async function warmBoot(name: string, vm = VM_NAME, stopWhenConsoleMatches = /(register-actions-runner|actions-runner-jit|report-runner-exit): error: /): Promise<WarmBoot> {
@@ -89,6 +92,9 @@ interface WarmBoot {
     }));
     if (bake.shared) phases.part('(baked earlier in this run: shared)', 0);
     if (!bake.result.poweredOff) return;
+    const bared = await timed('bare boot (our units masked)', () => bareBoot(image, bake));
+    if (bared.shared) phases.part('(booted earlier in this run: shared)', 0);
+    bare = bared;
     boots.push(await warmBoot('boot-1'));
     boots.push(await warmBoot('boot-2'));
     outdated = await warmBoot('boot-outdated', 'warm-1', /(register-actions-runner|actions-runner-jit|report-runner-exit): error: |Holding this VM for/);
@@ -100,6 +106,15 @@ interface WarmBoot {
       `warm pool boot test phases (qemu TCG, image ${image?.built ? 'built' : 'from cache'}):`,
       ...phases.lines(),
       ...startTimes,
+      'the boot path, from the guest\'s clocks:',
+      ...breakdown('bare boot (our units masked)', bare?.clocks, bare?.result.console ?? '', []),
+      ...blameLines(bare?.blame),
+      ...boots.flatMap((warm, index) => [
+        ...breakdown(`boot-${index + 1}`, parseClocks(warm.server.report('clocks')), warm.result.console, ['register-actions-runner.service', RUNNER_UNIT],
+          { label: 'the runner (runsvc.sh, run.sh) started', uptime: Number(fields(warm.server.report('warm-start')).uptime) }, multiUserReached(bare?.clocks)),
+        ...blameLines(warm.server.report('blame')),
+      ]),
+      `  load (/proc/loadavg) ${[...load, `at the end ${readFileSync('/proc/loadavg', 'utf8').trim()}`].join(', ')}`,
     ].join('\n'));
   });
 
@@ -108,6 +123,13 @@ interface WarmBoot {
     expect({ timedOut: bake.result.timedOut, poweredOff: bake.result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
     expect(bake.server.requests).toContain(`GET ${runner.path}`);
     expect(bake.result.console).toContain(`sha256 verified: ${runner.sha256}`);
+  });
+
+  test('the bare boot reached multi-user.target with our units masked, reported its clocks and powered off', () => {
+    if (!bare) throw new Error('the bare boot did not run: the bake failed');
+    expect(multiUserReached(bare.clocks)).toBeGreaterThan(0);
+    expect(bare.clocks?.units.get('register-actions-runner.service')?.ExecMainStartTimestampMonotonic).toBe(0);
+    expect({ timedOut: bare.result.timedOut, poweredOff: bare.result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
   });
 
   describe.each([['boot-1', 0], ['boot-2', 1]])('%s', (name, index) => {
@@ -170,6 +192,10 @@ interface WarmBoot {
       expect(run().previous_job).toBe('none');
       expect(run().machine_id).toMatch(/^[0-9a-f]{32}$/);
       if (index === 1) expect(run().machine_id).not.toBe(fields(boots[0]?.server.report('warm-run')).machine_id);
+    });
+
+    test('systemd found no ordering cycle (it would drop a job to break it)', () => {
+      expect(warm().result.console).not.toMatch(/ordering cycle/i);
     });
 
     test('the token appears neither on the console nor in anything the guest sent', () => {

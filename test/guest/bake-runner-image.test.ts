@@ -43,7 +43,7 @@ describe('bake-runner-image.sh', () => {
     expect(guest.state().enabled).toEqual([]);
   }
 
-  test('from cloud-init: installs the checksum-verified runner, enables the per-job unit, and has systemd seal the image after cloud-init', () => {
+  test('from cloud-init: installs the checksum-verified runner, enables the per-job and registration units, and has systemd seal the image after cloud-init', () => {
     guest.installImage();
     const run = guest.bake();
     expect(run.stderr).not.toContain('error:');
@@ -56,8 +56,9 @@ describe('bake-runner-image.sh', () => {
     expect(guest.logLines('chown.log')).toEqual([`-R actions-runner: ${join(guest.runnerDir, '..', '.installing', 'runner')}`]);
     expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
     expect(readdirSync(guest.cacheDir)).toEqual([]);
-    // The per-job unit is enabled (not started: it runs at the boots of per-job VMs).
-    expect(guest.state().enabled).toEqual([JIT_UNIT]);
+    // The per-job and registration units are enabled (not started: they run at the boots of
+    // per-job VMs and warm pool VMs, each skipped by its condition in the other's).
+    expect(guest.state().enabled).toEqual([JIT_UNIT, 'register-actions-runner.service']);
     expect(guest.log('started.log')).toBeUndefined();
     // cloud-init is still running: the seal waits for it, and nothing is forgotten yet.
     expect(guest.transientUnits()).toEqual([sealUnit()]);
@@ -193,7 +194,7 @@ describe('bake-runner-image.sh', () => {
     expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
     expect(readdirSync(join(guest.runnerDir, '..'))).toEqual(['runner']);
     expect(readdirSync(guest.cacheDir)).toEqual([]);
-    expect(guest.state().enabled).toEqual([JIT_UNIT]);
+    expect(guest.state().enabled).toEqual([JIT_UNIT, 'register-actions-runner.service']);
     expect(existsSync(guest.bakedMarker)).toBe(true);
     expect(poweroffs()).toEqual(['poweroff']);
   });

@@ -7,7 +7,7 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { FAKE_RUNNER_FILES } from './fake-runner';
 import { OsImage, RunnerCloudInit, RunnerCloudInitProps, RunnerImage, RunnerImageProps, RunnerRelease } from '../../lib';
-import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/render/cloud-config';
+import { BAKE_SCRIPT_PATH, JIT_SCRIPT_PATH, JIT_UNIT_PATH, REGISTER_SCRIPT_PATH, REGISTER_UNIT_PATH, RUNNER_UNIT_TEMPLATE_PATH } from '../../lib/render/cloud-config';
 import { RUNNER_SETTINGS_PATH } from '../../lib/render/guest-settings';
 import { shellQuote } from '../../lib/private/shell';
 
@@ -54,9 +54,13 @@ echo "$*" >> "$STUB_LOG/chown.log"`,
   // systemd, as far as the script and svc.sh use it: a unit must exist to be enabled or started.
   systemctl: `${CRASH_CHECK}
 echo "$*" >> "$STUB_LOG/systemctl.log"
+[ "\${2:-}" != --no-reload ] || set -- "$1" "\${@:3}"
 case "$1" in
-  enable) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to enable unit: Unit file $2 does not exist." >&2; exit 1; }
-    echo "$2" >> "$STUB_LOG/enabled.log";;
+  enable) shift
+    for unit in "$@"; do
+      [ -f "$STUB_SYSTEMD_DIR/$unit" ] || { echo "Failed to enable unit: Unit file $unit does not exist." >&2; exit 1; }
+    done
+    printf '%s\\n' "$@" >> "$STUB_LOG/enabled.log";;
   start) [ -f "$STUB_SYSTEMD_DIR/$2" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; }
     echo "$2" >> "$STUB_LOG/started.log";;
 esac`,
@@ -188,7 +192,7 @@ export class FakeGuest {
   /**
    * Renders a RunnerImage's bake cloud-config with the library and installs what it writes, as
    * cloud-init would: the settings file, the registration, bake and per-job scripts, and the
-   * per-job unit; plus a machine identity for the bake to forget. Only RUNNER_DIR is moved into the
+   * per-job and registration units; plus a machine identity for the bake to forget. Only RUNNER_DIR is moved into the
    * fake guest's folder; `settings` overrides variables of the settings file.
    */
   public installImage(props: Partial<RunnerImageProps> = {}, settings: Record<string, string> = {}): void {
@@ -205,7 +209,7 @@ export class FakeGuest {
     this.writeExecutable(this.scriptFile, file(REGISTER_SCRIPT_PATH));
     this.writeExecutable(this.bakeScriptFile, file(BAKE_SCRIPT_PATH));
     this.writeExecutable(this.jitScriptFile, file(JIT_SCRIPT_PATH));
-    writeFileSync(join(this.unitDir, basename(JIT_UNIT_PATH)), file(JIT_UNIT_PATH), { mode: 0o644 });
+    for (const unit of [JIT_UNIT_PATH, REGISTER_UNIT_PATH]) writeFileSync(join(this.unitDir, basename(unit)), file(unit), { mode: 0o644 });
     const { machineId, dbusMachineId, sshHostKeys, sshConfig, journal } = this.identityFiles;
     for (const path of [machineId, dbusMachineId, ...sshHostKeys, sshConfig, journal]) {
       mkdirSync(dirname(path), { recursive: true });

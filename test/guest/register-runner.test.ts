@@ -80,7 +80,7 @@ describe('register-runner.sh', () => {
     expect(guest.logLines('curl.log')).toHaveLength(1);
     expect(guest.logLines('installdependencies.log')).toEqual(['ran']);
     const unit = 'actions.runner.acme.runners-0.service';
-    expect(guest.logLines('systemctl.log')).toEqual(['daemon-reload', `enable ${unit}`, `start ${unit}`, 'daemon-reload', `enable ${unit}`, `start ${unit}`]);
+    expect(guest.logLines('systemctl.log')).toEqual(['daemon-reload', `enable --no-reload ${unit}`, `start ${unit}`, 'daemon-reload', `enable --no-reload ${unit}`, `start ${unit}`]);
     // The token disk is not even read.
     expect(guest.logLines('mount.log')).toHaveLength(1);
   });
