@@ -36,6 +36,8 @@ const URL = 'https://github.com/acme-corp';
 const LABELS = ['kubevirt', 'warm', 'debian-12'];
 const VM_NAME = 'warm-0';
 const RUNNER_UNIT = `actions.runner.acme-corp.${VM_NAME}.service`;
+// The serial port turns the guest's \n into \r\n (the tty's onlcr).
+const onItsOwnLine = (line: string) => new RegExp(`\\r?\\n${line}\\r?\\n`);
 // A fresh fake registration token per boot, shaped like GitHub's (the refresher renews the Secret).
 const newToken = () => `A${randomBytes(32).toString('hex').toUpperCase().slice(0, 28)}`;
 
@@ -175,7 +177,7 @@ interface WarmBoot {
       expect(run().unit_actions).toContain('OnFailure=report-runner-exit.service');
       expect(run().unit_actions).toContain('SuccessAction=none');
       expect(run().unit_actions).toContain(`DropInPaths=/etc/systemd/system/${RUNNER_UNIT}.d/power-off-after-job.conf`);
-      expect(warm().result.console).toContain(`\n${RUNNER_EXIT_LINE}0\n`);
+      expect(warm().result.console).toMatch(onItsOwnLine(`${RUNNER_EXIT_LINE}0`));
       expect(parseRunnerExit(warm().result.console)).toBe(0);
       expect(consoleLines(warm().result.console, 'report-runner-exit')).toEqual(['report-runner-exit: the runner exited 0; powering off']);
       expect({ timedOut: warm().result.timedOut, poweredOff: warm().result.poweredOff }).toEqual({ timedOut: false, poweredOff: true });
@@ -213,7 +215,7 @@ interface WarmBoot {
     test('its listener ran once and exited 7 (the drop-in\'s two variables reached it): the line on the console', () => {
       expect(held().server.reportTimes.get('warm-start')).toHaveLength(1);
       expect(fields(held().server.report('warm-run')).unit).toBe('actions.runner.acme-corp.warm-1.service');
-      expect(held().result.console).toContain(`\n${RUNNER_EXIT_LINE}7\n`);
+      expect(held().result.console).toMatch(onItsOwnLine(`${RUNNER_EXIT_LINE}7`));
       expect(parseRunnerExit(held().result.console)).toBe(7);
     });
 
