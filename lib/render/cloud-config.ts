@@ -296,6 +296,8 @@ export function renderCloudConfig(role: GuestRole): string {
 export function renderJobCloudConfig(): string {
   // `users: []`: user-data that names no users gets the image's default user (debian, ubuntu, with
   // passwordless sudo) created at every boot (found by the boot test); the runner user is baked in.
+  // Debian 12's cloud-init 22.4 logs a schema warning for the empty list, which 23.2 allows again
+  // (canonical/cloud-init#2124); it still creates no user (docs/17).
   // One SSH host key, not four: cloud-init's init stage, which every unit of the boot waits for,
   // spent 5–25 s making them under software emulation (the boot test's `cloud-init analyze blame`).
   return `#cloud-config\nusers: []\nssh_pwauth: false\nssh_genkeytypes: [${ONE_JOB_SSH_HOST_KEYS.join(', ')}]\nmanage_etc_hosts: true\n`;
